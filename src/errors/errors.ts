@@ -1,0 +1,121 @@
+import { SymphainyError } from './symphainy-error.ts';
+
+/** Thrown when an intent names a type no registered realm handles. */
+export class UnknownIntentError extends SymphainyError {
+  readonly code = 'SYM_ERR_UNKNOWN_INTENT';
+  readonly statusCode = 404;
+  constructor(
+    readonly intentType: string,
+    known: readonly string[],
+  ) {
+    super(
+      `unknown intent type '${intentType}'` +
+        (known.length ? ` (known: ${known.join(', ')})` : ' (no realm is registered)'),
+    );
+  }
+}
+
+/** Thrown when an intent's envelope or parameters fail validation; `issues` name each field. */
+export class InvalidIntentError extends SymphainyError {
+  readonly code = 'SYM_ERR_INVALID_INTENT';
+  readonly statusCode = 400;
+  constructor(
+    message: string,
+    readonly issues: readonly { path: string; message: string }[] = [],
+  ) {
+    super(message);
+  }
+}
+
+/** Thrown when a policy (solution config) file or object is invalid; the message names file, line, key and value. */
+export class PolicyConfigError extends SymphainyError {
+  readonly code = 'SYM_ERR_POLICY_CONFIG';
+  readonly statusCode = 400;
+  constructor(
+    message: string,
+    readonly file?: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Thrown when a realm definition or realm module is invalid or cannot be loaded. */
+export class RealmDefinitionError extends SymphainyError {
+  readonly code = 'SYM_ERR_REALM_DEFINITION';
+  readonly statusCode = 500;
+}
+
+/** Recorded (not thrown to callers) when a realm handler throws. */
+export class RealmHandlerError extends SymphainyError {
+  readonly code = 'SYM_ERR_REALM_FAILED';
+  readonly statusCode = 502;
+}
+
+/** Recorded when a realm handler does not settle within its timeout. */
+export class RealmTimeoutError extends SymphainyError {
+  readonly code = 'SYM_ERR_REALM_TIMEOUT';
+  readonly statusCode = 504;
+  constructor(
+    readonly intentType: string,
+    readonly timeoutMs: number,
+  ) {
+    super(`realm handler for '${intentType}' did not finish within ${timeoutMs} ms`);
+  }
+}
+
+/** Recorded when a realm returns something that is not a result (see the Realm SDK). */
+export class InvalidRealmResultError extends SymphainyError {
+  readonly code = 'SYM_ERR_REALM_RESULT';
+  readonly statusCode = 502;
+}
+
+/** Recorded for an execution that was running when its process stopped. */
+export class ExecutionInterruptedError extends SymphainyError {
+  readonly code = 'SYM_ERR_INTERRUPTED';
+  readonly statusCode = 500;
+}
+
+/** Thrown when a requested record does not exist for the caller's tenant (another tenant's looks the same). */
+export class NotFoundError extends SymphainyError {
+  readonly code = 'SYM_ERR_NOT_FOUND';
+  readonly statusCode = 404;
+  constructor(
+    readonly kind: string,
+    readonly id: string,
+  ) {
+    super(`${kind} '${id}' not found`);
+  }
+}
+
+/** Thrown for invalid runtime, CLI or store options (bad data dir, bad URL, bad number). */
+export class ConfigError extends SymphainyError {
+  readonly code = 'SYM_ERR_CONFIG';
+  readonly statusCode = 400;
+}
+
+/** Thrown when the data directory is held by another process for longer than the wait. */
+export class DataDirLockedError extends SymphainyError {
+  readonly code = 'SYM_ERR_DATA_DIR_LOCKED';
+  readonly statusCode = 503;
+}
+
+/** Thrown when the store cannot be opened or a write to it fails. */
+export class StoreError extends SymphainyError {
+  readonly code = 'SYM_ERR_STORE';
+  readonly statusCode = 503;
+}
+
+/** Thrown (and recorded as `storageError`) when an artifact blob cannot be written or read. */
+export class ArtifactStorageError extends SymphainyError {
+  readonly code = 'SYM_ERR_ARTIFACT_STORAGE';
+  readonly statusCode = 503;
+}
+
+/** Thrown after the runtime was closed. */
+export class RuntimeClosedError extends SymphainyError {
+  readonly code = 'SYM_ERR_RUNTIME_CLOSED';
+  readonly statusCode = 503;
+  constructor() {
+    super('the runtime is closed');
+  }
+}

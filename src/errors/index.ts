@@ -1,0 +1,2 @@
+export { SymphainyError, isSymphainyError } from './symphainy-error.ts';
+export * from './errors.ts';

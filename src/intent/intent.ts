@@ -1,0 +1,82 @@
+import { randomUUID } from 'node:crypto';
+import { InvalidIntentError } from '../errors/index.ts';
+
+/**
+ * What a tenant asks the platform to do. Intents are platform-native records:
+ * every accepted intent is written to the write-ahead log before it runs.
+ */
+export interface Intent {
+  /** Unique id; generated when absent. */
+  readonly intentId: string;
+  /** `<realm>.<intent>`, e.g. `journey.sop_to_workflow`. */
+  readonly intentType: string;
+  readonly tenantId: string;
+  readonly sessionId: string;
+  /** JSON parameters, validated against the intent's schema before anything runs. */
+  readonly parameters: Readonly<Record<string, unknown>>;
+  /** ISO-8601 timestamp; set when absent. */
+  readonly createdAt: string;
+}
+
+/** The fields a caller supplies; ids and timestamps default. */
+export interface IntentInput {
+  intentId?: string;
+  intentType: string;
+  tenantId: string;
+  sessionId: string;
+  parameters?: Record<string, unknown>;
+  createdAt?: string | Date;
+}
+
+/**
+ * Ids end up in storage paths and cache keys, so they are restricted to a
+ * safe alphabet: letters, digits, `.`, `_`, `-`, `:`, `@`; 1–128 characters,
+ * not starting with a dot.
+ */
+export const SAFE_ID = /^(?!\.)[A-Za-z0-9._:@-]{1,128}$/;
+const INTENT_TYPE = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)+$/;
+
+/** Validates the envelope of an intent and fills in defaults. Parameters are checked later, by the registry. */
+export function createIntent(input: IntentInput): Intent {
+  const issues: { path: string; message: string }[] = [];
+  const need = (field: keyof IntentInput, pattern: RegExp, what: string) => {
+    const value = input?.[field];
+    if (typeof value !== 'string' || value.length === 0) {
+      issues.push({ path: field, message: 'is required (a non-empty string)' });
+    } else if (!pattern.test(value)) {
+      issues.push({ path: field, message: `${JSON.stringify(value)} is not ${what}` });
+    }
+  };
+  if (input === null || typeof input !== 'object') {
+    throw new InvalidIntentError('intent must be an object');
+  }
+  need('intentType', INTENT_TYPE, "of the form '<realm>.<intent>'");
+  need('tenantId', SAFE_ID, 'a valid id (letters, digits, . _ - : @; at most 128)');
+  need('sessionId', SAFE_ID, 'a valid id (letters, digits, . _ - : @; at most 128)');
+  if (input.intentId !== undefined) need('intentId', SAFE_ID, 'a valid id');
+  const parameters = input.parameters ?? {};
+  if (parameters === null || typeof parameters !== 'object' || Array.isArray(parameters)) {
+    issues.push({ path: 'parameters', message: 'must be a JSON object' });
+  }
+  let createdAt: string | undefined;
+  if (input.createdAt === undefined) createdAt = new Date().toISOString();
+  else {
+    const d = new Date(input.createdAt);
+    if (Number.isNaN(d.getTime())) issues.push({ path: 'createdAt', message: 'is not a valid date' });
+    else createdAt = d.toISOString();
+  }
+  if (issues.length > 0) {
+    throw new InvalidIntentError(
+      `invalid intent: ${issues.map((i) => `${i.path} ${i.message}`).join('; ')}`,
+      issues,
+    );
+  }
+  return Object.freeze({
+    intentId: input.intentId ?? randomUUID(),
+    intentType: input.intentType,
+    tenantId: input.tenantId,
+    sessionId: input.sessionId,
+    parameters: parameters as Record<string, unknown>,
+    createdAt: createdAt!,
+  });
+}

@@ -1,0 +1,56 @@
+/** What happens to an artifact's renderings. */
+export const MaterializationDecision = {
+  /** Stored in the artifact store and indexed, until retention says otherwise. */
+  PERSIST: 'persist',
+  /** Kept in the cache until its TTL passes, then gone. */
+  CACHE: 'cache',
+  /** Not stored at all (the semantic payload and the decision record remain). */
+  DISCARD: 'discard',
+} as const;
+export type MaterializationDecision = (typeof MaterializationDecision)[keyof typeof MaterializationDecision];
+
+export const MATERIALIZATION_DECISIONS: readonly MaterializationDecision[] = Object.values(MaterializationDecision);
+
+/**
+ * The layer that made a decision. Layers are consulted in this order and the
+ * first that decides wins.
+ */
+export const PolicyLayer = {
+  /** Platform-native records are always persisted; no configuration changes that. */
+  PLATFORM: 'platform',
+  /** Rules set above clients (the plan's "Smart City governance rules"). */
+  GOVERNANCE: 'governance',
+  /** The solution configuration's `materialization_policy` map. */
+  SOLUTION: 'solution',
+  /** The platform default policy (derived artifacts are ephemeral). */
+  DEFAULT: 'default',
+  /** Anything no layer names: discarded. */
+  FALLBACK: 'fallback',
+} as const;
+export type PolicyLayer = (typeof PolicyLayer)[keyof typeof PolicyLayer];
+
+export const POLICY_LAYERS: readonly PolicyLayer[] = Object.values(PolicyLayer);
+
+/** The outcome of evaluating the policy for one artifact, and why. */
+export interface PolicyDecision {
+  readonly decision: MaterializationDecision;
+  readonly layer: PolicyLayer;
+  /** One sentence a person can read: why this layer decided this. */
+  readonly reason: string;
+  /** Content hash of the effective policy that decided; recorded with every decision. */
+  readonly policyVersion: string;
+  /** Seconds a `cache` decision keeps the renderings; absent for other decisions. */
+  readonly ttlSeconds?: number;
+  /** Id of the governance rule that decided, when one did. */
+  readonly ruleId?: string;
+}
+
+/** What the policy looks at for one artifact. Only `resultType` is required. */
+export interface PolicyInput {
+  readonly resultType: string;
+  readonly tenantId?: string;
+  readonly intentType?: string;
+  readonly realm?: string;
+  readonly sizeBytes?: number;
+  readonly tags?: readonly string[];
+}
