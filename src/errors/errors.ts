@@ -119,3 +119,12 @@ export class RuntimeClosedError extends SymphainyError {
     super('the runtime is closed');
   }
 }
+
+/** Thrown when an intent id was already used for an execution that cannot be replayed to this caller. */
+export class DuplicateIntentError extends SymphainyError {
+  readonly code = 'SYM_ERR_DUPLICATE_INTENT';
+  readonly statusCode = 409;
+  constructor(readonly intentId: string) {
+    super(`intent '${intentId}' was already submitted; use a new intentId`);
+  }
+}

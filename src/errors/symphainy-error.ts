@@ -27,8 +27,8 @@ export function isSymphainyError(err: unknown): err is SymphainyError {
   return (
     err instanceof SymphainyError ||
     (err instanceof Error &&
-      typeof (err as { code?: unknown }).code === 'string' &&
-      String((err as { code: string }).code).startsWith('SYM_ERR_') &&
-      typeof (err as { statusCode?: unknown }).statusCode === 'number')
+      typeof (err as unknown as { code?: unknown }).code === 'string' &&
+      String((err as unknown as { code: string }).code).startsWith('SYM_ERR_') &&
+      typeof (err as unknown as { statusCode?: unknown }).statusCode === 'number')
   );
 }

@@ -1,0 +1,23 @@
+/**
+ * Where artifact bytes live. Keys are relative, `/`-separated paths chosen by
+ * {@link ArtifactStorage} (content-addressed, under a tenant prefix); a store
+ * only moves bytes. Implementations: `fs/` (default), S3 later.
+ */
+export interface BlobStore {
+  /** Short name for messages and records, e.g. `fs`. */
+  readonly name: string;
+  /** Writes `bytes` at `key` durably; writing the same content again is harmless. */
+  put(key: string, bytes: Uint8Array): Promise<void>;
+  /** Reads the bytes at `key`; rejects with ArtifactStorageError when absent. */
+  get(key: string): Promise<Uint8Array>;
+  exists(key: string): Promise<boolean>;
+}
+
+const KEY = /^[A-Za-z0-9._:@-]+(\/[A-Za-z0-9._:@-]+)*$/;
+
+/** Rejects keys that could escape the store's root (`..`, absolute paths, empty segments). */
+export function assertSafeKey(key: string): void {
+  if (!KEY.test(key) || key.split('/').some((s) => s === '.' || s === '..')) {
+    throw new TypeError(`unsafe blob key ${JSON.stringify(key)}`);
+  }
+}

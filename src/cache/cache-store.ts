@@ -1,0 +1,48 @@
+import type { PolicyLayer } from '../policy/decision.ts';
+import type { EncodedRendering } from '../realm/rendering.ts';
+import type { ArtifactLineage } from '../store/artifact-index.ts';
+import type { Queryable } from '../store/db.ts';
+import type { TenantScope } from '../store/sql.ts';
+
+/** A `cache` decision's renderings, kept until `expiresAt`. */
+export interface CacheEntry {
+  readonly cacheId: string;
+  readonly tenantId: string;
+  readonly sessionId: string;
+  readonly executionId: string;
+  readonly artifactKey: string;
+  readonly resultType: string;
+  readonly renderings: readonly EncodedRendering[];
+  readonly decision: { layer: PolicyLayer; reason: string; policyVersion: string; ttlSeconds: number };
+  readonly lineage: ArtifactLineage;
+  readonly createdAt: string;
+  readonly expiresAt: string;
+}
+
+export interface CacheLookup {
+  readonly tenantId: TenantScope;
+  readonly sessionId?: string;
+  readonly executionId?: string;
+  readonly artifactKey?: string;
+  readonly cacheId?: string;
+}
+
+/**
+ * The cache tier for `cache` decisions. Entries are tenant- and
+ * session-scoped and disappear at their TTL. Implementations: the embedded
+ * table (default) and Redis (multi-node).
+ */
+export interface CacheStore {
+  readonly name: string;
+  /**
+   * True when {@link put} joins the caller's database transaction (so a
+   * cached entry commits with its execution). Otherwise the runtime writes
+   * entries before the completion transaction.
+   */
+  readonly transactional: boolean;
+  put(entries: readonly CacheEntry[], tx?: Queryable): Promise<void>;
+  /** Live (unexpired) entries matching the lookup, as of `now`. */
+  get(lookup: CacheLookup, now: Date): Promise<CacheEntry[]>;
+  /** Deletes expired entries; returns how many. */
+  purgeExpired(now: Date): Promise<number>;
+}

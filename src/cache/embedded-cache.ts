@@ -1,0 +1,64 @@
+import { iso, tenantParam } from '../store/sql.ts';
+import type { Queryable } from '../store/db.ts';
+import type { CacheEntry, CacheLookup, CacheStore } from './cache-store.ts';
+
+/**
+ * The default cache tier: a TTL table in the embedded database, so cached
+ * renderings are visible to later commands on the same data dir and commit
+ * atomically with their execution. Expired rows are invisible to reads at
+ * once and deleted by {@link purgeExpired}.
+ */
+export class EmbeddedCache implements CacheStore {
+  readonly name = 'embedded';
+  readonly transactional = true;
+
+  constructor(private readonly db: Queryable) {}
+
+  async put(entries: readonly CacheEntry[], tx?: Queryable): Promise<void> {
+    const q = tx ?? this.db;
+    for (const e of entries) {
+      await q.query(
+        `INSERT INTO symphainy.cache_entries (cache_id, tenant_id, session_id, execution_id, artifact_key, result_type,
+                                              renderings, decision, lineage, created_at, expires_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8::jsonb, $9::jsonb, $10, $11)`,
+        [e.cacheId, e.tenantId, e.sessionId, e.executionId, e.artifactKey, e.resultType,
+         JSON.stringify(e.renderings.map((r) => ({ name: r.name, contentType: r.contentType, base64: Buffer.from(r.bytes).toString('base64') }))),
+         JSON.stringify(e.decision), JSON.stringify(e.lineage), e.createdAt, e.expiresAt],
+      );
+    }
+  }
+
+  async get(lookup: CacheLookup, now: Date): Promise<CacheEntry[]> {
+    const rows = await this.db.query<Record<string, unknown>>(
+      `SELECT * FROM symphainy.cache_entries
+        WHERE ($1::text IS NULL OR tenant_id = $1) AND ($2::text IS NULL OR session_id = $2)
+          AND ($3::text IS NULL OR execution_id = $3) AND ($4::text IS NULL OR artifact_key = $4)
+          AND ($5::text IS NULL OR cache_id = $5) AND expires_at > $6
+        ORDER BY created_at, artifact_key`,
+      [tenantParam(lookup.tenantId), lookup.sessionId ?? null, lookup.executionId ?? null, lookup.artifactKey ?? null,
+       lookup.cacheId ?? null, now.toISOString()],
+    );
+    return rows.map((r) => ({
+      cacheId: r.cache_id as string,
+      tenantId: r.tenant_id as string,
+      sessionId: r.session_id as string,
+      executionId: r.execution_id as string,
+      artifactKey: r.artifact_key as string,
+      resultType: r.result_type as string,
+      renderings: (r.renderings as { name: string; contentType: string; base64: string }[]).map((x) => ({
+        name: x.name,
+        contentType: x.contentType,
+        bytes: Buffer.from(x.base64, 'base64'),
+      })),
+      decision: r.decision as CacheEntry['decision'],
+      lineage: r.lineage as CacheEntry['lineage'],
+      createdAt: iso(r.created_at)!,
+      expiresAt: iso(r.expires_at)!,
+    }));
+  }
+
+  async purgeExpired(now: Date): Promise<number> {
+    const rows = await this.db.query('DELETE FROM symphainy.cache_entries WHERE expires_at <= $1 RETURNING cache_id', [now.toISOString()]);
+    return rows.length;
+  }
+}

@@ -1,0 +1,94 @@
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import type { Command } from 'commander';
+import { compileMaterializationPolicy, type CompiledPolicy } from '../../policy/compile-policy.ts';
+import { loadSolutionConfig, parseSolutionConfig } from '../../policy/solution-config.ts';
+import type { Runtime } from '../../runtime/create-runtime.ts';
+import type { ExecutionResult } from '../../runtime/execution-result.ts';
+import { withRuntime } from '../open-runtime.ts';
+import { formatTable } from '../output.ts';
+
+const root = (path: string) => fileURLToPath(new URL(`../../../${path}`, import.meta.url));
+const example = async (name: string) => JSON.parse(await readFile(root(`examples/${name}.json`), 'utf8')) as Record<string, unknown>;
+
+/**
+ * The demo: the example intents under three policies — the platform default
+ * (derived artifacts discarded), the plan's MVP override (all persisted) and
+ * a session-cache policy — printed as one table of decisions and reasons.
+ */
+export function registerDemo(program: Command): void {
+  program
+    .command('demo')
+    .description('run the example intents under the default, MVP and session-cache policies and print every decision')
+    .option('--tenant <id>', 'tenant for the demo intents', 'demo')
+    .option('--json', 'print the execution results as JSON')
+    .action(async (opts, cmd: Command) => {
+      const policies: [string, CompiledPolicy][] = [
+        ['default', compileMaterializationPolicy()],
+        ['mvp', compileMaterializationPolicy({ solution: await loadSolutionConfig(root('config/mvp_materialization_policy.yaml')) })],
+        ['session-cache', compileMaterializationPolicy({
+          solution: parseSolutionConfig({
+            name: 'session-cache',
+            materialization_policy: { workflow: 'persist', visual: { decision: 'cache', cache_ttl: '15m' }, sop: 'cache' },
+          }),
+        })],
+      ];
+      const results = await withRuntime(cmd.optsWithGlobals(), async (rt) => {
+        const all: [string, ExecutionResult][] = [];
+        for (const [name, policy] of policies) {
+          for (const r of await runScenario(rt, opts.tenant, name, policy)) all.push([name, r]);
+        }
+        await rt.flushEvents();
+        return all;
+      });
+      if (opts.json) {
+        process.stdout.write(`${JSON.stringify(results.map(([policy, result]) => ({ policy, result })), null, 2)}\n`);
+        return;
+      }
+      const rows = results.flatMap(([policy, r]) =>
+        r.artifacts.map((a) => [
+          policy, r.intentType, a.key, a.resultType, a.decision, a.layer,
+          a.artifactId ?? (a.expiresAt ? `cached until ${a.expiresAt.slice(11, 19)}Z` : '-'), a.reason,
+        ]),
+      );
+      process.stdout.write(
+        `SymphAIny demo — tenant '${opts.tenant}'. Platform meaning (intent, journey, transitions, decisions) is always recorded;\n` +
+          `renderings are persisted, cached or discarded by policy:\n\n` +
+          formatTable(['policy', 'intent', 'artifact', 'type', 'decision', 'layer', 'kept as', 'reason'], rows, 70) +
+          `\n\n${results.length} executions, ${rows.length} artifacts. Look closer:\n` +
+          `  npx symphainy artifacts list --tenant ${opts.tenant}\n` +
+          `  npx symphainy wal list --execution ${results.at(-1)?.[1].executionId ?? 'ID'}\n` +
+          `  npx symphainy cache get --tenant ${opts.tenant}\n` +
+          `  npx symphainy policy explain --config config/mvp_materialization_policy.yaml --result-type workflow\n`,
+      );
+    });
+}
+
+/** Every example intent once; later intents name earlier artifacts, so lineage shows up when they are persisted. */
+async function runScenario(rt: Runtime, tenantId: string, policyName: string, policy: CompiledPolicy): Promise<ExecutionResult[]> {
+  const sessionId = `demo-${policyName}`;
+  const run = (intentType: string, parameters: Record<string, unknown>) =>
+    rt.execute({ intentType, tenantId, sessionId, parameters }, { policy });
+  const idOf = (r: ExecutionResult, key: string) => r.artifacts.find((a) => a.key === key)?.artifactId;
+
+  const wf = await run('journey.sop_to_workflow', await example('sop_to_workflow'));
+  const workflowJson = JSON.parse(JSON.stringify((wf.artifacts.find((a) => a.key === 'workflow')?.semanticPayload ?? {})));
+  const sopParams = await example('workflow_to_sop');
+  const sop = await run('journey.workflow_to_sop', {
+    ...sopParams,
+    ...(workflowJson.steps ? { workflow: { title: workflowJson.title, steps: workflowJson.steps.map((s: { action: string }) => s.action) } } : {}),
+    ...(idOf(wf, 'workflow') ? { workflow_artifact_id: idOf(wf, 'workflow') } : {}),
+  });
+  const roadmap = await run('outcomes.create_roadmap', await example('create_roadmap'));
+  const poc = await run('outcomes.create_poc', await example('create_poc'));
+  const blueprint = await run('outcomes.create_blueprint', await example('create_blueprint'));
+  const composeParams = await example('compose_solution');
+  for (const k of ['roadmap_artifact_id', 'poc_artifact_id', 'blueprint_artifact_id']) delete composeParams[k];
+  const solution = await run('solution.compose', {
+    ...composeParams,
+    ...(idOf(roadmap, 'roadmap') ? { roadmap_artifact_id: idOf(roadmap, 'roadmap') } : {}),
+    ...(idOf(poc, 'poc') ? { poc_artifact_id: idOf(poc, 'poc') } : {}),
+    ...(idOf(blueprint, 'blueprint') ? { blueprint_artifact_id: idOf(blueprint, 'blueprint') } : {}),
+  });
+  return [wf, sop, roadmap, poc, blueprint, solution];
+}

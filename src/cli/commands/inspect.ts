@@ -1,0 +1,186 @@
+import { writeFile } from 'node:fs/promises';
+import type { Command } from 'commander';
+import type { Scope } from '../../runtime/create-runtime.ts';
+import { ExecutionStatus } from '../../store/state-surface.ts';
+import { WalRecordType } from '../../store/write-ahead-log.ts';
+import { ConfigError } from '../../errors/index.ts';
+import { positiveInt } from '../input.ts';
+import { scopeOf, withRuntime } from '../open-runtime.ts';
+import { printJson, printTable } from '../output.ts';
+
+const oneOf = (flag: string, allowed: readonly string[]) => (value: string) => {
+  if (!allowed.includes(value)) throw new ConfigError(`${flag} must be one of ${allowed.join(', ')}, got '${value}'`);
+  return value;
+};
+
+/** Read-only commands over the data dir: artifacts, executions, wal, cache, events, intents. */
+export function registerInspect(program: Command): void {
+  const artifacts = program.command('artifacts').description('persisted artifacts: their decision, lineage and renderings');
+  artifacts
+    .command('list')
+    .option('--tenant <id>', 'only this tenant')
+    .option('--execution <id>', 'only this execution')
+    .option('--session <id>', 'only this session')
+    .option('--result-type <type>', 'only this result type')
+    .option('--limit <n>', 'at most this many', positiveInt('--limit'), 100)
+    .option('--json', 'print JSON')
+    .action(async (opts, cmd: Command) => {
+      const rows = await withRuntime(cmd.optsWithGlobals(), (rt) =>
+        rt.listArtifacts({
+          tenantId: scopeOf(opts.tenant), executionId: opts.execution, sessionId: opts.session,
+          resultType: opts.resultType, limit: opts.limit,
+        }),
+      );
+      if (opts.json) return printJson(rows);
+      printTable(
+        ['artifact id', 'tenant', 'type', 'key', 'layer', 'bytes', 'renderings', 'created'],
+        rows.map((a) => [a.artifactId, a.tenantId, a.resultType, a.artifactKey, a.layer, a.sizeBytes,
+          a.renderings.map((r) => r.name).join(','), a.createdAt]),
+      );
+    });
+  artifacts
+    .command('get')
+    .argument('<artifactId>')
+    .option('--tenant <id>', 'read as this tenant')
+    .option('--rendering <name>', 'print this rendering\'s bytes instead of the metadata')
+    .option('--out <file>', 'with --rendering: write the bytes to this file')
+    .action(async (artifactId: string, opts, cmd: Command) => {
+      await withRuntime(cmd.optsWithGlobals(), async (rt) => {
+        const scope: Scope = { tenantId: scopeOf(opts.tenant) };
+        if (!opts.rendering) return printJson(await rt.getArtifact(artifactId, scope));
+        const { bytes } = await rt.readRendering(artifactId, opts.rendering, scope);
+        if (opts.out) await writeFile(opts.out, bytes);
+        else process.stdout.write(bytes);
+      });
+    });
+
+  const executions = program.command('executions').description('executions in the state surface');
+  executions
+    .command('show')
+    .argument('<executionId>')
+    .option('--tenant <id>', 'read as this tenant')
+    .action(async (executionId: string, opts, cmd: Command) => {
+      printJson(await withRuntime(cmd.optsWithGlobals(), (rt) => rt.getExecution(executionId, { tenantId: scopeOf(opts.tenant) })));
+    });
+  executions
+    .command('list')
+    .option('--tenant <id>', 'only this tenant')
+    .option('--status <status>', 'only this status', oneOf('--status', Object.values(ExecutionStatus)))
+    .option('--intent-type <type>', 'only this intent type')
+    .option('--limit <n>', 'at most this many', positiveInt('--limit'), 50)
+    .option('--json', 'print JSON')
+    .action(async (opts, cmd: Command) => {
+      const rows = await withRuntime(cmd.optsWithGlobals(), (rt) =>
+        rt.listExecutions({ tenantId: scopeOf(opts.tenant), status: opts.status, intentType: opts.intentType, limit: opts.limit }),
+      );
+      if (opts.json) return printJson(rows);
+      printTable(
+        ['execution id', 'tenant', 'session', 'intent type', 'status', 'started'],
+        rows.map((e) => [e.executionId, e.tenantId, e.sessionId, e.intentType, e.status, e.startedAt]),
+      );
+    });
+
+  program
+    .command('wal')
+    .description('the write-ahead log')
+    .command('list')
+    .option('--tenant <id>', 'only this tenant')
+    .option('--execution <id>', 'only this execution')
+    .option('--type <recordType>', 'only this record type', oneOf('--type', Object.values(WalRecordType)))
+    .option('--after <seq>', 'only records after this position', positiveInt('--after'))
+    .option('--limit <n>', 'at most this many', positiveInt('--limit'), 1000)
+    .option('--json', 'print JSON')
+    .action(async (opts, cmd: Command) => {
+      const rows = await withRuntime(cmd.optsWithGlobals(), (rt) =>
+        rt.listWal({ tenantId: scopeOf(opts.tenant), executionId: opts.execution, recordType: opts.type, afterSeq: opts.after, limit: opts.limit }),
+      );
+      if (opts.json) return printJson(rows);
+      printTable(
+        ['seq', 'tenant', 'execution', 'record', 'summary'],
+        rows.map((r) => [r.seq, r.tenantId, r.executionId ?? '-', r.recordType, summarize(r.recordType, r.payload)]),
+        90,
+      );
+    });
+
+  program
+    .command('cache')
+    .description('cached artifacts (until their TTL passes)')
+    .command('get')
+    .option('--tenant <id>', 'only this tenant')
+    .option('--session <id>', 'only this session')
+    .option('--execution <id>', 'only this execution')
+    .option('--key <artifactKey>', 'only this artifact key')
+    .option('--id <cacheId>', 'only this cache entry')
+    .option('--rendering <name>', 'print this rendering\'s bytes (needs exactly one match)')
+    .option('--json', 'print JSON')
+    .action(async (opts, cmd: Command) => {
+      const entries = await withRuntime(cmd.optsWithGlobals(), (rt) =>
+        rt.getCached({ tenantId: scopeOf(opts.tenant), sessionId: opts.session, executionId: opts.execution, artifactKey: opts.key, cacheId: opts.id }),
+      );
+      if (opts.rendering) {
+        if (entries.length !== 1) throw new ConfigError(`--rendering needs exactly one cached artifact; ${entries.length} match (narrow with --id)`);
+        const r = entries[0]!.renderings.find((x) => x.name === opts.rendering);
+        if (!r) throw new ConfigError(`cached artifact has no rendering '${opts.rendering}' (has: ${entries[0]!.renderings.map((x) => x.name).join(', ')})`);
+        return void process.stdout.write(r.bytes);
+      }
+      const view = entries.map((e) => ({
+        ...e,
+        renderings: e.renderings.map((r) => ({
+          name: r.name, contentType: r.contentType, sizeBytes: r.bytes.byteLength,
+          ...(/^(text\/|application\/json|image\/svg)/.test(r.contentType) ? { text: Buffer.from(r.bytes).toString('utf8') } : { base64: Buffer.from(r.bytes).toString('base64') }),
+        })),
+      }));
+      if (opts.json) return printJson(view);
+      printTable(
+        ['cache id', 'tenant', 'session', 'key', 'type', 'expires', 'renderings'],
+        entries.map((e) => [e.cacheId, e.tenantId, e.sessionId, e.artifactKey, e.resultType, e.expiresAt, e.renderings.map((r) => r.name).join(',')]),
+      );
+    });
+
+  program
+    .command('events')
+    .description('outbox events (realm and lifecycle)')
+    .command('list')
+    .option('--tenant <id>', 'only this tenant')
+    .option('--execution <id>', 'only this execution')
+    .option('--limit <n>', 'at most this many', positiveInt('--limit'), 1000)
+    .option('--json', 'print JSON')
+    .action(async (opts, cmd: Command) => {
+      const rows = await withRuntime(cmd.optsWithGlobals(), (rt) =>
+        rt.listEvents({ tenantId: scopeOf(opts.tenant), executionId: opts.execution, limit: opts.limit }),
+      );
+      if (opts.json) return printJson(rows);
+      printTable(
+        ['event id', 'type', 'source', 'tenant', 'execution', 'published'],
+        rows.map((e) => [e.eventId, e.eventType, e.source, e.tenantId, e.executionId ?? '-', e.publishedAt ?? 'pending']),
+      );
+    });
+
+  program
+    .command('intents')
+    .description('intent types the runtime can execute (example realms and --realm modules)')
+    .option('--realm <module...>', 'load realms from these modules too')
+    .option('--json', 'print JSON')
+    .action(async (opts, cmd: Command) => {
+      const list = await withRuntime({ ...cmd.optsWithGlobals(), realm: opts.realm }, async (rt) =>
+        rt.intents().map((i) => ({ intentType: i.intentType, realm: i.realm, description: i.definition.description ?? '' })),
+      );
+      if (opts.json) return printJson(list);
+      printTable(['intent type', 'realm', 'description'], list.map((i) => [i.intentType, i.realm, i.description]), 90);
+    });
+}
+
+function summarize(type: string, p: Record<string, unknown>): string {
+  switch (type) {
+    case WalRecordType.INTENT:
+      return `intent ${(p.intent as { intentType?: string })?.intentType ?? ''}`;
+    case WalRecordType.STATE_TRANSITION:
+      return `${String(p.from)} -> ${String(p.to)}${p.error ? ` (${(p.error as { code: string }).code})` : ''}`;
+    case WalRecordType.GOVERNANCE_DECISION:
+      return `${String(p.artifactKey)} (${String(p.resultType)}): ${String(p.decision)} by ${String(p.layer)}`;
+    case WalRecordType.INTENT_REJECTED:
+      return `rejected: ${(p.error as { code: string })?.code ?? ''}`;
+    default:
+      return '';
+  }
+}

@@ -1,0 +1,41 @@
+import { Command, CommanderError } from 'commander';
+import { isSymphainyError } from '../errors/index.ts';
+import { registerDemo } from './commands/demo.ts';
+import { registerInspect } from './commands/inspect.ts';
+import { registerPolicy } from './commands/policy.ts';
+import { registerRun } from './commands/run.ts';
+
+/** Builds the `symphainy` command. Thin: parses arguments, calls the public API, prints. */
+export function buildProgram(): Command {
+  const program = new Command('symphainy')
+    .description('SymphAIny runtime: intents, realms, and persistence as a governed decision')
+    .option('--data-dir <dir>', 'data directory (embedded database and artifact blobs); env SYMPHAINY_DATA_DIR', undefined)
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  registerRun(program);
+  registerDemo(program);
+  registerPolicy(program);
+  registerInspect(program);
+  return program;
+}
+
+/** Runs the CLI. Errors are printed as `error [CODE]: message` — never a stack trace (set SYMPHAINY_DEBUG=1 for one). */
+export async function main(argv: readonly string[]): Promise<void> {
+  try {
+    await buildProgram().parseAsync(argv as string[]);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // Commander has printed its message (or the help) already.
+      process.exitCode = err.exitCode === 0 ? 0 : 2;
+      return;
+    }
+    if (isSymphainyError(err)) {
+      process.stderr.write(`error [${err.code}]: ${err.message}\n`);
+      process.exitCode = err.statusCode < 500 ? 2 : 1;
+    } else {
+      process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);
+      process.exitCode = 1;
+    }
+    if (process.env.SYMPHAINY_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`);
+  }
+}

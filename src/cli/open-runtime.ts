@@ -1,0 +1,38 @@
+import { exampleRealms } from '../../realms/index.ts';
+import { loadRealmModule } from '../realm/load-realm-module.ts';
+import { createRuntime, type Runtime } from '../runtime/create-runtime.ts';
+import type { RuntimeOptions } from '../runtime/runtime-options.ts';
+import { ANY_TENANT, type TenantScope } from '../store/sql.ts';
+
+/** Options every command that opens the store shares. */
+export interface StoreOptions {
+  dataDir?: string;
+  realm?: string[];
+  config?: string;
+  logLevel?: string;
+}
+
+/** Opens a runtime with the example realms and any `--realm` modules; closes it after `fn`. */
+export async function withRuntime<T>(opts: StoreOptions, fn: (runtime: Runtime) => Promise<T>, extra: RuntimeOptions = {}): Promise<T> {
+  const realms = [...exampleRealms];
+  for (const path of opts.realm ?? []) realms.push(...(await loadRealmModule(path)));
+  const runtime = await createRuntime({
+    ...(opts.dataDir ? { dataDir: opts.dataDir } : {}),
+    ...(opts.config ? { solutionConfig: opts.config } : {}),
+    realms,
+    ...extra,
+  });
+  try {
+    return await fn(runtime);
+  } finally {
+    await runtime.close();
+  }
+}
+
+/**
+ * The CLI is the operator's tool over a data dir it can read anyway, so
+ * without `--tenant` it reads every tenant; with it, exactly as that tenant.
+ */
+export function scopeOf(tenant: string | undefined): TenantScope {
+  return tenant ?? ANY_TENANT;
+}

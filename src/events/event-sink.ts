@@ -1,0 +1,11 @@
+import type { OutboxEvent } from '../store/outbox.ts';
+
+/**
+ * Where the outbox relay publishes committed events. A sink that throws
+ * leaves the events unpublished; the relay retries them with backoff, with
+ * the same event ids, so a sink must tolerate a re-send (deduplicate by id).
+ */
+export interface EventSink {
+  readonly name: string;
+  publish(events: readonly OutboxEvent[]): Promise<void>;
+}

@@ -1,0 +1,102 @@
+import type { Logger } from 'pino';
+import type { TransactionalOutbox } from '../store/outbox.ts';
+import type { EventSink } from './event-sink.ts';
+
+export interface OutboxRelayOptions {
+  readonly outbox: TransactionalOutbox;
+  readonly sinks: readonly EventSink[];
+  readonly logger: Logger;
+  /** Events per round. @default 200 */
+  readonly batchSize?: number;
+  /** First retry delay after a sink failed, doubled up to `maxBackoffMs`. @default 100 */
+  readonly initialBackoffMs?: number;
+  /** @default 30000 */
+  readonly maxBackoffMs?: number;
+}
+
+/**
+ * General notes: the relay moves committed outbox rows to the sinks and marks
+ * them published. It only ever reads committed rows, so nothing is published
+ * for a transaction that rolled back. Delivery is at-least-once: a crash
+ * between publish and mark re-sends the same event ids. One drain runs at a
+ * time; `kick()` after each commit, `drain()` to wait until the outbox is
+ * empty (used on close).
+ */
+export class OutboxRelay {
+  readonly #o: Required<Omit<OutboxRelayOptions, 'sinks'>> & { sinks: readonly EventSink[] };
+  #running: Promise<void> | null = null;
+  #again = false;
+  #backoffMs = 0;
+  #retryTimer: NodeJS.Timeout | null = null;
+  #closed = false;
+
+  constructor(options: OutboxRelayOptions) {
+    this.#o = { batchSize: 200, initialBackoffMs: 100, maxBackoffMs: 30_000, ...options };
+  }
+
+  /** Starts a drain soon, or makes the running one go round again. */
+  kick(): void {
+    if (this.#closed) return;
+    if (this.#running) {
+      this.#again = true;
+      return;
+    }
+    this.#running = this.#loop().finally(() => {
+      this.#running = null;
+    });
+  }
+
+  /** Publishes everything unpublished now; resolves when the outbox is empty or a sink failed. */
+  async drain(): Promise<void> {
+    while (this.#running) await this.#running;
+    this.#running = this.#loop().finally(() => {
+      this.#running = null;
+    });
+    await this.#running;
+  }
+
+  /** Drains what is committed, then stops retrying. */
+  async close(): Promise<void> {
+    await this.drain().catch(() => {});
+    this.#closed = true;
+    if (this.#retryTimer) clearTimeout(this.#retryTimer);
+  }
+
+  async #loop(): Promise<void> {
+    do {
+      this.#again = false;
+      try {
+        while (await this.#round()) {
+          /* keep going while full batches come back */
+        }
+        this.#backoffMs = 0;
+      } catch (err) {
+        this.#scheduleRetry(err);
+        return;
+      }
+    } while (this.#again);
+  }
+
+  /** One batch; true when there may be more. */
+  async #round(): Promise<boolean> {
+    const events = await this.#o.outbox.unpublished(this.#o.batchSize);
+    if (events.length === 0) return false;
+    for (const sink of this.#o.sinks) await sink.publish(events);
+    await this.#o.outbox.markPublished(
+      events.map((e) => e.eventId),
+      new Date().toISOString(),
+    );
+    return events.length === this.#o.batchSize;
+  }
+
+  #scheduleRetry(err: unknown): void {
+    this.#backoffMs = Math.min(this.#o.maxBackoffMs, this.#backoffMs ? this.#backoffMs * 2 : this.#o.initialBackoffMs);
+    this.#o.logger.warn({ err, retryInMs: this.#backoffMs }, 'outbox relay: publishing failed; will retry');
+    if (this.#closed || this.#retryTimer) return;
+    this.#retryTimer = setTimeout(() => {
+      this.#retryTimer = null;
+      this.kick();
+    }, this.#backoffMs);
+    this.#retryTimer.unref();
+  }
+}

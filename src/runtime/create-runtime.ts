@@ -1,0 +1,237 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { ArtifactStorage } from '../artifacts/artifact-storage.ts';
+import { FsBlobStore } from '../artifacts/fs/fs-blob-store.ts';
+import type { CacheEntry, CacheLookup } from '../cache/cache-store.ts';
+import { EmbeddedCache } from '../cache/embedded-cache.ts';
+import { ConfigError, ExecutionInterruptedError, NotFoundError, RuntimeClosedError } from '../errors/index.ts';
+import { InProcessEventBus, type EventHandler, type SubscriptionFilter } from '../events/in-process-bus.ts';
+import { OutboxRelay } from '../events/outbox-relay.ts';
+import type { Intent, IntentInput } from '../intent/intent.ts';
+import { IntentRegistry, type RegisteredIntent } from '../intent/intent-registry.ts';
+import { compileMaterializationPolicy, type CompiledPolicy, type PolicyExplanation } from '../policy/compile-policy.ts';
+import type { PolicyInput } from '../policy/decision.ts';
+import { loadSolutionConfig } from '../policy/solution-config.ts';
+import type { Realm } from '../realm/define-realm.ts';
+import { ArtifactIndex, type ArtifactQuery, type ArtifactRecord } from '../store/artifact-index.ts';
+import type { Db } from '../store/db.ts';
+import { migrate } from '../store/migrations/migrate.ts';
+import { TransactionalOutbox, type StoredOutboxEvent } from '../store/outbox.ts';
+import { PgliteDb } from '../store/pglite/pglite-db.ts';
+import type { TenantScope } from '../store/sql.ts';
+import { StateSurface, type ExecutionQuery, type ExecutionRecord } from '../store/state-surface.ts';
+import { WriteAheadLog, WalRecordType, type WalQuery, type WalRecord } from '../store/write-ahead-log.ts';
+import { DataDirLock } from './data-dir-lock.ts';
+import { ExecutionLifecycleManager, type ExecuteOptions } from './execution-lifecycle-manager.ts';
+import type { ExecutionResult } from './execution-result.ts';
+import { defaultLogger } from './logger.ts';
+import type { RuntimeOptions } from './runtime-options.ts';
+
+/** Where a read is scoped: one tenant, or ANY_TENANT for operator tools. */
+export interface Scope {
+  readonly tenantId: TenantScope;
+}
+
+/** A running SymphAIny runtime. Create with {@link createRuntime}; `close()` when done. */
+export interface Runtime {
+  /** The embedded data directory, or `null` for `memory` runtimes and external databases. */
+  readonly dataDir: string | null;
+  /** The runtime's compiled materialization policy. */
+  readonly policy: CompiledPolicy;
+  /** Validates, records, runs and materializes one intent. Throws only for refused intents and store failures. */
+  execute(intent: IntentInput | Intent, options?: ExecuteOptions): Promise<ExecutionResult>;
+  /** Receives committed outbox events (realm and lifecycle), each with a stable `eventId`. Returns an unsubscribe function. */
+  subscribe(handler: EventHandler, filter?: SubscriptionFilter): () => void;
+  registerRealm(realm: Realm): void;
+  intents(): RegisteredIntent[];
+  getExecution(executionId: string, scope: Scope): Promise<ExecutionRecord>;
+  listExecutions(query: ExecutionQuery): Promise<ExecutionRecord[]>;
+  getArtifact(artifactId: string, scope: Scope): Promise<ArtifactRecord>;
+  listArtifacts(query: ArtifactQuery): Promise<ArtifactRecord[]>;
+  /** The bytes of one rendering of a persisted artifact, checked against its content hash. */
+  readRendering(artifactId: string, rendering: string, scope: Scope): Promise<{ bytes: Uint8Array; contentType: string }>;
+  listWal(query: WalQuery): Promise<WalRecord[]>;
+  listEvents(query: { tenantId: TenantScope; executionId?: string; limit?: number }): Promise<StoredOutboxEvent[]>;
+  /** Live cached artifacts matching the lookup (expired ones are gone). */
+  getCached(lookup: CacheLookup): Promise<CacheEntry[]>;
+  /** Every policy layer's verdict for a hypothetical artifact. */
+  explainPolicy(input: PolicyInput, options?: { policy?: CompiledPolicy }): PolicyExplanation;
+  /** Publishes what is committed but not yet delivered (resolves when the outbox is empty). */
+  flushEvents(): Promise<void>;
+  /** Finishes event delivery, cancels running handlers, closes the store and releases the data dir. */
+  close(): Promise<void>;
+}
+
+/**
+ * The composition root (the plan's "Public Works"): opens the store, applies
+ * migrations, recovers interrupted executions, and wires registry, policy,
+ * artifact storage, cache, outbox relay and the lifecycle manager.
+ *
+ * @example
+ * ```ts
+ * import { createRuntime, exampleRealms } from 'symphainy';
+ * const runtime = await createRuntime({ realms: exampleRealms, solutionConfig: 'config/mvp_materialization_policy.yaml' });
+ * const result = await runtime.execute({ intentType: 'journey.sop_to_workflow', tenantId: 'acme', sessionId: 's1',
+ *                                        parameters: { sop_text: '1. Receive order\n2. Ship it' } });
+ * console.log(result.artifacts.map((a) => `${a.key}: ${a.decision} (${a.layer})`));
+ * await runtime.close();
+ * ```
+ */
+export async function createRuntime(options: RuntimeOptions = {}): Promise<Runtime> {
+  const logger = options.logger ?? defaultLogger();
+  const now = options.now ?? (() => new Date());
+  const realmTimeoutMs = options.realmTimeoutMs ?? 30_000;
+  if (!Number.isInteger(realmTimeoutMs) || realmTimeoutMs <= 0) {
+    throw new ConfigError(`realmTimeoutMs must be a positive integer, got ${String(options.realmTimeoutMs)}`);
+  }
+
+  // Compile the policy first: a bad config must fail before anything is opened.
+  const solution =
+    typeof options.solutionConfig === 'string' ? await loadSolutionConfig(options.solutionConfig) : options.solutionConfig;
+  const policy = compileMaterializationPolicy({
+    ...(solution ? { solution } : {}),
+    ...(options.governance ? { governance: options.governance } : {}),
+  });
+
+  const registry = new IntentRegistry();
+  for (const realm of options.realms ?? []) registry.register(realm);
+
+  const cleanups: (() => Promise<void>)[] = [];
+  const cleanup = async () => {
+    for (const fn of cleanups.reverse()) await fn().catch((err) => logger.error({ err }, 'closing failed'));
+    cleanups.length = 0;
+  };
+  try {
+    let dataDir: string | null = null;
+    let db: Db;
+    let blobRoot: string | null = null;
+    let ownsDb = false;
+    if (options.db) {
+      db = options.db;
+    } else if (options.memory) {
+      db = await PgliteDb.open();
+      ownsDb = true;
+      cleanups.push(() => db.close());
+    } else {
+      dataDir = resolve(options.dataDir ?? process.env.SYMPHAINY_DATA_DIR ?? '.symphainy');
+      const lock = await DataDirLock.acquire(dataDir, options.lockWaitMs);
+      cleanups.push(() => lock.release());
+      db = await PgliteDb.open({ dataDir: join(dataDir, 'db') });
+      ownsDb = true;
+      cleanups.push(() => db.close());
+      blobRoot = join(dataDir, 'blobs');
+    }
+    if (!options.blobStore && !blobRoot) {
+      const tmp = await mkdtemp(join(tmpdir(), 'symphainy-blobs-'));
+      cleanups.push(() => rm(tmp, { recursive: true, force: true }));
+      blobRoot = tmp;
+    }
+    await migrate(db);
+
+    const stateSurface = new StateSurface(db);
+    const wal = new WriteAheadLog(db);
+    const outbox = new TransactionalOutbox(db);
+    const artifactIndex = new ArtifactIndex(db);
+    const artifactStorage = new ArtifactStorage(options.blobStore ?? new FsBlobStore({ root: blobRoot! }));
+    const cache = options.cache ?? new EmbeddedCache(db);
+    const bus = new InProcessEventBus(logger);
+    const relay = new OutboxRelay({ outbox, sinks: [bus], logger });
+    const shutdown = new AbortController();
+
+    // Recovery: with the embedded store this process is the only writer, so a
+    // `running` execution belongs to a process that stopped mid-way.
+    if (ownsDb) await recoverInterrupted(stateSurface, wal, db, now);
+    await cache.purgeExpired(now());
+    const purgeTimer = setInterval(
+      () => void cache.purgeExpired(now()).catch((err) => logger.warn({ err }, 'cache purge failed')),
+      (options.cachePurgeIntervalSeconds ?? 60) * 1000,
+    );
+    purgeTimer.unref();
+    relay.kick(); // deliver anything a previous process committed but did not publish
+
+    const manager = new ExecutionLifecycleManager({
+      db, registry, stateSurface, wal, outbox, artifactIndex, artifactStorage, cache, relay, policy, logger, now,
+      realmTimeoutMs, faults: options.faults ?? {}, shutdownSignal: shutdown.signal,
+    });
+
+    let closed = false;
+    const inFlight = new Set<Promise<unknown>>();
+    const open = () => {
+      if (closed) throw new RuntimeClosedError();
+    };
+    const track = <T>(p: Promise<T>): Promise<T> => {
+      inFlight.add(p);
+      return p.finally(() => inFlight.delete(p));
+    };
+
+    const runtime: Runtime = {
+      dataDir,
+      policy,
+      execute(intent, opts) {
+        open();
+        return track(manager.execute(intent, opts));
+      },
+      subscribe: (handler, filter) => bus.subscribe(handler, filter),
+      registerRealm: (realm) => registry.register(realm),
+      intents: () => registry.list(),
+      async getExecution(executionId, scope) {
+        open();
+        const e = await stateSurface.get(executionId, scope.tenantId);
+        if (!e) throw new NotFoundError('execution', executionId);
+        return e;
+      },
+      listExecutions: (q) => (open(), stateSurface.list(q)),
+      async getArtifact(artifactId, scope) {
+        open();
+        const a = await artifactIndex.get(artifactId, scope.tenantId);
+        if (!a) throw new NotFoundError('artifact', artifactId);
+        return a;
+      },
+      listArtifacts: (q) => (open(), artifactIndex.list(q)),
+      async readRendering(artifactId, name, scope) {
+        const a = await runtime.getArtifact(artifactId, scope);
+        const ref = a.renderings.find((r) => r.name === name);
+        if (!ref) throw new NotFoundError(`rendering of artifact '${artifactId}'`, name);
+        return { bytes: await artifactStorage.readRendering(ref), contentType: ref.contentType };
+      },
+      listWal: (q) => (open(), wal.list(q)),
+      listEvents: (q) => (open(), outbox.list(q)),
+      getCached: (lookup) => (open(), cache.get(lookup, now())),
+      explainPolicy: (input, opts) => (opts?.policy ?? policy).explain(input),
+      flushEvents: () => relay.drain(),
+      async close() {
+        if (closed) return;
+        closed = true;
+        clearInterval(purgeTimer);
+        shutdown.abort(new RuntimeClosedError());
+        await Promise.allSettled([...inFlight]);
+        await relay.close();
+        await cleanup();
+      },
+    };
+    return runtime;
+  } catch (err) {
+    await cleanup();
+    throw err;
+  }
+}
+
+async function recoverInterrupted(stateSurface: StateSurface, wal: WriteAheadLog, db: Db, now: () => Date): Promise<void> {
+  for (const e of await stateSurface.listRunning()) {
+    const at = now().toISOString();
+    const err = new ExecutionInterruptedError(`execution ${e.executionId} was interrupted: its process stopped before it finished`);
+    const error = { code: err.code, message: err.message };
+    await db.transaction(async (tx) => {
+      const result = {
+        executionId: e.executionId, intentId: e.intentId, intentType: e.intentType, tenantId: e.tenantId,
+        sessionId: e.sessionId, status: 'failed', error, policyVersion: e.policyVersion, artifacts: [], events: [],
+      };
+      if (!(await stateSurface.finish(tx, { executionId: e.executionId, status: 'failed', state: null, result, error, finishedAt: at }))) return;
+      await wal.append(tx, [
+        { tenantId: e.tenantId, executionId: e.executionId, intentId: e.intentId, recordType: WalRecordType.STATE_TRANSITION,
+          payload: { from: 'running', to: 'failed', at, error }, recordedAt: at },
+      ]);
+    });
+  }
+}

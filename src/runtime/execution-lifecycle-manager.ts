@@ -1,0 +1,382 @@
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { ArtifactStorage } from '../artifacts/artifact-storage.ts';
+import type { CacheEntry, CacheStore } from '../cache/cache-store.ts';
+import {
+  DuplicateIntentError,
+  isSymphainyError,
+  RealmHandlerError,
+  RealmTimeoutError,
+  StoreError,
+  SymphainyError,
+} from '../errors/index.ts';
+import type { OutboxRelay } from '../events/outbox-relay.ts';
+import type { ExecutionContext } from '../intent/execution-context.ts';
+import { createIntent, type Intent, type IntentInput } from '../intent/intent.ts';
+import type { IntentRegistry, RegisteredIntent } from '../intent/intent-registry.ts';
+import type { CompiledPolicy } from '../policy/compile-policy.ts';
+import type { PolicyDecision } from '../policy/decision.ts';
+import { normalizeResult, type NormalizedArtifact, type NormalizedResult } from '../realm/normalize-result.ts';
+import type { ArtifactIndex, ArtifactLineage } from '../store/artifact-index.ts';
+import type { Db, Queryable } from '../store/db.ts';
+import type { OutboxEvent, TransactionalOutbox } from '../store/outbox.ts';
+import type { ExecutionState, StateSurface } from '../store/state-surface.ts';
+import { WalRecordType, type WalRecordInput, type WriteAheadLog } from '../store/write-ahead-log.ts';
+import type { ArtifactOutcome, ExecutionResult } from './execution-result.ts';
+import { FaultPoint, type Faults } from './fault-points.ts';
+import { tagLineage } from './lineage.ts';
+
+export interface ExecutionLifecycleDeps {
+  readonly db: Db;
+  readonly registry: IntentRegistry;
+  readonly stateSurface: StateSurface;
+  readonly wal: WriteAheadLog;
+  readonly outbox: TransactionalOutbox;
+  readonly artifactIndex: ArtifactIndex;
+  readonly artifactStorage: ArtifactStorage;
+  readonly cache: CacheStore;
+  readonly relay: OutboxRelay;
+  readonly policy: CompiledPolicy;
+  readonly logger: Logger;
+  readonly now: () => Date;
+  /** Default handler timeout. */
+  readonly realmTimeoutMs: number;
+  readonly faults: Faults;
+  /** Aborted when the runtime closes, cancelling running handlers. */
+  readonly shutdownSignal: AbortSignal;
+}
+
+export interface ExecuteOptions {
+  /** Evaluate this execution under another compiled policy (e.g. a solution's). */
+  readonly policy?: CompiledPolicy;
+}
+
+/** An artifact on its way through policy and materialization. */
+interface Pending {
+  readonly artifact: NormalizedArtifact;
+  readonly decision: PolicyDecision;
+  outcome: ArtifactOutcome;
+  cacheEntry?: CacheEntry;
+  index?: Parameters<ArtifactIndex['insert']>[1];
+}
+
+/**
+ * General notes: the ExecutionLifecycleManager runs one intent through the
+ * stages of DESIGN.md — validate, record (one transaction), run the realm (no
+ * transaction open), normalize, tag lineage, evaluate policy, materialize
+ * (blobs outside any transaction), complete (one transaction), relay events.
+ * It owns the ordering and the failure handling of those stages; it does not
+ * own any table (the store modules do) nor decide anything (the policy does).
+ */
+export class ExecutionLifecycleManager {
+  constructor(private readonly d: ExecutionLifecycleDeps) {}
+
+  async execute(input: IntentInput | Intent, options: ExecuteOptions = {}): Promise<ExecutionResult> {
+    const d = this.d;
+    const intent = createIntent(input as IntentInput);
+    const policy = options.policy ?? d.policy;
+
+    // Validate: unknown type or bad parameters are refused before anything runs.
+    let entry: RegisteredIntent;
+    let params: unknown;
+    try {
+      entry = d.registry.resolve(intent.intentType);
+      params = d.registry.validateParameters(entry, intent.parameters);
+    } catch (err) {
+      await this.#recordRejected(intent, err as SymphainyError);
+      throw err;
+    }
+
+    const replay = await this.#replay(intent);
+    if (replay) return replay;
+
+    // Record: the intent, the execution and its first transition commit together.
+    const executionId = randomUUID();
+    const startedAt = d.now().toISOString();
+    const started = this.#event(intent, executionId, 'runtime', 'execution.started', {
+      executionId, intentId: intent.intentId, intentType: intent.intentType, realm: entry.realm,
+    });
+    try {
+      await d.db.transaction(async (tx) => {
+        await d.stateSurface.insertStarted(tx, {
+          executionId, intentId: intent.intentId, tenantId: intent.tenantId, sessionId: intent.sessionId,
+          intentType: intent.intentType, realm: entry.realm, parameters: intent.parameters as Record<string, unknown>,
+          policyVersion: policy.version, intentCreatedAt: intent.createdAt, startedAt,
+        });
+        await d.wal.append(tx, [
+          this.#wal(intent, executionId, WalRecordType.INTENT, { intent, realm: entry.realm }, startedAt),
+          this.#wal(intent, executionId, WalRecordType.STATE_TRANSITION, { from: 'accepted', to: 'running', at: startedAt }, startedAt),
+        ]);
+        await d.outbox.insert(tx, [started]);
+        await d.faults[FaultPoint.BEFORE_START_COMMIT]?.();
+      });
+    } catch (err) {
+      if (isUniqueViolation(err)) throw new DuplicateIntentError(intent.intentId);
+      throw new StoreError(`cannot record intent '${intent.intentId}': ${(err as Error).message}`, { cause: err });
+    }
+    d.relay.kick();
+
+    // Run the realm, with no transaction open and no storage handle.
+    const realmStart = performance.now();
+    let normalized: NormalizedResult;
+    try {
+      const raw = await this.#runHandler(entry, params, intent, executionId);
+      normalized = normalizeResult(raw);
+    } catch (err) {
+      return this.#fail(intent, executionId, policy.version, toFailure(err, intent.intentType), [
+        { from: 'running', to: 'failed', at: d.now().toISOString(), realmMs: round(performance.now() - realmStart) },
+      ]);
+    }
+    const realmMs = round(performance.now() - realmStart);
+    const materializingAt = d.now().toISOString();
+
+    // Tag lineage, evaluate policy, materialize.
+    const materializeStart = performance.now();
+    const lineage = await tagLineage(d.artifactIndex, intent, executionId, entry.realm);
+    const pending = normalized.artifacts.map((artifact) => this.#decide(policy, artifact, intent, entry.realm));
+    for (const p of pending) await this.#materialize(p, intent, executionId, lineage);
+    const materializeMs = round(performance.now() - materializeStart);
+
+    // Complete: state, index, cache, decisions, transitions and events in one transaction.
+    const finishedAt = d.now().toISOString();
+    const events: OutboxEvent[] = [
+      started,
+      ...normalized.events.map((e) => this.#event(intent, executionId, 'realm', e.eventType, e.data)),
+    ];
+    const outcomes = pending.map((p) => p.outcome);
+    const completedEvent = this.#event(intent, executionId, 'runtime', 'execution.completed', {
+      executionId, intentId: intent.intentId, intentType: intent.intentType, status: 'completed',
+      artifacts: outcomes.map((o) => ({ key: o.key, resultType: o.resultType, decision: o.decision, artifactId: o.artifactId ?? null })),
+    });
+    events.push(completedEvent);
+    const result: ExecutionResult = {
+      executionId, intentId: intent.intentId, intentType: intent.intentType, tenantId: intent.tenantId,
+      sessionId: intent.sessionId, status: 'completed', policyVersion: policy.version, artifacts: outcomes, events,
+    };
+    try {
+      await d.faults[FaultPoint.BEFORE_COMPLETE]?.();
+      await d.db.transaction(async (tx) => {
+        await d.stateSurface.finish(tx, {
+          executionId, status: 'completed', state: stateOf(pending), result, error: null, finishedAt,
+        });
+        for (const p of pending) if (p.index) await d.artifactIndex.insert(tx, p.index);
+        await this.#putCache(pending, tx);
+        await d.wal.append(tx, [
+          this.#wal(intent, executionId, WalRecordType.STATE_TRANSITION, { from: 'running', to: 'materializing', at: materializingAt, realmMs }, materializingAt),
+          ...pending.map((p) => this.#wal(intent, executionId, WalRecordType.GOVERNANCE_DECISION, decisionRecord(p, intent, entry.realm, lineage), finishedAt)),
+          this.#wal(intent, executionId, WalRecordType.STATE_TRANSITION, { from: 'materializing', to: 'completed', at: finishedAt, materializeMs }, finishedAt),
+        ]);
+        await d.outbox.insert(tx, events.slice(1));
+        await d.faults[FaultPoint.BEFORE_COMPLETE_COMMIT]?.();
+      });
+    } catch (err) {
+      d.logger.error({ err, executionId }, 'completion transaction failed');
+      return this.#fail(
+        intent, executionId, policy.version,
+        { code: new StoreError('').code, message: `recording the completion failed: ${(err as Error).message}` },
+        [{ from: 'materializing', to: 'failed', at: d.now().toISOString() }],
+      );
+    }
+    d.relay.kick();
+    return result;
+  }
+
+  #decide(policy: CompiledPolicy, artifact: NormalizedArtifact, intent: Intent, realm: string): Pending {
+    const decision = policy.evaluate({
+      resultType: artifact.resultType, tenantId: intent.tenantId, intentType: intent.intentType, realm,
+      sizeBytes: artifact.sizeBytes, tags: artifact.tags,
+    });
+    const outcome: ArtifactOutcome = {
+      key: artifact.key, resultType: artifact.resultType, decision: decision.decision, layer: decision.layer,
+      reason: decision.reason, policyVersion: decision.policyVersion,
+      ...(decision.ruleId ? { ruleId: decision.ruleId } : {}),
+      semanticPayload: artifact.semanticPayload, renderings: artifact.renderings.map((r) => r.name), sizeBytes: artifact.sizeBytes,
+    };
+    return { artifact, decision, outcome };
+  }
+
+  /** Persist: blobs now (outside any transaction), index row at completion. Cache: an entry. Discard: nothing. */
+  async #materialize(p: Pending, intent: Intent, executionId: string, lineage: ArtifactLineage): Promise<void> {
+    const { artifact, decision } = p;
+    const createdAt = this.d.now();
+    if (decision.decision === 'persist') {
+      try {
+        const stored = await this.d.artifactStorage.storeCompositeArtifact(artifact.resultType, artifact.renderings, intent.tenantId, {
+          executionId, sessionId: intent.sessionId, intentId: intent.intentId, intentType: intent.intentType,
+          artifactKey: artifact.key, semanticPayloadStored: artifact.semanticPayload !== null,
+        });
+        p.outcome = { ...p.outcome, artifactId: stored.artifactId, storagePath: stored.storagePath, stored: true };
+        p.index = {
+          artifactId: stored.artifactId, tenantId: intent.tenantId, sessionId: intent.sessionId, executionId,
+          artifactKey: artifact.key, resultType: artifact.resultType, decision: decision.decision, layer: decision.layer,
+          reason: decision.reason, policyVersion: decision.policyVersion, storagePath: stored.storagePath,
+          sizeBytes: stored.sizeBytes, renderings: stored.renderings, lineage, createdAt: createdAt.toISOString(),
+        };
+      } catch (err) {
+        // The execution still completes: the decision, the failure and its reason are recorded.
+        this.d.logger.warn({ err, executionId, key: artifact.key }, 'storing artifact failed');
+        p.outcome = { ...p.outcome, stored: false, storageError: (err as Error).message };
+      }
+    } else if (decision.decision === 'cache') {
+      const ttlSeconds = decision.ttlSeconds ?? 3600;
+      const expiresAt = new Date(createdAt.getTime() + ttlSeconds * 1000).toISOString();
+      const cacheId = `cache_${randomUUID()}`;
+      p.cacheEntry = {
+        cacheId, tenantId: intent.tenantId, sessionId: intent.sessionId, executionId, artifactKey: artifact.key,
+        resultType: artifact.resultType, renderings: artifact.renderings,
+        decision: { layer: decision.layer, reason: decision.reason, policyVersion: decision.policyVersion, ttlSeconds },
+        lineage, createdAt: createdAt.toISOString(), expiresAt,
+      };
+      p.outcome = { ...p.outcome, cacheId, expiresAt, stored: true };
+      if (!this.d.cache.transactional) {
+        try {
+          await this.d.cache.put([p.cacheEntry]);
+        } catch (err) {
+          this.d.logger.warn({ err, executionId, key: artifact.key }, 'caching artifact failed');
+          p.outcome = { ...p.outcome, stored: false, storageError: (err as Error).message };
+        }
+        p.cacheEntry = undefined;
+      }
+    }
+  }
+
+  async #putCache(pending: readonly Pending[], tx: Queryable): Promise<void> {
+    const entries = pending.flatMap((p) => (p.cacheEntry ? [p.cacheEntry] : []));
+    if (entries.length > 0) await this.d.cache.put(entries, tx);
+  }
+
+  async #runHandler(entry: RegisteredIntent, params: unknown, intent: Intent, executionId: string): Promise<unknown> {
+    const timeoutMs = entry.definition.timeoutMs ?? this.d.realmTimeoutMs;
+    const controller = new AbortController();
+    const onShutdown = () => controller.abort(this.d.shutdownSignal.reason);
+    this.d.shutdownSignal.addEventListener('abort', onShutdown, { once: true });
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const err = new RealmTimeoutError(intent.intentType, timeoutMs);
+        controller.abort(err);
+        reject(err);
+      }, timeoutMs);
+    });
+    const context: ExecutionContext = Object.freeze({
+      executionId, intentId: intent.intentId, intentType: intent.intentType, tenantId: intent.tenantId,
+      sessionId: intent.sessionId, realm: entry.realm, signal: controller.signal, deadline: Date.now() + timeoutMs,
+    });
+    try {
+      return await Promise.race([Promise.resolve().then(() => entry.definition.handler(params, context)), timedOut]);
+    } finally {
+      clearTimeout(timer);
+      this.d.shutdownSignal.removeEventListener('abort', onShutdown);
+    }
+  }
+
+  async #fail(
+    intent: Intent,
+    executionId: string,
+    policyVersion: string,
+    error: { code: string; message: string },
+    transitions: Record<string, unknown>[],
+  ): Promise<ExecutionResult> {
+    const d = this.d;
+    const at = d.now().toISOString();
+    const failed = this.#event(intent, executionId, 'runtime', 'execution.failed', {
+      executionId, intentId: intent.intentId, intentType: intent.intentType, status: 'failed', error,
+    });
+    const result: ExecutionResult = {
+      executionId, intentId: intent.intentId, intentType: intent.intentType, tenantId: intent.tenantId,
+      sessionId: intent.sessionId, status: 'failed', error, policyVersion, artifacts: [], events: [failed],
+    };
+    try {
+      await d.db.transaction(async (tx) => {
+        await d.stateSurface.finish(tx, { executionId, status: 'failed', state: null, result, error, finishedAt: at });
+        await d.wal.append(tx, transitions.map((t) => this.#wal(intent, executionId, WalRecordType.STATE_TRANSITION, { ...t, error }, at)));
+        await d.outbox.insert(tx, [failed]);
+      });
+    } catch (err) {
+      throw new StoreError(`execution ${executionId} failed (${error.message}) and recording that failed too: ${(err as Error).message}`, { cause: err });
+    }
+    d.relay.kick();
+    return result;
+  }
+
+  /** An intent id seen before: its recorded result for the same tenant, once finished. */
+  async #replay(intent: Intent): Promise<ExecutionResult | null> {
+    const prior = await this.d.stateSurface.getByIntentId(intent.intentId);
+    if (!prior) return null;
+    if (prior.tenantId !== intent.tenantId || prior.status === 'running' || prior.result === null) {
+      throw new DuplicateIntentError(intent.intentId);
+    }
+    return prior.result as ExecutionResult;
+  }
+
+  async #recordRejected(intent: Intent, err: SymphainyError): Promise<void> {
+    const at = this.d.now().toISOString();
+    // Parameters are not kept: a rejected intent was never accepted as platform meaning.
+    const payload = {
+      intent: { intentId: intent.intentId, intentType: intent.intentType, tenantId: intent.tenantId, sessionId: intent.sessionId, createdAt: intent.createdAt },
+      error: { code: err.code, message: err.message },
+    };
+    try {
+      await this.d.wal.append(this.d.db, [this.#wal(intent, null, WalRecordType.INTENT_REJECTED, payload, at)]);
+    } catch (storeErr) {
+      this.d.logger.error({ err: storeErr }, 'recording a rejected intent failed');
+    }
+  }
+
+  #wal(intent: Intent, executionId: string | null, recordType: WalRecordInput['recordType'], payload: Record<string, unknown>, recordedAt: string): WalRecordInput {
+    return { tenantId: intent.tenantId, executionId, intentId: intent.intentId, recordType, payload, recordedAt };
+  }
+
+  #event(intent: Intent, executionId: string, source: OutboxEvent['source'], eventType: string, payload: unknown): OutboxEvent {
+    return {
+      eventId: randomUUID(), eventType, source, tenantId: intent.tenantId, sessionId: intent.sessionId, executionId,
+      payload: payload ?? null, createdAt: this.d.now().toISOString(),
+    };
+  }
+}
+
+function stateOf(pending: readonly Pending[]): ExecutionState {
+  const semantic: ExecutionState['semantic'] = {};
+  const references: Record<string, string> = {};
+  for (const { artifact, outcome } of pending) {
+    semantic[artifact.key] = { resultType: artifact.resultType, payload: artifact.semanticPayload };
+    if (outcome.artifactId) references[`${artifact.key}_artifact_id`] = outcome.artifactId;
+    if (outcome.storagePath) references[`${artifact.key}_storage_path`] = outcome.storagePath;
+  }
+  return { semantic, references };
+}
+
+function decisionRecord(p: Pending, intent: Intent, realm: string, lineage: ArtifactLineage): Record<string, unknown> {
+  const { artifact, decision, outcome } = p;
+  return {
+    artifactKey: artifact.key,
+    resultType: artifact.resultType,
+    decision: decision.decision,
+    layer: decision.layer,
+    reason: decision.reason,
+    policyVersion: decision.policyVersion,
+    ...(decision.ruleId ? { ruleId: decision.ruleId } : {}),
+    ...(decision.ttlSeconds !== undefined ? { ttlSeconds: decision.ttlSeconds } : {}),
+    inputs: { resultType: artifact.resultType, tenantId: intent.tenantId, intentType: intent.intentType, realm, sizeBytes: artifact.sizeBytes, tags: artifact.tags },
+    outcome: {
+      stored: outcome.stored ?? false,
+      ...(outcome.artifactId ? { artifactId: outcome.artifactId, storagePath: outcome.storagePath } : {}),
+      ...(outcome.cacheId ? { cacheId: outcome.cacheId, expiresAt: outcome.expiresAt } : {}),
+      ...(outcome.storageError ? { storageError: outcome.storageError } : {}),
+    },
+    lineage,
+  };
+}
+
+function toFailure(err: unknown, intentType: string): { code: string; message: string } {
+  if (isSymphainyError(err)) return { code: err.code, message: err.message };
+  const wrapped = new RealmHandlerError(`realm handler for '${intentType}' failed: ${err instanceof Error ? err.message : String(err)}`);
+  return { code: wrapped.code, message: wrapped.message };
+}
+
+function isUniqueViolation(err: unknown): boolean {
+  return (err as { code?: string })?.code === '23505';
+}
+
+const round = (ms: number) => Math.round(ms * 100) / 100;
+

@@ -1,0 +1,109 @@
+/**
+ * The store's schema, as an ordered list of plain-SQL migrations. Applied in
+ * order, each once, recorded in `symphainy.schema_migrations`. Plain
+ * PostgreSQL only: the same statements run on PGlite and on a server.
+ * Never edit a released migration; add a new one.
+ */
+export interface Migration {
+  readonly version: number;
+  readonly name: string;
+  readonly sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'core: state surface, write-ahead log, outbox, artifact index, cache',
+    sql: `
+      -- State surface: one row per execution, holding the platform memory
+      -- (semantic payloads and artifact references) and the recorded result.
+      CREATE TABLE symphainy.executions (
+        execution_id   text PRIMARY KEY,
+        intent_id      text NOT NULL UNIQUE,
+        tenant_id      text NOT NULL,
+        session_id     text NOT NULL,
+        intent_type    text NOT NULL,
+        realm          text NOT NULL,
+        status         text NOT NULL CHECK (status IN ('running', 'completed', 'failed')),
+        parameters     jsonb NOT NULL,
+        state          jsonb NOT NULL DEFAULT '{}'::jsonb,
+        result         jsonb,
+        error          jsonb,
+        policy_version text NOT NULL,
+        intent_created_at timestamptz NOT NULL,
+        started_at     timestamptz NOT NULL,
+        finished_at    timestamptz
+      );
+      CREATE INDEX executions_tenant_started ON symphainy.executions (tenant_id, started_at DESC);
+      CREATE INDEX executions_running ON symphainy.executions (status) WHERE status = 'running';
+
+      -- Write-ahead log: every intent, state transition and governance decision, in order.
+      CREATE TABLE symphainy.wal (
+        seq          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        tenant_id    text NOT NULL,
+        execution_id text,
+        intent_id    text,
+        record_type  text NOT NULL,
+        payload      jsonb NOT NULL,
+        recorded_at  timestamptz NOT NULL
+      );
+      CREATE INDEX wal_execution ON symphainy.wal (execution_id, seq);
+      CREATE INDEX wal_tenant ON symphainy.wal (tenant_id, seq);
+
+      -- Transactional outbox: events written with the state change, published after commit.
+      CREATE TABLE symphainy.outbox (
+        seq          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        event_id     text NOT NULL UNIQUE,
+        tenant_id    text NOT NULL,
+        session_id   text NOT NULL,
+        execution_id text,
+        event_type   text NOT NULL,
+        source       text NOT NULL CHECK (source IN ('realm', 'runtime')),
+        payload      jsonb NOT NULL,
+        created_at   timestamptz NOT NULL,
+        published_at timestamptz
+      );
+      CREATE INDEX outbox_unpublished ON symphainy.outbox (seq) WHERE published_at IS NULL;
+      CREATE INDEX outbox_execution ON symphainy.outbox (execution_id, seq);
+
+      -- Artifact index: persisted artifacts, their decision and lineage; bytes live in the blob store.
+      CREATE TABLE symphainy.artifacts (
+        artifact_id    text PRIMARY KEY,
+        tenant_id      text NOT NULL,
+        session_id     text NOT NULL,
+        execution_id   text NOT NULL REFERENCES symphainy.executions (execution_id),
+        artifact_key   text NOT NULL,
+        result_type    text NOT NULL,
+        decision       text NOT NULL,
+        layer          text NOT NULL,
+        reason         text NOT NULL,
+        policy_version text NOT NULL,
+        storage_path   text NOT NULL,
+        size_bytes     bigint NOT NULL,
+        renderings     jsonb NOT NULL,
+        lineage        jsonb NOT NULL,
+        created_at     timestamptz NOT NULL,
+        UNIQUE (execution_id, artifact_key)
+      );
+      CREATE INDEX artifacts_tenant_created ON symphainy.artifacts (tenant_id, created_at DESC);
+
+      -- Embedded cache tier for 'cache' decisions: gone once expires_at passes.
+      CREATE TABLE symphainy.cache_entries (
+        cache_id       text PRIMARY KEY,
+        tenant_id      text NOT NULL,
+        session_id     text NOT NULL,
+        execution_id   text NOT NULL,
+        artifact_key   text NOT NULL,
+        result_type    text NOT NULL,
+        renderings     jsonb NOT NULL,
+        decision       jsonb NOT NULL,
+        lineage        jsonb NOT NULL,
+        created_at     timestamptz NOT NULL,
+        expires_at     timestamptz NOT NULL,
+        UNIQUE (tenant_id, session_id, execution_id, artifact_key)
+      );
+      CREATE INDEX cache_entries_session ON symphainy.cache_entries (tenant_id, session_id);
+      CREATE INDEX cache_entries_expiry ON symphainy.cache_entries (expires_at);
+    `,
+  },
+];

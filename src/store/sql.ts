@@ -1,0 +1,52 @@
+import type { Queryable } from './db.ts';
+
+/**
+ * Marks "every tenant" for operator tools (the CLI, sweeps). Queries take a
+ * tenant id or this symbol — never an empty or missing value — so a
+ * forgotten tenant cannot silently widen a read.
+ */
+export const ANY_TENANT: unique symbol = Symbol('symphainy.anyTenant');
+export type TenantScope = string | typeof ANY_TENANT;
+
+/** The tenant as a SQL parameter: null means every tenant. */
+export function tenantParam(scope: TenantScope): string | null {
+  if (scope === ANY_TENANT) return null;
+  if (typeof scope !== 'string' || scope.length === 0) {
+    throw new TypeError('a tenant id (or ANY_TENANT) is required');
+  }
+  return scope;
+}
+
+/** A column of a multi-row insert; `json` columns are sent as text and cast to jsonb. */
+export interface Column {
+  readonly name: string;
+  readonly json?: boolean;
+}
+
+/**
+ * Inserts many rows with one statement (one round trip), e.g. all WAL
+ * records of an execution's completion.
+ */
+export async function insertMany(
+  q: Queryable,
+  table: string,
+  columns: readonly Column[],
+  rows: readonly (readonly unknown[])[],
+): Promise<void> {
+  if (rows.length === 0) return;
+  const params: unknown[] = [];
+  const tuples = rows.map((row) => {
+    const slots = columns.map((col, i) => {
+      params.push(col.json ? JSON.stringify(row[i] ?? null) : row[i]);
+      return col.json ? `$${params.length}::jsonb` : `$${params.length}`;
+    });
+    return `(${slots.join(', ')})`;
+  });
+  await q.query(`INSERT INTO ${table} (${columns.map((c) => c.name).join(', ')}) VALUES ${tuples.join(', ')}`, params);
+}
+
+/** Timestamps come back as Date (PGlite, pg) or string; always hand out ISO strings. */
+export function iso(value: unknown): string | null {
+  if (value === null || value === undefined) return null;
+  return value instanceof Date ? value.toISOString() : new Date(String(value)).toISOString();
+}
