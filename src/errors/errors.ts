@@ -42,7 +42,7 @@ export class PolicyConfigError extends SymphainyError {
 /** Thrown when a realm definition or realm module is invalid or cannot be loaded. */
 export class RealmDefinitionError extends SymphainyError {
   readonly code = 'SYM_ERR_REALM_DEFINITION';
-  readonly statusCode = 500;
+  readonly statusCode = 400;
 }
 
 /** Recorded (not thrown to callers) when a realm handler throws. */

@@ -1,0 +1,142 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const bin = join(root, 'bin/symphainy.js');
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function cli(args: string[], dataDir: string): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [bin, '--data-dir', dataDir, ...args], { cwd: root, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
+      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+const json = (r: Run) => {
+  assert.equal(r.code, 0, `exit ${r.code}: ${r.stderr}`);
+  return JSON.parse(r.stdout);
+};
+
+describe('symphainy command', () => {
+  let dir: string;
+  let dataDir: string;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'symphainy-cli-'));
+    dataDir = join(dir, 'data');
+  });
+  after(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  test('successive commands share one data dir: run under MVP, then inspect artifacts, renderings, executions, WAL', async () => {
+    const run = json(
+      await cli(['run', 'journey.sop_to_workflow', '--tenant', 'acme', '--session', 's1',
+        '--params-file', 'examples/sop_to_workflow.json', '--config', 'config/mvp_materialization_policy.yaml', '--json'], dataDir),
+    );
+    assert.equal(run.status, 'completed');
+    const workflow = run.artifacts.find((a: { key: string }) => a.key === 'workflow');
+    assert.equal(workflow.decision, 'persist');
+    assert.equal(workflow.layer, 'solution');
+    assert.match(workflow.artifactId, /^art_/);
+
+    const listed = json(await cli(['artifacts', 'list', '--tenant', 'acme', '--json'], dataDir));
+    assert.deepEqual(
+      listed.map((a: { resultType: string }) => a.resultType).sort(),
+      ['visual', 'workflow'],
+    );
+
+    const svg = await cli(['artifacts', 'get', run.artifacts.find((a: { key: string }) => a.key === 'visual').artifactId, '--rendering', 'svg'], dataDir);
+    assert.equal(svg.code, 0, svg.stderr);
+    assert.match(svg.stdout, /^<svg[\s\S]*<\/svg>\s*$/);
+
+    const shown = json(await cli(['executions', 'show', run.executionId], dataDir));
+    assert.equal(shown.status, 'completed');
+    assert.equal(shown.state.references.workflow_artifact_id, workflow.artifactId);
+
+    const wal = json(await cli(['wal', 'list', '--execution', run.executionId, '--json'], dataDir));
+    assert.deepEqual(
+      wal.map((r: { recordType: string }) => r.recordType),
+      ['intent', 'state_transition', 'state_transition', 'governance_decision', 'governance_decision', 'state_transition'],
+    );
+
+    // Another tenant sees none of it.
+    const other = await cli(['executions', 'show', run.executionId, '--tenant', 'globex'], dataDir);
+    assert.equal(other.code, 2);
+    assert.match(other.stderr, /SYM_ERR_NOT_FOUND/);
+  });
+
+  test('the default policy discards derived artifacts; cache decisions are readable with cache get', async () => {
+    const run = json(await cli(['run', 'journey.sop_to_workflow', '--tenant', 'initech', '--params-file', 'examples/sop_to_workflow.json', '--json'], dataDir));
+    assert.deepEqual(run.artifacts.map((a: { decision: string; layer: string }) => `${a.decision}/${a.layer}`), ['discard/default', 'discard/default']);
+
+    const config = join(dir, 'cache.yaml');
+    await writeFile(config, 'name: session\nmaterialization_policy:\n  visual: { decision: cache, cache_ttl: 10m }\n');
+    const cached = json(await cli(['run', 'journey.sop_to_workflow', '--tenant', 'initech', '--session', 'sx',
+      '--params-file', 'examples/sop_to_workflow.json', '--config', config, '--json'], dataDir));
+    const visual = cached.artifacts.find((a: { key: string }) => a.key === 'visual');
+    assert.equal(visual.decision, 'cache');
+    const entries = json(await cli(['cache', 'get', '--tenant', 'initech', '--session', 'sx', '--json'], dataDir));
+    assert.equal(entries.length, 1);
+    assert.equal(entries[0].cacheId, visual.cacheId);
+    assert.ok(entries[0].renderings.some((r: { name: string; text?: string }) => r.name === 'mermaid' && r.text?.startsWith('flowchart TD')));
+  });
+
+  test('a realm module from a path (--realm) runs; an unknown result type falls back to discard', async () => {
+    const run = json(await cli(['run', 'my.greet', '--realm', 'examples/my-realm.mjs', '--tenant', 'acme',
+      '--params', '{"name":"Ada"}', '--json'], dataDir));
+    assert.equal(run.status, 'completed');
+    const note = run.artifacts.find((a: { key: string }) => a.key === 'note');
+    assert.equal(note.resultType, 'unknown');
+    assert.equal(note.layer, 'fallback');
+  });
+
+  test('bad input: clear message naming what is wrong, exit code 2, no stack trace', async () => {
+    const bad = join(dir, 'bad.yaml');
+    await writeFile(bad, 'materialization_policy:\n  workflow: persit\n');
+    const cases: [string[], RegExp][] = [
+      [['run', 'journey.sop_to_workflow', '--tenant', 'acme', '--params', '{}', '--config', bad], /bad\.yaml:2: materialization_policy\.workflow: unknown decision 'persit'/],
+      [['run', 'nope.intent', '--tenant', 'acme'], /SYM_ERR_UNKNOWN_INTENT.*'nope\.intent'/],
+      [['run', 'journey.sop_to_workflow', '--tenant', 'acme', '--params', '{"sop_text": 5}'], /parameters\.sop_text/],
+      [['run', 'journey.sop_to_workflow', '--tenant', 'acme', '--params', '{"sop_text":'], /--params: invalid JSON/],
+      [['run', 'journey.sop_to_workflow', '--tenant', 'acme', '--params-file', 'missing.json'], /--params-file missing\.json: file not found/],
+      [['run', 'my.greet', '--tenant', 'acme', '--realm', 'nowhere.js'], /realm module nowhere\.js: file not found/],
+      [['policy', 'validate', bad], /bad\.yaml:2/],
+    ];
+    for (const [args, pattern] of cases) {
+      const r = await cli(args, dataDir);
+      assert.equal(r.code, 2, `${args.join(' ')} → exit ${r.code}: ${r.stderr}`);
+      assert.match(r.stderr, pattern);
+      assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+    }
+  });
+
+  test('a failing realm gives a failed execution and exit code 1', async () => {
+    const realm = join(dir, 'failing-realm.mjs');
+    await writeFile(realm, "export default { name: 'boom', intents: { go: { handler() { throw new Error('kaput'); } } } };\n");
+    const r = await cli(['run', 'boom.go', '--realm', realm, '--tenant', 'acme', '--json'], dataDir);
+    assert.equal(r.code, 1);
+    const result = JSON.parse(r.stdout);
+    assert.equal(result.status, 'failed');
+    assert.equal(result.error.code, 'SYM_ERR_REALM_FAILED');
+    assert.match(result.error.message, /kaput/);
+  });
+
+  test('policy explain shows the deciding layer and every layer consulted', async () => {
+    const r = json(await cli(['policy', 'explain', '--config', 'config/mvp_materialization_policy.yaml', '--result-type', 'workflow',
+      '--tenant', 'acme', '--intent-type', 'journey.sop_to_workflow', '--json'], dataDir));
+    assert.equal(r.result.decision, 'persist');
+    assert.equal(r.result.layer, 'solution');
+    assert.deepEqual(r.chain.map((v: { layer: string }) => v.layer), ['platform', 'governance', 'solution', 'default', 'fallback']);
+  });
+});
