@@ -1,0 +1,64 @@
+/**
+ * Collecting and reporting config problems, shared by the solution config and
+ * governance validators.
+ *
+ * Validators collect every problem before throwing, so one run of
+ * `symphainy policy check` shows all of them instead of one per attempt.
+ *
+ * @internal not re-exported from the policy module.
+ */
+
+/** One problem in a config, found at `path` (keys and list indexes from the root). */
+export interface ConfigIssue {
+  /** Where the offending key or value sits; used to look up its line. */
+  readonly path: readonly (string | number)[];
+  /** The problem, prefixed with the dotted key it concerns (`materialization_policy.workflow: …`). */
+  readonly message: string;
+}
+
+/** Collects issues; `add(path, label, message)` prefixes the message with the label. */
+export class IssueList {
+  readonly items: ConfigIssue[] = [];
+
+  /**
+   * @param path where the problem is (for the line number)
+   * @param label the key named in the message (`''` for problems with no key, e.g. the top level)
+   */
+  add(path: readonly (string | number)[], label: string, message: string): void {
+    this.items.push({ path, message: label ? `${label}: ${message}` : message });
+  }
+
+  get empty(): boolean {
+    return this.items.length === 0;
+  }
+}
+
+/** `a.b` from a key path; list indexes as `[i]`. */
+export function dotted(path: readonly (string | number)[]): string {
+  let out = '';
+  for (const seg of path) out += typeof seg === 'number' ? `[${seg}]` : out ? `.${seg}` : seg;
+  return out;
+}
+
+/**
+ * The lines of an error message: `SOURCE[:LINE]: message` per issue, sorted by
+ * line when lines are known, so the report reads top to bottom like the file.
+ */
+export function formatIssues(
+  source: string,
+  issues: readonly ConfigIssue[],
+  lineOf?: (path: readonly (string | number)[]) => number | undefined,
+): string {
+  const located = issues.map((issue, order) => ({ issue, order, line: lineOf?.(issue.path) }));
+  located.sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || a.order - b.order);
+  return located
+    .map(({ issue, line }) => `${source}${line === undefined ? '' : `:${line}`}: ${issue.message}`)
+    .join('\n');
+}
+
+/** True for `{}`-style objects (what YAML mappings and JSON objects become), not arrays, Maps or class instances. */
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null) return false;
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}

@@ -1,0 +1,59 @@
+/**
+ * The sentences that explain decisions. Kept in one place so the wording of
+ * `PolicyDecision.reason`, `explain()` and `policy show` stays consistent.
+ *
+ * @internal not re-exported from the policy module.
+ */
+import type { MaterializationDecision } from './decision.ts';
+import { formatDuration } from './duration.ts';
+import type { GovernanceRule } from './governance.ts';
+import type { SolutionConfig } from './solution-config.ts';
+
+/** `cache (ttl 10m)` for cache decisions, the bare word otherwise. */
+export function decisionText(decision: MaterializationDecision, ttlSeconds: number | undefined): string {
+  return decision === 'cache' && ttlSeconds !== undefined ? `cache (ttl ${formatDuration(ttlSeconds)})` : decision;
+}
+
+export function platformReason(resultType: string): string {
+  return `'${resultType}' is a platform-native record; the platform always persists it`;
+}
+
+export function governanceReason(rule: GovernanceRule, resultType: string, ttlSeconds: number | undefined): string {
+  const base = `governance rule '${rule.id}' decides ${decisionText(rule.decision, ttlSeconds)} for '${resultType}'`;
+  return rule.description ? `${base} (${rule.description})` : base;
+}
+
+/** `solution config 'mvp' (config/mvp.yaml)`, or without the name when the config has none. */
+export function solutionLabel(solution: SolutionConfig): string {
+  return solution.name === undefined
+    ? `solution config (${solution.source})`
+    : `solution config '${solution.name}' (${solution.source})`;
+}
+
+export function solutionReason(
+  solution: SolutionConfig,
+  resultType: string,
+  decision: MaterializationDecision,
+  ttlSeconds: number | undefined,
+): string {
+  return `${solutionLabel(solution)} sets ${resultType}: ${decisionText(decision, ttlSeconds)}`;
+}
+
+export function defaultReason(
+  resultType: string,
+  decision: MaterializationDecision,
+  ttlSeconds: number | undefined,
+): string {
+  switch (decision) {
+    case 'discard':
+      return `platform default: derived artifact '${resultType}' is ephemeral (discard)`;
+    case 'persist':
+      return `platform default: derived artifact '${resultType}' is persisted (persist)`;
+    case 'cache':
+      return `platform default: derived artifact '${resultType}' is cached for ${formatDuration(ttlSeconds ?? 0)} (cache)`;
+  }
+}
+
+export function fallbackReason(resultType: string): string {
+  return `no policy layer names result type '${resultType}'; discarded (safest default)`;
+}

@@ -1,0 +1,320 @@
+import { readFile } from 'node:fs/promises';
+import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
+import { PolicyConfigError } from '../errors/index.ts';
+import { formatIssues, IssueList, isPlainObject } from './config-issues.ts';
+import { MATERIALIZATION_DECISIONS, type MaterializationDecision } from './decision.ts';
+import { DEFAULT_CACHE_TTL_SECONDS, PLATFORM_NATIVE_TYPES } from './default-policy.ts';
+import { parseDuration, showValue } from './duration.ts';
+
+/** What the solution config says about one result type. */
+export interface SolutionRule {
+  readonly decision: MaterializationDecision;
+  /** Seconds a `cache` decision keeps renderings; only set (and only allowed) for `cache`. */
+  readonly cacheTtlSeconds?: number;
+}
+
+/**
+ * A validated, deep-frozen solution configuration: the plan's
+ * `materialization_policy` map plus a name and a default cache TTL.
+ *
+ * Produced by {@link loadSolutionConfig}, {@link parseSolutionConfigYaml} or
+ * {@link parseSolutionConfig}; consumed by `compileMaterializationPolicy()`.
+ */
+export interface SolutionConfig {
+  /** The file it was read from, or `'inline'` for objects; named in reasons and errors. */
+  readonly source: string;
+  /** The config's `name`, shown in reasons (`solution config 'mvp' …`). */
+  readonly name?: string;
+  /** Result type → what to do with its renderings. Platform-native types can only be `persist`. */
+  readonly materializationPolicy: Readonly<Record<string, SolutionRule>>;
+  /**
+   * TTL of `cache` decisions that set none of their own.
+   * @default DEFAULT_CACHE_TTL_SECONDS (one hour)
+   */
+  readonly cacheTtlSeconds: number;
+}
+
+/** Top-level keys of a solution config file, in the order they are documented. */
+const TOP_LEVEL_KEYS = ['name', 'cache_ttl', 'materialization_policy'] as const;
+/** Keys of the object form of one entry (`visual: { decision: cache, cache_ttl: 10m }`). */
+const RULE_KEYS = ['decision', 'cache_ttl'] as const;
+/** Result type names: the plan's snake_case (`state_transition`, `governance_decision`). */
+const RESULT_TYPE = /^[a-z][a-z0-9_]*$/;
+const DECISION_WORDS = 'persist, cache or discard';
+
+const EMPTY_POLICY: Readonly<Record<string, SolutionRule>> = Object.freeze({});
+
+/**
+ * Validates a solution config given as a plain object in the YAML file's
+ * shape (snake_case keys) and returns it deep-frozen.
+ *
+ * `null`/`undefined` is an empty config (no overrides), like an empty file.
+ *
+ * @throws PolicyConfigError listing every problem, one per line, each as
+ *   `SOURCE: key: problem` (no line numbers: objects have none).
+ *
+ * @example
+ * ```ts
+ * parseSolutionConfig({ name: 'mvp', materialization_policy: { workflow: 'persist' } });
+ * ```
+ */
+export function parseSolutionConfig(raw: unknown, source = 'inline'): SolutionConfig {
+  const issues = new IssueList();
+  const config = checkSolutionConfig(raw, source, issues);
+  if (!config) throw new PolicyConfigError(formatIssues(source, issues.items), source);
+  return config;
+}
+
+/**
+ * Parses and validates a solution config file's text. Problems are reported
+ * with the line of the offending key: `FILE:LINE: key: problem`.
+ *
+ * An empty document (or one with only comments) is an empty config.
+ *
+ * @param file named in errors and in the config's `source`; not read.
+ * @throws PolicyConfigError listing every problem (YAML syntax errors as `FILE:LINE:COL: invalid YAML: …`).
+ */
+export function parseSolutionConfigYaml(text: string, file: string): SolutionConfig {
+  const lineCounter = new LineCounter();
+  // prettyErrors off: we want yaml's bare message and build the `FILE:LINE:COL:` prefix ourselves.
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
+  if (doc.errors.length > 0) {
+    const lines = doc.errors.map((err) => {
+      const { line, col } = lineCounter.linePos(err.pos[0]);
+      return `${file}:${line}:${col}: invalid YAML: ${err.message}`;
+    });
+    throw new PolicyConfigError(lines.join('\n'), file);
+  }
+
+  let raw: unknown;
+  try {
+    raw = doc.toJS();
+  } catch (err) {
+    // e.g. an alias expanding past yaml's maxAliasCount ("billion laughs").
+    throw withCause(new PolicyConfigError(`${file}: invalid YAML: ${(err as Error).message}`, file), err);
+  }
+
+  const issues = new IssueList();
+  const config = checkSolutionConfig(raw, file, issues);
+  if (!config) {
+    const lineOf = (path: readonly (string | number)[]) => lineOfPath(doc, lineCounter, path);
+    throw new PolicyConfigError(formatIssues(file, issues.items, lineOf), file);
+  }
+  return config;
+}
+
+/**
+ * Reads and validates a solution config YAML file (e.g.
+ * `config/mvp_materialization_policy.yaml`).
+ *
+ * @throws PolicyConfigError naming the file when it is missing or unreadable, or invalid.
+ */
+export async function loadSolutionConfig(file: string): Promise<SolutionConfig> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const message =
+      code === 'ENOENT'
+        ? `${file}: solution config file not found`
+        : `${file}: cannot read solution config: ${(err as Error).message}`;
+    throw withCause(new PolicyConfigError(message, file), err);
+  }
+  return parseSolutionConfigYaml(text, file);
+}
+
+/** Checks `raw`, adding problems to `issues`; returns the frozen config only when there were none. */
+function checkSolutionConfig(raw: unknown, source: string, issues: IssueList): SolutionConfig | undefined {
+  if (raw === null || raw === undefined) {
+    return Object.freeze({ source, materializationPolicy: EMPTY_POLICY, cacheTtlSeconds: DEFAULT_CACHE_TTL_SECONDS });
+  }
+  if (!isPlainObject(raw)) {
+    issues.add(
+      [],
+      '',
+      `expected a mapping at the top level (with keys ${TOP_LEVEL_KEYS.join(', ')}), got ${showValue(raw)}`,
+    );
+    return undefined;
+  }
+
+  for (const key of Object.keys(raw)) {
+    if (!(TOP_LEVEL_KEYS as readonly string[]).includes(key)) {
+      issues.add([key], '', `unknown key '${key}' (expected one of: ${TOP_LEVEL_KEYS.join(', ')})`);
+    }
+  }
+
+  let name: string | undefined;
+  if (raw.name !== undefined) {
+    if (typeof raw.name !== 'string' || raw.name.trim() === '') {
+      issues.add(['name'], 'name', `expected a non-empty string, got ${showValue(raw.name)}`);
+    } else {
+      name = raw.name;
+    }
+  }
+
+  let cacheTtlSeconds = DEFAULT_CACHE_TTL_SECONDS;
+  if (raw.cache_ttl !== undefined) {
+    const ttl = checkDuration(raw.cache_ttl, ['cache_ttl'], issues);
+    if (ttl !== undefined) cacheTtlSeconds = ttl;
+  }
+
+  const policy = checkPolicyMap(raw.materialization_policy, issues);
+
+  if (!issues.empty) return undefined;
+  return Object.freeze({
+    source,
+    ...(name === undefined ? {} : { name }),
+    materializationPolicy: policy,
+    cacheTtlSeconds,
+  });
+}
+
+/** Checks the `materialization_policy` map; returns it frozen (meaningful only when no issue was added). */
+function checkPolicyMap(value: unknown, issues: IssueList): Readonly<Record<string, SolutionRule>> {
+  // A key with every entry commented out (`materialization_policy:` then nothing) reads as null: no overrides.
+  if (value === undefined || value === null) return EMPTY_POLICY;
+  const key = 'materialization_policy';
+  if (!isPlainObject(value)) {
+    issues.add([key], key, `expected a mapping of result type to decision (${DECISION_WORDS}), got ${showValue(value)}`);
+    return EMPTY_POLICY;
+  }
+
+  const policy: Record<string, SolutionRule> = {};
+  for (const [resultType, entry] of Object.entries(value)) {
+    const path = [key, resultType];
+    if (!RESULT_TYPE.test(resultType)) {
+      issues.add(
+        path,
+        key,
+        `invalid result type '${resultType}' (expected lower-case letters, digits and '_', starting with a letter)`,
+      );
+      continue;
+    }
+    const rule = checkRule(entry, path, issues);
+    if (rule) policy[resultType] = rule;
+  }
+  return Object.freeze(policy);
+}
+
+/** Checks one entry: a decision word, or `{ decision, cache_ttl? }`. */
+function checkRule(entry: unknown, path: readonly string[], issues: IssueList): SolutionRule | undefined {
+  const label = path.join('.');
+  const resultType = path[path.length - 1] ?? '';
+
+  let decision: MaterializationDecision | undefined;
+  let cacheTtlSeconds: number | undefined;
+
+  if (typeof entry === 'string') {
+    decision = checkDecision(entry, path, label, issues);
+  } else if (isPlainObject(entry)) {
+    let ok = true;
+    for (const k of Object.keys(entry)) {
+      if (!(RULE_KEYS as readonly string[]).includes(k)) {
+        issues.add([...path, k], label, `unknown key '${k}' (expected one of: ${RULE_KEYS.join(', ')})`);
+        ok = false;
+      }
+    }
+    if (entry.decision === undefined) {
+      issues.add(path, label, `missing key 'decision' (expected ${DECISION_WORDS})`);
+      ok = false;
+    } else {
+      decision = checkDecision(entry.decision, [...path, 'decision'], `${label}.decision`, issues);
+    }
+    if (entry.cache_ttl !== undefined) {
+      if (decision !== undefined && decision !== 'cache') {
+        issues.add(
+          [...path, 'cache_ttl'],
+          `${label}.cache_ttl`,
+          `only allowed with decision 'cache' (this entry's decision is '${decision}')`,
+        );
+        ok = false;
+      } else {
+        cacheTtlSeconds = checkDuration(entry.cache_ttl, [...path, 'cache_ttl'], issues);
+        if (cacheTtlSeconds === undefined) ok = false;
+      }
+    }
+    if (!ok) return undefined;
+  } else {
+    issues.add(
+      path,
+      label,
+      `expected ${DECISION_WORDS} (or a mapping with decision and cache_ttl), got ${showValue(entry)}`,
+    );
+    return undefined;
+  }
+
+  if (decision === undefined) return undefined;
+  if (PLATFORM_NATIVE_TYPES.has(resultType) && decision !== 'persist') {
+    issues.add(
+      path,
+      label,
+      `'${decision}' is not allowed: '${resultType}' is a platform-native record and is always persisted`,
+    );
+    return undefined;
+  }
+  return Object.freeze(cacheTtlSeconds === undefined ? { decision } : { decision, cacheTtlSeconds });
+}
+
+function checkDecision(
+  value: unknown,
+  path: readonly string[],
+  label: string,
+  issues: IssueList,
+): MaterializationDecision | undefined {
+  if (typeof value !== 'string') {
+    issues.add(path, label, `expected ${DECISION_WORDS}, got ${showValue(value)}`);
+    return undefined;
+  }
+  if (!(MATERIALIZATION_DECISIONS as readonly string[]).includes(value)) {
+    issues.add(path, label, `unknown decision '${value}' (expected ${DECISION_WORDS})`);
+    return undefined;
+  }
+  return value as MaterializationDecision;
+}
+
+function checkDuration(value: unknown, path: readonly string[], issues: IssueList): number | undefined {
+  try {
+    return parseDuration(value);
+  } catch (err) {
+    issues.add(path, path.join('.'), (err as Error).message);
+    return undefined;
+  }
+}
+
+/**
+ * The 1-based line of the key at `path` in the document (of the value when
+ * there is no key, e.g. the top level). Walks the YAML nodes rather than
+ * `doc.getIn(path, true)` because that returns the value node, and the line
+ * worth pointing at is the key's — a block value starts on the next line.
+ */
+function lineOfPath(doc: Document, lineCounter: LineCounter, path: readonly (string | number)[]): number | undefined {
+  let node: unknown = doc.contents;
+  let range = rangeOf(node);
+  for (const seg of path) {
+    if (isAlias(node)) node = node.resolve(doc);
+    if (isMap(node)) {
+      const pair = node.items.find((p) => (isScalar(p.key) ? String(p.key.value) : p.key) === String(seg));
+      if (!pair) break;
+      range = rangeOf(pair.key) ?? rangeOf(pair.value) ?? range;
+      node = pair.value;
+    } else if (isSeq(node) && typeof seg === 'number') {
+      node = node.items[seg];
+      range = rangeOf(node) ?? range;
+    } else {
+      break;
+    }
+  }
+  return range ? lineCounter.linePos(range[0]).line : undefined;
+}
+
+function rangeOf(node: unknown): readonly [number, number, number] | undefined {
+  const range = (node as { range?: readonly [number, number, number] | null } | null | undefined)?.range;
+  return range ?? undefined;
+}
+
+/** Keeps the original error as `cause` (PolicyConfigError's constructor takes no options). */
+function withCause<E extends Error>(err: E, cause: unknown): E {
+  Object.defineProperty(err, 'cause', { value: cause, configurable: true, writable: true, enumerable: false });
+  return err;
+}
