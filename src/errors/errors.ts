@@ -34,8 +34,9 @@ export class PolicyConfigError extends SymphainyError {
   constructor(
     message: string,
     readonly file?: string,
+    options?: { cause?: unknown },
   ) {
-    super(message);
+    super(message, options);
   }
 }
 

@@ -91,7 +91,7 @@ export function parseSolutionConfigYaml(text: string, file: string): SolutionCon
     raw = doc.toJS();
   } catch (err) {
     // e.g. an alias expanding past yaml's maxAliasCount ("billion laughs").
-    throw withCause(new PolicyConfigError(`${file}: invalid YAML: ${(err as Error).message}`, file), err);
+    throw new PolicyConfigError(`${file}: invalid YAML: ${(err as Error).message}`, file, { cause: err });
   }
 
   const issues = new IssueList();
@@ -119,7 +119,7 @@ export async function loadSolutionConfig(file: string): Promise<SolutionConfig> 
       code === 'ENOENT'
         ? `${file}: solution config file not found`
         : `${file}: cannot read solution config: ${(err as Error).message}`;
-    throw withCause(new PolicyConfigError(message, file), err);
+    throw new PolicyConfigError(message, file, { cause: err });
   }
   return parseSolutionConfigYaml(text, file);
 }
@@ -311,10 +311,4 @@ function lineOfPath(doc: Document, lineCounter: LineCounter, path: readonly (str
 function rangeOf(node: unknown): readonly [number, number, number] | undefined {
   const range = (node as { range?: readonly [number, number, number] | null } | null | undefined)?.range;
   return range ?? undefined;
-}
-
-/** Keeps the original error as `cause` (PolicyConfigError's constructor takes no options). */
-function withCause<E extends Error>(err: E, cause: unknown): E {
-  Object.defineProperty(err, 'cause', { value: cause, configurable: true, writable: true, enumerable: false });
-  return err;
 }

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -141,7 +142,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
 
     // Recovery: with the embedded store this process is the only writer, so a
     // `running` execution belongs to a process that stopped mid-way.
-    if (ownsDb) await recoverInterrupted(stateSurface, wal, db, now);
+    if (ownsDb) await recoverInterrupted(stateSurface, wal, outbox, db, now);
     await cache.purgeExpired(now());
     const purgeTimer = setInterval(
       () => void cache.purgeExpired(now()).catch((err) => logger.warn({ err }, 'cache purge failed')),
@@ -217,7 +218,13 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
   }
 }
 
-async function recoverInterrupted(stateSurface: StateSurface, wal: WriteAheadLog, db: Db, now: () => Date): Promise<void> {
+async function recoverInterrupted(
+  stateSurface: StateSurface,
+  wal: WriteAheadLog,
+  outbox: TransactionalOutbox,
+  db: Db,
+  now: () => Date,
+): Promise<void> {
   for (const e of await stateSurface.listRunning()) {
     const at = now().toISOString();
     const err = new ExecutionInterruptedError(`execution ${e.executionId} was interrupted: its process stopped before it finished`);
@@ -231,6 +238,11 @@ async function recoverInterrupted(stateSurface: StateSurface, wal: WriteAheadLog
       await wal.append(tx, [
         { tenantId: e.tenantId, executionId: e.executionId, intentId: e.intentId, recordType: WalRecordType.STATE_TRANSITION,
           payload: { from: 'running', to: 'failed', at, error }, recordedAt: at },
+      ]);
+      await outbox.insert(tx, [
+        { eventId: randomUUID(), eventType: 'execution.failed', source: 'runtime', tenantId: e.tenantId, sessionId: e.sessionId,
+          executionId: e.executionId, payload: { executionId: e.executionId, intentId: e.intentId, intentType: e.intentType, status: 'failed', error },
+          createdAt: at },
       ]);
     });
   }

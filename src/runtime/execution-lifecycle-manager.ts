@@ -87,9 +87,6 @@ export class ExecutionLifecycleManager {
       throw err;
     }
 
-    const replay = await this.#replay(intent);
-    if (replay) return replay;
-
     // Record: the intent, the execution and its first transition commit together.
     const executionId = randomUUID();
     const startedAt = d.now().toISOString();
@@ -111,7 +108,8 @@ export class ExecutionLifecycleManager {
         await d.faults[FaultPoint.BEFORE_START_COMMIT]?.();
       });
     } catch (err) {
-      if (isUniqueViolation(err)) throw new DuplicateIntentError(intent.intentId);
+      // The intent id is taken: replay its recorded result (same tenant, finished) or refuse.
+      if (isUniqueViolation(err)) return this.#replay(intent);
       throw new StoreError(`cannot record intent '${intent.intentId}': ${(err as Error).message}`, { cause: err });
     }
     d.relay.kick();
@@ -300,10 +298,9 @@ export class ExecutionLifecycleManager {
   }
 
   /** An intent id seen before: its recorded result for the same tenant, once finished. */
-  async #replay(intent: Intent): Promise<ExecutionResult | null> {
+  async #replay(intent: Intent): Promise<ExecutionResult> {
     const prior = await this.d.stateSurface.getByIntentId(intent.intentId);
-    if (!prior) return null;
-    if (prior.tenantId !== intent.tenantId || prior.status === 'running' || prior.result === null) {
+    if (!prior || prior.tenantId !== intent.tenantId || prior.status === 'running' || prior.result === null) {
       throw new DuplicateIntentError(intent.intentId);
     }
     return prior.result as ExecutionResult;
