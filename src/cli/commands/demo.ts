@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { compileMaterializationPolicy, type CompiledPolicy } from '../../policy/compile-policy.ts';
@@ -25,7 +26,7 @@ export function registerDemo(program: Command): void {
     .action(async (opts, cmd: Command) => {
       const policies: [string, CompiledPolicy][] = [
         ['default', compileMaterializationPolicy()],
-        ['mvp', compileMaterializationPolicy({ solution: await loadSolutionConfig(root('config/mvp_materialization_policy.yaml')) })],
+        ['mvp', compileMaterializationPolicy({ solution: await loadSolutionConfig(relative(process.cwd(), root('config/mvp_materialization_policy.yaml'))) })],
         ['session-cache', compileMaterializationPolicy({
           solution: parseSolutionConfig({
             name: 'session-cache',
@@ -54,7 +55,7 @@ export function registerDemo(program: Command): void {
       process.stdout.write(
         `SymphAIny demo — tenant '${opts.tenant}'. Platform meaning (intent, journey, transitions, decisions) is always recorded;\n` +
           `renderings are persisted, cached or discarded by policy:\n\n` +
-          formatTable(['policy', 'intent', 'artifact', 'type', 'decision', 'layer', 'kept as', 'reason'], rows, 70) +
+          formatTable(['policy', 'intent', 'artifact', 'type', 'decision', 'layer', 'kept as', 'reason'], rows, 100) +
           `\n\n${results.length} executions, ${rows.length} artifacts. Look closer:\n` +
           `  npx symphainy artifacts list --tenant ${opts.tenant}\n` +
           `  npx symphainy wal list --execution ${results.at(-1)?.[1].executionId ?? 'ID'}\n` +
