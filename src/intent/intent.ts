@@ -57,6 +57,9 @@ export function createIntent(input: IntentInput): Intent {
   const parameters = input.parameters ?? {};
   if (parameters === null || typeof parameters !== 'object' || Array.isArray(parameters)) {
     issues.push({ path: 'parameters', message: 'must be a JSON object' });
+  } else {
+    const problem = jsonProblem(parameters);
+    if (problem) issues.push({ path: 'parameters', message: problem });
   }
   let createdAt: string | undefined;
   if (input.createdAt === undefined) createdAt = new Date().toISOString();
@@ -79,4 +82,20 @@ export function createIntent(input: IntentInput): Intent {
     parameters: parameters as Record<string, unknown>,
     createdAt: createdAt!,
   });
+}
+
+/**
+ * Why a value cannot be stored as PostgreSQL jsonb, or null when it can:
+ * it must be JSON-serializable and free of NUL characters (which jsonb rejects).
+ */
+export function jsonProblem(value: unknown): string | null {
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(value);
+  } catch (err) {
+    return `is not JSON-serializable (${(err as Error).message})`;
+  }
+  if (text === undefined) return 'is not JSON-serializable';
+  if (text.includes('\\u0000')) return 'contains a NUL character (\\u0000), which cannot be stored';
+  return null;
 }

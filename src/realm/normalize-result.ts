@@ -1,4 +1,5 @@
 import { InvalidRealmResultError } from '../errors/index.ts';
+import { jsonProblem } from '../intent/intent.ts';
 import { encodeRendering, type EncodedRendering } from './rendering.ts';
 import { inferResultType } from './result-types.ts';
 
@@ -116,11 +117,8 @@ function encode(key: string, name: string, value: unknown): EncodedRendering {
 }
 
 function assertJson(key: string, field: string, value: unknown): void {
-  try {
-    JSON.stringify(value);
-  } catch (err) {
-    throw new InvalidRealmResultError(`artifact '${key}': ${field} is not JSON (${(err as Error).message})`);
-  }
+  const problem = jsonProblem(value);
+  if (problem) throw new InvalidRealmResultError(`artifact '${key}': ${field} ${problem}`);
 }
 
 function readTags(key: string, tags: unknown): string[] {
@@ -138,10 +136,7 @@ function normalizeEvent(event: unknown, index: number): NormalizedEvent {
     throw new InvalidRealmResultError(`event #${index} needs a non-empty string 'type'`);
   }
   const data = event.data ?? event.payload ?? null;
-  try {
-    JSON.stringify(data);
-  } catch (err) {
-    throw new InvalidRealmResultError(`event #${index} ('${type}'): data is not JSON (${(err as Error).message})`);
-  }
+  const problem = jsonProblem(data);
+  if (problem) throw new InvalidRealmResultError(`event #${index} ('${type}'): data ${problem}`);
   return { eventType: type, data };
 }

@@ -246,25 +246,28 @@ export class ExecutionLifecycleManager {
   async #runHandler(entry: RegisteredIntent, params: unknown, intent: Intent, executionId: string): Promise<unknown> {
     const timeoutMs = entry.definition.timeoutMs ?? this.d.realmTimeoutMs;
     const controller = new AbortController();
-    const onShutdown = () => controller.abort(this.d.shutdownSignal.reason);
-    this.d.shutdownSignal.addEventListener('abort', onShutdown, { once: true });
     let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        const err = new RealmTimeoutError(intent.intentType, timeoutMs);
+    let onShutdown: (() => void) | undefined;
+    // Stop waiting at the timeout or when the runtime closes; the handler is told through its signal.
+    const stopped = new Promise<never>((_, reject) => {
+      const stop = (err: unknown) => {
         controller.abort(err);
         reject(err);
-      }, timeoutMs);
+      };
+      timer = setTimeout(() => stop(new RealmTimeoutError(intent.intentType, timeoutMs)), timeoutMs);
+      onShutdown = () => stop(this.d.shutdownSignal.reason);
+      if (this.d.shutdownSignal.aborted) onShutdown();
+      else this.d.shutdownSignal.addEventListener('abort', onShutdown, { once: true });
     });
     const context: ExecutionContext = Object.freeze({
       executionId, intentId: intent.intentId, intentType: intent.intentType, tenantId: intent.tenantId,
       sessionId: intent.sessionId, realm: entry.realm, signal: controller.signal, deadline: Date.now() + timeoutMs,
     });
     try {
-      return await Promise.race([Promise.resolve().then(() => entry.definition.handler(params, context)), timedOut]);
+      return await Promise.race([Promise.resolve().then(() => entry.definition.handler(params, context)), stopped]);
     } finally {
       clearTimeout(timer);
-      this.d.shutdownSignal.removeEventListener('abort', onShutdown);
+      if (onShutdown) this.d.shutdownSignal.removeEventListener('abort', onShutdown);
     }
   }
 
