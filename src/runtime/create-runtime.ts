@@ -169,7 +169,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     const runtime: Runtime = {
       dataDir,
       policy,
-      execute(intent, opts) {
+      async execute(intent, opts) {
         open();
         return track(manager.execute(intent, opts));
       },
@@ -182,23 +182,23 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
         if (!e) throw new NotFoundError('execution', executionId);
         return e;
       },
-      listExecutions: (q) => (open(), stateSurface.list(q)),
+      listExecutions: async (q) => (open(), stateSurface.list(q)),
       async getArtifact(artifactId, scope) {
         open();
         const a = await artifactIndex.get(artifactId, scope.tenantId);
         if (!a) throw new NotFoundError('artifact', artifactId);
         return a;
       },
-      listArtifacts: (q) => (open(), artifactIndex.list(q)),
+      listArtifacts: async (q) => (open(), artifactIndex.list(q)),
       async readRendering(artifactId, name, scope) {
         const a = await runtime.getArtifact(artifactId, scope);
         const ref = a.renderings.find((r) => r.name === name);
         if (!ref) throw new NotFoundError(`rendering of artifact '${artifactId}'`, name);
         return { bytes: await artifactStorage.readRendering(ref), contentType: ref.contentType };
       },
-      listWal: (q) => (open(), wal.list(q)),
-      listEvents: (q) => (open(), outbox.list(q)),
-      getCached: (lookup) => (open(), cache.get(lookup, now())),
+      listWal: async (q) => (open(), wal.list(q)),
+      listEvents: async (q) => (open(), outbox.list(q)),
+      getCached: async (lookup) => (open(), cache.get(lookup, now())),
       explainPolicy: (input, opts) => (opts?.policy ?? policy).explain(input),
       flushEvents: () => relay.drain(),
       async close() {

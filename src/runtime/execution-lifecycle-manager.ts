@@ -172,7 +172,11 @@ export class ExecutionLifecycleManager {
       return this.#fail(
         intent, executionId, policy.version,
         { code: new StoreError('').code, message: `recording the completion failed: ${(err as Error).message}` },
-        [{ from: 'materializing', to: 'failed', at: d.now().toISOString() }],
+        [
+          // The rolled-back transaction held this transition; record it again so the journey stays connected.
+          { from: 'running', to: 'materializing', at: materializingAt, realmMs },
+          { from: 'materializing', to: 'failed', at: d.now().toISOString() },
+        ],
       );
     }
     d.relay.kick();

@@ -1,0 +1,87 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { defineRealm, DuplicateIntentError } from '../../src/index.ts';
+import { MVP_CONFIG, testRuntime, type TestRuntime } from '../support/test-runtime.ts';
+import { count, uid } from './helpers.ts';
+
+let calls = 0;
+const counter = defineRealm({
+  name: 'counter',
+  intents: {
+    bump: {
+      handler: () => {
+        calls++;
+        return {
+          artifacts: { workflow: { resultType: 'workflow', semanticPayload: { call: calls }, renderings: { md: `call ${calls}` } } },
+          events: [{ type: 'bumped', data: { call: calls } }],
+        };
+      },
+    },
+    fail: {
+      handler: () => {
+        calls++;
+        throw new Error('always fails');
+      },
+    },
+  },
+});
+
+describe('idempotency by intentId', () => {
+  let t: TestRuntime;
+  before(async () => {
+    t = await testRuntime({ realms: [counter], solutionConfig: MVP_CONFIG });
+  });
+  after(() => t?.close());
+
+  it('the same intent id twice for the same tenant returns the recorded result and runs the handler once', async () => {
+    const tenantId = uid('idem');
+    const intentId = uid('intent');
+    const intent = { intentId, intentType: 'counter.bump', tenantId, sessionId: 's', parameters: {} };
+    const before = calls;
+    const first = await t.runtime.execute(intent);
+    const second = await t.runtime.execute(intent);
+    assert.equal(calls, before + 1);
+    assert.equal(first.status, 'completed');
+    assert.equal(second.executionId, first.executionId);
+    assert.deepEqual(second, first);
+
+    // Recorded once: one execution, one intent record, one artifact, one set of events.
+    assert.equal(await count(t.db, 'SELECT count(*) AS n FROM symphainy.executions WHERE intent_id = $1', [intentId]), 1);
+    assert.equal((await t.runtime.listWal({ tenantId, recordType: 'intent' })).length, 1);
+    assert.equal((await t.runtime.listArtifacts({ tenantId })).length, 1);
+    await t.runtime.flushEvents();
+    assert.equal((await t.runtime.listEvents({ tenantId })).length, 3);
+  });
+
+  it('a failed execution replays its failure rather than running again', async () => {
+    const tenantId = uid('idem-fail');
+    const intent = { intentId: uid('intent'), intentType: 'counter.fail', tenantId, sessionId: 's', parameters: {} };
+    const before = calls;
+    const first = await t.runtime.execute(intent);
+    const second = await t.runtime.execute(intent);
+    assert.equal(calls, before + 1);
+    assert.equal(first.status, 'failed');
+    assert.deepEqual(second, first);
+  });
+
+  it('another tenant reusing the intent id → DuplicateIntentError; nothing runs or is recorded for it', async () => {
+    const intentId = uid('intent');
+    const owner = uid('owner');
+    const intruder = uid('intruder');
+    await t.runtime.execute({ intentId, intentType: 'counter.bump', tenantId: owner, sessionId: 's', parameters: {} });
+    const before = calls;
+    await assert.rejects(
+      t.runtime.execute({ intentId, intentType: 'counter.bump', tenantId: intruder, sessionId: 's', parameters: {} }),
+      (err: unknown) => {
+        assert.ok(err instanceof DuplicateIntentError);
+        assert.equal(err.code, 'SYM_ERR_DUPLICATE_INTENT');
+        assert.match(err.message, new RegExp(intentId));
+        assert.ok(!err.message.includes(owner), 'does not reveal the owner');
+        return true;
+      },
+    );
+    assert.equal(calls, before);
+    assert.deepEqual(await t.runtime.listExecutions({ tenantId: intruder }), []);
+    assert.deepEqual(await t.runtime.listWal({ tenantId: intruder }), []);
+  });
+});

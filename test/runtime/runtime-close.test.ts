@@ -1,0 +1,66 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { RuntimeClosedError, type Runtime } from '../../src/index.ts';
+import { SOP_TEXT, testRuntime } from '../support/test-runtime.ts';
+import { uid } from './helpers.ts';
+
+/** Calls `fn`; a synchronous throw is turned into a marker so the test can tell it from a rejected promise. */
+function call(fn: () => Promise<unknown>): Promise<unknown> | { threwSynchronously: unknown } {
+  try {
+    return fn();
+  } catch (err) {
+    return { threwSynchronously: err };
+  }
+}
+
+describe('a closed runtime', () => {
+  it('close() is idempotent and what was committed before it stays readable through the database', async () => {
+    const t = await testRuntime();
+    const tenantId = uid('close');
+    try {
+      const r = await t.runtime.execute({ intentType: 'journey.sop_to_workflow', tenantId, sessionId: 's', parameters: { sop_text: SOP_TEXT } });
+      await t.runtime.close();
+      await t.runtime.close();
+      const rows = await t.db.query<{ status: string }>('SELECT status FROM symphainy.executions WHERE execution_id = $1', [r.executionId]);
+      assert.deepEqual(rows, [{ status: 'completed' }]);
+      // close() delivered what was committed.
+      const unpublished = await t.db.query('SELECT event_id FROM symphainy.outbox WHERE published_at IS NULL');
+      assert.deepEqual(unpublished, []);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('every promise-returning method rejects with RuntimeClosedError (never throws synchronously)', async () => {
+    const t = await testRuntime();
+    try {
+      await t.runtime.close();
+      const rt: Runtime = t.runtime;
+      const scope = { tenantId: 'x' };
+      const calls: Record<string, () => Promise<unknown>> = {
+        execute: () => rt.execute({ intentType: 'journey.sop_to_workflow', tenantId: 'x', sessionId: 's', parameters: { sop_text: SOP_TEXT } }),
+        getExecution: () => rt.getExecution('e', scope),
+        listExecutions: () => rt.listExecutions(scope),
+        getArtifact: () => rt.getArtifact('a', scope),
+        listArtifacts: () => rt.listArtifacts(scope),
+        readRendering: () => rt.readRendering('a', 'r', scope),
+        listWal: () => rt.listWal(scope),
+        listEvents: () => rt.listEvents(scope),
+        getCached: () => rt.getCached(scope),
+      };
+      const sync: string[] = [];
+      for (const [name, fn] of Object.entries(calls)) {
+        const p = call(fn);
+        if (!(p instanceof Promise)) {
+          sync.push(name);
+          assert.ok(p.threwSynchronously instanceof RuntimeClosedError, `${name}: ${String(p.threwSynchronously)}`);
+          continue;
+        }
+        await assert.rejects(p, RuntimeClosedError, name);
+      }
+      assert.deepEqual(sync, [], `these methods throw synchronously instead of returning a rejected promise: ${sync.join(', ')}`);
+    } finally {
+      await t.close();
+    }
+  });
+});
