@@ -2,7 +2,7 @@ import { mkdir, open, readFile, unlink } from 'node:fs/promises';
 import { unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { DataDirLockedError } from '../errors/index.ts';
+import { ConfigError, DataDirLockedError } from '../errors/index.ts';
 
 /**
  * The embedded database allows one process at a time, so a data dir is
@@ -18,7 +18,11 @@ export class DataDirLock {
   }
 
   static async acquire(dataDir: string, waitMs = 15_000): Promise<DataDirLock> {
-    await mkdir(dataDir, { recursive: true });
+    try {
+      await mkdir(dataDir, { recursive: true });
+    } catch (err) {
+      throw new ConfigError(`cannot use data dir ${dataDir}: ${(err as Error).message}`, { cause: err });
+    }
     const path = join(dataDir, 'lock');
     const deadline = Date.now() + waitMs;
     for (;;) {

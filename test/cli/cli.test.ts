@@ -112,6 +112,8 @@ describe('symphainy command', () => {
       [['run', 'journey.sop_to_workflow', '--tenant', 'acme', '--params-file', 'missing.json'], /--params-file missing\.json: file not found/],
       [['run', 'my.greet', '--tenant', 'acme', '--realm', 'nowhere.js'], /realm module nowhere\.js: file not found/],
       [['policy', 'validate', bad], /bad\.yaml:2/],
+      [['executions', 'list', '--data-dir', bad], /SYM_ERR_CONFIG.*cannot use data dir .*bad\.yaml/],
+      [['executions', 'list', '--status', 'done'], /--status must be one of running, completed, failed/],
     ];
     for (const [args, pattern] of cases) {
       const r = await cli(args, dataDir);
