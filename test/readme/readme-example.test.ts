@@ -1,0 +1,38 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+
+test("the README's library example runs as written and persists under the MVP policy", async () => {
+  const readme = await readFile(join(root, 'README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf('## As a library'));
+  const code = /```ts\n([\s\S]*?)```/.exec(section)?.[1];
+  assert.ok(code, 'README has a ts block under "As a library"');
+  const dataDir = await mkdtemp(join(tmpdir(), 'symphainy-readme-'));
+  // Inside the package so that `import … from 'symphainy'` resolves to this checkout.
+  const file = join(root, 'test/readme', `.example-${process.pid}.ts`);
+  await writeFile(file, `${code}\nconsole.log('RESULT ' + JSON.stringify(result));\n`);
+  try {
+    const stdout = await new Promise<string>((resolve, reject) =>
+      execFile(process.execPath, ['--import', 'tsx', file], { cwd: root, env: { ...process.env, SYMPHAINY_DATA_DIR: dataDir } }, (err, out, errOut) =>
+        err ? reject(new Error(`${err.message}\n${errOut}`)) : resolve(out),
+      ),
+    );
+    const result = JSON.parse(stdout.split('\n').find((l) => l.startsWith('RESULT '))!.slice(7));
+    assert.equal(result.status, 'completed');
+    assert.equal(result.artifacts[0].decision, 'persist');
+    assert.equal(result.artifacts[0].layer, 'solution');
+    assert.match(result.artifacts[0].storagePath, /^tenants\/acme\/artifacts\/art_.*\.json$/);
+    // Subscribers saw the committed events, including the realm's own.
+    assert.match(stdout, /^notes\.summarized [0-9a-f-]{36}$/m);
+    assert.match(stdout, /^execution\.completed [0-9a-f-]{36}$/m);
+  } finally {
+    await rm(file, { force: true });
+    await rm(dataDir, { recursive: true, force: true });
+  }
+});
