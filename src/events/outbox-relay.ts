@@ -41,18 +41,23 @@ export class OutboxRelay {
       this.#again = true;
       return;
     }
-    this.#running = this.#loop().finally(() => {
-      this.#running = null;
-    });
+    this.#start();
   }
 
   /** Publishes everything unpublished now; resolves when the outbox is empty or a sink failed. */
   async drain(): Promise<void> {
     while (this.#running) await this.#running;
-    this.#running = this.#loop().finally(() => {
+    await this.#start();
+  }
+
+  #start(): Promise<void> {
+    const run = this.#loop().finally(() => {
       this.#running = null;
+      // A kick that arrived after the loop's last check must not be lost.
+      if (this.#again && !this.#retryTimer) this.kick();
     });
-    await this.#running;
+    this.#running = run;
+    return run;
   }
 
   /** Drains what is committed, then stops retrying. */
