@@ -43,6 +43,8 @@ export interface CacheStore {
   put(entries: readonly CacheEntry[], tx?: Queryable): Promise<void>;
   /** Live (unexpired) entries matching the lookup, as of `now`. */
   get(lookup: CacheLookup, now: Date): Promise<CacheEntry[]>;
+  /** Removes entries by id (e.g. written for an execution whose completion then failed). */
+  delete(cacheIds: readonly string[]): Promise<void>;
   /** Deletes expired entries; returns how many. */
   purgeExpired(now: Date): Promise<number>;
 }

@@ -57,6 +57,10 @@ export class EmbeddedCache implements CacheStore {
     }));
   }
 
+  async delete(cacheIds: readonly string[]): Promise<void> {
+    if (cacheIds.length > 0) await this.db.query('DELETE FROM symphainy.cache_entries WHERE cache_id = ANY($1::text[])', [cacheIds]);
+  }
+
   async purgeExpired(now: Date): Promise<number> {
     const rows = await this.db.query('DELETE FROM symphainy.cache_entries WHERE expires_at <= $1 RETURNING cache_id', [now.toISOString()]);
     return rows.length;

@@ -41,11 +41,13 @@ export async function readParams(opts: { params?: string; paramsFile?: string })
   return value as Record<string, unknown>;
 }
 
-/** A positive integer option, or a ConfigError naming the flag. */
-export function positiveInt(flag: string): (value: string) => number {
+/** A positive integer option (at most `max`), or a ConfigError naming the flag. */
+export function positiveInt(flag: string, max = 2 ** 31 - 1): (value: string) => number {
   return (value: string) => {
     const n = Number(value);
-    if (!Number.isInteger(n) || n <= 0) throw new ConfigError(`${flag} must be a positive integer, got '${value}'`);
+    if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n <= 0 || n > max) {
+      throw new ConfigError(`${flag} must be a whole number from 1 to ${max}, got '${value}'`);
+    }
     return n;
   };
 }

@@ -2,6 +2,7 @@ import { exampleRealms } from '../../realms/index.ts';
 import { loadRealmModule } from '../realm/load-realm-module.ts';
 import { createRuntime, type Runtime } from '../runtime/create-runtime.ts';
 import type { RuntimeOptions } from '../runtime/runtime-options.ts';
+import { ConfigError } from '../errors/index.ts';
 import { ANY_TENANT, type TenantScope } from '../store/sql.ts';
 
 /** Options every command that opens the store shares. */
@@ -34,5 +35,7 @@ export async function withRuntime<T>(opts: StoreOptions, fn: (runtime: Runtime) 
  * without `--tenant` it reads every tenant; with it, exactly as that tenant.
  */
 export function scopeOf(tenant: string | undefined): TenantScope {
-  return tenant ?? ANY_TENANT;
+  if (tenant === undefined) return ANY_TENANT;
+  if (tenant.trim() === '') throw new ConfigError('--tenant must not be empty');
+  return tenant;
 }

@@ -83,8 +83,9 @@ export class NotFoundError extends SymphainyError {
   constructor(
     readonly kind: string,
     readonly id: string,
+    hint?: string,
   ) {
-    super(`${kind} '${id}' not found`);
+    super(`${kind} '${id}' not found${hint ? ` (${hint})` : ''}`);
   }
 }
 
@@ -121,11 +122,14 @@ export class RuntimeClosedError extends SymphainyError {
   }
 }
 
-/** Thrown when an intent id was already used for an execution that cannot be replayed to this caller. */
+/** Thrown when a tenant reuses an intent id whose execution is still running, or for another intent type. */
 export class DuplicateIntentError extends SymphainyError {
   readonly code = 'SYM_ERR_DUPLICATE_INTENT';
   readonly statusCode = 409;
-  constructor(readonly intentId: string) {
-    super(`intent '${intentId}' was already submitted; use a new intentId`);
+  constructor(
+    readonly intentId: string,
+    why = 'was already submitted',
+  ) {
+    super(`intent '${intentId}' ${why}; use a new intentId`);
   }
 }

@@ -1,12 +1,13 @@
 import type { Logger } from 'pino';
 import type { OutboxEvent } from '../store/outbox.ts';
+import { ANY_TENANT, tenantParam, type TenantScope } from '../store/sql.ts';
 import type { EventSink } from './event-sink.ts';
 
 export type EventHandler = (event: OutboxEvent) => void | Promise<void>;
 
 export interface SubscriptionFilter {
-  /** Only this tenant's events. */
-  readonly tenantId?: string;
+  /** Whose events: one tenant, or ANY_TENANT (platform code) — always said explicitly. */
+  readonly tenantId: TenantScope;
   /** Only events of these types (exact match, or a prefix ending in `*`, e.g. `execution.*`). */
   readonly eventTypes?: readonly string[];
 }
@@ -29,8 +30,9 @@ export class InProcessEventBus implements EventSink {
   constructor(private readonly logger: Logger) {}
 
   /** Registers a handler; returns a function that removes it. */
-  subscribe(handler: EventHandler, filter: SubscriptionFilter = {}): () => void {
+  subscribe(handler: EventHandler, filter: SubscriptionFilter): () => void {
     if (typeof handler !== 'function') throw new TypeError('subscribe() needs a handler function');
+    tenantParam(filter?.tenantId); // a tenant id or ANY_TENANT, never nothing
     const sub = { handler, filter };
     this.#subs.add(sub);
     return () => {
@@ -53,7 +55,7 @@ export class InProcessEventBus implements EventSink {
 }
 
 function matches(filter: SubscriptionFilter, e: OutboxEvent): boolean {
-  if (filter.tenantId !== undefined && filter.tenantId !== e.tenantId) return false;
+  if (filter.tenantId !== ANY_TENANT && filter.tenantId !== e.tenantId) return false;
   if (filter.eventTypes === undefined) return true;
   return filter.eventTypes.some((t) => (t.endsWith('*') ? e.eventType.startsWith(t.slice(0, -1)) : t === e.eventType));
 }

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -6,7 +5,7 @@ import { ArtifactStorage } from '../artifacts/artifact-storage.ts';
 import { FsBlobStore } from '../artifacts/fs/fs-blob-store.ts';
 import type { CacheEntry, CacheLookup } from '../cache/cache-store.ts';
 import { EmbeddedCache } from '../cache/embedded-cache.ts';
-import { ConfigError, ExecutionInterruptedError, NotFoundError, RuntimeClosedError } from '../errors/index.ts';
+import { ConfigError, NotFoundError, RuntimeClosedError } from '../errors/index.ts';
 import { InProcessEventBus, type EventHandler, type SubscriptionFilter } from '../events/in-process-bus.ts';
 import { OutboxRelay } from '../events/outbox-relay.ts';
 import type { Intent, IntentInput } from '../intent/intent.ts';
@@ -22,7 +21,7 @@ import { TransactionalOutbox, type StoredOutboxEvent } from '../store/outbox.ts'
 import { PgliteDb } from '../store/pglite/pglite-db.ts';
 import type { TenantScope } from '../store/sql.ts';
 import { StateSurface, type ExecutionQuery, type ExecutionRecord } from '../store/state-surface.ts';
-import { WriteAheadLog, WalRecordType, type WalQuery, type WalRecord } from '../store/write-ahead-log.ts';
+import { WriteAheadLog, type WalQuery, type WalRecord } from '../store/write-ahead-log.ts';
 import { DataDirLock } from './data-dir-lock.ts';
 import { ExecutionLifecycleManager, type ExecuteOptions } from './execution-lifecycle-manager.ts';
 import type { ExecutionResult } from './execution-result.ts';
@@ -42,8 +41,11 @@ export interface Runtime {
   readonly policy: CompiledPolicy;
   /** Validates, records, runs and materializes one intent. Throws only for refused intents and store failures. */
   execute(intent: IntentInput | Intent, options?: ExecuteOptions): Promise<ExecutionResult>;
-  /** Receives committed outbox events (realm and lifecycle), each with a stable `eventId`. Returns an unsubscribe function. */
-  subscribe(handler: EventHandler, filter?: SubscriptionFilter): () => void;
+  /**
+   * Receives committed outbox events (realm and lifecycle), each with a stable
+   * `eventId`, of one tenant or (explicitly) ANY_TENANT. Returns an unsubscribe function.
+   */
+  subscribe(handler: EventHandler, filter: SubscriptionFilter): () => void;
   registerRealm(realm: Realm): void;
   intents(): RegisteredIntent[];
   getExecution(executionId: string, scope: Scope): Promise<ExecutionRecord>;
@@ -86,6 +88,13 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
   if (!Number.isInteger(realmTimeoutMs) || realmTimeoutMs <= 0) {
     throw new ConfigError(`realmTimeoutMs must be a positive integer, got ${String(options.realmTimeoutMs)}`);
   }
+  const purgeIntervalSeconds = options.cachePurgeIntervalSeconds ?? 60;
+  if (!(typeof purgeIntervalSeconds === 'number' && purgeIntervalSeconds > 0)) {
+    throw new ConfigError(`cachePurgeIntervalSeconds must be a positive number, got ${String(purgeIntervalSeconds)}`);
+  }
+  if (options.lockWaitMs !== undefined && !(Number.isInteger(options.lockWaitMs) && options.lockWaitMs >= 0)) {
+    throw new ConfigError(`lockWaitMs must be a non-negative integer, got ${String(options.lockWaitMs)}`);
+  }
 
   // Compile the policy first: a bad config must fail before anything is opened.
   const solution =
@@ -106,27 +115,30 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
   try {
     let dataDir: string | null = null;
     let db: Db;
-    let blobRoot: string | null = null;
-    let ownsDb = false;
+    let ownsDb = true;
     if (options.db) {
       db = options.db;
+      ownsDb = false;
     } else if (options.memory) {
       db = await PgliteDb.open();
-      ownsDb = true;
       cleanups.push(() => db.close());
     } else {
       dataDir = resolve(options.dataDir ?? process.env.SYMPHAINY_DATA_DIR ?? '.symphainy');
       const lock = await DataDirLock.acquire(dataDir, options.lockWaitMs);
       cleanups.push(() => lock.release());
       db = await PgliteDb.open({ dataDir: join(dataDir, 'db') });
-      ownsDb = true;
       cleanups.push(() => db.close());
-      blobRoot = join(dataDir, 'blobs');
     }
-    if (!options.blobStore && !blobRoot) {
-      const tmp = await mkdtemp(join(tmpdir(), 'symphainy-blobs-'));
-      cleanups.push(() => rm(tmp, { recursive: true, force: true }));
-      blobRoot = tmp;
+    // Blobs live as long as the records that point at them: in the data dir, unless everything is in memory.
+    let blobRoot: string | null = null;
+    if (!options.blobStore) {
+      if (options.memory) {
+        const tmp = await mkdtemp(join(tmpdir(), 'symphainy-blobs-'));
+        cleanups.push(() => rm(tmp, { recursive: true, force: true }));
+        blobRoot = tmp;
+      } else {
+        blobRoot = join(dataDir ?? resolve(options.dataDir ?? process.env.SYMPHAINY_DATA_DIR ?? '.symphainy'), 'blobs');
+      }
     }
     await migrate(db);
 
@@ -140,23 +152,23 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     const relay = new OutboxRelay({ outbox, sinks: [bus], logger });
     const shutdown = new AbortController();
 
-    // Recovery: with the embedded store this process is the only writer, so a
-    // `running` execution belongs to a process that stopped mid-way.
-    if (ownsDb) await recoverInterrupted(stateSurface, wal, outbox, db, now);
-    await cache.purgeExpired(now());
-    const purgeTimer = setInterval(
-      () => void cache.purgeExpired(now()).catch((err) => logger.warn({ err }, 'cache purge failed')),
-      (options.cachePurgeIntervalSeconds ?? 60) * 1000,
-    );
-    purgeTimer.unref();
-    relay.kick(); // deliver anything a previous process committed but did not publish
-
     const manager = new ExecutionLifecycleManager({
       db, registry, stateSurface, wal, outbox, artifactIndex, artifactStorage, cache, relay, policy, logger, now,
       realmTimeoutMs, faults: options.faults ?? {}, shutdownSignal: shutdown.signal,
     });
+    // Recovery: with the embedded store this process is the only writer, so a
+    // `running` execution belongs to a process that stopped mid-way.
+    if (ownsDb) await manager.recoverInterrupted();
+    await cache.purgeExpired(now());
+    const purgeTimer = setInterval(
+      () => void cache.purgeExpired(now()).catch((err) => logger.warn({ err }, 'cache purge failed')),
+      purgeIntervalSeconds * 1000,
+    );
+    purgeTimer.unref();
+    relay.kick(); // deliver anything committed but not yet published (by this or a previous process)
 
     let closed = false;
+    let closing: Promise<void> | null = null;
     const inFlight = new Set<Promise<unknown>>();
     const open = () => {
       if (closed) throw new RuntimeClosedError();
@@ -193,7 +205,9 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
       async readRendering(artifactId, name, scope) {
         const a = await runtime.getArtifact(artifactId, scope);
         const ref = a.renderings.find((r) => r.name === name);
-        if (!ref) throw new NotFoundError(`rendering of artifact '${artifactId}'`, name);
+        if (!ref) {
+          throw new NotFoundError('rendering', name, `artifact '${artifactId}' has renderings: ${a.renderings.map((r) => r.name).join(', ') || 'none'}`);
+        }
         return { bytes: await artifactStorage.readRendering(ref), contentType: ref.contentType };
       },
       listWal: async (q) => (open(), wal.list(q)),
@@ -201,49 +215,21 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
       getCached: async (lookup) => (open(), cache.get(lookup, now())),
       explainPolicy: (input, opts) => (opts?.policy ?? policy).explain(input),
       flushEvents: () => relay.drain(),
-      async close() {
-        if (closed) return;
-        closed = true;
-        clearInterval(purgeTimer);
-        shutdown.abort(new RuntimeClosedError());
-        await Promise.allSettled([...inFlight]);
-        await relay.close();
-        await cleanup();
+      close() {
+        closing ??= (async () => {
+          closed = true;
+          clearInterval(purgeTimer);
+          shutdown.abort(new RuntimeClosedError());
+          await Promise.allSettled([...inFlight]);
+          await relay.close();
+          await cleanup();
+        })();
+        return closing;
       },
     };
     return runtime;
   } catch (err) {
     await cleanup();
     throw err;
-  }
-}
-
-async function recoverInterrupted(
-  stateSurface: StateSurface,
-  wal: WriteAheadLog,
-  outbox: TransactionalOutbox,
-  db: Db,
-  now: () => Date,
-): Promise<void> {
-  for (const e of await stateSurface.listRunning()) {
-    const at = now().toISOString();
-    const err = new ExecutionInterruptedError(`execution ${e.executionId} was interrupted: its process stopped before it finished`);
-    const error = { code: err.code, message: err.message };
-    await db.transaction(async (tx) => {
-      const result = {
-        executionId: e.executionId, intentId: e.intentId, intentType: e.intentType, tenantId: e.tenantId,
-        sessionId: e.sessionId, status: 'failed', error, policyVersion: e.policyVersion, artifacts: [], events: [],
-      };
-      if (!(await stateSurface.finish(tx, { executionId: e.executionId, status: 'failed', state: null, result, error, finishedAt: at }))) return;
-      await wal.append(tx, [
-        { tenantId: e.tenantId, executionId: e.executionId, intentId: e.intentId, recordType: WalRecordType.STATE_TRANSITION,
-          payload: { from: 'running', to: 'failed', at, error }, recordedAt: at },
-      ]);
-      await outbox.insert(tx, [
-        { eventId: randomUUID(), eventType: 'execution.failed', source: 'runtime', tenantId: e.tenantId, sessionId: e.sessionId,
-          executionId: e.executionId, payload: { executionId: e.executionId, intentId: e.intentId, intentType: e.intentType, status: 'failed', error },
-          createdAt: at },
-      ]);
-    });
   }
 }

@@ -3,10 +3,12 @@ import type { Logger } from 'pino';
 import type { ArtifactStorage } from '../artifacts/artifact-storage.ts';
 import type { CacheEntry, CacheStore } from '../cache/cache-store.ts';
 import {
+  ConfigError,
   DuplicateIntentError,
   isSymphainyError,
   RealmHandlerError,
   RealmTimeoutError,
+  ExecutionInterruptedError,
   StoreError,
   SymphainyError,
 } from '../errors/index.ts';
@@ -16,6 +18,7 @@ import { createIntent, type Intent, type IntentInput } from '../intent/intent.ts
 import type { IntentRegistry, RegisteredIntent } from '../intent/intent-registry.ts';
 import type { CompiledPolicy } from '../policy/compile-policy.ts';
 import type { PolicyDecision } from '../policy/decision.ts';
+import { DEFAULT_CACHE_TTL_SECONDS } from '../policy/default-policy.ts';
 import { normalizeResult, type NormalizedArtifact, type NormalizedResult } from '../realm/normalize-result.ts';
 import type { ArtifactIndex, ArtifactLineage } from '../store/artifact-index.ts';
 import type { Db, Queryable } from '../store/db.ts';
@@ -49,7 +52,16 @@ export interface ExecutionLifecycleDeps {
 export interface ExecuteOptions {
   /** Evaluate this execution under another compiled policy (e.g. a solution's). */
   readonly policy?: CompiledPolicy;
+  /** Milliseconds the handler may run, overriding the intent's `timeoutMs` and the runtime default. */
+  readonly timeoutMs?: number;
 }
+
+/** The identity fields of an intent, as records and events carry them. */
+type IntentRef = Pick<Intent, 'intentId' | 'intentType' | 'tenantId' | 'sessionId'>;
+/** An execution to record a failure for: a just-run intent, or a recovered record. */
+type ExecutionRef = IntentRef & { readonly executionId: string; readonly policyVersion: string };
+
+const STORE_ERROR_CODE = 'SYM_ERR_STORE';
 
 /** An artifact on its way through policy and materialization. */
 interface Pending {
@@ -75,6 +87,9 @@ export class ExecutionLifecycleManager {
     const d = this.d;
     const intent = createIntent(input as IntentInput);
     const policy = options.policy ?? d.policy;
+    if (options.timeoutMs !== undefined && !(Number.isInteger(options.timeoutMs) && options.timeoutMs > 0)) {
+      throw new ConfigError(`timeoutMs must be a positive integer, got ${String(options.timeoutMs)}`);
+    }
 
     // Validate: unknown type or bad parameters are refused before anything runs.
     let entry: RegisteredIntent;
@@ -118,47 +133,45 @@ export class ExecutionLifecycleManager {
     const realmStart = performance.now();
     let normalized: NormalizedResult;
     try {
-      const raw = await this.#runHandler(entry, params, intent, executionId);
+      const raw = await this.#runHandler(entry, params, intent, executionId, options.timeoutMs);
       normalized = normalizeResult(raw);
     } catch (err) {
-      return this.#fail(intent, executionId, policy.version, toFailure(err, intent.intentType), [
+      return this.#fail({ ...intent, executionId, policyVersion: policy.version }, toFailure(err, intent.intentType), [
         { from: 'running', to: 'failed', at: d.now().toISOString(), realmMs: round(performance.now() - realmStart) },
       ]);
     }
     const realmMs = round(performance.now() - realmStart);
     const materializingAt = d.now().toISOString();
 
-    // Tag lineage, evaluate policy, materialize.
-    const materializeStart = performance.now();
-    const lineage = await tagLineage(d.artifactIndex, intent, executionId, entry.realm);
-    const pending = normalized.artifacts.map((artifact) => this.#decide(policy, artifact, intent, entry.realm));
-    for (const p of pending) await this.#materialize(p, intent, executionId, lineage);
-    const materializeMs = round(performance.now() - materializeStart);
-
-    // Complete: state, index, cache, decisions, transitions and events in one transaction.
-    const finishedAt = d.now().toISOString();
-    const events: OutboxEvent[] = [
-      started,
-      ...normalized.events.map((e) => this.#event(intent, executionId, 'realm', e.eventType, e.data)),
-    ];
-    const outcomes = pending.map((p) => p.outcome);
-    const completedEvent = this.#event(intent, executionId, 'runtime', 'execution.completed', {
-      executionId, intentId: intent.intentId, intentType: intent.intentType, status: 'completed',
-      artifacts: outcomes.map((o) => ({ key: o.key, resultType: o.resultType, decision: o.decision, artifactId: o.artifactId ?? null })),
-    });
-    events.push(completedEvent);
-    const result: ExecutionResult = {
-      executionId, intentId: intent.intentId, intentType: intent.intentType, tenantId: intent.tenantId,
-      sessionId: intent.sessionId, status: 'completed', policyVersion: policy.version, artifacts: outcomes, events,
-    };
+    // Tag lineage, evaluate policy, materialize, complete. Blob failures are recorded per artifact
+    // (#materialize); anything else here is a store failure and fails the execution.
+    let pending: Pending[] = [];
     try {
+      const materializeStart = performance.now();
+      const lineage = await tagLineage(d.artifactIndex, intent, executionId, entry.realm);
+      pending = normalized.artifacts.map((artifact) => this.#decide(policy, artifact, intent, entry.realm));
+      for (const p of pending) await this.#materialize(p, intent, executionId, lineage);
+      const materializeMs = round(performance.now() - materializeStart);
+      const finishedAt = d.now().toISOString();
+      const outcomes = pending.map((p) => p.outcome);
+      const events: OutboxEvent[] = [
+        started,
+        ...normalized.events.map((e) => this.#event(intent, executionId, 'realm', e.eventType, e.data)),
+        this.#event(intent, executionId, 'runtime', 'execution.completed', {
+          executionId, intentId: intent.intentId, intentType: intent.intentType, status: 'completed',
+          artifacts: outcomes.map((o) => ({ key: o.key, resultType: o.resultType, decision: o.decision, artifactId: o.artifactId ?? null })),
+        }),
+      ];
+      const result: ExecutionResult = {
+        executionId, intentId: intent.intentId, intentType: intent.intentType, tenantId: intent.tenantId,
+        sessionId: intent.sessionId, status: 'completed', policyVersion: policy.version, artifacts: outcomes, events,
+      };
       await d.faults[FaultPoint.BEFORE_COMPLETE]?.();
       await d.db.transaction(async (tx) => {
-        await d.stateSurface.finish(tx, {
-          executionId, status: 'completed', state: stateOf(pending), result, error: null, finishedAt,
-        });
+        await d.stateSurface.finish(tx, { executionId, status: 'completed', state: stateOf(pending), result, error: null, finishedAt });
         for (const p of pending) if (p.index) await d.artifactIndex.insert(tx, p.index);
-        await this.#putCache(pending, tx);
+        const cached = pending.flatMap((p) => (p.cacheEntry && d.cache.transactional ? [p.cacheEntry] : []));
+        if (cached.length > 0) await d.cache.put(cached, tx);
         await d.wal.append(tx, [
           this.#wal(intent, executionId, WalRecordType.STATE_TRANSITION, { from: 'running', to: 'materializing', at: materializingAt, realmMs }, materializingAt),
           ...pending.map((p) => this.#wal(intent, executionId, WalRecordType.GOVERNANCE_DECISION, decisionRecord(p, intent, entry.realm, lineage), finishedAt)),
@@ -167,11 +180,16 @@ export class ExecutionLifecycleManager {
         await d.outbox.insert(tx, events.slice(1));
         await d.faults[FaultPoint.BEFORE_COMPLETE_COMMIT]?.();
       });
+      d.relay.kick();
+      return result;
     } catch (err) {
-      d.logger.error({ err, executionId }, 'completion transaction failed');
+      d.logger.error({ err, executionId }, 'materializing or completing the execution failed');
+      // Nothing of the completion is visible: take back cache entries written outside the transaction.
+      const outside = pending.flatMap((p) => (p.cacheEntry && !d.cache.transactional && p.outcome.stored ? [p.cacheEntry.cacheId] : []));
+      if (outside.length > 0) await d.cache.delete(outside).catch((e: unknown) => d.logger.warn({ err: e }, 'removing cache entries failed'));
       return this.#fail(
-        intent, executionId, policy.version,
-        { code: new StoreError('').code, message: `recording the completion failed: ${(err as Error).message}` },
+        { ...intent, executionId, policyVersion: policy.version },
+        { code: STORE_ERROR_CODE, message: `recording the completion failed: ${(err as Error).message}` },
         [
           // The rolled-back transaction held this transition; record it again so the journey stays connected.
           { from: 'running', to: 'materializing', at: materializingAt, realmMs },
@@ -179,8 +197,20 @@ export class ExecutionLifecycleManager {
         ],
       );
     }
-    d.relay.kick();
-    return result;
+  }
+
+  /**
+   * Recovery: marks executions left `running` by a process that stopped as
+   * failed (SYM_ERR_INTERRUPTED). Only safe where no other process runs
+   * executions on the same store (the embedded data dir, which is locked).
+   */
+  async recoverInterrupted(): Promise<number> {
+    const running = await this.d.stateSurface.listRunning();
+    for (const e of running) {
+      const err = new ExecutionInterruptedError(`execution ${e.executionId} was interrupted: its process stopped before it finished`);
+      await this.#fail(e, { code: err.code, message: err.message }, [{ from: 'running', to: 'failed', at: this.d.now().toISOString() }]);
+    }
+    return running.length;
   }
 
   #decide(policy: CompiledPolicy, artifact: NormalizedArtifact, intent: Intent, realm: string): Pending {
@@ -220,7 +250,7 @@ export class ExecutionLifecycleManager {
         p.outcome = { ...p.outcome, stored: false, storageError: (err as Error).message };
       }
     } else if (decision.decision === 'cache') {
-      const ttlSeconds = decision.ttlSeconds ?? 3600;
+      const ttlSeconds = decision.ttlSeconds ?? DEFAULT_CACHE_TTL_SECONDS;
       const expiresAt = new Date(createdAt.getTime() + ttlSeconds * 1000).toISOString();
       const cacheId = `cache_${randomUUID()}`;
       p.cacheEntry = {
@@ -230,6 +260,7 @@ export class ExecutionLifecycleManager {
         lineage, createdAt: createdAt.toISOString(), expiresAt,
       };
       p.outcome = { ...p.outcome, cacheId, expiresAt, stored: true };
+      // A cache that cannot join the transaction is written now (and taken back if completion fails).
       if (!this.d.cache.transactional) {
         try {
           await this.d.cache.put([p.cacheEntry]);
@@ -237,18 +268,12 @@ export class ExecutionLifecycleManager {
           this.d.logger.warn({ err, executionId, key: artifact.key }, 'caching artifact failed');
           p.outcome = { ...p.outcome, stored: false, storageError: (err as Error).message };
         }
-        p.cacheEntry = undefined;
       }
     }
   }
 
-  async #putCache(pending: readonly Pending[], tx: Queryable): Promise<void> {
-    const entries = pending.flatMap((p) => (p.cacheEntry ? [p.cacheEntry] : []));
-    if (entries.length > 0) await this.d.cache.put(entries, tx);
-  }
-
-  async #runHandler(entry: RegisteredIntent, params: unknown, intent: Intent, executionId: string): Promise<unknown> {
-    const timeoutMs = entry.definition.timeoutMs ?? this.d.realmTimeoutMs;
+  async #runHandler(entry: RegisteredIntent, params: unknown, intent: Intent, executionId: string, override?: number): Promise<unknown> {
+    const timeoutMs = override ?? entry.definition.timeoutMs ?? this.d.realmTimeoutMs;
     const controller = new AbortController();
     let timer: NodeJS.Timeout | undefined;
     let onShutdown: (() => void) | undefined;
@@ -275,26 +300,27 @@ export class ExecutionLifecycleManager {
     }
   }
 
+  /** Records a failed execution (state, WAL transitions, `execution.failed` event) in one transaction. */
   async #fail(
-    intent: Intent,
-    executionId: string,
-    policyVersion: string,
+    e: ExecutionRef,
     error: { code: string; message: string },
     transitions: Record<string, unknown>[],
   ): Promise<ExecutionResult> {
     const d = this.d;
+    const { executionId } = e;
     const at = d.now().toISOString();
-    const failed = this.#event(intent, executionId, 'runtime', 'execution.failed', {
-      executionId, intentId: intent.intentId, intentType: intent.intentType, status: 'failed', error,
+    const failed = this.#event(e, executionId, 'runtime', 'execution.failed', {
+      executionId, intentId: e.intentId, intentType: e.intentType, status: 'failed', error,
     });
     const result: ExecutionResult = {
-      executionId, intentId: intent.intentId, intentType: intent.intentType, tenantId: intent.tenantId,
-      sessionId: intent.sessionId, status: 'failed', error, policyVersion, artifacts: [], events: [failed],
+      executionId, intentId: e.intentId, intentType: e.intentType, tenantId: e.tenantId,
+      sessionId: e.sessionId, status: 'failed', error, policyVersion: e.policyVersion, artifacts: [], events: [failed],
     };
     try {
       await d.db.transaction(async (tx) => {
-        await d.stateSurface.finish(tx, { executionId, status: 'failed', state: null, result, error, finishedAt: at });
-        await d.wal.append(tx, transitions.map((t) => this.#wal(intent, executionId, WalRecordType.STATE_TRANSITION, { ...t, error }, at)));
+        // Recovery may race a late completion: only a still-running execution is failed.
+        if (!(await d.stateSurface.finish(tx, { executionId, status: 'failed', state: null, result, error, finishedAt: at }))) return;
+        await d.wal.append(tx, transitions.map((t) => this.#wal(e, executionId, WalRecordType.STATE_TRANSITION, { ...t, error }, at)));
         await d.outbox.insert(tx, [failed]);
       });
     } catch (err) {
@@ -304,11 +330,15 @@ export class ExecutionLifecycleManager {
     return result;
   }
 
-  /** An intent id seen before: its recorded result for the same tenant, once finished. */
+  /** An intent id this tenant used before: its recorded result, if it is the same intent type and finished. */
   async #replay(intent: Intent): Promise<ExecutionResult> {
-    const prior = await this.d.stateSurface.getByIntentId(intent.intentId);
-    if (!prior || prior.tenantId !== intent.tenantId || prior.status === 'running' || prior.result === null) {
-      throw new DuplicateIntentError(intent.intentId);
+    const prior = await this.d.stateSurface.getByIntentId(intent.intentId, intent.tenantId);
+    if (!prior) throw new DuplicateIntentError(intent.intentId);
+    if (prior.intentType !== intent.intentType) {
+      throw new DuplicateIntentError(intent.intentId, `was already used for intent type '${prior.intentType}'`);
+    }
+    if (prior.status === 'running' || prior.result === null) {
+      throw new DuplicateIntentError(intent.intentId, `is still running as execution ${prior.executionId}`);
     }
     return prior.result as ExecutionResult;
   }
@@ -327,11 +357,11 @@ export class ExecutionLifecycleManager {
     }
   }
 
-  #wal(intent: Intent, executionId: string | null, recordType: WalRecordInput['recordType'], payload: Record<string, unknown>, recordedAt: string): WalRecordInput {
+  #wal(intent: IntentRef, executionId: string | null, recordType: WalRecordInput['recordType'], payload: Record<string, unknown>, recordedAt: string): WalRecordInput {
     return { tenantId: intent.tenantId, executionId, intentId: intent.intentId, recordType, payload, recordedAt };
   }
 
-  #event(intent: Intent, executionId: string, source: OutboxEvent['source'], eventType: string, payload: unknown): OutboxEvent {
+  #event(intent: IntentRef, executionId: string, source: OutboxEvent['source'], eventType: string, payload: unknown): OutboxEvent {
     return {
       eventId: randomUUID(), eventType, source, tenantId: intent.tenantId, sessionId: intent.sessionId, executionId,
       payload: payload ?? null, createdAt: this.d.now().toISOString(),

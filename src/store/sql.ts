@@ -33,17 +33,22 @@ export async function insertMany(
   columns: readonly Column[],
   rows: readonly (readonly unknown[])[],
 ): Promise<void> {
-  if (rows.length === 0) return;
-  const params: unknown[] = [];
-  const tuples = rows.map((row) => {
-    const slots = columns.map((col, i) => {
-      params.push(col.json ? JSON.stringify(row[i] ?? null) : row[i]);
-      return col.json ? `$${params.length}::jsonb` : `$${params.length}`;
+  // PostgreSQL takes at most 65 535 parameters per statement.
+  const perStatement = Math.floor(MAX_PARAMS / columns.length);
+  for (let from = 0; from < rows.length; from += perStatement) {
+    const params: unknown[] = [];
+    const tuples = rows.slice(from, from + perStatement).map((row) => {
+      const slots = columns.map((col, i) => {
+        params.push(col.json ? JSON.stringify(row[i] ?? null) : row[i]);
+        return col.json ? `$${params.length}::jsonb` : `$${params.length}`;
+      });
+      return `(${slots.join(', ')})`;
     });
-    return `(${slots.join(', ')})`;
-  });
-  await q.query(`INSERT INTO ${table} (${columns.map((c) => c.name).join(', ')}) VALUES ${tuples.join(', ')}`, params);
+    await q.query(`INSERT INTO ${table} (${columns.map((c) => c.name).join(', ')}) VALUES ${tuples.join(', ')}`, params);
+  }
 }
+
+const MAX_PARAMS = 65_535;
 
 /** Timestamps come back as Date (PGlite, pg) or string; always hand out ISO strings. */
 export function iso(value: unknown): string | null {

@@ -98,8 +98,8 @@ export class StateSurface {
     return rows[0] ? toRecord(rows[0]) : null;
   }
 
-  async getByIntentId(intentId: string): Promise<ExecutionRecord | null> {
-    const rows = await this.db.query(`${SELECT} WHERE intent_id = $1`, [intentId]);
+  async getByIntentId(intentId: string, tenantId: string): Promise<ExecutionRecord | null> {
+    const rows = await this.db.query(`${SELECT} WHERE intent_id = $1 AND tenant_id = $2`, [intentId, tenantId]);
     return rows[0] ? toRecord(rows[0]) : null;
   }
 
@@ -115,7 +115,7 @@ export class StateSurface {
     return rows.map(toRecord);
   }
 
-  /** Executions still marked running (for recovery after a process stopped). */
+  /** Executions still marked running, of every tenant (for recovery after a process stopped). */
   async listRunning(): Promise<ExecutionRecord[]> {
     return (await this.db.query(`${SELECT} WHERE status = 'running' ORDER BY started_at`)).map(toRecord);
   }

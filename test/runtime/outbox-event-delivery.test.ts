@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { StoreError, type OutboxEvent } from '../../src/index.ts';
+import { ANY_TENANT, StoreError, type OutboxEvent } from '../../src/index.ts';
 import { MVP_CONFIG, SOP_TEXT, testRuntime } from '../support/test-runtime.ts';
 import { count, journeyOf, uid } from './helpers.ts';
 
@@ -23,7 +23,7 @@ describe('outbox delivery', () => {
         const rows = await t.db.query<{ status: string }>('SELECT status FROM symphainy.executions WHERE execution_id = $1', [event.executionId]);
         const artifactRows = await count(t.db, 'SELECT count(*) AS n FROM symphainy.artifacts WHERE execution_id = $1', [event.executionId]);
         seen.push({ event, status: rows[0]?.status, artifactRows });
-      });
+      }, { tenantId });
       const result = await t.runtime.execute(sop(tenantId));
       await t.runtime.flushEvents();
 
@@ -71,8 +71,8 @@ describe('outbox delivery', () => {
       const lifecycle: string[] = [];
       const all: string[] = [];
       t.runtime.subscribe((e) => void tenantA.push(`${e.tenantId}:${e.eventType}`), { tenantId: a });
-      t.runtime.subscribe((e) => void lifecycle.push(e.eventType), { eventTypes: ['execution.*'] });
-      const stop = t.runtime.subscribe((e) => void all.push(e.eventType));
+      t.runtime.subscribe((e) => void lifecycle.push(e.eventType), { tenantId: ANY_TENANT, eventTypes: ['execution.*'] });
+      const stop = t.runtime.subscribe((e) => void all.push(e.eventType), { tenantId: ANY_TENANT });
       await t.runtime.execute(sop(a));
       await t.runtime.execute(sop(b));
       await t.runtime.flushEvents();
@@ -98,11 +98,11 @@ describe('outbox delivery', () => {
       t.runtime.subscribe(() => {
         thrown++;
         throw new Error('subscriber bug');
-      });
+      }, { tenantId });
       t.runtime.subscribe(async () => {
         await Promise.reject(new Error('async subscriber bug'));
-      });
-      t.runtime.subscribe((e) => void after.push(e.eventType));
+      }, { tenantId });
+      t.runtime.subscribe((e) => void after.push(e.eventType), { tenantId });
       const result = await t.runtime.execute(sop(tenantId));
       await t.runtime.flushEvents();
       assert.equal(result.status, 'completed');
@@ -123,7 +123,7 @@ describe('outbox delivery', () => {
     try {
       const tenantId = uid('crash');
       const delivered: OutboxEvent[] = [];
-      t.runtime.subscribe((e) => void delivered.push(e));
+      t.runtime.subscribe((e) => void delivered.push(e), { tenantId: ANY_TENANT });
       const result = await t.runtime.execute(sop(tenantId));
       await t.runtime.flushEvents();
 
@@ -183,7 +183,7 @@ describe('outbox delivery', () => {
       const tenantId = uid('start');
       const intentId = uid('intent');
       const delivered: OutboxEvent[] = [];
-      t.runtime.subscribe((e) => void delivered.push(e));
+      t.runtime.subscribe((e) => void delivered.push(e), { tenantId: ANY_TENANT });
       await assert.rejects(t.runtime.execute(sop(tenantId, intentId)), (err: unknown) => {
         assert.ok(err instanceof StoreError);
         assert.equal(err.code, 'SYM_ERR_STORE');

@@ -44,6 +44,23 @@ describe('insertMany', () => {
     assert.deepEqual(back.map((r) => r.n), Array.from({ length: 50 }, (_, i) => i));
   });
 
+  it('splits rows over statements below PostgreSQL\'s 65 535-parameter limit, keeping their order', async () => {
+    const sent: unknown[][] = [];
+    const spy: Queryable = {
+      query: async (sql, params) => {
+        sent.push([...(params ?? [])]);
+        return db.query(sql, params);
+      },
+      exec: (sql) => db.exec(sql),
+    };
+    const rows = Array.from({ length: 30_000 }, (_, i) => [`r${i}`, i, { i }]);
+    await insertMany(spy, 'symphainy.things', COLUMNS, rows);
+    assert.equal(sent.length, 2);
+    assert.ok(sent.every((p) => p.length <= 65_535));
+    const back = await db.query<{ n: number }>('SELECT n FROM symphainy.things ORDER BY seq');
+    assert.deepEqual(back.map((r) => r.n), rows.map((r) => r[1]));
+  });
+
   it('is all or nothing: one bad row inserts none', async () => {
     await assert.rejects(insertMany(db, 'symphainy.things', COLUMNS, [['ok', 1, {}], [null, 2, {}]]));
     assert.deepEqual(await db.query('SELECT * FROM symphainy.things'), []);

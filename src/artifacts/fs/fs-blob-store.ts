@@ -32,17 +32,19 @@ export class FsBlobStore implements BlobStore {
     try {
       await mkdir(dirname(path), { recursive: true });
       const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
-      const fh = await open(tmp, 'w');
       try {
-        await fh.writeFile(bytes);
-        if (this.#fsync) await fh.sync();
-      } finally {
-        await fh.close();
-      }
-      await rename(tmp, path).catch(async (err) => {
+        const fh = await open(tmp, 'w');
+        try {
+          await fh.writeFile(bytes);
+          if (this.#fsync) await fh.sync();
+        } finally {
+          await fh.close();
+        }
+        await rename(tmp, path);
+      } catch (err) {
         await unlink(tmp).catch(() => {});
         throw err;
-      });
+      }
       if (this.#fsync) await syncDir(dirname(path));
     } catch (err) {
       throw new ArtifactStorageError(`cannot write blob '${key}': ${(err as Error).message}`, { cause: err });

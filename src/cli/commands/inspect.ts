@@ -45,12 +45,17 @@ export function registerInspect(program: Command): void {
     .option('--rendering <name>', 'print this rendering\'s bytes instead of the metadata')
     .option('--out <file>', 'with --rendering: write the bytes to this file')
     .action(async (artifactId: string, opts, cmd: Command) => {
+      if (opts.out && !opts.rendering) throw new ConfigError('--out needs --rendering NAME (the metadata is printed as JSON)');
       await withRuntime(cmd.optsWithGlobals(), async (rt) => {
         const scope: Scope = { tenantId: scopeOf(opts.tenant) };
         if (!opts.rendering) return printJson(await rt.getArtifact(artifactId, scope));
         const { bytes } = await rt.readRendering(artifactId, opts.rendering, scope);
-        if (opts.out) await writeFile(opts.out, bytes);
-        else process.stdout.write(bytes);
+        if (!opts.out) return void process.stdout.write(bytes);
+        try {
+          await writeFile(opts.out, bytes);
+        } catch (err) {
+          throw new ConfigError(`--out ${opts.out}: ${(err as Error).message}`, { cause: err });
+        }
       });
     });
 

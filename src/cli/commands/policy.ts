@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { compileMaterializationPolicy } from '../../policy/compile-policy.ts';
+import { formatExplanation } from '../../policy/format-explanation.ts';
 import { loadSolutionConfig } from '../../policy/solution-config.ts';
 import { positiveInt } from '../input.ts';
 import { printJson, printTable } from '../output.ts';
@@ -33,13 +34,7 @@ export function registerPolicy(program: Command): void {
         ...(opts.tags ? { tags: String(opts.tags).split(',').map((t) => t.trim()).filter(Boolean) } : {}),
       });
       if (opts.json) return printJson(explanation);
-      const r = explanation.result;
-      process.stdout.write(`${opts.resultType}: ${r.decision} (layer ${r.layer}, policy ${r.policyVersion})\n${r.reason}\n\n`);
-      printTable(
-        ['layer', 'says', 'why'],
-        explanation.chain.map((v) => [v.layer, v.decision ?? '-', v.said]),
-        100,
-      );
+      process.stdout.write(`${formatExplanation(explanation)}\n\n${explanation.result.reason}\n`);
     });
 
   policy

@@ -16,7 +16,7 @@ export function registerRun(program: Command): void {
     .option('--config <file>', 'solution config (materialization policy YAML)')
     .option('--realm <module...>', 'load realms from these modules too (repeatable)')
     .option('--intent-id <id>', 'intent id (re-running the same id returns the recorded result)')
-    .option('--timeout <ms>', 'realm handler timeout in milliseconds', positiveInt('--timeout'))
+    .option('--timeout <ms>', 'realm handler timeout in milliseconds (overrides the intent\'s own)', positiveInt('--timeout'))
     .option('--json', 'print the result as JSON')
     .action(async (intentType: string, opts, cmd: Command) => {
       const g = cmd.optsWithGlobals();
@@ -24,14 +24,16 @@ export function registerRun(program: Command): void {
       const result = await withRuntime(
         { ...g, realm: opts.realm, config: opts.config },
         (runtime) =>
-          runtime.execute({
-            intentType,
-            tenantId: opts.tenant,
-            sessionId: opts.session,
-            parameters,
-            ...(opts.intentId ? { intentId: opts.intentId } : {}),
-          }),
-        opts.timeout ? { realmTimeoutMs: opts.timeout } : {},
+          runtime.execute(
+            {
+              intentType,
+              tenantId: opts.tenant,
+              sessionId: opts.session,
+              parameters,
+              ...(opts.intentId ? { intentId: opts.intentId } : {}),
+            },
+            opts.timeout ? { timeoutMs: opts.timeout } : {},
+          ),
       );
       if (opts.json) printJson(result);
       else printResult(result);

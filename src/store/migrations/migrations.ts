@@ -19,7 +19,7 @@ export const MIGRATIONS: readonly Migration[] = [
       -- (semantic payloads and artifact references) and the recorded result.
       CREATE TABLE symphainy.executions (
         execution_id   text PRIMARY KEY,
-        intent_id      text NOT NULL UNIQUE,
+        intent_id      text NOT NULL,
         tenant_id      text NOT NULL,
         session_id     text NOT NULL,
         intent_type    text NOT NULL,
@@ -32,7 +32,9 @@ export const MIGRATIONS: readonly Migration[] = [
         policy_version text NOT NULL,
         intent_created_at timestamptz NOT NULL,
         started_at     timestamptz NOT NULL,
-        finished_at    timestamptz
+        finished_at    timestamptz,
+        -- Intent ids are the tenant's: one tenant can neither see nor block another's.
+        UNIQUE (tenant_id, intent_id)
       );
       CREATE INDEX executions_tenant_started ON symphainy.executions (tenant_id, started_at DESC);
       CREATE INDEX executions_running ON symphainy.executions (status) WHERE status = 'running';
