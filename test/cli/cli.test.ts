@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { DataDirLock } from '../../src/runtime/data-dir-lock.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const bin = join(root, 'bin/symphainy.js');
@@ -132,6 +133,44 @@ describe('symphainy command', () => {
     assert.equal(result.status, 'failed');
     assert.equal(result.error.code, 'SYM_ERR_REALM_FAILED');
     assert.match(result.error.message, /kaput/);
+  });
+
+  test('a TypeScript realm module loads too', async () => {
+    const realm = join(dir, 'ts-realm.ts');
+    await writeFile(
+      realm,
+      "interface P { n: number }\n" +
+        "export default { name: 'tsr', intents: { double: { handler: (p: P) => ({ artifacts: { roadmap: { doubled: p.n * 2 } } }) } } };\n",
+    );
+    const r = json(await cli(['run', 'tsr.double', '--realm', realm, '--tenant', 'acme', '--params', '{"n":21}', '--json',
+      '--config', 'config/mvp_materialization_policy.yaml'], dataDir));
+    assert.equal(r.status, 'completed');
+    const bytes = await cli(['artifacts', 'get', r.artifacts[0].artifactId, '--rendering', 'roadmap'], dataDir);
+    assert.deepEqual(JSON.parse(bytes.stdout), { doubled: 42 });
+  });
+
+  test('a command waits for another process holding the data dir, then runs', async () => {
+    const lock = await DataDirLock.acquire(dataDir);
+    const pending = cli(['executions', 'list', '--tenant', 'acme', '--json'], dataDir);
+    await new Promise((r) => setTimeout(r, 1500));
+    await lock.release();
+    const r = await pending;
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(Array.isArray(JSON.parse(r.stdout)));
+  });
+
+  test('the demo (npm start) runs every example intent under the default, MVP and session-cache policies', async () => {
+    const r = await cli(['demo', '--json'], join(dir, 'demo-data'));
+    const runs = json(r) as { policy: string; result: { status: string; artifacts: { decision: string; layer: string; resultType: string }[] } }[];
+    const by = (policy: string) => runs.filter((x) => x.policy === policy);
+    assert.equal(by('default').length, 6);
+    assert.ok(runs.every((x) => x.result.status === 'completed'));
+    const types = (p: string) => by(p).flatMap((x) => x.result.artifacts.map((a) => a.resultType)).sort();
+    assert.deepEqual(types('mvp'), ['blueprint', 'poc', 'roadmap', 'solution', 'sop', 'visual', 'workflow']);
+    assert.ok(by('default').every((x) => x.result.artifacts.every((a) => a.decision === 'discard' && a.layer === 'default')));
+    assert.ok(by('mvp').every((x) => x.result.artifacts.every((a) => a.decision === 'persist' && a.layer === 'solution')));
+    const cache = by('session-cache').flatMap((x) => x.result.artifacts.map((a) => `${a.resultType}:${a.decision}`));
+    assert.ok(cache.includes('visual:cache') && cache.includes('workflow:persist') && cache.includes('sop:cache'));
   });
 
   test('policy explain shows the deciding layer and every layer consulted', async () => {

@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { RuntimeClosedError, type Runtime } from '../../src/index.ts';
-import { SOP_TEXT, testRuntime } from '../support/test-runtime.ts';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { exampleRealms } from '../../realms/index.ts';
+import { createRuntime, RuntimeClosedError, type Runtime } from '../../src/index.ts';
+import { silentLogger, SOP_TEXT, testRuntime } from '../support/test-runtime.ts';
 import { uid } from './helpers.ts';
 
 /** Calls `fn`; a synchronous throw is turned into a marker so the test can tell it from a rejected promise. */
@@ -59,6 +64,34 @@ describe('a closed runtime', () => {
         await assert.rejects(p, RuntimeClosedError, name);
       }
       assert.deepEqual(sync, [], `these methods throw synchronously instead of returning a rejected promise: ${sync.join(', ')}`);
+    } finally {
+      await t.close();
+    }
+  });
+});
+
+describe('closing', () => {
+  it('concurrent close() calls all wait for the same shutdown (the data dir is free when either resolves)', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'symphainy-close-'));
+    try {
+      const runtime = await createRuntime({ dataDir, realms: [...exampleRealms], logger: silentLogger });
+      await runtime.execute({ intentType: 'journey.sop_to_workflow', tenantId: 'c', sessionId: 's', parameters: { sop_text: SOP_TEXT } });
+      const first = runtime.close();
+      await runtime.close(); // the second call
+      // Had the second call returned early, the first would still hold the lock.
+      assert.equal(existsSync(join(dataDir, 'lock')), false, 'the data dir is still locked');
+      await first;
+      await assert.rejects(runtime.listExecutions({ tenantId: 'x' }), RuntimeClosedError);
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('subscribe() without a tenant scope is refused (ANY_TENANT must be said explicitly)', async () => {
+    const t = await testRuntime();
+    try {
+      assert.throws(() => t.runtime.subscribe(() => {}, undefined as never), /tenant id \(or ANY_TENANT\) is required/);
+      assert.throws(() => t.runtime.subscribe(() => {}, {} as never), /tenant id \(or ANY_TENANT\) is required/);
     } finally {
       await t.close();
     }
