@@ -9,6 +9,7 @@ import {
   DEFAULT_CACHE_TTL_SECONDS,
   DEFAULT_POLICY,
   loadSolutionConfig,
+  MVP_POLICY_OVERRIDE,
   parseSolutionConfig,
   parseSolutionConfigYaml,
   PLATFORM_NATIVE_TYPES,
@@ -56,6 +57,16 @@ describe('loadSolutionConfig', () => {
     for (const type of DERIVED_TYPES) {
       assert.deepEqual(config.materializationPolicy[type], { decision: 'persist' }, type);
     }
+  });
+
+  it('the shipped YAML and the exported MVP_POLICY_OVERRIDE say the same (they cannot drift apart)', async () => {
+    const config = await loadSolutionConfig(MVP_FILE);
+    const derived = Object.fromEntries(
+      Object.entries(config.materializationPolicy)
+        .filter(([type]) => !PLATFORM_NATIVE_TYPES.has(type))
+        .map(([type, rule]) => [type, rule.decision]),
+    );
+    assert.deepEqual(derived, { ...MVP_POLICY_OVERRIDE });
   });
 
   it('reads name, cache_ttl and both entry forms', async () => {
