@@ -92,7 +92,7 @@ describe('OutboxRelay', () => {
     await relay.drain();
     assert.equal(outbox.rows[0]!.publishedAt, null);
     sink.down = false;
-    for (let i = 0; i < 200 && outbox.rows[0]!.publishedAt === null; i++) await new Promise((r) => setTimeout(r, 5));
+    for (let i = 0; i < 1000 && outbox.rows[0]!.publishedAt === null; i++) await new Promise((r) => setTimeout(r, 5));
     assert.deepEqual(sink.seen, ['x1']);
     assert.notEqual(outbox.rows[0]!.publishedAt, null);
     await relay.close();
