@@ -113,6 +113,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     cleanups.length = 0;
   };
   try {
+    const configuredDir = resolve(options.dataDir ?? process.env.SYMPHAINY_DATA_DIR ?? '.symphainy');
     let dataDir: string | null = null;
     let db: Db;
     let ownsDb = true;
@@ -123,7 +124,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
       db = await PgliteDb.open();
       cleanups.push(() => db.close());
     } else {
-      dataDir = resolve(options.dataDir ?? process.env.SYMPHAINY_DATA_DIR ?? '.symphainy');
+      dataDir = configuredDir;
       const lock = await DataDirLock.acquire(dataDir, options.lockWaitMs);
       cleanups.push(() => lock.release());
       db = await PgliteDb.open({ dataDir: join(dataDir, 'db') });
@@ -137,7 +138,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
         cleanups.push(() => rm(tmp, { recursive: true, force: true }));
         blobRoot = tmp;
       } else {
-        blobRoot = join(dataDir ?? resolve(options.dataDir ?? process.env.SYMPHAINY_DATA_DIR ?? '.symphainy'), 'blobs');
+        blobRoot = join(configuredDir, 'blobs');
       }
     }
     await migrate(db);

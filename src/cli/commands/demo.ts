@@ -70,26 +70,29 @@ async function runScenario(rt: Runtime, tenantId: string, policyName: string, po
   const sessionId = `demo-${policyName}`;
   const run = (intentType: string, parameters: Record<string, unknown>) =>
     rt.execute({ intentType, tenantId, sessionId, parameters }, { policy });
-  const idOf = (r: ExecutionResult, key: string) => r.artifacts.find((a) => a.key === key)?.artifactId;
+  // Ids of artifacts that were persisted (under the default policy there are none to name).
+  const ids = (pairs: Record<string, [ExecutionResult, string]>) =>
+    Object.fromEntries(
+      Object.entries(pairs).flatMap(([param, [r, key]]) => {
+        const id = r.artifacts.find((a) => a.key === key)?.artifactId;
+        return id ? [[param, id]] : [];
+      }),
+    );
 
   const wf = await run('journey.sop_to_workflow', await example('sop_to_workflow'));
-  const workflowJson = JSON.parse(JSON.stringify((wf.artifacts.find((a) => a.key === 'workflow')?.semanticPayload ?? {})));
-  const sopParams = await example('workflow_to_sop');
+  const workflow = wf.artifacts.find((a) => a.key === 'workflow')?.semanticPayload as { title: string; steps: { action: string }[] };
   const sop = await run('journey.workflow_to_sop', {
-    ...sopParams,
-    ...(workflowJson.steps ? { workflow: { title: workflowJson.title, steps: workflowJson.steps.map((s: { action: string }) => s.action) } } : {}),
-    ...(idOf(wf, 'workflow') ? { workflow_artifact_id: idOf(wf, 'workflow') } : {}),
+    workflow: { title: workflow.title, steps: workflow.steps.map((step) => step.action) },
+    ...ids({ workflow_artifact_id: [wf, 'workflow'] }),
   });
   const roadmap = await run('outcomes.create_roadmap', await example('create_roadmap'));
   const poc = await run('outcomes.create_poc', await example('create_poc'));
   const blueprint = await run('outcomes.create_blueprint', await example('create_blueprint'));
-  const composeParams = await example('compose_solution');
-  for (const k of ['roadmap_artifact_id', 'poc_artifact_id', 'blueprint_artifact_id']) delete composeParams[k];
+  const { name, summary } = await example('compose_solution');
   const solution = await run('solution.compose', {
-    ...composeParams,
-    ...(idOf(roadmap, 'roadmap') ? { roadmap_artifact_id: idOf(roadmap, 'roadmap') } : {}),
-    ...(idOf(poc, 'poc') ? { poc_artifact_id: idOf(poc, 'poc') } : {}),
-    ...(idOf(blueprint, 'blueprint') ? { blueprint_artifact_id: idOf(blueprint, 'blueprint') } : {}),
+    name,
+    ...(summary ? { summary } : {}),
+    ...ids({ roadmap_artifact_id: [roadmap, 'roadmap'], poc_artifact_id: [poc, 'poc'], blueprint_artifact_id: [blueprint, 'blueprint'] }),
   });
   return [wf, sop, roadmap, poc, blueprint, solution];
 }
