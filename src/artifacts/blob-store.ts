@@ -1,7 +1,7 @@
 /**
  * Where artifact bytes live. Keys are relative, `/`-separated paths chosen by
  * {@link ArtifactStorage} (content-addressed, under a tenant prefix); a store
- * only moves bytes. Implementations: `fs/` (default), S3 later.
+ * only moves bytes. Implementations: `fs/` (default) and `s3/`.
  */
 export interface BlobStore {
   /** Short name for messages and records, e.g. `fs`. */
@@ -11,6 +11,8 @@ export interface BlobStore {
   /** Reads the bytes at `key`; rejects with ArtifactStorageError when absent. */
   get(key: string): Promise<Uint8Array>;
   exists(key: string): Promise<boolean>;
+  /** Releases connections; called once when a runtime that created the store closes. */
+  close?(): Promise<void>;
 }
 
 const KEY = /^[A-Za-z0-9._:@-]+(\/[A-Za-z0-9._:@-]+)*$/;

@@ -47,4 +47,6 @@ export interface CacheStore {
   delete(cacheIds: readonly string[]): Promise<void>;
   /** Deletes expired entries; returns how many. */
   purgeExpired(now: Date): Promise<number>;
+  /** Releases connections; called once when a runtime that created the store closes. */
+  close?(): Promise<void>;
 }

@@ -8,4 +8,6 @@ import type { OutboxEvent } from '../store/outbox.ts';
 export interface EventSink {
   readonly name: string;
   publish(events: readonly OutboxEvent[]): Promise<void>;
+  /** Releases connections; called once when a runtime that created the sink closes. */
+  close?(): Promise<void>;
 }
