@@ -46,6 +46,7 @@ export type { OutboxEvent, StoredOutboxEvent } from './store/outbox.ts';
 export type { ArtifactRecord, ArtifactLineage, ArtifactQuery, RenderingRef } from './store/artifact-index.ts';
 export type { Db, Queryable } from './store/db.ts';
 export { PgliteDb } from './store/pglite/pglite-db.ts';
+export { PgDb, type PgDbOptions } from './store/pg/pg-db.ts';
 
 export { ArtifactStorage } from './artifacts/artifact-storage.ts';
 export type { StoredArtifact } from './artifacts/artifact-storage.ts';

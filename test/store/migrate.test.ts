@@ -1,15 +1,15 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { createRuntime, StoreError, type PgliteDb } from '../../src/index.ts';
+import { createRuntime, StoreError, type Db } from '../../src/index.ts';
 import { migrate } from '../../src/store/migrations/migrate.ts';
 import { MIGRATIONS, type Migration } from '../../src/store/migrations/migrations.ts';
-import { freshDb, silentLogger } from '../support/test-runtime.ts';
+import { freshDb, type TestDb, silentLogger } from '../support/test-runtime.ts';
 
-const tableExists = async (db: PgliteDb, name: string) =>
+const tableExists = async (db: Db, name: string) =>
   (await db.query<{ t: string | null }>('SELECT to_regclass($1)::text AS t', [name]))[0]?.t !== null;
 
 describe('migrate', () => {
-  let db: PgliteDb;
+  let db: TestDb;
   beforeEach(async () => {
     db = await freshDb(); // already migrated with MIGRATIONS
   });

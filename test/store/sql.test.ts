@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import type { PgliteDb, Queryable } from '../../src/index.ts';
+import type { Queryable } from '../../src/index.ts';
 import { ANY_TENANT, insertMany, iso, tenantParam } from '../../src/store/sql.ts';
-import { freshDb } from '../support/test-runtime.ts';
+import { freshDb, type TestDb } from '../support/test-runtime.ts';
 
 describe('insertMany', () => {
-  let db: PgliteDb;
+  let db: TestDb;
   beforeEach(async () => {
     db = await freshDb();
     await db.query(`CREATE TABLE symphainy.things (

@@ -4,9 +4,23 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { exampleRealms } from '../../realms/index.ts';
-import { createRuntime, FsBlobStore, PgliteDb, type Runtime, type RuntimeOptions } from '../../src/index.ts';
+import pg from 'pg';
+import { createRuntime, FsBlobStore, PgliteDb, type Db, type Runtime, type RuntimeOptions } from '../../src/index.ts';
 import { migrate } from '../../src/store/migrations/migrate.ts';
 import { MIGRATIONS } from '../../src/store/migrations/migrations.ts';
+import { withDefaultUser } from '../../src/store/pg/database-url.ts';
+import { PgDb } from '../../src/store/pg/pg-db.ts';
+import { SERVICES } from './services.ts';
+
+/**
+ * One suite, two drivers: SYMPHAINY_TEST_DRIVER=postgres runs the store-backed
+ * suites on the PostgreSQL server (a fresh database per test), otherwise on
+ * embedded PGlite.
+ */
+export const TEST_DRIVER: 'pglite' | 'postgres' = process.env.SYMPHAINY_TEST_DRIVER === 'postgres' ? 'postgres' : 'pglite';
+
+/** A fresh migrated database; `close()` also removes it. */
+export type TestDb = Db & { close(): Promise<void> };
 
 /**
  * A migrated database template, built once and kept in the temp dir keyed by
@@ -37,17 +51,86 @@ async function buildTemplate(): Promise<Blob> {
   return dump;
 }
 
-/** A fresh, migrated embedded database, cloned from the template (~0.5 s). */
-export async function freshDb(): Promise<PgliteDb> {
+const migrationsKey = () => createHash('sha256').update(JSON.stringify(MIGRATIONS)).digest('hex').slice(0, 12);
+
+/** A fresh, migrated database on the selected driver (a PGlite clone ~0.5 s; a server database from a template). */
+export async function freshDb(): Promise<TestDb> {
+  if (TEST_DRIVER === 'postgres') return freshServerDb();
   template ??= buildTemplate();
   return PgliteDb.open({ loadDataDir: await template });
+}
+
+/** A URL of the test server with another database name. */
+export function serverUrl(database: string): string {
+  const url = new URL(SERVICES.postgres);
+  url.pathname = `/${database}`;
+  return url.toString();
+}
+
+/**
+ * A new database on the test server, created from a migrated template
+ * database (built once per migrations version, under an advisory lock so
+ * parallel test processes build it once), dropped on close.
+ */
+export async function freshServerDb(): Promise<TestDb> {
+  const name = `symphainy_test_${process.pid}_${Math.random().toString(36).slice(2, 10)}`;
+  await withAdmin(async (admin) => {
+    const tpl = `symphainy_tpl_${migrationsKey()}`;
+    await admin.query("SELECT pg_advisory_lock(hashtext('symphainy-test-template'))");
+    try {
+      const found = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [tpl]);
+      if (found.rowCount === 0) {
+        await admin.query(`CREATE DATABASE ${tpl}`);
+        const db = await PgDb.open({ url: serverUrl(tpl), poolSize: 1 });
+        await migrate(db).finally(() => db.close());
+      }
+    } finally {
+      await admin.query("SELECT pg_advisory_unlock(hashtext('symphainy-test-template'))");
+    }
+    // Creating from a template fails while another session creates from it too: retry briefly.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await admin.query(`CREATE DATABASE ${name} TEMPLATE ${tpl}`);
+        break;
+      } catch (err) {
+        if (attempt >= 50 || !/being accessed by other users/.test((err as Error).message)) throw err;
+        await new Promise((r) => setTimeout(r, 50 + Math.random() * 100));
+      }
+    }
+  });
+  const db = await PgDb.open({ url: serverUrl(name) });
+  return {
+    capabilities: db.capabilities,
+    location: db.location,
+    query: (sql, params) => db.query(sql, params),
+    exec: (sql) => db.exec(sql),
+    transaction: (fn) => db.transaction(fn),
+    async close() {
+      await db.close();
+      await dropServerDb(name);
+    },
+  };
+}
+
+export async function dropServerDb(name: string): Promise<void> {
+  await withAdmin((admin) => admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+}
+
+async function withAdmin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: withDefaultUser(SERVICES.postgres) });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
 }
 
 export const silentLogger = pino({ level: 'silent' });
 
 export interface TestRuntime {
   readonly runtime: Runtime;
-  readonly db: PgliteDb;
+  readonly db: TestDb;
   readonly blobRoot: string;
   close(): Promise<void>;
 }

@@ -108,4 +108,29 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX cache_entries_expiry ON symphainy.cache_entries (expires_at);
     `,
   },
+  {
+    version: 2,
+    name: 'queued executions with worker leases; outbox relay leases',
+    sql: `
+      -- Submitted intents wait as 'queued' executions until a worker claims one.
+      ALTER TABLE symphainy.executions DROP CONSTRAINT executions_status_check;
+      ALTER TABLE symphainy.executions
+        ADD CONSTRAINT executions_status_check CHECK (status IN ('queued', 'running', 'completed', 'failed'));
+      ALTER TABLE symphainy.executions ALTER COLUMN started_at DROP NOT NULL;
+      ALTER TABLE symphainy.executions
+        ADD COLUMN submitted_at     timestamptz,
+        -- The worker running a claimed execution and until when its claim holds (database clock);
+        -- an expired claim is taken over by another worker. attempts counts claims.
+        ADD COLUMN lease_owner      text,
+        ADD COLUMN lease_expires_at timestamptz,
+        ADD COLUMN attempts         integer NOT NULL DEFAULT 0;
+      CREATE INDEX executions_queued ON symphainy.executions (submitted_at) WHERE status = 'queued';
+      CREATE INDEX executions_leased ON symphainy.executions (lease_expires_at) WHERE status = 'running' AND lease_owner IS NOT NULL;
+
+      -- Several relays share the outbox: each leases a batch before publishing it.
+      ALTER TABLE symphainy.outbox
+        ADD COLUMN lease_owner      text,
+        ADD COLUMN lease_expires_at timestamptz;
+    `,
+  },
 ];

@@ -1,0 +1,95 @@
+import pg from 'pg';
+import { StoreError } from '../../errors/index.ts';
+import type { Db, Queryable } from '../db.ts';
+import { redactDatabaseUrl, withDefaultUser } from './database-url.ts';
+
+export interface PgDbOptions {
+  /** `postgres://user@host:port/database`; also takes the usual `?sslmode=` parameters. */
+  readonly url: string;
+  /** Connections in the pool. @default 10 */
+  readonly poolSize?: number;
+  /** Milliseconds to wait for a connection before failing. @default 5000 */
+  readonly connectTimeoutMs?: number;
+  /** Called when an idle pooled connection fails (the pool replaces it). */
+  readonly onIdleError?: (err: Error) => void;
+}
+
+/**
+ * A PostgreSQL server behind a connection pool (`pg`). The same SQL as the
+ * embedded store; several transactions run at once, one per pooled
+ * connection, which is what lets many runtime processes share one database.
+ */
+export class PgDb implements Db {
+  readonly capabilities = { multipleConnections: true } as const;
+  readonly location: string;
+  readonly #pool: pg.Pool;
+
+  private constructor(pool: pg.Pool, location: string) {
+    this.#pool = pool;
+    this.location = location;
+  }
+
+  /** Opens a pool and checks one connection, so a wrong URL fails here with a clear message. */
+  static async open(options: PgDbOptions): Promise<PgDb> {
+    const location = redactDatabaseUrl(options.url);
+    const pool = new pg.Pool({
+      connectionString: withDefaultUser(options.url),
+      max: options.poolSize ?? 10,
+      connectionTimeoutMillis: options.connectTimeoutMs ?? 5000,
+      application_name: 'symphainy',
+    });
+    // Without a listener an idle connection's error (server restart) would crash the process.
+    pool.on('error', (err) => options.onIdleError?.(err));
+    try {
+      const client = await pool.connect();
+      client.release();
+    } catch (err) {
+      await pool.end().catch(() => {});
+      throw new StoreError(`cannot connect to PostgreSQL at ${location}: ${describe(err)}`, { cause: err });
+    }
+    return new PgDb(pool, location);
+  }
+
+  async query<R>(sql: string, params?: readonly unknown[]): Promise<R[]> {
+    const res = await this.#pool.query(sql, params as unknown[] | undefined);
+    return res.rows as R[];
+  }
+
+  async exec(sql: string): Promise<void> {
+    await this.#pool.query(sql);
+  }
+
+  async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    const client = await this.#pool.connect();
+    let broken: Error | undefined;
+    try {
+      await client.query('BEGIN');
+      const tx: Queryable = {
+        query: async <R>(sql: string, params?: readonly unknown[]) => (await client.query(sql, params as unknown[] | undefined)).rows as R[],
+        exec: async (sql: string) => {
+          await client.query(sql);
+        },
+      };
+      const value = await fn(tx);
+      await client.query('COMMIT');
+      return value;
+    } catch (err) {
+      // A connection that cannot even roll back is discarded, not returned to the pool.
+      await client.query('ROLLBACK').catch((e: Error) => (broken = e));
+      throw err;
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (!this.#pool.ended) await this.#pool.end();
+  }
+}
+
+function describe(err: unknown): string {
+  const e = err as { code?: string; message?: string };
+  if (e.code === '3D000') return `${e.message} (create it first, e.g. createdb)`;
+  if (e.code === 'ECONNREFUSED') return 'connection refused (is the server running and listening there?)';
+  return e.message || String(err);
+}
