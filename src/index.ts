@@ -52,8 +52,16 @@ export { ArtifactStorage } from './artifacts/artifact-storage.ts';
 export type { StoredArtifact } from './artifacts/artifact-storage.ts';
 export type { BlobStore } from './artifacts/blob-store.ts';
 export { FsBlobStore } from './artifacts/fs/fs-blob-store.ts';
+export { S3BlobStore, parseS3Url, type S3BlobStoreOptions } from './artifacts/s3/s3-blob-store.ts';
 export type { CacheStore, CacheEntry, CacheLookup } from './cache/cache-store.ts';
+export { RedisCache, type RedisCacheOptions } from './cache/redis/redis-cache.ts';
 export type { EventHandler, SubscriptionFilter } from './events/in-process-bus.ts';
+export type { EventSink } from './events/event-sink.ts';
+export { NatsEventSink, eventSubject, type NatsEventSinkOptions } from './events/nats/nats-sink.ts';
+
+export { Worker, type WorkerOptions, type WorkerStats } from './worker/worker.ts';
+export type { SubmittedExecution } from './runtime/execution-lifecycle-manager.ts';
+export { loadRuntimeConfig, type RuntimeConfigFile } from './runtime/runtime-config.ts';
 
 export * from './errors/index.ts';
 export { exampleRealms } from '../realms/index.ts';

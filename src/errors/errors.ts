@@ -52,6 +52,12 @@ export class RealmHandlerError extends SymphainyError {
   readonly statusCode = 502;
 }
 
+/** Waiting for something (e.g. a queued execution to finish) took longer than the caller allowed. */
+export class WaitTimeoutError extends SymphainyError {
+  readonly code = 'SYM_ERR_WAIT_TIMEOUT';
+  readonly statusCode = 504;
+}
+
 /** Recorded when a realm handler does not settle within its timeout. */
 export class RealmTimeoutError extends SymphainyError {
   readonly code = 'SYM_ERR_REALM_TIMEOUT';

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { TransactionalOutbox } from '../store/outbox.ts';
 import type { EventSink } from './event-sink.ts';
@@ -8,6 +9,10 @@ export interface OutboxRelayOptions {
   readonly logger: Logger;
   /** Events per round. @default 200 */
   readonly batchSize?: number;
+  /** How long a claimed batch is this relay's before another relay may take it. @default 30000 */
+  readonly leaseMs?: number;
+  /** This relay's name in outbox leases. @default a random id */
+  readonly relayId?: string;
   /** First retry delay after a sink failed, doubled up to `maxBackoffMs`. @default 100 */
   readonly initialBackoffMs?: number;
   /** @default 30000 */
@@ -17,8 +22,10 @@ export interface OutboxRelayOptions {
 /**
  * General notes: the relay moves committed outbox rows to the sinks and marks
  * them published. It only ever reads committed rows, so nothing is published
- * for a transaction that rolled back. Delivery is at-least-once: a crash
- * between publish and mark re-sends the same event ids. One drain runs at a
+ * for a transaction that rolled back. Each batch is leased first, so relays
+ * in several processes share one outbox without publishing the same batch
+ * at once. Delivery is at-least-once: a crash (or an expired lease) between
+ * publish and mark re-sends the same event ids, which sinks deduplicate. One drain runs at a
  * time; `kick()` after each commit, `drain()` to wait until the outbox is
  * empty (used on close).
  */
@@ -31,7 +38,7 @@ export class OutboxRelay {
   #closed = false;
 
   constructor(options: OutboxRelayOptions) {
-    this.#o = { batchSize: 200, initialBackoffMs: 100, maxBackoffMs: 30_000, ...options };
+    this.#o = { batchSize: 200, leaseMs: 30_000, relayId: `relay-${randomUUID()}`, initialBackoffMs: 100, maxBackoffMs: 30_000, ...options };
   }
 
   /** Starts a drain soon, or makes the running one go round again. */
@@ -84,7 +91,7 @@ export class OutboxRelay {
 
   /** One batch; true when there may be more. */
   async #round(): Promise<boolean> {
-    const events = await this.#o.outbox.unpublished(this.#o.batchSize);
+    const events = await this.#o.outbox.claimUnpublished(this.#o.relayId, this.#o.batchSize, this.#o.leaseMs);
     if (events.length === 0) return false;
     for (const sink of this.#o.sinks) await sink.publish(events);
     await this.#o.outbox.markPublished(

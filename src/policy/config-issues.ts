@@ -7,6 +7,7 @@
  *
  * @internal not re-exported from the policy module.
  */
+import { isAlias, isMap, isScalar, isSeq, type Document, type LineCounter } from 'yaml';
 
 /** One problem in a config, found at `path` (keys and list indexes from the root). */
 export interface ConfigIssue {
@@ -61,4 +62,35 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
   if (typeof value !== 'object' || value === null) return false;
   const proto = Object.getPrototypeOf(value);
   return proto === Object.prototype || proto === null;
+}
+
+/**
+ * The 1-based line of the key at `path` in the document (of the value when
+ * there is no key, e.g. the top level). Walks the YAML nodes rather than
+ * `doc.getIn(path, true)` because that returns the value node, and the line
+ * worth pointing at is the key's — a block value starts on the next line.
+ */
+export function lineOfPath(doc: Document, lineCounter: LineCounter, path: readonly (string | number)[]): number | undefined {
+  let node: unknown = doc.contents;
+  let range = rangeOf(node);
+  for (const seg of path) {
+    if (isAlias(node)) node = node.resolve(doc);
+    if (isMap(node)) {
+      const pair = node.items.find((p) => (isScalar(p.key) ? String(p.key.value) : p.key) === String(seg));
+      if (!pair) break;
+      range = rangeOf(pair.key) ?? rangeOf(pair.value) ?? range;
+      node = pair.value;
+    } else if (isSeq(node) && typeof seg === 'number') {
+      node = node.items[seg];
+      range = rangeOf(node) ?? range;
+    } else {
+      break;
+    }
+  }
+  return range ? lineCounter.linePos(range[0]).line : undefined;
+}
+
+function rangeOf(node: unknown): readonly [number, number, number] | undefined {
+  const range = (node as { range?: readonly [number, number, number] | null } | null | undefined)?.range;
+  return range ?? undefined;
 }

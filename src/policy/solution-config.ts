@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
-import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
+import { LineCounter, parseDocument } from 'yaml';
 import { PolicyConfigError } from '../errors/index.ts';
-import { formatIssues, IssueList, isPlainObject } from './config-issues.ts';
+import { formatIssues, IssueList, isPlainObject, lineOfPath } from './config-issues.ts';
 import { MATERIALIZATION_DECISIONS, type MaterializationDecision } from './decision.ts';
 import { DEFAULT_CACHE_TTL_SECONDS, PLATFORM_NATIVE_TYPES } from './default-policy.ts';
 import { parseDuration, showValue } from './duration.ts';
@@ -280,35 +280,4 @@ function checkDuration(value: unknown, path: readonly string[], issues: IssueLis
     issues.add(path, path.join('.'), (err as Error).message);
     return undefined;
   }
-}
-
-/**
- * The 1-based line of the key at `path` in the document (of the value when
- * there is no key, e.g. the top level). Walks the YAML nodes rather than
- * `doc.getIn(path, true)` because that returns the value node, and the line
- * worth pointing at is the key's — a block value starts on the next line.
- */
-function lineOfPath(doc: Document, lineCounter: LineCounter, path: readonly (string | number)[]): number | undefined {
-  let node: unknown = doc.contents;
-  let range = rangeOf(node);
-  for (const seg of path) {
-    if (isAlias(node)) node = node.resolve(doc);
-    if (isMap(node)) {
-      const pair = node.items.find((p) => (isScalar(p.key) ? String(p.key.value) : p.key) === String(seg));
-      if (!pair) break;
-      range = rangeOf(pair.key) ?? rangeOf(pair.value) ?? range;
-      node = pair.value;
-    } else if (isSeq(node) && typeof seg === 'number') {
-      node = node.items[seg];
-      range = rangeOf(node) ?? range;
-    } else {
-      break;
-    }
-  }
-  return range ? lineCounter.linePos(range[0]).line : undefined;
-}
-
-function rangeOf(node: unknown): readonly [number, number, number] | undefined {
-  const range = (node as { range?: readonly [number, number, number] | null } | null | undefined)?.range;
-  return range ?? undefined;
 }

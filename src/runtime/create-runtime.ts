@@ -1,11 +1,7 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { ArtifactStorage } from '../artifacts/artifact-storage.ts';
-import { FsBlobStore } from '../artifacts/fs/fs-blob-store.ts';
 import type { CacheEntry, CacheLookup } from '../cache/cache-store.ts';
-import { EmbeddedCache } from '../cache/embedded-cache.ts';
-import { ConfigError, NotFoundError, RuntimeClosedError } from '../errors/index.ts';
+import { ConfigError, NotFoundError, RuntimeClosedError, WaitTimeoutError } from '../errors/index.ts';
 import { InProcessEventBus, type EventHandler, type SubscriptionFilter } from '../events/in-process-bus.ts';
 import { OutboxRelay } from '../events/outbox-relay.ts';
 import type { Intent, IntentInput } from '../intent/intent.ts';
@@ -23,7 +19,11 @@ import type { TenantScope } from '../store/sql.ts';
 import { StateSurface, type ExecutionQuery, type ExecutionRecord } from '../store/state-surface.ts';
 import { WriteAheadLog, type WalQuery, type WalRecord } from '../store/write-ahead-log.ts';
 import { DataDirLock } from './data-dir-lock.ts';
-import { ExecutionLifecycleManager, type ExecuteOptions } from './execution-lifecycle-manager.ts';
+import { ExecutionLifecycleManager, type ExecuteOptions, type SubmittedExecution } from './execution-lifecycle-manager.ts';
+import { Worker, type WorkerOptions } from '../worker/worker.ts';
+import { PgDb } from '../store/pg/pg-db.ts';
+import { openBlobStore, openCache, openEventSink, resolveBackendSettings, type OpenedBackend } from './backends.ts';
+import { loadRuntimeConfig } from './runtime-config.ts';
 import type { ExecutionResult } from './execution-result.ts';
 import { defaultLogger } from './logger.ts';
 import type { RuntimeOptions } from './runtime-options.ts';
@@ -41,6 +41,16 @@ export interface Runtime {
   readonly policy: CompiledPolicy;
   /** Validates, records, runs and materializes one intent. Throws only for refused intents and store failures. */
   execute(intent: IntentInput | Intent, options?: ExecuteOptions): Promise<ExecutionResult>;
+  /**
+   * Validates and records an intent as a queued execution and returns at once;
+   * a worker (of this or any process on the same database) runs it. The same
+   * intent id again returns the existing execution.
+   */
+  submit(intent: IntentInput | Intent, options?: Pick<ExecuteOptions, 'policy'>): Promise<SubmittedExecution>;
+  /** Starts a worker claiming queued executions of this runtime's intent types; stopped by `close()`. */
+  startWorker(options?: WorkerOptions): Worker;
+  /** Resolves with the execution once it is completed or failed; rejects with SYM_ERR_TIMEOUT after `timeoutMs` (default 60 s). */
+  waitForExecution(executionId: string, scope: Scope, options?: { timeoutMs?: number }): Promise<ExecutionRecord>;
   /**
    * Receives committed outbox events (realm and lifecycle), each with a stable
    * `eventId`, of one tenant or (explicitly) ANY_TENANT. Returns an unsubscribe function.
@@ -113,44 +123,52 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     cleanups.length = 0;
   };
   try {
-    const configuredDir = resolve(options.dataDir ?? process.env.SYMPHAINY_DATA_DIR ?? '.symphainy');
+    const file = (options.runtimeConfig ?? process.env.SYMPHAINY_RUNTIME_CONFIG)
+      ? await loadRuntimeConfig((options.runtimeConfig ?? process.env.SYMPHAINY_RUNTIME_CONFIG)!)
+      : undefined;
+    const settings = resolveBackendSettings(options, file);
+    const opened = <T>(b: OpenedBackend<T>): T => {
+      if (b.close) cleanups.push(b.close);
+      return b.value;
+    };
+
     let dataDir: string | null = null;
     let db: Db;
     let ownsDb = true;
     if (options.db) {
       db = options.db;
       ownsDb = false;
+    } else if (settings.databaseUrl) {
+      const pgDb = await PgDb.open({
+        url: settings.databaseUrl,
+        ...(options.poolSize ? { poolSize: options.poolSize } : {}),
+        onIdleError: (err) => logger.warn({ err }, 'an idle PostgreSQL connection failed; the pool replaces it'),
+      });
+      db = pgDb;
+      cleanups.push(() => pgDb.close());
     } else if (options.memory) {
       db = await PgliteDb.open();
       cleanups.push(() => db.close());
     } else {
-      dataDir = configuredDir;
+      dataDir = settings.dataDir;
       const lock = await DataDirLock.acquire(dataDir, options.lockWaitMs);
       cleanups.push(() => lock.release());
       db = await PgliteDb.open({ dataDir: join(dataDir, 'db') });
       cleanups.push(() => db.close());
     }
-    // Blobs live as long as the records that point at them: in the data dir, unless everything is in memory.
-    let blobRoot: string | null = null;
-    if (!options.blobStore) {
-      if (options.memory) {
-        const tmp = await mkdtemp(join(tmpdir(), 'symphainy-blobs-'));
-        cleanups.push(() => rm(tmp, { recursive: true, force: true }));
-        blobRoot = tmp;
-      } else {
-        blobRoot = join(configuredDir, 'blobs');
-      }
-    }
     await migrate(db);
+    const blobStore = options.blobStore ?? opened(await openBlobStore(settings, options.memory === true));
+    const cache = typeof options.cache === 'object' ? options.cache : opened(await openCache(settings, db));
+    const nats = await openEventSink(settings, logger);
+    const externalSinks = [...(nats ? [opened(nats)] : []), ...(options.eventSinks ?? [])];
 
     const stateSurface = new StateSurface(db);
     const wal = new WriteAheadLog(db);
     const outbox = new TransactionalOutbox(db);
     const artifactIndex = new ArtifactIndex(db);
-    const artifactStorage = new ArtifactStorage(options.blobStore ?? new FsBlobStore({ root: blobRoot! }));
-    const cache = options.cache ?? new EmbeddedCache(db);
+    const artifactStorage = new ArtifactStorage(blobStore);
     const bus = new InProcessEventBus(logger);
-    const relay = new OutboxRelay({ outbox, sinks: [bus], logger });
+    const relay = new OutboxRelay({ outbox, sinks: [...externalSinks, bus], logger });
     const shutdown = new AbortController();
 
     const manager = new ExecutionLifecycleManager({
@@ -158,8 +176,9 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
       realmTimeoutMs, faults: options.faults ?? {}, shutdownSignal: shutdown.signal,
     });
     // Recovery: with the embedded store this process is the only writer, so a
-    // `running` execution belongs to a process that stopped mid-way.
-    if (ownsDb) await manager.recoverInterrupted();
+    // `running` execution belongs to a process that stopped mid-way. A server
+    // is shared: there, only expired worker leases mean a process stopped.
+    if (dataDir !== null || (ownsDb && !db.capabilities.multipleConnections)) await manager.recoverInterrupted();
     await cache.purgeExpired(now());
     const purgeTimer = setInterval(
       () => void cache.purgeExpired(now()).catch((err) => logger.warn({ err }, 'cache purge failed')),
@@ -167,6 +186,11 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     );
     purgeTimer.unref();
     relay.kick(); // deliver anything committed but not yet published (by this or a previous process)
+    // Other processes commit to a shared database too: look for their undelivered events now and then.
+    const relayPollMs = options.relayPollIntervalMs ?? (db.capabilities.multipleConnections || externalSinks.length > 0 ? 1000 : 0);
+    const relayTimer = relayPollMs > 0 ? setInterval(() => relay.kick(), relayPollMs) : null;
+    relayTimer?.unref();
+    const workers = new Set<Worker>();
 
     let closed = false;
     let closing: Promise<void> | null = null;
@@ -185,6 +209,30 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
       async execute(intent, opts) {
         open();
         return track(manager.execute(intent, opts));
+      },
+      async submit(intent, opts) {
+        open();
+        return track(manager.submit(intent, opts));
+      },
+      startWorker(opts) {
+        open();
+        const worker = new Worker({ manager, stateSurface, logger }, opts).start();
+        workers.add(worker);
+        return worker;
+      },
+      async waitForExecution(executionId, scope, opts = {}) {
+        const timeoutMs = opts.timeoutMs ?? 60_000;
+        const deadline = Date.now() + timeoutMs;
+        let pause = 50;
+        for (;;) {
+          const e = await runtime.getExecution(executionId, scope);
+          if (e.status === 'completed' || e.status === 'failed') return e;
+          if (Date.now() >= deadline) {
+            throw new WaitTimeoutError(`execution ${executionId} is still ${e.status} after ${timeoutMs} ms`);
+          }
+          await new Promise((r) => setTimeout(r, Math.min(pause, Math.max(1, deadline - Date.now()))));
+          pause = Math.min(1000, pause * 2);
+        }
       },
       subscribe: (handler, filter) => bus.subscribe(handler, filter),
       registerRealm: (realm) => registry.register(realm),
@@ -220,6 +268,9 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
         closing ??= (async () => {
           closed = true;
           clearInterval(purgeTimer);
+          if (relayTimer) clearInterval(relayTimer);
+          // Workers finish what they claimed before handlers are cancelled.
+          await Promise.allSettled([...workers].map((w) => w.stop()));
           shutdown.abort(new RuntimeClosedError());
           await Promise.allSettled([...inFlight]);
           await relay.close();

@@ -23,7 +23,7 @@ import { normalizeResult, type NormalizedArtifact, type NormalizedResult } from 
 import type { ArtifactIndex, ArtifactLineage } from '../store/artifact-index.ts';
 import type { Db, Queryable } from '../store/db.ts';
 import type { OutboxEvent, TransactionalOutbox } from '../store/outbox.ts';
-import type { ExecutionState, StateSurface } from '../store/state-surface.ts';
+import type { ClaimedExecution, ExecutionState, ExecutionStatus, Lease, StateSurface } from '../store/state-surface.ts';
 import { WalRecordType, type WalRecordInput, type WriteAheadLog } from '../store/write-ahead-log.ts';
 import type { ArtifactOutcome, ExecutionResult } from './execution-result.ts';
 import { FaultPoint, type Faults } from './fault-points.ts';
@@ -59,7 +59,31 @@ export interface ExecuteOptions {
 /** The identity fields of an intent, as records and events carry them. */
 type IntentRef = Pick<Intent, 'intentId' | 'intentType' | 'tenantId' | 'sessionId'>;
 /** An execution to record a failure for: a just-run intent, or a recovered record. */
-type ExecutionRef = IntentRef & { readonly executionId: string; readonly policyVersion: string };
+type ExecutionRef = IntentRef & { readonly executionId: string; readonly policyVersion: string; readonly lease?: Lease | null };
+
+/** What {@link ExecutionLifecycleManager.submit} returns: the queued (or, for a repeated intent id, existing) execution. */
+export interface SubmittedExecution {
+  readonly executionId: string;
+  readonly intentId: string;
+  readonly tenantId: string;
+  readonly status: ExecutionStatus;
+  /** True when this intent id was submitted (or executed) before and the existing execution is returned. */
+  readonly duplicate: boolean;
+}
+
+/** An execution claimed by a worker, with its recorded `execution.started` event. */
+export interface ClaimedRun {
+  readonly execution: ClaimedExecution;
+  readonly started: OutboxEvent;
+}
+
+/** Thrown when a claimed execution's lease was taken over before its completion committed (nothing of it was recorded). */
+export class LeaseLostError extends Error {
+  constructor(executionId: string, lease: Lease | null) {
+    super(`execution ${executionId}: the lease of worker ${lease?.owner ?? '(none)'} (attempt ${lease?.attempt ?? 0}) was taken over before completion; another worker records its outcome`);
+    this.name = 'LeaseLostError';
+  }
+}
 
 const STORE_ERROR_CODE = 'SYM_ERR_STORE';
 
@@ -85,22 +109,7 @@ export class ExecutionLifecycleManager {
 
   async execute(input: IntentInput | Intent, options: ExecuteOptions = {}): Promise<ExecutionResult> {
     const d = this.d;
-    const intent = createIntent(input as IntentInput);
-    const policy = options.policy ?? d.policy;
-    if (options.timeoutMs !== undefined && !(Number.isInteger(options.timeoutMs) && options.timeoutMs > 0)) {
-      throw new ConfigError(`timeoutMs must be a positive integer, got ${String(options.timeoutMs)}`);
-    }
-
-    // Validate: unknown type or bad parameters are refused before anything runs.
-    let entry: RegisteredIntent;
-    let params: unknown;
-    try {
-      entry = d.registry.resolve(intent.intentType);
-      params = d.registry.validateParameters(entry, intent.parameters);
-    } catch (err) {
-      await this.#recordRejected(intent, err as SymphainyError);
-      throw err;
-    }
+    const { intent, entry, params, policy } = await this.#accept(input, options);
 
     // Record: the intent, the execution and its first transition commit together.
     const executionId = randomUUID();
@@ -128,15 +137,137 @@ export class ExecutionLifecycleManager {
       throw new StoreError(`cannot record intent '${intent.intentId}': ${(err as Error).message}`, { cause: err });
     }
     d.relay.kick();
+    return this.#run({ intent, entry, params, policy, executionId, started, timeoutMs: options.timeoutMs, lease: null });
+  }
 
+  /**
+   * Records an intent as a queued execution (WAL intent record, `accepted →
+   * queued`, an `execution.queued` event) for a worker to claim, and returns
+   * at once. Submitting an intent id again returns the same execution.
+   */
+  async submit(input: IntentInput | Intent, options: Pick<ExecuteOptions, 'policy'> = {}): Promise<SubmittedExecution> {
+    const d = this.d;
+    const { intent, entry, policy } = await this.#accept(input, options);
+    const executionId = randomUUID();
+    const at = d.now().toISOString();
+    const queued = this.#event(intent, executionId, 'runtime', 'execution.queued', {
+      executionId, intentId: intent.intentId, intentType: intent.intentType, realm: entry.realm,
+    });
+    try {
+      await d.db.transaction(async (tx) => {
+        await d.stateSurface.insertQueued(tx, {
+          executionId, intentId: intent.intentId, tenantId: intent.tenantId, sessionId: intent.sessionId,
+          intentType: intent.intentType, realm: entry.realm, parameters: intent.parameters as Record<string, unknown>,
+          policyVersion: policy.version, intentCreatedAt: intent.createdAt, submittedAt: at,
+        });
+        await d.wal.append(tx, [
+          this.#wal(intent, executionId, WalRecordType.INTENT, { intent, realm: entry.realm }, at),
+          this.#wal(intent, executionId, WalRecordType.STATE_TRANSITION, { from: 'accepted', to: 'queued', at }, at),
+        ]);
+        await d.outbox.insert(tx, [queued]);
+      });
+    } catch (err) {
+      if (!isUniqueViolation(err)) throw new StoreError(`cannot record intent '${intent.intentId}': ${(err as Error).message}`, { cause: err });
+      const prior = await d.stateSurface.getByIntentId(intent.intentId, intent.tenantId);
+      if (!prior) throw new DuplicateIntentError(intent.intentId);
+      if (prior.intentType !== intent.intentType) {
+        throw new DuplicateIntentError(intent.intentId, `was already used for intent type '${prior.intentType}'`);
+      }
+      return { executionId: prior.executionId, intentId: prior.intentId, tenantId: prior.tenantId, status: prior.status, duplicate: true };
+    }
+    d.relay.kick();
+    return { executionId, intentId: intent.intentId, tenantId: intent.tenantId, status: 'queued', duplicate: false };
+  }
+
+  /**
+   * Claims up to `limit` queued executions of the intent types this runtime
+   * has realms for (and any whose worker's lease expired) for `owner`, and
+   * records each start (`queued → running`, `execution.started`) in the
+   * claiming transaction.
+   */
+  async claim(owner: string, limit: number, leaseMs: number): Promise<ClaimedRun[]> {
+    const d = this.d;
+    const intentTypes = d.registry.list().map((i) => i.intentType);
+    if (intentTypes.length === 0 || limit <= 0) return [];
+    const at = d.now().toISOString();
+    const runs = await d.db.transaction(async (tx) => {
+      const claimed = await d.stateSurface.claim(tx, { owner, intentTypes, limit, leaseMs, policyVersion: d.policy.version, startedAt: at });
+      if (claimed.length === 0) return [];
+      const records: WalRecordInput[] = [];
+      const runs: ClaimedRun[] = claimed.map((c) => {
+        const worker = { worker: owner, attempt: c.lease.attempt };
+        if (c.claimedFrom === 'running') {
+          records.push(this.#wal(c, c.executionId, WalRecordType.STATE_TRANSITION,
+            { from: 'running', to: 'queued', at, reason: `the lease of worker ${c.previousOwner} expired` }, at));
+        }
+        records.push(this.#wal(c, c.executionId, WalRecordType.STATE_TRANSITION, { from: 'queued', to: 'running', at, ...worker }, at));
+        const started = this.#event(c, c.executionId, 'runtime', 'execution.started', {
+          executionId: c.executionId, intentId: c.intentId, intentType: c.intentType, realm: c.realm, ...worker,
+        });
+        return { execution: c, started };
+      });
+      await d.wal.append(tx, records);
+      await d.outbox.insert(tx, runs.map((r) => r.started));
+      return runs;
+    });
+    if (runs.length > 0) d.relay.kick();
+    return runs;
+  }
+
+  /** Runs an execution {@link claim}ed by this worker; its completion is recorded only while the lease holds. */
+  async runClaimed(run: ClaimedRun): Promise<ExecutionResult> {
+    const { execution: c, started } = run;
+    const intent: Intent = Object.freeze({
+      intentId: c.intentId, intentType: c.intentType, tenantId: c.tenantId, sessionId: c.sessionId,
+      parameters: c.parameters, createdAt: c.intentCreatedAt,
+    });
+    const ref = { ...intent, executionId: c.executionId, policyVersion: this.d.policy.version, lease: c.lease };
+    let entry: RegisteredIntent;
+    let params: unknown;
+    try {
+      entry = this.d.registry.resolve(c.intentType);
+      params = this.d.registry.validateParameters(entry, c.parameters);
+    } catch (err) {
+      // Accepted when submitted, refused by this worker's realm (e.g. a newer schema): a failure, not a retry.
+      return this.#fail(ref, toFailure(err, c.intentType), [{ from: 'running', to: 'failed', at: this.d.now().toISOString() }]);
+    }
+    return this.#run({ intent, entry, params, policy: this.d.policy, executionId: c.executionId, started, lease: c.lease });
+  }
+
+  /** Validates an intent; a refused one is recorded (`intent_rejected`) and thrown. */
+  async #accept(input: IntentInput | Intent, options: ExecuteOptions) {
+    const intent = createIntent(input as IntentInput);
+    const policy = options.policy ?? this.d.policy;
+    if (options.timeoutMs !== undefined && !(Number.isInteger(options.timeoutMs) && options.timeoutMs > 0)) {
+      throw new ConfigError(`timeoutMs must be a positive integer, got ${String(options.timeoutMs)}`);
+    }
+    // Validate: unknown type or bad parameters are refused before anything runs.
+    try {
+      const entry = this.d.registry.resolve(intent.intentType);
+      const params = this.d.registry.validateParameters(entry, intent.parameters);
+      return { intent, entry, params, policy };
+    } catch (err) {
+      await this.#recordRejected(intent, err as SymphainyError);
+      throw err;
+    }
+  }
+
+  /** Runs the realm and records the outcome: the part shared by direct and claimed executions. */
+  async #run(r: {
+    intent: Intent; entry: RegisteredIntent; params: unknown; policy: CompiledPolicy; executionId: string;
+    started: OutboxEvent; timeoutMs?: number | undefined; lease: Lease | null;
+  }): Promise<ExecutionResult> {
+    const d = this.d;
+    const { intent, entry, params, policy, executionId, started, lease } = r;
+    const ref: ExecutionRef = { ...intent, executionId, policyVersion: policy.version, lease };
     // Run the realm, with no transaction open and no storage handle.
     const realmStart = performance.now();
     let normalized: NormalizedResult;
     try {
-      const raw = await this.#runHandler(entry, params, intent, executionId, options.timeoutMs);
+      const raw = await this.#runHandler(entry, params, intent, executionId, r.timeoutMs);
       normalized = normalizeResult(raw);
     } catch (err) {
-      return this.#fail({ ...intent, executionId, policyVersion: policy.version }, toFailure(err, intent.intentType), [
+      return this.#fail(ref, toFailure(err, intent.intentType), [
         { from: 'running', to: 'failed', at: d.now().toISOString(), realmMs: round(performance.now() - realmStart) },
       ]);
     }
@@ -168,7 +299,9 @@ export class ExecutionLifecycleManager {
       };
       await d.faults[FaultPoint.BEFORE_COMPLETE]?.();
       await d.db.transaction(async (tx) => {
-        await d.stateSurface.finish(tx, { executionId, status: 'completed', state: stateOf(pending), result, error: null, finishedAt });
+        if (!(await d.stateSurface.finish(tx, { executionId, status: 'completed', state: stateOf(pending), result, error: null, finishedAt, lease }))) {
+          throw new LeaseLostError(executionId, lease);
+        }
         for (const p of pending) if (p.index) await d.artifactIndex.insert(tx, p.index);
         const cached = pending.flatMap((p) => (p.cacheEntry && d.cache.transactional ? [p.cacheEntry] : []));
         if (cached.length > 0) await d.cache.put(cached, tx);
@@ -183,12 +316,14 @@ export class ExecutionLifecycleManager {
       d.relay.kick();
       return result;
     } catch (err) {
-      d.logger.error({ err, executionId }, 'materializing or completing the execution failed');
       // Nothing of the completion is visible: take back cache entries written outside the transaction.
       const outside = pending.flatMap((p) => (p.cacheEntry && !d.cache.transactional && p.outcome.stored ? [p.cacheEntry.cacheId] : []));
       if (outside.length > 0) await d.cache.delete(outside).catch((e: unknown) => d.logger.warn({ err: e }, 'removing cache entries failed'));
+      // Another worker owns the execution now and records its outcome; this run's result is dropped.
+      if (err instanceof LeaseLostError) throw err;
+      d.logger.error({ err, executionId }, 'materializing or completing the execution failed');
       return this.#fail(
-        { ...intent, executionId, policyVersion: policy.version },
+        ref,
         { code: STORE_ERROR_CODE, message: `recording the completion failed: ${(err as Error).message}` },
         [
           // The rolled-back transaction held this transition; record it again so the journey stays connected.
@@ -205,7 +340,8 @@ export class ExecutionLifecycleManager {
    * executions on the same store (the embedded data dir, which is locked).
    */
   async recoverInterrupted(): Promise<number> {
-    const running = await this.d.stateSurface.listRunning();
+    // Claimed executions are not touched: a worker takes them over when their lease expires.
+    const running = await this.d.stateSurface.listRunningUnleased();
     for (const e of running) {
       const err = new ExecutionInterruptedError(`execution ${e.executionId} was interrupted: its process stopped before it finished`);
       await this.#fail(e, { code: err.code, message: err.message }, [{ from: 'running', to: 'failed', at: this.d.now().toISOString() }]);
@@ -319,7 +455,7 @@ export class ExecutionLifecycleManager {
     try {
       await d.db.transaction(async (tx) => {
         // Recovery may race a late completion: only a still-running execution is failed.
-        if (!(await d.stateSurface.finish(tx, { executionId, status: 'failed', state: null, result, error, finishedAt: at }))) return;
+        if (!(await d.stateSurface.finish(tx, { executionId, status: 'failed', state: null, result, error, finishedAt: at, lease: e.lease ?? null }))) return;
         await d.wal.append(tx, transitions.map((t) => this.#wal(e, executionId, WalRecordType.STATE_TRANSITION, { ...t, error }, at)));
         await d.outbox.insert(tx, [failed]);
       });

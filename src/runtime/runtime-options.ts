@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { BlobStore } from '../artifacts/blob-store.ts';
 import type { CacheStore } from '../cache/cache-store.ts';
+import type { EventSink } from '../events/event-sink.ts';
 import type { GovernanceRule } from '../policy/governance.ts';
 import type { SolutionConfig } from '../policy/solution-config.ts';
 import type { Realm } from '../realm/define-realm.ts';
@@ -27,12 +28,44 @@ export interface RuntimeOptions {
   realmTimeoutMs?: number;
   /** A pino logger. @default JSON on stderr at level $SYMPHAINY_LOG_LEVEL or `warn` */
   logger?: Logger;
-  /** Use this database instead of opening the embedded one (it is migrated, not closed by the runtime). */
+  /**
+   * A YAML runtime config file with the keys below in snake_case (`database_url`, `artifacts`,
+   * `s3_endpoint`, `cache`, `events`, `data_dir`, `realm_timeout`, `worker`). Options and
+   * environment variables win over it. @default $SYMPHAINY_RUNTIME_CONFIG, else none
+   */
+  runtimeConfig?: string;
+  /**
+   * A PostgreSQL server (`postgres://user@host:port/db`) instead of the embedded store; many
+   * runtime processes may share it. @default $SYMPHAINY_DATABASE_URL, else the embedded store
+   */
+  databaseUrl?: string;
+  /** Connections in the PostgreSQL pool. @default 10 */
+  poolSize?: number;
+  /** Use this database instead of opening one (it is migrated, not closed by the runtime). */
   db?: Db;
-  /** Artifact blob store. @default files under `<dataDir>/blobs` */
+  /**
+   * Where artifact renderings go: `s3://bucket/prefix` or a directory.
+   * @default $SYMPHAINY_ARTIFACTS, else `<dataDir>/blobs`
+   */
+  artifacts?: string;
+  /** Endpoint of an S3-compatible store (MinIO, …) for `s3://` artifacts. @default $SYMPHAINY_S3_ENDPOINT, else AWS */
+  s3Endpoint?: string;
+  /** Artifact blob store object; wins over `artifacts`. */
   blobStore?: BlobStore;
-  /** Cache tier for `cache` decisions. @default the embedded TTL table */
-  cache?: CacheStore;
+  /**
+   * Cache tier for `cache` decisions: a store, `redis://host:port`, or `embedded`.
+   * @default $SYMPHAINY_CACHE, else the embedded TTL table
+   */
+  cache?: CacheStore | string;
+  /**
+   * Publish every outbox event to NATS JetStream (`nats://host:port`), subject
+   * `symphainy.<tenant>.<eventType>`, message id = event id. @default $SYMPHAINY_EVENTS, else in-process only
+   */
+  events?: string;
+  /** More event sinks for the outbox relay, beside the in-process bus (and NATS when `events` is set). */
+  eventSinks?: readonly EventSink[];
+  /** Milliseconds between outbox checks for events committed by other processes. @default 1000 with a server or external sink */
+  relayPollIntervalMs?: number;
   /** Clock, for tests of expiry. @default () => new Date() */
   now?: () => Date;
   /** Seconds between purges of expired cache entries while open. @default 60 */

@@ -50,14 +50,35 @@ export class TransactionalOutbox {
     );
   }
 
-  /** The oldest unpublished events, in commit order. */
-  async unpublished(limit: number): Promise<StoredOutboxEvent[]> {
-    return (await this.db.query(`${SELECT} WHERE published_at IS NULL ORDER BY seq LIMIT $1`, [limit])).map(toEvent);
+  /**
+   * Leases the oldest unpublished events to relay `owner` for `leaseMs`
+   * (database clock) and returns them in commit order. Rows another relay
+   * holds are skipped (`SKIP LOCKED`, unexpired lease), so several relays
+   * share the outbox; a relay that dies leaves leases that simply expire.
+   */
+  async claimUnpublished(owner: string, limit: number, leaseMs: number): Promise<StoredOutboxEvent[]> {
+    const rows = await this.db.query(
+      `UPDATE symphainy.outbox o
+          SET lease_owner = $1, lease_expires_at = now() + $3 * interval '1 millisecond'
+         FROM (SELECT seq FROM symphainy.outbox
+                WHERE published_at IS NULL AND (lease_owner IS NULL OR lease_owner = $1 OR lease_expires_at < now())
+                ORDER BY seq LIMIT $2
+                FOR UPDATE SKIP LOCKED) next
+        WHERE o.seq = next.seq
+       RETURNING o.seq, o.event_id, o.tenant_id, o.session_id, o.execution_id, o.event_type, o.source, o.payload,
+                 o.created_at, o.published_at`,
+      [owner, limit, leaseMs],
+    );
+    return rows.map(toEvent).sort((a, b) => a.seq - b.seq);
   }
 
   async markPublished(eventIds: readonly string[], at: string): Promise<void> {
     if (eventIds.length === 0) return;
-    await this.db.query('UPDATE symphainy.outbox SET published_at = $2 WHERE event_id = ANY($1::text[])', [eventIds, at]);
+    await this.db.query(
+      `UPDATE symphainy.outbox SET published_at = $2, lease_owner = NULL, lease_expires_at = NULL
+        WHERE event_id = ANY($1::text[]) AND published_at IS NULL`,
+      [eventIds, at],
+    );
   }
 
   async list(query: { tenantId: TenantScope; executionId?: string; limit?: number }): Promise<StoredOutboxEvent[]> {

@@ -2,6 +2,7 @@ import type { Queryable } from './db.ts';
 import { iso, tenantParam, type TenantScope } from './sql.ts';
 
 export const ExecutionStatus = {
+  QUEUED: 'queued',
   RUNNING: 'running',
   COMPLETED: 'completed',
   FAILED: 'failed',
@@ -33,8 +34,27 @@ export interface ExecutionRecord {
   readonly error: { code: string; message: string } | null;
   readonly policyVersion: string;
   readonly intentCreatedAt: string;
-  readonly startedAt: string;
+  /** When submitted to the queue; null for an execution run directly. */
+  readonly submittedAt: string | null;
+  /** When it first started running; null while queued. */
+  readonly startedAt: string | null;
   readonly finishedAt: string | null;
+  /** How many times a worker claimed it (0 when run directly). */
+  readonly attempts: number;
+}
+
+/** A worker's hold on a claimed execution; completion is recorded only while it still holds. */
+export interface Lease {
+  readonly owner: string;
+  readonly attempt: number;
+}
+
+/** A queued (or abandoned) execution a worker has just claimed. */
+export interface ClaimedExecution extends ExecutionRecord {
+  readonly lease: Lease;
+  /** The status before this claim: `queued`, or `running` when taken over from a worker whose lease expired. */
+  readonly claimedFrom: 'queued' | 'running';
+  readonly previousOwner: string | null;
 }
 
 export interface ExecutionQuery {
@@ -46,9 +66,14 @@ export interface ExecutionQuery {
   readonly limit?: number;
 }
 
-const SELECT = `SELECT execution_id, intent_id, tenant_id, session_id, intent_type, realm, status, parameters,
-                       state, result, error, policy_version, intent_created_at, started_at, finished_at
-                  FROM symphainy.executions`;
+type NewExecution = Pick<
+  ExecutionRecord,
+  'executionId' | 'intentId' | 'tenantId' | 'sessionId' | 'intentType' | 'realm' | 'parameters' | 'policyVersion' | 'intentCreatedAt'
+>;
+
+const COLUMNS = `execution_id, intent_id, tenant_id, session_id, intent_type, realm, status, parameters, state, result,
+                 error, policy_version, intent_created_at, submitted_at, started_at, finished_at, attempts`;
+const SELECT = `SELECT ${COLUMNS} FROM symphainy.executions`;
 
 /**
  * General notes: the state surface owns the `executions` table — where an
@@ -60,32 +85,99 @@ export class StateSurface {
 
   async insertStarted(
     q: Queryable,
-    e: Pick<
-      ExecutionRecord,
-      'executionId' | 'intentId' | 'tenantId' | 'sessionId' | 'intentType' | 'realm' | 'parameters' | 'policyVersion' | 'intentCreatedAt' | 'startedAt'
-    >,
+    e: NewExecution & { startedAt: string },
   ): Promise<void> {
+    await this.#insert(q, e, 'running', null, e.startedAt);
+  }
+
+  /** Records a submitted intent as a queued execution, for a worker to claim. */
+  async insertQueued(q: Queryable, e: NewExecution & { submittedAt: string }): Promise<void> {
+    await this.#insert(q, e, 'queued', e.submittedAt, null);
+  }
+
+  async #insert(q: Queryable, e: NewExecution, status: 'running' | 'queued', submittedAt: string | null, startedAt: string | null): Promise<void> {
     await q.query(
       `INSERT INTO symphainy.executions (execution_id, intent_id, tenant_id, session_id, intent_type, realm, status,
-                                         parameters, policy_version, intent_created_at, started_at)
-       VALUES ($1, $2, $3, $4, $5, $6, 'running', $7::jsonb, $8, $9, $10)`,
-      [e.executionId, e.intentId, e.tenantId, e.sessionId, e.intentType, e.realm, JSON.stringify(e.parameters),
-       e.policyVersion, e.intentCreatedAt, e.startedAt],
+                                         parameters, policy_version, intent_created_at, submitted_at, started_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $10, $11, $12)`,
+      [e.executionId, e.intentId, e.tenantId, e.sessionId, e.intentType, e.realm, status, JSON.stringify(e.parameters),
+       e.policyVersion, e.intentCreatedAt, submittedAt, startedAt],
     );
   }
 
-  /** Records the end of a running execution. False when it was not running (already finished elsewhere). */
+  /**
+   * Claims up to `limit` executions of the given intent types for `owner`:
+   * queued ones, oldest first, and running ones whose worker's lease expired
+   * (it died or lost the database). `FOR UPDATE SKIP LOCKED` lets many
+   * workers claim at once without waiting on, or taking, each other's rows.
+   * Leases use the database clock, so workers' clocks need not agree.
+   */
+  async claim(
+    q: Queryable,
+    c: { owner: string; intentTypes: readonly string[]; limit: number; leaseMs: number; policyVersion: string; startedAt: string },
+  ): Promise<ClaimedExecution[]> {
+    const rows = await q.query(
+      `WITH next AS (
+         SELECT execution_id, status AS prev_status, lease_owner AS prev_owner
+           FROM symphainy.executions
+          WHERE intent_type = ANY($2::text[])
+            AND (status = 'queued' OR (status = 'running' AND lease_owner IS NOT NULL AND lease_expires_at < now()))
+          ORDER BY submitted_at
+          LIMIT $3
+          FOR UPDATE SKIP LOCKED)
+       UPDATE symphainy.executions e
+          SET status = 'running', lease_owner = $1, lease_expires_at = now() + $4 * interval '1 millisecond',
+              attempts = e.attempts + 1, started_at = COALESCE(e.started_at, $6), policy_version = $5
+         FROM next
+        WHERE e.execution_id = next.execution_id
+       RETURNING e.*, next.prev_status, next.prev_owner`,
+      [c.owner, c.intentTypes, c.limit, c.leaseMs, c.policyVersion, c.startedAt],
+    );
+    return rows.map((r) => {
+      const record = toRecord(r);
+      return {
+        ...record,
+        lease: { owner: c.owner, attempt: record.attempts },
+        claimedFrom: r.prev_status as 'queued' | 'running',
+        previousOwner: (r.prev_owner as string | null) ?? null,
+      };
+    });
+  }
+
+  /** Extends the owner's leases; returns the ids it still holds (a lost one was taken over). */
+  async renewLeases(owner: string, executionIds: readonly string[], leaseMs: number): Promise<Set<string>> {
+    if (executionIds.length === 0) return new Set();
+    const rows = await this.db.query<{ execution_id: string }>(
+      `UPDATE symphainy.executions SET lease_expires_at = now() + $3 * interval '1 millisecond'
+        WHERE execution_id = ANY($2::text[]) AND lease_owner = $1 AND status = 'running'
+       RETURNING execution_id`,
+      [owner, executionIds, leaseMs],
+    );
+    return new Set(rows.map((r) => r.execution_id));
+  }
+
+  /**
+   * Records the end of a running execution. False when it was not running
+   * (already finished elsewhere) or, for a claimed one, when `lease` no
+   * longer holds (another worker took it over): the fence that keeps an
+   * execution from completing twice.
+   */
   async finish(
     q: Queryable,
-    f: { executionId: string; status: 'completed' | 'failed'; state: ExecutionState | null; result: unknown; error: ExecutionRecord['error']; finishedAt: string },
+    f: {
+      executionId: string; status: 'completed' | 'failed'; state: ExecutionState | null; result: unknown;
+      error: ExecutionRecord['error']; finishedAt: string; lease?: Lease | null;
+    },
   ): Promise<boolean> {
     const rows = await q.query(
       `UPDATE symphainy.executions
-          SET status = $2, state = COALESCE($3::jsonb, state), result = $4::jsonb, error = $5::jsonb, finished_at = $6
+          SET status = $2, state = COALESCE($3::jsonb, state), result = $4::jsonb, error = $5::jsonb, finished_at = $6,
+              lease_expires_at = NULL
         WHERE execution_id = $1 AND status = 'running'
+          AND ($7::text IS NULL OR (lease_owner = $7 AND attempts = $8))
         RETURNING execution_id`,
       [f.executionId, f.status, f.state ? JSON.stringify(f.state) : null, JSON.stringify(f.result ?? null),
-       f.error ? JSON.stringify(f.error) : null, f.finishedAt],
+       f.error ? JSON.stringify(f.error) : null, f.finishedAt, f.lease?.owner ?? null, f.lease?.attempt ?? 0],
     );
     return rows.length === 1;
   }
@@ -108,16 +200,21 @@ export class StateSurface {
       `${SELECT}
         WHERE ($1::text IS NULL OR tenant_id = $1) AND ($2::text IS NULL OR status = $2)
           AND ($3::text IS NULL OR intent_type = $3) AND ($4::text IS NULL OR session_id = $4)
-        ORDER BY started_at DESC, execution_id
+        ORDER BY COALESCE(started_at, submitted_at) DESC, execution_id
         LIMIT $5`,
       [tenantParam(query.tenantId), query.status ?? null, query.intentType ?? null, query.sessionId ?? null, query.limit ?? 50],
     );
     return rows.map(toRecord);
   }
 
-  /** Executions still marked running, of every tenant (for recovery after a process stopped). */
-  async listRunning(): Promise<ExecutionRecord[]> {
-    return (await this.db.query(`${SELECT} WHERE status = 'running' ORDER BY started_at`)).map(toRecord);
+  /**
+   * Executions run directly (not claimed from the queue) still marked
+   * running, of every tenant: recovery after the embedded store's only
+   * process stopped. Claimed ones are left to workers, which take them over
+   * once their lease expires.
+   */
+  async listRunningUnleased(): Promise<ExecutionRecord[]> {
+    return (await this.db.query(`${SELECT} WHERE status = 'running' AND lease_owner IS NULL ORDER BY started_at`)).map(toRecord);
   }
 }
 
@@ -136,7 +233,9 @@ function toRecord(r: Record<string, unknown>): ExecutionRecord {
     error: (r.error as ExecutionRecord['error']) ?? null,
     policyVersion: r.policy_version as string,
     intentCreatedAt: iso(r.intent_created_at)!,
-    startedAt: iso(r.started_at)!,
+    submittedAt: iso(r.submitted_at),
+    startedAt: iso(r.started_at),
     finishedAt: iso(r.finished_at),
+    attempts: Number(r.attempts ?? 0),
   };
 }

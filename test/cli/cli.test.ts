@@ -114,7 +114,7 @@ describe('symphainy command', () => {
       [['run', 'my.greet', '--tenant', 'acme', '--realm', 'nowhere.js'], /realm module nowhere\.js: file not found/],
       [['policy', 'validate', bad], /bad\.yaml:2/],
       [['executions', 'list', '--data-dir', bad], /SYM_ERR_CONFIG.*cannot use data dir .*bad\.yaml/],
-      [['executions', 'list', '--status', 'done'], /--status must be one of running, completed, failed/],
+      [['executions', 'list', '--status', 'done'], /--status must be one of queued, running, completed, failed/],
     ];
     for (const [args, pattern] of cases) {
       const r = await cli(args, dataDir);

@@ -17,7 +17,7 @@ class MemoryOutbox {
       executionId: null, payload: null, createdAt: new Date().toISOString(), publishedAt: null,
     });
   }
-  async unpublished(limit: number): Promise<StoredOutboxEvent[]> {
+  async claimUnpublished(_owner: string, limit: number): Promise<StoredOutboxEvent[]> {
     await tick();
     return this.rows.filter((r) => r.publishedAt === null).slice(0, limit);
   }

@@ -1,0 +1,334 @@
+import { Redis, type ChainableCommander } from 'ioredis';
+import { ConfigError, StoreError } from '../../errors/index.ts';
+import { tenantParam } from '../../store/sql.ts';
+import type { CacheEntry, CacheLookup, CacheStore } from '../cache-store.ts';
+
+export interface RedisCacheOptions {
+  /** `redis://[user:password@]host[:port][/db]` or `rediss://…` (TLS). Named in errors without credentials. */
+  url: string;
+  /** Prefix of every key, so several deployments can share one Redis. @default 'symphainy' */
+  keyPrefix?: string;
+  /** Use this client instead of opening one; {@link RedisCache.close} then leaves it open. */
+  client?: Redis;
+  /** Milliseconds {@link RedisCache.connect} waits for Redis to answer (connection, AUTH, PING). @default 3000 */
+  connectTimeoutMs?: number;
+  /** Milliseconds a command may take before it fails, so a stalled Redis cannot hang an execution. @default 5000 */
+  commandTimeoutMs?: number;
+}
+
+/** One entry as stored: the {@link CacheEntry} with renderings as base64 (JSON has no bytes). */
+interface StoredEntry extends Omit<CacheEntry, 'renderings'> {
+  readonly renderings: { name: string; contentType: string; base64: string }[];
+}
+
+/** Where an entry lives: enough to find every key that names it. */
+interface Location {
+  readonly tenantId: string;
+  readonly sessionId: string;
+  readonly cacheId: string;
+}
+
+const PURGE_BATCH = 1000;
+
+/**
+ * The cache tier in Redis, for several runtime nodes sharing cached renderings.
+ *
+ * General notes:
+ * - Keys (ids are `encodeURIComponent`-encoded, so they never contain `:`, and
+ *   `:` separates fields unambiguously whatever characters tenant ids use):
+ *   - `P:t:<tenant>:entry:<cacheId>` — the entry as JSON;
+ *   - `P:t:<tenant>:s:<session>:ids` and `P:t:<tenant>:ids` — sorted sets of
+ *     cache ids scored by expiry (ms), for session and tenant lookups;
+ *   - `P:all` — sorted set of locations (`<tenant>:<session>:<cacheId>`) for
+ *     `ANY_TENANT` lookups and for {@link purgeExpired}, which must find the
+ *     tenant and session sets of an expired entry after Redis dropped it;
+ *   - `P:loc:<cacheId>` — that location, because {@link delete} gets bare ids.
+ *   Every key carries a Redis expiry (entries and locations: their own; sets:
+ *   their latest member's), so nothing outlives its TTL even if no runtime
+ *   purges. Reads also filter by the caller's `now`, which tests fake.
+ * - Tenant isolation is by key: a tenant's lookup only reads keys under its
+ *   own `P:t:<tenant>:`; only `ANY_TENANT` reads `P:all`.
+ * - One `put` is one MULTI spanning a tenant's keys and `P:all`, so this needs
+ *   a single Redis primary, not Redis Cluster.
+ * - Not transactional with the database: the runtime writes entries before
+ *   its completion transaction and deletes them by id if that fails.
+ */
+export class RedisCache implements CacheStore {
+  readonly name = 'redis';
+  readonly transactional = false;
+  readonly #client: Redis;
+  readonly #ownsClient: boolean;
+  readonly #prefix: string;
+  /** The URL without credentials, for messages. */
+  readonly #where: string;
+  /** The password as written in the URL and decoded, to scrub from messages. */
+  readonly #secrets: string[];
+  /** ioredis reports the cause of a failed connection as an event; commands then only say "Connection is closed". */
+  #lastConnectionError: Error | undefined;
+  readonly #connectTimeoutMs: number;
+  #closed = false;
+
+  /** Opens (lazily) a client; prefer {@link RedisCache.connect}, which checks the server answers. */
+  constructor(options: RedisCacheOptions) {
+    const url = parseRedisUrl(options?.url);
+    this.#where = `${url.protocol}//${url.host}${url.pathname === '/' ? '' : url.pathname}`;
+    this.#secrets = url.password ? [url.password, safeDecode(url.password)] : [];
+    this.#prefix = options.keyPrefix ?? 'symphainy';
+    if (typeof this.#prefix !== 'string' || this.#prefix.length === 0) {
+      throw new ConfigError(`RedisCache keyPrefix must be a non-empty string, got ${JSON.stringify(options.keyPrefix)}`);
+    }
+    this.#connectTimeoutMs = options.connectTimeoutMs ?? 3000;
+    this.#ownsClient = !options.client;
+    if (options.client) {
+      this.#client = options.client;
+    } else {
+      let readyOnce = false;
+      this.#client = new Redis(options.url, {
+        lazyConnect: true,
+        connectTimeout: this.#connectTimeoutMs,
+        commandTimeout: options.commandTimeoutMs ?? 5000,
+        // A command waits for at most one reconnect, then fails as a StoreError instead of queueing.
+        maxRetriesPerRequest: 1,
+        // Fail the first connection at once (a wrong URL should not hang startup);
+        // after that, a Redis restart is survived by reconnecting with backoff.
+        retryStrategy: (times) => (readyOnce ? Math.min(times * 200, 2000) : null),
+      });
+      this.#client.once('ready', () => (readyOnce = true));
+    }
+    this.#client.on('ready', () => (this.#lastConnectionError = undefined));
+    // Without a listener ioredis prints every connection error; they surface through commands instead.
+    this.#client.on('error', (err: Error) => (this.#lastConnectionError = err));
+  }
+
+  /** Opens a client and checks with PING that Redis answers; fails within `connectTimeoutMs`. */
+  static async connect(options: RedisCacheOptions): Promise<RedisCache> {
+    const cache = new RedisCache(options);
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await cache.#run('connect', () =>
+        Promise.race([
+          (async () => {
+            if (cache.#client.status === 'wait') await cache.#client.connect();
+            await cache.#client.ping();
+          })(),
+          // connectTimeout only covers the TCP connect; a peer that accepts and never answers would wait forever.
+          new Promise<never>((_, reject) => {
+            timer = setTimeout(() => reject(new Error(`no answer within ${cache.#connectTimeoutMs} ms`)), cache.#connectTimeoutMs);
+          }),
+        ]),
+      );
+    } catch (err) {
+      await cache.close();
+      throw err;
+    } finally {
+      clearTimeout(timer);
+    }
+    return cache;
+  }
+
+  async put(entries: readonly CacheEntry[]): Promise<void> {
+    if (entries.length === 0) return;
+    const m = this.#client.multi();
+    for (const e of entries) {
+      const at = Date.parse(e.expiresAt);
+      if (!Number.isFinite(at)) throw new TypeError(`cache entry '${e.cacheId}' has an invalid expiresAt '${e.expiresAt}'`);
+      const loc = this.#location(e);
+      const stored: StoredEntry = {
+        ...e,
+        renderings: e.renderings.map((r) => ({ name: r.name, contentType: r.contentType, base64: Buffer.from(r.bytes).toString('base64') })),
+      };
+      m.set(this.#entryKey(e.tenantId, e.cacheId), JSON.stringify(stored), 'PXAT', at);
+      m.set(this.#locKey(e.cacheId), loc, 'PXAT', at);
+      this.#index(m, this.#sessionKey(e.tenantId, e.sessionId), e.cacheId, at);
+      this.#index(m, this.#tenantKey(e.tenantId), e.cacheId, at);
+      this.#index(m, this.#allKey(), loc, at);
+    }
+    await this.#exec('put', m);
+  }
+
+  async get(lookup: CacheLookup, now: Date): Promise<CacheEntry[]> {
+    const tenantId = tenantParam(lookup.tenantId);
+    const nowMs = now.getTime();
+    const live = `(${nowMs}`;
+    const values = await this.#run('get', async () => {
+      let keys: string[];
+      if (lookup.cacheId != null) {
+        if (tenantId !== null) {
+          keys = [this.#entryKey(tenantId, lookup.cacheId)];
+        } else {
+          const loc = await this.#client.get(this.#locKey(lookup.cacheId));
+          keys = loc ? [this.#entryKeyAt(loc)] : [];
+        }
+      } else if (tenantId !== null) {
+        const set = lookup.sessionId != null ? this.#sessionKey(tenantId, lookup.sessionId) : this.#tenantKey(tenantId);
+        keys = (await this.#client.zrangebyscore(set, live, '+inf')).map((id) => this.#entryKey(tenantId, id));
+      } else {
+        keys = (await this.#client.zrangebyscore(this.#allKey(), live, '+inf')).map((loc) => this.#entryKeyAt(loc));
+      }
+      return keys.length > 0 ? this.#client.mget(keys) : [];
+    });
+    const entries: CacheEntry[] = [];
+    for (const value of values) {
+      if (value === null) continue; // expired (or deleted) since the index was read
+      const s = JSON.parse(value) as StoredEntry;
+      if (
+        (tenantId === null || s.tenantId === tenantId) &&
+        (lookup.sessionId == null || s.sessionId === lookup.sessionId) &&
+        (lookup.executionId == null || s.executionId === lookup.executionId) &&
+        (lookup.artifactKey == null || s.artifactKey === lookup.artifactKey) &&
+        (lookup.cacheId == null || s.cacheId === lookup.cacheId) &&
+        Date.parse(s.expiresAt) > nowMs
+      ) {
+        entries.push({ ...s, renderings: s.renderings.map((r) => ({ name: r.name, contentType: r.contentType, bytes: Buffer.from(r.base64, 'base64') })) });
+      }
+    }
+    // Same order as the embedded cache: ORDER BY created_at, artifact_key.
+    return entries.sort(
+      (a, b) => Date.parse(a.createdAt) - Date.parse(b.createdAt) || (a.artifactKey < b.artifactKey ? -1 : a.artifactKey > b.artifactKey ? 1 : 0),
+    );
+  }
+
+  async delete(cacheIds: readonly string[]): Promise<void> {
+    if (cacheIds.length === 0) return;
+    const locs = await this.#run('delete', () => this.#client.mget(cacheIds.map((id) => this.#locKey(id))));
+    const m = this.#client.multi();
+    for (const loc of locs) {
+      // No location: the entry has expired already; purgeExpired removes its index members.
+      if (loc !== null) this.#unlink(m, loc);
+    }
+    await this.#exec('delete', m);
+  }
+
+  /** Removes entries with `expiresAt <= now` and their index members; returns how many entries were purged. */
+  async purgeExpired(now: Date): Promise<number> {
+    const nowMs = now.getTime();
+    let purged = 0;
+    for (;;) {
+      const locs = await this.#run('purge', () => this.#client.zrangebyscore(this.#allKey(), '-inf', nowMs, 'LIMIT', 0, PURGE_BATCH));
+      if (locs.length === 0) return purged;
+      const m = this.#client.multi();
+      m.zrem(this.#allKey(), ...locs); // first reply: how many this call removed (another node may purge too)
+      const sets = new Set<string>();
+      for (const loc of locs) {
+        const { tenantId, sessionId, cacheId } = parseLocation(loc);
+        m.del(this.#entryKey(tenantId, cacheId), this.#locKey(cacheId));
+        sets.add(this.#sessionKey(tenantId, sessionId)).add(this.#tenantKey(tenantId));
+      }
+      for (const set of sets) m.zremrangebyscore(set, '-inf', nowMs);
+      const replies = await this.#exec('purge', m);
+      purged += Number(replies[0]);
+      if (locs.length < PURGE_BATCH) return purged;
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed || !this.#ownsClient) return;
+    this.#closed = true;
+    // QUIT fails on a connection that never opened; then just drop the socket.
+    await this.#client.quit().catch(() => this.#client.disconnect());
+  }
+
+  #location(e: { tenantId: string; sessionId: string; cacheId: string }): string {
+    return [e.tenantId, e.sessionId, e.cacheId].map(encodeURIComponent).join(':');
+  }
+
+  #entryKey(tenantId: string, cacheId: string): string {
+    return `${this.#prefix}:t:${encodeURIComponent(tenantId)}:entry:${encodeURIComponent(cacheId)}`;
+  }
+
+  #entryKeyAt(loc: string): string {
+    const { tenantId, cacheId } = parseLocation(loc);
+    return this.#entryKey(tenantId, cacheId);
+  }
+
+  #sessionKey(tenantId: string, sessionId: string): string {
+    return `${this.#prefix}:t:${encodeURIComponent(tenantId)}:s:${encodeURIComponent(sessionId)}:ids`;
+  }
+
+  #tenantKey(tenantId: string): string {
+    return `${this.#prefix}:t:${encodeURIComponent(tenantId)}:ids`;
+  }
+
+  #allKey(): string {
+    return `${this.#prefix}:all`;
+  }
+
+  #locKey(cacheId: string): string {
+    return `${this.#prefix}:loc:${encodeURIComponent(cacheId)}`;
+  }
+
+  /** Adds a member and keeps the set alive until its latest member expires. */
+  #index(m: ChainableCommander, key: string, member: string, at: number): void {
+    m.zadd(key, at, member);
+    // NX sets the expiry of a new set; GT extends an existing one (a set without expiry counts as infinite for GT).
+    m.pexpireat(key, at, 'NX');
+    m.pexpireat(key, at, 'GT');
+  }
+
+  #unlink(m: ChainableCommander, loc: string): void {
+    const { tenantId, sessionId, cacheId } = parseLocation(loc);
+    m.del(this.#entryKey(tenantId, cacheId), this.#locKey(cacheId));
+    m.zrem(this.#sessionKey(tenantId, sessionId), cacheId);
+    m.zrem(this.#tenantKey(tenantId), cacheId);
+    m.zrem(this.#allKey(), loc);
+  }
+
+  /** Runs a MULTI; any failed command fails the call (MULTI does not roll back, but every command here is idempotent). */
+  async #exec(what: string, m: ChainableCommander): Promise<unknown[]> {
+    const replies = await this.#run(what, () => m.exec());
+    if (!replies) throw new StoreError(`Redis cache at ${this.#where}: ${what} failed: the transaction was aborted`);
+    const failed = replies.find(([err]) => err);
+    if (failed) throw this.#error(what, failed[0]);
+    return replies.map(([, reply]) => reply);
+  }
+
+  async #run<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      throw this.#error(what, err);
+    }
+  }
+
+  #error(what: string, err: unknown): StoreError {
+    let message = err instanceof Error ? err.message : String(err);
+    // "Connection is closed" says nothing; the connection's own error (ECONNREFUSED, WRONGPASS, a TLS error) does.
+    const cause = this.#lastConnectionError;
+    if (cause && /connection is closed|max retries/i.test(message)) message = cause.message;
+    // ioredis does not echo the password, but never let one reach a message or log.
+    for (const secret of this.#secrets) message = message.split(secret).join('***');
+    return new StoreError(`Redis cache at ${this.#where}: ${what} failed: ${message}`, { cause: err });
+  }
+}
+
+function parseLocation(loc: string): Location {
+  const [tenantId = '', sessionId = '', cacheId = ''] = loc.split(':').map(decodeURIComponent);
+  return { tenantId, sessionId, cacheId };
+}
+
+function safeDecode(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
+}
+
+function parseRedisUrl(value: unknown): URL {
+  if (typeof value !== 'string') throw new ConfigError(`RedisCache needs a url (redis://host:port), got ${typeof value}`);
+  let url: URL | undefined;
+  try {
+    url = new URL(value);
+  } catch {
+    /* reported below */
+  }
+  if (!url || (url.protocol !== 'redis:' && url.protocol !== 'rediss:') || !url.hostname) {
+    throw new ConfigError(`invalid Redis URL '${withoutCredentials(value)}': expected redis://[user:password@]host[:port][/db] or rediss://…`);
+  }
+  return url;
+}
+
+/** Drops `user:password@` even from strings that do not parse as URLs (everything up to the last `@`). */
+function withoutCredentials(value: string): string {
+  return value.replace(/^([^:/?#@]+:\/\/)?.*@/s, '$1');
+}

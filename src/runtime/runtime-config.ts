@@ -1,0 +1,119 @@
+import { readFile } from 'node:fs/promises';
+import { LineCounter, parseDocument } from 'yaml';
+import { z } from 'zod';
+import { ConfigError } from '../errors/index.ts';
+import { formatIssues, lineOfPath, type ConfigIssue } from '../policy/config-issues.ts';
+import { parseDuration } from '../policy/duration.ts';
+
+/**
+ * A runtime config file (YAML): where the runtime keeps things and how a
+ * worker runs. Every key is optional; a flag or environment variable wins
+ * over the file, which wins over the default.
+ *
+ * ```yaml
+ * database_url: postgres://127.0.0.1/symphainy   # absent: embedded store in data_dir
+ * artifacts: s3://my-bucket/symphainy             # or a directory; absent: <data_dir>/blobs
+ * s3_endpoint: http://127.0.0.1:9000              # S3-compatible stores
+ * cache: redis://127.0.0.1:6379                   # or `embedded`
+ * events: nats://127.0.0.1:4222                   # JetStream; absent: in-process only
+ * worker: { concurrency: 16, lease: 30s, poll_interval: 1s }
+ * ```
+ */
+export interface RuntimeConfigFile {
+  readonly source: string;
+  readonly dataDir?: string;
+  readonly databaseUrl?: string;
+  readonly artifacts?: string;
+  readonly s3Endpoint?: string;
+  readonly cache?: string;
+  readonly events?: string;
+  readonly realmTimeoutMs?: number;
+  readonly worker?: { readonly concurrency?: number; readonly leaseMs?: number; readonly pollIntervalMs?: number };
+}
+
+const durationMs = z.union([z.string(), z.number()]).transform((value, ctx) => {
+  try {
+    return parseDuration(value) * 1000;
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: (err as Error).message });
+    return z.NEVER;
+  }
+});
+const text = z.string().trim().min(1, 'must not be empty');
+
+const Schema = z.strictObject({
+  data_dir: text.optional(),
+  database_url: text.optional(),
+  artifacts: text.optional(),
+  s3_endpoint: z.url({ message: 'must be a URL such as http://127.0.0.1:9000' }).optional(),
+  cache: text.optional(),
+  events: text.optional(),
+  realm_timeout: durationMs.optional(),
+  worker: z
+    .strictObject({
+      concurrency: z.number().int().positive().optional(),
+      lease: durationMs.optional(),
+      poll_interval: durationMs.optional(),
+    })
+    .optional(),
+});
+
+/** Reads and validates a runtime config file; problems come back as `FILE:LINE: key: problem`. */
+export async function loadRuntimeConfig(file: string): Promise<RuntimeConfigFile> {
+  let source: string;
+  try {
+    source = await readFile(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new ConfigError(code === 'ENOENT' ? `${file}: runtime config file not found` : `${file}: cannot read runtime config: ${(err as Error).message}`, {
+      cause: err,
+    });
+  }
+  return parseRuntimeConfigYaml(source, file);
+}
+
+export function parseRuntimeConfigYaml(source: string, file: string): RuntimeConfigFile {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(source, { lineCounter, prettyErrors: false });
+  if (doc.errors.length > 0) {
+    throw new ConfigError(
+      doc.errors.map((e) => `${file}:${lineCounter.linePos(e.pos[0]).line}: invalid YAML: ${e.message}`).join('\n'),
+    );
+  }
+  const raw = doc.toJS() ?? {};
+  const parsed = Schema.safeParse(raw);
+  if (!parsed.success) {
+    const issues: ConfigIssue[] = parsed.error.issues.map((i) => {
+      const path = i.path.filter((p): p is string | number => typeof p !== 'symbol');
+      const keys = i.code === 'unrecognized_keys' ? i.keys : [];
+      const label = [...path.map(String), ...keys.slice(0, 1)].join('.');
+      const message = i.code === 'unrecognized_keys' ? `unknown key (known: ${knownKeys(path).join(', ')})` : i.message;
+      return { path: keys.length > 0 ? [...path, keys[0]!] : path, message: label ? `${label}: ${message}` : message };
+    });
+    throw new ConfigError(formatIssues(file, issues, (p) => lineOfPath(doc, lineCounter, p)));
+  }
+  const c = parsed.data;
+  const worker = c.worker
+    ? {
+        ...(c.worker.concurrency !== undefined ? { concurrency: c.worker.concurrency } : {}),
+        ...(c.worker.lease !== undefined ? { leaseMs: c.worker.lease } : {}),
+        ...(c.worker.poll_interval !== undefined ? { pollIntervalMs: c.worker.poll_interval } : {}),
+      }
+    : undefined;
+  return Object.freeze({
+    source: file,
+    ...(c.data_dir !== undefined ? { dataDir: c.data_dir } : {}),
+    ...(c.database_url !== undefined ? { databaseUrl: c.database_url } : {}),
+    ...(c.artifacts !== undefined ? { artifacts: c.artifacts } : {}),
+    ...(c.s3_endpoint !== undefined ? { s3Endpoint: c.s3_endpoint } : {}),
+    ...(c.cache !== undefined ? { cache: c.cache } : {}),
+    ...(c.events !== undefined ? { events: c.events } : {}),
+    ...(c.realm_timeout !== undefined ? { realmTimeoutMs: c.realm_timeout } : {}),
+    ...(worker ? { worker } : {}),
+  });
+}
+
+function knownKeys(path: readonly (string | number)[]): string[] {
+  const shape = path[0] === 'worker' ? Schema.shape.worker.unwrap().shape : Schema.shape;
+  return Object.keys(shape);
+}
