@@ -4,15 +4,18 @@ import { registerDemo } from './commands/demo.ts';
 import { registerInspect } from './commands/inspect.ts';
 import { registerPolicy } from './commands/policy.ts';
 import { registerRun } from './commands/run.ts';
+import { registerWorker } from './commands/worker.ts';
+import { addBackendOptions } from './open-runtime.ts';
 
 /** Builds the `symphainy` command. Thin: parses arguments, calls the public API, prints. */
 export function buildProgram(): Command {
-  const program = new Command('symphainy')
-    .description('SymphAIny runtime: intents, realms, and persistence as a governed decision')
-    .option('--data-dir <dir>', 'data directory (embedded database and artifact blobs); env SYMPHAINY_DATA_DIR', undefined)
+  const program = addBackendOptions(
+    new Command('symphainy').description('SymphAIny runtime: intents, realms, and persistence as a governed decision'),
+  )
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   registerRun(program);
+  registerWorker(program);
   registerDemo(program);
   registerPolicy(program);
   registerInspect(program);

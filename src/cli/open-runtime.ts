@@ -1,16 +1,36 @@
+import type { Command } from 'commander';
 import { exampleRealms } from '../../realms/index.ts';
+import type { RuntimeConfigFile } from '../runtime/runtime-config.ts';
 import { loadRealmModule } from '../realm/load-realm-module.ts';
 import { createRuntime, type Runtime } from '../runtime/create-runtime.ts';
 import type { RuntimeOptions } from '../runtime/runtime-options.ts';
 import { ConfigError } from '../errors/index.ts';
 import { ANY_TENANT, type TenantScope } from '../store/sql.ts';
 
-/** Options every command that opens the store shares. */
+/** Options every command that opens the store shares (global flags plus `--realm`/`--config`). */
 export interface StoreOptions {
   dataDir?: string;
+  databaseUrl?: string;
+  artifacts?: string;
+  s3Endpoint?: string;
+  cache?: string;
+  events?: string;
+  runtimeConfig?: string | RuntimeConfigFile;
   realm?: string[];
   config?: string;
   logLevel?: string;
+}
+
+/** The global flags that say where the runtime keeps things; each also has an env var and a config-file key. */
+export function addBackendOptions(program: Command): Command {
+  return program
+    .option('--data-dir <dir>', 'embedded database and default blob folder; env SYMPHAINY_DATA_DIR (default ./.symphainy)')
+    .option('--database-url <url>', 'PostgreSQL server instead of the embedded store; env SYMPHAINY_DATABASE_URL')
+    .option('--artifacts <where>', 'artifact renderings: s3://bucket/prefix or a directory; env SYMPHAINY_ARTIFACTS')
+    .option('--s3-endpoint <url>', 'S3-compatible endpoint for s3:// artifacts; env SYMPHAINY_S3_ENDPOINT')
+    .option('--cache <where>', "cache tier: redis://host:port or 'embedded'; env SYMPHAINY_CACHE")
+    .option('--events <url>', 'also publish events to NATS JetStream (nats://host:port); env SYMPHAINY_EVENTS')
+    .option('--runtime-config <file>', 'runtime config YAML with the same keys (flags and env win); env SYMPHAINY_RUNTIME_CONFIG');
 }
 
 /** Opens a runtime with the example realms and any `--realm` modules; closes it after `fn`. */
@@ -19,6 +39,12 @@ export async function withRuntime<T>(opts: StoreOptions, fn: (runtime: Runtime) 
   for (const path of opts.realm ?? []) realms.push(...(await loadRealmModule(path)));
   const runtime = await createRuntime({
     ...(opts.dataDir ? { dataDir: opts.dataDir } : {}),
+    ...(opts.databaseUrl ? { databaseUrl: opts.databaseUrl } : {}),
+    ...(opts.artifacts ? { artifacts: opts.artifacts } : {}),
+    ...(opts.s3Endpoint ? { s3Endpoint: opts.s3Endpoint } : {}),
+    ...(opts.cache ? { cache: opts.cache } : {}),
+    ...(opts.events ? { events: opts.events } : {}),
+    ...(opts.runtimeConfig ? { runtimeConfig: opts.runtimeConfig } : {}),
     ...(opts.config ? { solutionConfig: opts.config } : {}),
     realms,
     ...extra,

@@ -94,7 +94,10 @@ export interface Runtime {
 export async function createRuntime(options: RuntimeOptions = {}): Promise<Runtime> {
   const logger = options.logger ?? defaultLogger();
   const now = options.now ?? (() => new Date());
-  const realmTimeoutMs = options.realmTimeoutMs ?? 30_000;
+  // The runtime config file first: a bad file fails before anything is opened.
+  const configRef = options.runtimeConfig ?? (process.env.SYMPHAINY_RUNTIME_CONFIG || undefined);
+  const file = typeof configRef === 'string' ? await loadRuntimeConfig(configRef) : configRef;
+  const realmTimeoutMs = options.realmTimeoutMs ?? file?.realmTimeoutMs ?? 30_000;
   if (!Number.isInteger(realmTimeoutMs) || realmTimeoutMs <= 0) {
     throw new ConfigError(`realmTimeoutMs must be a positive integer, got ${String(options.realmTimeoutMs)}`);
   }
@@ -123,9 +126,6 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     cleanups.length = 0;
   };
   try {
-    const file = (options.runtimeConfig ?? process.env.SYMPHAINY_RUNTIME_CONFIG)
-      ? await loadRuntimeConfig((options.runtimeConfig ?? process.env.SYMPHAINY_RUNTIME_CONFIG)!)
-      : undefined;
     const settings = resolveBackendSettings(options, file);
     const opened = <T>(b: OpenedBackend<T>): T => {
       if (b.close) cleanups.push(b.close);

@@ -7,6 +7,7 @@ import type { SolutionConfig } from '../policy/solution-config.ts';
 import type { Realm } from '../realm/define-realm.ts';
 import type { Db } from '../store/db.ts';
 import type { Faults } from './fault-points.ts';
+import type { RuntimeConfigFile } from './runtime-config.ts';
 
 /** Options of {@link createRuntime}. Every field has a default; `createRuntime()` alone gives the embedded runtime. */
 export interface RuntimeOptions {
@@ -31,9 +32,10 @@ export interface RuntimeOptions {
   /**
    * A YAML runtime config file with the keys below in snake_case (`database_url`, `artifacts`,
    * `s3_endpoint`, `cache`, `events`, `data_dir`, `realm_timeout`, `worker`). Options and
-   * environment variables win over it. @default $SYMPHAINY_RUNTIME_CONFIG, else none
+   * environment variables win over it. A path, or a file loaded with `loadRuntimeConfig`.
+   * @default $SYMPHAINY_RUNTIME_CONFIG, else none
    */
-  runtimeConfig?: string;
+  runtimeConfig?: string | RuntimeConfigFile;
   /**
    * A PostgreSQL server (`postgres://user@host:port/db`) instead of the embedded store; many
    * runtime processes may share it. @default $SYMPHAINY_DATABASE_URL, else the embedded store

@@ -64,8 +64,15 @@ export function registerInspect(program: Command): void {
     .command('show')
     .argument('<executionId>')
     .option('--tenant <id>', 'read as this tenant')
+    .option('--wait', 'wait until it is completed or failed (a queued or running execution)')
+    .option('--wait-timeout <seconds>', 'with --wait: give up after this many seconds', positiveInt('--wait-timeout'), 60)
     .action(async (executionId: string, opts, cmd: Command) => {
-      printJson(await withRuntime(cmd.optsWithGlobals(), (rt) => rt.getExecution(executionId, { tenantId: scopeOf(opts.tenant) })));
+      const scope: Scope = { tenantId: scopeOf(opts.tenant) };
+      const e = await withRuntime(cmd.optsWithGlobals(), (rt) =>
+        opts.wait ? rt.waitForExecution(executionId, scope, { timeoutMs: opts.waitTimeout * 1000 }) : rt.getExecution(executionId, scope),
+      );
+      printJson(e);
+      if (opts.wait && e.status === 'failed') process.exitCode = 1;
     });
   executions
     .command('list')

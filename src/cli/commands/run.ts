@@ -1,13 +1,15 @@
 import type { Command } from 'commander';
+import type { IntentInput } from '../../intent/intent.ts';
 import type { ExecutionResult } from '../../runtime/execution-result.ts';
 import { positiveInt, readParams } from '../input.ts';
 import { withRuntime } from '../open-runtime.ts';
 import { printJson, printTable } from '../output.ts';
 
-export function registerRun(program: Command): void {
-  program
-    .command('run')
-    .description('execute one intent and show what was persisted, cached or discarded, and why')
+/** The options `run` and `submit` share: who asks, with what, under which realms and config. */
+function intentCommand(program: Command, name: string, description: string): Command {
+  return program
+    .command(name)
+    .description(description)
     .argument('<intentType>', 'intent type, e.g. journey.sop_to_workflow')
     .requiredOption('--tenant <id>', 'tenant the intent belongs to')
     .option('--session <id>', 'session id', 'default')
@@ -15,29 +17,45 @@ export function registerRun(program: Command): void {
     .option('--params-file <file>', 'parameters from a JSON file')
     .option('--config <file>', 'solution config (materialization policy YAML)')
     .option('--realm <module...>', 'load realms from these modules too (repeatable)')
-    .option('--intent-id <id>', 'intent id (re-running the same id returns the recorded result)')
+    .option('--intent-id <id>', 'intent id (the same id again returns the recorded execution)')
+    .option('--json', 'print the result as JSON');
+}
+
+async function intentFrom(intentType: string, opts: Record<string, string | undefined>): Promise<IntentInput> {
+  return {
+    intentType,
+    tenantId: opts.tenant!,
+    sessionId: opts.session!,
+    parameters: await readParams(opts),
+    ...(opts.intentId ? { intentId: opts.intentId } : {}),
+  };
+}
+
+export function registerRun(program: Command): void {
+  intentCommand(program, 'run', 'execute one intent and show what was persisted, cached or discarded, and why')
     .option('--timeout <ms>', 'realm handler timeout in milliseconds (overrides the intent\'s own)', positiveInt('--timeout'))
-    .option('--json', 'print the result as JSON')
     .action(async (intentType: string, opts, cmd: Command) => {
-      const g = cmd.optsWithGlobals();
-      const parameters = await readParams(opts);
-      const result = await withRuntime(
-        { ...g, realm: opts.realm, config: opts.config },
-        (runtime) =>
-          runtime.execute(
-            {
-              intentType,
-              tenantId: opts.tenant,
-              sessionId: opts.session,
-              parameters,
-              ...(opts.intentId ? { intentId: opts.intentId } : {}),
-            },
-            opts.timeout ? { timeoutMs: opts.timeout } : {},
-          ),
+      const intent = await intentFrom(intentType, opts);
+      const result = await withRuntime({ ...cmd.optsWithGlobals(), realm: opts.realm, config: opts.config }, (runtime) =>
+        runtime.execute(intent, opts.timeout ? { timeoutMs: opts.timeout } : {}),
       );
       if (opts.json) printJson(result);
       else printResult(result);
       if (result.status === 'failed') process.exitCode = 1;
+    });
+
+  intentCommand(program, 'submit', 'queue one intent for a worker and print its execution id (see `worker`, `executions show --wait`)')
+    .action(async (intentType: string, opts, cmd: Command) => {
+      const intent = await intentFrom(intentType, opts);
+      const submitted = await withRuntime({ ...cmd.optsWithGlobals(), realm: opts.realm, config: opts.config }, (runtime) =>
+        runtime.submit(intent),
+      );
+      if (opts.json) printJson(submitted);
+      else {
+        process.stdout.write(`${submitted.executionId}\n`);
+        const note = submitted.duplicate ? `intent ${submitted.intentId} was submitted before; its execution is ${submitted.status}` : 'queued';
+        process.stderr.write(`${note}: wait with  symphainy executions show ${submitted.executionId} --wait\n`);
+      }
     });
 }
 

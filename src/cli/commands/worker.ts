@@ -1,0 +1,52 @@
+import type { Command } from 'commander';
+import { ConfigError } from '../../errors/index.ts';
+import { parseDuration } from '../../policy/duration.ts';
+import { loadRuntimeConfig } from '../../runtime/runtime-config.ts';
+import { positiveInt } from '../input.ts';
+import { withRuntime } from '../open-runtime.ts';
+
+/** A duration flag (`30s`, `2m`, or seconds) in milliseconds, or a ConfigError naming the flag. */
+const durationMs = (flag: string) => (value: string) => {
+  try {
+    return parseDuration(value) * 1000;
+  } catch (err) {
+    throw new ConfigError(`${flag}: ${(err as Error).message}`);
+  }
+};
+
+export function registerWorker(program: Command): void {
+  program
+    .command('worker')
+    .description('claim queued executions and run them until stopped (SIGINT/SIGTERM finish what was claimed, then exit)')
+    .option('--concurrency <n>', 'executions run at once (default 4, or worker.concurrency)', positiveInt('--concurrency', 1024))
+    .option('--lease <duration>', 'how long a claim holds without renewal, e.g. 30s (default 30s, or worker.lease)', durationMs('--lease'))
+    .option('--poll-interval <duration>', 'pause when the queue is empty (default 1s, or worker.poll_interval)', durationMs('--poll-interval'))
+    .option('--config <file>', 'solution config (materialization policy YAML)')
+    .option('--realm <module...>', 'load realms from these modules too (repeatable)')
+    .action(async (opts, cmd: Command) => {
+      const g = cmd.optsWithGlobals();
+      const configPath = g.runtimeConfig ?? (process.env.SYMPHAINY_RUNTIME_CONFIG || undefined);
+      const file = configPath ? await loadRuntimeConfig(configPath) : undefined;
+      await withRuntime({ ...g, ...(file ? { runtimeConfig: file } : {}), realm: opts.realm, config: opts.config }, async (runtime) => {
+        const worker = runtime.startWorker({
+          concurrency: opts.concurrency ?? file?.worker?.concurrency ?? 4,
+          leaseMs: opts.lease ?? file?.worker?.leaseMs ?? 30_000,
+          pollIntervalMs: opts.pollInterval ?? file?.worker?.pollIntervalMs ?? 1000,
+        });
+        const types = runtime.intents().map((i) => i.intentType);
+        process.stderr.write(`worker ${worker.workerId}: claiming ${types.length} intent types; stop with Ctrl-C\n`);
+        await new Promise<void>((resolve) => {
+          let signals = 0;
+          const onSignal = (signal: NodeJS.Signals) => {
+            if (++signals > 1) process.exit(130); // a second signal: stop now; leases expire and others take over
+            process.stderr.write(`worker ${worker.workerId}: ${signal}, finishing ${worker.stats.running} claimed executions\n`);
+            void worker.stop().then(resolve);
+          };
+          process.on('SIGINT', onSignal);
+          process.on('SIGTERM', onSignal);
+        });
+        const s = worker.stats;
+        process.stderr.write(`worker ${s.workerId}: stopped after ${s.finished} executions (${s.lost} taken over by others)\n`);
+      });
+    });
+}
