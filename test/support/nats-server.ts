@@ -4,6 +4,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { NatsConnection } from 'nats';
 import { SERVICES, tcpReachable } from './services.ts';
 
 export interface NatsTestServer {
@@ -100,4 +101,20 @@ export async function startNatsServer(opts: { startTimeoutMs?: number } = {}): P
       await rm(storeDir, { recursive: true, force: true });
     },
   };
+}
+
+/** Every message of the stream, read with an ordered consumer from the start. */
+export async function readStream(nc: NatsConnection, stream: string): Promise<{ subject: string; msgId: string; data: unknown }[]> {
+  const js = nc.jetstream();
+  const info = await (await nc.jetstreamManager()).streams.info(stream);
+  if (info.state.messages === 0) return [];
+  const consumer = await js.consumers.get(stream);
+  const messages = await consumer.consume();
+  const out: { subject: string; msgId: string; data: unknown }[] = [];
+  for await (const m of messages) {
+    out.push({ subject: m.subject, msgId: m.headers?.get('Nats-Msg-Id') ?? '', data: m.json() });
+    if (m.info.pending === 0) break;
+  }
+  await messages.close();
+  return out;
 }
