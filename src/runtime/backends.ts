@@ -84,12 +84,23 @@ export async function openBlobStore(settings: BackendSettings, memory: boolean):
   return { value: new FsBlobStore({ root: join(settings.dataDir, 'blobs') }) };
 }
 
-/** The cache tier: Redis for `redis://…`/`rediss://…`, else the embedded table in the runtime's database. */
+/** The cache tier: Redis for `redis://…`/`rediss://…` (optionally `?prefix=NAME`), else the embedded table in the runtime's database. */
 export async function openCache(settings: BackendSettings, db: Db): Promise<OpenedBackend<CacheStore>> {
   const where = settings.cache;
   if (where === undefined || where === 'embedded') return { value: new EmbeddedCache(db) };
   if (/^rediss?:\/\//.test(where)) {
-    const cache = await RedisCache.connect({ url: where });
+    // `?prefix=NAME` puts every key under NAME (default `symphainy`), so deployments can share a Redis.
+    let url = where;
+    let keyPrefix: string | undefined;
+    try {
+      const u = new URL(where);
+      keyPrefix = u.searchParams.get('prefix') ?? undefined;
+      u.searchParams.delete('prefix');
+      url = u.toString();
+    } catch {
+      /* RedisCache names the malformed URL (without credentials) */
+    }
+    const cache = await RedisCache.connect({ url, ...(keyPrefix ? { keyPrefix } : {}) });
     return { value: cache, close: () => cache.close() };
   }
   throw new ConfigError(`cache must be redis://host:port or 'embedded', got ${JSON.stringify(where.replace(/\/\/[^@/]*@/, '//***@'))}`);

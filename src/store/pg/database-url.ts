@@ -11,26 +11,27 @@ export function redactDatabaseUrl(raw: string): string {
   try {
     url = new URL(raw);
   } catch {
-    throw new ConfigError(`database URL is not a valid URL: ${redactLoosely(raw)} (expected postgres://[user@]host[:port]/database)`);
+    // Not shown: without URL structure there is no telling which part is a password.
+    throw new ConfigError('database URL is not a valid URL (expected postgres://[user[:password]@]host[:port]/database; the value is not shown, as it may hold a password)');
   }
   if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
     throw new ConfigError(
-      `database URL must start with postgres:// or postgresql://, got ${url.protocol}// in ${redactLoosely(raw)}`,
+      `database URL must start with postgres:// or postgresql://, got ${url.protocol}// in ${JSON.stringify(redacted(url))}`,
     );
   }
   if (!url.hostname && !url.searchParams.get('host')) {
-    throw new ConfigError(`database URL names no host: ${redactLoosely(raw)}`);
+    throw new ConfigError(`database URL names no host: ${JSON.stringify(redacted(url))}`);
   }
+  return redacted(url);
+}
+
+function redacted(parsed: URL): string {
+  const url = new URL(parsed.href);
   if (url.password) url.password = '***';
   for (const key of [...url.searchParams.keys()]) {
     if (/pass|secret|key/i.test(key)) url.searchParams.set(key, '***');
   }
   return url.toString();
-}
-
-/** Masks `user:password@` in a string that did not even parse as a URL. */
-function redactLoosely(raw: string): string {
-  return JSON.stringify(raw.replace(/\/\/([^/@:]*):[^/@]*@/, '//$1:***@'));
 }
 
 /** Like libpq: without a user in the URL or PGUSER, connect as the OS user ($USER may be unset). */

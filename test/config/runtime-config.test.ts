@@ -1,0 +1,85 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { ConfigError, createRuntime } from '../../src/index.ts';
+import { resolveBackendSettings } from '../../src/runtime/backends.ts';
+import { loadRuntimeConfig, parseRuntimeConfigYaml } from '../../src/runtime/runtime-config.ts';
+import { silentLogger } from '../support/test-runtime.ts';
+
+describe('runtime config file', () => {
+  test('reads every key, durations in milliseconds', () => {
+    const c = parseRuntimeConfigYaml(
+      [
+        'database_url: postgres://127.0.0.1/app',
+        'artifacts: s3://bucket/prefix',
+        's3_endpoint: http://127.0.0.1:9000',
+        'cache: redis://127.0.0.1:6379',
+        'events: nats://127.0.0.1:4222',
+        'data_dir: ./state',
+        'realm_timeout: 2m',
+        'worker:',
+        '  concurrency: 16',
+        '  lease: 45s',
+        '  poll_interval: 2',
+      ].join('\n'),
+      'rt.yaml',
+    );
+    assert.deepEqual(
+      { ...c },
+      {
+        source: 'rt.yaml', databaseUrl: 'postgres://127.0.0.1/app', artifacts: 's3://bucket/prefix', s3Endpoint: 'http://127.0.0.1:9000',
+        cache: 'redis://127.0.0.1:6379', events: 'nats://127.0.0.1:4222', dataDir: './state', realmTimeoutMs: 120_000,
+        worker: { concurrency: 16, leaseMs: 45_000, pollIntervalMs: 2000 },
+      },
+    );
+    assert.deepEqual({ ...parseRuntimeConfigYaml('', 'empty.yaml') }, { source: 'empty.yaml' });
+  });
+
+  test('problems name the file, the line and the key', () => {
+    const text = ['cache: redis://x', 'databse_url: postgres://x/y', 'worker:', '  concurrency: -2', '  lease: soon'].join('\n');
+    assert.throws(() => parseRuntimeConfigYaml(text, 'rt.yaml'), (err: unknown) => {
+      assert.ok(err instanceof ConfigError);
+      const lines = err.message.split('\n');
+      assert.match(lines[0]!, /^rt\.yaml:2: databse_url: unknown key \(known: data_dir, database_url,/);
+      assert.match(lines[1]!, /^rt\.yaml:4: worker\.concurrency: /);
+      assert.match(lines[2]!, /^rt\.yaml:5: worker\.lease: .*soon/);
+      return true;
+    });
+    assert.throws(() => parseRuntimeConfigYaml('cache: [unclosed', 'bad.yaml'), /^ConfigError: bad\.yaml:1: invalid YAML/);
+  });
+
+  test('a missing file is named', async () => {
+    await assert.rejects(loadRuntimeConfig('/nonexistent/rt.yaml'), /\/nonexistent\/rt\.yaml: runtime config file not found/);
+  });
+
+  test('precedence per key: option (flag) > environment > file', () => {
+    const file = parseRuntimeConfigYaml('cache: redis://file\nevents: nats://file\nartifacts: /from/file', 'rt.yaml');
+    const env = { SYMPHAINY_CACHE: 'redis://env', SYMPHAINY_EVENTS: 'nats://env' };
+    const s = resolveBackendSettings({ cache: 'redis://flag' }, file, env);
+    assert.equal(s.cache, 'redis://flag');
+    assert.equal(s.events, 'nats://env');
+    assert.equal(s.artifacts, '/from/file');
+    assert.equal(s.databaseUrl, undefined);
+  });
+
+  test('createRuntime takes the file (a bad one fails before anything is opened); bad backend values are ConfigErrors', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'symphainy-rtconfig-'));
+    try {
+      const file = join(dir, 'rt.yaml');
+      await writeFile(file, `data_dir: ${join(dir, 'data')}\nartifacts: ${join(dir, 'blobs')}\n`);
+      const rt = await createRuntime({ runtimeConfig: file, logger: silentLogger });
+      assert.equal(rt.dataDir, join(dir, 'data'));
+      await rt.close();
+      await writeFile(file, 'cache: memcached://x\n');
+      await assert.rejects(createRuntime({ runtimeConfig: file, memory: true, logger: silentLogger }), (err: unknown) =>
+        err instanceof ConfigError && /cache must be redis:\/\/host:port or 'embedded'/.test(err.message));
+      await assert.rejects(createRuntime({ artifacts: 'ftp://x/y', memory: true, logger: silentLogger }), (err: unknown) =>
+        err instanceof ConfigError && /artifacts must be s3:\/\/bucket\/prefix or a directory/.test(err.message));
+      await assert.rejects(createRuntime({ artifacts: 's3://Bad_Bucket!', memory: true, logger: silentLogger }), ConfigError);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
