@@ -80,9 +80,14 @@ export async function freshServerDb(): Promise<TestDb> {
     try {
       const found = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [tpl]);
       if (found.rowCount === 0) {
-        await admin.query(`CREATE DATABASE ${tpl}`);
-        const db = await PgDb.open({ url: serverUrl(tpl), poolSize: 1 });
+        // Templates of older migrations are of no further use.
+        const stale = await admin.query<{ datname: string }>("SELECT datname FROM pg_database WHERE datname LIKE 'symphainy\\_tpl\\_%'");
+        for (const { datname } of stale.rows) await admin.query(`DROP DATABASE IF EXISTS ${datname} WITH (FORCE)`).catch(() => {});
+        // Built under another name and renamed when migrated, so a failed build is never used.
+        await admin.query(`CREATE DATABASE ${tpl}_building`);
+        const db = await PgDb.open({ url: serverUrl(`${tpl}_building`), poolSize: 1 });
         await migrate(db).finally(() => db.close());
+        await admin.query(`ALTER DATABASE ${tpl}_building RENAME TO ${tpl}`);
       }
     } finally {
       await admin.query("SELECT pg_advisory_unlock(hashtext('symphainy-test-template'))");
