@@ -44,9 +44,10 @@ export interface Runtime {
   /**
    * Validates and records an intent as a queued execution and returns at once;
    * a worker (of this or any process on the same database) runs it. The same
-   * intent id again returns the existing execution.
+   * intent id again returns the existing execution. The worker's policy decides what its artifacts
+   * become (recorded with its version at completion).
    */
-  submit(intent: IntentInput | Intent, options?: Pick<ExecuteOptions, 'policy'>): Promise<SubmittedExecution>;
+  submit(intent: IntentInput | Intent): Promise<SubmittedExecution>;
   /** Starts a worker claiming queued executions of this runtime's intent types; stopped by `close()`. */
   startWorker(options?: WorkerOptions): Worker;
   /** Resolves with the execution once it is completed or failed; rejects with SYM_ERR_TIMEOUT after `timeoutMs` (default 60 s). */
@@ -210,9 +211,9 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
         open();
         return track(manager.execute(intent, opts));
       },
-      async submit(intent, opts) {
+      async submit(intent) {
         open();
-        return track(manager.submit(intent, opts));
+        return track(manager.submit(intent));
       },
       startWorker(opts) {
         open();

@@ -145,9 +145,9 @@ export class ExecutionLifecycleManager {
    * queued`, an `execution.queued` event) for a worker to claim, and returns
    * at once. Submitting an intent id again returns the same execution.
    */
-  async submit(input: IntentInput | Intent, options: Pick<ExecuteOptions, 'policy'> = {}): Promise<SubmittedExecution> {
+  async submit(input: IntentInput | Intent): Promise<SubmittedExecution> {
     const d = this.d;
-    const { intent, entry, policy } = await this.#accept(input, options);
+    const { intent, entry, policy } = await this.#accept(input, {});
     const executionId = randomUUID();
     const at = d.now().toISOString();
     const queued = this.#event(intent, executionId, 'runtime', 'execution.queued', {
