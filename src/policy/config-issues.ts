@@ -7,6 +7,7 @@
  *
  * @internal not re-exported from the policy module.
  */
+import { readFile } from 'node:fs/promises';
 import { isAlias, isMap, isScalar, isSeq, type Document, type LineCounter } from 'yaml';
 
 /** One problem in a config, found at `path` (keys and list indexes from the root). */
@@ -93,4 +94,17 @@ export function lineOfPath(doc: Document, lineCounter: LineCounter, path: readon
 function rangeOf(node: unknown): readonly [number, number, number] | undefined {
   const range = (node as { range?: readonly [number, number, number] | null } | null | undefined)?.range;
   return range ?? undefined;
+}
+
+/**
+ * The text of a config file; a missing or unreadable one becomes the error
+ * `fail` builds from a message naming the file and what `kind` of config it is.
+ */
+export async function readConfigFile(file: string, kind: string, fail: (message: string, cause: unknown) => Error): Promise<string> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (err) {
+    const missing = (err as NodeJS.ErrnoException).code === 'ENOENT';
+    throw fail(missing ? `${file}: ${kind} file not found` : `${file}: cannot read ${kind}: ${(err as Error).message}`, err);
+  }
 }

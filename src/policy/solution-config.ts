@@ -1,7 +1,6 @@
-import { readFile } from 'node:fs/promises';
 import { LineCounter, parseDocument } from 'yaml';
 import { PolicyConfigError } from '../errors/index.ts';
-import { formatIssues, IssueList, isPlainObject, lineOfPath } from './config-issues.ts';
+import { formatIssues, IssueList, isPlainObject, lineOfPath, readConfigFile } from './config-issues.ts';
 import { MATERIALIZATION_DECISIONS, type MaterializationDecision } from './decision.ts';
 import { DEFAULT_CACHE_TTL_SECONDS, PLATFORM_NATIVE_TYPES } from './default-policy.ts';
 import { parseDuration, showValue } from './duration.ts';
@@ -110,17 +109,7 @@ export function parseSolutionConfigYaml(text: string, file: string): SolutionCon
  * @throws PolicyConfigError naming the file when it is missing or unreadable, or invalid.
  */
 export async function loadSolutionConfig(file: string): Promise<SolutionConfig> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const message =
-      code === 'ENOENT'
-        ? `${file}: solution config file not found`
-        : `${file}: cannot read solution config: ${(err as Error).message}`;
-    throw new PolicyConfigError(message, file, { cause: err });
-  }
+  const text = await readConfigFile(file, 'solution config', (message, cause) => new PolicyConfigError(message, file, { cause }));
   return parseSolutionConfigYaml(text, file);
 }
 

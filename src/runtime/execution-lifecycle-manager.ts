@@ -23,7 +23,7 @@ import { normalizeResult, type NormalizedArtifact, type NormalizedResult } from 
 import type { ArtifactIndex, ArtifactLineage } from '../store/artifact-index.ts';
 import type { Db, Queryable } from '../store/db.ts';
 import type { OutboxEvent, TransactionalOutbox } from '../store/outbox.ts';
-import type { ClaimedExecution, ExecutionState, ExecutionStatus, Lease, StateSurface } from '../store/state-surface.ts';
+import type { ClaimedExecution, ExecutionRecord, ExecutionState, ExecutionStatus, Lease, StateSurface } from '../store/state-surface.ts';
 import { WalRecordType, type WalRecordInput, type WriteAheadLog } from '../store/write-ahead-log.ts';
 import type { ArtifactOutcome, ExecutionResult } from './execution-result.ts';
 import { FaultPoint, type Faults } from './fault-points.ts';
@@ -108,35 +108,11 @@ export class ExecutionLifecycleManager {
   constructor(private readonly d: ExecutionLifecycleDeps) {}
 
   async execute(input: IntentInput | Intent, options: ExecuteOptions = {}): Promise<ExecutionResult> {
-    const d = this.d;
     const { intent, entry, params, policy } = await this.#accept(input, options);
-
-    // Record: the intent, the execution and its first transition commit together.
-    const executionId = randomUUID();
-    const startedAt = d.now().toISOString();
-    const started = this.#event(intent, executionId, 'runtime', 'execution.started', {
-      executionId, intentId: intent.intentId, intentType: intent.intentType, realm: entry.realm,
-    });
-    try {
-      await d.db.transaction(async (tx) => {
-        await d.stateSurface.insertStarted(tx, {
-          executionId, intentId: intent.intentId, tenantId: intent.tenantId, sessionId: intent.sessionId,
-          intentType: intent.intentType, realm: entry.realm, parameters: intent.parameters as Record<string, unknown>,
-          policyVersion: policy.version, intentCreatedAt: intent.createdAt, startedAt,
-        });
-        await d.wal.append(tx, [
-          this.#wal(intent, executionId, WalRecordType.INTENT, { intent, realm: entry.realm }, startedAt),
-          this.#wal(intent, executionId, WalRecordType.STATE_TRANSITION, { from: 'accepted', to: 'running', at: startedAt }, startedAt),
-        ]);
-        await d.outbox.insert(tx, [started]);
-        await d.faults[FaultPoint.BEFORE_START_COMMIT]?.();
-      });
-    } catch (err) {
-      // The intent id is taken: replay its recorded result (same tenant, finished) or refuse.
-      if (isUniqueViolation(err)) return this.#replay(intent);
-      throw new StoreError(`cannot record intent '${intent.intentId}': ${(err as Error).message}`, { cause: err });
-    }
-    d.relay.kick();
+    const recorded = await this.#record(intent, entry, policy, 'running');
+    // The intent id is taken: replay its recorded result (same tenant, finished) or refuse.
+    if (recorded === 'taken') return this.#replay(intent);
+    const { executionId, event: started } = recorded;
     return this.#run({ intent, entry, params, policy, executionId, started, timeoutMs: options.timeoutMs, lease: null });
   }
 
@@ -146,37 +122,49 @@ export class ExecutionLifecycleManager {
    * at once. Submitting an intent id again returns the same execution.
    */
   async submit(input: IntentInput | Intent): Promise<SubmittedExecution> {
-    const d = this.d;
     const { intent, entry, policy } = await this.#accept(input, {});
+    const recorded = await this.#record(intent, entry, policy, 'queued');
+    if (recorded === 'taken') {
+      const prior = await this.#priorOfSameType(intent);
+      return { executionId: prior.executionId, intentId: prior.intentId, tenantId: prior.tenantId, status: prior.status, duplicate: true };
+    }
+    return { executionId: recorded.executionId, intentId: intent.intentId, tenantId: intent.tenantId, status: 'queued', duplicate: false };
+  }
+
+  /**
+   * Record: the intent, the execution (`running`, or `queued` for a worker)
+   * and its first transition and event commit together. `'taken'` when this
+   * tenant already used the intent id.
+   */
+  async #record(
+    intent: Intent, entry: RegisteredIntent, policy: CompiledPolicy, to: 'running' | 'queued',
+  ): Promise<{ executionId: string; event: OutboxEvent } | 'taken'> {
+    const d = this.d;
     const executionId = randomUUID();
     const at = d.now().toISOString();
-    const queued = this.#event(intent, executionId, 'runtime', 'execution.queued', {
+    const event = this.#event(intent, executionId, 'runtime', to === 'running' ? 'execution.started' : 'execution.queued', {
       executionId, intentId: intent.intentId, intentType: intent.intentType, realm: entry.realm,
     });
     try {
       await d.db.transaction(async (tx) => {
-        await d.stateSurface.insertQueued(tx, {
+        await d.stateSurface.insert(tx, {
           executionId, intentId: intent.intentId, tenantId: intent.tenantId, sessionId: intent.sessionId,
           intentType: intent.intentType, realm: entry.realm, parameters: intent.parameters as Record<string, unknown>,
-          policyVersion: policy.version, intentCreatedAt: intent.createdAt, submittedAt: at,
-        });
+          policyVersion: policy.version, intentCreatedAt: intent.createdAt,
+        }, to, at);
         await d.wal.append(tx, [
           this.#wal(intent, executionId, WalRecordType.INTENT, { intent, realm: entry.realm }, at),
-          this.#wal(intent, executionId, WalRecordType.STATE_TRANSITION, { from: 'accepted', to: 'queued', at }, at),
+          this.#wal(intent, executionId, WalRecordType.STATE_TRANSITION, { from: 'accepted', to, at }, at),
         ]);
-        await d.outbox.insert(tx, [queued]);
+        await d.outbox.insert(tx, [event]);
+        await d.faults[FaultPoint.BEFORE_START_COMMIT]?.();
       });
     } catch (err) {
-      if (!isUniqueViolation(err)) throw new StoreError(`cannot record intent '${intent.intentId}': ${(err as Error).message}`, { cause: err });
-      const prior = await d.stateSurface.getByIntentId(intent.intentId, intent.tenantId);
-      if (!prior) throw new DuplicateIntentError(intent.intentId);
-      if (prior.intentType !== intent.intentType) {
-        throw new DuplicateIntentError(intent.intentId, `was already used for intent type '${prior.intentType}'`);
-      }
-      return { executionId: prior.executionId, intentId: prior.intentId, tenantId: prior.tenantId, status: prior.status, duplicate: true };
+      if (isUniqueViolation(err)) return 'taken';
+      throw new StoreError(`cannot record intent '${intent.intentId}': ${(err as Error).message}`, { cause: err });
     }
     d.relay.kick();
-    return { executionId, intentId: intent.intentId, tenantId: intent.tenantId, status: 'queued', duplicate: false };
+    return { executionId, event };
   }
 
   /**
@@ -468,15 +456,21 @@ export class ExecutionLifecycleManager {
 
   /** An intent id this tenant used before: its recorded result, if it is the same intent type and finished. */
   async #replay(intent: Intent): Promise<ExecutionResult> {
+    const prior = await this.#priorOfSameType(intent);
+    if (prior.status === 'running' || prior.status === 'queued' || prior.result === null) {
+      throw new DuplicateIntentError(intent.intentId, `is still ${prior.status} as execution ${prior.executionId}`);
+    }
+    return prior.result as ExecutionResult;
+  }
+
+  /** The execution that already holds this tenant's intent id; refused when it was for another intent type. */
+  async #priorOfSameType(intent: Intent): Promise<ExecutionRecord> {
     const prior = await this.d.stateSurface.getByIntentId(intent.intentId, intent.tenantId);
     if (!prior) throw new DuplicateIntentError(intent.intentId);
     if (prior.intentType !== intent.intentType) {
       throw new DuplicateIntentError(intent.intentId, `was already used for intent type '${prior.intentType}'`);
     }
-    if (prior.status === 'running' || prior.result === null) {
-      throw new DuplicateIntentError(intent.intentId, `is still running as execution ${prior.executionId}`);
-    }
-    return prior.result as ExecutionResult;
+    return prior;
   }
 
   async #recordRejected(intent: Intent, err: SymphainyError): Promise<void> {

@@ -1,8 +1,7 @@
-import { readFile } from 'node:fs/promises';
 import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { ConfigError } from '../errors/index.ts';
-import { formatIssues, lineOfPath, type ConfigIssue } from '../policy/config-issues.ts';
+import { formatIssues, lineOfPath, readConfigFile, type ConfigIssue } from '../policy/config-issues.ts';
 import { parseDuration } from '../policy/duration.ts';
 
 /**
@@ -60,15 +59,7 @@ const Schema = z.strictObject({
 
 /** Reads and validates a runtime config file; problems come back as `FILE:LINE: key: problem`. */
 export async function loadRuntimeConfig(file: string): Promise<RuntimeConfigFile> {
-  let source: string;
-  try {
-    source = await readFile(file, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new ConfigError(code === 'ENOENT' ? `${file}: runtime config file not found` : `${file}: cannot read runtime config: ${(err as Error).message}`, {
-      cause: err,
-    });
-  }
+  const source = await readConfigFile(file, 'runtime config', (message, cause) => new ConfigError(message, { cause }));
   return parseRuntimeConfigYaml(source, file);
 }
 

@@ -83,25 +83,14 @@ const SELECT = `SELECT ${COLUMNS} FROM symphainy.executions`;
 export class StateSurface {
   constructor(private readonly db: Queryable) {}
 
-  async insertStarted(
-    q: Queryable,
-    e: NewExecution & { startedAt: string },
-  ): Promise<void> {
-    await this.#insert(q, e, 'running', null, e.startedAt);
-  }
-
-  /** Records a submitted intent as a queued execution, for a worker to claim. */
-  async insertQueued(q: Queryable, e: NewExecution & { submittedAt: string }): Promise<void> {
-    await this.#insert(q, e, 'queued', e.submittedAt, null);
-  }
-
-  async #insert(q: Queryable, e: NewExecution, status: 'running' | 'queued', submittedAt: string | null, startedAt: string | null): Promise<void> {
+  /** A new execution: `running` (run directly, from `at`) or `queued` (submitted at `at`, for a worker). */
+  async insert(q: Queryable, e: NewExecution, status: 'running' | 'queued', at: string): Promise<void> {
     await q.query(
       `INSERT INTO symphainy.executions (execution_id, intent_id, tenant_id, session_id, intent_type, realm, status,
                                          parameters, policy_version, intent_created_at, submitted_at, started_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $10, $11, $12)`,
       [e.executionId, e.intentId, e.tenantId, e.sessionId, e.intentType, e.realm, status, JSON.stringify(e.parameters),
-       e.policyVersion, e.intentCreatedAt, submittedAt, startedAt],
+       e.policyVersion, e.intentCreatedAt, status === 'queued' ? at : null, status === 'running' ? at : null],
     );
   }
 

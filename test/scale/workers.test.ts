@@ -47,6 +47,20 @@ async function environment(): Promise<Env> {
   };
 }
 
+/** A fresh environment and a client runtime for the enclosing suite, set up before its tests and removed after. */
+function useEnvironment(): { env: Env; rt: Runtime } {
+  const suite = {} as { env: Env; rt: Runtime };
+  before(async () => {
+    suite.env = await environment();
+    suite.rt = await client(suite.env);
+  });
+  after(async () => {
+    await suite.rt?.close();
+    await suite.env?.close();
+  });
+  return suite;
+}
+
 /** A runtime in this process on the same stores, to submit and inspect. */
 async function client(env: Env): Promise<Runtime> {
   return createRuntime({
@@ -130,18 +144,10 @@ async function assertExactlyOnce(env: Env, total: number): Promise<void> {
 }
 
 describe('worker processes on one PostgreSQL database', { skip, timeout: 300_000 }, () => {
-  let env: Env;
-  let rt: Runtime;
-  before(async () => {
-    env = await environment();
-    rt = await client(env);
-  });
-  after(async () => {
-    await rt?.close();
-    await env?.close();
-  });
+  const suite = useEnvironment();
 
   test('three workers drain 1,500 queued intents: each executed exactly once, whole WAL, every event on JetStream once', async () => {
+    const { env, rt } = suite;
     const total = 1500;
     await submitMany(rt, total, 0);
     assert.equal(await count(env.db, "SELECT count(*) AS n FROM symphainy.executions WHERE status = 'queued'"), total);
@@ -162,18 +168,10 @@ describe('worker processes on one PostgreSQL database', { skip, timeout: 300_000
 });
 
 describe('a worker killed with SIGKILL mid-run', { skip, timeout: 300_000 }, () => {
-  let env: Env;
-  let rt: Runtime;
-  before(async () => {
-    env = await environment();
-    rt = await client(env);
-  });
-  after(async () => {
-    await rt?.close();
-    await env?.close();
-  });
+  const suite = useEnvironment();
 
   test('its claimed executions are finished by the others after the lease; nothing lost, nothing completed twice', async () => {
+    const { env, rt } = suite;
     const total = 120;
     await submitMany(rt, total, 300);
     const victim = startWorker(env, ['--concurrency', '8', '--lease', '2']);

@@ -73,7 +73,7 @@ export class S3BlobStore implements BlobStore {
       },
       // Since 3.729 the SDK puts a CRC32 checksum header on every upload and
       // sends streamed bodies `aws-chunked` with a trailing checksum. Many
-      // S3-compatible stores reject these (R2: 501 NotImplemented), and s3rver
+      // S3-compatible stores reject these (R2 answers HTTP 501), and s3rver
       // 3.7 ignores the header but stores an aws-chunked body's framing as the
       // object's bytes. Send only checksums an operation requires; integrity
       // is checked by ArtifactStorage's sha256 on read.
