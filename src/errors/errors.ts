@@ -139,3 +139,39 @@ export class DuplicateIntentError extends SymphainyError {
     super(`intent '${intentId}' ${why}; use a new intentId`);
   }
 }
+
+/** Thrown when a request (HTTP query, header or body, or an API call's input) is malformed; `issues` name each field. */
+export class InvalidRequestError extends SymphainyError {
+  readonly code = 'SYM_ERR_INVALID_REQUEST';
+  readonly statusCode = 400;
+  constructor(
+    message: string,
+    readonly issues: readonly { path: string; message: string }[] = [],
+  ) {
+    super(message);
+  }
+}
+
+/** Thrown when something to create already exists (e.g. a tenant id). */
+export class ConflictError extends SymphainyError {
+  readonly code = 'SYM_ERR_CONFLICT';
+  readonly statusCode = 409;
+}
+
+/** An HTTP request without a valid API key (missing, malformed, unknown or revoked). */
+export class UnauthorizedError extends SymphainyError {
+  readonly code = 'SYM_ERR_UNAUTHORIZED';
+  readonly statusCode = 401;
+}
+
+/** An HTTP request whose key may not do this (a tenant key on an admin route, or the admin key on a tenant route). */
+export class ForbiddenError extends SymphainyError {
+  readonly code = 'SYM_ERR_FORBIDDEN';
+  readonly statusCode = 403;
+}
+
+/** A request body, parameter nesting or rendering exceeds a configured limit. */
+export class LimitExceededError extends SymphainyError {
+  readonly code = 'SYM_ERR_LIMIT';
+  readonly statusCode = 413;
+}

@@ -28,6 +28,7 @@ import { WalRecordType, type WalRecordInput, type WriteAheadLog } from '../store
 import type { ArtifactOutcome, ExecutionResult } from './execution-result.ts';
 import { FaultPoint, type Faults } from './fault-points.ts';
 import { tagLineage } from './lineage.ts';
+import type { ExecutionObserver } from './execution-observer.ts';
 
 export interface ExecutionLifecycleDeps {
   readonly db: Db;
@@ -47,6 +48,8 @@ export interface ExecutionLifecycleDeps {
   readonly faults: Faults;
   /** Aborted when the runtime closes, cancelling running handlers. */
   readonly shutdownSignal: AbortSignal;
+  /** Told stage timings and outcomes (metrics). */
+  readonly observer?: ExecutionObserver;
 }
 
 export interface ExecuteOptions {
@@ -145,6 +148,7 @@ export class ExecutionLifecycleManager {
     const event = this.#event(intent, executionId, 'runtime', to === 'running' ? 'execution.started' : 'execution.queued', {
       executionId, intentId: intent.intentId, intentType: intent.intentType, realm: entry.realm,
     });
+    const recordStart = performance.now();
     try {
       await d.db.transaction(async (tx) => {
         await d.stateSurface.insert(tx, {
@@ -163,6 +167,7 @@ export class ExecutionLifecycleManager {
       if (isUniqueViolation(err)) return 'taken';
       throw new StoreError(`cannot record intent '${intent.intentId}': ${(err as Error).message}`, { cause: err });
     }
+    d.observer?.stage('record', performance.now() - recordStart);
     d.relay.kick();
     return { executionId, event };
   }
@@ -260,6 +265,7 @@ export class ExecutionLifecycleManager {
       ]);
     }
     const realmMs = round(performance.now() - realmStart);
+    d.observer?.stage('realm', realmMs);
     const materializingAt = d.now().toISOString();
 
     // Tag lineage, evaluate policy, materialize, complete. Blob failures are recorded per artifact
@@ -271,6 +277,7 @@ export class ExecutionLifecycleManager {
       pending = normalized.artifacts.map((artifact) => this.#decide(policy, artifact, intent, entry.realm));
       for (const p of pending) await this.#materialize(p, intent, executionId, lineage);
       const materializeMs = round(performance.now() - materializeStart);
+      d.observer?.stage('materialize', materializeMs);
       const finishedAt = d.now().toISOString();
       const outcomes = pending.map((p) => p.outcome);
       const events: OutboxEvent[] = [
@@ -286,6 +293,7 @@ export class ExecutionLifecycleManager {
         sessionId: intent.sessionId, status: 'completed', policyVersion: policy.version, artifacts: outcomes, events,
       };
       await d.faults[FaultPoint.BEFORE_COMPLETE]?.();
+      const completeStart = performance.now();
       await d.db.transaction(async (tx) => {
         if (!(await d.stateSurface.finish(tx, { executionId, status: 'completed', state: stateOf(pending), result, error: null, finishedAt, lease }))) {
           throw new LeaseLostError(executionId, lease);
@@ -301,6 +309,8 @@ export class ExecutionLifecycleManager {
         await d.outbox.insert(tx, events.slice(1));
         await d.faults[FaultPoint.BEFORE_COMPLETE_COMMIT]?.();
       });
+      d.observer?.stage('complete', performance.now() - completeStart);
+      d.observer?.finished(result);
       d.relay.kick();
       return result;
     } catch (err) {
@@ -450,6 +460,7 @@ export class ExecutionLifecycleManager {
     } catch (err) {
       throw new StoreError(`execution ${executionId} failed (${error.message}) and recording that failed too: ${(err as Error).message}`, { cause: err });
     }
+    d.observer?.finished(result);
     d.relay.kick();
     return result;
   }
@@ -469,6 +480,10 @@ export class ExecutionLifecycleManager {
     if (!prior) throw new DuplicateIntentError(intent.intentId);
     if (prior.intentType !== intent.intentType) {
       throw new DuplicateIntentError(intent.intentId, `was already used for intent type '${prior.intentType}'`);
+    }
+    // A retry repeats the request; different parameters under the same id are a different intent.
+    if (canonicalJson(prior.parameters) !== canonicalJson(intent.parameters)) {
+      throw new DuplicateIntentError(intent.intentId, `was already used with different parameters (execution ${prior.executionId})`);
     }
     return prior;
   }
@@ -544,3 +559,11 @@ function isUniqueViolation(err: unknown): boolean {
 
 const round = (ms: number) => Math.round(ms * 100) / 100;
 
+/** JSON with object keys sorted, so parameters compare equal however jsonb reordered them. */
+function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : v,
+  );
+}

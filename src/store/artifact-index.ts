@@ -1,6 +1,6 @@
 import type { MaterializationDecision, PolicyLayer } from '../policy/decision.ts';
 import type { Queryable } from './db.ts';
-import { iso, tenantParam, type TenantScope } from './sql.ts';
+import { iso, tenantParam, type PageKey, type TenantScope } from './sql.ts';
 
 /** Where an artifact came from: enough to answer "who produced this, from what, and when". */
 export interface ArtifactLineage {
@@ -49,6 +49,8 @@ export interface ArtifactQuery {
   readonly executionId?: string;
   readonly resultType?: string;
   readonly sessionId?: string;
+  /** Only artifacts created before this one (keyset paging, newest first): its `createdAt` and id. */
+  readonly before?: PageKey;
   /** @default 100 */
   readonly limit?: number;
 }
@@ -99,9 +101,11 @@ export class ArtifactIndex {
       `${SELECT}
         WHERE ($1::text IS NULL OR tenant_id = $1) AND ($2::text IS NULL OR execution_id = $2)
           AND ($3::text IS NULL OR result_type = $3) AND ($4::text IS NULL OR session_id = $4)
-        ORDER BY created_at DESC, artifact_id
+          AND ($6::timestamptz IS NULL OR (created_at, artifact_id) < ($6::timestamptz, $7::text))
+        ORDER BY created_at DESC, artifact_id DESC
         LIMIT $5`,
-      [tenantParam(query.tenantId), query.executionId ?? null, query.resultType ?? null, query.sessionId ?? null, query.limit ?? 100],
+      [tenantParam(query.tenantId), query.executionId ?? null, query.resultType ?? null, query.sessionId ?? null, query.limit ?? 100,
+       query.before?.at ?? null, query.before?.id ?? null],
     );
     return rows.map(toRecord);
   }

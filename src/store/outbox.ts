@@ -19,6 +19,16 @@ export interface StoredOutboxEvent extends OutboxEvent {
   readonly publishedAt: string | null;
 }
 
+/**
+ * A place in one tenant's committed event stream: the writing transaction,
+ * then the sequence number. Ordered this way, a reader never passes an event
+ * whose transaction commits after a later-numbered one.
+ */
+export interface StreamPosition {
+  readonly txId: string;
+  readonly seq: number;
+}
+
 const COLUMNS = [
   { name: 'event_id' },
   { name: 'tenant_id' },
@@ -79,6 +89,34 @@ export class TransactionalOutbox {
         WHERE event_id = ANY($1::text[]) AND published_at IS NULL`,
       [eventIds, at],
     );
+  }
+
+  /**
+   * One tenant's events after `after`, in stream order, taking only events of
+   * transactions older than every transaction still running — so an event
+   * that commits late is never skipped by a reader that already moved on.
+   */
+  async listCommitted(query: { tenantId: string; after: StreamPosition | null; limit: number }): Promise<(StoredOutboxEvent & { position: StreamPosition })[]> {
+    const rows = await this.db.query(
+      `SELECT seq, event_id, tenant_id, session_id, execution_id, event_type, source, payload, created_at, published_at, tx_id::text AS tx_id
+         FROM symphainy.outbox
+        WHERE tenant_id = $1
+          AND tx_id < pg_snapshot_xmin(pg_current_snapshot())
+          AND ($2::xid8 IS NULL OR (tx_id, seq) > ($2::xid8, $3::bigint))
+        ORDER BY tx_id, seq
+        LIMIT $4`,
+      [tenantParam(query.tenantId), query.after?.txId ?? null, query.after?.seq ?? 0, query.limit],
+    );
+    return rows.map((r) => ({ ...toEvent(r), position: { txId: r.tx_id as string, seq: Number(r.seq) } }));
+  }
+
+  /** Where an event of this tenant is in its stream (to resume after it), or null when it has no such event. */
+  async positionOf(eventId: string, tenantId: string): Promise<StreamPosition | null> {
+    const rows = await this.db.query<{ tx_id: string; seq: string | number }>(
+      'SELECT tx_id::text AS tx_id, seq FROM symphainy.outbox WHERE event_id = $1 AND tenant_id = $2',
+      [eventId, tenantParam(tenantId)],
+    );
+    return rows[0] ? { txId: rows[0].tx_id, seq: Number(rows[0].seq) } : null;
   }
 
   async list(query: { tenantId: TenantScope; executionId?: string; limit?: number }): Promise<StoredOutboxEvent[]> {

@@ -17,6 +17,12 @@ export function tenantParam(scope: TenantScope): string | null {
   return scope;
 }
 
+/** A position in a newest-first listing: a timestamp and the id that breaks ties. */
+export interface PageKey {
+  readonly at: string;
+  readonly id: string;
+}
+
 /** A column of a multi-row insert; `json` columns are sent as text and cast to jsonb. */
 export interface Column {
   readonly name: string;

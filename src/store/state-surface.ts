@@ -1,5 +1,5 @@
 import type { Queryable } from './db.ts';
-import { iso, tenantParam, type TenantScope } from './sql.ts';
+import { iso, tenantParam, type PageKey, type TenantScope } from './sql.ts';
 
 export const ExecutionStatus = {
   QUEUED: 'queued',
@@ -62,9 +62,15 @@ export interface ExecutionQuery {
   readonly status?: ExecutionStatus;
   readonly intentType?: string;
   readonly sessionId?: string;
+  /** Only executions accepted before this one (keyset paging, newest first). */
+  readonly before?: PageKey;
   /** @default 50 */
   readonly limit?: number;
 }
+
+/** When an execution was accepted (submitted, or started directly): its place in listings, never changes. */
+export const acceptedAt = (e: Pick<ExecutionRecord, 'submittedAt' | 'startedAt' | 'intentCreatedAt'>): string =>
+  e.submittedAt ?? e.startedAt ?? e.intentCreatedAt;
 
 type NewExecution = Pick<
   ExecutionRecord,
@@ -184,14 +190,17 @@ export class StateSurface {
     return rows[0] ? toRecord(rows[0]) : null;
   }
 
+  /** Newest first (by when accepted); page on with `before` set to the last one's {@link acceptedAt} and id. */
   async list(query: ExecutionQuery): Promise<ExecutionRecord[]> {
     const rows = await this.db.query(
       `${SELECT}
         WHERE ($1::text IS NULL OR tenant_id = $1) AND ($2::text IS NULL OR status = $2)
           AND ($3::text IS NULL OR intent_type = $3) AND ($4::text IS NULL OR session_id = $4)
-        ORDER BY COALESCE(started_at, submitted_at) DESC, execution_id
+          AND ($6::timestamptz IS NULL OR (COALESCE(submitted_at, started_at), execution_id) < ($6::timestamptz, $7::text))
+        ORDER BY COALESCE(submitted_at, started_at) DESC, execution_id DESC
         LIMIT $5`,
-      [tenantParam(query.tenantId), query.status ?? null, query.intentType ?? null, query.sessionId ?? null, query.limit ?? 50],
+      [tenantParam(query.tenantId), query.status ?? null, query.intentType ?? null, query.sessionId ?? null, query.limit ?? 50,
+       query.before?.at ?? null, query.before?.id ?? null],
     );
     return rows.map(toRecord);
   }

@@ -53,6 +53,21 @@ describe('idempotency by intentId', () => {
     assert.equal((await t.runtime.listEvents({ tenantId })).length, 3);
   });
 
+  it('the same intent id with other parameters is refused (409), whatever order the keys come in', async () => {
+    const tenantId = uid('idem-params');
+    const intent = { intentId: uid('intent'), intentType: 'counter.bump', tenantId, sessionId: 's', parameters: { a: 1, b: { c: 2, d: 3 } } };
+    const first = await t.runtime.execute(intent);
+    const reordered = await t.runtime.execute({ ...intent, parameters: { b: { d: 3, c: 2 }, a: 1 } });
+    assert.equal(reordered.executionId, first.executionId);
+    await assert.rejects(t.runtime.execute({ ...intent, parameters: { a: 2, b: { c: 2, d: 3 } } }), (err: unknown) => {
+      assert.ok(err instanceof DuplicateIntentError);
+      assert.equal(err.statusCode, 409);
+      assert.match(err.message, /different parameters/);
+      return true;
+    });
+    await assert.rejects(t.runtime.submit({ ...intent, parameters: {} }), /different parameters/);
+  });
+
   it('a failed execution replays its failure rather than running again', async () => {
     const tenantId = uid('idem-fail');
     const intent = { intentId: uid('intent'), intentType: 'counter.fail', tenantId, sessionId: 's', parameters: {} };

@@ -133,4 +133,34 @@ export const MIGRATIONS: readonly Migration[] = [
         ADD COLUMN lease_expires_at timestamptz;
     `,
   },
+  {
+    version: 3,
+    name: 'tenants and API keys; stable paging keys; outbox commit order for live event streams',
+    sql: `
+      -- Tenants known to the HTTP API, and their API keys (only a sha256 of each key is kept).
+      CREATE TABLE symphainy.tenants (
+        tenant_id  text PRIMARY KEY,
+        created_at timestamptz NOT NULL
+      );
+      CREATE TABLE symphainy.api_keys (
+        key_id     text PRIMARY KEY,
+        tenant_id  text NOT NULL REFERENCES symphainy.tenants (tenant_id),
+        key_sha256 text NOT NULL,
+        created_at timestamptz NOT NULL,
+        revoked_at timestamptz
+      );
+      CREATE INDEX api_keys_tenant ON symphainy.api_keys (tenant_id);
+
+      -- Executions are paged newest first by when they were accepted, which never changes
+      -- (started_at of a queued execution is set later, when a worker claims it).
+      CREATE INDEX executions_tenant_accepted
+        ON symphainy.executions (tenant_id, (COALESCE(submitted_at, started_at)) DESC, execution_id DESC);
+      CREATE INDEX artifacts_tenant_paging ON symphainy.artifacts (tenant_id, created_at DESC, artifact_id DESC);
+
+      -- The writing transaction of each event: a reader that only takes events of transactions
+      -- older than every running one (pg_snapshot_xmin) never skips one that commits late.
+      ALTER TABLE symphainy.outbox ADD COLUMN tx_id xid8 NOT NULL DEFAULT pg_current_xact_id();
+      CREATE INDEX outbox_tenant_commit_order ON symphainy.outbox (tenant_id, tx_id, seq);
+    `,
+  },
 ];
