@@ -5,6 +5,8 @@ import { registerInspect } from './commands/inspect.ts';
 import { registerPolicy } from './commands/policy.ts';
 import { registerRun } from './commands/run.ts';
 import { registerWorker } from './commands/worker.ts';
+import { registerServe } from './commands/serve.ts';
+import { registerTenants } from './commands/tenants.ts';
 import { addBackendOptions } from './open-runtime.ts';
 
 /** Builds the `symphainy` command. Thin: parses arguments, calls the public API, prints. */
@@ -16,6 +18,8 @@ export function buildProgram(): Command {
     .exitOverride();
   registerRun(program);
   registerWorker(program);
+  registerServe(program);
+  registerTenants(program);
   registerDemo(program);
   registerPolicy(program);
   registerInspect(program);

@@ -13,7 +13,9 @@ import type { Realm } from '../realm/define-realm.ts';
 import { ArtifactIndex, type ArtifactQuery, type ArtifactRecord } from '../store/artifact-index.ts';
 import type { Db } from '../store/db.ts';
 import { migrate } from '../store/migrations/migrate.ts';
-import { TransactionalOutbox, type StoredOutboxEvent } from '../store/outbox.ts';
+import { TransactionalOutbox, type StoredOutboxEvent, type StreamPosition } from '../store/outbox.ts';
+import { TenantRegistry } from '../tenants/tenant-registry.ts';
+import { RuntimeMetrics } from '../metrics/runtime-metrics.ts';
 import { PgliteDb } from '../store/pglite/pglite-db.ts';
 import type { TenantScope } from '../store/sql.ts';
 import { StateSurface, type ExecutionQuery, type ExecutionRecord } from '../store/state-surface.ts';
@@ -39,6 +41,12 @@ export interface Runtime {
   readonly dataDir: string | null;
   /** The runtime's compiled materialization policy. */
   readonly policy: CompiledPolicy;
+  /** Tenants and their API keys (for the HTTP API). */
+  readonly tenants: TenantRegistry;
+  /** Prometheus metrics of this runtime (stage latencies, decisions, executions, outbox lag). */
+  readonly metrics: RuntimeMetrics;
+  /** `embedded` (PGlite) or `postgres` (a server). */
+  readonly storeKind: 'embedded' | 'postgres';
   /** Validates, records, runs and materializes one intent. Throws only for refused intents and store failures. */
   execute(intent: IntentInput | Intent, options?: ExecuteOptions): Promise<ExecutionResult>;
   /**
@@ -67,6 +75,16 @@ export interface Runtime {
   readRendering(artifactId: string, rendering: string, scope: Scope): Promise<{ bytes: Uint8Array; contentType: string }>;
   listWal(query: WalQuery): Promise<WalRecord[]>;
   listEvents(query: { tenantId: TenantScope; executionId?: string; limit?: number }): Promise<StoredOutboxEvent[]>;
+  /**
+   * One tenant's committed events after a position, in an order that never
+   * skips one committing late (for live streams); resume from the last
+   * event's `position`.
+   */
+  listCommittedEvents(query: { tenantId: string; after: StreamPosition | null; limit: number }): Promise<(StoredOutboxEvent & { position: StreamPosition })[]>;
+  /** The stream position of one of the tenant's events, or null when it has none with this id. */
+  eventPosition(eventId: string, tenantId: string): Promise<StreamPosition | null>;
+  /** Resolves when the store answers a query. */
+  ping(): Promise<void>;
   /** Live cached artifacts matching the lookup (expired ones are gone). */
   getCached(lookup: CacheLookup): Promise<CacheEntry[]>;
   /** Every policy layer's verdict for a hypothetical artifact. */
@@ -171,10 +189,15 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     const bus = new InProcessEventBus(logger);
     const relay = new OutboxRelay({ outbox, sinks: [...externalSinks, bus], logger });
     const shutdown = new AbortController();
+    const tenants = new TenantRegistry(db, now);
+    const metrics = new RuntimeMetrics(async () => {
+      const [executionsByStatus, backlog] = await Promise.all([stateSurface.countByStatus(), outbox.backlog(now())]);
+      return { executionsByStatus, outboxUnpublished: backlog.unpublished, outboxOldestAgeSeconds: backlog.oldestAgeSeconds };
+    });
 
     const manager = new ExecutionLifecycleManager({
       db, registry, stateSurface, wal, outbox, artifactIndex, artifactStorage, cache, relay, policy, logger, now,
-      realmTimeoutMs, faults: options.faults ?? {}, shutdownSignal: shutdown.signal,
+      realmTimeoutMs, faults: options.faults ?? {}, shutdownSignal: shutdown.signal, observer: metrics,
     });
     // Recovery: with the embedded store this process is the only writer, so a
     // `running` execution belongs to a process that stopped mid-way. A server
@@ -207,6 +230,9 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     const runtime: Runtime = {
       dataDir,
       policy,
+      tenants,
+      metrics,
+      storeKind: db.capabilities.multipleConnections ? 'postgres' : 'embedded',
       async execute(intent, opts) {
         open();
         return track(manager.execute(intent, opts));
@@ -262,6 +288,12 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
       },
       listWal: async (q) => (open(), wal.list(q)),
       listEvents: async (q) => (open(), outbox.list(q)),
+      listCommittedEvents: async (q) => (open(), outbox.listCommitted(q)),
+      eventPosition: async (eventId, tenantId) => (open(), outbox.positionOf(eventId, tenantId)),
+      async ping() {
+        open();
+        await db.query('SELECT 1');
+      },
       getCached: async (lookup) => (open(), cache.get(lookup, now())),
       explainPolicy: (input, opts) => (opts?.policy ?? policy).explain(input),
       flushEvents: () => relay.drain(),

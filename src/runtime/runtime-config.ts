@@ -3,6 +3,8 @@ import { z } from 'zod';
 import { ConfigError } from '../errors/index.ts';
 import { formatIssues, lineOfPath, readConfigFile, type ConfigIssue } from '../policy/config-issues.ts';
 import { parseDuration } from '../policy/duration.ts';
+import { parseByteSize } from '../policy/byte-size.ts';
+import type { HttpLimits } from '../http/limits.ts';
 
 /**
  * A runtime config file (YAML): where the runtime keeps things and how a
@@ -16,6 +18,11 @@ import { parseDuration } from '../policy/duration.ts';
  * cache: redis://127.0.0.1:6379                   # or `embedded`
  * events: nats://127.0.0.1:4222                   # JetStream; absent: in-process only
  * worker: { concurrency: 16, lease: 30s, poll_interval: 1s }
+ * http:                                           # symphainy serve
+ *   port: 7070
+ *   host: 127.0.0.1
+ *   admin_key: …                                  # at least 32 characters; SYMPHAINY_ADMIN_KEY wins
+ *   limits: { body: 1mb, parameter_depth: 32, rendering: 32mb, page_size: 500 }
  * ```
  */
 export interface RuntimeConfigFile {
@@ -28,6 +35,12 @@ export interface RuntimeConfigFile {
   readonly events?: string;
   readonly realmTimeoutMs?: number;
   readonly worker?: { readonly concurrency?: number; readonly leaseMs?: number; readonly pollIntervalMs?: number };
+  readonly http?: {
+    readonly port?: number;
+    readonly host?: string;
+    readonly adminKey?: string;
+    readonly limits?: Partial<HttpLimits>;
+  };
 }
 
 const durationMs = z.union([z.string(), z.number()]).transform((value, ctx) => {
@@ -39,6 +52,14 @@ const durationMs = z.union([z.string(), z.number()]).transform((value, ctx) => {
   }
 });
 const text = z.string().trim().min(1, 'must not be empty');
+const bytes = z.union([z.string(), z.number()]).transform((value, ctx) => {
+  try {
+    return parseByteSize(value);
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: (err as Error).message });
+    return z.NEVER;
+  }
+});
 
 const Schema = z.strictObject({
   data_dir: text.optional(),
@@ -53,6 +74,21 @@ const Schema = z.strictObject({
       concurrency: z.number().int().positive().optional(),
       lease: durationMs.optional(),
       poll_interval: durationMs.optional(),
+    })
+    .optional(),
+  http: z
+    .strictObject({
+      port: z.number().int().min(0).max(65535).optional(),
+      host: text.optional(),
+      admin_key: z.string().min(32, 'must be at least 32 characters').optional(),
+      limits: z
+        .strictObject({
+          body: bytes.optional(),
+          parameter_depth: z.number().int().positive().optional(),
+          rendering: bytes.optional(),
+          page_size: z.number().int().positive().max(10_000).optional(),
+        })
+        .optional(),
     })
     .optional(),
 });
@@ -91,6 +127,23 @@ export function parseRuntimeConfigYaml(source: string, file: string): RuntimeCon
         ...(c.worker.poll_interval !== undefined ? { pollIntervalMs: c.worker.poll_interval } : {}),
       }
     : undefined;
+  const h = c.http;
+  const limits = h?.limits
+    ? {
+        ...(h.limits.body !== undefined ? { bodyBytes: h.limits.body } : {}),
+        ...(h.limits.parameter_depth !== undefined ? { parameterDepth: h.limits.parameter_depth } : {}),
+        ...(h.limits.rendering !== undefined ? { renderingBytes: h.limits.rendering } : {}),
+        ...(h.limits.page_size !== undefined ? { pageSize: h.limits.page_size } : {}),
+      }
+    : undefined;
+  const http = h
+    ? {
+        ...(h.port !== undefined ? { port: h.port } : {}),
+        ...(h.host !== undefined ? { host: h.host } : {}),
+        ...(h.admin_key !== undefined ? { adminKey: h.admin_key } : {}),
+        ...(limits ? { limits } : {}),
+      }
+    : undefined;
   return Object.freeze({
     source: file,
     ...(c.data_dir !== undefined ? { dataDir: c.data_dir } : {}),
@@ -101,10 +154,18 @@ export function parseRuntimeConfigYaml(source: string, file: string): RuntimeCon
     ...(c.events !== undefined ? { events: c.events } : {}),
     ...(c.realm_timeout !== undefined ? { realmTimeoutMs: c.realm_timeout } : {}),
     ...(worker ? { worker } : {}),
+    ...(http ? { http } : {}),
   });
 }
 
+/** The keys allowed at `path` (an object's keys, walking optional sections). */
 function knownKeys(path: readonly (string | number)[]): string[] {
-  const shape = path[0] === 'worker' ? Schema.shape.worker.unwrap().shape : Schema.shape;
-  return Object.keys(shape);
+  let node: z.ZodType = Schema;
+  for (const key of path) {
+    while (node instanceof z.ZodOptional) node = node.unwrap() as z.ZodType;
+    if (!(node instanceof z.ZodObject)) return [];
+    node = (node.shape as Record<string, z.ZodType>)[String(key)]!;
+  }
+  while (node instanceof z.ZodOptional) node = node.unwrap() as z.ZodType;
+  return node instanceof z.ZodObject ? Object.keys(node.shape) : [];
 }

@@ -91,6 +91,18 @@ export class TransactionalOutbox {
     );
   }
 
+  /** Events of every tenant not yet published, and the age in seconds of the oldest (for metrics). */
+  async backlog(now: Date): Promise<{ unpublished: number; oldestAgeSeconds: number }> {
+    const rows = await this.db.query<{ n: string | number; oldest: unknown }>(
+      'SELECT count(*) AS n, min(created_at) AS oldest FROM symphainy.outbox WHERE published_at IS NULL',
+    );
+    const oldest = iso(rows[0]?.oldest);
+    return {
+      unpublished: Number(rows[0]?.n ?? 0),
+      oldestAgeSeconds: oldest ? Math.max(0, (now.getTime() - Date.parse(oldest)) / 1000) : 0,
+    };
+  }
+
   /**
    * One tenant's events after `after`, in stream order, taking only events of
    * transactions older than every transaction still running — so an event

@@ -205,6 +205,16 @@ export class StateSurface {
     return rows.map(toRecord);
   }
 
+  /** How many executions of every tenant are in each status (for metrics). */
+  async countByStatus(): Promise<Record<ExecutionStatus, number>> {
+    const rows = await this.db.query<{ status: ExecutionStatus; n: string | number }>(
+      'SELECT status, count(*) AS n FROM symphainy.executions GROUP BY status',
+    );
+    const counts = Object.fromEntries(Object.values(ExecutionStatus).map((s) => [s, 0])) as Record<ExecutionStatus, number>;
+    for (const r of rows) counts[r.status] = Number(r.n);
+    return counts;
+  }
+
   /**
    * Executions run directly (not claimed from the queue) still marked
    * running, of every tenant: recovery after the embedded store's only

@@ -1,0 +1,83 @@
+import type { Command } from 'commander';
+import { ConfigError, ConflictError } from '../../errors/index.ts';
+import { createHttpServer } from '../../http/server.ts';
+import type { Runtime } from '../../runtime/create-runtime.ts';
+import { loadRuntimeConfig } from '../../runtime/runtime-config.ts';
+import { positiveInt } from '../input.ts';
+import { withRuntime } from '../open-runtime.ts';
+
+const DEFAULT_PORT = 7070;
+
+export function registerServe(program: Command): void {
+  program
+    .command('serve')
+    .description('serve the runtime over HTTP (tenant API keys; admin key from SYMPHAINY_ADMIN_KEY); Ctrl-C stops it')
+    .option('--port <n>', `port to listen on, 0 for any free one (default ${DEFAULT_PORT}, or http.port)`, portNumber)
+    .option('--host <address>', 'address to listen on (default 127.0.0.1, or http.host; 0.0.0.0 for every interface)')
+    .option('--config <file>', 'solution config (materialization policy YAML)')
+    .option('--realm <module...>', 'load realms from these modules too (repeatable)')
+    .option('--no-worker', 'do not run queued (?mode=async) intents in this process (other workers will)')
+    .option('--worker-concurrency <n>', 'executions the in-process worker runs at once (default 4)', positiveInt('--worker-concurrency', 1024))
+    .option('--demo', "ensure a tenant 'demo' exists and print a fresh key for it with a curl example")
+    .action(async (opts, cmd: Command) => {
+      const g = cmd.optsWithGlobals();
+      const configPath = g.runtimeConfig ?? (process.env.SYMPHAINY_RUNTIME_CONFIG || undefined);
+      const file = configPath ? await loadRuntimeConfig(configPath) : undefined;
+      const adminKey = process.env.SYMPHAINY_ADMIN_KEY || file?.http?.adminKey;
+      await withRuntime({ ...g, ...(file ? { runtimeConfig: file } : {}), realm: opts.realm, config: opts.config }, async (runtime) => {
+        const app = await createHttpServer(runtime, { adminKey, ...(file?.http?.limits ? { limits: file.http.limits } : {}) });
+        const worker = opts.worker
+          ? runtime.startWorker({ concurrency: opts.workerConcurrency ?? file?.worker?.concurrency ?? 4, ...(file?.worker?.leaseMs ? { leaseMs: file.worker.leaseMs } : {}) })
+          : null;
+        const host = opts.host ?? file?.http?.host ?? '127.0.0.1';
+        const address = await app.listen({ port: opts.port ?? file?.http?.port ?? DEFAULT_PORT, host });
+        const url = address.replace('://0.0.0.0', '://127.0.0.1').replace('://[::]', '://127.0.0.1');
+        const where = runtime.dataDir ? `embedded store in ${runtime.dataDir}` : `${runtime.storeKind} store`;
+        process.stderr.write(
+          `SymphAIny API on ${url} (${where}; ${runtime.intents().length} intent types; ` +
+            `${worker ? 'queued intents run here' : 'no in-process worker'}; admin routes ${adminKey ? 'on' : 'off: set SYMPHAINY_ADMIN_KEY'})\n` +
+            `OpenAPI: ${url}/openapi.json\n`,
+        );
+        if (opts.demo) process.stdout.write(await demoHint(runtime, url));
+        await new Promise<void>((resolve) => {
+          const stop = (signal: NodeJS.Signals) => {
+            process.stderr.write(`${signal}: stopping (finishing requests and claimed executions)\n`);
+            resolve();
+          };
+          process.once('SIGINT', stop);
+          process.once('SIGTERM', stop);
+        });
+        await app.close();
+        await worker?.stop();
+      });
+    });
+}
+
+/** A key for tenant 'demo' (created on first use) and a curl line to paste. */
+async function demoHint(runtime: Runtime, url: string): Promise<string> {
+  const issued = await runtime.tenants.create('demo').catch(async (err: unknown) => {
+    if (err instanceof ConflictError) return runtime.tenants.issueKey('demo');
+    throw err;
+  });
+  const body = JSON.stringify({
+    intentType: 'journey.sop_to_workflow',
+    sessionId: 'session-1',
+    parameters: { sop_text: '1. Receive the order\n2. Check stock\n3. Ship it' },
+  });
+  return (
+    `\nTenant 'demo', API key (shown once): ${issued.apiKey}\n\nTry:\n` +
+    `  export KEY=${issued.apiKey}\n` +
+    `  curl -s -X POST ${url}/v1/intents -H "authorization: Bearer $KEY" -H 'content-type: application/json' \\\n` +
+    `    -d '${body}'\n` +
+    `  curl -s ${url}/v1/artifacts -H "authorization: Bearer $KEY"\n` +
+    `  curl -sN ${url}/v1/events -H "authorization: Bearer $KEY"      # live events (Ctrl-C to stop)\n\n`
+  );
+}
+
+function portNumber(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || n > 65535) {
+    throw new ConfigError(`--port must be a whole number from 0 to 65535, got '${value}'`);
+  }
+  return n;
+}

@@ -1,0 +1,62 @@
+import { timingSafeEqual } from 'node:crypto';
+import type { FastifyRequest } from 'fastify';
+import { sha256Hex } from '../tenants/api-key.ts';
+import type { Access, RouteContext } from './route.ts';
+import { HttpProblem } from './problem.ts';
+
+/** Who is calling: a tenant (by its key), the operator (admin key), or anyone on a public route. */
+export type Caller = { readonly kind: 'tenant'; readonly tenantId: string; readonly keyId: string } | { readonly kind: 'admin' } | { readonly kind: 'anonymous' };
+
+const CHALLENGE = { 'www-authenticate': 'Bearer realm="symphainy"' };
+
+/**
+ * Resolves the caller from `Authorization: Bearer <key>` and checks it may
+ * use a route with this access. The tenant is the key's, never the request's.
+ */
+export async function authenticate(request: FastifyRequest, access: Access, ctx: RouteContext): Promise<Caller> {
+  if (access === 'public') return { kind: 'anonymous' };
+  const key = bearer(request.headers.authorization);
+  if (key === null) {
+    throw new HttpProblem(401, 'SYM_ERR_UNAUTHORIZED', 'this route needs an API key: send Authorization: Bearer <key>', [
+      { in: 'header', field: 'Authorization', message: 'is missing or not a Bearer token' },
+    ], CHALLENGE);
+  }
+  const isAdmin = ctx.adminKey !== undefined && sameSecret(key, ctx.adminKey);
+  if (access === 'admin') {
+    if (ctx.adminKey === undefined) {
+      throw new HttpProblem(403, 'SYM_ERR_FORBIDDEN', 'admin routes are off: the server has no admin key (set SYMPHAINY_ADMIN_KEY)');
+    }
+    if (isAdmin) return { kind: 'admin' };
+    const tenant = await ctx.runtime.tenants.authenticate(key);
+    if (tenant) throw new HttpProblem(403, 'SYM_ERR_FORBIDDEN', 'this route needs the admin key; a tenant key cannot manage tenants');
+    throw invalidKey();
+  }
+  if (isAdmin) throw new HttpProblem(403, 'SYM_ERR_FORBIDDEN', "the admin key manages tenants; call tenant routes with a tenant's key");
+  const tenant = await ctx.runtime.tenants.authenticate(key);
+  if (!tenant) throw invalidKey();
+  request.log = request.log.child({ tenantId: tenant.tenantId });
+  return { kind: 'tenant', ...tenant };
+}
+
+/** The tenant of a tenant route's caller (registerRoutes has checked it is one). */
+export function tenantOf(caller: Caller): string {
+  if (caller.kind !== 'tenant') throw new Error('tenant route reached without a tenant key');
+  return caller.tenantId;
+}
+
+function invalidKey(): HttpProblem {
+  return new HttpProblem(401, 'SYM_ERR_UNAUTHORIZED', 'the API key is not valid (unknown, revoked or malformed)', [
+    { in: 'header', field: 'Authorization', message: 'is not a valid API key' },
+  ], CHALLENGE);
+}
+
+function bearer(header: string | undefined): string | null {
+  if (typeof header !== 'string') return null;
+  const m = /^Bearer[ ]+([\x21-\x7e]{1,512})[ ]*$/i.exec(header);
+  return m ? m[1]! : null;
+}
+
+/** Constant-time comparison of secrets of any length (hashing first equalizes the lengths). */
+function sameSecret(a: string, b: string): boolean {
+  return timingSafeEqual(Buffer.from(sha256Hex(a), 'hex'), Buffer.from(sha256Hex(b), 'hex'));
+}

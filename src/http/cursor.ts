@@ -1,0 +1,34 @@
+import type { PageKey } from '../store/sql.ts';
+import { HttpProblem } from './problem.ts';
+
+/**
+ * Listing cursors: the last item's sort key, base64url-encoded. Opaque to
+ * clients; a cursor only narrows a query already scoped to the caller's
+ * tenant, so a forged one can reveal nothing.
+ */
+export function encodeCursor(key: PageKey): string {
+  return Buffer.from(JSON.stringify([key.at, key.id])).toString('base64url');
+}
+
+export function decodeCursor(cursor: string | undefined): PageKey | undefined {
+  if (cursor === undefined) return undefined;
+  try {
+    const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (Array.isArray(value) && value.length === 2 && typeof value[0] === 'string' && typeof value[1] === 'string') {
+      const at = new Date(value[0]);
+      const year = at.getUTCFullYear();
+      if (year >= 1970 && year <= 9999 && value[1].length > 0 && value[1].length <= 128) return { at: at.toISOString(), id: value[1] };
+    }
+  } catch {
+    /* answered below */
+  }
+  throw new HttpProblem(400, 'SYM_ERR_INVALID_REQUEST', "query parameter 'cursor' is not a cursor this API returned", [
+    { in: 'query', field: 'cursor', message: 'is not a valid cursor' },
+  ]);
+}
+
+/** A page of `limit` items from `limit + 1` fetched: the items and the cursor of the next page, if any. */
+export function pageOf<T>(rows: readonly T[], limit: number, keyOf: (item: T) => PageKey): { items: T[]; nextCursor: string | null } {
+  const items = rows.slice(0, limit);
+  return { items, nextCursor: rows.length > limit ? encodeCursor(keyOf(items[items.length - 1]!)) : null };
+}

@@ -1,0 +1,94 @@
+import { z } from 'zod';
+import type { Route } from './route.ts';
+import { Problem } from './schemas.ts';
+
+type JsonSchema = Record<string, unknown>;
+
+/** JSON Schema 2020-12 (what OpenAPI 3.1 uses) of a zod schema: what a client sends (`input`) or receives (`output`). */
+function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
+  const { $schema: _ignored, ...rest } = z.toJSONSchema(schema, { target: 'draft-2020-12', io, unrepresentable: 'any' }) as JsonSchema;
+  return rest;
+}
+
+/** Fastify's `/v1/x/:id` as OpenAPI's `/v1/x/{id}`. */
+const openapiPath = (url: string) => url.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
+
+function parameters(schema: z.ZodType | undefined, where: 'path' | 'query' | 'header'): JsonSchema[] {
+  if (!schema) return [];
+  const s = jsonSchema(schema, 'input');
+  const props = (s.properties ?? {}) as Record<string, JsonSchema>;
+  const required = new Set((s.required ?? []) as string[]);
+  return Object.entries(props).map(([name, p]) => {
+    const { description, ...rest } = p;
+    return {
+      name: where === 'header' ? name.replace(/(^|-)([a-z])/g, (_m, dash: string, c: string) => dash + c.toUpperCase()) : name,
+      in: where,
+      required: where === 'path' || required.has(name),
+      ...(description ? { description } : {}),
+      schema: rest,
+    };
+  });
+}
+
+/**
+ * The OpenAPI 3.1 document of the routes, built from the zod schemas that
+ * validate their requests, so the document is never out of date.
+ */
+export function buildOpenApi(routes: readonly Route[], info: { version: string }): JsonSchema {
+  const paths: Record<string, Record<string, JsonSchema>> = {};
+  for (const r of routes) {
+    const responses: Record<string, JsonSchema> = {};
+    for (const [status, spec] of Object.entries(r.responses)) {
+      const content = spec.schema
+        ? { [Number(status) >= 400 ? 'application/problem+json' : 'application/json']: { schema: jsonSchema(spec.schema, 'output') } }
+        : spec.contentType
+          ? { [spec.contentType]: { schema: { type: 'string' } } }
+          : undefined;
+      responses[status] = {
+        description: spec.description,
+        ...(content ? { content } : {}),
+        ...(spec.headers
+          ? { headers: Object.fromEntries(Object.entries(spec.headers).map(([h, d]) => [h, { description: d, schema: { type: 'string' } }])) }
+          : {}),
+      };
+    }
+    if (r.access !== 'public') {
+      responses['401'] ??= problemResponse('no API key, or an invalid one');
+      responses['403'] ??= problemResponse(r.access === 'admin' ? 'not the admin key' : 'the admin key on a tenant route');
+    }
+    if (r.params || r.query || r.body || r.headers) responses['400'] ??= problemResponse('a malformed request; `errors` names each field');
+    const operation: JsonSchema = {
+      operationId: r.operationId,
+      summary: r.summary,
+      tags: [r.tag],
+      ...(r.access === 'public' ? { security: [] } : r.access === 'admin' ? { security: [{ adminKey: [] }] } : {}),
+      parameters: [...parameters(r.params, 'path'), ...parameters(r.query, 'query'), ...parameters(r.headers, 'header')],
+      ...(r.body ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(r.body, 'input') } } } } : {}),
+      responses,
+    };
+    (paths[openapiPath(r.url)] ??= {})[r.method.toLowerCase()] = operation;
+  }
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'SymphAIny runtime API',
+      version: info.version,
+      description:
+        'Intents executed by realms; every produced artifact persisted, cached or discarded by policy, with the reason recorded. ' +
+        "Every route but /healthz, /readyz and /openapi.json needs `Authorization: Bearer <key>`; the tenant is the key's.",
+    },
+    servers: [{ url: '/' }],
+    security: [{ tenantKey: [] }],
+    components: {
+      securitySchemes: {
+        tenantKey: { type: 'http', scheme: 'bearer', description: "a tenant's API key (symphainy tenants create NAME)" },
+        adminKey: { type: 'http', scheme: 'bearer', description: 'the admin key (SYMPHAINY_ADMIN_KEY)' },
+      },
+    },
+    paths,
+  };
+}
+
+function problemResponse(description: string): JsonSchema {
+  return { description, content: { 'application/problem+json': { schema: jsonSchema(Problem, 'output') } } };
+}

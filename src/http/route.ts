@@ -1,0 +1,107 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { z } from 'zod';
+import type { Runtime } from '../runtime/create-runtime.ts';
+import { authenticate, type Caller } from './auth.ts';
+import type { HttpLimits } from './limits.ts';
+import { HttpProblem, type FieldIssue, type FieldLocation } from './problem.ts';
+
+/** Who may call a route: a tenant's key, the admin key, or anyone. */
+export type Access = 'tenant' | 'admin' | 'public';
+
+export interface ResponseSpec {
+  readonly description: string;
+  /** The body's schema (JSON); absent for non-JSON bodies. */
+  readonly schema?: z.ZodType;
+  /** Content type when not JSON (e.g. `text/event-stream`). */
+  readonly contentType?: string;
+  readonly headers?: Record<string, string>;
+}
+
+export interface RouteInput<P, Q, B, H> {
+  readonly params: P;
+  readonly query: Q;
+  readonly body: B;
+  readonly headers: H;
+  readonly caller: Caller;
+  readonly request: FastifyRequest;
+  readonly reply: FastifyReply;
+}
+
+/**
+ * One HTTP operation: its inputs' schemas, who may call it, its responses
+ * and its handler. The server registers it; the OpenAPI document is built
+ * from the same object.
+ */
+export interface Route<P = unknown, Q = unknown, B = unknown, H = unknown> {
+  readonly method: 'GET' | 'POST' | 'DELETE';
+  /** Fastify path syntax (`/v1/executions/:id`). */
+  readonly url: string;
+  readonly operationId: string;
+  readonly summary: string;
+  readonly tag: string;
+  readonly access: Access;
+  readonly params?: z.ZodType<P>;
+  readonly query?: z.ZodType<Q>;
+  readonly body?: z.ZodType<B>;
+  readonly headers?: z.ZodType<H>;
+  readonly responses: Readonly<Record<number, ResponseSpec>>;
+  handler(input: RouteInput<P, Q, B, H>): Promise<unknown>;
+}
+
+/** Keeps the handler's input types tied to the route's schemas. */
+export function defineRoute<P = undefined, Q = undefined, B = undefined, H = undefined>(route: Route<P, Q, B, H>): Route {
+  return route as unknown as Route;
+}
+
+export interface RouteContext {
+  readonly runtime: Runtime;
+  readonly limits: HttpLimits;
+  readonly adminKey: string | undefined;
+}
+
+/** Registers routes: authenticate, validate every input against its schema, then call the handler. */
+export function registerRoutes(app: FastifyInstance, routes: readonly Route[], ctx: RouteContext): void {
+  for (const route of routes) {
+    app.route({
+      method: route.method,
+      url: route.url,
+      handler: async (request, reply) => {
+        const caller = await authenticate(request, route.access, ctx);
+        const input = {
+          params: parse(route.params, request.params, 'path'),
+          query: parse(route.query, request.query, 'query'),
+          body: parse(route.body, request.body, 'body'),
+          headers: parse(route.headers, request.headers, 'header'),
+          caller,
+          request,
+          reply,
+        };
+        return route.handler(input);
+      },
+    });
+  }
+}
+
+function parse<T>(schema: z.ZodType<T> | undefined, value: unknown, where: FieldLocation): T {
+  if (!schema) return undefined as T;
+  const result = schema.safeParse(where === 'body' ? value : (value ?? {}));
+  if (result.success) return result.data;
+  const issues: FieldIssue[] = result.error.issues.map((i) => {
+    const path = i.path.map(String);
+    if (i.code === 'unrecognized_keys') {
+      const field = [...path, i.keys[0]!].join('.');
+      return { in: where, field, message: `is not a known ${where === 'query' ? 'query parameter' : 'field'}` };
+    }
+    return { in: where, field: path.join('.'), message: i.message };
+  });
+  const first = issues[0]!;
+  const label = where === 'path' ? 'path parameter' : where === 'header' ? 'header' : where === 'query' ? 'query parameter' : 'field';
+  throw new HttpProblem(
+    400,
+    'SYM_ERR_INVALID_REQUEST',
+    first.field
+      ? `${label} '${first.field}': ${first.message}${issues.length > 1 ? ` (and ${issues.length - 1} more: ${issues.slice(1, 4).map((i) => i.field).join(', ')})` : ''}`
+      : `the request ${where} is invalid: ${first.message}`,
+    issues,
+  );
+}

@@ -1,0 +1,40 @@
+import { tenantOf } from '../auth.ts';
+import { EventStream, type EventStreamOptions } from '../event-stream.ts';
+import { HttpProblem } from '../problem.ts';
+import { defineRoute, type RouteContext } from '../route.ts';
+import { EventsHeaders, Problem } from '../schemas.ts';
+
+/** `GET /v1/events`: the tenant's committed events as Server-Sent Events, resumable with Last-Event-ID. */
+export const eventRoutes = (ctx: RouteContext, streams: Set<EventStream>, options: EventStreamOptions = {}) => [
+  defineRoute({
+    method: 'GET',
+    url: '/v1/events',
+    operationId: 'streamEvents',
+    summary: "This tenant's outbox events, live (text/event-stream); reconnect with Last-Event-ID to resume",
+    tag: 'events',
+    access: 'tenant',
+    headers: EventsHeaders,
+    responses: {
+      200: { description: 'an endless stream: `id` is the event id, `event` its type, `data` the event as JSON', contentType: 'text/event-stream' },
+      400: { description: 'Last-Event-ID is not an event of this tenant', schema: Problem },
+    },
+    async handler({ headers, caller, request, reply }) {
+      const tenantId = tenantOf(caller);
+      const last = headers['last-event-id'];
+      const after = last ? await ctx.runtime.eventPosition(last, tenantId) : null;
+      if (last && !after) {
+        throw new HttpProblem(400, 'SYM_ERR_INVALID_REQUEST', `Last-Event-ID '${last}' is not an event of this tenant`, [
+          { in: 'header', field: 'Last-Event-ID', message: 'is not an event of this tenant' },
+        ]);
+      }
+      reply.hijack();
+      const stream = new EventStream({ res: reply.raw, runtime: ctx.runtime, tenantId, after, log: request.log, options });
+      streams.add(stream);
+      try {
+        await stream.run();
+      } finally {
+        streams.delete(stream);
+      }
+    },
+  }),
+];

@@ -1,0 +1,61 @@
+import { acceptedAt, type ExecutionStatus } from '../../store/state-surface.ts';
+import { tenantOf } from '../auth.ts';
+import { decodeCursor, pageOf } from '../cursor.ts';
+import { defineRoute, type RouteContext } from '../route.ts';
+import { Execution, ExecutionListQuery, ExecutionParams, Journey, page, Problem } from '../schemas.ts';
+
+const DEFAULT_PAGE = 50;
+
+/** Executions of the caller's tenant: one, a filtered page, and one's journey through the WAL. */
+export const executionRoutes = (ctx: RouteContext) => [
+  defineRoute({
+    method: 'GET',
+    url: '/v1/executions/:id',
+    operationId: 'getExecution',
+    summary: 'One execution: status, parameters, state, result',
+    tag: 'executions',
+    access: 'tenant',
+    params: ExecutionParams,
+    responses: { 200: { description: 'the execution', schema: Execution }, 404: { description: 'no such execution for this tenant', schema: Problem } },
+    handler: ({ params, caller }) => ctx.runtime.getExecution(params.id, { tenantId: tenantOf(caller) }),
+  }),
+  defineRoute({
+    method: 'GET',
+    url: '/v1/executions',
+    operationId: 'listExecutions',
+    summary: 'Executions, newest first, in pages',
+    tag: 'executions',
+    access: 'tenant',
+    query: ExecutionListQuery(ctx.limits.pageSize),
+    responses: { 200: { description: 'a page of executions', schema: page(Execution) }, 400: { description: 'bad filter or cursor', schema: Problem } },
+    async handler({ query, caller }) {
+      const limit = query.limit ?? Math.min(DEFAULT_PAGE, ctx.limits.pageSize);
+      const before = decodeCursor(query.cursor);
+      const rows = await ctx.runtime.listExecutions({
+        tenantId: tenantOf(caller),
+        limit: limit + 1,
+        ...(query.status ? { status: query.status as ExecutionStatus } : {}),
+        ...(query.intentType ? { intentType: query.intentType } : {}),
+        ...(query.sessionId ? { sessionId: query.sessionId } : {}),
+        ...(before ? { before } : {}),
+      });
+      return pageOf(rows, limit, (e) => ({ at: acceptedAt(e), id: e.executionId }));
+    },
+  }),
+  defineRoute({
+    method: 'GET',
+    url: '/v1/executions/:id/journey',
+    operationId: 'getJourney',
+    summary: "An execution's write-ahead log records, in order",
+    tag: 'executions',
+    access: 'tenant',
+    params: ExecutionParams,
+    responses: { 200: { description: 'its WAL records', schema: Journey }, 404: { description: 'no such execution for this tenant', schema: Problem } },
+    async handler({ params, caller }) {
+      const tenantId = tenantOf(caller);
+      await ctx.runtime.getExecution(params.id, { tenantId }); // 404 unless it is this tenant's
+      const records = await ctx.runtime.listWal({ tenantId, executionId: params.id, limit: 10_000 });
+      return { executionId: params.id, records };
+    },
+  }),
+];

@@ -1,0 +1,18 @@
+import { tenantOf } from '../auth.ts';
+import { defineRoute, type RouteContext } from '../route.ts';
+import { ExplainBody, Explanation, Problem } from '../schemas.ts';
+
+/** `POST /v1/policy/explain`: every layer's verdict for a hypothetical artifact of the caller's tenant. */
+export const policyRoutes = (ctx: RouteContext) => [
+  defineRoute({
+    method: 'POST',
+    url: '/v1/policy/explain',
+    operationId: 'explainPolicy',
+    summary: 'The decision, deciding layer and reason for a hypothetical artifact, with every layer\'s verdict',
+    tag: 'policy',
+    access: 'tenant',
+    body: ExplainBody,
+    responses: { 200: { description: 'the explanation', schema: Explanation }, 400: { description: 'bad input', schema: Problem } },
+    handler: async ({ body, caller }) => ctx.runtime.explainPolicy({ ...body, tenantId: tenantOf(caller) }),
+  }),
+];

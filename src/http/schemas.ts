@@ -1,0 +1,283 @@
+import { z } from 'zod';
+import { MATERIALIZATION_DECISIONS, POLICY_LAYERS } from '../policy/decision.ts';
+import { ExecutionStatus } from '../store/state-surface.ts';
+
+/**
+ * The HTTP API's request and response schemas. The same zod objects
+ * validate requests (route.ts) and generate the OpenAPI document
+ * (openapi.ts), so the two cannot drift apart.
+ */
+
+const SAFE_ID = /^(?!\.)[A-Za-z0-9._:@-]{1,128}$/;
+export const Id = z.string().regex(SAFE_ID, 'must be 1-128 letters, digits or . _ - : @ (not starting with a dot)');
+const IntentType = z.string().regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)+$/, "must be of the form '<realm>.<intent>'").max(200);
+const Timestamp = z.string().describe('ISO-8601 timestamp');
+const Decision = z.enum(MATERIALIZATION_DECISIONS as [string, ...string[]]);
+const Layer = z.enum(POLICY_LAYERS as [string, ...string[]]);
+const Json = z.record(z.string(), z.unknown());
+
+/** A whole number in a query string. */
+const QueryInt = (max: number) =>
+  z
+    .string()
+    .regex(/^[1-9][0-9]{0,8}$/, `must be a whole number from 1 to ${max}`)
+    .transform(Number)
+    .refine((n) => n <= max, `must be at most ${max}`);
+const Cursor = z.string().max(512).describe('opaque: the nextCursor of the previous page');
+
+// ---- requests -------------------------------------------------------------
+
+export const IntentBody = z.strictObject({
+  intentType: IntentType,
+  sessionId: Id,
+  parameters: Json.optional().describe('validated against the intent type\'s schema'),
+  intentId: Id.optional().describe('your id for this intent; a repeat returns the first execution'),
+  createdAt: Timestamp.optional(),
+  timeoutMs: z.number().int().positive().max(3_600_000).optional().describe('handler timeout for this execution'),
+});
+
+export const IntentQuery = z.strictObject({
+  mode: z.enum(['sync', 'async']).optional().describe('sync (default): run and answer with the result; async: queue it, answer 202'),
+});
+
+export const IdempotencyHeaders = z.object({
+  'idempotency-key': Id.optional().describe('same key from the same tenant: the first execution\'s result, never a second run'),
+});
+
+export const ExecutionParams = z.strictObject({ id: Id });
+export const ArtifactParams = z.strictObject({ id: Id });
+export const RenderingParams = z.strictObject({ id: Id, rendering: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'is not a rendering name') });
+export const SessionParams = z.strictObject({ sessionId: Id });
+export const TenantParams = z.strictObject({ tenantId: Id });
+export const KeyParams = z.strictObject({ keyId: z.string().regex(/^[a-f0-9]{16}$/, 'is not a key id') });
+
+export const pageQuery = (pageSize: number) => ({ limit: QueryInt(pageSize).optional(), cursor: Cursor.optional() });
+
+export const ExecutionListQuery = (pageSize: number) =>
+  z.strictObject({
+    status: z.enum(Object.values(ExecutionStatus) as [string, ...string[]]).optional(),
+    intentType: IntentType.optional(),
+    sessionId: Id.optional(),
+    ...pageQuery(pageSize),
+  });
+
+export const ArtifactListQuery = (pageSize: number) =>
+  z.strictObject({
+    resultType: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'is not a result type').optional(),
+    executionId: Id.optional(),
+    sessionId: Id.optional(),
+    ...pageQuery(pageSize),
+  });
+
+export const ExplainBody = z.strictObject({
+  resultType: z.string().min(1).max(64),
+  intentType: IntentType.optional(),
+  realm: z.string().min(1).max(64).optional(),
+  sizeBytes: z.number().int().nonnegative().optional(),
+  tags: z.array(z.string().min(1).max(64)).max(64).optional(),
+});
+
+export const EventsHeaders = z.object({
+  'last-event-id': Id.optional().describe('resume after this event (sent by SSE clients on reconnect)'),
+});
+
+export const CreateTenantBody = z.strictObject({ tenantId: Id });
+
+// ---- responses ------------------------------------------------------------
+
+const ErrorInfo = z.object({ code: z.string(), message: z.string() });
+
+export const ArtifactOutcome = z.object({
+  key: z.string(),
+  resultType: z.string(),
+  decision: Decision,
+  layer: Layer,
+  reason: z.string(),
+  policyVersion: z.string(),
+  ruleId: z.string().optional(),
+  semanticPayload: Json.nullable(),
+  renderings: z.array(z.string()),
+  sizeBytes: z.number().int(),
+  artifactId: z.string().optional(),
+  storagePath: z.string().optional(),
+  cacheId: z.string().optional(),
+  expiresAt: Timestamp.optional(),
+  stored: z.boolean().optional(),
+  storageError: z.string().optional(),
+});
+
+export const Event = z.object({
+  eventId: z.string(),
+  eventType: z.string(),
+  source: z.enum(['realm', 'runtime']),
+  tenantId: z.string(),
+  sessionId: z.string(),
+  executionId: z.string().nullable(),
+  payload: z.unknown(),
+  createdAt: Timestamp,
+});
+
+export const ExecutionResult = z.object({
+  executionId: z.string(),
+  intentId: z.string(),
+  intentType: z.string(),
+  tenantId: z.string(),
+  sessionId: z.string(),
+  status: z.enum(['completed', 'failed']),
+  error: ErrorInfo.optional(),
+  policyVersion: z.string(),
+  artifacts: z.array(ArtifactOutcome),
+  events: z.array(Event),
+});
+
+export const Submitted = z.object({
+  executionId: z.string(),
+  intentId: z.string(),
+  tenantId: z.string(),
+  status: z.enum(Object.values(ExecutionStatus) as [string, ...string[]]),
+  duplicate: z.boolean(),
+});
+
+export const Execution = z.object({
+  executionId: z.string(),
+  intentId: z.string(),
+  tenantId: z.string(),
+  sessionId: z.string(),
+  intentType: z.string(),
+  realm: z.string(),
+  status: z.enum(Object.values(ExecutionStatus) as [string, ...string[]]),
+  parameters: Json,
+  state: Json.describe('platform memory: semantic payloads and artifact references'),
+  result: z.unknown(),
+  error: ErrorInfo.nullable(),
+  policyVersion: z.string(),
+  intentCreatedAt: Timestamp,
+  submittedAt: Timestamp.nullable(),
+  startedAt: Timestamp.nullable(),
+  finishedAt: Timestamp.nullable(),
+  attempts: z.number().int(),
+});
+
+export const page = <T extends z.ZodType>(item: T) =>
+  z.object({ items: z.array(item), nextCursor: z.string().nullable().describe('pass as ?cursor= for the next page; null at the end') });
+
+export const WalRecord = z.object({
+  seq: z.number().int(),
+  tenantId: z.string(),
+  executionId: z.string().nullable(),
+  intentId: z.string().nullable(),
+  recordType: z.string(),
+  payload: Json,
+  recordedAt: Timestamp,
+});
+
+export const Journey = z.object({ executionId: z.string(), records: z.array(WalRecord) });
+
+const Lineage = z.object({
+  tenantId: z.string(),
+  sessionId: z.string(),
+  intentId: z.string(),
+  intentType: z.string(),
+  executionId: z.string(),
+  realm: z.string(),
+  inputArtifactIds: z.array(z.string()),
+});
+
+export const ArtifactView = z.object({
+  artifactId: z.string(),
+  tenantId: z.string(),
+  sessionId: z.string(),
+  executionId: z.string(),
+  artifactKey: z.string(),
+  resultType: z.string(),
+  sizeBytes: z.number().int(),
+  createdAt: Timestamp,
+  decision: z.object({ decision: Decision, layer: Layer, reason: z.string(), policyVersion: z.string() }),
+  lineage: Lineage,
+  renderings: z.array(
+    z.object({
+      name: z.string(),
+      contentType: z.string(),
+      sizeBytes: z.number().int(),
+      sha256: z.string(),
+      href: z.string().describe('where to GET its bytes'),
+    }),
+  ),
+});
+
+export const CachedView = z.object({
+  sessionId: z.string(),
+  entries: z.array(
+    z.object({
+      cacheId: z.string(),
+      executionId: z.string(),
+      artifactKey: z.string(),
+      resultType: z.string(),
+      createdAt: Timestamp,
+      expiresAt: Timestamp,
+      decision: z.object({ layer: Layer, reason: z.string(), policyVersion: z.string(), ttlSeconds: z.number() }),
+      lineage: Lineage,
+      renderings: z.array(
+        z.object({
+          name: z.string(),
+          contentType: z.string(),
+          sizeBytes: z.number().int(),
+          text: z.string().optional().describe('for text, JSON and SVG renderings'),
+          base64: z.string().optional().describe('for other renderings'),
+        }),
+      ),
+    }),
+  ),
+});
+
+export const Explanation = z.object({
+  input: z.object({
+    resultType: z.string(),
+    tenantId: z.string().optional(),
+    intentType: z.string().optional(),
+    realm: z.string().optional(),
+    sizeBytes: z.number().optional(),
+    tags: z.array(z.string()).optional(),
+  }),
+  result: z.object({
+    decision: Decision,
+    layer: Layer,
+    reason: z.string(),
+    policyVersion: z.string(),
+    ttlSeconds: z.number().optional(),
+    ruleId: z.string().optional(),
+  }),
+  chain: z.array(
+    z.object({
+      layer: Layer,
+      decision: Decision.nullable(),
+      said: z.string(),
+      ruleId: z.string().optional(),
+      ttlSeconds: z.number().optional(),
+    }),
+  ),
+});
+
+export const Health = z.object({ status: z.literal('ok') });
+export const Ready = z.object({ status: z.literal('ready'), store: z.string() });
+
+export const IssuedKey = z.object({
+  tenantId: z.string(),
+  keyId: z.string(),
+  apiKey: z.string().describe('shown once; only its hash is stored'),
+});
+export const Tenant = z.object({ tenantId: z.string(), createdAt: Timestamp, activeKeys: z.number().int() });
+export const ApiKey = z.object({ keyId: z.string(), tenantId: z.string(), createdAt: Timestamp, revokedAt: Timestamp.nullable() });
+
+export const Problem = z.object({
+  type: z.string(),
+  title: z.string(),
+  status: z.number().int(),
+  detail: z.string(),
+  instance: z.string().optional(),
+  code: z.string().describe('the runtime error code (docs/errors.md)'),
+  errors: z
+    .array(z.object({ in: z.enum(['body', 'query', 'path', 'header']), field: z.string(), message: z.string() }))
+    .optional()
+    .describe('each offending field'),
+});
