@@ -37,6 +37,24 @@ describe('runtime config file', () => {
     assert.deepEqual({ ...parseRuntimeConfigYaml('', 'empty.yaml') }, { source: 'empty.yaml' });
   });
 
+  test('the http section: port, host, admin key and limits (sizes with units)', () => {
+    const c = parseRuntimeConfigYaml(
+      ['http:', '  port: 8080', '  host: 0.0.0.0', `  admin_key: ${'a'.repeat(32)}`, '  limits:', '    body: 512kb', '    parameter_depth: 8',
+       '    rendering: 2mb', '    page_size: 100'].join('\n'),
+      'rt.yaml',
+    );
+    assert.deepEqual(c.http, {
+      port: 8080, host: '0.0.0.0', adminKey: 'a'.repeat(32),
+      limits: { bodyBytes: 512 * 1024, parameterDepth: 8, renderingBytes: 2 * 1024 * 1024, pageSize: 100 },
+    });
+    assert.throws(() => parseRuntimeConfigYaml('http:\n  limits:\n    body: 1 tb\n', 'rt.yaml'),
+      (err: unknown) => err instanceof ConfigError && /rt\.yaml:3: http\.limits\.body: expected a size/.test(err.message));
+    assert.throws(() => parseRuntimeConfigYaml('http:\n  admin_key: short\n', 'rt.yaml'),
+      (err: unknown) => err instanceof ConfigError && /rt\.yaml:2: http\.admin_key: must be at least 32 characters/.test(err.message));
+    assert.throws(() => parseRuntimeConfigYaml('http:\n  limits:\n    bodyy: 1\n', 'rt.yaml'),
+      (err: unknown) => err instanceof ConfigError && /rt\.yaml:3: http\.limits\.bodyy: unknown key \(known: body, parameter_depth, rendering, page_size\)/.test(err.message));
+  });
+
   test('problems name the file, the line and the key', () => {
     const text = ['cache: redis://x', 'databse_url: postgres://x/y', 'worker:', '  concurrency: -2', '  lease: soon'].join('\n');
     assert.throws(() => parseRuntimeConfigYaml(text, 'rt.yaml'), (err: unknown) => {

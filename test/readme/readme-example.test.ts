@@ -36,3 +36,33 @@ test("the README's library example runs as written and persists under the MVP po
     await rm(dataDir, { recursive: true, force: true });
   }
 });
+
+test("the README's HTTP API example serves the runtime", async () => {
+  const readme = await readFile(join(root, 'README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf('## HTTP API'));
+  const code = /```ts\n([\s\S]*?)```/.exec(section)?.[1];
+  assert.ok(code?.includes('createHttpServer'), 'README has a ts block under "HTTP API"');
+  const dataDir = await mkdtemp(join(tmpdir(), 'symphainy-readme-http-'));
+  const file = join(root, 'test/readme', `.example-http-${process.pid}.ts`);
+  // Any free port instead of 7070, then one request and a clean stop.
+  await writeFile(
+    file,
+    `${code.replace('port: 7070', 'port: 0')}
+const res = await fetch(\`http://127.0.0.1:\${app.addresses()[0]!.port}/readyz\`);
+console.log('READY ' + res.status + ' ' + JSON.stringify(await res.json()));
+await app.close();
+await runtime.close();
+`,
+  );
+  try {
+    const stdout = await new Promise<string>((resolve, reject) =>
+      execFile(process.execPath, ['--import', 'tsx', file], { cwd: root, env: { ...process.env, SYMPHAINY_DATA_DIR: dataDir, SYMPHAINY_ADMIN_KEY: 'k'.repeat(40) } }, (err, out, errOut) =>
+        err ? reject(new Error(`${err.message}\n${errOut}`)) : resolve(out),
+      ),
+    );
+    assert.match(stdout, /^READY 200 \{"status":"ready","store":"embedded"\}$/m);
+  } finally {
+    await rm(file, { force: true });
+    await rm(dataDir, { recursive: true, force: true });
+  }
+});

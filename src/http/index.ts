@@ -1,0 +1,9 @@
+/**
+ * The HTTP API over a runtime: `createHttpServer(runtime, options)` returns
+ * a fastify instance to `listen()` on.
+ * @module
+ */
+export { createHttpServer, type HttpServerOptions } from './server.ts';
+export { DEFAULT_HTTP_LIMITS, type HttpLimits } from './limits.ts';
+export type { Problem, FieldIssue } from './problem.ts';
+export type { EventStreamOptions } from './event-stream.ts';
