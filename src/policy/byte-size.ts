@@ -7,14 +7,14 @@ const SIZE = /^(\d+)\s*(b|kb|mb|gb)?$/i;
  * 1024, case-insensitive): `'512kb'`, `'1mb'`. Throws a plain `Error` saying
  * what was expected; the caller adds file, line and key.
  */
-export function parseByteSize(value: unknown): number {
+export function parseByteSize(value: unknown, options: { allowZero?: boolean } = {}): number {
   let bytes: number | undefined;
   if (typeof value === 'number') bytes = value;
   else if (typeof value === 'string') {
     const m = SIZE.exec(value.trim());
     if (m) bytes = Number(m[1]) * UNIT_BYTES[(m[2] ?? 'b').toLowerCase()]!;
   }
-  if (bytes === undefined || !Number.isSafeInteger(bytes) || bytes <= 0) {
+  if (bytes === undefined || !Number.isSafeInteger(bytes) || bytes < 0 || (bytes === 0 && !options.allowZero)) {
     throw new Error(`expected a size such as 1048576, '512kb' or '1mb', got ${JSON.stringify(value)}`);
   }
   return bytes;

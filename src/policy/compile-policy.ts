@@ -127,6 +127,13 @@ interface Matcher {
   readonly rule: GovernanceRule;
   readonly tenants: ReadonlySet<string> | null;
   readonly intent: ((intentType: string) => boolean) | null;
+  readonly realms: ReadonlySet<string> | null;
+  readonly gt: number | null;
+  readonly lt: number | null;
+  readonly anyTag: readonly string[] | null;
+  readonly allTags: readonly string[] | null;
+  /** False when the rule has no condition beyond result type: it always matches its types. */
+  readonly conditional: boolean;
 }
 
 /** Everything `evaluate` needs for one result type. */
@@ -193,11 +200,7 @@ class CompiledMaterializationPolicy implements CompiledPolicy {
     defaultCacheTtlSeconds: number,
   ) {
     this.#governance = governance;
-    this.#matchers = governance.map((rule) => ({
-      rule,
-      tenants: rule.match.tenant ? new Set(rule.match.tenant) : null,
-      intent: rule.match.intentType === undefined ? null : intentTypeMatcher(rule.match.intentType),
-    }));
+    this.#matchers = governance.map(compileMatcher);
     this.#solution = solution;
     this.#solutionTable = new Map(Object.entries(solution?.materializationPolicy ?? {}));
     // The default layer never speaks for platform-native types; dropping them keeps the version honest.
@@ -260,9 +263,13 @@ class CompiledMaterializationPolicy implements CompiledPolicy {
           resultType: sorted(rule.match.resultType),
           tenant: sorted(rule.match.tenant),
           intentType: rule.match.intentType,
+          realm: sorted(rule.match.realm),
+          sizeBytes: rule.match.sizeBytes,
+          tags: rule.match.tags && { any: sorted(rule.match.tags.any), all: sorted(rule.match.tags.all) },
         },
         decision: rule.decision,
         ttlSeconds: rule.ttlSeconds,
+        retentionSeconds: rule.retentionSeconds,
       })),
       solution: Object.fromEntries(
         [...this.#solutionTable].filter(([type]) => !PLATFORM_NATIVE_TYPES.has(type)),
@@ -281,8 +288,8 @@ class CompiledMaterializationPolicy implements CompiledPolicy {
       const covers = matcher.rule.match.resultType;
       if (covers && !covers.includes(type)) continue;
       const decision = this.#governanceDecision(matcher.rule, type);
-      // A rule with no tenant/intent condition always matches: rules after it can never decide.
-      if (matcher.tenants === null && matcher.intent === null) return { candidates, otherwise: decision };
+      // A rule with no condition beyond result type always matches: rules after it can never decide.
+      if (!matcher.conditional) return { candidates, otherwise: decision };
       candidates.push({ matcher, decision });
     }
     return { candidates, otherwise: this.#belowGovernance(type) };
@@ -311,7 +318,7 @@ class CompiledMaterializationPolicy implements CompiledPolicy {
       rule.decision === 'cache'
         ? (rule.ttlSeconds ?? this.#solutionTable.get(type)?.cacheTtlSeconds ?? this.#cacheTtlSeconds)
         : undefined;
-    return this.#decision(rule.decision, PolicyLayer.GOVERNANCE, governanceReason(rule, type, ttl), ttl, rule.id);
+    return this.#decision(rule.decision, PolicyLayer.GOVERNANCE, governanceReason(rule, type, ttl), ttl, rule.id, rule.retentionSeconds);
   }
 
   #solutionDecision(type: string): PolicyDecision | undefined {
@@ -338,6 +345,7 @@ class CompiledMaterializationPolicy implements CompiledPolicy {
     reason: string,
     ttlSeconds?: number,
     ruleId?: string,
+    retentionSeconds?: number,
   ): PolicyDecision {
     return Object.freeze({
       decision,
@@ -346,6 +354,7 @@ class CompiledMaterializationPolicy implements CompiledPolicy {
       policyVersion: this.version,
       ...(ttlSeconds === undefined ? {} : { ttlSeconds }),
       ...(ruleId === undefined ? {} : { ruleId }),
+      ...(retentionSeconds === undefined ? {} : { retentionSeconds }),
     });
   }
 
@@ -437,18 +446,60 @@ class CompiledMaterializationPolicy implements CompiledPolicy {
 }
 
 /** Whether a rule's tenant and intent conditions hold; a missing input field fails a condition that needs it. */
+function compileMatcher(rule: GovernanceRule): Matcher {
+  const m = rule.match;
+  const matcher = {
+    rule,
+    tenants: m.tenant ? new Set(m.tenant) : null,
+    intent: m.intentType === undefined ? null : intentTypeMatcher(m.intentType),
+    realms: m.realm ? new Set(m.realm) : null,
+    gt: m.sizeBytes?.gt ?? null,
+    lt: m.sizeBytes?.lt ?? null,
+    anyTag: m.tags?.any ?? null,
+    allTags: m.tags?.all ?? null,
+  };
+  const conditional = [matcher.tenants, matcher.intent, matcher.realms, matcher.gt, matcher.lt, matcher.anyTag, matcher.allTags].some((c) => c !== null);
+  return { ...matcher, conditional };
+}
+
+/** Whether every condition of the rule holds (its result types were checked by the plan). No allocation: this runs per artifact. */
 function matches(matcher: Matcher, input: PolicyInput): boolean {
   if (matcher.tenants !== null && (input.tenantId === undefined || !matcher.tenants.has(input.tenantId))) return false;
   if (matcher.intent !== null && (input.intentType === undefined || !matcher.intent(input.intentType))) return false;
+  if (matcher.realms !== null && (input.realm === undefined || !matcher.realms.has(input.realm))) return false;
+  if (matcher.gt !== null && !(input.sizeBytes !== undefined && input.sizeBytes > matcher.gt)) return false;
+  if (matcher.lt !== null && !(input.sizeBytes !== undefined && input.sizeBytes < matcher.lt)) return false;
+  if (matcher.anyTag !== null || matcher.allTags !== null) {
+    const tags = input.tags;
+    if (tags === undefined) return false;
+    if (matcher.anyTag !== null && !matcher.anyTag.some((t) => tags.includes(t))) return false;
+    if (matcher.allTags !== null && !matcher.allTags.every((t) => tags.includes(t))) return false;
+  }
   return true;
 }
 
+/** Why a rule did not match, naming the first condition that failed and what the input had. */
 function missReason(matcher: Matcher, input: PolicyInput): string {
   const { match } = matcher.rule;
+  const got = (v: unknown) => (v === undefined ? 'none' : typeof v === 'string' ? `'${v}'` : JSON.stringify(v));
   if (matcher.tenants !== null && (input.tenantId === undefined || !matcher.tenants.has(input.tenantId))) {
-    return `needs tenant ${match.tenant!.join(' or ')} (got ${input.tenantId === undefined ? 'none' : `'${input.tenantId}'`})`;
+    return `needs tenant ${match.tenant!.join(' or ')} (got ${got(input.tenantId)})`;
   }
-  return `needs intent type ${match.intentType} (got ${input.intentType === undefined ? 'none' : `'${input.intentType}'`})`;
+  if (matcher.intent !== null && (input.intentType === undefined || !matcher.intent(input.intentType))) {
+    return `needs intent type ${match.intentType} (got ${got(input.intentType)})`;
+  }
+  if (matcher.realms !== null && (input.realm === undefined || !matcher.realms.has(input.realm))) {
+    return `needs realm ${match.realm!.join(' or ')} (got ${got(input.realm)})`;
+  }
+  if (matcher.gt !== null || matcher.lt !== null) {
+    const size = input.sizeBytes;
+    if (size === undefined || (matcher.gt !== null && !(size > matcher.gt)) || (matcher.lt !== null && !(size < matcher.lt))) {
+      const range = [matcher.gt !== null ? `more than ${matcher.gt}` : '', matcher.lt !== null ? `less than ${matcher.lt}` : ''].filter(Boolean).join(' and ');
+      return `needs size ${range} bytes (got ${got(size)})`;
+    }
+  }
+  const want = [match.tags?.any ? `any of tags ${match.tags.any.join(', ')}` : '', match.tags?.all ? `all of tags ${match.tags.all.join(', ')}` : ''];
+  return `needs ${want.filter(Boolean).join(' and ')} (got ${input.tags?.length ? input.tags.join(', ') : 'no tags'})`;
 }
 
 function verdict(decision: PolicyDecision, said?: string): LayerVerdict;

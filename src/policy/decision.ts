@@ -43,6 +43,8 @@ export interface PolicyDecision {
   readonly ttlSeconds?: number;
   /** Id of the governance rule that decided, when one did. */
   readonly ruleId?: string;
+  /** Seconds a `persist` decision keeps the renderings (the deciding layer's `retention`); absent: until deleted. */
+  readonly retentionSeconds?: number;
 }
 
 /** What the policy looks at for one artifact. Only `resultType` is required. */

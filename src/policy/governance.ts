@@ -2,6 +2,7 @@ import { PolicyConfigError } from '../errors/index.ts';
 import { dotted, formatIssues, IssueList, isPlainObject } from './config-issues.ts';
 import { MATERIALIZATION_DECISIONS, type MaterializationDecision } from './decision.ts';
 import { PLATFORM_NATIVE_TYPES } from './default-policy.ts';
+import { parseByteSize } from './byte-size.ts';
 import { parseDuration, showValue } from './duration.ts';
 
 /**
@@ -17,6 +18,22 @@ export interface GovernanceRuleMatch {
   readonly tenant?: readonly string[];
   /** Intent type glob; `*` matches any run of characters (`'content.*'`). Absent: every intent. */
   readonly intentType?: string;
+  /** Realms the rule covers (the realm that produced the artifact). Absent: every realm. */
+  readonly realm?: readonly string[];
+  /** Size of the artifact's renderings in bytes: more than `gt`, less than `lt` (either or both). */
+  readonly sizeBytes?: SizeRange;
+  /** Tags of the artifact (from the realm result or the intent): `any` one of them, and/or `all` of them. */
+  readonly tags?: TagCondition;
+}
+
+export interface SizeRange {
+  readonly gt?: number;
+  readonly lt?: number;
+}
+
+export interface TagCondition {
+  readonly any?: readonly string[];
+  readonly all?: readonly string[];
 }
 
 /**
@@ -42,12 +59,25 @@ export interface GovernanceRule {
   readonly decision: MaterializationDecision;
   /** Seconds a `cache` decision keeps renderings; only allowed with `cache`. @default the per-type or config cache TTL */
   readonly ttlSeconds?: number;
+  /** Seconds a `persist` decision keeps renderings before the sweeper may delete them; only allowed with `persist`. @default kept until deleted */
+  readonly retentionSeconds?: number;
   /** Why the rule exists; quoted in the reasons of its decisions. */
   readonly description?: string;
 }
 
-const RULE_KEYS = ['id', 'match', 'decision', 'ttlSeconds', 'description'] as const;
-const MATCH_KEYS = ['resultType', 'tenant', 'intentType'] as const;
+/**
+ * Rules are written camelCase in code (`resultType`, `ttlSeconds`) and
+ * snake_case in governance files (`result_type`, `ttl`); messages name keys
+ * as the author wrote them.
+ */
+export type RuleSpelling = 'api' | 'file';
+const NAMES = {
+  api: { resultType: 'resultType', intentType: 'intentType', sizeBytes: 'sizeBytes', ttl: 'ttlSeconds', retention: 'retentionSeconds' },
+  file: { resultType: 'result_type', intentType: 'intent_type', sizeBytes: 'size_bytes', ttl: 'ttl', retention: 'retention' },
+} as const;
+type Names = (typeof NAMES)[RuleSpelling];
+const ruleKeys = (n: Names) => ['id', 'match', 'decision', n.ttl, n.retention, 'description'];
+const matchKeys = (n: Names) => [n.resultType, 'tenant', n.intentType, 'realm', n.sizeBytes, 'tags'];
 /** Same spelling as solution config keys, so a rule and a config entry name types alike. */
 const RESULT_TYPE = /^[a-z][a-z0-9_]*$/;
 /** Ids are quoted in reasons and stored with decisions: keep them to one readable token. */
@@ -70,7 +100,8 @@ const RULE_ID = /^[A-Za-z0-9][A-Za-z0-9_.:-]*$/;
  * @throws PolicyConfigError listing every problem, one per line, as
  *   `SOURCE: rules[2] ('no-pii'): match.tenant: problem`.
  */
-export function validateGovernanceRules(rules: unknown, source = 'governance rules'): readonly GovernanceRule[] {
+export function validateGovernanceRules(rules: unknown, source = 'governance rules', spelling: RuleSpelling = 'api'): readonly GovernanceRule[] {
+  const names = NAMES[spelling];
   if (rules === null || rules === undefined) return Object.freeze([]);
   const issues = new IssueList();
   if (!Array.isArray(rules)) {
@@ -81,7 +112,7 @@ export function validateGovernanceRules(rules: unknown, source = 'governance rul
   const out: GovernanceRule[] = [];
   const firstIndexOfId = new Map<string, number>();
   rules.forEach((raw, index) => {
-    const rule = checkRule(raw, index, issues);
+    const rule = checkRule(raw, index, issues, names);
     if (!rule) return;
     const seen = firstIndexOfId.get(rule.id);
     if (seen !== undefined) {
@@ -114,7 +145,7 @@ function ruleLabel(index: number, id: unknown): string {
   return typeof id === 'string' && id !== '' ? `rules[${index}] ('${id}')` : `rules[${index}]`;
 }
 
-function checkRule(raw: unknown, index: number, issues: IssueList): GovernanceRule | undefined {
+function checkRule(raw: unknown, index: number, issues: IssueList, n: Names): GovernanceRule | undefined {
   if (!isPlainObject(raw)) {
     issues.add([index], `rules[${index}]`, `expected a rule object with id, match and decision, got ${showValue(raw)}`);
     return undefined;
@@ -124,10 +155,9 @@ function checkRule(raw: unknown, index: number, issues: IssueList): GovernanceRu
   const at = (field: readonly (string | number)[], message: string) =>
     issues.add([index, ...field], `${label}: ${dotted(field)}`, message);
 
+  const keys = ruleKeys(n);
   for (const key of Object.keys(raw)) {
-    if (!(RULE_KEYS as readonly string[]).includes(key)) {
-      issues.add([index, key], label, `unknown key '${key}' (expected one of: ${RULE_KEYS.join(', ')})`);
-    }
+    if (!keys.includes(key)) issues.add([index, key], label, `unknown key '${key}' (expected one of: ${keys.join(', ')})`);
   }
 
   if (typeof raw.id !== 'string' || !RULE_ID.test(raw.id)) {
@@ -143,24 +173,27 @@ function checkRule(raw: unknown, index: number, issues: IssueList): GovernanceRu
     at(['decision'], `expected persist, cache or discard, got ${showValue(raw.decision)}`);
   }
 
-  let ttlSeconds: number | undefined;
-  if (raw.ttlSeconds !== undefined) {
-    if (decision !== undefined && decision !== 'cache') {
-      at(['ttlSeconds'], `only allowed with decision 'cache' (this rule's decision is '${decision}')`);
-    } else {
-      try {
-        ttlSeconds = parseDuration(raw.ttlSeconds);
-      } catch (err) {
-        at(['ttlSeconds'], (err as Error).message);
-      }
+  const durationFor = (key: string, only: MaterializationDecision): number | undefined => {
+    if (raw[key] === undefined) return undefined;
+    if (decision !== undefined && decision !== only) {
+      at([key], `only allowed with decision '${only}' (this rule's decision is '${decision}')`);
+      return undefined;
     }
-  }
+    try {
+      return parseDuration(raw[key]);
+    } catch (err) {
+      at([key], (err as Error).message);
+      return undefined;
+    }
+  };
+  const ttlSeconds = durationFor(n.ttl, 'cache');
+  const retentionSeconds = durationFor(n.retention, 'persist');
 
   if (raw.description !== undefined && typeof raw.description !== 'string') {
     at(['description'], `expected a string, got ${showValue(raw.description)}`);
   }
 
-  const match = checkMatch(raw.match, decision, at, (key, msg) => issues.add([index, 'match', key], `${label}: match`, msg));
+  const match = checkMatch(raw.match, decision, n, at, (key, msg) => issues.add([index, 'match', key], `${label}: match`, msg));
 
   if (issues.items.length !== before || !match || decision === undefined) return undefined;
   const rule: GovernanceRule = {
@@ -168,6 +201,7 @@ function checkRule(raw: unknown, index: number, issues: IssueList): GovernanceRu
     match,
     decision,
     ...(ttlSeconds === undefined ? {} : { ttlSeconds }),
+    ...(retentionSeconds === undefined ? {} : { retentionSeconds }),
     ...(raw.description === undefined ? {} : { description: raw.description as string }),
   };
   return Object.freeze(rule);
@@ -176,24 +210,26 @@ function checkRule(raw: unknown, index: number, issues: IssueList): GovernanceRu
 function checkMatch(
   raw: unknown,
   decision: MaterializationDecision | undefined,
+  n: Names,
   at: (field: readonly (string | number)[], message: string) => void,
   unknownKey: (key: string, message: string) => void,
 ): GovernanceRuleMatch | undefined {
+  const keys = matchKeys(n);
   if (!isPlainObject(raw)) {
-    at(['match'], `expected an object of conditions (resultType, tenant, intentType; {} matches everything), got ${showValue(raw)}`);
+    at(['match'], `expected an object of conditions (${keys.join(', ')}; {} matches everything), got ${showValue(raw)}`);
     return undefined;
   }
   let ok = true;
   for (const key of Object.keys(raw)) {
-    if (!(MATCH_KEYS as readonly string[]).includes(key)) {
-      unknownKey(key, `unknown key '${key}' (expected one of: ${MATCH_KEYS.join(', ')})`);
+    if (!keys.includes(key)) {
+      unknownKey(key, `unknown key '${key}' (expected one of: ${keys.join(', ')})`);
       ok = false;
     }
   }
 
   const resultType = checkList(
-    raw.resultType,
-    ['match', 'resultType'],
+    raw[n.resultType],
+    ['match', n.resultType],
     at,
     "a result type (lower-case letters, digits and '_', starting with a letter)",
     (t) => RESULT_TYPE.test(t),
@@ -203,7 +239,7 @@ function checkMatch(
     for (const type of resultType) {
       if (PLATFORM_NATIVE_TYPES.has(type)) {
         at(
-          ['match', 'resultType'],
+          ['match', n.resultType],
           `'${decision}' is not allowed for '${type}': it is a platform-native record and is always persisted`,
         );
         ok = false;
@@ -214,17 +250,72 @@ function checkMatch(
   const tenant = checkList(raw.tenant, ['match', 'tenant'], at, 'a tenant id', (t) => t !== '');
   if (tenant === null) ok = false;
 
-  if (raw.intentType !== undefined && (typeof raw.intentType !== 'string' || raw.intentType === '')) {
-    at(['match', 'intentType'], `expected an intent type or glob such as 'content.*', got ${showValue(raw.intentType)}`);
+  const intentType = raw[n.intentType];
+  if (intentType !== undefined && (typeof intentType !== 'string' || intentType === '')) {
+    at(['match', n.intentType], `expected an intent type or glob such as 'content.*', got ${showValue(intentType)}`);
     ok = false;
   }
+
+  // One realm may be written without a list.
+  const realm = checkList(typeof raw.realm === 'string' ? [raw.realm] : raw.realm, ['match', 'realm'], at, 'a realm name', (r) => r !== '');
+  if (realm === null) ok = false;
+
+  const sizeBytes = checkSizeRange(raw[n.sizeBytes], ['match', n.sizeBytes], at);
+  if (sizeBytes === null) ok = false;
+
+  const tags = checkTags(raw.tags, at);
+  if (tags === null) ok = false;
 
   if (!ok) return undefined;
   return Object.freeze({
     ...(resultType ? { resultType } : {}),
     ...(tenant ? { tenant } : {}),
-    ...(raw.intentType === undefined ? {} : { intentType: raw.intentType as string }),
+    ...(intentType === undefined ? {} : { intentType: intentType as string }),
+    ...(realm ? { realm } : {}),
+    ...(sizeBytes ? { sizeBytes } : {}),
+    ...(tags ? { tags } : {}),
   });
+}
+
+/** `{ gt, lt }` in bytes (numbers or sizes like '1mb'); `undefined` when absent, `null` when invalid (reported). */
+function checkSizeRange(
+  value: unknown,
+  field: readonly string[],
+  at: (field: readonly (string | number)[], message: string) => void,
+): SizeRange | undefined | null {
+  if (value === undefined) return undefined;
+  if (!isPlainObject(value) || (value.gt === undefined && value.lt === undefined) || Object.keys(value).some((k) => k !== 'gt' && k !== 'lt')) {
+    at(field, `expected { gt: SIZE, lt: SIZE } (either or both; sizes like 1048576 or '1mb'), got ${showValue(value)}`);
+    return null;
+  }
+  const out: { gt?: number; lt?: number } = {};
+  for (const bound of ['gt', 'lt'] as const) {
+    if (value[bound] === undefined) continue;
+    try {
+      out[bound] = parseByteSize(value[bound], { allowZero: true });
+    } catch (err) {
+      at([...field, bound], (err as Error).message);
+      return null;
+    }
+  }
+  if (out.gt !== undefined && out.lt !== undefined && out.gt + 1 >= out.lt) {
+    at(field, `gt ${out.gt} and lt ${out.lt} leave no size that matches`);
+    return null;
+  }
+  return Object.freeze(out);
+}
+
+/** `{ any: [...], all: [...] }` (either or both); `undefined` when absent, `null` when invalid (reported). */
+function checkTags(value: unknown, at: (field: readonly (string | number)[], message: string) => void): TagCondition | undefined | null {
+  if (value === undefined) return undefined;
+  if (!isPlainObject(value) || (value.any === undefined && value.all === undefined) || Object.keys(value).some((k) => k !== 'any' && k !== 'all')) {
+    at(['match', 'tags'], `expected { any: [TAG, …], all: [TAG, …] } (either or both), got ${showValue(value)}`);
+    return null;
+  }
+  const any = checkList(value.any, ['match', 'tags', 'any'], at, 'a tag', (t) => t !== '');
+  const all = checkList(value.all, ['match', 'tags', 'all'], at, 'a tag', (t) => t !== '');
+  if (any === null || all === null) return null;
+  return Object.freeze({ ...(any ? { any } : {}), ...(all ? { all } : {}) });
 }
 
 /** A non-empty list of valid strings, de-duplicated; `undefined` when absent, `null` when invalid (reported). */

@@ -19,7 +19,8 @@ export function platformReason(resultType: string): string {
 }
 
 export function governanceReason(rule: GovernanceRule, resultType: string, ttlSeconds: number | undefined): string {
-  const base = `governance rule '${rule.id}' decides ${decisionText(rule.decision, ttlSeconds)} for '${resultType}'`;
+  const retention = rule.retentionSeconds === undefined ? '' : ` (retention ${formatDuration(rule.retentionSeconds)})`;
+  const base = `governance rule '${rule.id}' decides ${decisionText(rule.decision, ttlSeconds)}${retention} for '${resultType}'`;
   return rule.description ? `${base} (${rule.description})` : base;
 }
 
