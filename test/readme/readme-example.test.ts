@@ -47,7 +47,7 @@ test("the README's HTTP API example serves the runtime", async () => {
   // Any free port instead of 7070, then one request and a clean stop.
   await writeFile(
     file,
-    `${code.replace('port: 7070', 'port: 0')}
+    `${code!.replace('port: 7070', 'port: 0')}
 const res = await fetch(\`http://127.0.0.1:\${app.addresses()[0]!.port}/readyz\`);
 console.log('READY ' + res.status + ' ' + JSON.stringify(await res.json()));
 await app.close();
