@@ -44,7 +44,7 @@ export { WalRecordType } from './store/write-ahead-log.ts';
 export type { WalRecord, WalQuery } from './store/write-ahead-log.ts';
 export type { OutboxEvent, StoredOutboxEvent } from './store/outbox.ts';
 export type { ArtifactRecord, ArtifactLineage, ArtifactQuery, RenderingRef } from './store/artifact-index.ts';
-export type { Db, Queryable } from './store/db.ts';
+export type { Db, DbCapabilities, Queryable, ScopedDb } from './store/db.ts';
 export { PgliteDb } from './store/pglite/pglite-db.ts';
 export { PgDb, type PgDbOptions } from './store/pg/pg-db.ts';
 

@@ -1,21 +1,30 @@
-import { iso, tenantParam } from '../store/sql.ts';
-import type { Queryable } from '../store/db.ts';
+import { ANY_TENANT, iso, tenantParam } from '../store/sql.ts';
+import type { Db, Queryable } from '../store/db.ts';
 import type { CacheEntry, CacheLookup, CacheStore } from './cache-store.ts';
 
 /**
  * The default cache tier: a TTL table in the embedded database, so cached
  * renderings are visible to later commands on the same data dir and commit
  * atomically with their execution. Expired rows are invisible to reads at
- * once and deleted by {@link purgeExpired}.
+ * once and deleted by {@link purgeExpired}. Statements are tenant-scoped
+ * ({@link Db.scoped}): a lookup's tenant, an entry's tenant, or every tenant
+ * for the runtime's own clean-up by id and by expiry.
  */
 export class EmbeddedCache implements CacheStore {
   readonly name = 'embedded';
   readonly transactional = true;
 
-  constructor(private readonly db: Queryable) {}
+  constructor(private readonly db: Db) {}
 
+  /** Within `tx` (the caller's transaction, scoped to the entries' tenant), or one scoped transaction per tenant. */
   async put(entries: readonly CacheEntry[], tx?: Queryable): Promise<void> {
-    const q = tx ?? this.db;
+    if (tx) return this.#insert(tx, entries);
+    for (const tenantId of new Set(entries.map((e) => e.tenantId))) {
+      await this.db.scoped(tenantId).transaction((q) => this.#insert(q, entries.filter((e) => e.tenantId === tenantId)));
+    }
+  }
+
+  async #insert(q: Queryable, entries: readonly CacheEntry[]): Promise<void> {
     for (const e of entries) {
       await q.query(
         `INSERT INTO symphainy.cache_entries (cache_id, tenant_id, session_id, execution_id, artifact_key, result_type,
@@ -29,7 +38,7 @@ export class EmbeddedCache implements CacheStore {
   }
 
   async get(lookup: CacheLookup, now: Date): Promise<CacheEntry[]> {
-    const rows = await this.db.query<Record<string, unknown>>(
+    const rows = await this.db.scoped(lookup.tenantId).query<Record<string, unknown>>(
       `SELECT * FROM symphainy.cache_entries
         WHERE ($1::text IS NULL OR tenant_id = $1) AND ($2::text IS NULL OR session_id = $2)
           AND ($3::text IS NULL OR execution_id = $3) AND ($4::text IS NULL OR artifact_key = $4)
@@ -57,12 +66,15 @@ export class EmbeddedCache implements CacheStore {
     }));
   }
 
+  /** By id, of any tenant: ids are the runtime's own (random), handed out for entries it just wrote. */
   async delete(cacheIds: readonly string[]): Promise<void> {
-    if (cacheIds.length > 0) await this.db.query('DELETE FROM symphainy.cache_entries WHERE cache_id = ANY($1::text[])', [cacheIds]);
+    if (cacheIds.length > 0) await this.db.scoped(ANY_TENANT).query('DELETE FROM symphainy.cache_entries WHERE cache_id = ANY($1::text[])', [cacheIds]);
   }
 
   async purgeExpired(now: Date): Promise<number> {
-    const rows = await this.db.query('DELETE FROM symphainy.cache_entries WHERE expires_at <= $1 RETURNING cache_id', [now.toISOString()]);
+    const rows = await this.db.scoped(ANY_TENANT).query('DELETE FROM symphainy.cache_entries WHERE expires_at <= $1 RETURNING cache_id', [
+      now.toISOString(),
+    ]);
     return rows.length;
   }
 }

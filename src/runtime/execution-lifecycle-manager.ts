@@ -22,6 +22,7 @@ import { DEFAULT_CACHE_TTL_SECONDS } from '../policy/default-policy.ts';
 import { normalizeResult, type NormalizedArtifact, type NormalizedResult } from '../realm/normalize-result.ts';
 import type { ArtifactIndex, ArtifactLineage } from '../store/artifact-index.ts';
 import type { Db, Queryable } from '../store/db.ts';
+import { ANY_TENANT } from '../store/sql.ts';
 import type { OutboxEvent, TransactionalOutbox } from '../store/outbox.ts';
 import type { ClaimedExecution, ExecutionRecord, ExecutionState, ExecutionStatus, Lease, StateSurface } from '../store/state-surface.ts';
 import { WalRecordType, type WalRecordInput, type WriteAheadLog } from '../store/write-ahead-log.ts';
@@ -150,7 +151,7 @@ export class ExecutionLifecycleManager {
     });
     const recordStart = performance.now();
     try {
-      await d.db.transaction(async (tx) => {
+      await d.db.scoped(intent.tenantId).transaction(async (tx) => {
         await d.stateSurface.insert(tx, {
           executionId, intentId: intent.intentId, tenantId: intent.tenantId, sessionId: intent.sessionId,
           intentType: intent.intentType, realm: entry.realm, parameters: intent.parameters as Record<string, unknown>,
@@ -183,7 +184,8 @@ export class ExecutionLifecycleManager {
     const intentTypes = d.registry.list().map((i) => i.intentType);
     if (intentTypes.length === 0 || limit <= 0) return [];
     const at = d.now().toISOString();
-    const runs = await d.db.transaction(async (tx) => {
+    // Claims span tenants: the queue is shared.
+    const runs = await d.db.scoped(ANY_TENANT).transaction(async (tx) => {
       const claimed = await d.stateSurface.claim(tx, { owner, intentTypes, limit, leaseMs, policyVersion: d.policy.version, startedAt: at });
       if (claimed.length === 0) return [];
       const records: WalRecordInput[] = [];
@@ -294,7 +296,7 @@ export class ExecutionLifecycleManager {
       };
       await d.faults[FaultPoint.BEFORE_COMPLETE]?.();
       const completeStart = performance.now();
-      await d.db.transaction(async (tx) => {
+      await d.db.scoped(intent.tenantId).transaction(async (tx) => {
         if (!(await d.stateSurface.finish(tx, { executionId, status: 'completed', state: stateOf(pending), result, error: null, finishedAt, lease }))) {
           throw new LeaseLostError(executionId, lease);
         }
@@ -451,7 +453,7 @@ export class ExecutionLifecycleManager {
       sessionId: e.sessionId, status: 'failed', error, policyVersion: e.policyVersion, artifacts: [], events: [failed],
     };
     try {
-      await d.db.transaction(async (tx) => {
+      await d.db.scoped(e.tenantId).transaction(async (tx) => {
         // Recovery may race a late completion: only a still-running execution is failed.
         if (!(await d.stateSurface.finish(tx, { executionId, status: 'failed', state: null, result, error, finishedAt: at, lease: e.lease ?? null }))) return;
         await d.wal.append(tx, transitions.map((t) => this.#wal(e, executionId, WalRecordType.STATE_TRANSITION, { ...t, error }, at)));
@@ -496,7 +498,7 @@ export class ExecutionLifecycleManager {
       error: { code: err.code, message: err.message },
     };
     try {
-      await this.d.wal.append(this.d.db, [this.#wal(intent, null, WalRecordType.INTENT_REJECTED, payload, at)]);
+      await this.d.wal.append(this.d.db.scoped(intent.tenantId), [this.#wal(intent, null, WalRecordType.INTENT_REJECTED, payload, at)]);
     } catch (storeErr) {
       this.d.logger.error({ err: storeErr }, 'recording a rejected intent failed');
     }

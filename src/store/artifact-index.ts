@@ -1,5 +1,5 @@
 import type { MaterializationDecision, PolicyLayer } from '../policy/decision.ts';
-import type { Queryable } from './db.ts';
+import type { Db, Queryable } from './db.ts';
 import { iso, tenantParam, type PageKey, type TenantScope } from './sql.ts';
 
 /** Where an artifact came from: enough to answer "who produced this, from what, and when". */
@@ -65,7 +65,7 @@ const SELECT = `SELECT artifact_id, tenant_id, session_id, execution_id, artifac
  * the blob store's; this table says where they are and why they were kept.
  */
 export class ArtifactIndex {
-  constructor(private readonly db: Queryable) {}
+  constructor(private readonly db: Db) {}
 
   async insert(q: Queryable, a: ArtifactRecord): Promise<void> {
     await q.query(
@@ -78,7 +78,7 @@ export class ArtifactIndex {
   }
 
   async get(artifactId: string, tenant: TenantScope): Promise<ArtifactRecord | null> {
-    const rows = await this.db.query(`${SELECT} WHERE artifact_id = $1 AND ($2::text IS NULL OR tenant_id = $2)`, [
+    const rows = await this.db.scoped(tenant).query(`${SELECT} WHERE artifact_id = $1 AND ($2::text IS NULL OR tenant_id = $2)`, [
       artifactId,
       tenantParam(tenant),
     ]);
@@ -88,7 +88,7 @@ export class ArtifactIndex {
   /** Of `ids`, those that exist for `tenantId` (an input artifact of another tenant is not lineage). */
   async existing(ids: readonly string[], tenantId: string): Promise<string[]> {
     if (ids.length === 0) return [];
-    const rows = await this.db.query<{ artifact_id: string }>(
+    const rows = await this.db.scoped(tenantId).query<{ artifact_id: string }>(
       'SELECT artifact_id FROM symphainy.artifacts WHERE artifact_id = ANY($1::text[]) AND tenant_id = $2',
       [ids, tenantId],
     );
@@ -97,7 +97,7 @@ export class ArtifactIndex {
   }
 
   async list(query: ArtifactQuery): Promise<ArtifactRecord[]> {
-    const rows = await this.db.query(
+    const rows = await this.db.scoped(query.tenantId).query(
       `${SELECT}
         WHERE ($1::text IS NULL OR tenant_id = $1) AND ($2::text IS NULL OR execution_id = $2)
           AND ($3::text IS NULL OR result_type = $3) AND ($4::text IS NULL OR session_id = $4)

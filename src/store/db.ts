@@ -1,3 +1,5 @@
+import type { TenantScope } from './sql.ts';
+
 /**
  * The database port. The store speaks one SQL dialect (PostgreSQL) through
  * this interface; drivers adapt an engine to it (PGlite embedded, a
@@ -14,6 +16,25 @@ export interface Queryable {
 export interface DbCapabilities {
   /** True when several connections can run transactions at once (a server pool); PGlite has one. */
   readonly multipleConnections: boolean;
+  /**
+   * True when tenant tables can be subject to row-level security here, so
+   * every scoped transaction sets `symphainy.tenant` first (a server). False
+   * on PGlite: its only user is a superuser, which row-level security never
+   * applies to, so the driver leaves that statement out.
+   */
+  readonly rowLevelSecurity: boolean;
+}
+
+/**
+ * The database as one tenant (or, for platform work, ANY_TENANT) sees it.
+ * Every transaction, and every lone `query` (a short transaction of its
+ * own), runs with `symphainy.tenant` set for that transaction only, so a
+ * pooled connection never carries a tenant over to the next user.
+ */
+export interface ScopedDb extends Queryable {
+  readonly scope: TenantScope;
+  /** Like {@link Db.transaction}, under this scope. */
+  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
 }
 
 export interface Db extends Queryable {
@@ -23,7 +44,16 @@ export interface Db extends Queryable {
   /**
    * Runs `fn` in one transaction: committed when it resolves, rolled back
    * when it throws. Never hold one open across a realm handler or an upload.
+   * Unscoped: for the platform tables (tenants, API keys) and migrations;
+   * tenant tables are reached through {@link scoped}.
    */
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  /**
+   * Statements on tenant tables (executions, wal, outbox, artifacts,
+   * cache_entries) run through this. On a server, row-level security admits
+   * only the scope's rows — whatever a query's WHERE says — when the
+   * runtime connects as a role that is neither superuser nor BYPASSRLS.
+   */
+  scoped(scope: TenantScope): ScopedDb;
   close(): Promise<void>;
 }

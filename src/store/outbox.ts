@@ -1,5 +1,5 @@
-import type { Queryable } from './db.ts';
-import { insertMany, iso, tenantParam, type TenantScope } from './sql.ts';
+import type { Db, Queryable } from './db.ts';
+import { ANY_TENANT, insertMany, iso, tenantParam, type TenantScope } from './sql.ts';
 
 /** An event as delivered to subscribers; `eventId` never changes, also on redelivery. */
 export interface OutboxEvent {
@@ -49,7 +49,7 @@ const SELECT = `SELECT seq, event_id, tenant_id, session_id, execution_id, event
  * and handed to the relay only after that commits; it never publishes.
  */
 export class TransactionalOutbox {
-  constructor(private readonly db: Queryable) {}
+  constructor(private readonly db: Db) {}
 
   async insert(q: Queryable, events: readonly OutboxEvent[]): Promise<void> {
     await insertMany(
@@ -65,9 +65,10 @@ export class TransactionalOutbox {
    * (database clock) and returns them in commit order. Rows another relay
    * holds are skipped (`SKIP LOCKED`, unexpired lease), so several relays
    * share the outbox; a relay that dies leaves leases that simply expire.
+   * Of every tenant: the relay publishes for all of them.
    */
   async claimUnpublished(owner: string, limit: number, leaseMs: number): Promise<StoredOutboxEvent[]> {
-    const rows = await this.db.query(
+    const rows = await this.db.scoped(ANY_TENANT).query(
       `UPDATE symphainy.outbox o
           SET lease_owner = $1, lease_expires_at = now() + $3 * interval '1 millisecond'
          FROM (SELECT seq FROM symphainy.outbox
@@ -84,7 +85,7 @@ export class TransactionalOutbox {
 
   async markPublished(eventIds: readonly string[], at: string): Promise<void> {
     if (eventIds.length === 0) return;
-    await this.db.query(
+    await this.db.scoped(ANY_TENANT).query(
       `UPDATE symphainy.outbox SET published_at = $2, lease_owner = NULL, lease_expires_at = NULL
         WHERE event_id = ANY($1::text[]) AND published_at IS NULL`,
       [eventIds, at],
@@ -93,7 +94,7 @@ export class TransactionalOutbox {
 
   /** Events of every tenant not yet published, and the age in seconds of the oldest (for metrics). */
   async backlog(now: Date): Promise<{ unpublished: number; oldestAgeSeconds: number }> {
-    const rows = await this.db.query<{ n: string | number; oldest: unknown }>(
+    const rows = await this.db.scoped(ANY_TENANT).query<{ n: string | number; oldest: unknown }>(
       'SELECT count(*) AS n, min(created_at) AS oldest FROM symphainy.outbox WHERE published_at IS NULL',
     );
     const oldest = iso(rows[0]?.oldest);
@@ -109,7 +110,7 @@ export class TransactionalOutbox {
    * that commits late is never skipped by a reader that already moved on.
    */
   async listCommitted(query: { tenantId: string; after: StreamPosition | null; limit: number }): Promise<(StoredOutboxEvent & { position: StreamPosition })[]> {
-    const rows = await this.db.query(
+    const rows = await this.db.scoped(query.tenantId).query(
       `SELECT seq, event_id, tenant_id, session_id, execution_id, event_type, source, payload, created_at, published_at, tx_id::text AS tx_id
          FROM symphainy.outbox
         WHERE tenant_id = $1
@@ -124,7 +125,7 @@ export class TransactionalOutbox {
 
   /** Where an event of this tenant is in its stream (to resume after it), or null when it has no such event. */
   async positionOf(eventId: string, tenantId: string): Promise<StreamPosition | null> {
-    const rows = await this.db.query<{ tx_id: string; seq: string | number }>(
+    const rows = await this.db.scoped(tenantId).query<{ tx_id: string; seq: string | number }>(
       'SELECT tx_id::text AS tx_id, seq FROM symphainy.outbox WHERE event_id = $1 AND tenant_id = $2',
       [eventId, tenantParam(tenantId)],
     );
@@ -132,7 +133,7 @@ export class TransactionalOutbox {
   }
 
   async list(query: { tenantId: TenantScope; executionId?: string; limit?: number }): Promise<StoredOutboxEvent[]> {
-    const rows = await this.db.query(
+    const rows = await this.db.scoped(query.tenantId).query(
       `${SELECT} WHERE ($1::text IS NULL OR tenant_id = $1) AND ($2::text IS NULL OR execution_id = $2) ORDER BY seq LIMIT $3`,
       [tenantParam(query.tenantId), query.executionId ?? null, query.limit ?? 1000],
     );

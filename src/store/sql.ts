@@ -17,6 +17,21 @@ export function tenantParam(scope: TenantScope): string | null {
   return scope;
 }
 
+/**
+ * The setting row-level security reads (migration 4): a scoped transaction
+ * sets it first, for that transaction only. Unset (or empty), no row of a
+ * tenant table is visible or writable.
+ */
+export const TENANT_SETTING = 'symphainy.tenant';
+
+/** {@link TENANT_SETTING}'s value for a scope: the tenant id, or `*` for ANY_TENANT. */
+export function tenantSetting(scope: TenantScope): string {
+  const tenant = tenantParam(scope);
+  if (tenant === null) return '*';
+  if (tenant === '*') throw new TypeError("'*' is not a tenant id (it stands for every tenant)");
+  return tenant;
+}
+
 /** A position in a newest-first listing: a timestamp and the id that breaks ties. */
 export interface PageKey {
   readonly at: string;

@@ -1,5 +1,5 @@
-import type { Queryable } from './db.ts';
-import { iso, tenantParam, type PageKey, type TenantScope } from './sql.ts';
+import type { Db, Queryable } from './db.ts';
+import { ANY_TENANT, iso, tenantParam, type PageKey, type TenantScope } from './sql.ts';
 
 export const ExecutionStatus = {
   QUEUED: 'queued',
@@ -84,10 +84,12 @@ const SELECT = `SELECT ${COLUMNS} FROM symphainy.executions`;
 /**
  * General notes: the state surface owns the `executions` table — where an
  * execution stands and what it means. It does not write the WAL or the
- * outbox; the lifecycle manager puts all three in one transaction.
+ * outbox; the lifecycle manager puts all three in one transaction. Methods
+ * taking `q` run in the caller's (tenant-scoped) transaction; the others
+ * scope their own statement ({@link Db.scoped}).
  */
 export class StateSurface {
-  constructor(private readonly db: Queryable) {}
+  constructor(private readonly db: Db) {}
 
   /** A new execution: `running` (run directly, from `at`) or `queued` (submitted at `at`, for a worker). */
   async insert(q: Queryable, e: NewExecution, status: 'running' | 'queued', at: string): Promise<void> {
@@ -139,10 +141,10 @@ export class StateSurface {
     });
   }
 
-  /** Extends the owner's leases; returns the ids it still holds (a lost one was taken over). */
+  /** Extends the owner's leases (of any tenant); returns the ids it still holds (a lost one was taken over). */
   async renewLeases(owner: string, executionIds: readonly string[], leaseMs: number): Promise<Set<string>> {
     if (executionIds.length === 0) return new Set();
-    const rows = await this.db.query<{ execution_id: string }>(
+    const rows = await this.db.scoped(ANY_TENANT).query<{ execution_id: string }>(
       `UPDATE symphainy.executions SET lease_expires_at = now() + $3 * interval '1 millisecond'
         WHERE execution_id = ANY($2::text[]) AND lease_owner = $1 AND status = 'running'
        RETURNING execution_id`,
@@ -178,7 +180,7 @@ export class StateSurface {
   }
 
   async get(executionId: string, tenant: TenantScope): Promise<ExecutionRecord | null> {
-    const rows = await this.db.query(`${SELECT} WHERE execution_id = $1 AND ($2::text IS NULL OR tenant_id = $2)`, [
+    const rows = await this.db.scoped(tenant).query(`${SELECT} WHERE execution_id = $1 AND ($2::text IS NULL OR tenant_id = $2)`, [
       executionId,
       tenantParam(tenant),
     ]);
@@ -186,13 +188,13 @@ export class StateSurface {
   }
 
   async getByIntentId(intentId: string, tenantId: string): Promise<ExecutionRecord | null> {
-    const rows = await this.db.query(`${SELECT} WHERE intent_id = $1 AND tenant_id = $2`, [intentId, tenantId]);
+    const rows = await this.db.scoped(tenantId).query(`${SELECT} WHERE intent_id = $1 AND tenant_id = $2`, [intentId, tenantId]);
     return rows[0] ? toRecord(rows[0]) : null;
   }
 
   /** Newest first (by when accepted); page on with `before` set to the last one's {@link acceptedAt} and id. */
   async list(query: ExecutionQuery): Promise<ExecutionRecord[]> {
-    const rows = await this.db.query(
+    const rows = await this.db.scoped(query.tenantId).query(
       `${SELECT}
         WHERE ($1::text IS NULL OR tenant_id = $1) AND ($2::text IS NULL OR status = $2)
           AND ($3::text IS NULL OR intent_type = $3) AND ($4::text IS NULL OR session_id = $4)
@@ -207,7 +209,7 @@ export class StateSurface {
 
   /** How many executions of every tenant are in each status (for metrics). */
   async countByStatus(): Promise<Record<ExecutionStatus, number>> {
-    const rows = await this.db.query<{ status: ExecutionStatus; n: string | number }>(
+    const rows = await this.db.scoped(ANY_TENANT).query<{ status: ExecutionStatus; n: string | number }>(
       'SELECT status, count(*) AS n FROM symphainy.executions GROUP BY status',
     );
     const counts = Object.fromEntries(Object.values(ExecutionStatus).map((s) => [s, 0])) as Record<ExecutionStatus, number>;
@@ -222,7 +224,8 @@ export class StateSurface {
    * once their lease expires.
    */
   async listRunningUnleased(): Promise<ExecutionRecord[]> {
-    return (await this.db.query(`${SELECT} WHERE status = 'running' AND lease_owner IS NULL ORDER BY started_at`)).map(toRecord);
+    const rows = await this.db.scoped(ANY_TENANT).query(`${SELECT} WHERE status = 'running' AND lease_owner IS NULL ORDER BY started_at`);
+    return rows.map(toRecord);
   }
 }
 

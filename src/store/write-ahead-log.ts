@@ -1,4 +1,4 @@
-import type { Queryable } from './db.ts';
+import type { Db, Queryable } from './db.ts';
 import { insertMany, iso, tenantParam, type TenantScope } from './sql.ts';
 
 /** Kinds of WAL record: the platform-native records the runtime always keeps. */
@@ -53,9 +53,9 @@ const COLUMNS = [
  * a record commits together with the state change it describes.
  */
 export class WriteAheadLog {
-  constructor(private readonly db: Queryable) {}
+  constructor(private readonly db: Db) {}
 
-  /** Appends records, in order, within `q` (a transaction, usually). */
+  /** Appends records, in order, within `q`: a transaction (or a {@link Db.scoped} view) of their tenant. */
   async append(q: Queryable, records: readonly WalRecordInput[]): Promise<void> {
     await insertMany(
       q,
@@ -66,7 +66,7 @@ export class WriteAheadLog {
   }
 
   async list(query: WalQuery): Promise<WalRecord[]> {
-    const rows = await this.db.query<Record<string, unknown>>(
+    const rows = await this.db.scoped(query.tenantId).query<Record<string, unknown>>(
       `SELECT seq, tenant_id, execution_id, intent_id, record_type, payload, recorded_at
          FROM symphainy.wal
         WHERE ($1::text IS NULL OR tenant_id = $1)

@@ -10,7 +10,8 @@ import { connect } from 'nats';
 import { readStream, startNatsServer, type NatsTestServer } from '../support/nats-server.ts';
 import { S3RVER_CREDENTIALS, startS3Server, type S3Server } from '../support/s3-server.ts';
 import { SERVICES, skipUnlessNatsServerBinary, skipUnlessPostgres, skipUnlessRedis } from '../support/services.ts';
-import { freshServerDb, type TestDb } from '../support/test-runtime.ts';
+import { ANY_TENANT } from '../../src/store/sql.ts';
+import { freshServerDb, type ServerTestDb } from '../support/test-runtime.ts';
 
 /**
  * The scale-out quick start as a user runs it: `submit`, `worker` and
@@ -23,7 +24,7 @@ const root = fileURLToPath(new URL('../../', import.meta.url));
 const bin = join(root, 'bin/symphainy.js');
 
 describe('symphainy on PostgreSQL + S3 + Redis + NATS', { skip, timeout: 120_000 }, () => {
-  let db: TestDb;
+  let db: ServerTestDb;
   let s3: S3Server;
   let nats: NatsTestServer;
   let dir: string;
@@ -45,7 +46,7 @@ describe('symphainy on PostgreSQL + S3 + Redis + NATS', { skip, timeout: 120_000
     dir = await mkdtemp(join(tmpdir(), 'symphainy-cli-services-'));
     configFile = join(dir, 'runtime.yaml');
     await writeFile(configFile, [
-      `database_url: ${db.location}`,
+      `database_url: ${db.url}`,
       'artifacts: s3://artifacts/prod',
       `s3_endpoint: ${s3.endpoint}`,
       `cache: ${SERVICES.redis}?prefix=${prefix}`,
@@ -113,7 +114,7 @@ describe('symphainy on PostgreSQL + S3 + Redis + NATS', { skip, timeout: 120_000
     }
 
     // Every outbox event reached JetStream once.
-    const ids = new Set((await db.query<{ event_id: string }>('SELECT event_id FROM symphainy.outbox')).map((r) => r.event_id));
+    const ids = new Set((await db.scoped(ANY_TENANT).query<{ event_id: string }>('SELECT event_id FROM symphainy.outbox')).map((r) => r.event_id));
     const nc = await connect({ servers: nats.url });
     try {
       const messages = await readStream(nc, 'SYMPHAINY');

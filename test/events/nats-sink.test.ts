@@ -4,6 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { connect, nanos, StorageType, type NatsConnection } from 'nats';
 import { ConfigError, StoreError } from '../../src/errors/index.ts';
+import { ANY_TENANT } from '../../src/store/sql.ts';
 import { eventSubject, NatsEventSink } from '../../src/events/nats/nats-sink.ts';
 import type { OutboxEvent } from '../../src/store/outbox.ts';
 import { readStream, startNatsServer, type NatsTestServer } from '../support/nats-server.ts';
@@ -179,7 +180,7 @@ describe('NatsEventSink', { skip }, () => {
     const own = await startNatsServer();
     const t = await testRuntime({ events: own.url, relayPollIntervalMs: 100 });
     const unpublished = async () =>
-      Number((await t.db.query<{ n: number }>('SELECT count(*)::int AS n FROM symphainy.outbox WHERE published_at IS NULL'))[0]!.n);
+      Number((await t.db.scoped(ANY_TENANT).query<{ n: number }>('SELECT count(*)::int AS n FROM symphainy.outbox WHERE published_at IS NULL'))[0]!.n);
     const execute = (tenantId: string) =>
       t.runtime.execute({ intentType: 'journey.sop_to_workflow', tenantId, sessionId: 's', parameters: { sop_text: SOP_TEXT } });
     try {
@@ -201,14 +202,14 @@ describe('NatsEventSink', { skip }, () => {
         await sleep(100);
       }
       // A relay that crashed between publishing and marking re-sends everything: JetStream drops the copies.
-      await t.db.query('UPDATE symphainy.outbox SET published_at = NULL');
+      await t.db.scoped(ANY_TENANT).query('UPDATE symphainy.outbox SET published_at = NULL');
       await t.runtime.flushEvents();
       assert.equal(await unpublished(), 0);
 
       const check = await connect({ servers: own.url });
       try {
         const msgs = await readStream(check, 'SYMPHAINY');
-        const rows = await t.db.query<{ event_id: string }>('SELECT event_id FROM symphainy.outbox ORDER BY seq');
+        const rows = await t.db.scoped(ANY_TENANT).query<{ event_id: string }>('SELECT event_id FROM symphainy.outbox ORDER BY seq');
         assert.equal(msgs.length, rows.length);
         assert.equal(new Set(msgs.map((m) => m.msgId)).size, msgs.length);
         assert.deepEqual(new Set(msgs.map((m) => m.msgId)), new Set(rows.map((r) => r.event_id)));

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { after, afterEach, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
-  createRuntime, defineRealm, DuplicateIntentError, InvalidIntentError, WaitTimeoutError, WalRecordType, type Runtime,
+  ANY_TENANT, createRuntime, defineRealm, DuplicateIntentError, InvalidIntentError, WaitTimeoutError, WalRecordType, type Runtime,
 } from '../../src/index.ts';
 import { MVP_CONFIG, silentLogger, SOP_TEXT, testRuntime, type TestRuntime } from '../support/test-runtime.ts';
 
@@ -148,7 +148,7 @@ describe('workers', () => {
     await waitFor('worker A runs it', async () => calls === 1);
 
     // Worker A stalls past its lease (simulated: the lease runs out); worker B takes the execution over.
-    await t.db.query("UPDATE symphainy.executions SET lease_expires_at = now() - interval '1 second' WHERE execution_id = $1", [s.executionId]);
+    await t.db.scoped(ANY_TENANT).query("UPDATE symphainy.executions SET lease_expires_at = now() - interval '1 second' WHERE execution_id = $1", [s.executionId]);
     const b = await createRuntime({ db: t.db, memory: true, realms: [gated], solutionConfig: MVP_CONFIG, logger: silentLogger });
     others.push(b);
     b.startWorker({ pollIntervalMs: 20, workerId: 'worker-b' });

@@ -85,10 +85,18 @@ describe('integrity and failures around the realm', () => {
     const flaky: Db = {
       capabilities: t.db.capabilities,
       location: t.db.location,
-      query: (sql, params) =>
-        failLineage && sql.includes('WHERE artifact_id = ANY') ? Promise.reject(new Error('connection lost')) : t.db.query(sql, params),
+      query: (sql, params) => t.db.query(sql, params),
       exec: (sql) => t.db.exec(sql),
       transaction: (fn) => t.db.transaction(fn),
+      scoped: (scope) => {
+        const db = t.db.scoped(scope);
+        return {
+          ...db,
+          scope,
+          query: (sql, params) =>
+            failLineage && sql.includes('WHERE artifact_id = ANY') ? Promise.reject(new Error('connection lost')) : db.query(sql, params),
+        };
+      },
       close: async () => {},
     };
     const { createRuntime, FsBlobStore } = await import('../../src/index.ts');

@@ -4,7 +4,9 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ExecutionContext } from '../../src/intent/execution-context.ts';
 import {
+  ANY_TENANT,
   normalizeResult,
+  type Db,
   type ExecutionRecord,
   type ExecutionState,
   type NormalizedResult,
@@ -73,7 +75,8 @@ export async function until(predicate: () => boolean, ms = 5000): Promise<void> 
   }
 }
 
-export async function count(db: { query<R>(sql: string, params?: readonly unknown[]): Promise<R[]> }, sql: string, params: readonly unknown[] = []): Promise<number> {
-  const rows = await db.query<{ n: number | string }>(sql, params);
+/** A count over every tenant's rows (an operator's read: tenant tables admit rows only under a scope). */
+export async function count(db: Db, sql: string, params: readonly unknown[] = []): Promise<number> {
+  const rows = await db.scoped(ANY_TENANT).query<{ n: number | string }>(sql, params);
   return Number(rows[0]?.n ?? 0);
 }

@@ -20,7 +20,7 @@ describe('outbox delivery', () => {
       const seen: { event: OutboxEvent; status: string | undefined; artifactRows: number }[] = [];
       t.runtime.subscribe(async (event) => {
         // What is committed at delivery time.
-        const rows = await t.db.query<{ status: string }>('SELECT status FROM symphainy.executions WHERE execution_id = $1', [event.executionId]);
+        const rows = await t.db.scoped(ANY_TENANT).query<{ status: string }>('SELECT status FROM symphainy.executions WHERE execution_id = $1', [event.executionId]);
         const artifactRows = await count(t.db, 'SELECT count(*) AS n FROM symphainy.artifacts WHERE execution_id = $1', [event.executionId]);
         seen.push({ event, status: rows[0]?.status, artifactRows });
       }, { tenantId });

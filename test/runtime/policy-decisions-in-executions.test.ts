@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import { journey, outcomes, solution } from '../../realms/index.ts';
-import type { ArtifactOutcome, ExecutionResult, NormalizedArtifact, Realm } from '../../src/index.ts';
+import { ANY_TENANT, type ArtifactOutcome, type ExecutionResult, type NormalizedArtifact, type Realm } from '../../src/index.ts';
 import { MVP_CONFIG, SOP_TEXT, testRuntime, type TestRuntime } from '../support/test-runtime.ts';
 import { blobFile, count, directResult, example, filesUnder, sha256, stateOf, uid } from './helpers.ts';
 
@@ -101,7 +101,7 @@ describe('under the MVP solution config every derived type is persisted', () => 
         }
 
         // The index row.
-        const rows = await t.db.query<Record<string, unknown>>('SELECT * FROM symphainy.artifacts WHERE artifact_id = $1', [o.artifactId]);
+        const rows = await t.db.scoped(ANY_TENANT).query<Record<string, unknown>>('SELECT * FROM symphainy.artifacts WHERE artifact_id = $1', [o.artifactId]);
         assert.equal(rows.length, 1);
         const row = rows[0]!;
         assert.equal(row.tenant_id, tenantId);

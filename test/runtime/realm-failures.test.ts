@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { defineRealm, type ExecutionContext, type ExecutionResult } from '../../src/index.ts';
+import { ANY_TENANT, defineRealm, type ExecutionContext, type ExecutionResult } from '../../src/index.ts';
 import { MVP_CONFIG, testRuntime, type TestRuntime } from '../support/test-runtime.ts';
 import { count, filesUnder, journeyOf, uid, until } from './helpers.ts';
 
@@ -61,7 +61,7 @@ describe('realm failures', () => {
     assert.equal(e.status, 'failed');
     assert.deepEqual(e.error, result.error);
     assert.ok(e.finishedAt);
-    const rows = await t.db.query<{ status: string; error: { code: string } }>(
+    const rows = await t.db.scoped(ANY_TENANT).query<{ status: string; error: { code: string } }>(
       'SELECT status, error FROM symphainy.executions WHERE execution_id = $1',
       [executionId],
     );
@@ -139,7 +139,7 @@ describe('closing the runtime while a handler runs', () => {
       assert.equal(result.status, 'failed');
       assert.equal(result.error?.code, 'SYM_ERR_RUNTIME_CLOSED');
       assert.equal(closingContext!.signal.aborted, true);
-      const rows = await t.db.query<{ status: string }>('SELECT status FROM symphainy.executions WHERE execution_id = $1', [result.executionId]);
+      const rows = await t.db.scoped(ANY_TENANT).query<{ status: string }>('SELECT status FROM symphainy.executions WHERE execution_id = $1', [result.executionId]);
       assert.deepEqual(rows, [{ status: 'failed' }]);
     } finally {
       await t.close();

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
+  ANY_TENANT,
   createRuntime,
   defineRealm,
   parseSolutionConfig,
@@ -160,7 +161,7 @@ describe('result shapes and result type inference (MVP config)', () => {
     assert.equal(o.layer, 'platform');
     assert.equal(o.decision, 'persist');
     assert.equal(o.stored, true);
-    const rows = await t.db.query<{ layer: string }>('SELECT layer FROM symphainy.artifacts WHERE artifact_id = $1', [o.artifactId]);
+    const rows = await t.db.scoped(ANY_TENANT).query<{ layer: string }>('SELECT layer FROM symphainy.artifacts WHERE artifact_id = $1', [o.artifactId]);
     assert.deepEqual(rows, [{ layer: 'platform' }]);
   });
 });

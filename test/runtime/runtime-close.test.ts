@@ -5,7 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { exampleRealms } from '../../realms/index.ts';
-import { createRuntime, RuntimeClosedError, type Runtime } from '../../src/index.ts';
+import { ANY_TENANT, createRuntime, RuntimeClosedError, type Runtime } from '../../src/index.ts';
 import { silentLogger, SOP_TEXT, testRuntime } from '../support/test-runtime.ts';
 import { uid } from './helpers.ts';
 
@@ -26,10 +26,10 @@ describe('a closed runtime', () => {
       const r = await t.runtime.execute({ intentType: 'journey.sop_to_workflow', tenantId, sessionId: 's', parameters: { sop_text: SOP_TEXT } });
       await t.runtime.close();
       await t.runtime.close();
-      const rows = await t.db.query<{ status: string }>('SELECT status FROM symphainy.executions WHERE execution_id = $1', [r.executionId]);
+      const rows = await t.db.scoped(ANY_TENANT).query<{ status: string }>('SELECT status FROM symphainy.executions WHERE execution_id = $1', [r.executionId]);
       assert.deepEqual(rows, [{ status: 'completed' }]);
       // close() delivered what was committed.
-      const unpublished = await t.db.query('SELECT event_id FROM symphainy.outbox WHERE published_at IS NULL');
+      const unpublished = await t.db.scoped(ANY_TENANT).query('SELECT event_id FROM symphainy.outbox WHERE published_at IS NULL');
       assert.deepEqual(unpublished, []);
     } finally {
       await t.close();

@@ -6,11 +6,11 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { connect } from 'nats';
-import { createRuntime, type Runtime } from '../../src/index.ts';
+import { ANY_TENANT, createRuntime, type Runtime } from '../../src/index.ts';
 import { loadRealmModule } from '../../src/realm/load-realm-module.ts';
 import { readStream, startNatsServer, type NatsTestServer } from '../support/nats-server.ts';
 import { skipUnlessNatsServerBinary, skipUnlessPostgres } from '../support/services.ts';
-import { freshServerDb, MVP_CONFIG, silentLogger, type TestDb } from '../support/test-runtime.ts';
+import { freshServerDb, MVP_CONFIG, silentLogger, type ServerTestDb } from '../support/test-runtime.ts';
 
 /**
  * Scale-out, end to end: separate worker processes (`symphainy worker`) on one
@@ -24,7 +24,7 @@ const bin = join(root, 'bin/symphainy.js');
 const realmModule = join(root, 'test/fixtures/work-realm.mjs');
 
 interface Env {
-  db: TestDb;
+  db: ServerTestDb;
   url: string;
   nats: NatsTestServer;
   blobs: string;
@@ -35,8 +35,7 @@ async function environment(): Promise<Env> {
   const db = await freshServerDb();
   const nats = await startNatsServer();
   const blobs = await mkdtemp(join(tmpdir(), 'symphainy-scale-blobs-'));
-  // The pool's location is the URL without credentials; the test server has none.
-  const url = db.location;
+  const url = db.url;
   return {
     db, url, nats, blobs,
     async close() {
@@ -99,8 +98,9 @@ async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs:
   }
 }
 
-const count = async (db: TestDb, sql: string, params: unknown[] = []) =>
-  Number((await db.query<{ n: string }>(sql, params))[0]!.n);
+/** Reads as an operator (every tenant): the database is used through a role that row-level security applies to. */
+const count = async (db: ServerTestDb, sql: string, params: unknown[] = []) =>
+  Number((await db.scoped(ANY_TENANT).query<{ n: string }>(sql, params))[0]!.n);
 
 /** Every execution completed exactly once, with a whole journey in the WAL, and every event on JetStream once. */
 async function assertExactlyOnce(env: Env, total: number): Promise<void> {
@@ -109,7 +109,7 @@ async function assertExactlyOnce(env: Env, total: number): Promise<void> {
   assert.equal(await count(db, "SELECT count(*) AS n FROM symphainy.executions WHERE status = 'completed'"), total, 'all completed');
   assert.equal(await count(db, 'SELECT count(DISTINCT intent_id) AS n FROM symphainy.executions'), total);
   // The journey of each: intent, accepted → queued, (queued → running)+, running → materializing, a decision, materializing → completed.
-  const journeys = await db.query<{ execution_id: string; intents: string; queued: string; started: string; materializing: string; decisions: string; completed: string }>(
+  const journeys = await db.scoped(ANY_TENANT).query<{ execution_id: string; intents: string; queued: string; started: string; materializing: string; decisions: string; completed: string }>(
     `SELECT execution_id,
             count(*) FILTER (WHERE record_type = 'intent') AS intents,
             count(*) FILTER (WHERE payload->>'to' = 'queued' AND payload->>'from' = 'accepted') AS queued,
@@ -130,7 +130,7 @@ async function assertExactlyOnce(env: Env, total: number): Promise<void> {
 
   // Every outbox event is on JetStream exactly once, by message id.
   await waitUntil('the outbox is relayed', async () => (await count(db, 'SELECT count(*) AS n FROM symphainy.outbox WHERE published_at IS NULL')) === 0, 60_000);
-  const ids = new Set((await db.query<{ event_id: string }>('SELECT event_id FROM symphainy.outbox')).map((r) => r.event_id));
+  const ids = new Set((await db.scoped(ANY_TENANT).query<{ event_id: string }>('SELECT event_id FROM symphainy.outbox')).map((r) => r.event_id));
   const nc = await connect({ servers: env.nats.url });
   try {
     const messages = await readStream(nc, 'SYMPHAINY');
@@ -162,7 +162,7 @@ describe('worker processes on one PostgreSQL database', { skip, timeout: 300_000
     await assertExactlyOnce(env, total);
     assert.equal(await count(env.db, 'SELECT count(*) AS n FROM symphainy.executions WHERE attempts <> 1'), 0, 'no execution claimed twice');
     // Each worker did a share of the work.
-    const owners = await env.db.query<{ lease_owner: string; n: string }>('SELECT lease_owner, count(*) AS n FROM symphainy.executions GROUP BY lease_owner');
+    const owners = await env.db.scoped(ANY_TENANT).query<{ lease_owner: string; n: string }>('SELECT lease_owner, count(*) AS n FROM symphainy.executions GROUP BY lease_owner');
     assert.equal(owners.length, 3, `executions by worker: ${JSON.stringify(owners)}`);
   });
 });
@@ -180,7 +180,7 @@ describe('a worker killed with SIGKILL mid-run', { skip, timeout: 300_000 }, () 
       (await count(env.db, "SELECT count(*) AS n FROM symphainy.executions WHERE status = 'running'")) >= 8, 30_000);
     victim.kill('SIGKILL');
     await victim.exited;
-    const orphaned = await env.db.query<{ execution_id: string }>("SELECT execution_id FROM symphainy.executions WHERE status = 'running'");
+    const orphaned = await env.db.scoped(ANY_TENANT).query<{ execution_id: string }>("SELECT execution_id FROM symphainy.executions WHERE status = 'running'");
     assert.ok(orphaned.length > 0, 'the killed worker left claimed executions');
 
     const survivors = [startWorker(env, ['--concurrency', '8', '--lease', '2']), startWorker(env, ['--concurrency', '8', '--lease', '2'])];
@@ -193,7 +193,7 @@ describe('a worker killed with SIGKILL mid-run', { skip, timeout: 300_000 }, () 
     }
     await assertExactlyOnce(env, total);
     // The orphans were taken over: a second attempt, and the WAL says why.
-    const retaken = await env.db.query<{ attempts: number }>(
+    const retaken = await env.db.scoped(ANY_TENANT).query<{ attempts: number }>(
       'SELECT attempts FROM symphainy.executions WHERE execution_id = ANY($1::text[])', [orphaned.map((o) => o.execution_id)]);
     assert.ok(retaken.every((r) => Number(r.attempts) === 2), `attempts of orphans: ${JSON.stringify(retaken)}`);
     assert.equal(

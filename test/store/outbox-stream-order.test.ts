@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, it } from 'node:test';
+import type { Queryable } from '../../src/store/db.ts';
 import { TransactionalOutbox, type OutboxEvent } from '../../src/store/outbox.ts';
 import { freshDb, TEST_DRIVER, type TestDb } from '../support/test-runtime.ts';
 
@@ -9,12 +10,8 @@ const event = (tenantId: string, eventType: string): OutboxEvent => ({
   createdAt: new Date().toISOString(),
 });
 
-/** Runs `fn` in a transaction with the tenant setting the store uses for row-level security. */
-const asTenant = (db: TestDb, tenantId: string, fn: (tx: { query: TestDb['query'] }) => Promise<void>) =>
-  db.transaction(async (tx) => {
-    await tx.query("SELECT set_config('symphainy.tenant', $1, true)", [tenantId]);
-    await fn(tx);
-  });
+/** Runs `fn` in a transaction scoped to the tenant (row-level security admits its rows only). */
+const asTenant = (db: TestDb, tenantId: string, fn: (tx: Queryable) => Promise<void>) => db.scoped(tenantId).transaction(fn);
 
 describe('outbox stream order (live event streams)', () => {
   let db: TestDb;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import type { Queryable } from '../../src/index.ts';
-import { ANY_TENANT, insertMany, iso, tenantParam } from '../../src/store/sql.ts';
+import { ANY_TENANT, insertMany, iso, tenantParam, tenantSetting } from '../../src/store/sql.ts';
 import { freshDb, type TestDb } from '../support/test-runtime.ts';
 
 describe('insertMany', () => {
@@ -74,6 +74,14 @@ describe('tenant scope and timestamps', () => {
     assert.throws(() => tenantParam(''), TypeError);
     assert.throws(() => tenantParam(undefined as never), TypeError);
     assert.throws(() => tenantParam(null as never), TypeError);
+  });
+
+  it("tenantSetting: the tenant id, or '*' for ANY_TENANT; '*' is no tenant's id", () => {
+    assert.equal(tenantSetting('acme'), 'acme');
+    assert.equal(tenantSetting(ANY_TENANT), '*');
+    assert.throws(() => tenantSetting('*'), TypeError);
+    assert.throws(() => tenantSetting(''), TypeError);
+    assert.throws(() => tenantSetting(undefined as never), TypeError);
   });
 
   it('iso: Date or string to ISO-8601, null stays null', () => {

@@ -51,7 +51,8 @@ async function buildTemplate(): Promise<Blob> {
   return dump;
 }
 
-const migrationsKey = () => createHash('sha256').update(JSON.stringify(MIGRATIONS)).digest('hex').slice(0, 12);
+/** Names the server template: a new one for new migrations, or when who owns the tables changes. */
+const migrationsKey = () => createHash('sha256').update(JSON.stringify([APP_ROLE, MIGRATIONS])).digest('hex').slice(0, 12);
 
 /** A fresh, migrated database on the selected driver (a PGlite clone ~0.5 s; a server database from a template). */
 export async function freshDb(): Promise<TestDb> {
@@ -60,7 +61,7 @@ export async function freshDb(): Promise<TestDb> {
   return PgliteDb.open({ loadDataDir: await template });
 }
 
-/** A URL of the test server with another database name. */
+/** A URL of the test server with another database name, as its admin user (SERVICES.postgres), who creates databases. */
 export function serverUrl(database: string): string {
   const url = new URL(SERVICES.postgres);
   url.pathname = `/${database}`;
@@ -68,24 +69,47 @@ export function serverUrl(database: string): string {
 }
 
 /**
- * A new database on the test server, created from a migrated template
- * database (built once per migrations version, under an advisory lock so
- * parallel test processes build it once), dropped on close.
+ * The role test databases belong to and are used through: neither superuser
+ * nor BYPASSRLS, so row-level security applies to every statement the
+ * runtime makes in the server runs of the suites (a forgotten tenant scope
+ * finds no rows). The password only matters where the server asks for one.
  */
-export async function freshServerDb(): Promise<TestDb> {
+export const APP_ROLE = 'symphainy_test_app';
+const APP_PASSWORD = 'symphainy_test_app';
+
+/** A URL of the test server with another database name, as {@link APP_ROLE}. */
+export function appUrl(database: string): string {
+  const url = new URL(serverUrl(database));
+  url.username = APP_ROLE;
+  url.password = APP_PASSWORD;
+  return url.toString();
+}
+
+/** A fresh server database, used as {@link APP_ROLE}; `url` connects to it (for other processes). */
+export type ServerTestDb = TestDb & { readonly url: string };
+
+/**
+ * A new database on the test server, owned by {@link APP_ROLE} and created
+ * from a migrated template database (built once per migrations version,
+ * under an advisory lock so parallel test processes build it once), dropped
+ * on close.
+ */
+export async function freshServerDb(): Promise<ServerTestDb> {
   const name = `symphainy_test_${process.pid}_${Math.random().toString(36).slice(2, 10)}`;
   await withAdmin(async (admin) => {
     const tpl = `symphainy_tpl_${migrationsKey()}`;
     await admin.query("SELECT pg_advisory_lock(hashtext('symphainy-test-template'))");
     try {
+      await ensureAppRole(admin);
       const found = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [tpl]);
       if (found.rowCount === 0) {
         // Templates of older migrations are of no further use.
         const stale = await admin.query<{ datname: string }>("SELECT datname FROM pg_database WHERE datname LIKE 'symphainy\\_tpl\\_%'");
         for (const { datname } of stale.rows) await admin.query(`DROP DATABASE IF EXISTS ${datname} WITH (FORCE)`).catch(() => {});
         // Built under another name and renamed when migrated, so a failed build is never used.
-        await admin.query(`CREATE DATABASE ${tpl}_building`);
-        const db = await PgDb.open({ url: serverUrl(`${tpl}_building`), poolSize: 1 });
+        // Migrated as the app role: it owns the tables, and FORCE ROW LEVEL SECURITY holds it to the policies.
+        await admin.query(`CREATE DATABASE ${tpl}_building OWNER ${APP_ROLE}`);
+        const db = await PgDb.open({ url: appUrl(`${tpl}_building`), poolSize: 1 });
         await migrate(db).finally(() => db.close());
         await admin.query(`ALTER DATABASE ${tpl}_building RENAME TO ${tpl}`);
       }
@@ -95,7 +119,7 @@ export async function freshServerDb(): Promise<TestDb> {
     // Creating from a template fails while another session creates from it too: retry briefly.
     for (let attempt = 0; ; attempt++) {
       try {
-        await admin.query(`CREATE DATABASE ${name} TEMPLATE ${tpl}`);
+        await admin.query(`CREATE DATABASE ${name} TEMPLATE ${tpl} OWNER ${APP_ROLE}`);
         break;
       } catch (err) {
         if (attempt >= 50 || !/being accessed by other users/.test((err as Error).message)) throw err;
@@ -103,13 +127,16 @@ export async function freshServerDb(): Promise<TestDb> {
       }
     }
   });
-  const db = await PgDb.open({ url: serverUrl(name) });
+  const url = appUrl(name);
+  const db = await PgDb.open({ url });
   return {
+    url,
     capabilities: db.capabilities,
     location: db.location,
     query: (sql, params) => db.query(sql, params),
     exec: (sql) => db.exec(sql),
     transaction: (fn) => db.transaction(fn),
+    scoped: (scope) => db.scoped(scope),
     async close() {
       await db.close();
       await dropServerDb(name);
@@ -119,6 +146,18 @@ export async function freshServerDb(): Promise<TestDb> {
 
 export async function dropServerDb(name: string): Promise<void> {
   await withAdmin((admin) => admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+}
+
+/** Creates {@link APP_ROLE} unless it exists (callers hold the template lock; a racing creator is tolerated too). */
+async function ensureAppRole(admin: pg.Client): Promise<void> {
+  const found = await admin.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [APP_ROLE]);
+  if (found.rowCount !== 0) return;
+  try {
+    await admin.query(`CREATE ROLE ${APP_ROLE} LOGIN NOSUPERUSER NOBYPASSRLS PASSWORD '${APP_PASSWORD}'`);
+  } catch (err) {
+    // duplicate_object, or the catalog's unique index when two sessions create it at once
+    if (!['42710', '23505'].includes((err as { code?: string }).code ?? '')) throw err;
+  }
 }
 
 async function withAdmin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {

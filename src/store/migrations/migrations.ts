@@ -163,4 +163,41 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX outbox_tenant_commit_order ON symphainy.outbox (tenant_id, tx_id, seq);
     `,
   },
+  {
+    version: 4,
+    name: 'row-level security on tenant tables, keyed by the symphainy.tenant setting',
+    sql: `
+      -- Each tenant table admits only the rows of the tenant its transaction set in
+      -- symphainy.tenant (set_config(..., true)), or of every tenant when it is '*'.
+      -- Unset (NULL) or reset after a transaction (''), nothing is visible or writable:
+      -- closed by default.
+      -- FORCE: the tables' owner is held to it too. Superusers and BYPASSRLS roles are not.
+      -- The platform tables (tenants, api_keys, schema_migrations) are read before a tenant is known.
+      ALTER TABLE symphainy.executions ENABLE ROW LEVEL SECURITY;
+      ALTER TABLE symphainy.executions FORCE ROW LEVEL SECURITY;
+      CREATE POLICY tenant_isolation ON symphainy.executions
+        USING (NULLIF(current_setting('symphainy.tenant', true), '') IN (tenant_id, '*'))
+        WITH CHECK (NULLIF(current_setting('symphainy.tenant', true), '') IN (tenant_id, '*'));
+      ALTER TABLE symphainy.wal ENABLE ROW LEVEL SECURITY;
+      ALTER TABLE symphainy.wal FORCE ROW LEVEL SECURITY;
+      CREATE POLICY tenant_isolation ON symphainy.wal
+        USING (NULLIF(current_setting('symphainy.tenant', true), '') IN (tenant_id, '*'))
+        WITH CHECK (NULLIF(current_setting('symphainy.tenant', true), '') IN (tenant_id, '*'));
+      ALTER TABLE symphainy.outbox ENABLE ROW LEVEL SECURITY;
+      ALTER TABLE symphainy.outbox FORCE ROW LEVEL SECURITY;
+      CREATE POLICY tenant_isolation ON symphainy.outbox
+        USING (NULLIF(current_setting('symphainy.tenant', true), '') IN (tenant_id, '*'))
+        WITH CHECK (NULLIF(current_setting('symphainy.tenant', true), '') IN (tenant_id, '*'));
+      ALTER TABLE symphainy.artifacts ENABLE ROW LEVEL SECURITY;
+      ALTER TABLE symphainy.artifacts FORCE ROW LEVEL SECURITY;
+      CREATE POLICY tenant_isolation ON symphainy.artifacts
+        USING (NULLIF(current_setting('symphainy.tenant', true), '') IN (tenant_id, '*'))
+        WITH CHECK (NULLIF(current_setting('symphainy.tenant', true), '') IN (tenant_id, '*'));
+      ALTER TABLE symphainy.cache_entries ENABLE ROW LEVEL SECURITY;
+      ALTER TABLE symphainy.cache_entries FORCE ROW LEVEL SECURITY;
+      CREATE POLICY tenant_isolation ON symphainy.cache_entries
+        USING (NULLIF(current_setting('symphainy.tenant', true), '') IN (tenant_id, '*'))
+        WITH CHECK (NULLIF(current_setting('symphainy.tenant', true), '') IN (tenant_id, '*'));
+    `,
+  },
 ];

@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { StoreError } from '../../errors/index.ts';
-import type { Db, Queryable } from '../db.ts';
+import type { Db, Queryable, ScopedDb } from '../db.ts';
+import { TENANT_SETTING, tenantSetting, type TenantScope } from '../sql.ts';
 import { redactDatabaseUrl, withDefaultUser } from './database-url.ts';
 
 export interface PgDbOptions {
@@ -14,13 +15,19 @@ export interface PgDbOptions {
   readonly onIdleError?: (err: Error) => void;
 }
 
+/** First statement of every scoped transaction: the tenant for row-level security, until the transaction ends. */
+const SET_TENANT = `SELECT set_config('${TENANT_SETTING}', $1, true)`;
+
 /**
  * A PostgreSQL server behind a connection pool (`pg`). The same SQL as the
  * embedded store; several transactions run at once, one per pooled
  * connection, which is what lets many runtime processes share one database.
+ * Connections pipeline (`pg`'s `pipeline` mode): statements issued together
+ * are written together, so a scoped read — BEGIN, the tenant setting, the
+ * query, COMMIT — costs one round trip, like an unscoped one.
  */
 export class PgDb implements Db {
-  readonly capabilities = { multipleConnections: true } as const;
+  readonly capabilities = { multipleConnections: true, rowLevelSecurity: true } as const;
   readonly location: string;
   readonly #pool: pg.Pool;
 
@@ -37,6 +44,7 @@ export class PgDb implements Db {
       max: options.poolSize ?? 10,
       connectionTimeoutMillis: options.connectTimeoutMs ?? 5000,
       application_name: 'symphainy',
+      pipeline: true,
     });
     // Without a listener an idle connection's error (server restart) would crash the process.
     pool.on('error', (err) => options.onIdleError?.(err));
@@ -60,10 +68,44 @@ export class PgDb implements Db {
   }
 
   async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    return this.#transaction(null, fn);
+  }
+
+  scoped(scope: TenantScope): ScopedDb {
+    const setting = tenantSetting(scope);
+    return {
+      scope,
+      query: async <R>(sql: string, params?: readonly unknown[]) =>
+        (await this.#statement(setting, (c) => c.query(sql, params as unknown[] | undefined))).rows as R[],
+      exec: async (sql: string) => {
+        await this.#statement(setting, (c) => c.query(sql));
+      },
+      transaction: (fn) => this.#transaction(setting, fn),
+    };
+  }
+
+  /** One statement in a transaction of its own under `setting`, sent in one go with BEGIN, SET_TENANT and COMMIT. */
+  async #statement<T>(setting: string, run: (client: pg.PoolClient) => Promise<T>): Promise<T> {
     const client = await this.#pool.connect();
     let broken: Error | undefined;
     try {
-      await client.query('BEGIN');
+      const outcomes = await Promise.allSettled([
+        client.query('BEGIN'), client.query(SET_TENANT, [setting]), run(client), client.query('COMMIT'),
+      ]);
+      // After a failed statement the server answers COMMIT with a rollback; a failed COMMIT leaves the connection in doubt.
+      const commit = outcomes[3]!;
+      if (commit.status === 'rejected') broken = commit.reason as Error;
+      return valuesOf(outcomes)[2] as T;
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  async #transaction<T>(setting: string | null, fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    const client = await this.#pool.connect();
+    let broken: Error | undefined;
+    try {
+      valuesOf(await Promise.allSettled(setting === null ? [client.query('BEGIN')] : [client.query('BEGIN'), client.query(SET_TENANT, [setting])]));
       const tx: Queryable = {
         query: async <R>(sql: string, params?: readonly unknown[]) => (await client.query(sql, params as unknown[] | undefined)).rows as R[],
         exec: async (sql: string) => {
@@ -85,6 +127,12 @@ export class PgDb implements Db {
   async close(): Promise<void> {
     if (!this.#pool.ended) await this.#pool.end();
   }
+}
+
+/** The results of statements pipelined on one connection, or the first failure among them (in order). */
+function valuesOf(outcomes: readonly PromiseSettledResult<unknown>[]): unknown[] {
+  for (const o of outcomes) if (o.status === 'rejected') throw o.reason;
+  return outcomes.map((o) => (o as PromiseFulfilledResult<unknown>).value);
 }
 
 function describe(err: unknown): string {

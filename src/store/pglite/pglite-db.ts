@@ -1,6 +1,7 @@
 import { PGlite } from '@electric-sql/pglite';
 import { StoreError } from '../../errors/index.ts';
-import type { Db, Queryable } from '../db.ts';
+import type { Db, Queryable, ScopedDb } from '../db.ts';
+import { tenantSetting, type TenantScope } from '../sql.ts';
 
 export interface PgliteDbOptions {
   /** Directory of the database files; absent for an in-memory database. */
@@ -12,10 +13,12 @@ export interface PgliteDbOptions {
 /**
  * Embedded PostgreSQL (PGlite, compiled to WASM, in-process). One connection
  * behind a mutex: transactions run one at a time, which is why the
- * capability `multipleConnections` is false.
+ * capability `multipleConnections` is false. Its one user is a superuser,
+ * which row-level security never applies to (`rowLevelSecurity` false):
+ * scoped statements run as they are, without setting the tenant.
  */
 export class PgliteDb implements Db {
-  readonly capabilities = { multipleConnections: false } as const;
+  readonly capabilities = { multipleConnections: false, rowLevelSecurity: false } as const;
   readonly location: string;
   readonly #pg: PGlite;
 
@@ -58,6 +61,16 @@ export class PgliteDb implements Db {
       };
       return fn(q);
     });
+  }
+
+  scoped(scope: TenantScope): ScopedDb {
+    tenantSetting(scope); // the same refusal of a missing tenant as on a server
+    return {
+      scope,
+      query: (sql, params) => this.query(sql, params),
+      exec: (sql) => this.exec(sql),
+      transaction: (fn) => this.transaction(fn),
+    };
   }
 
   /** A snapshot of the whole database, loadable with `loadDataDir` (used to clone a migrated template). */
