@@ -13,6 +13,19 @@ const event = (tenantId: string, eventType: string): OutboxEvent => ({
 /** Runs `fn` in a transaction scoped to the tenant (row-level security admits its rows only). */
 const asTenant = (db: TestDb, tenantId: string, fn: (tx: Queryable) => Promise<void>) => db.scoped(tenantId).transaction(fn);
 
+/**
+ * Transaction ids are server-wide: any transaction still open on the server (another test's
+ * CREATE DATABASE, say) holds committed events back a moment. Look until they show, or give up.
+ */
+async function eventually<T>(read: () => Promise<T[]>, count: number): Promise<T[]> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const rows = await read();
+    if (rows.length >= count || Date.now() > deadline) return rows;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 describe('outbox stream order (live event streams)', () => {
   let db: TestDb;
   let outbox: TransactionalOutbox;
@@ -25,9 +38,9 @@ describe('outbox stream order (live event streams)', () => {
   it('pages a tenant\'s events in order, resuming after a position, and finds an event\'s position', async () => {
     for (const type of ['a', 'b', 'c']) await asTenant(db, 't1', (tx) => outbox.insert(tx, [event('t1', type)]));
     await asTenant(db, 't2', (tx) => outbox.insert(tx, [event('t2', 'other')]));
-    const first = await outbox.listCommitted({ tenantId: 't1', after: null, limit: 2 });
+    const first = await eventually(() => outbox.listCommitted({ tenantId: 't1', after: null, limit: 2 }), 2);
     assert.deepEqual(first.map((e) => e.eventType), ['a', 'b']);
-    const rest = await outbox.listCommitted({ tenantId: 't1', after: first[1]!.position, limit: 10 });
+    const rest = await eventually(() => outbox.listCommitted({ tenantId: 't1', after: first[1]!.position, limit: 10 }), 1);
     assert.deepEqual(rest.map((e) => e.eventType), ['c']);
     assert.deepEqual(await outbox.positionOf(first[1]!.eventId, 't1'), first[1]!.position);
     assert.equal(await outbox.positionOf(first[1]!.eventId, 't2'), null, "another tenant's event has no position for t2");
@@ -50,7 +63,7 @@ describe('outbox stream order (live event streams)', () => {
     assert.deepEqual((await outbox.listCommitted({ tenantId: 't1', after: null, limit: 10 })).map((e) => e.eventType), []);
     release();
     await t1;
-    const all = await outbox.listCommitted({ tenantId: 't1', after: null, limit: 10 });
+    const all = await eventually(() => outbox.listCommitted({ tenantId: 't1', after: null, limit: 10 }), 2);
     assert.deepEqual(all.map((e) => e.eventType), ['older', 'newer']);
   });
 });
