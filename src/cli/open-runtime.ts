@@ -16,6 +16,7 @@ export interface StoreOptions {
   cache?: string;
   events?: string;
   runtimeConfig?: string | RuntimeConfigFile;
+  platformPolicy?: string;
   realm?: string[];
   config?: string;
   logLevel?: string;
@@ -30,6 +31,7 @@ export function addBackendOptions(program: Command): Command {
     .option('--s3-endpoint <url>', 'S3-compatible endpoint for s3:// artifacts; env SYMPHAINY_S3_ENDPOINT')
     .option('--cache <where>', "cache tier: redis://host:port or 'embedded'; env SYMPHAINY_CACHE")
     .option('--events <url>', 'also publish events to NATS JetStream (nats://host:port); env SYMPHAINY_EVENTS')
+    .option('--platform-policy <file>', 'platform policy YAML (governance rules above every solution); env SYMPHAINY_PLATFORM_POLICY')
     .option('--runtime-config <file>', 'runtime config YAML with the same keys (flags and env win); env SYMPHAINY_RUNTIME_CONFIG');
 }
 
@@ -46,6 +48,7 @@ export async function withRuntime<T>(opts: StoreOptions, fn: (runtime: Runtime) 
     ...(opts.events ? { events: opts.events } : {}),
     ...(opts.runtimeConfig ? { runtimeConfig: opts.runtimeConfig } : {}),
     ...(opts.config ? { solutionConfig: opts.config } : {}),
+    ...(opts.platformPolicy ? { platformPolicy: opts.platformPolicy } : {}),
     realms,
     ...extra,
   });

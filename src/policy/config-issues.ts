@@ -8,7 +8,7 @@
  * @internal not re-exported from the policy module.
  */
 import { readFile } from 'node:fs/promises';
-import { isAlias, isMap, isScalar, isSeq, type Document, type LineCounter } from 'yaml';
+import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
 
 /** One problem in a config, found at `path` (keys and list indexes from the root). */
 export interface ConfigIssue {
@@ -20,14 +20,22 @@ export interface ConfigIssue {
 
 /** Collects issues; `add(path, label, message)` prefixes the message with the label. */
 export class IssueList {
-  readonly items: ConfigIssue[] = [];
+  constructor(
+    readonly items: ConfigIssue[] = [],
+    private readonly prefix: readonly (string | number)[] = [],
+  ) {}
 
   /**
    * @param path where the problem is (for the line number)
    * @param label the key named in the message (`''` for problems with no key, e.g. the top level)
    */
   add(path: readonly (string | number)[], label: string, message: string): void {
-    this.items.push({ path, message: label ? `${label}: ${message}` : message });
+    this.items.push({ path: [...this.prefix, ...path], message: label ? `${label}: ${message}` : message });
+  }
+
+  /** The same list, for a checker of the value at `path`: its paths are relative to it. */
+  under(path: readonly (string | number)[]): IssueList {
+    return new IssueList(this.items, [...this.prefix, ...path]);
   }
 
   get empty(): boolean {
@@ -107,4 +115,39 @@ export async function readConfigFile(file: string, kind: string, fail: (message:
     const missing = (err as NodeJS.ErrnoException).code === 'ENOENT';
     throw fail(missing ? `${file}: ${kind} file not found` : `${file}: cannot read ${kind}: ${(err as Error).message}`, err);
   }
+}
+
+/** A parsed YAML config: its plain value and a way to find the line of a key path. */
+export interface YamlConfig {
+  readonly raw: unknown;
+  lineOf(path: readonly (string | number)[]): number | undefined;
+}
+
+/**
+ * Parses a YAML config's text. Syntax errors become one error (built by
+ * `fail`) with a `FILE:LINE:COL: invalid YAML: …` line each; an empty
+ * document is `null`.
+ */
+export function parseYamlConfig(text: string, file: string, fail: (message: string, cause?: unknown) => Error): YamlConfig {
+  const lineCounter = new LineCounter();
+  // prettyErrors off: we want yaml's bare message and build the `FILE:LINE:COL:` prefix ourselves.
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
+  if (doc.errors.length > 0) {
+    throw fail(
+      doc.errors
+        .map((err) => {
+          const { line, col } = lineCounter.linePos(err.pos[0]);
+          return `${file}:${line}:${col}: invalid YAML: ${err.message}`;
+        })
+        .join('\n'),
+    );
+  }
+  let raw: unknown;
+  try {
+    raw = doc.toJS();
+  } catch (err) {
+    // e.g. an alias expanding past yaml's maxAliasCount ("billion laughs").
+    throw fail(`${file}: invalid YAML: ${(err as Error).message}`, err);
+  }
+  return { raw, lineOf: (path) => lineOfPath(doc, lineCounter, path) };
 }

@@ -101,29 +101,39 @@ const RULE_ID = /^[A-Za-z0-9][A-Za-z0-9_.:-]*$/;
  *   `SOURCE: rules[2] ('no-pii'): match.tenant: problem`.
  */
 export function validateGovernanceRules(rules: unknown, source = 'governance rules', spelling: RuleSpelling = 'api'): readonly GovernanceRule[] {
-  const names = NAMES[spelling];
-  if (rules === null || rules === undefined) return Object.freeze([]);
   const issues = new IssueList();
+  const out = checkGovernanceRules(rules, issues, spelling, 'rules');
+  if (!issues.empty) throw new PolicyConfigError(formatIssues(source, issues.items), source);
+  return out;
+}
+
+/**
+ * Checks a list of rules, adding every problem to `issues` (paths relative to
+ * the list, labels `LIST[i] ('id')`), and returns the valid ones frozen.
+ * For files, which report each problem with its line.
+ *
+ * @internal
+ */
+export function checkGovernanceRules(rules: unknown, issues: IssueList, spelling: RuleSpelling, list: string): readonly GovernanceRule[] {
+  if (rules === null || rules === undefined) return Object.freeze([]);
   if (!Array.isArray(rules)) {
     issues.add([], '', `expected a list of governance rules, got ${showValue(rules)}`);
-    throw new PolicyConfigError(formatIssues(source, issues.items), source);
+    return Object.freeze([]);
   }
-
+  const names = NAMES[spelling];
   const out: GovernanceRule[] = [];
   const firstIndexOfId = new Map<string, number>();
   rules.forEach((raw, index) => {
-    const rule = checkRule(raw, index, issues, names);
+    const rule = checkRule(raw, index, issues, names, list);
     if (!rule) return;
     const seen = firstIndexOfId.get(rule.id);
     if (seen !== undefined) {
-      issues.add([index, 'id'], ruleLabel(index, rule.id), `id '${rule.id}' is already used by rules[${seen}]`);
+      issues.add([index, 'id'], ruleLabel(list, index, rule.id), `id '${rule.id}' is already used by ${list}[${seen}]`);
       return;
     }
     firstIndexOfId.set(rule.id, index);
     out.push(rule);
   });
-
-  if (!issues.empty) throw new PolicyConfigError(formatIssues(source, issues.items), source);
   return Object.freeze(out);
 }
 
@@ -141,16 +151,16 @@ export function intentTypeMatcher(glob: string): (intentType: string) => boolean
   return (intentType) => re.test(intentType);
 }
 
-function ruleLabel(index: number, id: unknown): string {
-  return typeof id === 'string' && id !== '' ? `rules[${index}] ('${id}')` : `rules[${index}]`;
+function ruleLabel(list: string, index: number, id: unknown): string {
+  return typeof id === 'string' && id !== '' ? `${list}[${index}] ('${id}')` : `${list}[${index}]`;
 }
 
-function checkRule(raw: unknown, index: number, issues: IssueList, n: Names): GovernanceRule | undefined {
+function checkRule(raw: unknown, index: number, issues: IssueList, n: Names, list: string): GovernanceRule | undefined {
   if (!isPlainObject(raw)) {
-    issues.add([index], `rules[${index}]`, `expected a rule object with id, match and decision, got ${showValue(raw)}`);
+    issues.add([index], `${list}[${index}]`, `expected a rule object with id, match and decision, got ${showValue(raw)}`);
     return undefined;
   }
-  const label = ruleLabel(index, raw.id);
+  const label = ruleLabel(list, index, raw.id);
   const before = issues.items.length;
   const at = (field: readonly (string | number)[], message: string) =>
     issues.add([index, ...field], `${label}: ${dotted(field)}`, message);

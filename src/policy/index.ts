@@ -31,7 +31,9 @@ export { formatDuration, parseDuration } from './duration.ts';
 export { loadSolutionConfig, parseSolutionConfig, parseSolutionConfigYaml } from './solution-config.ts';
 export type { SolutionConfig, SolutionRule } from './solution-config.ts';
 export { intentTypeMatcher, validateGovernanceRules } from './governance.ts';
-export type { GovernanceRule, GovernanceRuleMatch } from './governance.ts';
+export type { GovernanceRule, GovernanceRuleMatch, SizeRange, TagCondition } from './governance.ts';
+export { loadPlatformPolicy, parsePlatformPolicy, parsePlatformPolicyYaml } from './platform-policy.ts';
+export type { PlatformPolicy } from './platform-policy.ts';
 export { compileMaterializationPolicy } from './compile-policy.ts';
 export type {
   CompiledPolicy,

@@ -1,6 +1,5 @@
-import { LineCounter, parseDocument } from 'yaml';
 import { PolicyConfigError } from '../errors/index.ts';
-import { formatIssues, IssueList, isPlainObject, lineOfPath, readConfigFile } from './config-issues.ts';
+import { formatIssues, IssueList, isPlainObject, parseYamlConfig, readConfigFile } from './config-issues.ts';
 import { MATERIALIZATION_DECISIONS, type MaterializationDecision } from './decision.ts';
 import { DEFAULT_CACHE_TTL_SECONDS, PLATFORM_NATIVE_TYPES } from './default-policy.ts';
 import { parseDuration, showValue } from './duration.ts';
@@ -74,31 +73,10 @@ export function parseSolutionConfig(raw: unknown, source = 'inline'): SolutionCo
  * @throws PolicyConfigError listing every problem (YAML syntax errors as `FILE:LINE:COL: invalid YAML: …`).
  */
 export function parseSolutionConfigYaml(text: string, file: string): SolutionConfig {
-  const lineCounter = new LineCounter();
-  // prettyErrors off: we want yaml's bare message and build the `FILE:LINE:COL:` prefix ourselves.
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
-  if (doc.errors.length > 0) {
-    const lines = doc.errors.map((err) => {
-      const { line, col } = lineCounter.linePos(err.pos[0]);
-      return `${file}:${line}:${col}: invalid YAML: ${err.message}`;
-    });
-    throw new PolicyConfigError(lines.join('\n'), file);
-  }
-
-  let raw: unknown;
-  try {
-    raw = doc.toJS();
-  } catch (err) {
-    // e.g. an alias expanding past yaml's maxAliasCount ("billion laughs").
-    throw new PolicyConfigError(`${file}: invalid YAML: ${(err as Error).message}`, file, { cause: err });
-  }
-
+  const { raw, lineOf } = parseYamlConfig(text, file, (message, cause) => new PolicyConfigError(message, file, { cause }));
   const issues = new IssueList();
   const config = checkSolutionConfig(raw, file, issues);
-  if (!config) {
-    const lineOf = (path: readonly (string | number)[]) => lineOfPath(doc, lineCounter, path);
-    throw new PolicyConfigError(formatIssues(file, issues.items, lineOf), file);
-  }
+  if (!config) throw new PolicyConfigError(formatIssues(file, issues.items, lineOf), file);
   return config;
 }
 

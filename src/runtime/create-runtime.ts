@@ -9,6 +9,7 @@ import { IntentRegistry, type RegisteredIntent } from '../intent/intent-registry
 import { compileMaterializationPolicy, type CompiledPolicy, type PolicyExplanation } from '../policy/compile-policy.ts';
 import type { PolicyInput } from '../policy/decision.ts';
 import { loadSolutionConfig } from '../policy/solution-config.ts';
+import { loadPlatformPolicy } from '../policy/platform-policy.ts';
 import type { Realm } from '../realm/define-realm.ts';
 import { ArtifactIndex, type ArtifactQuery, type ArtifactRecord } from '../store/artifact-index.ts';
 import type { Db } from '../store/db.ts';
@@ -131,9 +132,15 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
   // Compile the policy first: a bad config must fail before anything is opened.
   const solution =
     typeof options.solutionConfig === 'string' ? await loadSolutionConfig(options.solutionConfig) : options.solutionConfig;
+  const platformRef = options.platformPolicy ?? (process.env.SYMPHAINY_PLATFORM_POLICY || undefined) ?? file?.platformPolicy;
+  const platform = typeof platformRef === 'string' ? await loadPlatformPolicy(platformRef) : platformRef;
+  if (platform && options.governance) {
+    throw new ConfigError(`give governance rules either in the platform policy (${platform.source}) or as the governance option, not both`);
+  }
+  const governance = platform?.governance ?? options.governance;
   const policy = compileMaterializationPolicy({
     ...(solution ? { solution } : {}),
-    ...(options.governance ? { governance: options.governance } : {}),
+    ...(governance ? { governance } : {}),
   });
 
   const registry = new IntentRegistry();

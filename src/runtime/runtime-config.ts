@@ -17,6 +17,7 @@ import type { HttpLimits } from '../http/limits.ts';
  * s3_endpoint: http://127.0.0.1:9000              # S3-compatible stores
  * cache: redis://127.0.0.1:6379                   # or `embedded`
  * events: nats://127.0.0.1:4222                   # JetStream; absent: in-process only
+ * platform_policy: config/platform.yaml           # governance rules above every solution
  * worker: { concurrency: 16, lease: 30s, poll_interval: 1s }
  * http:                                           # symphainy serve
  *   port: 7070
@@ -34,6 +35,7 @@ export interface RuntimeConfigFile {
   readonly cache?: string;
   readonly events?: string;
   readonly realmTimeoutMs?: number;
+  readonly platformPolicy?: string;
   readonly worker?: { readonly concurrency?: number; readonly leaseMs?: number; readonly pollIntervalMs?: number };
   readonly http?: {
     readonly port?: number;
@@ -69,6 +71,7 @@ const Schema = z.strictObject({
   cache: text.optional(),
   events: text.optional(),
   realm_timeout: durationMs.optional(),
+  platform_policy: text.optional(),
   worker: z
     .strictObject({
       concurrency: z.number().int().positive().optional(),
@@ -153,6 +156,7 @@ export function parseRuntimeConfigYaml(source: string, file: string): RuntimeCon
     ...(c.cache !== undefined ? { cache: c.cache } : {}),
     ...(c.events !== undefined ? { events: c.events } : {}),
     ...(c.realm_timeout !== undefined ? { realmTimeoutMs: c.realm_timeout } : {}),
+    ...(c.platform_policy !== undefined ? { platformPolicy: c.platform_policy } : {}),
     ...(worker ? { worker } : {}),
     ...(http ? { http } : {}),
   });

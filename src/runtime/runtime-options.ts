@@ -3,6 +3,7 @@ import type { BlobStore } from '../artifacts/blob-store.ts';
 import type { CacheStore } from '../cache/cache-store.ts';
 import type { EventSink } from '../events/event-sink.ts';
 import type { GovernanceRule } from '../policy/governance.ts';
+import type { PlatformPolicy } from '../policy/platform-policy.ts';
 import type { SolutionConfig } from '../policy/solution-config.ts';
 import type { Realm } from '../realm/define-realm.ts';
 import type { Db } from '../store/db.ts';
@@ -23,8 +24,13 @@ export interface RuntimeOptions {
   realms?: readonly Realm[];
   /** The solution configuration: a loaded config or the path of a YAML file. @default none (platform default policy) */
   solutionConfig?: SolutionConfig | string;
-  /** Governance rules, above any solution configuration. @default [] */
+  /** Governance rules, above any solution configuration (or give them in `platformPolicy`). @default [] */
   governance?: readonly GovernanceRule[];
+  /**
+   * The platform policy file (its `governance:` rules) or a loaded one (`loadPlatformPolicy`).
+   * @default $SYMPHAINY_PLATFORM_POLICY, else the runtime config's `platform_policy`, else none
+   */
+  platformPolicy?: string | PlatformPolicy;
   /** Milliseconds a realm handler may run unless its intent sets `timeoutMs`. @default 30000 */
   realmTimeoutMs?: number;
   /** A pino logger. @default JSON on stderr at level $SYMPHAINY_LOG_LEVEL or `warn` */

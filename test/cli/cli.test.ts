@@ -159,7 +159,7 @@ describe('symphainy command', () => {
     assert.ok(Array.isArray(JSON.parse(r.stdout)));
   });
 
-  test('the demo (npm start) runs every example intent under the default, MVP and session-cache policies', async () => {
+  test('the demo command runs every example intent under the default, MVP and session-cache policies', async () => {
     const r = await cli(['demo', '--json'], join(dir, 'demo-data'));
     const runs = json(r) as { policy: string; result: { status: string; artifacts: { decision: string; layer: string; resultType: string }[] } }[];
     const by = (policy: string) => runs.filter((x) => x.policy === policy);
@@ -179,5 +179,24 @@ describe('symphainy command', () => {
     assert.equal(r.result.decision, 'persist');
     assert.equal(r.result.layer, 'solution');
     assert.deepEqual(r.chain.map((v: { layer: string }) => v.layer), ['platform', 'governance', 'solution', 'default', 'fallback']);
+  });
+
+  test('a platform policy file (--platform-policy) decides above the solution config; policy validate --platform checks one', async () => {
+    const r = json(await cli(['--platform-policy', 'config/platform_policy.yaml', 'policy', 'explain', '--config', 'config/mvp_materialization_policy.yaml',
+      '--result-type', 'visual', '--size-bytes', String(6 * 1024 * 1024), '--json'], dataDir));
+    assert.equal(r.result.decision, 'discard');
+    assert.equal(r.result.layer, 'governance');
+    assert.equal(r.result.ruleId, 'no-large-visuals');
+    const ok = await cli(['policy', 'validate', '--platform', 'config/platform_policy.yaml'], dataDir);
+    assert.equal(ok.code, 0);
+    assert.match(ok.stdout, /config\/platform_policy\.yaml: valid \(policy sha256:[0-9a-f]{16}\)/);
+    const bad = await cli(['policy', 'validate', '--platform', 'config/mvp_materialization_policy.yaml'], dataDir);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /^error \[SYM_ERR_POLICY_CONFIG\]: config\/mvp_materialization_policy\.yaml:\d+: unknown key 'materialization_policy' \(expected one of: governance\)/m);
+    const run = json(await cli(['--platform-policy', 'config/platform_policy.yaml', 'run', 'journey.sop_to_workflow', '--tenant', 'acme',
+      '--session', 's', '--params-file', 'examples/sop_to_workflow.json', '--json'], dataDir));
+    const workflow = run.artifacts.find((a: { key: string }) => a.key === 'workflow');
+    assert.equal(workflow.ruleId, 'journey-workflows-kept-a-year');
+    assert.match(workflow.reason, /retention 365d/);
   });
 });

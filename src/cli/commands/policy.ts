@@ -2,11 +2,17 @@ import type { Command } from 'commander';
 import { compileMaterializationPolicy } from '../../policy/compile-policy.ts';
 import { formatExplanation } from '../../policy/format-explanation.ts';
 import { loadSolutionConfig } from '../../policy/solution-config.ts';
+import { loadPlatformPolicy } from '../../policy/platform-policy.ts';
 import { positiveInt } from '../input.ts';
 import { printJson, printTable } from '../output.ts';
 
-async function compile(config: string | undefined) {
-  return compileMaterializationPolicy(config ? { solution: await loadSolutionConfig(config) } : {});
+/** The policy a runtime started with these flags would use: solution config and platform policy (flag, then env). */
+async function compile(config: string | undefined, cmd: Command) {
+  const platformFile = (cmd.optsWithGlobals().platformPolicy as string | undefined) ?? (process.env.SYMPHAINY_PLATFORM_POLICY || undefined);
+  return compileMaterializationPolicy({
+    ...(config ? { solution: await loadSolutionConfig(config) } : {}),
+    ...(platformFile ? { governance: (await loadPlatformPolicy(platformFile)).governance } : {}),
+  });
 }
 
 export function registerPolicy(program: Command): void {
@@ -23,8 +29,8 @@ export function registerPolicy(program: Command): void {
     .option('--size-bytes <n>', 'size of its renderings', positiveInt('--size-bytes'))
     .option('--tags <tags>', 'comma-separated tags')
     .option('--json', 'print JSON')
-    .action(async (opts) => {
-      const compiled = await compile(opts.config);
+    .action(async (opts, cmd: Command) => {
+      const compiled = await compile(opts.config, cmd);
       const explanation = compiled.explain({
         resultType: opts.resultType,
         ...(opts.tenant ? { tenantId: opts.tenant } : {}),
@@ -39,10 +45,13 @@ export function registerPolicy(program: Command): void {
 
   policy
     .command('validate')
-    .description('check a solution config file; prints its policy version')
+    .description('check a solution config file (or with --platform a platform policy file); prints the policy version')
     .argument('<file>', 'solution config (YAML)')
-    .action(async (file: string) => {
-      const compiled = await compile(file);
+    .option('--platform', 'the file is a platform policy (governance rules)')
+    .action(async (file: string, opts) => {
+      const compiled = opts.platform
+        ? compileMaterializationPolicy({ governance: (await loadPlatformPolicy(file)).governance })
+        : compileMaterializationPolicy({ solution: await loadSolutionConfig(file) });
       process.stdout.write(`${file}: valid (policy ${compiled.version})\n`);
     });
 
@@ -51,8 +60,8 @@ export function registerPolicy(program: Command): void {
     .description('the effective decision for every result type the policy names')
     .option('--config <file>', 'solution config (YAML)')
     .option('--json', 'print JSON')
-    .action(async (opts) => {
-      const compiled = await compile(opts.config);
+    .action(async (opts, cmd: Command) => {
+      const compiled = await compile(opts.config, cmd);
       const description = compiled.describe();
       if (opts.json) return printJson(description);
       process.stdout.write(`policy ${compiled.version}\n`);
