@@ -16,12 +16,15 @@ import type { Db } from '../store/db.ts';
 import { migrate } from '../store/migrations/migrate.ts';
 import { TransactionalOutbox, type StoredOutboxEvent, type StreamPosition } from '../store/outbox.ts';
 import { TenantRegistry } from '../tenants/tenant-registry.ts';
+import { PolicyVersions } from '../store/policy-versions.ts';
+import { explainExecution, type ExecutionExplanation } from './explain-execution.ts';
 import { RuntimeMetrics } from '../metrics/runtime-metrics.ts';
 import { PgliteDb } from '../store/pglite/pglite-db.ts';
 import type { TenantScope } from '../store/sql.ts';
 import { StateSurface, type ExecutionQuery, type ExecutionRecord } from '../store/state-surface.ts';
 import { WriteAheadLog, type WalQuery, type WalRecord } from '../store/write-ahead-log.ts';
 import { DataDirLock } from './data-dir-lock.ts';
+import { GroupCommit, validateGroupCommitOptions } from '../store/group-commit.ts';
 import { ExecutionLifecycleManager, type ExecuteOptions, type SubmittedExecution } from './execution-lifecycle-manager.ts';
 import { Worker, type WorkerOptions } from '../worker/worker.ts';
 import { PgDb } from '../store/pg/pg-db.ts';
@@ -88,6 +91,11 @@ export interface Runtime {
   ping(): Promise<void>;
   /** Live cached artifacts matching the lookup (expired ones are gone). */
   getCached(lookup: CacheLookup): Promise<CacheEntry[]>;
+  /**
+   * Every materialization decision of an execution, each with the recorded
+   * inputs and every layer's verdict under the policy version that decided.
+   */
+  explainExecution(executionId: string, scope: Scope): Promise<ExecutionExplanation>;
   /** Every policy layer's verdict for a hypothetical artifact. */
   explainPolicy(input: PolicyInput, options?: { policy?: CompiledPolicy }): PolicyExplanation;
   /** Publishes what is committed but not yet delivered (resolves when the outbox is empty). */
@@ -128,6 +136,8 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
   if (options.lockWaitMs !== undefined && !(Number.isInteger(options.lockWaitMs) && options.lockWaitMs >= 0)) {
     throw new ConfigError(`lockWaitMs must be a non-negative integer, got ${String(options.lockWaitMs)}`);
   }
+  const groupCommitOption = options.groupCommit ?? file?.groupCommit;
+  const groupCommit = groupCommitOption === false ? false : validateGroupCommitOptions(groupCommitOption ?? {});
 
   // Compile the policy first: a bad config must fail before anything is opened.
   const solution =
@@ -197,6 +207,8 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     const relay = new OutboxRelay({ outbox, sinks: [...externalSinks, bus], logger });
     const shutdown = new AbortController();
     const tenants = new TenantRegistry(db, now);
+    const policies = new PolicyVersions(db);
+    await policies.record(policy, now());
     const metrics = new RuntimeMetrics(async () => {
       const [executionsByStatus, backlog] = await Promise.all([stateSurface.countByStatus(), outbox.backlog(now())]);
       return { executionsByStatus, outboxUnpublished: backlog.unpublished, outboxOldestAgeSeconds: backlog.oldestAgeSeconds };
@@ -205,6 +217,8 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     const manager = new ExecutionLifecycleManager({
       db, registry, stateSurface, wal, outbox, artifactIndex, artifactStorage, cache, relay, policy, logger, now,
       realmTimeoutMs, faults: options.faults ?? {}, shutdownSignal: shutdown.signal, observer: metrics,
+      // Concurrent executions' writes share transactions (groupCommit: false — one transaction each).
+      ...(groupCommit === false ? {} : { writer: new GroupCommit(db, groupCommit) }),
     });
     // Recovery: with the embedded store this process is the only writer, so a
     // `running` execution belongs to a process that stopped mid-way. A server
@@ -242,6 +256,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
       storeKind: db.capabilities.multipleConnections ? 'postgres' : 'embedded',
       async execute(intent, opts) {
         open();
+        if (opts?.policy) await policies.record(opts.policy, now());
         return track(manager.execute(intent, opts));
       },
       async submit(intent) {
@@ -303,6 +318,10 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
       },
       getCached: async (lookup) => (open(), cache.get(lookup, now())),
       explainPolicy: (input, opts) => (opts?.policy ?? policy).explain(input),
+      async explainExecution(executionId, scope) {
+        await runtime.getExecution(executionId, scope); // 404 unless it is the scope's
+        return explainExecution({ wal, policies }, executionId, scope.tenantId);
+      },
       flushEvents: () => relay.drain(),
       close() {
         closing ??= (async () => {

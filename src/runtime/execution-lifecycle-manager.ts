@@ -22,6 +22,7 @@ import { DEFAULT_CACHE_TTL_SECONDS } from '../policy/default-policy.ts';
 import { normalizeResult, type NormalizedArtifact, type NormalizedResult } from '../realm/normalize-result.ts';
 import type { ArtifactIndex, ArtifactLineage } from '../store/artifact-index.ts';
 import type { Db, Queryable } from '../store/db.ts';
+import { transactionPerWrite, type TenantWriter } from '../store/group-commit.ts';
 import { ANY_TENANT } from '../store/sql.ts';
 import type { OutboxEvent, TransactionalOutbox } from '../store/outbox.ts';
 import type { ClaimedExecution, ExecutionRecord, ExecutionState, ExecutionStatus, Lease, StateSurface } from '../store/state-surface.ts';
@@ -51,6 +52,11 @@ export interface ExecutionLifecycleDeps {
   readonly shutdownSignal: AbortSignal;
   /** Told stage timings and outcomes (metrics). */
   readonly observer?: ExecutionObserver;
+  /**
+   * Runs the record, completion and failure transactions: shared by
+   * concurrent executions ({@link GroupCommit}) or one each (the default).
+   */
+  readonly writer?: TenantWriter;
 }
 
 export interface ExecuteOptions {
@@ -109,7 +115,11 @@ interface Pending {
  * own any table (the store modules do) nor decide anything (the policy does).
  */
 export class ExecutionLifecycleManager {
-  constructor(private readonly d: ExecutionLifecycleDeps) {}
+  readonly #writer: TenantWriter;
+
+  constructor(private readonly d: ExecutionLifecycleDeps) {
+    this.#writer = d.writer ?? transactionPerWrite(d.db);
+  }
 
   async execute(input: IntentInput | Intent, options: ExecuteOptions = {}): Promise<ExecutionResult> {
     const { intent, entry, params, policy } = await this.#accept(input, options);
@@ -151,7 +161,7 @@ export class ExecutionLifecycleManager {
     });
     const recordStart = performance.now();
     try {
-      await d.db.scoped(intent.tenantId).transaction(async (tx) => {
+      await this.#writer.write(intent.tenantId, async (tx) => {
         await d.stateSurface.insert(tx, {
           executionId, intentId: intent.intentId, tenantId: intent.tenantId, sessionId: intent.sessionId,
           intentType: intent.intentType, realm: entry.realm, parameters: intent.parameters as Record<string, unknown>,
@@ -296,7 +306,7 @@ export class ExecutionLifecycleManager {
       };
       await d.faults[FaultPoint.BEFORE_COMPLETE]?.();
       const completeStart = performance.now();
-      await d.db.scoped(intent.tenantId).transaction(async (tx) => {
+      await this.#writer.write(intent.tenantId, async (tx) => {
         if (!(await d.stateSurface.finish(tx, { executionId, status: 'completed', state: stateOf(pending), result, error: null, finishedAt, lease }))) {
           throw new LeaseLostError(executionId, lease);
         }
@@ -453,7 +463,7 @@ export class ExecutionLifecycleManager {
       sessionId: e.sessionId, status: 'failed', error, policyVersion: e.policyVersion, artifacts: [], events: [failed],
     };
     try {
-      await d.db.scoped(e.tenantId).transaction(async (tx) => {
+      await this.#writer.write(e.tenantId, async (tx) => {
         // Recovery may race a late completion: only a still-running execution is failed.
         if (!(await d.stateSurface.finish(tx, { executionId, status: 'failed', state: null, result, error, finishedAt: at, lease: e.lease ?? null }))) return;
         await d.wal.append(tx, transitions.map((t) => this.#wal(e, executionId, WalRecordType.STATE_TRANSITION, { ...t, error }, at)));
@@ -538,6 +548,7 @@ function decisionRecord(p: Pending, intent: Intent, realm: string, lineage: Arti
     policyVersion: decision.policyVersion,
     ...(decision.ruleId ? { ruleId: decision.ruleId } : {}),
     ...(decision.ttlSeconds !== undefined ? { ttlSeconds: decision.ttlSeconds } : {}),
+    ...(decision.retentionSeconds !== undefined ? { retentionSeconds: decision.retentionSeconds } : {}),
     inputs: { resultType: artifact.resultType, tenantId: intent.tenantId, intentType: intent.intentType, realm, sizeBytes: artifact.sizeBytes, tags: artifact.tags },
     outcome: {
       stored: outcome.stored ?? false,

@@ -199,4 +199,23 @@ describe('symphainy command', () => {
     assert.equal(workflow.ruleId, 'journey-workflows-kept-a-year');
     assert.match(workflow.reason, /retention 365d/);
   });
+
+  test('policy explain --execution shows every artifact of a recorded execution with the chain of layers that decided', async () => {
+    const run = json(await cli(['--platform-policy', 'config/platform_policy.yaml', 'run', 'journey.sop_to_workflow', '--tenant', 'acme',
+      '--session', 's', '--params-file', 'examples/sop_to_workflow.json', '--json'], dataDir));
+    // Without the platform policy now: the recorded policy still explains its decisions.
+    const text = await cli(['policy', 'explain', '--execution', run.executionId], dataDir);
+    assert.equal(text.code, 0, text.stderr);
+    assert.match(text.stdout, /^workflow \(workflow\) -> persist by governance rule 'journey-workflows-kept-a-year', policy sha256:/m);
+    assert.match(text.stdout, /^\* governance  persist  governance rule 'journey-workflows-kept-a-year' decides persist \(retention 365d\)/m);
+    assert.match(text.stdout, /^  inputs: .*intentType=journey\.sop_to_workflow/m);
+    const asJson = json(await cli(['policy', 'explain', '--execution', run.executionId, '--tenant', 'acme', '--json'], dataDir));
+    assert.deepEqual(asJson.artifacts.map((a: { artifactKey: string }) => a.artifactKey).sort(), ['visual', 'workflow']);
+    const other = await cli(['policy', 'explain', '--execution', run.executionId, '--tenant', 'other'], dataDir);
+    assert.equal(other.code, 2);
+    assert.match(other.stderr, /error \[SYM_ERR_NOT_FOUND\]: execution '.*' not found/);
+    const neither = await cli(['policy', 'explain'], dataDir);
+    assert.equal(neither.code, 2);
+    assert.match(neither.stderr, /needs --result-type TYPE .* or --execution ID/);
+  });
 });

@@ -3,7 +3,10 @@ import { compileMaterializationPolicy } from '../../policy/compile-policy.ts';
 import { formatExplanation } from '../../policy/format-explanation.ts';
 import { loadSolutionConfig } from '../../policy/solution-config.ts';
 import { loadPlatformPolicy } from '../../policy/platform-policy.ts';
+import { ConfigError } from '../../errors/index.ts';
+import { decisionText } from '../../policy/policy-reasons.ts';
 import { positiveInt } from '../input.ts';
+import { scopeOf, withRuntime } from '../open-runtime.ts';
 import { printJson, printTable } from '../output.ts';
 
 /** The policy a runtime started with these flags would use: solution config and platform policy (flag, then env). */
@@ -20,9 +23,10 @@ export function registerPolicy(program: Command): void {
 
   policy
     .command('explain')
-    .description('which layer decides for an artifact, what every layer says, and why')
+    .description('which layer decides for an artifact, what every layer says, and why (a hypothetical one, or every artifact of --execution)')
+    .option('--execution <id>', "a recorded execution: each artifact's decision and every layer's verdict under the policy that decided")
     .option('--config <file>', 'solution config (YAML); without it, the platform default policy')
-    .requiredOption('--result-type <type>', 'result type of the hypothetical artifact, e.g. workflow')
+    .option('--result-type <type>', 'result type of the hypothetical artifact, e.g. workflow')
     .option('--tenant <id>', 'tenant')
     .option('--intent-type <type>', 'intent type, e.g. journey.sop_to_workflow')
     .option('--realm <name>', 'realm name')
@@ -30,6 +34,8 @@ export function registerPolicy(program: Command): void {
     .option('--tags <tags>', 'comma-separated tags')
     .option('--json', 'print JSON')
     .action(async (opts, cmd: Command) => {
+      if (opts.execution !== undefined) return explainRecorded(opts.execution, opts, cmd);
+      if (opts.resultType === undefined) throw new ConfigError('policy explain needs --result-type TYPE (a hypothetical artifact) or --execution ID');
       const compiled = await compile(opts.config, cmd);
       const explanation = compiled.explain({
         resultType: opts.resultType,
@@ -74,4 +80,21 @@ export function registerPolicy(program: Command): void {
         100,
       );
     });
+}
+
+/** `policy explain --execution ID`: the recorded decisions of one execution, each with its chain of layers. */
+async function explainRecorded(executionId: string, opts: { tenant?: string; json?: boolean; resultType?: string }, cmd: Command): Promise<void> {
+  if (opts.resultType !== undefined) throw new ConfigError('use --execution or --result-type, not both');
+  const explained = await withRuntime(cmd.optsWithGlobals(), (rt) => rt.explainExecution(executionId, { tenantId: scopeOf(opts.tenant) }));
+  if (opts.json) return printJson(explained);
+  const blocks = explained.artifacts.map((a) => {
+    const r = a.recorded;
+    const head = `${a.artifactKey} (${a.resultType}) -> ${decisionText(r.decision, r.ttlSeconds)} by ${r.layer}${r.ruleId ? ` rule '${r.ruleId}'` : ''}, policy ${r.policyVersion}`;
+    const inputs = `  inputs: ${Object.entries(a.inputs).filter(([, v]) => v !== undefined && !(Array.isArray(v) && v.length === 0)).map(([k, v]) => `${k}=${Array.isArray(v) ? v.join(',') : String(v)}`).join(' ')}`;
+    const chain = a.chain
+      ? a.chain.map((v) => `${v.layer === r.layer ? '*' : ' '} ${v.layer.padEnd(11)} ${(v.decision ?? '-').padEnd(8)} ${v.said}`)
+      : [];
+    return [head, inputs, ...chain, ...(a.note ? [`  note: ${a.note}`] : []), `  reason: ${r.reason}`].join('\n');
+  });
+  process.stdout.write(`${blocks.length ? blocks.join('\n\n') : `execution ${executionId} has no materialization decisions`}\n`);
 }

@@ -173,31 +173,27 @@ export const MIGRATIONS: readonly Migration[] = [
       -- closed by default.
       -- FORCE: the tables' owner is held to it too. Superusers and BYPASSRLS roles are not.
       -- The platform tables (tenants, api_keys, schema_migrations) are read before a tenant is known.
-      ALTER TABLE symphainy.executions ENABLE ROW LEVEL SECURITY;
-      ALTER TABLE symphainy.executions FORCE ROW LEVEL SECURITY;
-      CREATE POLICY tenant_isolation ON symphainy.executions
-        USING (NULLIF(current_setting('symphainy.tenant', true), '') IN (tenant_id, '*'))
-        WITH CHECK (NULLIF(current_setting('symphainy.tenant', true), '') IN (tenant_id, '*'));
-      ALTER TABLE symphainy.wal ENABLE ROW LEVEL SECURITY;
-      ALTER TABLE symphainy.wal FORCE ROW LEVEL SECURITY;
-      CREATE POLICY tenant_isolation ON symphainy.wal
-        USING (NULLIF(current_setting('symphainy.tenant', true), '') IN (tenant_id, '*'))
-        WITH CHECK (NULLIF(current_setting('symphainy.tenant', true), '') IN (tenant_id, '*'));
-      ALTER TABLE symphainy.outbox ENABLE ROW LEVEL SECURITY;
-      ALTER TABLE symphainy.outbox FORCE ROW LEVEL SECURITY;
-      CREATE POLICY tenant_isolation ON symphainy.outbox
-        USING (NULLIF(current_setting('symphainy.tenant', true), '') IN (tenant_id, '*'))
-        WITH CHECK (NULLIF(current_setting('symphainy.tenant', true), '') IN (tenant_id, '*'));
-      ALTER TABLE symphainy.artifacts ENABLE ROW LEVEL SECURITY;
-      ALTER TABLE symphainy.artifacts FORCE ROW LEVEL SECURITY;
-      CREATE POLICY tenant_isolation ON symphainy.artifacts
-        USING (NULLIF(current_setting('symphainy.tenant', true), '') IN (tenant_id, '*'))
-        WITH CHECK (NULLIF(current_setting('symphainy.tenant', true), '') IN (tenant_id, '*'));
-      ALTER TABLE symphainy.cache_entries ENABLE ROW LEVEL SECURITY;
-      ALTER TABLE symphainy.cache_entries FORCE ROW LEVEL SECURITY;
-      CREATE POLICY tenant_isolation ON symphainy.cache_entries
-        USING (NULLIF(current_setting('symphainy.tenant', true), '') IN (tenant_id, '*'))
-        WITH CHECK (NULLIF(current_setting('symphainy.tenant', true), '') IN (tenant_id, '*'));
+      ${['executions', 'wal', 'outbox', 'artifacts', 'cache_entries'].map(tenantIsolation).join('\n')}
+    `,
+  },
+  {
+    version: 5,
+    name: 'policy definitions by version, so any recorded decision can be explained under its own policy',
+    sql: `
+      -- Every policy a runtime decided under, by its version (the hash in each decision record).
+      CREATE TABLE symphainy.policy_versions (
+        policy_version text PRIMARY KEY,
+        definition     jsonb NOT NULL,
+        first_used_at  timestamptz NOT NULL
+      );
     `,
   },
 ];
+
+/** Row-level security of one tenant table (migration 4): rows of the transaction's tenant, or all with '*'. */
+function tenantIsolation(table: string): string {
+  const own = "NULLIF(current_setting('symphainy.tenant', true), '') IN (tenant_id, '*')";
+  return `ALTER TABLE symphainy.${table} ENABLE ROW LEVEL SECURITY;
+      ALTER TABLE symphainy.${table} FORCE ROW LEVEL SECURITY;
+      CREATE POLICY tenant_isolation ON symphainy.${table} USING (${own}) WITH CHECK (${own});`;
+}

@@ -1,0 +1,47 @@
+import { PolicyConfigError } from '../errors/index.ts';
+import { compileMaterializationPolicy, type CompiledPolicy } from './compile-policy.ts';
+import type { MaterializationDecision } from './decision.ts';
+import type { GovernanceRule } from './governance.ts';
+import type { SolutionRule } from './solution-config.ts';
+
+/**
+ * Everything a compiled policy was built from, as plain JSON: enough to
+ * compile the same policy (same version, same reasons) again later — e.g. to
+ * explain a decision recorded under a policy that is no longer active.
+ */
+export interface PolicyDefinition {
+  readonly version: string;
+  readonly governance: readonly GovernanceRule[];
+  readonly solution: {
+    readonly source: string;
+    readonly name?: string;
+    readonly cacheTtlSeconds: number;
+    readonly materializationPolicy: Readonly<Record<string, SolutionRule>>;
+  } | null;
+  readonly defaultPolicy: Readonly<Record<string, MaterializationDecision>>;
+  readonly cacheTtlSeconds: number;
+}
+
+export function definitionOf(policy: CompiledPolicy): PolicyDefinition {
+  const d = policy.describe();
+  return {
+    version: d.version,
+    governance: d.layers.governance,
+    solution: d.layers.solution,
+    defaultPolicy: d.layers.default,
+    cacheTtlSeconds: d.cacheTtlSeconds,
+  };
+}
+
+/** Compiles a stored definition; refuses one that no longer yields its recorded version. */
+export function compileDefinition(def: PolicyDefinition): CompiledPolicy {
+  const policy = compileMaterializationPolicy({
+    governance: def.governance,
+    ...(def.solution ? { solution: { ...def.solution } } : { defaultCacheTtlSeconds: def.cacheTtlSeconds }),
+    defaultPolicy: def.defaultPolicy,
+  });
+  if (policy.version !== def.version) {
+    throw new PolicyConfigError(`stored policy ${def.version} compiles to ${policy.version}: it was recorded by an incompatible runtime version`);
+  }
+  return policy;
+}

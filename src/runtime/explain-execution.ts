@@ -1,0 +1,76 @@
+import type { LayerVerdict } from '../policy/compile-policy.ts';
+import type { MaterializationDecision, PolicyInput, PolicyLayer } from '../policy/decision.ts';
+import type { PolicyVersions } from '../store/policy-versions.ts';
+import type { TenantScope } from '../store/sql.ts';
+import { WalRecordType, type WriteAheadLog } from '../store/write-ahead-log.ts';
+
+/** One artifact's recorded decision and the whole chain of layers behind it. */
+export interface ArtifactDecisionExplanation {
+  readonly artifactKey: string;
+  readonly resultType: string;
+  /** What the WAL holds: the decision as made. */
+  readonly recorded: {
+    readonly decision: MaterializationDecision;
+    readonly layer: PolicyLayer;
+    readonly reason: string;
+    readonly policyVersion: string;
+    readonly ruleId?: string;
+    readonly ttlSeconds?: number;
+    readonly retentionSeconds?: number;
+    readonly recordedAt: string;
+    readonly seq: number;
+  };
+  /** The inputs that mattered, as recorded. */
+  readonly inputs: PolicyInput;
+  /** Every layer's verdict under the policy that decided (re-compiled from its stored definition); null when that policy is not stored. */
+  readonly chain: readonly LayerVerdict[] | null;
+  /** Why there is no chain, or a warning that re-evaluation differs from the record. */
+  readonly note?: string;
+}
+
+export interface ExecutionExplanation {
+  readonly executionId: string;
+  readonly artifacts: readonly ArtifactDecisionExplanation[];
+}
+
+/**
+ * Explains every materialization decision of an execution from its WAL
+ * records: the recorded decision and inputs, and what each policy layer said
+ * under the exact policy version that decided (not today's policy).
+ */
+export async function explainExecution(
+  deps: { wal: WriteAheadLog; policies: PolicyVersions },
+  executionId: string,
+  tenantId: TenantScope,
+): Promise<ExecutionExplanation> {
+  const records = await deps.wal.list({ tenantId, executionId, recordType: WalRecordType.GOVERNANCE_DECISION, limit: 10_000 });
+  const artifacts: ArtifactDecisionExplanation[] = [];
+  for (const r of records) {
+    const p = r.payload as Record<string, unknown> & { inputs: PolicyInput; policyVersion: string };
+    const recorded = {
+      decision: p.decision as MaterializationDecision,
+      layer: p.layer as PolicyLayer,
+      reason: p.reason as string,
+      policyVersion: p.policyVersion,
+      ...(typeof p.ruleId === 'string' ? { ruleId: p.ruleId } : {}),
+      ...(typeof p.ttlSeconds === 'number' ? { ttlSeconds: p.ttlSeconds } : {}),
+      ...(typeof p.retentionSeconds === 'number' ? { retentionSeconds: p.retentionSeconds } : {}),
+      recordedAt: r.recordedAt,
+      seq: r.seq,
+    };
+    const base = { artifactKey: p.artifactKey as string, resultType: p.resultType as string, recorded, inputs: p.inputs };
+    const policy = await deps.policies.get(p.policyVersion);
+    if (!policy) {
+      artifacts.push({ ...base, chain: null, note: `policy ${p.policyVersion} is not stored, so its layers cannot be shown` });
+      continue;
+    }
+    const explanation = policy.explain(p.inputs);
+    const same = explanation.result.decision === recorded.decision && explanation.result.layer === recorded.layer;
+    artifacts.push({
+      ...base,
+      chain: explanation.chain,
+      ...(same ? {} : { note: `re-evaluating gives ${explanation.result.decision} by ${explanation.result.layer}, not the recorded decision` }),
+    });
+  }
+  return { executionId, artifacts };
+}
