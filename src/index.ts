@@ -42,6 +42,8 @@ export { ExecutionStatus } from './store/state-surface.ts';
 export type { ExecutionRecord, ExecutionState, ExecutionQuery } from './store/state-surface.ts';
 export { WalRecordType } from './store/write-ahead-log.ts';
 export type { WalRecord, WalQuery } from './store/write-ahead-log.ts';
+export type { ChainReport, ChainProblemKind } from './store/wal-verify.ts';
+export type { ExecutionExplanation, ArtifactDecisionExplanation } from './runtime/explain-execution.ts';
 export type { OutboxEvent, StoredOutboxEvent } from './store/outbox.ts';
 export type { ArtifactRecord, ArtifactLineage, ArtifactQuery, RenderingRef } from './store/artifact-index.ts';
 export type { Db, DbCapabilities, Queryable, ScopedDb } from './store/db.ts';

@@ -17,6 +17,7 @@ import { migrate } from '../store/migrations/migrate.ts';
 import { TransactionalOutbox, type StoredOutboxEvent, type StreamPosition } from '../store/outbox.ts';
 import { TenantRegistry } from '../tenants/tenant-registry.ts';
 import { PolicyVersions } from '../store/policy-versions.ts';
+import { verifyWal, type ChainReport } from '../store/wal-verify.ts';
 import { explainExecution, type ExecutionExplanation } from './explain-execution.ts';
 import { RuntimeMetrics } from '../metrics/runtime-metrics.ts';
 import { PgliteDb } from '../store/pglite/pglite-db.ts';
@@ -78,6 +79,8 @@ export interface Runtime {
   /** The bytes of one rendering of a persisted artifact, checked against its content hash. */
   readRendering(artifactId: string, rendering: string, scope: Scope): Promise<{ bytes: Uint8Array; contentType: string }>;
   listWal(query: WalQuery): Promise<WalRecord[]>;
+  /** Checks the hash chain of one tenant's WAL (or every tenant's): the first altered, missing or reordered record of each. */
+  verifyWal(scope: Scope): Promise<ChainReport[]>;
   listEvents(query: { tenantId: TenantScope; executionId?: string; limit?: number }): Promise<StoredOutboxEvent[]>;
   /**
    * One tenant's committed events after a position, in an order that never
@@ -309,6 +312,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
         return { bytes: await artifactStorage.readRendering(ref), contentType: ref.contentType };
       },
       listWal: async (q) => (open(), wal.list(q)),
+      verifyWal: async (scope) => (open(), verifyWal(db, scope.tenantId)),
       listEvents: async (q) => (open(), outbox.list(q)),
       listCommittedEvents: async (q) => (open(), outbox.listCommitted(q)),
       eventPosition: async (eventId, tenantId) => (open(), outbox.positionOf(eventId, tenantId)),

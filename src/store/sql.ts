@@ -53,19 +53,23 @@ export async function insertMany(
   table: string,
   columns: readonly Column[],
   rows: readonly (readonly unknown[])[],
+  /** Wraps each INSERT statement (e.g. in a CTE that also updates a counter); gets the statement, its rows and params. */
+  wrap: (insert: string, rows: readonly (readonly unknown[])[], params: unknown[]) => string = (insert) => insert,
 ): Promise<void> {
-  // PostgreSQL takes at most 65 535 parameters per statement.
-  const perStatement = Math.floor(MAX_PARAMS / columns.length);
+  // PostgreSQL takes at most 65 535 parameters per statement (a few are left for `wrap`).
+  const perStatement = Math.floor((MAX_PARAMS - 16) / columns.length);
   for (let from = 0; from < rows.length; from += perStatement) {
     const params: unknown[] = [];
-    const tuples = rows.slice(from, from + perStatement).map((row) => {
+    const chunk = rows.slice(from, from + perStatement);
+    const tuples = chunk.map((row) => {
       const slots = columns.map((col, i) => {
         params.push(col.json ? JSON.stringify(row[i] ?? null) : row[i]);
         return col.json ? `$${params.length}::jsonb` : `$${params.length}`;
       });
       return `(${slots.join(', ')})`;
     });
-    await q.query(`INSERT INTO ${table} (${columns.map((c) => c.name).join(', ')}) VALUES ${tuples.join(', ')}`, params);
+    const insert = `INSERT INTO ${table} (${columns.map((c) => c.name).join(', ')}) VALUES ${tuples.join(', ')}`;
+    await q.query(wrap(insert, chunk, params), params);
   }
 }
 

@@ -1,5 +1,6 @@
 import type { Db, Queryable } from './db.ts';
 import { insertMany, iso, tenantParam, type TenantScope } from './sql.ts';
+import { contentSha256, GENESIS_SHA256, recordSha256 } from './wal-chain.ts';
 
 /** Kinds of WAL record: the platform-native records the runtime always keeps. */
 export const WalRecordType = {
@@ -45,6 +46,9 @@ const COLUMNS = [
   { name: 'record_type' },
   { name: 'payload', json: true },
   { name: 'recorded_at' },
+  { name: 'content_sha256' },
+  { name: 'prev_sha256' },
+  { name: 'record_sha256' },
 ] as const;
 
 /**
@@ -55,14 +59,36 @@ const COLUMNS = [
 export class WriteAheadLog {
   constructor(private readonly db: Db) {}
 
-  /** Appends records, in order, within `q`: a transaction (or a {@link Db.scoped} view) of their tenant. */
+  /**
+   * Appends records, in order, within `q`: a transaction (or a {@link Db.scoped}
+   * view) of their tenant. Each tenant's records extend its hash chain: the
+   * chain head row is locked first, so a tenant's appends are chained in the
+   * order they commit, and its head moves in the same statement as the insert.
+   */
   async append(q: Queryable, records: readonly WalRecordInput[]): Promise<void> {
-    await insertMany(
-      q,
-      'symphainy.wal',
-      COLUMNS,
-      records.map((r) => [r.tenantId, r.executionId, r.intentId, r.recordType, r.payload, r.recordedAt]),
-    );
+    for (const [tenantId, own] of byTenant(records)) {
+      const [head] = await q.query<{ last_sha256: string }>(
+        `INSERT INTO symphainy.wal_chain_heads (tenant_id, last_sha256, records) VALUES ($1, $2, 0)
+         ON CONFLICT (tenant_id) DO UPDATE SET records = symphainy.wal_chain_heads.records
+         RETURNING last_sha256`,
+        [tenantId, GENESIS_SHA256],
+      );
+      let prev = head!.last_sha256;
+      const rows = own.map((r) => {
+        const content = contentSha256(r.payload);
+        const hash = recordSha256(prev, r, content);
+        const row = [r.tenantId, r.executionId, r.intentId, r.recordType, r.payload, r.recordedAt, content, prev, hash];
+        prev = hash;
+        return row;
+      });
+      await insertMany(q, 'symphainy.wal', COLUMNS, rows, (insert, chunk, params) => {
+        params.push(chunk[chunk.length - 1]![8], chunk.length, tenantId);
+        const n = params.length;
+        return `WITH appended AS (${insert} RETURNING 1)
+                UPDATE symphainy.wal_chain_heads SET last_sha256 = $${n - 2}, records = records + $${n - 1}
+                 WHERE tenant_id = $${n} AND (SELECT count(*) FROM appended) = $${n - 1}`;
+      });
+    }
   }
 
   async list(query: WalQuery): Promise<WalRecord[]> {
@@ -87,4 +113,15 @@ export class WriteAheadLog {
       recordedAt: iso(r.recorded_at)!,
     }));
   }
+}
+
+/** Records grouped by tenant, each group in the given order. */
+function byTenant(records: readonly WalRecordInput[]): Map<string, WalRecordInput[]> {
+  const groups = new Map<string, WalRecordInput[]>();
+  for (const r of records) {
+    const group = groups.get(r.tenantId);
+    if (group) group.push(r);
+    else groups.set(r.tenantId, [r]);
+  }
+  return groups;
 }

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { DataDirLock } from '../../src/runtime/data-dir-lock.ts';
+import { PgliteDb } from '../../src/store/pglite/pglite-db.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const bin = join(root, 'bin/symphainy.js');
@@ -217,5 +218,19 @@ describe('symphainy command', () => {
     const neither = await cli(['policy', 'explain'], dataDir);
     assert.equal(neither.code, 2);
     assert.match(neither.stderr, /needs --result-type TYPE .* or --execution ID/);
+  });
+
+  test('wal verify says OK per tenant, and exit 1 naming the record once a row is altered in the database', async () => {
+    const own = join(dir, 'verify-data');
+    json(await cli(['run', 'journey.sop_to_workflow', '--tenant', 'acme', '--session', 's', '--params-file', 'examples/sop_to_workflow.json', '--json'], own));
+    const ok = await cli(['wal', 'verify'], own);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.match(ok.stdout, /^acme: OK \(\d+ records; head [0-9a-f]{64}\)$/m);
+    const db = await PgliteDb.open({ dataDir: join(own, 'db') });
+    const [row] = await db.query<{ seq: number }>("UPDATE symphainy.wal SET payload = payload || '{\"x\": 1}'::jsonb WHERE seq = (SELECT min(seq) FROM symphainy.wal) RETURNING seq");
+    await db.close();
+    const bad = await cli(['wal', 'verify', '--tenant', 'acme'], own);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stdout, new RegExp(`^acme: TAMPERED at seq ${row!.seq}: the content of record seq ${row!.seq} was altered$`, 'm'));
   });
 });

@@ -92,9 +92,27 @@ export function registerInspect(program: Command): void {
       );
     });
 
-  program
-    .command('wal')
-    .description('the write-ahead log')
+  const walCommand = program.command('wal').description('the write-ahead log');
+  walCommand
+    .command('verify')
+    .description("check each tenant's hash chain; exit 1 at the first altered, missing or reordered record")
+    .option('--tenant <id>', 'only this tenant')
+    .option('--json', 'print JSON')
+    .action(async (opts, cmd: Command) => {
+      const reports = await withRuntime(cmd.optsWithGlobals(), (rt) => rt.verifyWal({ tenantId: scopeOf(opts.tenant) }));
+      if (reports.some((r) => !r.ok)) process.exitCode = 1;
+      if (opts.json) return printJson(reports);
+      if (reports.length === 0) return void process.stdout.write('no WAL records\n');
+      for (const r of reports) {
+        const skipped = r.unchained ? `, ${r.unchained} earlier records unchained` : '';
+        process.stdout.write(
+          r.ok
+            ? `${r.tenantId}: OK (${r.records} records${skipped}; head ${r.headSha256 ?? '-'})\n`
+            : `${r.tenantId}: TAMPERED${r.problem!.seq === null ? '' : ` at seq ${r.problem!.seq}`}: ${r.problem!.message}\n`,
+        );
+      }
+    });
+  walCommand
     .command('list')
     .option('--tenant <id>', 'only this tenant')
     .option('--execution <id>', 'only this execution')

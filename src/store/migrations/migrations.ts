@@ -188,6 +188,26 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 6,
+    name: 'hash-chained write-ahead log per tenant',
+    sql: `
+      -- Each record's hash covers the previous record's hash (per tenant), its fields and the
+      -- hash of its content; the content is hashed separately so erasure can redact it.
+      ALTER TABLE symphainy.wal
+        ADD COLUMN content_sha256 text,
+        ADD COLUMN prev_sha256    text,
+        ADD COLUMN record_sha256  text;
+      -- The end of each tenant's chain: locked by every append, so appends chain in commit order;
+      -- its count and hash also reveal records deleted from the end.
+      CREATE TABLE symphainy.wal_chain_heads (
+        tenant_id   text PRIMARY KEY,
+        last_sha256 text NOT NULL,
+        records     bigint NOT NULL
+      );
+      ${tenantIsolation('wal_chain_heads')}
+    `,
+  },
 ];
 
 /** Row-level security of one tenant table (migration 4): rows of the transaction's tenant, or all with '*'. */
