@@ -11,6 +11,8 @@ export interface BlobStore {
   /** Reads the bytes at `key`; rejects with ArtifactStorageError when absent. */
   get(key: string): Promise<Uint8Array>;
   exists(key: string): Promise<boolean>;
+  /** Removes the bytes at `key`; removing what is not there is harmless (deletion is retried). */
+  delete(key: string): Promise<void>;
   /** Releases connections; called once when a runtime that created the store closes. */
   close?(): Promise<void>;
 }

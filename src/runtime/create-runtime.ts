@@ -18,6 +18,7 @@ import { TransactionalOutbox, type StoredOutboxEvent, type StreamPosition } from
 import { TenantRegistry } from '../tenants/tenant-registry.ts';
 import { PolicyVersions } from '../store/policy-versions.ts';
 import { verifyWal, type ChainReport } from '../store/wal-verify.ts';
+import { ArtifactLifecycle, type SweepReport } from '../retention/artifact-lifecycle.ts';
 import { explainExecution, type ExecutionExplanation } from './explain-execution.ts';
 import { RuntimeMetrics } from '../metrics/runtime-metrics.ts';
 import { PgliteDb } from '../store/pglite/pglite-db.ts';
@@ -78,6 +79,11 @@ export interface Runtime {
   listArtifacts(query: ArtifactQuery): Promise<ArtifactRecord[]>;
   /** The bytes of one rendering of a persisted artifact, checked against its content hash. */
   readRendering(artifactId: string, rendering: string, scope: Scope): Promise<{ bytes: Uint8Array; contentType: string }>;
+  /** Places a legal hold on a persisted artifact: retention, retroactive policy and erasure leave it alone until released. */
+  holdArtifact(artifactId: string, scope: Scope, reason: string): Promise<ArtifactRecord>;
+  releaseArtifact(artifactId: string, scope: Scope): Promise<ArtifactRecord>;
+  /** Deletes renderings whose retention ended (tombstones and WAL records stay) and expired cache entries; reports held ones. */
+  sweep(): Promise<SweepReport>;
   listWal(query: WalQuery): Promise<WalRecord[]>;
   /** Checks the hash chain of one tenant's WAL (or every tenant's): the first altered, missing or reordered record of each. */
   verifyWal(scope: Scope): Promise<ChainReport[]>;
@@ -211,6 +217,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     const shutdown = new AbortController();
     const tenants = new TenantRegistry(db, now);
     const policies = new PolicyVersions(db);
+    const lifecycle = new ArtifactLifecycle({ db, artifactIndex, wal, blobs: blobStore, cache, now });
     await policies.record(policy, now());
     const metrics = new RuntimeMetrics(async () => {
       const [executionsByStatus, backlog] = await Promise.all([stateSurface.countByStatus(), outbox.backlog(now())]);
@@ -228,6 +235,14 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     // is shared: there, only expired worker leases mean a process stopped.
     if (dataDir !== null || (ownsDb && !db.capabilities.multipleConnections)) await manager.recoverInterrupted();
     await cache.purgeExpired(now());
+    const sweepSeconds = options.sweepIntervalSeconds;
+    if (sweepSeconds !== undefined && !(typeof sweepSeconds === 'number' && sweepSeconds > 0)) {
+      throw new ConfigError(`sweepIntervalSeconds must be a positive number, got ${String(sweepSeconds)}`);
+    }
+    const sweepTimer = sweepSeconds
+      ? setInterval(() => void lifecycle.sweep().catch((err) => logger.warn({ err }, 'retention sweep failed')), sweepSeconds * 1000)
+      : null;
+    sweepTimer?.unref();
     const purgeTimer = setInterval(
       () => void cache.purgeExpired(now()).catch((err) => logger.warn({ err }, 'cache purge failed')),
       purgeIntervalSeconds * 1000,
@@ -305,12 +320,18 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
       listArtifacts: async (q) => (open(), artifactIndex.list(q)),
       async readRendering(artifactId, name, scope) {
         const a = await runtime.getArtifact(artifactId, scope);
+        if (a.deleted) {
+          throw new NotFoundError('rendering', name, `artifact '${artifactId}' was deleted (${a.deleted.reason}) at ${a.deleted.at}; its tombstone remains`);
+        }
         const ref = a.renderings.find((r) => r.name === name);
         if (!ref) {
           throw new NotFoundError('rendering', name, `artifact '${artifactId}' has renderings: ${a.renderings.map((r) => r.name).join(', ') || 'none'}`);
         }
         return { bytes: await artifactStorage.readRendering(ref), contentType: ref.contentType };
       },
+      holdArtifact: async (artifactId, scope, reason) => (open(), lifecycle.setHold(artifactId, scope.tenantId, { reason })),
+      releaseArtifact: async (artifactId, scope) => (open(), lifecycle.setHold(artifactId, scope.tenantId, false)),
+      sweep: async () => (open(), track(lifecycle.sweep())),
       listWal: async (q) => (open(), wal.list(q)),
       verifyWal: async (scope) => (open(), verifyWal(db, scope.tenantId)),
       listEvents: async (q) => (open(), outbox.list(q)),
@@ -331,6 +352,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
         closing ??= (async () => {
           closed = true;
           clearInterval(purgeTimer);
+          if (sweepTimer) clearInterval(sweepTimer);
           if (relayTimer) clearInterval(relayTimer);
           // Workers finish what they claimed before handlers are cancelled.
           await Promise.allSettled([...workers].map((w) => w.stop()));

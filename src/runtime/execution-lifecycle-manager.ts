@@ -389,6 +389,7 @@ export class ExecutionLifecycleManager {
           artifactKey: artifact.key, resultType: artifact.resultType, decision: decision.decision, layer: decision.layer,
           reason: decision.reason, policyVersion: decision.policyVersion, storagePath: stored.storagePath,
           sizeBytes: stored.sizeBytes, renderings: stored.renderings, lineage, createdAt: createdAt.toISOString(),
+          retainUntil: decision.retentionSeconds === undefined ? null : new Date(createdAt.getTime() + decision.retentionSeconds * 1000).toISOString(),
         };
       } catch (err) {
         // The execution still completes: the decision, the failure and its reason are recorded.

@@ -7,6 +7,7 @@ import type { PlatformPolicy } from '../policy/platform-policy.ts';
 import type { SolutionConfig } from '../policy/solution-config.ts';
 import type { Realm } from '../realm/define-realm.ts';
 import type { Db } from '../store/db.ts';
+import type { GroupCommitOptions } from '../store/group-commit.ts';
 import type { Faults } from './fault-points.ts';
 import type { RuntimeConfigFile } from './runtime-config.ts';
 
@@ -49,6 +50,16 @@ export interface RuntimeOptions {
   databaseUrl?: string;
   /** Connections in the PostgreSQL pool. @default 10 */
   poolSize?: number;
+  /**
+   * Group commit: concurrent executions' record, completion and failure writes
+   * share transactions — at most `maxBatch` writes each (default 128), a batch
+   * waiting at most `maxWaitMs` to fill while others are in flight (default 0;
+   * never when idle), `maxConcurrentBatches` at once on a server (default 4; 1
+   * embedded). Each write's promise resolves only after its transaction
+   * commits; a write that fails is rolled back alone (savepoint). `false`: one
+   * transaction per write. @default the runtime config's `group_commit`, else on with the defaults
+   */
+  groupCommit?: GroupCommitOptions | false;
   /** Use this database instead of opening one (it is migrated, not closed by the runtime). */
   db?: Db;
   /**
@@ -76,6 +87,8 @@ export interface RuntimeOptions {
   relayPollIntervalMs?: number;
   /** Clock, for tests of expiry. @default () => new Date() */
   now?: () => Date;
+  /** Seconds between retention sweeps while open (`serve` and `worker` set 300). @default none: sweep with `runtime.sweep()` */
+  sweepIntervalSeconds?: number;
   /** Seconds between purges of expired cache entries while open. @default 60 */
   cachePurgeIntervalSeconds?: number;
   /** Milliseconds to wait for a data dir another process holds. @default 15000 */

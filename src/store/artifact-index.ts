@@ -1,6 +1,6 @@
 import type { MaterializationDecision, PolicyLayer } from '../policy/decision.ts';
 import type { Db, Queryable } from './db.ts';
-import { iso, tenantParam, type PageKey, type TenantScope } from './sql.ts';
+import { ANY_TENANT, iso, tenantParam, type PageKey, type TenantScope } from './sql.ts';
 
 /** Where an artifact came from: enough to answer "who produced this, from what, and when". */
 export interface ArtifactLineage {
@@ -42,7 +42,16 @@ export interface ArtifactRecord {
   readonly renderings: readonly RenderingRef[];
   readonly lineage: ArtifactLineage;
   readonly createdAt: string;
+  /** When retention lets the sweeper delete its renderings (the deciding layer's `retention`); null: kept until deleted. */
+  readonly retainUntil: string | null;
+  /** A legal hold blocks every deletion (retention, retroactive policy, erasure) until released. */
+  readonly legalHold: { readonly reason: string; readonly since: string } | null;
+  /** Set when its renderings were deleted; the row stays as a tombstone. */
+  readonly deleted: { readonly at: string; readonly reason: string } | null;
 }
+
+/** A new index row: lifecycle fields start empty, apart from when retention ends. */
+export type NewArtifact = Omit<ArtifactRecord, 'retainUntil' | 'legalHold' | 'deleted'> & { readonly retainUntil?: string | null };
 
 export interface ArtifactQuery {
   readonly tenantId: TenantScope;
@@ -56,7 +65,8 @@ export interface ArtifactQuery {
 }
 
 const SELECT = `SELECT artifact_id, tenant_id, session_id, execution_id, artifact_key, result_type, decision, layer, reason,
-                       policy_version, storage_path, size_bytes, renderings, lineage, created_at
+                       policy_version, storage_path, size_bytes, renderings, lineage, created_at,
+                       retain_until, hold_reason, held_at, deleted_at, deleted_reason
                   FROM symphainy.artifacts`;
 
 /**
@@ -67,13 +77,15 @@ const SELECT = `SELECT artifact_id, tenant_id, session_id, execution_id, artifac
 export class ArtifactIndex {
   constructor(private readonly db: Db) {}
 
-  async insert(q: Queryable, a: ArtifactRecord): Promise<void> {
+  async insert(q: Queryable, a: NewArtifact): Promise<void> {
     await q.query(
       `INSERT INTO symphainy.artifacts (artifact_id, tenant_id, session_id, execution_id, artifact_key, result_type, decision,
-                                        layer, reason, policy_version, storage_path, size_bytes, renderings, lineage, created_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13::jsonb, $14::jsonb, $15)`,
+                                        layer, reason, policy_version, storage_path, size_bytes, renderings, lineage, created_at,
+                                        retain_until)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13::jsonb, $14::jsonb, $15, $16)`,
       [a.artifactId, a.tenantId, a.sessionId, a.executionId, a.artifactKey, a.resultType, a.decision, a.layer, a.reason,
-       a.policyVersion, a.storagePath, a.sizeBytes, JSON.stringify(a.renderings), JSON.stringify(a.lineage), a.createdAt],
+       a.policyVersion, a.storagePath, a.sizeBytes, JSON.stringify(a.renderings), JSON.stringify(a.lineage), a.createdAt,
+       a.retainUntil ?? null],
     );
   }
 
@@ -94,6 +106,67 @@ export class ArtifactIndex {
     );
     const found = new Set(rows.map((r) => r.artifact_id));
     return ids.filter((id) => found.has(id));
+  }
+
+  /**
+   * Sets or clears an artifact's legal hold (scoped to its tenant). Returns
+   * the artifact as it was before, or null when the tenant has no such artifact.
+   */
+  async setHold(q: Queryable, artifactId: string, tenant: TenantScope, hold: { reason: string; at: string } | null): Promise<ArtifactRecord | null> {
+    const rows = await q.query(
+      `WITH before AS (SELECT * FROM symphainy.artifacts WHERE artifact_id = $1 AND ($2::text IS NULL OR tenant_id = $2) FOR UPDATE)
+       UPDATE symphainy.artifacts a SET hold_reason = $3, held_at = $4 FROM before WHERE a.artifact_id = before.artifact_id
+       RETURNING before.*`,
+      [artifactId, tenantParam(tenant), hold?.reason ?? null, hold?.at ?? null],
+    );
+    return rows[0] ? toRecord(rows[0]) : null;
+  }
+
+  /** Live artifacts of every tenant whose retention ended by `now`, oldest first: those free to delete, or (`held`) those a legal hold keeps. */
+  async expired(now: string, limit: number, held = false): Promise<ArtifactRecord[]> {
+    const rows = await this.db.scoped(ANY_TENANT).query(
+      `${SELECT} WHERE deleted_at IS NULL AND retain_until IS NOT NULL AND retain_until <= $1 AND (held_at IS NOT NULL) = $3
+        ORDER BY retain_until, artifact_id LIMIT $2`,
+      [now, limit, held],
+    );
+    return rows.map(toRecord);
+  }
+
+  /** Marks artifacts deleted (a tombstone), unless held or already deleted; returns the ids it marked. */
+  async markDeleted(q: Queryable, artifactIds: readonly string[], reason: string, at: string): Promise<string[]> {
+    const rows = await q.query<{ artifact_id: string }>(
+      `UPDATE symphainy.artifacts SET deleted_at = $2, deleted_reason = $3
+        WHERE artifact_id = ANY($1::text[]) AND deleted_at IS NULL AND held_at IS NULL
+       RETURNING artifact_id`,
+      [artifactIds, at, reason],
+    );
+    return rows.map((r) => r.artifact_id);
+  }
+
+  /** Deleted artifacts whose blobs are not removed yet (just tombstoned, or a removal failed before). */
+  async unpurged(limit: number): Promise<ArtifactRecord[]> {
+    const rows = await this.db.scoped(ANY_TENANT).query(
+      `${SELECT} WHERE deleted_at IS NOT NULL AND purged_at IS NULL ORDER BY deleted_at, artifact_id LIMIT $1`,
+      [limit],
+    );
+    return rows.map(toRecord);
+  }
+
+  async markPurged(tenantId: string, artifactIds: readonly string[], at: string): Promise<void> {
+    await this.db.scoped(tenantId).query('UPDATE symphainy.artifacts SET purged_at = $2 WHERE artifact_id = ANY($1::text[])', [artifactIds, at]);
+  }
+
+  /** Of these content hashes, those a live (not deleted) artifact of the tenant other than `except` still uses. */
+  async shasInUse(tenantId: string, sha256s: readonly string[], except: readonly string[]): Promise<Set<string>> {
+    if (sha256s.length === 0) return new Set();
+    const rows = await this.db.scoped(tenantId).query<{ sha256: string }>(
+      `SELECT DISTINCT r->>'sha256' AS sha256
+         FROM symphainy.artifacts a, jsonb_array_elements(a.renderings) r
+        WHERE a.tenant_id = $1 AND a.deleted_at IS NULL AND NOT (a.artifact_id = ANY($3::text[]))
+          AND r->>'sha256' = ANY($2::text[])`,
+      [tenantId, sha256s, except],
+    );
+    return new Set(rows.map((r) => r.sha256));
   }
 
   async list(query: ArtifactQuery): Promise<ArtifactRecord[]> {
@@ -128,5 +201,8 @@ function toRecord(r: Record<string, unknown>): ArtifactRecord {
     renderings: r.renderings as RenderingRef[],
     lineage: r.lineage as ArtifactLineage,
     createdAt: iso(r.created_at)!,
+    retainUntil: iso(r.retain_until),
+    legalHold: r.held_at ? { reason: r.hold_reason as string, since: iso(r.held_at)! } : null,
+    deleted: r.deleted_at ? { at: iso(r.deleted_at)!, reason: r.deleted_reason as string } : null,
   };
 }

@@ -12,6 +12,10 @@ export const WalRecordType = {
   STATE_TRANSITION: 'state_transition',
   /** A materialization decision for one artifact, with its layer, reason, policy version and outcome. */
   GOVERNANCE_DECISION: 'governance_decision',
+  /** A legal hold placed on or released from an artifact, with its reason. */
+  LEGAL_HOLD: 'legal_hold',
+  /** An artifact's renderings deleted (retention, retroactive policy, erasure); its index row stays as a tombstone. */
+  ARTIFACT_DELETED: 'artifact_deleted',
 } as const;
 export type WalRecordType = (typeof WalRecordType)[keyof typeof WalRecordType];
 

@@ -18,6 +18,9 @@ class BrokenBlobStore implements BlobStore {
   async exists(): Promise<boolean> {
     return false;
   }
+  async delete(key: string): Promise<void> {
+    throw new ArtifactStorageError(`cannot delete blob '${key}': disk unavailable`);
+  }
 }
 
 it('a blob store that cannot write does not lose the execution: decision, failure and reason are recorded', async () => {

@@ -71,6 +71,15 @@ export class FsBlobStore implements BlobStore {
     }
   }
 
+  async delete(key: string): Promise<void> {
+    try {
+      await unlink(this.#path(key));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw new ArtifactStorageError(`cannot delete blob '${key}': ${(err as Error).message}`, { cause: err });
+    }
+  }
+
   #path(key: string): string {
     assertSafeKey(key);
     return join(this.#root, ...key.split('/'));

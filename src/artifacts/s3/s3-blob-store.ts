@@ -1,4 +1,4 @@
-import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { ArtifactStorageError, ConfigError } from '../../errors/index.ts';
 import { assertSafeKey, type BlobStore } from '../blob-store.ts';
@@ -119,6 +119,16 @@ export class S3BlobStore implements BlobStore {
       // HEAD responses have no body, so S3 reports a missing object only by its status.
       if (errorName(err) === 'NotFound' || errorName(err) === 'NoSuchKey' || httpStatus(err) === 404) return false;
       throw this.#failure('cannot check', key, objectKey, err);
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    const objectKey = this.#objectKey(key);
+    try {
+      // S3 answers a delete of a missing key with success too.
+      await this.#client.send(new DeleteObjectCommand({ Bucket: this.#bucket, Key: objectKey }));
+    } catch (err) {
+      throw this.#failure('cannot delete', key, objectKey, err);
     }
   }
 

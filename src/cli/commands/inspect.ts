@@ -59,6 +59,42 @@ export function registerInspect(program: Command): void {
       });
     });
 
+  artifacts
+    .command('hold')
+    .argument('<artifactId>')
+    .requiredOption('--reason <text>', 'why (recorded in the WAL), e.g. a case number')
+    .option('--tenant <id>', 'as this tenant')
+    .description('place a legal hold: retention, retroactive policy and erasure leave the artifact alone until released')
+    .action(async (artifactId: string, opts, cmd: Command) => {
+      const a = await withRuntime(cmd.optsWithGlobals(), (rt) => rt.holdArtifact(artifactId, { tenantId: scopeOf(opts.tenant) }, opts.reason));
+      process.stdout.write(`artifact ${a.artifactId} of tenant '${a.tenantId}' is held: ${a.legalHold!.reason}\n`);
+    });
+  artifacts
+    .command('release')
+    .argument('<artifactId>')
+    .option('--tenant <id>', 'as this tenant')
+    .description('release a legal hold (retention applies again)')
+    .action(async (artifactId: string, opts, cmd: Command) => {
+      const a = await withRuntime(cmd.optsWithGlobals(), (rt) => rt.releaseArtifact(artifactId, { tenantId: scopeOf(opts.tenant) }));
+      const when = a.retainUntil ? `retention ends ${a.retainUntil}` : 'no retention limit';
+      process.stdout.write(`artifact ${a.artifactId} of tenant '${a.tenantId}' is no longer held (${when})\n`);
+    });
+
+  program
+    .command('sweep')
+    .description('delete renderings whose retention ended (tombstones and WAL records stay) and expired cache entries')
+    .option('--json', 'print JSON')
+    .action(async (opts, cmd: Command) => {
+      const r = await withRuntime(cmd.optsWithGlobals(), (rt) => rt.sweep());
+      if (r.failures.length > 0) process.exitCode = 1;
+      if (opts.json) return printJson(r);
+      process.stdout.write(
+        `swept at ${r.at}: ${r.deleted.length} artifacts deleted, ${r.cacheEntriesExpired} cache entries expired\n` +
+          r.held.map((h) => `  kept by legal hold: ${h.artifactId} (tenant '${h.tenantId}'): ${h.reason}\n`).join('') +
+          r.failures.map((f) => `  blob removal failed, retried next sweep: ${f.artifactId}: ${f.message}\n`).join(''),
+      );
+    });
+
   const executions = program.command('executions').description('executions in the state surface');
   executions
     .command('show')

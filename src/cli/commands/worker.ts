@@ -14,6 +14,9 @@ const durationMs = (flag: string) => (value: string) => {
   }
 };
 
+/** Long-running commands sweep expired renderings this often. */
+export const SWEEP_INTERVAL_SECONDS = 300;
+
 export function registerWorker(program: Command): void {
   program
     .command('worker')
@@ -27,6 +30,7 @@ export function registerWorker(program: Command): void {
       const g = cmd.optsWithGlobals();
       const configPath = g.runtimeConfig ?? (process.env.SYMPHAINY_RUNTIME_CONFIG || undefined);
       const file = configPath ? await loadRuntimeConfig(configPath) : undefined;
+      const runtimeOptions = { sweepIntervalSeconds: SWEEP_INTERVAL_SECONDS };
       await withRuntime({ ...g, ...(file ? { runtimeConfig: file } : {}), realm: opts.realm, config: opts.config }, async (runtime) => {
         const worker = runtime.startWorker({
           concurrency: opts.concurrency ?? file?.worker?.concurrency ?? 4,
@@ -47,6 +51,6 @@ export function registerWorker(program: Command): void {
         });
         const s = worker.stats;
         process.stderr.write(`worker ${s.workerId}: stopped after ${s.finished} executions (${s.lost} taken over by others)\n`);
-      });
+      }, runtimeOptions);
     });
 }

@@ -208,6 +208,26 @@ export const MIGRATIONS: readonly Migration[] = [
       ${tenantIsolation('wal_chain_heads')}
     `,
   },
+  {
+    version: 7,
+    name: 'artifact retention, legal holds and tombstones',
+    sql: `
+      ALTER TABLE symphainy.artifacts
+        -- From the deciding layer's retention; the sweeper deletes renderings after it.
+        ADD COLUMN retain_until   timestamptz,
+        -- A legal hold blocks every deleter until released.
+        ADD COLUMN hold_reason    text,
+        ADD COLUMN held_at        timestamptz,
+        -- Renderings deleted: the row stays as a tombstone saying when and why.
+        ADD COLUMN deleted_at     timestamptz,
+        ADD COLUMN deleted_reason text,
+        -- When its blobs were removed (after the tombstone commits; retried until done).
+        ADD COLUMN purged_at      timestamptz;
+      CREATE INDEX artifacts_expiring ON symphainy.artifacts (retain_until)
+        WHERE deleted_at IS NULL AND retain_until IS NOT NULL;
+      CREATE INDEX artifacts_unpurged ON symphainy.artifacts (deleted_at) WHERE deleted_at IS NOT NULL AND purged_at IS NULL;
+    `,
+  },
 ];
 
 /** Row-level security of one tenant table (migration 4): rows of the transaction's tenant, or all with '*'. */

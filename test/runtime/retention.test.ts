@@ -1,0 +1,138 @@
+import assert from 'node:assert/strict';
+import { access } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { ANY_TENANT, ConflictError, createRuntime, exampleRealms, FsBlobStore, InvalidRequestError, NotFoundError, type GovernanceRule } from '../../src/index.ts';
+import { silentLogger, SOP_TEXT, testRuntime } from '../support/test-runtime.ts';
+import { uid } from './helpers.ts';
+
+const DAY = 86_400;
+const KEEP_A_DAY: GovernanceRule[] = [
+  { id: 'keep-a-day', match: { resultType: ['workflow', 'visual'] }, decision: 'persist', retentionSeconds: DAY },
+];
+
+/** A runtime whose clock the test moves. */
+async function clocked() {
+  let now = new Date('2026-01-01T00:00:00Z');
+  const t = await testRuntime({ governance: KEEP_A_DAY, now: () => now });
+  return { t, advance: (seconds: number) => (now = new Date(now.getTime() + seconds * 1000)) };
+}
+
+const exists = (path: string) => access(path).then(() => true, () => false);
+const sop = (tenantId: string) => ({ intentType: 'journey.sop_to_workflow', tenantId, sessionId: 's', parameters: { sop_text: SOP_TEXT } });
+
+describe('retention and legal hold', () => {
+  it('persisted artifacts get retainUntil from the deciding layer; the sweep deletes their renderings after it, leaving a tombstone and a WAL record', async () => {
+    const { t, advance } = await clocked();
+    try {
+      const tenantId = uid('ret');
+      const result = await t.runtime.execute(sop(tenantId));
+      const workflow = await t.runtime.getArtifact(result.artifacts.find((a) => a.key === 'workflow')!.artifactId!, { tenantId });
+      assert.equal(workflow.retainUntil, '2026-01-02T00:00:00.000Z');
+      const blob = join(t.blobRoot, ...workflow.renderings[0]!.path.split('/'));
+      assert.ok(await exists(blob));
+
+      advance(DAY - 1);
+      assert.deepEqual((await t.runtime.sweep()).deleted, [], 'not yet');
+      advance(1);
+      const report = await t.runtime.sweep();
+      assert.deepEqual(report.deleted.map((d) => d.artifactId).sort(), result.artifacts.map((a) => a.artifactId!).sort());
+      assert.deepEqual(report.failures, []);
+
+      const tomb = await t.runtime.getArtifact(workflow.artifactId, { tenantId });
+      assert.deepEqual(tomb.deleted, { at: '2026-01-02T00:00:00.000Z', reason: 'retention' });
+      assert.equal(await exists(blob), false, 'the rendering bytes are gone');
+      assert.equal(await exists(join(t.blobRoot, ...workflow.storagePath.split('/'))), false, 'the manifest is gone');
+      await assert.rejects(t.runtime.readRendering(workflow.artifactId, workflow.renderings[0]!.name, { tenantId }),
+        (err: unknown) => err instanceof NotFoundError && /was deleted \(retention\)/.test(err.message));
+      const records = await t.runtime.listWal({ tenantId, recordType: 'artifact_deleted' });
+      assert.deepEqual(records.map((r) => r.payload.artifactId).sort(), report.deleted.map((d) => d.artifactId).sort());
+      assert.ok((await t.runtime.verifyWal({ tenantId })).every((r) => r.ok));
+      assert.deepEqual((await t.runtime.sweep()).deleted, [], 'a second sweep finds nothing');
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('a legal hold beats retention until released, and both are recorded', async () => {
+    const { t, advance } = await clocked();
+    try {
+      const tenantId = uid('hold');
+      const result = await t.runtime.execute(sop(tenantId));
+      const id = result.artifacts.find((a) => a.key === 'workflow')!.artifactId!;
+      const held = await t.runtime.holdArtifact(id, { tenantId }, 'case 2026-17');
+      assert.deepEqual(held.legalHold, { reason: 'case 2026-17', since: '2026-01-01T00:00:00.000Z' });
+      advance(2 * DAY);
+      const report = await t.runtime.sweep();
+      assert.deepEqual(report.held, [{ artifactId: id, tenantId, reason: 'case 2026-17' }]);
+      assert.ok(!report.deleted.some((d) => d.artifactId === id));
+      assert.ok((await t.runtime.readRendering(id, held.renderings[0]!.name, { tenantId })).bytes.byteLength > 0, 'still readable');
+
+      await t.runtime.releaseArtifact(id, { tenantId });
+      const after = await t.runtime.sweep();
+      assert.deepEqual(after.deleted.map((d) => d.artifactId), [id]);
+      const holds = await t.runtime.listWal({ tenantId, recordType: 'legal_hold' });
+      assert.deepEqual(holds.map((r) => r.payload.action), ['hold', 'release']);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('refuses what makes no sense, naming it; another tenant cannot hold or release', async () => {
+    const { t, advance } = await clocked();
+    try {
+      const tenantId = uid('refuse');
+      const result = await t.runtime.execute(sop(tenantId));
+      const id = result.artifacts[0]!.artifactId!;
+      await assert.rejects(t.runtime.holdArtifact(id, { tenantId }, '  '), InvalidRequestError);
+      await assert.rejects(t.runtime.releaseArtifact(id, { tenantId }), (err: unknown) => err instanceof ConflictError && /no legal hold/.test(err.message));
+      await assert.rejects(t.runtime.holdArtifact(id, { tenantId: 'someone-else' }, 'x'), NotFoundError);
+      advance(2 * DAY);
+      await t.runtime.sweep();
+      await assert.rejects(t.runtime.holdArtifact(id, { tenantId }, 'too late'), (err: unknown) => err instanceof ConflictError && /was deleted \(retention\)/.test(err.message));
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('content another live artifact of the tenant shares is kept; a failed blob removal is retried by the next sweep', async () => {
+    let failDeletes = 0;
+    class FlakyDeletes extends FsBlobStore {
+      override async delete(key: string): Promise<void> {
+        if (failDeletes > 0) {
+          failDeletes--;
+          throw new Error('bucket unavailable');
+        }
+        return super.delete(key);
+      }
+    }
+    let now = new Date('2026-01-01T00:00:00Z');
+    const t = await testRuntime({ governance: KEEP_A_DAY, now: () => now });
+    const store = new FlakyDeletes({ root: t.blobRoot, fsync: false });
+    await t.runtime.close();
+    const runtime = await createRuntime({ db: t.db, blobStore: store, realms: exampleRealms, governance: KEEP_A_DAY, now: () => now, logger: silentLogger });
+    try {
+      const tenantId = uid('shared');
+      const first = await runtime.execute(sop(tenantId));
+      now = new Date(now.getTime() + 12 * 3600 * 1000);
+      const second = await runtime.execute(sop(tenantId)); // same bytes: same content address
+      const keyOf = async (r: typeof first) => (await runtime.getArtifact(r.artifacts.find((a) => a.key === 'workflow')!.artifactId!, { tenantId })).renderings[0]!.path;
+      assert.equal(await keyOf(first), await keyOf(second));
+      now = new Date(now.getTime() + 13 * 3600 * 1000); // the first is past retention, the second not
+      failDeletes = 1;
+      const report = await runtime.sweep();
+      assert.equal(report.deleted.length, 2);
+      assert.equal(report.failures.length, 1);
+      assert.match(report.failures[0]!.message, /bucket unavailable/);
+      const retry = await runtime.sweep();
+      assert.deepEqual(retry.failures, []);
+      assert.equal((await runtime.listArtifacts({ tenantId: ANY_TENANT })).filter((a) => a.deleted).length, 2);
+      const wf = second.artifacts.find((a) => a.key === 'workflow')!.artifactId!;
+      const bytes = await runtime.readRendering(wf, (await runtime.getArtifact(wf, { tenantId })).renderings[0]!.name, { tenantId });
+      assert.ok(bytes.bytes.byteLength > 0, "the live artifact's shared content is still there");
+    } finally {
+      await runtime.close();
+      await t.close();
+    }
+  });
+});
