@@ -15,6 +15,10 @@ const CHALLENGE = { 'www-authenticate': 'Bearer realm="symphainy"' };
  */
 export async function authenticate(request: FastifyRequest, access: Access, ctx: RouteContext): Promise<Caller> {
   if (access === 'public') return { kind: 'anonymous' };
+  // No credential can open admin routes on a server without an admin key: 403, not a 401 inviting a retry.
+  if (access === 'admin' && ctx.adminKey === undefined) {
+    throw new HttpProblem(403, 'SYM_ERR_FORBIDDEN', 'admin routes are off: the server has no admin key (set SYMPHAINY_ADMIN_KEY)');
+  }
   const key = bearer(request.headers.authorization);
   if (key === null) {
     throw new HttpProblem(401, 'SYM_ERR_UNAUTHORIZED', 'this route needs an API key: send Authorization: Bearer <key>', [
@@ -23,9 +27,6 @@ export async function authenticate(request: FastifyRequest, access: Access, ctx:
   }
   const isAdmin = ctx.adminKey !== undefined && sameSecret(key, ctx.adminKey);
   if (access === 'admin') {
-    if (ctx.adminKey === undefined) {
-      throw new HttpProblem(403, 'SYM_ERR_FORBIDDEN', 'admin routes are off: the server has no admin key (set SYMPHAINY_ADMIN_KEY)');
-    }
     if (isAdmin) return { kind: 'admin' };
     const tenant = await ctx.runtime.tenants.authenticate(key);
     if (tenant) throw new HttpProblem(403, 'SYM_ERR_FORBIDDEN', 'this route needs the admin key; a tenant key cannot manage tenants');

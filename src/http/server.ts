@@ -55,6 +55,8 @@ export async function createHttpServer(runtime: Runtime, options: HttpServerOpti
     forceCloseConnections: true,
     return503OnClosing: true,
   });
+  // Bodies are JSON only: fastify's default text/plain parser would turn any text into a string body (a 400, not a 415).
+  app.removeContentTypeParser('text/plain');
   const ctx: RouteContext = { runtime, limits, adminKey: options.adminKey };
   const streams = new Set<EventStream>();
   const routes: Route[] = [

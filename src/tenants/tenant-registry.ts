@@ -43,12 +43,7 @@ export class TenantRegistry {
 
   /** Registers a tenant and issues its first key. */
   async create(tenantId: string): Promise<IssuedKey> {
-    if (typeof tenantId !== 'string' || !SAFE_ID.test(tenantId)) {
-      throw new InvalidRequestError(
-        `tenant id ${JSON.stringify(tenantId)} is not a valid id (letters, digits, . _ - : @; at most 128)`,
-        [{ path: 'tenantId', message: 'is not a valid id' }],
-      );
-    }
+    checkTenantId(tenantId);
     const rows = await this.db.query(
       'INSERT INTO symphainy.tenants (tenant_id, created_at) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING tenant_id',
       [tenantId, this.now().toISOString()],
@@ -114,6 +109,16 @@ export class TenantRegistry {
       this.#verified.set(keyId, known);
     }
     return keyMatches(apiKey, known.sha256) ? { tenantId: known.tenantId, keyId } : null;
+  }
+}
+
+/** Throws InvalidRequestError unless `tenantId` is a valid tenant id (callers may check before opening a store). */
+export function checkTenantId(tenantId: unknown): asserts tenantId is string {
+  if (typeof tenantId !== 'string' || !SAFE_ID.test(tenantId)) {
+    throw new InvalidRequestError(
+      `tenant id ${JSON.stringify(tenantId)} is not a valid id (letters, digits, . _ - : @; at most 128)`,
+      [{ path: 'tenantId', message: 'is not a valid id' }],
+    );
   }
 }
 

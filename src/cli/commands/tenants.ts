@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { checkTenantId } from '../../tenants/tenant-registry.ts';
 import { withRuntime } from '../open-runtime.ts';
 import { printJson, printTable } from '../output.ts';
 
@@ -15,6 +16,7 @@ export function registerTenants(program: Command): void {
     .option('--json', 'print JSON')
     .description('register a tenant and print its first API key, once')
     .action(async (tenantId: string, opts, cmd: Command) => {
+      checkTenantId(tenantId); // before opening the data dir: a typo should not wait for it, or initialize it
       const issued = await withRuntime(cmd.optsWithGlobals(), (rt) => rt.tenants.create(tenantId));
       printIssued(issued, opts.json);
     });

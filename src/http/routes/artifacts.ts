@@ -89,7 +89,7 @@ export const artifactRoutes = (ctx: RouteContext) => [
         throw new HttpProblem(413, 'SYM_ERR_LIMIT', `rendering '${ref.name}' is ${ref.sizeBytes} bytes, over this server's limit of ${ctx.limits.renderingBytes} (limits.rendering)`);
       }
       const etag = ref ? `"${ref.sha256}"` : undefined;
-      if (etag && request.headers['if-none-match'] === etag) return reply.code(304).header('etag', etag).send();
+      if (etag && noneMatch(request.headers['if-none-match'], etag)) return reply.code(304).header('etag', etag).send();
       const { bytes, contentType } = await ctx.runtime.readRendering(params.id, params.rendering, scope);
       return reply
         .header('etag', etag!)
@@ -102,3 +102,10 @@ export const artifactRoutes = (ctx: RouteContext) => [
     },
   }),
 ];
+
+/** If-None-Match (RFC 9110 13.1.2) holds this ETag: `*`, or a list of tags compared weakly (`W/"x"` matches `"x"`). */
+function noneMatch(header: string | undefined, etag: string): boolean {
+  if (!header) return false;
+  if (header.trim() === '*') return true;
+  return header.split(',').some((t) => t.trim().replace(/^W\//, '') === etag);
+}

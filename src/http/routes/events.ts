@@ -27,6 +27,9 @@ export const eventRoutes = (ctx: RouteContext, streams: Set<EventStream>, option
           { in: 'header', field: 'Last-Event-ID', message: 'is not an event of this tenant' },
         ]);
       }
+      // HEAD (fastify answers it with the GET route): the headers only. Node drops a HEAD response's writes,
+      // so a stream would never send its headers and would hold the connection until the client gives up.
+      if (request.method === 'HEAD') return reply.type('text/event-stream; charset=utf-8').header('cache-control', 'no-store').send();
       reply.hijack();
       const stream = new EventStream({ res: reply.raw, runtime: ctx.runtime, tenantId, after, log: request.log, options });
       streams.add(stream);
