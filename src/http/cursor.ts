@@ -1,3 +1,4 @@
+import { SAFE_ID } from '../intent/intent.ts';
 import type { PageKey } from '../store/sql.ts';
 import { HttpProblem } from './problem.ts';
 
@@ -17,7 +18,8 @@ export function decodeCursor(cursor: string | undefined): PageKey | undefined {
     if (Array.isArray(value) && value.length === 2 && typeof value[0] === 'string' && typeof value[1] === 'string') {
       const at = new Date(value[0]);
       const year = at.getUTCFullYear();
-      if (year >= 1970 && year <= 9999 && value[1].length > 0 && value[1].length <= 128) return { at: at.toISOString(), id: value[1] };
+      // Ids this API hands out are safe ids; anything else (a NUL the store cannot compare) is not a cursor of ours.
+      if (year >= 1970 && year <= 9999 && SAFE_ID.test(value[1])) return { at: at.toISOString(), id: value[1] };
     }
   } catch {
     /* answered below */

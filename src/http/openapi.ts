@@ -57,6 +57,11 @@ export function buildOpenApi(routes: readonly Route[], info: { version: string }
       responses['403'] ??= problemResponse(r.access === 'admin' ? 'not the admin key' : 'the admin key on a tenant route');
     }
     if (r.params || r.query || r.body || r.headers) responses['400'] ??= problemResponse('a malformed request; `errors` names each field');
+    if (r.body || r.method !== 'GET') {
+      // Answered by the body parser before any route code runs (it reads a body on every method but GET and HEAD).
+      responses['413'] ??= problemResponse('the body is larger than limits.body_bytes');
+      responses['415'] ??= problemResponse('the body is not application/json');
+    }
     const operation: JsonSchema = {
       operationId: r.operationId,
       summary: r.summary,

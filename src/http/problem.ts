@@ -31,10 +31,13 @@ const TITLES: Record<number, string> = {
   404: 'Not Found',
   405: 'Method Not Allowed',
   406: 'Not Acceptable',
+  408: 'Request Timeout',
   409: 'Conflict',
   413: 'Content Too Large',
+  414: 'URI Too Long',
   415: 'Unsupported Media Type',
   422: 'Unprocessable Content',
+  431: 'Request Header Fields Too Large',
   500: 'Internal Server Error',
   502: 'Bad Gateway',
   503: 'Service Unavailable',
@@ -91,6 +94,13 @@ export function problemOf(err: unknown): Problem & { headers?: Record<string, st
 /** Fastify's own 4xx errors (body parsing, size, content type), reworded to name what is wrong. */
 function fromFastify(status: number, code: string | undefined, message: string): Problem {
   switch (code) {
+    // Found by the router (server.ts frameworkErrors): the path itself is wrong.
+    case 'FST_ERR_BAD_URL':
+      return problem(400, 'SYM_ERR_INVALID_REQUEST', 'the request path is not valid percent-encoded UTF-8', [
+        { in: 'path', field: '', message: 'is not valid percent-encoding' },
+      ]);
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return problem(414, 'SYM_ERR_LIMIT', 'a path parameter is longer than the server accepts', [{ in: 'path', field: '', message: 'too long' }]);
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return problem(413, 'SYM_ERR_LIMIT', 'the request body is larger than the server accepts (limits.body_bytes)', [
         { in: 'body', field: '', message: 'too large' },
@@ -117,4 +127,24 @@ export function sendProblem(reply: FastifyReply, p: Problem & { headers?: Record
   const { headers, ...body } = p;
   if (headers) reply.headers(headers);
   return reply.code(body.status).type(PROBLEM_CONTENT_TYPE).send({ ...body, instance });
+}
+
+/**
+ * The raw HTTP answer to a request Node's parser refused before fastify saw
+ * it (headers too large, bytes that are not HTTP): a problem document too,
+ * then the connection is closed. Fastify's default answers plain JSON.
+ * `head`: the request was a HEAD, whose answer has no body.
+ */
+export function clientErrorResponse(code: string | undefined, head = false): string {
+  const p =
+    code === 'HPE_HEADER_OVERFLOW'
+      ? problem(431, 'SYM_ERR_LIMIT', 'the request headers are larger than the server accepts', [{ in: 'header', field: '', message: 'too large' }])
+      : code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? problem(408, 'SYM_ERR_INVALID_REQUEST', 'the request did not arrive in time')
+        : problem(400, 'SYM_ERR_INVALID_REQUEST', 'the request is not valid HTTP/1.1 (its request line, a header, or the path has bytes HTTP does not allow)');
+  const body = JSON.stringify(p);
+  return (
+    `HTTP/1.1 ${p.status} ${p.title}\r\nContent-Type: ${PROBLEM_CONTENT_TYPE}; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+    `X-Content-Type-Options: nosniff\r\nConnection: close\r\n\r\n${head ? '' : body}`
+  );
 }

@@ -7,7 +7,7 @@ import { defaultLogger } from '../runtime/logger.ts';
 import type { EventStream, EventStreamOptions } from './event-stream.ts';
 import { DEFAULT_HTTP_LIMITS, type HttpLimits } from './limits.ts';
 import { buildOpenApi } from './openapi.ts';
-import { problem, problemOf, sendProblem } from './problem.ts';
+import { clientErrorResponse, problem, problemOf, sendProblem } from './problem.ts';
 import { registerRoutes, type Route, type RouteContext } from './route.ts';
 import { artifactRoutes } from './routes/artifacts.ts';
 import { cacheRoutes } from './routes/cache.ts';
@@ -54,6 +54,15 @@ export async function createHttpServer(runtime: Runtime, options: HttpServerOpti
     routerOptions: { maxParamLength: 300 },
     forceCloseConnections: true,
     return503OnClosing: true,
+    // A malformed path or an over-long path parameter, found before routing: a problem document like every other error.
+    frameworkErrors: (err, request, reply) => sendProblem(reply, problemOf(err), pathOf(request.url)),
+    // A request Node's HTTP parser refused (header overflow, bytes HTTP does not allow).
+    clientErrorHandler: (err: Error & { code?: string }, socket) => {
+      if (err.code === 'ECONNRESET' || socket.destroyed) return;
+      const head = (err as { rawPacket?: Buffer }).rawPacket?.subarray(0, 5).toString('latin1') === 'HEAD ';
+      if (socket.writable) socket.write(clientErrorResponse(err.code, head));
+      socket.destroy(err);
+    },
   });
   // Bodies are JSON only: fastify's default text/plain parser would turn any text into a string body (a 400, not a 415).
   app.removeContentTypeParser('text/plain');

@@ -65,7 +65,10 @@ export function createIntent(input: IntentInput): Intent {
   if (input.createdAt === undefined) createdAt = new Date().toISOString();
   else {
     const d = new Date(input.createdAt);
+    const year = d.getUTCFullYear();
     if (Number.isNaN(d.getTime())) issues.push({ path: 'createdAt', message: 'is not a valid date' });
+    // The store's timestamps cannot hold what JavaScript dates reach (years -271821 to 275760).
+    else if (year < 1 || year > 9999) issues.push({ path: 'createdAt', message: 'must be a date in the years 1 to 9999' });
     else createdAt = d.toISOString();
   }
   if (issues.length > 0) {
@@ -86,7 +89,8 @@ export function createIntent(input: IntentInput): Intent {
 
 /**
  * Why a value cannot be stored as PostgreSQL jsonb, or null when it can:
- * it must be JSON-serializable and free of NUL characters (which jsonb rejects).
+ * it must be JSON-serializable and free of NUL characters and unpaired
+ * UTF-16 surrogates (which jsonb rejects).
  */
 export function jsonProblem(value: unknown): string | null {
   let text: string | undefined;
@@ -97,5 +101,7 @@ export function jsonProblem(value: unknown): string | null {
   }
   if (text === undefined) return 'is not JSON-serializable';
   if (text.includes('\\u0000')) return 'contains a NUL character (\\u0000), which cannot be stored';
+  // JSON.stringify escapes exactly the unpaired surrogates (an escape after an even run of backslashes).
+  if (/(?<!\\)(?:\\\\)*\\ud[89a-f][0-9a-f]{2}/i.test(text)) return 'contains an unpaired UTF-16 surrogate, which cannot be stored';
   return null;
 }
