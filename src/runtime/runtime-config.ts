@@ -5,6 +5,7 @@ import { formatIssues, lineOfPath, readConfigFile, type ConfigIssue } from '../p
 import { parseDuration } from '../policy/duration.ts';
 import { parseByteSize } from '../policy/byte-size.ts';
 import type { HttpLimits } from '../http/limits.ts';
+import type { GroupCommitOptions } from '../store/group-commit.ts';
 
 /**
  * A runtime config file (YAML): where the runtime keeps things and how a
@@ -19,6 +20,7 @@ import type { HttpLimits } from '../http/limits.ts';
  * events: nats://127.0.0.1:4222                   # JetStream; absent: in-process only
  * platform_policy: config/platform.yaml           # governance rules above every solution
  * worker: { concurrency: 16, lease: 30s, poll_interval: 1s }
+ * group_commit: { max_batch: 128, max_wait_ms: 0, max_concurrent_batches: 4 }   # or false
  * http:                                           # symphainy serve
  *   port: 7070
  *   host: 127.0.0.1
@@ -37,6 +39,7 @@ export interface RuntimeConfigFile {
   readonly realmTimeoutMs?: number;
   readonly platformPolicy?: string;
   readonly worker?: { readonly concurrency?: number; readonly leaseMs?: number; readonly pollIntervalMs?: number };
+  readonly groupCommit?: GroupCommitOptions | false;
   readonly http?: {
     readonly port?: number;
     readonly host?: string;
@@ -72,6 +75,16 @@ const Schema = z.strictObject({
   events: text.optional(),
   realm_timeout: durationMs.optional(),
   platform_policy: text.optional(),
+  group_commit: z
+    .union([
+      z.literal(false),
+      z.strictObject({
+        max_batch: z.number().int().positive().optional(),
+        max_wait_ms: z.number().nonnegative().optional(),
+        max_concurrent_batches: z.number().int().positive().optional(),
+      }),
+    ])
+    .optional(),
   worker: z
     .strictObject({
       concurrency: z.number().int().positive().optional(),
@@ -130,6 +143,17 @@ export function parseRuntimeConfigYaml(source: string, file: string): RuntimeCon
         ...(c.worker.poll_interval !== undefined ? { pollIntervalMs: c.worker.poll_interval } : {}),
       }
     : undefined;
+  const gc = c.group_commit;
+  const groupCommit =
+    gc === false
+      ? false
+      : gc
+        ? {
+            ...(gc.max_batch !== undefined ? { maxBatch: gc.max_batch } : {}),
+            ...(gc.max_wait_ms !== undefined ? { maxWaitMs: gc.max_wait_ms } : {}),
+            ...(gc.max_concurrent_batches !== undefined ? { maxConcurrentBatches: gc.max_concurrent_batches } : {}),
+          }
+        : undefined;
   const h = c.http;
   const limits = h?.limits
     ? {
@@ -158,6 +182,7 @@ export function parseRuntimeConfigYaml(source: string, file: string): RuntimeCon
     ...(c.realm_timeout !== undefined ? { realmTimeoutMs: c.realm_timeout } : {}),
     ...(c.platform_policy !== undefined ? { platformPolicy: c.platform_policy } : {}),
     ...(worker ? { worker } : {}),
+    ...(groupCommit !== undefined ? { groupCommit } : {}),
     ...(http ? { http } : {}),
   });
 }
