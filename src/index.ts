@@ -43,6 +43,8 @@ export type { ExecutionRecord, ExecutionState, ExecutionQuery } from './store/st
 export { WalRecordType } from './store/write-ahead-log.ts';
 export type { WalRecord, WalQuery } from './store/write-ahead-log.ts';
 export type { ChainReport, ChainProblemKind } from './store/wal-verify.ts';
+export type { ErasureScope, ErasureReport } from './erasure/erase.ts';
+export type { SweepReport } from './retention/artifact-lifecycle.ts';
 export type { ExecutionExplanation, ArtifactDecisionExplanation } from './runtime/explain-execution.ts';
 export type { OutboxEvent, StoredOutboxEvent } from './store/outbox.ts';
 export type { ArtifactRecord, ArtifactLineage, ArtifactQuery, RenderingRef } from './store/artifact-index.ts';

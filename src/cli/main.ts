@@ -7,6 +7,7 @@ import { registerRun } from './commands/run.ts';
 import { registerWorker } from './commands/worker.ts';
 import { registerServe } from './commands/serve.ts';
 import { registerTenants } from './commands/tenants.ts';
+import { registerErase } from './commands/erase.ts';
 import { addBackendOptions } from './open-runtime.ts';
 
 /** Builds the `symphainy` command. Thin: parses arguments, calls the public API, prints. */
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
   registerWorker(program);
   registerServe(program);
   registerTenants(program);
+  registerErase(program);
   registerDemo(program);
   registerPolicy(program);
   registerInspect(program);

@@ -19,6 +19,7 @@ import { TenantRegistry } from '../tenants/tenant-registry.ts';
 import { PolicyVersions } from '../store/policy-versions.ts';
 import { verifyWal, type ChainReport } from '../store/wal-verify.ts';
 import { ArtifactLifecycle, type SweepReport } from '../retention/artifact-lifecycle.ts';
+import { erase, type ErasureReport, type ErasureScope } from '../erasure/erase.ts';
 import { explainExecution, type ExecutionExplanation } from './explain-execution.ts';
 import { RuntimeMetrics } from '../metrics/runtime-metrics.ts';
 import { PgliteDb } from '../store/pglite/pglite-db.ts';
@@ -82,6 +83,13 @@ export interface Runtime {
   /** Places a legal hold on a persisted artifact: retention, retroactive policy and erasure leave it alone until released. */
   holdArtifact(artifactId: string, scope: Scope, reason: string): Promise<ArtifactRecord>;
   releaseArtifact(artifactId: string, scope: Scope): Promise<ArtifactRecord>;
+  /**
+   * Erases a tenant, a session or a subject's data everywhere the runtime
+   * keeps it (renderings, cache entries, semantic payloads, parameters,
+   * results, outbox payloads) and records one `erasure` WAL record with
+   * counts and ids. Legal holds keep their artifacts and are reported.
+   */
+  erase(scope: ErasureScope): Promise<ErasureReport>;
   /** Deletes renderings whose retention ended (tombstones and WAL records stay) and expired cache entries; reports held ones. */
   sweep(): Promise<SweepReport>;
   listWal(query: WalQuery): Promise<WalRecord[]>;
@@ -332,6 +340,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
       holdArtifact: async (artifactId, scope, reason) => (open(), lifecycle.setHold(artifactId, scope.tenantId, { reason })),
       releaseArtifact: async (artifactId, scope) => (open(), lifecycle.setHold(artifactId, scope.tenantId, false)),
       sweep: async () => (open(), track(lifecycle.sweep())),
+      erase: async (scope) => (open(), track(erase({ db, wal, artifactIndex, lifecycle, cache, now }, scope))),
       listWal: async (q) => (open(), wal.list(q)),
       verifyWal: async (scope) => (open(), verifyWal(db, scope.tenantId)),
       listEvents: async (q) => (open(), outbox.list(q)),

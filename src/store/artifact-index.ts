@@ -143,6 +143,16 @@ export class ArtifactIndex {
     return rows.map((r) => r.artifact_id);
   }
 
+  /** Every artifact (tombstones too) of these executions of the tenant. */
+  async byExecutions(tenantId: string, executionIds: readonly string[]): Promise<ArtifactRecord[]> {
+    if (executionIds.length === 0) return [];
+    const rows = await this.db.scoped(tenantId).query(
+      `${SELECT} WHERE tenant_id = $1 AND execution_id = ANY($2::text[]) ORDER BY created_at, artifact_id`,
+      [tenantId, executionIds],
+    );
+    return rows.map(toRecord);
+  }
+
   /** Deleted artifacts whose blobs are not removed yet (just tombstoned, or a removal failed before). */
   async unpurged(limit: number): Promise<ArtifactRecord[]> {
     const rows = await this.db.scoped(ANY_TENANT).query(

@@ -16,6 +16,8 @@ export const WalRecordType = {
   LEGAL_HOLD: 'legal_hold',
   /** An artifact's renderings deleted (retention, retroactive policy, erasure); its index row stays as a tombstone. */
   ARTIFACT_DELETED: 'artifact_deleted',
+  /** An erasure: its scope and what it removed (counts and ids, never content). */
+  ERASURE: 'erasure',
 } as const;
 export type WalRecordType = (typeof WalRecordType)[keyof typeof WalRecordType];
 

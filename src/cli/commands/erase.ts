@@ -1,0 +1,34 @@
+import type { Command } from 'commander';
+import { ConfigError } from '../../errors/index.ts';
+import { withRuntime } from '../open-runtime.ts';
+import { printJson } from '../output.ts';
+
+export function registerErase(program: Command): void {
+  program
+    .command('erase')
+    .description('erase a tenant, session or subject everywhere it is kept; writes one erasure record (counts and ids, no content)')
+    .requiredOption('--tenant <id>', 'the tenant whose data to erase')
+    .option('--session <id>', 'only this session')
+    .option('--subject <key=value>', "only executions whose intent parameter KEY equals VALUE (e.g. customer_id=42)")
+    .option('--json', 'print the erasure report as JSON')
+    .action(async (opts, cmd: Command) => {
+      let subject: { key: string; value: string } | undefined;
+      if (opts.subject !== undefined) {
+        const eq = String(opts.subject).indexOf('=');
+        if (eq <= 0) throw new ConfigError(`--subject must be KEY=VALUE, got '${opts.subject}'`);
+        subject = { key: opts.subject.slice(0, eq), value: opts.subject.slice(eq + 1) };
+      }
+      const r = await withRuntime(cmd.optsWithGlobals(), (rt) =>
+        rt.erase({ tenantId: opts.tenant, ...(opts.session ? { sessionId: opts.session } : {}), ...(subject ? { subject } : {}) }),
+      );
+      if (r.held.length > 0 || r.unfinished.length > 0 || r.blobFailures.length > 0) process.exitCode = 1;
+      if (opts.json) return printJson(r);
+      process.stdout.write(
+        `${r.erasureId}: ${r.executions.length} executions erased, ${r.artifactsDeleted.length} artifacts deleted, ` +
+          `${r.cacheEntriesRemoved} cache entries removed, ${r.walRecordsRedacted} WAL records and ${r.outboxEventsRedacted} events redacted\n` +
+          r.held.map((h) => `  kept by legal hold: ${h.artifactId}: ${h.reason}\n`).join('') +
+          (r.unfinished.length ? `  still queued or running, not erased (erase again later): ${r.unfinished.join(', ')}\n` : '') +
+          r.blobFailures.map((f) => `  blob removal failed, retried by the sweep: ${f.artifactId}: ${f.message}\n`).join(''),
+      );
+    });
+}
