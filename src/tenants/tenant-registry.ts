@@ -86,6 +86,8 @@ export class TenantRegistry {
   }
 
   async keys(tenantId: string): Promise<ApiKeyRecord[]> {
+    const exists = await this.db.query('SELECT 1 FROM symphainy.tenants WHERE tenant_id = $1', [tenantId]);
+    if (exists.length === 0) throw new NotFoundError('tenant', tenantId);
     const rows = await this.db.query(
       'SELECT key_id, tenant_id, created_at, revoked_at FROM symphainy.api_keys WHERE tenant_id = $1 ORDER BY created_at, key_id',
       [tenantId],

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -237,5 +238,18 @@ describe('symphainy serve and tenants', { timeout: 400_000, concurrency: true },
 
     for (const r of [badTenant, badPort, tooBig, badConfig]) assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
     assert.equal(existsSync(dataDir), false, 'no data dir was made for bad input');
+  });
+
+  test('a port already in use is a clear error (exit 2), not a stack trace', async () => {
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (blocker.address() as AddressInfo).port;
+      const r = await cli(['serve', '--port', String(port), '--data-dir', join(dir, 'busy')]);
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(r.stderr, new RegExp(`^error \\[SYM_ERR_CONFIG\\]: cannot listen on 127\\.0\\.0\\.1:${port}: the port is in use`, 'm'));
+    } finally {
+      blocker.close();
+    }
   });
 });

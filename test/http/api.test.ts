@@ -675,6 +675,7 @@ describe('HTTP API: limits and problem documents', () => {
     const unknown = await expectProblem(await post({ intentType: 'nope.nothing', sessionId: 's', parameters: {} }), 404, { code: 'SYM_ERR_UNKNOWN_INTENT' });
     assert.match(unknown.detail, /nope\.nothing/);
     await expectProblem(await server.call('/v1/intents?mode=later', { key, method: 'POST', json: JSON.parse(valid) }), 400, { field: 'mode' });
+    await expectProblem(await server.call('/v1/intents?mode=async', { key, method: 'POST', json: { ...JSON.parse(valid), timeoutMs: 1000 } }), 400, { field: 'timeoutMs' });
     await expectProblem(await server.call('/v1/executions/a%20b', { key }), 400, { field: 'id' });
   });
 

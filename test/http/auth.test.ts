@@ -244,6 +244,7 @@ describe('HTTP API: tenant and key administration', () => {
 
   test('an unknown tenant or key is a 404; a malformed key id a 400', async () => {
     await expectProblem(await admin('/v1/admin/tenants/no-such-tenant/keys', { method: 'POST' }), 404, { code: 'SYM_ERR_NOT_FOUND' });
+    await expectProblem(await admin('/v1/admin/tenants/no-such-tenant/keys'), 404, { code: 'SYM_ERR_NOT_FOUND' });
     await expectProblem(await admin('/v1/admin/keys/0123456789abcdef', { method: 'DELETE' }), 404, { code: 'SYM_ERR_NOT_FOUND' });
     await expectProblem(await admin('/v1/admin/keys/not-a-key-id', { method: 'DELETE' }), 400, { field: 'keyId' });
   });

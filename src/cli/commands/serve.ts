@@ -30,7 +30,11 @@ export function registerServe(program: Command): void {
           ? runtime.startWorker({ concurrency: opts.workerConcurrency ?? file?.worker?.concurrency ?? 4, ...(file?.worker?.leaseMs ? { leaseMs: file.worker.leaseMs } : {}) })
           : null;
         const host = opts.host ?? file?.http?.host ?? '127.0.0.1';
-        const address = await app.listen({ port: opts.port ?? file?.http?.port ?? DEFAULT_PORT, host });
+        const port = opts.port ?? file?.http?.port ?? DEFAULT_PORT;
+        const address = await app.listen({ port, host }).catch((err: NodeJS.ErrnoException) => {
+          const why = err.code === 'EADDRINUSE' ? 'the port is in use (another serve? pick one with --port)' : err.message;
+          throw new ConfigError(`cannot listen on ${host}:${port}: ${why}`, { cause: err });
+        });
         const url = address.replace('://0.0.0.0', '://127.0.0.1').replace('://[::]', '://127.0.0.1');
         const where = runtime.dataDir ? `embedded store in ${runtime.dataDir}` : `${runtime.storeKind} store`;
         process.stderr.write(

@@ -48,6 +48,11 @@ export const intentRoutes = (ctx: RouteContext) => [
         ...(body.createdAt ? { createdAt: body.createdAt } : {}),
       };
       if (query.mode === 'async') {
+        if (body.timeoutMs !== undefined) {
+          throw new HttpProblem(400, 'SYM_ERR_INVALID_REQUEST', 'timeoutMs applies to synchronous executions only; a queued intent runs under its realm\'s timeout', [
+            { in: 'body', field: 'timeoutMs', message: 'is not allowed with mode=async' },
+          ]);
+        }
         const submitted = await ctx.runtime.submit(intent);
         return reply.code(202).header('location', `/v1/executions/${submitted.executionId}`).send(submitted);
       }

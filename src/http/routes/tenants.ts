@@ -44,7 +44,7 @@ export const tenantRoutes = (ctx: RouteContext) => [
     tag: 'admin',
     access: 'admin',
     params: TenantParams,
-    responses: { 200: { description: 'keys', schema: z.object({ items: z.array(ApiKey) }) } },
+    responses: { 200: { description: 'keys', schema: z.object({ items: z.array(ApiKey) }) }, 404: { description: 'no such tenant', schema: Problem } },
     handler: async ({ params }) => ({ items: await ctx.runtime.tenants.keys(params.tenantId) }),
   }),
   defineRoute({
