@@ -5,6 +5,7 @@ import type { Runtime } from '../../runtime/create-runtime.ts';
 import { loadRuntimeConfig } from '../../runtime/runtime-config.ts';
 import { positiveInt } from '../input.ts';
 import { withRuntime } from '../open-runtime.ts';
+import { SWEEP_INTERVAL_SECONDS } from './worker.ts';
 
 const DEFAULT_PORT = 7070;
 
@@ -53,7 +54,7 @@ export function registerServe(program: Command): void {
         });
         await app.close();
         await worker?.stop();
-      });
+      }, { sweepIntervalSeconds: SWEEP_INTERVAL_SECONDS });
     });
 }
 
