@@ -93,10 +93,10 @@ class MemberFailed extends Error {
  * batches are in flight, writes queue and the next batch takes all queued
  * (up to `maxBatch`), optionally after waiting up to `maxWaitMs` to fill.
  *
- * A shared transaction first runs all its members at once, without
- * savepoints: their statements interleave on the connection (pipelined on a
- * server), each under its member's tenant setting, so row-level security
- * checks every member's rows. When a member fails (SQL error, e.g. a taken
+ * A shared transaction first runs its members one after the other, ordered
+ * by tenant (so batches take tenants' WAL chain heads in one order and never
+ * deadlock each other), without savepoints, each under its own tenant's
+ * setting, so row-level security checks every member's rows. When a member fails (SQL error, e.g. a taken
  * intent id, or a throw, e.g. a lost lease or a fault hook), the transaction
  * is rolled back and the batch runs once more, members one after the other,
  * each under its own SAVEPOINT: the failing one is rolled back alone and
@@ -183,14 +183,17 @@ export class GroupCommit implements TenantWriter {
         }
         return;
       }
+      // By tenant: every batch takes the tenants' WAL chain heads in the same order, so two batches
+      // in flight never wait on each other in a cycle (a deadlock). Stable: a tenant's writes keep their order.
+      const ordered = [...members].sort((a, b) => (a.setting < b.setting ? -1 : a.setting > b.setting ? 1 : 0));
       try {
-        await this.#db.transaction((tx) => this.#runAll(tx, members));
+        await this.#db.transaction((tx) => this.#runAll(tx, ordered));
       } catch (error) {
         if (!(error instanceof MemberFailed)) throw error;
         // One member failed and took the transaction with it: run the batch again, each member under a savepoint.
         this.stats.retried++;
         for (const m of members) delete m.outcome;
-        await this.#db.transaction((tx) => this.#runIsolated(tx, members));
+        await this.#db.transaction((tx) => this.#runIsolated(tx, ordered));
       }
     } catch (error) {
       // The transaction did not commit: no member's rows are there.
@@ -206,31 +209,30 @@ export class GroupCommit implements TenantWriter {
   }
 
   /**
-   * The fast path: every member at once, no savepoints. Their statements
-   * interleave on the one connection (pipelined on a server), each preceded
-   * by its member's tenant setting when the previous statement was another
-   * tenant's; a member that fails (SQL error or throw) fails the transaction.
+   * The fast path: members one after the other, no savepoints; the first
+   * that fails (SQL error or throw) fails the transaction. Not at once: a
+   * tenant's WAL appends read and move its chain head, so two of its members
+   * must not interleave. The tenant setting is sent (without waiting for the
+   * answer) when the member before was another tenant's.
    */
-  async #runAll(tx: Queryable, members: Member[]): Promise<void> {
+  async #runAll(tx: Queryable, members: readonly Member[]): Promise<void> {
     const rls = this.#db.capabilities.rowLevelSecurity;
     let lastSetting: string | null = null;
-    // Issued in the same tick as the statement it precedes, so nothing else comes between them.
-    const setTenant = (setting: string) => {
-      if (setting === lastSetting) return;
-      lastSetting = setting;
-      tx.query(SET_TENANT, [setting]).catch(() => {}); // a failure aborts the transaction: the next statement reports it
-    };
-    const asMember = (m: Member): Queryable =>
-      rls
-        ? {
-            query: (sql, params) => (setTenant(m.setting), tx.query(sql, params)),
-            exec: (sql) => (setTenant(m.setting), tx.exec(sql)),
-          }
-        : tx;
-    const settled = await Promise.allSettled(members.map((m) => m.unit(asMember(m))));
-    const failed = settled.find((s) => s.status === 'rejected');
-    if (failed) throw new MemberFailed(failed.reason);
-    members.forEach((m, i) => (m.outcome = { ok: true, value: (settled[i] as PromiseFulfilledResult<unknown>).value }));
+    for (const m of members) {
+      let tenant: Promise<unknown> | null = null;
+      if (rls && m.setting !== lastSetting) {
+        tenant = tx.query(SET_TENANT, [m.setting]);
+        tenant.catch(() => {});
+        lastSetting = m.setting;
+      }
+      try {
+        const value = await m.unit(tx);
+        await tenant;
+        m.outcome = { ok: true, value };
+      } catch (error) {
+        throw new MemberFailed(error);
+      }
+    }
   }
 
   /** The retry: every member under its own savepoint, so one that fails is rolled back alone. */

@@ -100,6 +100,9 @@ describe('group commit', { timeout: 120_000 }, () => {
       assert.ok(results.every((r) => r.status === 'completed'), 'every execution completed');
       assert.equal(new Set(results.map((r) => r.executionId)).size, 200);
       for (const tenantId of tenants) {
+        // Each tenant's hash chain is whole: members of one tenant were appended one after the other.
+        const chains = await t.runtime.verifyWal({ tenantId });
+        assert.ok(chains.every((c) => c.ok), JSON.stringify(chains));
         const wal = await t.runtime.listWal({ tenantId, limit: 10_000 });
         const mine = results.filter((r) => r.tenantId === tenantId);
         assert.equal(await count(t.db, 'SELECT count(*) AS n FROM symphainy.executions WHERE tenant_id = $1', [tenantId]), mine.length);
@@ -138,6 +141,7 @@ describe('group commit', { timeout: 120_000 }, () => {
       assert.equal(await count(t.db, 'SELECT count(*) AS n FROM symphainy.executions WHERE tenant_id = $1', [tenantId]), 30);
       assert.equal(await count(t.db, "SELECT count(*) AS n FROM symphainy.wal WHERE tenant_id = $1 AND record_type = 'intent'", [tenantId]), 30);
       assert.equal(await count(t.db, 'SELECT count(*) AS n FROM symphainy.outbox WHERE tenant_id = $1', [tenantId]), 30);
+      assert.ok((await t.runtime.verifyWal({ tenantId })).every((c) => c.ok), 'the WAL chain is whole after the savepoint retry');
       // It was the shared transaction that isolated it: a savepoint per member.
       assert.ok(t.w.transactions.some((x) => x.statements.some((s) => s.startsWith('SAVEPOINT'))), 'members were isolated by savepoints');
     } finally {
@@ -163,6 +167,7 @@ describe('group commit', { timeout: 120_000 }, () => {
       assert.equal(failed[0]!.error?.code, 'SYM_ERR_STORE');
       assert.match(failed[0]!.error!.message, /injected fault/);
       assert.equal(results.filter((r) => r.status === 'completed').length, 59);
+      assert.ok((await t.runtime.verifyWal({ tenantId })).every((c) => c.ok), 'the WAL chain is whole');
       const journey = journeyOf(await t.runtime.listWal({ tenantId, executionId: failed[0]!.executionId }));
       assert.deepEqual(journey, ['accepted→running', 'running→materializing', 'materializing→failed']);
       assert.deepEqual((await t.runtime.listEvents({ tenantId, executionId: failed[0]!.executionId })).map((e) => e.eventType), [
