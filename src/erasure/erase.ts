@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { CacheStore } from '../cache/cache-store.ts';
 import { InvalidRequestError } from '../errors/index.ts';
-import { SAFE_ID } from '../intent/intent.ts';
+import { SAFE_ID, TENANT_ID } from '../intent/intent.ts';
 import type { ArtifactLifecycle } from '../retention/artifact-lifecycle.ts';
 import type { ArtifactIndex } from '../store/artifact-index.ts';
 import type { Db } from '../store/db.ts';
@@ -139,7 +139,7 @@ export async function erase(d: ErasureDeps, scope: ErasureScope): Promise<Erasur
 
 function checkScope(scope: ErasureScope): void {
   const issues: { path: string; message: string }[] = [];
-  if (typeof scope?.tenantId !== 'string' || !SAFE_ID.test(scope.tenantId)) issues.push({ path: 'tenantId', message: 'is required (a valid tenant id)' });
+  if (typeof scope?.tenantId !== 'string' || !TENANT_ID.test(scope.tenantId)) issues.push({ path: 'tenantId', message: 'is required (a valid tenant id)' });
   if (scope?.sessionId !== undefined && (typeof scope.sessionId !== 'string' || !SAFE_ID.test(scope.sessionId))) {
     issues.push({ path: 'sessionId', message: 'is not a valid session id' });
   }

@@ -34,6 +34,10 @@ export interface IntentInput {
  * not starting with a dot.
  */
 export const SAFE_ID = /^(?!\.)[A-Za-z0-9._:@-]{1,128}$/;
+/** Tenant ids: safe ids, except the `symphainy:` prefix, which the platform's own records use. */
+export const TENANT_ID = /^(?!\.)(?!symphainy:)[A-Za-z0-9._:@-]{1,128}$/;
+/** The tenant of platform-level WAL records (policy activations): no tenant can have this id. */
+export const PLATFORM_TENANT = 'symphainy:platform';
 const INTENT_TYPE = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)+$/;
 
 /** Validates the envelope of an intent and fills in defaults. Parameters are checked later, by the registry. */
@@ -51,7 +55,7 @@ export function createIntent(input: IntentInput): Intent {
     throw new InvalidIntentError('intent must be an object');
   }
   need('intentType', INTENT_TYPE, "of the form '<realm>.<intent>'");
-  need('tenantId', SAFE_ID, 'a valid id (letters, digits, . _ - : @; at most 128)');
+  need('tenantId', TENANT_ID, "a valid tenant id (letters, digits, . _ - : @; at most 128; not starting with 'symphainy:')");
   need('sessionId', SAFE_ID, 'a valid id (letters, digits, . _ - : @; at most 128)');
   if (input.intentId !== undefined) need('intentId', SAFE_ID, 'a valid id');
   const parameters = input.parameters ?? {};

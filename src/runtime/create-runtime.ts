@@ -20,6 +20,9 @@ import { PolicyVersions } from '../store/policy-versions.ts';
 import { verifyWal, type ChainReport } from '../store/wal-verify.ts';
 import { ArtifactLifecycle, type SweepReport } from '../retention/artifact-lifecycle.ts';
 import { erase, type ErasureReport, type ErasureScope } from '../erasure/erase.ts';
+import { diffPolicyOverHistory, type DiffOptions } from './policy-diff-over-history.ts';
+import { applyPolicy, type ApplyReport } from '../retention/apply-policy.ts';
+import type { PolicyDiff } from '../policy/policy-diff.ts';
 import { explainExecution, type ExecutionExplanation } from './explain-execution.ts';
 import { RuntimeMetrics } from '../metrics/runtime-metrics.ts';
 import { PgliteDb } from '../store/pglite/pglite-db.ts';
@@ -113,6 +116,18 @@ export interface Runtime {
    * inputs and every layer's verdict under the policy version that decided.
    */
   explainExecution(executionId: string, scope: Scope): Promise<ExecutionExplanation>;
+  /**
+   * What a candidate policy would change: every recorded decision in the
+   * window re-evaluated, tallied per tenant and result type (counts, bytes,
+   * examples). Read-only.
+   */
+  diffPolicy(candidate: CompiledPolicy, options: DiffOptions): Promise<PolicyDiff>;
+  /**
+   * Makes `policy` the active one (runtimes started later without a policy
+   * of their own use it), recorded in the WAL; `retroactive` also re-applies
+   * it to stored artifacts (discarded ones deleted, tombstones kept, holds win).
+   */
+  applyPolicy(policy: CompiledPolicy, options: { retroactive: boolean }): Promise<ApplyReport>;
   /** Every policy layer's verdict for a hypothetical artifact. */
   explainPolicy(input: PolicyInput, options?: { policy?: CompiledPolicy }): PolicyExplanation;
   /** Publishes what is committed but not yet delivered (resolves when the outbox is empty). */
@@ -165,7 +180,9 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     throw new ConfigError(`give governance rules either in the platform policy (${platform.source}) or as the governance option, not both`);
   }
   const governance = platform?.governance ?? options.governance;
-  const policy = compileMaterializationPolicy({
+  // No policy of its own: the one last made active with `policy apply` (read once the store is open).
+  const ownPolicy = solution !== undefined || governance !== undefined;
+  let policy = compileMaterializationPolicy({
     ...(solution ? { solution } : {}),
     ...(governance ? { governance } : {}),
   });
@@ -226,6 +243,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     const tenants = new TenantRegistry(db, now);
     const policies = new PolicyVersions(db);
     const lifecycle = new ArtifactLifecycle({ db, artifactIndex, wal, blobs: blobStore, cache, now });
+    if (!ownPolicy) policy = (await policies.active()) ?? policy;
     await policies.record(policy, now());
     const metrics = new RuntimeMetrics(async () => {
       const [executionsByStatus, backlog] = await Promise.all([stateSurface.countByStatus(), outbox.backlog(now())]);
@@ -352,6 +370,8 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
       },
       getCached: async (lookup) => (open(), cache.get(lookup, now())),
       explainPolicy: (input, opts) => (opts?.policy ?? policy).explain(input),
+      diffPolicy: async (candidate, o) => (open(), diffPolicyOverHistory(db, candidate, o)),
+      applyPolicy: async (candidate, o) => (open(), track(applyPolicy({ db, wal, artifactIndex, lifecycle, policies, now }, candidate, o))),
       async explainExecution(executionId, scope) {
         await runtime.getExecution(executionId, scope); // 404 unless it is the scope's
         return explainExecution({ wal, policies }, executionId, scope.tenantId);

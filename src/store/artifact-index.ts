@@ -1,4 +1,4 @@
-import type { MaterializationDecision, PolicyLayer } from '../policy/decision.ts';
+import type { MaterializationDecision, PolicyInput, PolicyLayer } from '../policy/decision.ts';
 import type { Db, Queryable } from './db.ts';
 import { ANY_TENANT, iso, tenantParam, type PageKey, type TenantScope } from './sql.ts';
 
@@ -151,6 +151,34 @@ export class ArtifactIndex {
       [tenantId, executionIds],
     );
     return rows.map(toRecord);
+  }
+
+  /**
+   * Live artifacts of every tenant after `afterId` (by id, for paging), each
+   * with the inputs its decision was made on (from its WAL decision record).
+   */
+  async liveWithInputs(afterId: string, limit: number): Promise<{ artifact: ArtifactRecord; inputs: PolicyInput | null }[]> {
+    const rows = await this.db.scoped(ANY_TENANT).query(
+      `SELECT a.*, w.payload->'inputs' AS decision_inputs
+         FROM symphainy.artifacts a
+         LEFT JOIN symphainy.wal w ON w.execution_id = a.execution_id AND w.record_type = 'governance_decision'
+                                  AND w.payload->>'artifactKey' = a.artifact_key
+        WHERE a.deleted_at IS NULL AND a.artifact_id > $1
+        ORDER BY a.artifact_id LIMIT $2`,
+      [afterId, limit],
+    );
+    return rows.map((r) => ({ artifact: toRecord(r), inputs: (r.decision_inputs as PolicyInput | null) ?? null }));
+  }
+
+  /** Sets when retention ends for artifacts of one tenant (null: kept until deleted). */
+  async setRetention(tenantId: string, changes: readonly { artifactId: string; retainUntil: string | null }[]): Promise<void> {
+    if (changes.length === 0) return;
+    await this.db.scoped(tenantId).query(
+      `UPDATE symphainy.artifacts a SET retain_until = c.retain_until::timestamptz
+         FROM unnest($1::text[], $2::text[]) AS c(artifact_id, retain_until)
+        WHERE a.artifact_id = c.artifact_id AND a.deleted_at IS NULL`,
+      [changes.map((c) => c.artifactId), changes.map((c) => c.retainUntil)],
+    );
   }
 
   /** Deleted artifacts whose blobs are not removed yet (just tombstoned, or a removal failed before). */

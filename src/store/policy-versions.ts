@@ -36,4 +36,20 @@ export class PolicyVersions {
     this.#compiled.set(version, policy);
     return policy;
   }
+
+  /** Records `policy` as the active one from `at` on. */
+  async activate(policy: CompiledPolicy, at: Date, retroactive: boolean): Promise<void> {
+    await this.record(policy, at);
+    await this.db.query('INSERT INTO symphainy.policy_activations (policy_version, activated_at, retroactive) VALUES ($1, $2, $3)', [
+      policy.version, at.toISOString(), retroactive,
+    ]);
+  }
+
+  /** The policy last made active with `policy apply`, or null when none was. */
+  async active(): Promise<CompiledPolicy | null> {
+    const rows = await this.db.query<{ policy_version: string }>(
+      'SELECT policy_version FROM symphainy.policy_activations ORDER BY seq DESC LIMIT 1',
+    );
+    return rows[0] ? this.get(rows[0].policy_version) : null;
+  }
 }

@@ -18,6 +18,8 @@ export const WalRecordType = {
   ARTIFACT_DELETED: 'artifact_deleted',
   /** An erasure: its scope and what it removed (counts and ids, never content). */
   ERASURE: 'erasure',
+  /** A policy made active (`policy apply`), with what a retroactive apply changed; tenant `symphainy:platform`. */
+  POLICY_APPLIED: 'policy_applied',
 } as const;
 export type WalRecordType = (typeof WalRecordType)[keyof typeof WalRecordType];
 

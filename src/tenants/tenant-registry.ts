@@ -1,5 +1,5 @@
 import { ConflictError, InvalidRequestError, NotFoundError } from '../errors/index.ts';
-import { SAFE_ID } from '../intent/intent.ts';
+import { TENANT_ID } from '../intent/intent.ts';
 import type { Queryable } from '../store/db.ts';
 import { iso } from '../store/sql.ts';
 import { generateApiKey, keyIdOf, keyMatches } from './api-key.ts';
@@ -116,9 +116,9 @@ export class TenantRegistry {
 
 /** Throws InvalidRequestError unless `tenantId` is a valid tenant id (callers may check before opening a store). */
 export function checkTenantId(tenantId: unknown): asserts tenantId is string {
-  if (typeof tenantId !== 'string' || !SAFE_ID.test(tenantId)) {
+  if (typeof tenantId !== 'string' || !TENANT_ID.test(tenantId)) {
     throw new InvalidRequestError(
-      `tenant id ${JSON.stringify(tenantId)} is not a valid id (letters, digits, . _ - : @; at most 128)`,
+      `tenant id ${JSON.stringify(tenantId)} is not a valid id (letters, digits, . _ - : @; at most 128; not starting with 'symphainy:')`,
       [{ path: 'tenantId', message: 'is not a valid id' }],
     );
   }

@@ -233,4 +233,29 @@ describe('symphainy command', () => {
     assert.equal(bad.code, 1);
     assert.match(bad.stdout, new RegExp(`^acme: TAMPERED at seq ${row!.seq}: the content of record seq ${row!.seq} was altered$`, 'm'));
   });
+
+  test('policy diff reports what a candidate would change; policy apply --retroactive makes it active and deletes what it discards', async () => {
+    const own = join(dir, 'diff-data');
+    for (let i = 0; i < 2; i++) {
+      json(await cli(['run', 'journey.sop_to_workflow', '--tenant', 'acme', '--session', 's', '--params-file', 'examples/sop_to_workflow.json',
+        '--config', 'config/mvp_materialization_policy.yaml', '--json'], own));
+    }
+    const diff = json(await cli(['--platform-policy', 'config/platform_policy.yaml', 'policy', 'diff', '--since', '1h', '--json'], own));
+    assert.equal(diff.scanned, 4);
+    assert.deepEqual(diff.moves.map((m: { tenantId: string; resultType: string; from: string; to: string; count: number }) => [m.tenantId, m.resultType, m.from, m.to, m.count]),
+      [['acme', 'visual', 'persist', 'discard', 2]]);
+    const text = await cli(['--platform-policy', 'config/platform_policy.yaml', 'policy', 'diff'], own);
+    assert.match(text.stdout, /4 recorded decisions re-evaluated, 2 unchanged, 2 would change/);
+    assert.match(text.stdout, /^acme\s+visual\s+persist\s+discard\s+2\s+\d+$/m);
+
+    const applied = await cli(['--platform-policy', 'config/platform_policy.yaml', 'policy', 'apply', '--retroactive'], own);
+    assert.equal(applied.code, 0, applied.stderr);
+    assert.match(applied.stdout, /retroactively: 4 stored artifacts re-evaluated, 2 deleted, 2 with new retention/);
+    const list = await cli(['artifacts', 'list'], own);
+    assert.equal((list.stdout.match(/deleted \(policy sha256:/g) ?? []).length, 2);
+    // A runtime started without a policy of its own now decides under the applied one.
+    const next = json(await cli(['run', 'journey.sop_to_workflow', '--tenant', 'acme', '--session', 's', '--params-file', 'examples/sop_to_workflow.json', '--json'], own));
+    assert.equal(next.artifacts.find((a: { key: string }) => a.key === 'workflow').ruleId, 'journey-workflows-kept-a-year');
+    assert.equal(next.policyVersion, json(await cli(['--platform-policy', 'config/platform_policy.yaml', 'policy', 'show', '--json'], own)).version);
+  });
 });

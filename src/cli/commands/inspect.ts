@@ -32,10 +32,12 @@ export function registerInspect(program: Command): void {
         }),
       );
       if (opts.json) return printJson(rows);
+      const state = (a: (typeof rows)[number]) =>
+        a.deleted ? `deleted (${a.deleted.reason})` : a.legalHold ? 'held' : a.retainUntil ? `until ${a.retainUntil.slice(0, 10)}` : 'kept';
       printTable(
-        ['artifact id', 'tenant', 'type', 'key', 'layer', 'bytes', 'renderings', 'created'],
+        ['artifact id', 'tenant', 'type', 'key', 'layer', 'bytes', 'renderings', 'created', 'state'],
         rows.map((a) => [a.artifactId, a.tenantId, a.resultType, a.artifactKey, a.layer, a.sizeBytes,
-          a.renderings.map((r) => r.name).join(','), a.createdAt]),
+          a.renderings.map((r) => r.name).join(','), a.createdAt, state(a)]),
       );
     });
   artifacts

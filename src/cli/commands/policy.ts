@@ -5,6 +5,7 @@ import { loadSolutionConfig } from '../../policy/solution-config.ts';
 import { loadPlatformPolicy } from '../../policy/platform-policy.ts';
 import { ConfigError } from '../../errors/index.ts';
 import { decisionText } from '../../policy/policy-reasons.ts';
+import { formatDuration, parseDuration } from '../../policy/duration.ts';
 import { positiveInt } from '../input.ts';
 import { scopeOf, withRuntime } from '../open-runtime.ts';
 import { printJson, printTable } from '../output.ts';
@@ -47,6 +48,68 @@ export function registerPolicy(program: Command): void {
       });
       if (opts.json) return printJson(explanation);
       process.stdout.write(`${formatExplanation(explanation)}\n\n${explanation.result.reason}\n`);
+    });
+
+  policy
+    .command('diff')
+    .description('what a candidate policy would change: every recorded decision re-evaluated, per tenant and result type (nothing is changed)')
+    .option('--config <file>', 'the candidate solution config (with --platform-policy: the candidate governance rules)')
+    .option('--since <duration>', 'only decisions recorded in this window, e.g. 7d or 12h', (v: string) => durationFlag('--since', v))
+    .option('--tenant <id>', 'only this tenant')
+    .option('--json', 'print JSON')
+    .action(async (opts, cmd: Command) => {
+      const candidate = await compile(opts.config, cmd);
+      const progress = process.stderr.isTTY && !opts.json
+        ? (done: number, total: number) => process.stderr.write(`\rre-evaluating recorded decisions: ${done}/${total}${total ? ` (${Math.floor((done / total) * 100)}%)` : ''}`)
+        : undefined;
+      const diff = await withRuntime(cmd.optsWithGlobals(), (rt) =>
+        rt.diffPolicy(candidate, {
+          tenantId: scopeOf(opts.tenant),
+          ...(opts.since ? { since: new Date(Date.now() - opts.since * 1000) } : {}),
+          ...(progress ? { onProgress: progress } : {}),
+        }),
+      );
+      if (progress) process.stderr.write('\n');
+      if (opts.json) return printJson(diff);
+      const moved = diff.moves.reduce((n, m) => n + m.count, 0);
+      process.stdout.write(
+        `candidate policy ${diff.candidateVersion}: ${diff.scanned} recorded decisions re-evaluated${opts.since ? ` (recorded in the last ${formatDuration(opts.since)})` : ''}, ` +
+          `${diff.unchanged} unchanged, ${moved} would change${diff.skipped ? `, ${diff.skipped} skipped (inputs erased)` : ''}\n\n`,
+      );
+      if (diff.moves.length === 0) return;
+      printTable(
+        ['tenant', 'result type', 'from', 'to', 'artifacts', 'bytes'],
+        diff.moves.map((m) => [m.tenantId, m.resultType, m.from, m.to, m.count, m.bytes]),
+      );
+      for (const m of diff.moves) {
+        for (const e of m.examples) {
+          process.stdout.write(
+            `  ${m.tenantId} ${m.resultType} ${m.from}->${m.to}: execution ${e.executionId ?? '-'} '${e.artifactKey}'${e.artifactId ? ` (${e.artifactId})` : ''}, ` +
+              `recorded ${e.recordedAt}; now ${e.nowLayer}${e.ruleId ? ` rule '${e.ruleId}'` : ''}: ${e.nowReason}\n`,
+          );
+        }
+      }
+    });
+
+  policy
+    .command('apply')
+    .description('make a policy the active one (recorded in the WAL); runtimes started later without --config use it')
+    .option('--config <file>', 'the solution config to activate (with --platform-policy: its governance rules)')
+    .option('--retroactive', 're-apply it to stored artifacts: delete renderings it discards (tombstones stay, legal holds win), recompute retention')
+    .option('--json', 'print JSON')
+    .action(async (opts, cmd: Command) => {
+      const policy = await compile(opts.config, cmd);
+      const r = await withRuntime(cmd.optsWithGlobals(), (rt) => rt.applyPolicy(policy, { retroactive: opts.retroactive === true }));
+      if (r.blobFailures.length > 0) process.exitCode = 1;
+      if (opts.json) return printJson(r);
+      process.stdout.write(`policy ${r.policyVersion} is active from ${r.at}\n`);
+      if (!r.retroactive) return;
+      process.stdout.write(
+        `retroactively: ${r.checked} stored artifacts re-evaluated, ${r.deleted.length} deleted, ${r.retentionChanged} with new retention, ` +
+          `${r.leftPersisted} left persisted (now cached by policy), ${r.skipped} skipped (inputs erased)\n` +
+          r.held.map((h) => `  kept by legal hold: ${h.artifactId}: ${h.reason}\n`).join('') +
+          r.blobFailures.map((f) => `  blob removal failed, retried by the sweep: ${f.artifactId}: ${f.message}\n`).join(''),
+      );
     });
 
   policy
@@ -97,4 +160,13 @@ async function explainRecorded(executionId: string, opts: { tenant?: string; jso
     return [head, inputs, ...chain, ...(a.note ? [`  note: ${a.note}`] : []), `  reason: ${r.reason}`].join('\n');
   });
   process.stdout.write(`${blocks.length ? blocks.join('\n\n') : `execution ${executionId} has no materialization decisions`}\n`);
+}
+
+/** A duration flag in seconds, or a ConfigError naming the flag. */
+function durationFlag(flag: string, value: string): number {
+  try {
+    return parseDuration(value);
+  } catch (err) {
+    throw new ConfigError(`${flag}: ${(err as Error).message}`);
+  }
 }

@@ -228,6 +228,20 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX artifacts_unpurged ON symphainy.artifacts (deleted_at) WHERE deleted_at IS NOT NULL AND purged_at IS NULL;
     `,
   },
+  {
+    version: 8,
+    name: 'policy activations',
+    sql: `
+      -- Policies made active with 'policy apply', newest last; a runtime started without a policy of
+      -- its own uses the latest.
+      CREATE TABLE symphainy.policy_activations (
+        seq            bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        policy_version text NOT NULL REFERENCES symphainy.policy_versions (policy_version),
+        activated_at   timestamptz NOT NULL,
+        retroactive    boolean NOT NULL
+      );
+    `,
+  },
 ];
 
 /** Row-level security of one tenant table (migration 4): rows of the transaction's tenant, or all with '*'. */

@@ -1,0 +1,57 @@
+import type { CompiledPolicy } from '../policy/compile-policy.ts';
+import type { MaterializationDecision, PolicyInput, PolicyLayer } from '../policy/decision.ts';
+import { PolicyDiffer, type PolicyDiff } from '../policy/policy-diff.ts';
+import type { Db } from '../store/db.ts';
+import { iso, tenantParam, type TenantScope } from '../store/sql.ts';
+
+const PAGE = 2000;
+
+export interface DiffOptions {
+  readonly tenantId: TenantScope;
+  /** Only decisions recorded at or after this time. */
+  readonly since?: Date;
+  /** Told how far it got (records read, of `total`). */
+  readonly onProgress?: (done: number, total: number) => void;
+}
+
+/**
+ * Re-evaluates every recorded materialization decision in the window under
+ * a candidate policy, reading the WAL in pages; nothing is changed.
+ */
+export async function diffPolicyOverHistory(db: Db, candidate: CompiledPolicy, o: DiffOptions): Promise<PolicyDiff> {
+  const q = db.scoped(o.tenantId);
+  const where = `record_type = 'governance_decision' AND ($1::text IS NULL OR tenant_id = $1) AND ($2::timestamptz IS NULL OR recorded_at >= $2)`;
+  const params = [tenantParam(o.tenantId), o.since?.toISOString() ?? null];
+  const [{ n }] = (await q.query<{ n: string | number }>(`SELECT count(*) AS n FROM symphainy.wal WHERE ${where}`, params)) as [{ n: string | number }];
+  const total = Number(n);
+  const differ = new PolicyDiffer(candidate);
+  let done = 0;
+  o.onProgress?.(0, total);
+  for (let after = 0; ; ) {
+    const rows = await q.query<Record<string, unknown>>(
+      `SELECT seq, tenant_id, execution_id, payload, recorded_at FROM symphainy.wal
+        WHERE ${where} AND seq > $3 ORDER BY seq LIMIT ${PAGE}`,
+      [...params, after],
+    );
+    for (const r of rows) {
+      const p = r.payload as Record<string, unknown>;
+      const outcome = p.outcome as { artifactId?: string } | undefined;
+      differ.add({
+        seq: Number(r.seq),
+        tenantId: r.tenant_id as string,
+        executionId: (r.execution_id as string | null) ?? null,
+        artifactKey: p.artifactKey as string,
+        decision: p.decision as MaterializationDecision,
+        layer: p.layer as PolicyLayer,
+        inputs: (p.inputs as PolicyInput | undefined) ?? null,
+        artifactId: outcome?.artifactId ?? null,
+        recordedAt: iso(r.recorded_at)!,
+      });
+      after = Number(r.seq);
+    }
+    done += rows.length;
+    o.onProgress?.(done, total);
+    if (rows.length < PAGE) break;
+  }
+  return differ.result();
+}
