@@ -325,7 +325,7 @@ class CompiledMaterializationPolicy implements CompiledPolicy {
     const rule = this.#solutionTable.get(type);
     if (!rule || !this.#solution) return undefined;
     const ttl = rule.decision === 'cache' ? (rule.cacheTtlSeconds ?? this.#cacheTtlSeconds) : undefined;
-    return this.#decision(rule.decision, PolicyLayer.SOLUTION, solutionReason(this.#solution, type, rule.decision, ttl), ttl);
+    return this.#decision(rule.decision, PolicyLayer.SOLUTION, solutionReason(this.#solution, type, rule.decision, ttl, rule.retentionSeconds), ttl, undefined, rule.retentionSeconds);
   }
 
   #defaultDecision(type: string): PolicyDecision | undefined {
@@ -472,9 +472,20 @@ function matches(matcher: Matcher, input: PolicyInput): boolean {
   if (matcher.anyTag !== null || matcher.allTags !== null) {
     const tags = input.tags;
     if (tags === undefined) return false;
-    if (matcher.anyTag !== null && !matcher.anyTag.some((t) => tags.includes(t))) return false;
-    if (matcher.allTags !== null && !matcher.allTags.every((t) => tags.includes(t))) return false;
+    if (matcher.anyTag !== null && !containsAny(tags, matcher.anyTag)) return false;
+    if (matcher.allTags !== null && !containsAll(tags, matcher.allTags)) return false;
   }
+  return true;
+}
+
+// Plain loops: no closure per call on the hot path.
+function containsAny(tags: readonly string[], wanted: readonly string[]): boolean {
+  for (let i = 0; i < wanted.length; i++) if (tags.indexOf(wanted[i]!) !== -1) return true;
+  return false;
+}
+
+function containsAll(tags: readonly string[], wanted: readonly string[]): boolean {
+  for (let i = 0; i < wanted.length; i++) if (tags.indexOf(wanted[i]!) === -1) return false;
   return true;
 }
 
