@@ -544,7 +544,7 @@ function revalidateSolution(solution: SolutionConfig): SolutionConfig {
     materialization_policy: Object.fromEntries(
       Object.entries(solution.materializationPolicy).map(([type, rule]) => [
         type,
-        isPlainObject(rule) ? { decision: rule.decision, cache_ttl: rule.cacheTtlSeconds } : rule,
+        isPlainObject(rule) ? { decision: rule.decision, cache_ttl: rule.cacheTtlSeconds, retention: rule.retentionSeconds } : rule,
       ]),
     ),
   };

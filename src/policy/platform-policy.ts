@@ -1,6 +1,9 @@
 import { PolicyConfigError } from '../errors/index.ts';
 import { formatIssues, IssueList, isPlainObject, parseYamlConfig, readConfigFile } from './config-issues.ts';
-import { showValue } from './duration.ts';
+import { formatDuration, parseDuration, showValue } from './duration.ts';
+import { PLATFORM_NATIVE_TYPES } from './default-policy.ts';
+import type { SolutionConfig } from './solution-config.ts';
+import { TENANT_ID } from '../intent/intent.ts';
 import { checkGovernanceRules, type GovernanceRule } from './governance.ts';
 
 /**
@@ -28,9 +31,23 @@ export interface PlatformPolicy {
   /** The file it was read from, or `'inline'`. */
   readonly source: string;
   readonly governance: readonly GovernanceRule[];
+  /** Limits every solution config (the runtime's own and each tenant's) must stay within. */
+  readonly bounds: PolicyBounds;
+  /** Tenant id → the solution config file (as written: relative to the platform file) its intents are decided under. */
+  readonly tenants: Readonly<Record<string, string>>;
 }
 
-const TOP_LEVEL_KEYS = ['governance'] as const;
+export interface PolicyBounds {
+  /** No cache TTL (a config's `cache_ttl` or a type's) may be longer. */
+  readonly maxCacheTtlSeconds?: number;
+  /** No type's `retention` may be longer, and a type set to `persist` must have one. */
+  readonly maxRetentionSeconds?: number;
+  /** Result types a solution config may not set to `persist`. */
+  readonly noPersist?: readonly string[];
+}
+
+const TOP_LEVEL_KEYS = ['governance', 'bounds', 'tenants'] as const;
+const BOUND_KEYS = ['max_cache_ttl', 'max_retention', 'no_persist'] as const;
 
 /** Validates a platform policy given as a plain object in the file's shape. */
 export function parsePlatformPolicy(raw: unknown, source = 'inline'): PlatformPolicy {
@@ -56,10 +73,11 @@ export async function loadPlatformPolicy(file: string): Promise<PlatformPolicy> 
 }
 
 function checkPlatformPolicy(raw: unknown, source: string, issues: IssueList): PlatformPolicy {
-  if (raw === null || raw === undefined) return Object.freeze({ source, governance: Object.freeze([]) });
+  const empty = Object.freeze({ source, governance: Object.freeze([]), bounds: Object.freeze({}), tenants: Object.freeze({}) });
+  if (raw === null || raw === undefined) return empty;
   if (!isPlainObject(raw)) {
     issues.add([], '', `expected a mapping at the top level (with keys ${TOP_LEVEL_KEYS.join(', ')}), got ${showValue(raw)}`);
-    return Object.freeze({ source, governance: Object.freeze([]) });
+    return empty;
   }
   for (const key of Object.keys(raw)) {
     if (!(TOP_LEVEL_KEYS as readonly string[]).includes(key)) {
@@ -67,5 +85,95 @@ function checkPlatformPolicy(raw: unknown, source: string, issues: IssueList): P
     }
   }
   const governance = checkGovernanceRules(raw.governance, issues.under(['governance']), 'file', 'governance');
-  return Object.freeze({ source, governance });
+  return Object.freeze({ source, governance, bounds: checkBounds(raw.bounds, issues), tenants: checkTenants(raw.tenants, issues) });
+}
+
+function checkBounds(raw: unknown, issues: IssueList): PolicyBounds {
+  if (raw === undefined || raw === null) return Object.freeze({});
+  if (!isPlainObject(raw)) {
+    issues.add(['bounds'], 'bounds', `expected a mapping with ${BOUND_KEYS.join(', ')}, got ${showValue(raw)}`);
+    return Object.freeze({});
+  }
+  for (const key of Object.keys(raw)) {
+    if (!(BOUND_KEYS as readonly string[]).includes(key)) issues.add(['bounds', key], 'bounds', `unknown key '${key}' (expected one of: ${BOUND_KEYS.join(', ')})`);
+  }
+  const duration = (key: string) => {
+    if (raw[key] === undefined) return undefined;
+    try {
+      return parseDuration(raw[key]);
+    } catch (err) {
+      issues.add(['bounds', key], `bounds.${key}`, (err as Error).message);
+      return undefined;
+    }
+  };
+  const maxCacheTtlSeconds = duration('max_cache_ttl');
+  const maxRetentionSeconds = duration('max_retention');
+  let noPersist: string[] | undefined;
+  if (raw.no_persist !== undefined) {
+    if (!Array.isArray(raw.no_persist) || raw.no_persist.some((t) => typeof t !== 'string' || !/^[a-z][a-z0-9_]*$/.test(t))) {
+      issues.add(['bounds', 'no_persist'], 'bounds.no_persist', `expected a list of result types, got ${showValue(raw.no_persist)}`);
+    } else {
+      noPersist = raw.no_persist as string[];
+      for (const t of noPersist) {
+        if (PLATFORM_NATIVE_TYPES.has(t)) issues.add(['bounds', 'no_persist'], 'bounds.no_persist', `'${t}' is a platform-native record: it is always persisted`);
+      }
+    }
+  }
+  return Object.freeze({
+    ...(maxCacheTtlSeconds !== undefined ? { maxCacheTtlSeconds } : {}),
+    ...(maxRetentionSeconds !== undefined ? { maxRetentionSeconds } : {}),
+    ...(noPersist ? { noPersist: Object.freeze([...noPersist]) } : {}),
+  });
+}
+
+function checkTenants(raw: unknown, issues: IssueList): Readonly<Record<string, string>> {
+  if (raw === undefined || raw === null) return Object.freeze({});
+  if (!isPlainObject(raw)) {
+    issues.add(['tenants'], 'tenants', `expected a mapping of tenant id to solution config file, got ${showValue(raw)}`);
+    return Object.freeze({});
+  }
+  const out: Record<string, string> = {};
+  for (const [tenant, file] of Object.entries(raw)) {
+    if (!TENANT_ID.test(tenant)) issues.add(['tenants', tenant], 'tenants', `'${tenant}' is not a valid tenant id`);
+    else if (typeof file !== 'string' || file.trim() === '') issues.add(['tenants', tenant], `tenants.${tenant}`, `expected a solution config file, got ${showValue(file)}`);
+    else out[tenant] = file;
+  }
+  return Object.freeze(out);
+}
+
+/** Returns the solution config, or throws PolicyConfigError listing every bound it crosses. */
+export function withinBounds(solution: SolutionConfig, platform: PlatformPolicy): SolutionConfig {
+  const violations = boundViolations(solution, platform.bounds, platform.source);
+  if (violations.length > 0) throw new PolicyConfigError(violations.map((v) => `${solution.source}: ${v}`).join('\n'), solution.source);
+  return solution;
+}
+
+/**
+ * The ways a solution config crosses the platform's bounds, one message
+ * each naming the key, the value and the bound; empty when it stays within.
+ */
+export function boundViolations(solution: SolutionConfig, bounds: PolicyBounds, boundsSource: string): string[] {
+  const out: string[] = [];
+  const at = `the platform bound`;
+  const max = bounds.maxCacheTtlSeconds;
+  if (max !== undefined && solution.cacheTtlSeconds > max) {
+    out.push(`cache_ttl: ${formatDuration(solution.cacheTtlSeconds)} is longer than ${at} max_cache_ttl (${formatDuration(max)}, ${boundsSource})`);
+  }
+  for (const [type, rule] of Object.entries(solution.materializationPolicy)) {
+    const key = `materialization_policy.${type}`;
+    if (rule.decision === 'persist' && bounds.noPersist?.includes(type)) {
+      out.push(`${key}: 'persist' is not allowed by ${at} no_persist (${boundsSource})`);
+    }
+    if (max !== undefined && rule.cacheTtlSeconds !== undefined && rule.cacheTtlSeconds > max) {
+      out.push(`${key}.cache_ttl: ${formatDuration(rule.cacheTtlSeconds)} is longer than ${at} max_cache_ttl (${formatDuration(max)}, ${boundsSource})`);
+    }
+    const maxRetention = bounds.maxRetentionSeconds;
+    if (maxRetention !== undefined && rule.decision === 'persist' && !PLATFORM_NATIVE_TYPES.has(type)) {
+      if (rule.retentionSeconds === undefined) out.push(`${key}: 'persist' needs a retention within ${at} max_retention (${formatDuration(maxRetention)}, ${boundsSource})`);
+      else if (rule.retentionSeconds > maxRetention) {
+        out.push(`${key}.retention: ${formatDuration(rule.retentionSeconds)} is longer than ${at} max_retention (${formatDuration(maxRetention)}, ${boundsSource})`);
+      }
+    }
+  }
+  return out;
 }

@@ -36,8 +36,10 @@ export function solutionReason(
   resultType: string,
   decision: MaterializationDecision,
   ttlSeconds: number | undefined,
+  retentionSeconds?: number,
 ): string {
-  return `${solutionLabel(solution)} sets ${resultType}: ${decisionText(decision, ttlSeconds)}`;
+  const retention = retentionSeconds === undefined ? '' : ` (retention ${formatDuration(retentionSeconds)})`;
+  return `${solutionLabel(solution)} sets ${resultType}: ${decisionText(decision, ttlSeconds)}${retention}`;
 }
 
 export function defaultReason(

@@ -9,6 +9,8 @@ export interface SolutionRule {
   readonly decision: MaterializationDecision;
   /** Seconds a `cache` decision keeps renderings; only set (and only allowed) for `cache`. */
   readonly cacheTtlSeconds?: number;
+  /** Seconds a `persist` decision keeps renderings before the sweeper deletes them; only for `persist`. */
+  readonly retentionSeconds?: number;
 }
 
 /**
@@ -35,7 +37,7 @@ export interface SolutionConfig {
 /** Top-level keys of a solution config file, in the order they are documented. */
 const TOP_LEVEL_KEYS = ['name', 'cache_ttl', 'materialization_policy'] as const;
 /** Keys of the object form of one entry (`visual: { decision: cache, cache_ttl: 10m }`). */
-const RULE_KEYS = ['decision', 'cache_ttl'] as const;
+const RULE_KEYS = ['decision', 'cache_ttl', 'retention'] as const;
 /** Result type names: the plan's snake_case (`state_transition`, `governance_decision`). */
 const RESULT_TYPE = /^[a-z][a-z0-9_]*$/;
 const DECISION_WORDS = 'persist, cache or discard';
@@ -171,6 +173,7 @@ function checkRule(entry: unknown, path: readonly string[], issues: IssueList): 
 
   let decision: MaterializationDecision | undefined;
   let cacheTtlSeconds: number | undefined;
+  let retentionSeconds: number | undefined;
 
   if (typeof entry === 'string') {
     decision = checkDecision(entry, path, label, issues);
@@ -201,12 +204,21 @@ function checkRule(entry: unknown, path: readonly string[], issues: IssueList): 
         if (cacheTtlSeconds === undefined) ok = false;
       }
     }
+    if (entry.retention !== undefined) {
+      if (decision !== undefined && decision !== 'persist') {
+        issues.add([...path, 'retention'], `${label}.retention`, `only allowed with decision 'persist' (this entry's decision is '${decision}')`);
+        ok = false;
+      } else {
+        retentionSeconds = checkDuration(entry.retention, [...path, 'retention'], issues);
+        if (retentionSeconds === undefined) ok = false;
+      }
+    }
     if (!ok) return undefined;
   } else {
     issues.add(
       path,
       label,
-      `expected ${DECISION_WORDS} (or a mapping with decision and cache_ttl), got ${showValue(entry)}`,
+      `expected ${DECISION_WORDS} (or a mapping with decision, cache_ttl, retention), got ${showValue(entry)}`,
     );
     return undefined;
   }
@@ -220,7 +232,11 @@ function checkRule(entry: unknown, path: readonly string[], issues: IssueList): 
     );
     return undefined;
   }
-  return Object.freeze(cacheTtlSeconds === undefined ? { decision } : { decision, cacheTtlSeconds });
+  return Object.freeze({
+    decision,
+    ...(cacheTtlSeconds === undefined ? {} : { cacheTtlSeconds }),
+    ...(retentionSeconds === undefined ? {} : { retentionSeconds }),
+  });
 }
 
 function checkDecision(

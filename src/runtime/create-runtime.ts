@@ -1,4 +1,4 @@
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { ArtifactStorage } from '../artifacts/artifact-storage.ts';
 import type { CacheEntry, CacheLookup } from '../cache/cache-store.ts';
 import { ConfigError, NotFoundError, RuntimeClosedError, WaitTimeoutError } from '../errors/index.ts';
@@ -9,7 +9,8 @@ import { IntentRegistry, type RegisteredIntent } from '../intent/intent-registry
 import { compileMaterializationPolicy, type CompiledPolicy, type PolicyExplanation } from '../policy/compile-policy.ts';
 import type { PolicyInput } from '../policy/decision.ts';
 import { loadSolutionConfig } from '../policy/solution-config.ts';
-import { loadPlatformPolicy } from '../policy/platform-policy.ts';
+import { loadPlatformPolicy, withinBounds } from '../policy/platform-policy.ts';
+import type { SolutionConfig } from '../policy/solution-config.ts';
 import type { Realm } from '../realm/define-realm.ts';
 import { ArtifactIndex, type ArtifactQuery, type ArtifactRecord } from '../store/artifact-index.ts';
 import type { Db } from '../store/db.ts';
@@ -180,6 +181,16 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     throw new ConfigError(`give governance rules either in the platform policy (${platform.source}) or as the governance option, not both`);
   }
   const governance = platform?.governance ?? options.governance;
+  // Solution configs stay within the platform's bounds: the runtime's own and each tenant's.
+  const tenantPolicies = new Map<string, CompiledPolicy>();
+  if (platform) {
+    const within = (s: SolutionConfig) => withinBounds(s, platform);
+    if (solution) within(solution);
+    for (const [tenantId, file] of Object.entries(platform.tenants)) {
+      const path = platform.source === 'inline' ? file : resolve(dirname(platform.source), file);
+      tenantPolicies.set(tenantId, compileMaterializationPolicy({ solution: within(await loadSolutionConfig(path)), governance: platform.governance }));
+    }
+  }
   // No policy of its own: the one last made active with `policy apply` (read once the store is open).
   const ownPolicy = solution !== undefined || governance !== undefined;
   let policy = compileMaterializationPolicy({
@@ -245,6 +256,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     const lifecycle = new ArtifactLifecycle({ db, artifactIndex, wal, blobs: blobStore, cache, now });
     if (!ownPolicy) policy = (await policies.active()) ?? policy;
     await policies.record(policy, now());
+    for (const p of tenantPolicies.values()) await policies.record(p, now());
     const metrics = new RuntimeMetrics(async () => {
       const [executionsByStatus, backlog] = await Promise.all([stateSurface.countByStatus(), outbox.backlog(now())]);
       return { executionsByStatus, outboxUnpublished: backlog.unpublished, outboxOldestAgeSeconds: backlog.oldestAgeSeconds };
@@ -252,6 +264,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
 
     const manager = new ExecutionLifecycleManager({
       db, registry, stateSurface, wal, outbox, artifactIndex, artifactStorage, cache, relay, policy, logger, now,
+      ...(tenantPolicies.size > 0 ? { policyFor: (tenantId: string) => tenantPolicies.get(tenantId) ?? policy } : {}),
       realmTimeoutMs, faults: options.faults ?? {}, shutdownSignal: shutdown.signal, observer: metrics,
       // Concurrent executions' writes share transactions (groupCommit: false — one transaction each).
       ...(groupCommit === false ? {} : { writer: new GroupCommit(db, groupCommit) }),
@@ -369,7 +382,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
         await db.query('SELECT 1');
       },
       getCached: async (lookup) => (open(), cache.get(lookup, now())),
-      explainPolicy: (input, opts) => (opts?.policy ?? policy).explain(input),
+      explainPolicy: (input, opts) => (opts?.policy ?? (input.tenantId ? tenantPolicies.get(input.tenantId) : undefined) ?? policy).explain(input),
       diffPolicy: async (candidate, o) => (open(), diffPolicyOverHistory(db, candidate, o)),
       applyPolicy: async (candidate, o) => (open(), track(applyPolicy({ db, wal, artifactIndex, lifecycle, policies, now }, candidate, o))),
       async explainExecution(executionId, scope) {

@@ -43,6 +43,8 @@ export interface ExecutionLifecycleDeps {
   readonly cache: CacheStore;
   readonly relay: OutboxRelay;
   readonly policy: CompiledPolicy;
+  /** The policy of a tenant with a solution config of its own (the platform policy's `tenants`); default: `policy`. */
+  readonly policyFor?: (tenantId: string) => CompiledPolicy;
   readonly logger: Logger;
   readonly now: () => Date;
   /** Default handler timeout. */
@@ -226,7 +228,8 @@ export class ExecutionLifecycleManager {
       intentId: c.intentId, intentType: c.intentType, tenantId: c.tenantId, sessionId: c.sessionId,
       parameters: c.parameters, createdAt: c.intentCreatedAt,
     });
-    const ref = { ...intent, executionId: c.executionId, policyVersion: this.d.policy.version, lease: c.lease };
+    const policy = this.#policyOf(intent.tenantId);
+    const ref = { ...intent, executionId: c.executionId, policyVersion: policy.version, lease: c.lease };
     let entry: RegisteredIntent;
     let params: unknown;
     try {
@@ -236,13 +239,13 @@ export class ExecutionLifecycleManager {
       // Accepted when submitted, refused by this worker's realm (e.g. a newer schema): a failure, not a retry.
       return this.#fail(ref, toFailure(err, c.intentType), [{ from: 'running', to: 'failed', at: this.d.now().toISOString() }]);
     }
-    return this.#run({ intent, entry, params, policy: this.d.policy, executionId: c.executionId, started, lease: c.lease });
+    return this.#run({ intent, entry, params, policy, executionId: c.executionId, started, lease: c.lease });
   }
 
   /** Validates an intent; a refused one is recorded (`intent_rejected`) and thrown. */
   async #accept(input: IntentInput | Intent, options: ExecuteOptions) {
     const intent = createIntent(input as IntentInput);
-    const policy = options.policy ?? this.d.policy;
+    const policy = options.policy ?? this.#policyOf(intent.tenantId);
     if (options.timeoutMs !== undefined && !(Number.isInteger(options.timeoutMs) && options.timeoutMs > 0)) {
       throw new ConfigError(`timeoutMs must be a positive integer, got ${String(options.timeoutMs)}`);
     }
@@ -255,6 +258,10 @@ export class ExecutionLifecycleManager {
       await this.#recordRejected(intent, err as SymphainyError);
       throw err;
     }
+  }
+
+  #policyOf(tenantId: string): CompiledPolicy {
+    return this.d.policyFor?.(tenantId) ?? this.d.policy;
   }
 
   /** Runs the realm and records the outcome: the part shared by direct and claimed executions. */

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -40,7 +40,7 @@ describe('platform policy file', () => {
       assert.deepEqual(err.message.split('\n'), [
         "p.yaml:3: governance[0] ('a'): match: unknown key 'size' (expected one of: result_type, tenant, intent_type, realm, size_bytes, tags)",
         "p.yaml:4: governance[0] ('a'): decision: unknown decision 'keep' (expected persist, cache or discard)",
-        "p.yaml:8: unknown key 'extra' (expected one of: governance)",
+        "p.yaml:8: unknown key 'extra' (expected one of: governance, bounds, tenants)",
       ]);
       return true;
     });
@@ -86,5 +86,48 @@ describe('platform policy file', () => {
       createRuntime({ memory: true, logger: silentLogger, platformPolicy: file, governance: [{ id: 'x', match: {}, decision: 'persist' }] }),
       (err: unknown) => err instanceof ConfigError && /either in the platform policy .* or as the governance option/.test(err.message),
     );
+  });
+
+  it('tenants get their own solution config, which must stay within the bounds; a crossing is refused at load naming the bound', async () => {
+    const sub = join(dir, 'tenants');
+    await mkdir(sub, { recursive: true });
+    await writeFile(join(sub, 'acme.yaml'), 'name: acme\nmaterialization_policy:\n  workflow: { decision: persist, retention: 30d }\n  visual: { decision: cache, cache_ttl: 10m }\n');
+    await writeFile(join(sub, 'greedy.yaml'), 'name: greedy\ncache_ttl: 2h\nmaterialization_policy:\n  workflow: { decision: persist, retention: 400d }\n  visual: persist\n');
+    const platformFile = join(dir, 'platform-tenants.yaml');
+    const bounds = 'bounds:\n  max_cache_ttl: 1h\n  max_retention: 90d\n  no_persist: [visual]\n';
+    await writeFile(platformFile, `${bounds}tenants:\n  acme: tenants/acme.yaml\n`);
+    const intent = (tenantId: string) => ({ intentType: 'journey.sop_to_workflow', tenantId, sessionId: 's', parameters: { sop_text: '1. a\n2. b' } });
+    const rt = await createRuntime({ memory: true, realms: exampleRealms, logger: silentLogger, platformPolicy: platformFile });
+    try {
+      const acme = await rt.execute(intent('acme'));
+      const wf = acme.artifacts.find((a) => a.key === 'workflow')!;
+      assert.deepEqual([wf.decision, wf.layer], ['persist', 'solution']);
+      assert.match(wf.reason, /solution config 'acme' .* sets workflow: persist \(retention 30d\)/);
+      assert.equal(acme.artifacts.find((a) => a.key === 'visual')!.decision, 'cache');
+      const beta = await rt.execute(intent('beta'));
+      assert.ok(beta.artifacts.every((a) => a.decision === 'discard' && a.layer === 'default'), 'other tenants keep the runtime policy');
+      assert.notEqual(acme.policyVersion, beta.policyVersion);
+      assert.equal(rt.explainPolicy({ resultType: 'workflow', tenantId: 'acme' }).result.layer, 'solution');
+    } finally {
+      await rt.close();
+    }
+    await writeFile(platformFile, `${bounds}tenants:\n  acme: tenants/acme.yaml\n  greedy: tenants/greedy.yaml\n`);
+    await assert.rejects(createRuntime({ memory: true, logger: silentLogger, platformPolicy: platformFile }), (err: unknown) => {
+      assert.ok(err instanceof PolicyConfigError);
+      const lines = err.message.split('\n');
+      assert.ok(lines.some((l) => /greedy\.yaml: cache_ttl: 2h is longer than the platform bound max_cache_ttl \(1h, .*platform-tenants\.yaml\)/.test(l)), err.message);
+      assert.ok(lines.some((l) => /greedy\.yaml: materialization_policy\.visual: 'persist' is not allowed by the platform bound no_persist/.test(l)), err.message);
+      assert.ok(lines.some((l) => /greedy\.yaml: materialization_policy\.workflow\.retention: 400d is longer than the platform bound max_retention \(90d/.test(l)), err.message);
+      return true;
+    });
+    // The runtime's own solution config is held to the same bounds.
+    await writeFile(platformFile, bounds);
+    await assert.rejects(createRuntime({ memory: true, logger: silentLogger, platformPolicy: platformFile, solutionConfig: join(sub, 'greedy.yaml') }), /no_persist/);
+    assert.throws(() => parsePlatformPolicyYaml('bounds:\n  max_cache_ttl: soon\n  no_persist: [intent]\ntenants:\n  "../x": a.yaml\n', 'b.yaml'), (err: unknown) => {
+      assert.match((err as Error).message, /b\.yaml:2: bounds\.max_cache_ttl: expected a duration/);
+      assert.match((err as Error).message, /b\.yaml:3: bounds\.no_persist: 'intent' is a platform-native record/);
+      assert.match((err as Error).message, /b\.yaml:5: tenants: '\.\.\/x' is not a valid tenant id/);
+      return true;
+    });
   });
 });

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { compileMaterializationPolicy } from '../../policy/compile-policy.ts';
 import { formatExplanation } from '../../policy/format-explanation.ts';
 import { loadSolutionConfig } from '../../policy/solution-config.ts';
-import { loadPlatformPolicy } from '../../policy/platform-policy.ts';
+import { loadPlatformPolicy, withinBounds } from '../../policy/platform-policy.ts';
 import { ConfigError } from '../../errors/index.ts';
 import { decisionText } from '../../policy/policy-reasons.ts';
 import { formatDuration, parseDuration } from '../../policy/duration.ts';
@@ -13,9 +13,11 @@ import { printJson, printTable } from '../output.ts';
 /** The policy a runtime started with these flags would use: solution config and platform policy (flag, then env). */
 async function compile(config: string | undefined, cmd: Command) {
   const platformFile = (cmd.optsWithGlobals().platformPolicy as string | undefined) ?? (process.env.SYMPHAINY_PLATFORM_POLICY || undefined);
+  const platform = platformFile ? await loadPlatformPolicy(platformFile) : undefined;
+  const solution = config ? await loadSolutionConfig(config) : undefined;
   return compileMaterializationPolicy({
-    ...(config ? { solution: await loadSolutionConfig(config) } : {}),
-    ...(platformFile ? { governance: (await loadPlatformPolicy(platformFile)).governance } : {}),
+    ...(solution ? { solution: platform ? withinBounds(solution, platform) : solution } : {}),
+    ...(platform ? { governance: platform.governance } : {}),
   });
 }
 
