@@ -93,10 +93,12 @@ class MemberFailed extends Error {
  * batches are in flight, writes queue and the next batch takes all queued
  * (up to `maxBatch`), optionally after waiting up to `maxWaitMs` to fill.
  *
- * A shared transaction first runs its members one after the other, ordered
- * by tenant (so batches take tenants' WAL chain heads in one order and never
- * deadlock each other), without savepoints, each under its own tenant's
- * setting, so row-level security checks every member's rows. When a member fails (SQL error, e.g. a taken
+ * On a server a batch holds one tenant's writes (a tenant's WAL appends lock
+ * its chain head until commit; holding several could deadlock with another
+ * connection); embedded, any mix, ordered by tenant. A shared transaction
+ * first runs its members one after the other (a tenant's appends must not
+ * interleave), without savepoints, each under its own tenant's setting, so
+ * row-level security checks every member's rows. When a member fails (SQL error, e.g. a taken
  * intent id, or a throw, e.g. a lost lease or a fault hook), the transaction
  * is rolled back and the batch runs once more, members one after the other,
  * each under its own SAVEPOINT: the failing one is rolled back alone and
@@ -115,6 +117,8 @@ export class GroupCommit implements TenantWriter {
   readonly #maxConcurrent: number;
   #queue: Member[] = [];
   #inFlight = 0;
+  /** Batches in flight by tenant setting. */
+  readonly #busy = new Map<string, number>();
   #timer: NodeJS.Timeout | null = null;
 
   constructor(db: Db, options: GroupCommitOptions = {}) {
@@ -159,14 +163,36 @@ export class GroupCommit implements TenantWriter {
       clearTimeout(this.#timer);
       this.#timer = null;
     }
-    const members = this.#queue.splice(0, this.#maxBatch);
+    const members = this.#take();
+    const tenant = members[0]!.setting;
+    this.#busy.set(tenant, (this.#busy.get(tenant) ?? 0) + 1);
     this.#inFlight++;
     this.stats.batches++;
     this.stats.largestBatch = Math.max(this.stats.largestBatch, members.length);
     void this.#commit(members).finally(() => {
+      const n = this.#busy.get(tenant)! - 1;
+      if (n === 0) this.#busy.delete(tenant);
+      else this.#busy.set(tenant, n);
       this.#inFlight--;
       this.#pump();
     });
+  }
+
+  /**
+   * The next batch's members, in queue order. On a server, of one tenant only
+   * (preferably one with no batch in flight): a tenant's WAL appends lock its
+   * chain head until commit, and a transaction holding several tenants' heads
+   * could deadlock with another connection's (a claim appends for several
+   * tenants). The embedded store runs one transaction at a time: any mix.
+   */
+  #take(): Member[] {
+    if (!this.#db.capabilities.multipleConnections) return this.#queue.splice(0, this.#maxBatch);
+    const tenant = (this.#queue.find((m) => !this.#busy.has(m.setting)) ?? this.#queue[0]!).setting;
+    const taken: Member[] = [];
+    const rest: Member[] = [];
+    for (const m of this.#queue) (m.setting === tenant && taken.length < this.#maxBatch ? taken : rest).push(m);
+    this.#queue = rest;
+    return taken;
   }
 
   /** Runs a batch in one transaction and settles every member once it committed (or failed). */
