@@ -115,6 +115,12 @@ export interface CompiledPolicy {
   evaluate(input: PolicyInput): PolicyDecision;
   /** Every layer's verdict in order and the result; for `symphainy policy explain`. Not for the hot path. */
   explain(input: PolicyInput): PolicyExplanation;
+  /**
+   * Whether a cached artifact may be promoted to persisted on request: only
+   * when the solution layer decides its type and allows `promote`, never
+   * against a governance rule or the platform.
+   */
+  promotion(input: PolicyInput): { readonly allowed: boolean; readonly reason: string; readonly layer: PolicyLayer };
   /** The effective per-type table and the layers it came from. */
   describe(): PolicyDescription;
 }
@@ -242,6 +248,19 @@ class CompiledMaterializationPolicy implements CompiledPolicy {
         : verdict(this.#fallbackDecision(type), 'anything no other layer decides is discarded (safest default)'),
     ];
     return Object.freeze({ input, result, chain: Object.freeze(chain) });
+  };
+
+  readonly promotion = (input: PolicyInput): { allowed: boolean; reason: string; layer: PolicyLayer } => {
+    const current = this.evaluate(input);
+    const type = input.resultType;
+    if (current.layer === PolicyLayer.GOVERNANCE) {
+      return { allowed: false, layer: current.layer, reason: `governance rule '${current.ruleId}' decides ${current.decision} for '${type}'; a request cannot override it` };
+    }
+    const rule = this.#solutionTable.get(type);
+    if (current.layer === PolicyLayer.SOLUTION && rule?.decision === 'cache' && rule.promote === true && this.#solution) {
+      return { allowed: true, layer: PolicyLayer.SOLUTION, reason: `${solutionLabel(this.#solution)} allows promoting '${type}' from cache to persist on request` };
+    }
+    return { allowed: false, layer: current.layer, reason: `no layer allows promoting '${type}' (a solution config entry with decision: cache and promote: true does)` };
   };
 
   readonly describe = (): PolicyDescription => {
@@ -544,7 +563,7 @@ function revalidateSolution(solution: SolutionConfig): SolutionConfig {
     materialization_policy: Object.fromEntries(
       Object.entries(solution.materializationPolicy).map(([type, rule]) => [
         type,
-        isPlainObject(rule) ? { decision: rule.decision, cache_ttl: rule.cacheTtlSeconds, retention: rule.retentionSeconds } : rule,
+        isPlainObject(rule) ? { decision: rule.decision, cache_ttl: rule.cacheTtlSeconds, retention: rule.retentionSeconds, promote: rule.promote } : rule,
       ]),
     ),
   };

@@ -11,6 +11,8 @@ export interface SolutionRule {
   readonly cacheTtlSeconds?: number;
   /** Seconds a `persist` decision keeps renderings before the sweeper deletes them; only for `persist`. */
   readonly retentionSeconds?: number;
+  /** A cached artifact of this type may be promoted to persisted on request (`artifacts keep`); only for `cache`. */
+  readonly promote?: boolean;
 }
 
 /**
@@ -37,7 +39,7 @@ export interface SolutionConfig {
 /** Top-level keys of a solution config file, in the order they are documented. */
 const TOP_LEVEL_KEYS = ['name', 'cache_ttl', 'materialization_policy'] as const;
 /** Keys of the object form of one entry (`visual: { decision: cache, cache_ttl: 10m }`). */
-const RULE_KEYS = ['decision', 'cache_ttl', 'retention'] as const;
+const RULE_KEYS = ['decision', 'cache_ttl', 'retention', 'promote'] as const;
 /** Result type names: the plan's snake_case (`state_transition`, `governance_decision`). */
 const RESULT_TYPE = /^[a-z][a-z0-9_]*$/;
 const DECISION_WORDS = 'persist, cache or discard';
@@ -174,6 +176,7 @@ function checkRule(entry: unknown, path: readonly string[], issues: IssueList): 
   let decision: MaterializationDecision | undefined;
   let cacheTtlSeconds: number | undefined;
   let retentionSeconds: number | undefined;
+  let promote: boolean | undefined;
 
   if (typeof entry === 'string') {
     decision = checkDecision(entry, path, label, issues);
@@ -204,6 +207,17 @@ function checkRule(entry: unknown, path: readonly string[], issues: IssueList): 
         if (cacheTtlSeconds === undefined) ok = false;
       }
     }
+    if (entry.promote !== undefined) {
+      if (typeof entry.promote !== 'boolean') {
+        issues.add([...path, 'promote'], `${label}.promote`, `expected true or false, got ${showValue(entry.promote)}`);
+        ok = false;
+      } else if (decision !== undefined && decision !== 'cache') {
+        issues.add([...path, 'promote'], `${label}.promote`, `only allowed with decision 'cache' (this entry's decision is '${decision}')`);
+        ok = false;
+      } else {
+        promote = entry.promote;
+      }
+    }
     if (entry.retention !== undefined) {
       if (decision !== undefined && decision !== 'persist') {
         issues.add([...path, 'retention'], `${label}.retention`, `only allowed with decision 'persist' (this entry's decision is '${decision}')`);
@@ -218,7 +232,7 @@ function checkRule(entry: unknown, path: readonly string[], issues: IssueList): 
     issues.add(
       path,
       label,
-      `expected ${DECISION_WORDS} (or a mapping with decision, cache_ttl, retention), got ${showValue(entry)}`,
+      `expected ${DECISION_WORDS} (or a mapping with decision, cache_ttl, retention, promote), got ${showValue(entry)}`,
     );
     return undefined;
   }
@@ -236,6 +250,7 @@ function checkRule(entry: unknown, path: readonly string[], issues: IssueList): 
     decision,
     ...(cacheTtlSeconds === undefined ? {} : { cacheTtlSeconds }),
     ...(retentionSeconds === undefined ? {} : { retentionSeconds }),
+    ...(promote === undefined ? {} : { promote }),
   });
 }
 

@@ -21,6 +21,7 @@ import { PolicyVersions } from '../store/policy-versions.ts';
 import { verifyWal, type ChainReport } from '../store/wal-verify.ts';
 import { ArtifactLifecycle, type SweepReport } from '../retention/artifact-lifecycle.ts';
 import { erase, type ErasureReport, type ErasureScope } from '../erasure/erase.ts';
+import { keepCached, type KeepResult } from '../retention/promote.ts';
 import { diffPolicyOverHistory, type DiffOptions } from './policy-diff-over-history.ts';
 import { applyPolicy, type ApplyReport } from '../retention/apply-policy.ts';
 import type { PolicyDiff } from '../policy/policy-diff.ts';
@@ -94,6 +95,8 @@ export interface Runtime {
    * counts and ids. Legal holds keep their artifacts and are reported.
    */
   erase(scope: ErasureScope): Promise<ErasureReport>;
+  /** Asks for a cached artifact to be persisted: the policy's `promote` permission decides, and the decision is recorded. */
+  keepCached(cacheId: string, scope: { tenantId: string }): Promise<KeepResult>;
   /** Deletes renderings whose retention ended (tombstones and WAL records stay) and expired cache entries; reports held ones. */
   sweep(): Promise<SweepReport>;
   listWal(query: WalQuery): Promise<WalRecord[]>;
@@ -371,6 +374,8 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
       holdArtifact: async (artifactId, scope, reason) => (open(), lifecycle.setHold(artifactId, scope.tenantId, { reason })),
       releaseArtifact: async (artifactId, scope) => (open(), lifecycle.setHold(artifactId, scope.tenantId, false)),
       sweep: async () => (open(), track(lifecycle.sweep())),
+      keepCached: async (cacheId, scope) =>
+        (open(), track(keepCached({ db, cache, artifactIndex, artifactStorage, wal, now, policyFor: (t) => tenantPolicies.get(t) ?? policy }, cacheId, scope.tenantId))),
       erase: async (scope) => (open(), track(erase({ db, wal, artifactIndex, lifecycle, cache, now }, scope))),
       listWal: async (q) => (open(), wal.list(q)),
       verifyWal: async (scope) => (open(), verifyWal(db, scope.tenantId)),

@@ -82,6 +82,17 @@ export function registerInspect(program: Command): void {
       process.stdout.write(`artifact ${a.artifactId} of tenant '${a.tenantId}' is no longer held (${when})\n`);
     });
 
+  artifacts
+    .command('keep')
+    .argument('<cacheId>', 'a cached artifact (cache get lists them)')
+    .requiredOption('--tenant <id>', 'its tenant')
+    .description("ask for a cached artifact to be persisted: the policy's promote permission decides; recorded either way")
+    .action(async (cacheId: string, opts, cmd: Command) => {
+      const r = await withRuntime(cmd.optsWithGlobals(), (rt) => rt.keepCached(cacheId, { tenantId: scopeOf(opts.tenant) as string }));
+      if (!r.kept) process.exitCode = 1;
+      process.stdout.write(r.kept ? `kept as ${r.artifactId}: ${r.reason}\n` : `not kept (${r.layer}): ${r.reason}\n`);
+    });
+
   program
     .command('sweep')
     .description('delete renderings whose retention ended (tombstones and WAL records stay) and expired cache entries')
