@@ -14,7 +14,7 @@ import { Redis } from 'ioredis';
 import { PgliteDb, RedisCache, type CacheEntry, type CacheStore } from '../src/index.ts';
 import { EmbeddedCache } from '../src/cache/embedded-cache.ts';
 import { migrate } from '../src/store/migrations/migrate.ts';
-import { gc, isMain } from './stats.ts';
+import { gc, runAsChild } from './stats.ts';
 
 export interface CacheMemoryFigures {
   readonly backend: 'embedded' | 'redis';
@@ -153,16 +153,4 @@ async function main(args: Args): Promise<CacheMemoryFigures> {
   }
 }
 
-if (isMain(import.meta.url)) {
-  const args = JSON.parse(process.argv[2] ?? '{}') as Args;
-  main(args).then(
-    (figures) => {
-      process.stdout.write(`${JSON.stringify(figures)}\n`);
-      process.exit(0);
-    },
-    (err: unknown) => {
-      process.stderr.write(`${(err as Error).stack ?? String(err)}\n`);
-      process.exit(1);
-    },
-  );
-}
+runAsChild<Args, unknown>(import.meta.url, main);

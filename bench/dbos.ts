@@ -7,7 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { benchPayload } from './executions.ts';
-import { isMain, measure, percentile, runConcurrent, type Measure } from './stats.ts';
+import { runAsChild, measure, percentile, runConcurrent, type Measure } from './stats.ts';
 
 export interface DbosFigures {
   readonly version: string;
@@ -61,16 +61,4 @@ async function main(args: DbosArgs): Promise<DbosFigures> {
   }
 }
 
-if (isMain(import.meta.url)) {
-  const args = JSON.parse(process.argv[2] ?? '{}') as DbosArgs;
-  main(args).then(
-    (figures) => {
-      process.stdout.write(`${JSON.stringify(figures)}\n`);
-      process.exit(0);
-    },
-    (err: unknown) => {
-      process.stderr.write(`${(err as Error).stack ?? String(err)}\n`);
-      process.exit(1);
-    },
-  );
-}
+runAsChild<DbosArgs, unknown>(import.meta.url, main);

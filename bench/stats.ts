@@ -113,6 +113,24 @@ export function isMain(metaUrl: string): boolean {
   return process.argv[1] !== undefined && fileURLToPath(metaUrl) === process.argv[1];
 }
 
+/**
+ * When this file is the process's entry module: runs `main` with the JSON
+ * arguments in argv[2], prints its figures as one JSON line and exits.
+ */
+export function runAsChild<A, R>(metaUrl: string, main: (args: A) => Promise<R>): void {
+  if (!isMain(metaUrl)) return;
+  main(JSON.parse(process.argv[2] ?? '{}') as A).then(
+    (figures) => {
+      process.stdout.write(`${JSON.stringify(figures)}\n`);
+      process.exit(0);
+    },
+    (err: unknown) => {
+      process.stderr.write(`${(err as Error).stack ?? String(err)}\n`);
+      process.exit(1);
+    },
+  );
+}
+
 /** Forces a full GC when --expose-gc is on. */
 export function gc(): void {
   (globalThis as { gc?: () => void }).gc?.();

@@ -1,8 +1,7 @@
 import { PolicyConfigError } from '../errors/index.ts';
-import { compileMaterializationPolicy, type CompiledPolicy } from './compile-policy.ts';
+import { compileMaterializationPolicy, type CompiledPolicy, type PolicyDescription } from './compile-policy.ts';
 import type { MaterializationDecision } from './decision.ts';
 import type { GovernanceRule } from './governance.ts';
-import type { SolutionRule } from './solution-config.ts';
 
 /**
  * Everything a compiled policy was built from, as plain JSON: enough to
@@ -12,12 +11,7 @@ import type { SolutionRule } from './solution-config.ts';
 export interface PolicyDefinition {
   readonly version: string;
   readonly governance: readonly GovernanceRule[];
-  readonly solution: {
-    readonly source: string;
-    readonly name?: string;
-    readonly cacheTtlSeconds: number;
-    readonly materializationPolicy: Readonly<Record<string, SolutionRule>>;
-  } | null;
+  readonly solution: PolicyDescription['layers']['solution'];
   readonly defaultPolicy: Readonly<Record<string, MaterializationDecision>>;
   readonly cacheTtlSeconds: number;
 }
