@@ -194,6 +194,9 @@ export const ArtifactView = z.object({
   createdAt: Timestamp,
   decision: z.object({ decision: Decision, layer: Layer, reason: z.string(), policyVersion: z.string() }),
   lineage: Lineage,
+  retainUntil: Timestamp.nullable().describe('when retention lets the sweeper delete its renderings; null: kept until deleted'),
+  legalHold: z.object({ reason: z.string(), since: Timestamp }).nullable(),
+  deleted: z.object({ at: Timestamp, reason: z.string() }).nullable().describe('set once its renderings were deleted (a tombstone)'),
   renderings: z.array(
     z.object({
       name: z.string(),
@@ -280,4 +283,57 @@ export const Problem = z.object({
     .array(z.object({ in: z.enum(['body', 'query', 'path', 'header']), field: z.string(), message: z.string() }))
     .optional()
     .describe('each offending field'),
+});
+
+// ---- governance -------------------------------------------------------------
+
+export const HoldBody = z.strictObject({ reason: z.string().trim().min(1).max(500).describe('why, recorded in the WAL (e.g. a case number)') });
+export const CacheEntryParams = z.strictObject({ cacheId: z.string().regex(/^cache_[0-9a-f-]{36}$/, 'is not a cache entry id') });
+export const ErasureBody = z.strictObject({
+  sessionId: Id.optional().describe('only this session'),
+  subject: z.strictObject({ key: z.string().regex(/^[A-Za-z0-9_.-]{1,128}$/, 'must be a parameter name'), value: z.string().min(1).max(1000) }).optional()
+    .describe('only executions whose intent parameter `key` equals `value`'),
+});
+
+const Verdict = z.object({ layer: Layer, decision: Decision.nullable(), said: z.string(), ruleId: z.string().optional(), ttlSeconds: z.number().optional() });
+export const ExecutionExplanation = z.object({
+  executionId: z.string(),
+  artifacts: z.array(z.object({
+    artifactKey: z.string(),
+    resultType: z.string(),
+    recorded: z.object({
+      decision: Decision, layer: Layer, reason: z.string(), policyVersion: z.string(), ruleId: z.string().optional(),
+      ttlSeconds: z.number().optional(), retentionSeconds: z.number().optional(), recordedAt: Timestamp, seq: z.number().int(),
+    }),
+    inputs: Json,
+    chain: z.array(Verdict).nullable(),
+    note: z.string().optional(),
+  })),
+});
+export const KeepResult = z.object({
+  cacheId: z.string(), kept: z.boolean(), layer: Layer, reason: z.string(), policyVersion: z.string(), artifactId: z.string().optional(),
+});
+export const ChainReport = z.object({
+  tenantId: z.string(), ok: z.boolean(), records: z.number().int(), unchained: z.number().int(), headSha256: z.string().nullable(),
+  problem: z.object({ seq: z.number().int().nullable(), kind: z.string(), message: z.string() }).optional(),
+});
+export const ErasureReport = z.object({
+  erasureId: z.string(),
+  at: Timestamp,
+  scope: z.object({ tenantId: z.string(), sessionId: z.string().optional(), subject: z.object({ key: z.string(), valueSha256: z.string() }).optional() }),
+  executions: z.array(z.string()),
+  unfinished: z.array(z.string()),
+  artifactsDeleted: z.array(z.string()),
+  held: z.array(z.object({ artifactId: z.string(), reason: z.string() })),
+  cacheEntriesRemoved: z.number().int(),
+  walRecordsRedacted: z.number().int(),
+  outboxEventsRedacted: z.number().int(),
+  blobFailures: z.array(z.object({ artifactId: z.string(), message: z.string() })),
+});
+export const SweepReport = z.object({
+  at: Timestamp,
+  deleted: z.array(z.object({ artifactId: z.string(), tenantId: z.string() })),
+  held: z.array(z.object({ artifactId: z.string(), tenantId: z.string(), reason: z.string() })),
+  cacheEntriesExpired: z.number().int(),
+  failures: z.array(z.object({ artifactId: z.string(), message: z.string() })),
 });

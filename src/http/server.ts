@@ -17,6 +17,7 @@ import { intentRoutes } from './routes/intents.ts';
 import { policyRoutes } from './routes/policy.ts';
 import { systemRoutes } from './routes/system.ts';
 import { tenantRoutes } from './routes/tenants.ts';
+import { governanceRoutes } from './routes/governance.ts';
 
 export interface HttpServerOptions {
   /** The admin key that manages tenants and reads /metrics (at least 32 characters); none: admin routes are off. */
@@ -75,6 +76,7 @@ export async function createHttpServer(runtime: Runtime, options: HttpServerOpti
     ...cacheRoutes(ctx),
     ...policyRoutes(ctx),
     ...eventRoutes(ctx, streams, options.events),
+    ...governanceRoutes(ctx),
     ...tenantRoutes(ctx),
     ...systemRoutes(ctx),
   ];

@@ -339,6 +339,64 @@ describe('every operation answers as documented', () => {
     await authErrors('revokeKey', '/v1/admin/keys/0000000000000000');
   });
 
+  test('governance: explainExecution, holdArtifact, releaseArtifact, keepCached, verifyWal, erase, sweep', async () => {
+    const explained = await expect(200, 'explainExecution', `/v1/executions/${executionId}/explain`, { key });
+    assert.ok(explained.artifacts.some((a: any) => a.artifactKey === 'workflow' && a.chain.length === 5));
+    await expect(400, 'explainExecution', '/v1/executions/.x/explain', { key });
+    await expect(404, 'explainExecution', `/v1/executions/${executionId}/explain`, { key: otherKey });
+    await authErrors('explainExecution', `/v1/executions/${executionId}/explain`);
+
+    const held = await expect(200, 'holdArtifact', `/v1/artifacts/${workflowArtifactId}/hold`, { key, json: { reason: 'case 1' } });
+    assert.equal(held.legalHold.reason, 'case 1');
+    await expect(400, 'holdArtifact', `/v1/artifacts/${workflowArtifactId}/hold`, { key, json: { reason: '' } });
+    await expect(404, 'holdArtifact', `/v1/artifacts/${workflowArtifactId}/hold`, { key: otherKey, json: { reason: 'x' } });
+    await expect(413, 'holdArtifact', `/v1/artifacts/${workflowArtifactId}/hold`, { key, json: { reason: 'x'.repeat(1024 * 1024 + 10) } });
+    await expect(415, 'holdArtifact', `/v1/artifacts/${workflowArtifactId}/hold`, { key, body: '<x/>', headers: { 'content-type': 'application/xml' } });
+    await authErrors('holdArtifact', `/v1/artifacts/${workflowArtifactId}/hold`, { json: { reason: 'x' } });
+    const released = await expect(200, 'releaseArtifact', `/v1/artifacts/${workflowArtifactId}/hold`, { key });
+    assert.equal(released.legalHold, null);
+    await expect(409, 'releaseArtifact', `/v1/artifacts/${workflowArtifactId}/hold`, { key });
+    await expect(400, 'releaseArtifact', '/v1/artifacts/a%20b/hold', { key });
+    await expect(404, 'releaseArtifact', `/v1/artifacts/${workflowArtifactId}/hold`, { key: otherKey });
+    await expect(413, 'releaseArtifact', `/v1/artifacts/${workflowArtifactId}/hold`, { key, json: { pad: 'x'.repeat(1024 * 1024 + 10) } });
+    await expect(415, 'releaseArtifact', `/v1/artifacts/${workflowArtifactId}/hold`, { key, body: '<x/>', headers: { 'content-type': 'application/xml' } });
+    await authErrors('releaseArtifact', `/v1/artifacts/${workflowArtifactId}/hold`);
+
+    const cached = await expect(200, 'getSessionCache', `/v1/cache/${sessionId}`, { key });
+    const cacheId = cached.entries[0].cacheId;
+    const kept = await expect(200, 'keepCached', `/v1/cache-entries/${cacheId}/keep`, { key });
+    assert.equal(kept.kept, false, 'the conformance policy does not allow promoting visuals');
+    await expect(400, 'keepCached', '/v1/cache-entries/nope/keep', { key });
+    await expect(404, 'keepCached', `/v1/cache-entries/${cacheId}/keep`, { key: otherKey });
+    await expect(413, 'keepCached', `/v1/cache-entries/${cacheId}/keep`, { key, json: { pad: 'x'.repeat(1024 * 1024 + 10) } });
+    await expect(415, 'keepCached', `/v1/cache-entries/${cacheId}/keep`, { key, body: '<x/>', headers: { 'content-type': 'application/xml' } });
+    await authErrors('keepCached', `/v1/cache-entries/${cacheId}/keep`);
+
+    const verified = await expect(200, 'verifyWal', '/v1/wal/verify', { key });
+    assert.deepEqual(verified.chains.map((c: any) => [c.tenantId, c.ok]), [['conformance-a', true]]);
+    await authErrors('verifyWal', '/v1/wal/verify');
+
+    const erased = await expect(200, 'erase', '/v1/erasures', { key: otherKey, json: { sessionId: 'nothing-here' } });
+    assert.equal(erased.scope.tenantId, 'conformance-b');
+    // An artifact erased with its session is a tombstone: there is nothing left to hold.
+    const doomed = await expect(200, 'executeIntent', '/v1/intents', { key, json: sop('conf-erase') });
+    const doomedId = doomed.artifacts.find((a: any) => a.resultType === 'workflow').artifactId;
+    const report = await expect(200, 'erase', '/v1/erasures', { key, json: { sessionId: 'conf-erase' } });
+    assert.deepEqual(report.artifactsDeleted, [doomedId]);
+    assert.equal((await expect(200, 'getArtifact', `/v1/artifacts/${doomedId}`, { key })).deleted.reason, 'erasure');
+    await expect(409, 'holdArtifact', `/v1/artifacts/${doomedId}/hold`, { key, json: { reason: 'too late' } });
+    await expect(400, 'erase', '/v1/erasures', { key, json: { subject: { key: 'a b', value: 'x' } } });
+    await expect(413, 'erase', '/v1/erasures', { key, json: { pad: 'x'.repeat(1024 * 1024 + 10) } });
+    await expect(415, 'erase', '/v1/erasures', { key, body: '<x/>', headers: { 'content-type': 'application/xml' } });
+    await authErrors('erase', '/v1/erasures', { json: { sessionId: 'x' } });
+
+    const swept = await expect(200, 'sweep', '/v1/admin/sweep', { key: ADMIN_KEY });
+    assert.deepEqual(swept.failures, []);
+    await expect(413, 'sweep', '/v1/admin/sweep', { key: ADMIN_KEY, json: { pad: 'x'.repeat(1024 * 1024 + 10) } });
+    await expect(415, 'sweep', '/v1/admin/sweep', { key: ADMIN_KEY, body: '<x/>', headers: { 'content-type': 'application/xml' } });
+    await authErrors('sweep', '/v1/admin/sweep');
+  });
+
   test('health, readiness, metrics', async () => {
     assert.deepEqual(await expect(200, 'health', '/healthz'), { status: 'ok' });
     assert.equal((await expect(200, 'ready', '/readyz')).status, 'ready');

@@ -20,6 +20,9 @@ export function artifactView(a: ArtifactRecord) {
     createdAt: a.createdAt,
     decision: { decision: a.decision, layer: a.layer, reason: a.reason, policyVersion: a.policyVersion },
     lineage: a.lineage,
+    retainUntil: a.retainUntil,
+    legalHold: a.legalHold,
+    deleted: a.deleted,
     renderings: a.renderings.map((r) => ({
       name: r.name,
       contentType: r.contentType,
