@@ -34,6 +34,7 @@ export const IntentBody = z.strictObject({
   intentId: Id.optional().describe('your id for this intent; a repeat returns the first execution'),
   createdAt: Timestamp.optional(),
   timeoutMs: z.number().int().positive().max(3_600_000).optional().describe('handler timeout for this execution'),
+  solutionId: Id.optional().describe("the solution the intent comes from: picks its solution config (the platform policy's solutions)"),
 });
 
 export const IntentQuery = z.strictObject({
@@ -156,6 +157,7 @@ export const Execution = z.object({
   startedAt: Timestamp.nullable(),
   finishedAt: Timestamp.nullable(),
   attempts: z.number().int(),
+  solutionId: z.string().nullable(),
 });
 
 export const page = <T extends z.ZodType>(item: T) =>

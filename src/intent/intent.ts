@@ -16,6 +16,8 @@ export interface Intent {
   readonly parameters: Readonly<Record<string, unknown>>;
   /** ISO-8601 timestamp; set when absent. */
   readonly createdAt: string;
+  /** The solution (client application) the intent comes from; picks its solution config (platform policy `solutions`). */
+  readonly solutionId?: string;
 }
 
 /** The fields a caller supplies; ids and timestamps default. */
@@ -26,6 +28,7 @@ export interface IntentInput {
   sessionId: string;
   parameters?: Record<string, unknown>;
   createdAt?: string | Date;
+  solutionId?: string;
 }
 
 /**
@@ -58,6 +61,7 @@ export function createIntent(input: IntentInput): Intent {
   need('tenantId', TENANT_ID, "a valid tenant id (letters, digits, . _ - : @; at most 128; not starting with 'symphainy:')");
   need('sessionId', SAFE_ID, 'a valid id (letters, digits, . _ - : @; at most 128)');
   if (input.intentId !== undefined) need('intentId', SAFE_ID, 'a valid id');
+  if (input.solutionId !== undefined) need('solutionId', SAFE_ID, 'a valid id');
   const parameters = input.parameters ?? {};
   if (parameters === null || typeof parameters !== 'object' || Array.isArray(parameters)) {
     issues.push({ path: 'parameters', message: 'must be a JSON object' });
@@ -88,6 +92,7 @@ export function createIntent(input: IntentInput): Intent {
     sessionId: input.sessionId,
     parameters: parameters as Record<string, unknown>,
     createdAt: createdAt!,
+    ...(input.solutionId !== undefined ? { solutionId: input.solutionId } : {}),
   });
 }
 

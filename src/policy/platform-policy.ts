@@ -3,7 +3,7 @@ import { formatIssues, IssueList, isPlainObject, parseYamlConfig, readConfigFile
 import { formatDuration, parseDuration, showValue } from './duration.ts';
 import { PLATFORM_NATIVE_TYPES } from './default-policy.ts';
 import type { SolutionConfig } from './solution-config.ts';
-import { TENANT_ID } from '../intent/intent.ts';
+import { SAFE_ID, TENANT_ID } from '../intent/intent.ts';
 import { checkGovernanceRules, type GovernanceRule } from './governance.ts';
 
 /**
@@ -35,6 +35,8 @@ export interface PlatformPolicy {
   readonly bounds: PolicyBounds;
   /** Tenant id → the solution config file (as written: relative to the platform file) its intents are decided under. */
   readonly tenants: Readonly<Record<string, string>>;
+  /** Solution id → the solution config file for intents naming that solution (a tenant's own config wins). */
+  readonly solutions: Readonly<Record<string, string>>;
 }
 
 export interface PolicyBounds {
@@ -46,7 +48,7 @@ export interface PolicyBounds {
   readonly noPersist?: readonly string[];
 }
 
-const TOP_LEVEL_KEYS = ['governance', 'bounds', 'tenants'] as const;
+const TOP_LEVEL_KEYS = ['governance', 'bounds', 'tenants', 'solutions'] as const;
 const BOUND_KEYS = ['max_cache_ttl', 'max_retention', 'no_persist'] as const;
 
 /** Validates a platform policy given as a plain object in the file's shape. */
@@ -73,7 +75,7 @@ export async function loadPlatformPolicy(file: string): Promise<PlatformPolicy> 
 }
 
 function checkPlatformPolicy(raw: unknown, source: string, issues: IssueList): PlatformPolicy {
-  const empty = Object.freeze({ source, governance: Object.freeze([]), bounds: Object.freeze({}), tenants: Object.freeze({}) });
+  const empty = Object.freeze({ source, governance: Object.freeze([]), bounds: Object.freeze({}), tenants: Object.freeze({}), solutions: Object.freeze({}) });
   if (raw === null || raw === undefined) return empty;
   if (!isPlainObject(raw)) {
     issues.add([], '', `expected a mapping at the top level (with keys ${TOP_LEVEL_KEYS.join(', ')}), got ${showValue(raw)}`);
@@ -85,7 +87,10 @@ function checkPlatformPolicy(raw: unknown, source: string, issues: IssueList): P
     }
   }
   const governance = checkGovernanceRules(raw.governance, issues.under(['governance']), 'file', 'governance');
-  return Object.freeze({ source, governance, bounds: checkBounds(raw.bounds, issues), tenants: checkTenants(raw.tenants, issues) });
+  return Object.freeze({
+    source, governance, bounds: checkBounds(raw.bounds, issues),
+    tenants: checkAttachments(raw.tenants, 'tenants', TENANT_ID, issues), solutions: checkAttachments(raw.solutions, 'solutions', SAFE_ID, issues),
+  });
 }
 
 function checkBounds(raw: unknown, issues: IssueList): PolicyBounds {
@@ -126,17 +131,19 @@ function checkBounds(raw: unknown, issues: IssueList): PolicyBounds {
   });
 }
 
-function checkTenants(raw: unknown, issues: IssueList): Readonly<Record<string, string>> {
+/** `tenants:` or `solutions:` — an id → solution config file mapping. */
+function checkAttachments(raw: unknown, key: 'tenants' | 'solutions', idPattern: RegExp, issues: IssueList): Readonly<Record<string, string>> {
+  const what = key === 'tenants' ? 'tenant id' : 'solution id';
   if (raw === undefined || raw === null) return Object.freeze({});
   if (!isPlainObject(raw)) {
-    issues.add(['tenants'], 'tenants', `expected a mapping of tenant id to solution config file, got ${showValue(raw)}`);
+    issues.add([key], key, `expected a mapping of ${what} to solution config file, got ${showValue(raw)}`);
     return Object.freeze({});
   }
   const out: Record<string, string> = {};
-  for (const [tenant, file] of Object.entries(raw)) {
-    if (!TENANT_ID.test(tenant)) issues.add(['tenants', tenant], 'tenants', `'${tenant}' is not a valid tenant id`);
-    else if (typeof file !== 'string' || file.trim() === '') issues.add(['tenants', tenant], `tenants.${tenant}`, `expected a solution config file, got ${showValue(file)}`);
-    else out[tenant] = file;
+  for (const [id, file] of Object.entries(raw)) {
+    if (!idPattern.test(id)) issues.add([key, id], key, `'${id}' is not a valid ${what}`);
+    else if (typeof file !== 'string' || file.trim() === '') issues.add([key, id], `${key}.${id}`, `expected a solution config file, got ${showValue(file)}`);
+    else out[id] = file;
   }
   return Object.freeze(out);
 }

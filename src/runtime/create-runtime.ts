@@ -133,7 +133,7 @@ export interface Runtime {
    */
   applyPolicy(policy: CompiledPolicy, options: { retroactive: boolean }): Promise<ApplyReport>;
   /** Every policy layer's verdict for a hypothetical artifact. */
-  explainPolicy(input: PolicyInput, options?: { policy?: CompiledPolicy }): PolicyExplanation;
+  explainPolicy(input: PolicyInput, options?: { policy?: CompiledPolicy; solutionId?: string }): PolicyExplanation;
   /** Publishes what is committed but not yet delivered (resolves when the outbox is empty). */
   flushEvents(): Promise<void>;
   /** Finishes event delivery, cancels running handlers, closes the store and releases the data dir. */
@@ -186,13 +186,16 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
   const governance = platform?.governance ?? options.governance;
   // Solution configs stay within the platform's bounds: the runtime's own and each tenant's.
   const tenantPolicies = new Map<string, CompiledPolicy>();
+  const solutionPolicies = new Map<string, CompiledPolicy>();
   if (platform) {
     const within = (s: SolutionConfig) => withinBounds(s, platform);
     if (solution) within(solution);
-    for (const [tenantId, file] of Object.entries(platform.tenants)) {
+    const attached = async (file: string) => {
       const path = platform.source === 'inline' ? file : resolve(dirname(platform.source), file);
-      tenantPolicies.set(tenantId, compileMaterializationPolicy({ solution: within(await loadSolutionConfig(path)), governance: platform.governance }));
-    }
+      return compileMaterializationPolicy({ solution: within(await loadSolutionConfig(path)), governance: platform.governance });
+    };
+    for (const [tenantId, file] of Object.entries(platform.tenants)) tenantPolicies.set(tenantId, await attached(file));
+    for (const [solutionId, file] of Object.entries(platform.solutions)) solutionPolicies.set(solutionId, await attached(file));
   }
   // No policy of its own: the one last made active with `policy apply` (read once the store is open).
   const ownPolicy = solution !== undefined || governance !== undefined;
@@ -259,7 +262,10 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     const lifecycle = new ArtifactLifecycle({ db, artifactIndex, wal, blobs: blobStore, cache, now });
     if (!ownPolicy) policy = (await policies.active()) ?? policy;
     await policies.record(policy, now());
-    for (const p of tenantPolicies.values()) await policies.record(p, now());
+    for (const p of [...tenantPolicies.values(), ...solutionPolicies.values()]) await policies.record(p, now());
+    /** Most specific first: the tenant's own config, then the solution's, then the runtime's. */
+    const policyFor = (tenantId: string | undefined, solutionId?: string | null): CompiledPolicy =>
+      (tenantId ? tenantPolicies.get(tenantId) : undefined) ?? (solutionId ? solutionPolicies.get(solutionId) : undefined) ?? policy;
     const metrics = new RuntimeMetrics(async () => {
       const [executionsByStatus, backlog] = await Promise.all([stateSurface.countByStatus(), outbox.backlog(now())]);
       return { executionsByStatus, outboxUnpublished: backlog.unpublished, outboxOldestAgeSeconds: backlog.oldestAgeSeconds };
@@ -267,7 +273,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
 
     const manager = new ExecutionLifecycleManager({
       db, registry, stateSurface, wal, outbox, artifactIndex, artifactStorage, cache, relay, policy, logger, now,
-      ...(tenantPolicies.size > 0 ? { policyFor: (tenantId: string) => tenantPolicies.get(tenantId) ?? policy } : {}),
+      ...(tenantPolicies.size + solutionPolicies.size > 0 ? { policyFor } : {}),
       realmTimeoutMs, faults: options.faults ?? {}, shutdownSignal: shutdown.signal, observer: metrics,
       // Concurrent executions' writes share transactions (groupCommit: false — one transaction each).
       ...(groupCommit === false ? {} : { writer: new GroupCommit(db, groupCommit) }),
@@ -375,7 +381,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
       releaseArtifact: async (artifactId, scope) => (open(), lifecycle.setHold(artifactId, scope.tenantId, false)),
       sweep: async () => (open(), track(lifecycle.sweep())),
       keepCached: async (cacheId, scope) =>
-        (open(), track(keepCached({ db, cache, artifactIndex, artifactStorage, wal, now, policyFor: (t) => tenantPolicies.get(t) ?? policy }, cacheId, scope.tenantId))),
+        (open(), track(keepCached({ db, cache, artifactIndex, artifactStorage, wal, now, policyFor }, cacheId, scope.tenantId))),
       erase: async (scope) => (open(), track(erase({ db, wal, artifactIndex, lifecycle, cache, now }, scope))),
       listWal: async (q) => (open(), wal.list(q)),
       verifyWal: async (scope) => (open(), verifyWal(db, scope.tenantId)),
@@ -387,7 +393,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
         await db.query('SELECT 1');
       },
       getCached: async (lookup) => (open(), cache.get(lookup, now())),
-      explainPolicy: (input, opts) => (opts?.policy ?? (input.tenantId ? tenantPolicies.get(input.tenantId) : undefined) ?? policy).explain(input),
+      explainPolicy: (input, opts) => (opts?.policy ?? policyFor(input.tenantId, opts?.solutionId)).explain(input),
       diffPolicy: async (candidate, o) => (open(), diffPolicyOverHistory(db, candidate, o)),
       applyPolicy: async (candidate, o) => (open(), track(applyPolicy({ db, wal, artifactIndex, lifecycle, policies, now }, candidate, o))),
       async explainExecution(executionId, scope) {

@@ -43,8 +43,8 @@ export interface ExecutionLifecycleDeps {
   readonly cache: CacheStore;
   readonly relay: OutboxRelay;
   readonly policy: CompiledPolicy;
-  /** The policy of a tenant with a solution config of its own (the platform policy's `tenants`); default: `policy`. */
-  readonly policyFor?: (tenantId: string) => CompiledPolicy;
+  /** The policy of a tenant or solution with a solution config of its own (the platform policy's `tenants`, `solutions`); default: `policy`. */
+  readonly policyFor?: (tenantId: string, solutionId: string | undefined) => CompiledPolicy;
   readonly logger: Logger;
   readonly now: () => Date;
   /** Default handler timeout. */
@@ -167,7 +167,7 @@ export class ExecutionLifecycleManager {
         await d.stateSurface.insert(tx, {
           executionId, intentId: intent.intentId, tenantId: intent.tenantId, sessionId: intent.sessionId,
           intentType: intent.intentType, realm: entry.realm, parameters: intent.parameters as Record<string, unknown>,
-          policyVersion: policy.version, intentCreatedAt: intent.createdAt,
+          policyVersion: policy.version, intentCreatedAt: intent.createdAt, solutionId: intent.solutionId ?? null,
         }, to, at);
         await d.wal.append(tx, [
           this.#wal(intent, executionId, WalRecordType.INTENT, { intent, realm: entry.realm }, at),
@@ -226,9 +226,9 @@ export class ExecutionLifecycleManager {
     const { execution: c, started } = run;
     const intent: Intent = Object.freeze({
       intentId: c.intentId, intentType: c.intentType, tenantId: c.tenantId, sessionId: c.sessionId,
-      parameters: c.parameters, createdAt: c.intentCreatedAt,
+      parameters: c.parameters, createdAt: c.intentCreatedAt, ...(c.solutionId ? { solutionId: c.solutionId } : {}),
     });
-    const policy = this.#policyOf(intent.tenantId);
+    const policy = this.#policyOf(intent);
     const ref = { ...intent, executionId: c.executionId, policyVersion: policy.version, lease: c.lease };
     let entry: RegisteredIntent;
     let params: unknown;
@@ -245,7 +245,7 @@ export class ExecutionLifecycleManager {
   /** Validates an intent; a refused one is recorded (`intent_rejected`) and thrown. */
   async #accept(input: IntentInput | Intent, options: ExecuteOptions) {
     const intent = createIntent(input as IntentInput);
-    const policy = options.policy ?? this.#policyOf(intent.tenantId);
+    const policy = options.policy ?? this.#policyOf(intent);
     if (options.timeoutMs !== undefined && !(Number.isInteger(options.timeoutMs) && options.timeoutMs > 0)) {
       throw new ConfigError(`timeoutMs must be a positive integer, got ${String(options.timeoutMs)}`);
     }
@@ -260,8 +260,8 @@ export class ExecutionLifecycleManager {
     }
   }
 
-  #policyOf(tenantId: string): CompiledPolicy {
-    return this.d.policyFor?.(tenantId) ?? this.d.policy;
+  #policyOf(intent: Pick<Intent, 'tenantId' | 'solutionId'>): CompiledPolicy {
+    return this.d.policyFor?.(intent.tenantId, intent.solutionId) ?? this.d.policy;
   }
 
   /** Runs the realm and records the outcome: the part shared by direct and claimed executions. */

@@ -34,6 +34,8 @@ export interface ExecutionRecord {
   readonly error: { code: string; message: string } | null;
   readonly policyVersion: string;
   readonly intentCreatedAt: string;
+  /** The solution the intent came from, when it named one. */
+  readonly solutionId: string | null;
   /** When submitted to the queue; null for an execution run directly. */
   readonly submittedAt: string | null;
   /** When it first started running; null while queued. */
@@ -75,10 +77,10 @@ export const acceptedAt = (e: Pick<ExecutionRecord, 'submittedAt' | 'startedAt' 
 type NewExecution = Pick<
   ExecutionRecord,
   'executionId' | 'intentId' | 'tenantId' | 'sessionId' | 'intentType' | 'realm' | 'parameters' | 'policyVersion' | 'intentCreatedAt'
->;
+> & { readonly solutionId?: string | null };
 
 const COLUMNS = `execution_id, intent_id, tenant_id, session_id, intent_type, realm, status, parameters, state, result,
-                 error, policy_version, intent_created_at, submitted_at, started_at, finished_at, attempts`;
+                 error, policy_version, intent_created_at, submitted_at, started_at, finished_at, attempts, solution_id`;
 const SELECT = `SELECT ${COLUMNS} FROM symphainy.executions`;
 
 /**
@@ -95,10 +97,10 @@ export class StateSurface {
   async insert(q: Queryable, e: NewExecution, status: 'running' | 'queued', at: string): Promise<void> {
     await q.query(
       `INSERT INTO symphainy.executions (execution_id, intent_id, tenant_id, session_id, intent_type, realm, status,
-                                         parameters, policy_version, intent_created_at, submitted_at, started_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $10, $11, $12)`,
+                                         parameters, policy_version, intent_created_at, submitted_at, started_at, solution_id)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $10, $11, $12, $13)`,
       [e.executionId, e.intentId, e.tenantId, e.sessionId, e.intentType, e.realm, status, JSON.stringify(e.parameters),
-       e.policyVersion, e.intentCreatedAt, status === 'queued' ? at : null, status === 'running' ? at : null],
+       e.policyVersion, e.intentCreatedAt, status === 'queued' ? at : null, status === 'running' ? at : null, e.solutionId ?? null],
     );
   }
 
@@ -244,6 +246,7 @@ function toRecord(r: Record<string, unknown>): ExecutionRecord {
     error: (r.error as ExecutionRecord['error']) ?? null,
     policyVersion: r.policy_version as string,
     intentCreatedAt: iso(r.intent_created_at)!,
+    solutionId: (r.solution_id as string | null) ?? null,
     submittedAt: iso(r.submitted_at),
     startedAt: iso(r.started_at),
     finishedAt: iso(r.finished_at),

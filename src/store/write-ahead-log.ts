@@ -74,7 +74,9 @@ export class WriteAheadLog {
    * order they commit, and its head moves in the same statement as the insert.
    */
   async append(q: Queryable, records: readonly WalRecordInput[]): Promise<void> {
-    for (const [tenantId, own] of byTenant(records)) {
+    // Chain heads are locked in tenant order, so transactions appending for several tenants (a worker's
+    // claim) cannot deadlock each other.
+    for (const [tenantId, own] of [...byTenant(records)].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
       const [head] = await q.query<{ last_sha256: string }>(
         `INSERT INTO symphainy.wal_chain_heads (tenant_id, last_sha256, records) VALUES ($1, $2, 0)
          ON CONFLICT (tenant_id) DO UPDATE SET records = symphainy.wal_chain_heads.records

@@ -40,7 +40,7 @@ describe('platform policy file', () => {
       assert.deepEqual(err.message.split('\n'), [
         "p.yaml:3: governance[0] ('a'): match: unknown key 'size' (expected one of: result_type, tenant, intent_type, realm, size_bytes, tags)",
         "p.yaml:4: governance[0] ('a'): decision: unknown decision 'keep' (expected persist, cache or discard)",
-        "p.yaml:8: unknown key 'extra' (expected one of: governance, bounds, tenants)",
+        "p.yaml:8: unknown key 'extra' (expected one of: governance, bounds, tenants, solutions)",
       ]);
       return true;
     });
@@ -129,5 +129,32 @@ describe('platform policy file', () => {
       assert.match((err as Error).message, /b\.yaml:5: tenants: '\.\.\/x' is not a valid tenant id/);
       return true;
     });
+  });
+
+  it('a solution config attached to a solution decides for intents naming it (a tenant of its own still wins), also when a worker runs them', async () => {
+    const sub = join(dir, 'solutions');
+    await mkdir(sub, { recursive: true });
+    await writeFile(join(sub, 'support.yaml'), 'name: support-bot\nmaterialization_policy:\n  workflow: persist\n  visual: { decision: cache, cache_ttl: 5m }\n');
+    await writeFile(join(sub, 'acme.yaml'), 'name: acme\nmaterialization_policy:\n  workflow: discard\n');
+    const platformFile = join(dir, 'platform-solutions.yaml');
+    await writeFile(platformFile, 'tenants:\n  acme: solutions/acme.yaml\nsolutions:\n  support-bot: solutions/support.yaml\n');
+    const intent = (tenantId: string, solutionId?: string) => ({
+      intentType: 'journey.sop_to_workflow', tenantId, sessionId: 's', parameters: { sop_text: '1. a\n2. b' }, ...(solutionId ? { solutionId } : {}),
+    });
+    const rt = await createRuntime({ memory: true, realms: exampleRealms, logger: silentLogger, platformPolicy: platformFile });
+    try {
+      const decisions = (r: { artifacts: readonly { key: string; decision: string; layer: string }[] }) =>
+        Object.fromEntries(r.artifacts.map((a) => [a.key, `${a.decision}/${a.layer}`]));
+      assert.deepEqual(decisions(await rt.execute(intent('beta', 'support-bot'))), { workflow: 'persist/solution', visual: 'cache/solution' });
+      assert.deepEqual(decisions(await rt.execute(intent('beta'))), { workflow: 'discard/default', visual: 'discard/default' });
+      assert.deepEqual(decisions(await rt.execute(intent('acme', 'support-bot'))), { workflow: 'discard/solution', visual: 'discard/default' });
+      const submitted = await rt.submit(intent('gamma', 'support-bot'));
+      rt.startWorker({ pollIntervalMs: 20 });
+      const done = await rt.waitForExecution(submitted.executionId, { tenantId: 'gamma' }, { timeoutMs: 20_000 });
+      assert.equal(done.solutionId, 'support-bot');
+      assert.deepEqual(decisions(done.result as { artifacts: { key: string; decision: string; layer: string }[] }), { workflow: 'persist/solution', visual: 'cache/solution' });
+    } finally {
+      await rt.close();
+    }
   });
 });

@@ -18,6 +18,7 @@ function intentCommand(program: Command, name: string, description: string): Com
     .option('--config <file>', 'solution config (materialization policy YAML)')
     .option('--realm <module...>', 'load realms from these modules too (repeatable)')
     .option('--intent-id <id>', 'intent id (the same id again returns the recorded execution)')
+    .option('--solution <id>', "the solution the intent comes from (picks its solution config from the platform policy's solutions)")
     .option('--json', 'print the result as JSON');
 }
 
@@ -28,6 +29,7 @@ async function intentFrom(intentType: string, opts: Record<string, string | unde
     sessionId: opts.session!,
     parameters: await readParams(opts),
     ...(opts.intentId ? { intentId: opts.intentId } : {}),
+    ...(opts.solution ? { solutionId: opts.solution } : {}),
   };
 }
 

@@ -46,6 +46,7 @@ export const intentRoutes = (ctx: RouteContext) => [
         parameters: body.parameters ?? {},
         ...(key ?? body.intentId ? { intentId: (key ?? body.intentId)! } : {}),
         ...(body.createdAt ? { createdAt: body.createdAt } : {}),
+        ...(body.solutionId ? { solutionId: body.solutionId } : {}),
       };
       if (query.mode === 'async') {
         if (body.timeoutMs !== undefined) {

@@ -242,6 +242,14 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 9,
+    name: 'the solution an intent comes from',
+    sql: `
+      -- Picks the solution config an execution is decided under (also when a worker claims it later).
+      ALTER TABLE symphainy.executions ADD COLUMN solution_id text;
+    `,
+  },
 ];
 
 /** Row-level security of one tenant table (migration 4): rows of the transaction's tenant, or all with '*'. */
