@@ -339,3 +339,44 @@ export const SweepReport = z.object({
   cacheEntriesExpired: z.number().int(),
   failures: z.array(z.object({ artifactId: z.string(), message: z.string() })),
 });
+
+// ---- policy changes (admin) ---------------------------------------------------
+
+const Candidate = {
+  solution: Json.optional().describe('the candidate solution config, in the YAML file\'s shape (name, cache_ttl, materialization_policy)'),
+  platform: Json.optional().describe('the candidate platform policy (governance, bounds), in the YAML file\'s shape'),
+};
+export const PolicyDiffBody = z.strictObject({
+  ...Candidate,
+  since: z.string().regex(/^\d+[smhd]?$/, "must be a duration such as 7d or 12h").optional().describe('only decisions recorded in this window'),
+  tenantId: Id.optional().describe('only this tenant'),
+});
+export const PolicyApplyBody = z.strictObject({
+  ...Candidate,
+  retroactive: z.boolean().optional().describe('also re-apply it to stored artifacts (discarded ones deleted, tombstones kept, holds win)'),
+});
+export const PolicyDiff = z.object({
+  candidateVersion: z.string(),
+  scanned: z.number().int(),
+  unchanged: z.number().int(),
+  skipped: z.number().int(),
+  moves: z.array(z.object({
+    tenantId: z.string(), resultType: z.string(), from: Decision, to: Decision, count: z.number().int(), bytes: z.number().int(),
+    examples: z.array(z.object({
+      executionId: z.string().nullable(), artifactKey: z.string(), artifactId: z.string().nullable(), recordedAt: Timestamp,
+      nowLayer: Layer, nowReason: z.string(), ruleId: z.string().optional(),
+    })),
+  })),
+});
+export const ApplyReport = z.object({
+  policyVersion: z.string(),
+  at: Timestamp,
+  retroactive: z.boolean(),
+  checked: z.number().int(),
+  deleted: z.array(z.string()),
+  held: z.array(z.object({ artifactId: z.string(), reason: z.string() })),
+  retentionChanged: z.number().int(),
+  leftPersisted: z.number().int(),
+  skipped: z.number().int(),
+  blobFailures: z.array(z.object({ artifactId: z.string(), message: z.string() })),
+});

@@ -18,6 +18,7 @@ import { policyRoutes } from './routes/policy.ts';
 import { systemRoutes } from './routes/system.ts';
 import { tenantRoutes } from './routes/tenants.ts';
 import { governanceRoutes } from './routes/governance.ts';
+import { policyChangeRoutes } from './routes/policy-changes.ts';
 
 export interface HttpServerOptions {
   /** The admin key that manages tenants and reads /metrics (at least 32 characters); none: admin routes are off. */
@@ -77,6 +78,7 @@ export async function createHttpServer(runtime: Runtime, options: HttpServerOpti
     ...policyRoutes(ctx),
     ...eventRoutes(ctx, streams, options.events),
     ...governanceRoutes(ctx),
+    ...policyChangeRoutes(ctx),
     ...tenantRoutes(ctx),
     ...systemRoutes(ctx),
   ];

@@ -55,6 +55,8 @@ const ADMIN_ROUTES: Op[] = [
   { method: 'DELETE', template: '/v1/admin/keys/{keyId}', path: (i) => `/v1/admin/keys/${i.keyId}` },
   { method: 'GET', template: '/metrics', path: () => '/metrics' },
   { method: 'POST', template: '/v1/admin/sweep', path: () => '/v1/admin/sweep' },
+  { method: 'POST', template: '/v1/admin/policy/diff', path: () => '/v1/admin/policy/diff', json: {} },
+  { method: 'POST', template: '/v1/admin/policy/apply', path: () => '/v1/admin/policy/apply', json: {} },
 ];
 
 /** A well-formed key that was never issued. */

@@ -390,6 +390,22 @@ describe('every operation answers as documented', () => {
     await expect(415, 'erase', '/v1/erasures', { key, body: '<x/>', headers: { 'content-type': 'application/xml' } });
     await authErrors('erase', '/v1/erasures', { json: { sessionId: 'x' } });
 
+    // Policy changes: the candidate is given in the files' shape.
+    const candidate = { solution: { name: 'next', materialization_policy: { workflow: 'discard' } } };
+    const diff = await expect(200, 'diffPolicy', '/v1/admin/policy/diff', { key: ADMIN_KEY, json: { ...candidate, since: '1d', tenantId: 'conformance-a' } });
+    assert.ok(diff.moves.some((m: any) => m.tenantId === 'conformance-a' && m.resultType === 'workflow' && m.from === 'persist' && m.to === 'discard' && m.count > 0));
+    await expect(400, 'diffPolicy', '/v1/admin/policy/diff', { key: ADMIN_KEY, json: { since: 'a while' } });
+    await expect(400, 'diffPolicy', '/v1/admin/policy/diff', { key: ADMIN_KEY, json: { solution: { materialization_policy: { workflow: 'keep' } } } });
+    await expect(413, 'diffPolicy', '/v1/admin/policy/diff', { key: ADMIN_KEY, json: { pad: 'x'.repeat(1024 * 1024 + 10) } });
+    await expect(415, 'diffPolicy', '/v1/admin/policy/diff', { key: ADMIN_KEY, body: '<x/>', headers: { 'content-type': 'application/xml' } });
+    await authErrors('diffPolicy', '/v1/admin/policy/diff', { json: candidate });
+    const applied = await expect(200, 'applyPolicy', '/v1/admin/policy/apply', { key: ADMIN_KEY, json: { platform: { governance: [] } } });
+    assert.equal(applied.retroactive, false);
+    await expect(400, 'applyPolicy', '/v1/admin/policy/apply', { key: ADMIN_KEY, json: { platform: { tenants: { acme: 'acme.yaml' } } } });
+    await expect(413, 'applyPolicy', '/v1/admin/policy/apply', { key: ADMIN_KEY, json: { pad: 'x'.repeat(1024 * 1024 + 10) } });
+    await expect(415, 'applyPolicy', '/v1/admin/policy/apply', { key: ADMIN_KEY, body: '<x/>', headers: { 'content-type': 'application/xml' } });
+    await authErrors('applyPolicy', '/v1/admin/policy/apply', { json: {} });
+
     const swept = await expect(200, 'sweep', '/v1/admin/sweep', { key: ADMIN_KEY });
     assert.deepEqual(swept.failures, []);
     await expect(413, 'sweep', '/v1/admin/sweep', { key: ADMIN_KEY, json: { pad: 'x'.repeat(1024 * 1024 + 10) } });

@@ -1,0 +1,53 @@
+import { compileMaterializationPolicy, type CompiledPolicy } from '../../policy/compile-policy.ts';
+import { parseDuration } from '../../policy/duration.ts';
+import { parsePlatformPolicy, withinBounds } from '../../policy/platform-policy.ts';
+import { parseSolutionConfig } from '../../policy/solution-config.ts';
+import { ANY_TENANT } from '../../store/sql.ts';
+import { HttpProblem } from '../problem.ts';
+import { defineRoute, type RouteContext } from '../route.ts';
+import { ApplyReport, PolicyApplyBody, PolicyDiff, PolicyDiffBody, Problem } from '../schemas.ts';
+
+/** The candidate policy of a request body: a solution config and platform rules, as their files would say. */
+function candidate(body: { solution?: Record<string, unknown> | undefined; platform?: Record<string, unknown> | undefined }): CompiledPolicy {
+  const platform = body.platform ? parsePlatformPolicy(body.platform, 'request body platform') : undefined;
+  if (platform && (Object.keys(platform.tenants).length > 0 || Object.keys(platform.solutions).length > 0)) {
+    throw new HttpProblem(400, 'SYM_ERR_INVALID_REQUEST', 'tenants and solutions attach config files; give them in the platform policy file, not a request', [
+      { in: 'body', field: 'platform', message: 'may not attach tenants or solutions' },
+    ]);
+  }
+  const solution = body.solution ? parseSolutionConfig(body.solution, 'request body solution') : undefined;
+  return compileMaterializationPolicy({
+    ...(solution ? { solution: platform ? withinBounds(solution, platform) : solution } : {}),
+    ...(platform ? { governance: platform.governance } : {}),
+  });
+}
+
+/** `policy diff` and `policy apply` for operators: what a candidate policy would change, and making it active. */
+export const policyChangeRoutes = (ctx: RouteContext) => [
+  defineRoute({
+    method: 'POST',
+    url: '/v1/admin/policy/diff',
+    operationId: 'diffPolicy',
+    summary: 'What a candidate policy would change: recorded decisions re-evaluated, per tenant and result type (nothing is changed)',
+    tag: 'admin',
+    access: 'admin',
+    body: PolicyDiffBody,
+    responses: { 200: { description: 'the moves, with counts, bytes and examples', schema: PolicyDiff } },
+    handler: async ({ body }) =>
+      ctx.runtime.diffPolicy(candidate(body), {
+        tenantId: body.tenantId ?? ANY_TENANT,
+        ...(body.since ? { since: new Date(Date.now() - parseDuration(body.since) * 1000) } : {}),
+      }),
+  }),
+  defineRoute({
+    method: 'POST',
+    url: '/v1/admin/policy/apply',
+    operationId: 'applyPolicy',
+    summary: 'Make a policy the active one (recorded in the WAL); retroactive: re-apply it to stored artifacts',
+    tag: 'admin',
+    access: 'admin',
+    body: PolicyApplyBody,
+    responses: { 200: { description: 'what was activated and changed', schema: ApplyReport }, 400: { description: 'an invalid candidate', schema: Problem } },
+    handler: async ({ body }) => ctx.runtime.applyPolicy(candidate(body), { retroactive: body.retroactive === true }),
+  }),
+];
