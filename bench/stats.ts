@@ -61,7 +61,8 @@ export function machineInfo() {
   const list = cpus();
   const git = (args: string[]) => {
     try {
-      return execFileSync('git', args, { cwd: fileURLToPath(new URL('..', import.meta.url)), encoding: 'utf8' }).trim();
+      // trimEnd: porcelain lines start with a status column that may be a space.
+      return execFileSync('git', args, { cwd: fileURLToPath(new URL('..', import.meta.url)), encoding: 'utf8' }).trimEnd();
     } catch {
       return 'unknown';
     }
