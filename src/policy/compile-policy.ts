@@ -10,6 +10,7 @@ import {
 import { DEFAULT_CACHE_TTL_SECONDS, DEFAULT_POLICY, PLATFORM_NATIVE_TYPES } from './default-policy.ts';
 import { parseDuration, showValue } from './duration.ts';
 import { intentTypeMatcher, validateGovernanceRules, type GovernanceRule } from './governance.ts';
+import { compilePlan } from './compile-plan.ts';
 import {
   defaultReason,
   fallbackReason,
@@ -148,6 +149,8 @@ interface TypePlan {
   readonly candidates: readonly { readonly matcher: Matcher; readonly decision: PolicyDecision }[];
   /** The decision when no candidate matches: an unconditional rule's, or a lower layer's. */
   readonly otherwise: PolicyDecision;
+  /** The candidates and `otherwise` compiled into one function (compile-plan.ts). */
+  readonly evaluate: (input: PolicyInput) => PolicyDecision;
 }
 
 /**
@@ -224,15 +227,8 @@ class CompiledMaterializationPolicy implements CompiledPolicy {
     for (const type of known) this.#known.set(type, this.#plan(type));
   }
 
-  readonly evaluate = (input: PolicyInput): PolicyDecision => {
-    const plan = this.#known.get(input.resultType) ?? this.#unknownPlan(input.resultType);
-    const candidates = plan.candidates;
-    for (let i = 0; i < candidates.length; i++) {
-      const candidate = candidates[i]!;
-      if (matches(candidate.matcher, input)) return candidate.decision;
-    }
-    return plan.otherwise;
-  };
+  readonly evaluate = (input: PolicyInput): PolicyDecision =>
+    (this.#known.get(input.resultType) ?? this.#unknownPlan(input.resultType)).evaluate(input);
 
   readonly explain = (input: PolicyInput): PolicyExplanation => {
     const type = input.resultType;
@@ -299,19 +295,21 @@ class CompiledMaterializationPolicy implements CompiledPolicy {
   }
 
   #plan(type: string): TypePlan {
-    if (PLATFORM_NATIVE_TYPES.has(type)) {
-      return { candidates: [], otherwise: this.#decision('persist', PolicyLayer.PLATFORM, platformReason(type)) };
-    }
+    const plan = (candidates: { matcher: Matcher; decision: PolicyDecision }[], otherwise: PolicyDecision): TypePlan => ({
+      candidates, otherwise,
+      evaluate: compilePlan(candidates.map((c) => ({ rule: c.matcher.rule, intent: c.matcher.intent, decision: c.decision })), otherwise),
+    });
+    if (PLATFORM_NATIVE_TYPES.has(type)) return plan([], this.#decision('persist', PolicyLayer.PLATFORM, platformReason(type)));
     const candidates: { matcher: Matcher; decision: PolicyDecision }[] = [];
     for (const matcher of this.#matchers) {
       const covers = matcher.rule.match.resultType;
       if (covers && !covers.includes(type)) continue;
       const decision = this.#governanceDecision(matcher.rule, type);
       // A rule with no condition beyond result type always matches: rules after it can never decide.
-      if (!matcher.conditional) return { candidates, otherwise: decision };
+      if (!matcher.conditional) return plan(candidates, decision);
       candidates.push({ matcher, decision });
     }
-    return { candidates, otherwise: this.#belowGovernance(type) };
+    return plan(candidates, this.#belowGovernance(type));
   }
 
   #unknownPlan(type: string): TypePlan {
@@ -483,11 +481,12 @@ function compileMatcher(rule: GovernanceRule): Matcher {
 
 /** Whether every condition of the rule holds (its result types were checked by the plan). No allocation: this runs per artifact. */
 function matches(matcher: Matcher, input: PolicyInput): boolean {
-  if (matcher.tenants !== null && (input.tenantId === undefined || !matcher.tenants.has(input.tenantId))) return false;
-  if (matcher.intent !== null && (input.intentType === undefined || !matcher.intent(input.intentType))) return false;
-  if (matcher.realms !== null && (input.realm === undefined || !matcher.realms.has(input.realm))) return false;
+  // Cheapest tests first: numbers, then set lookups, then strings and lists.
   if (matcher.gt !== null && !(input.sizeBytes !== undefined && input.sizeBytes > matcher.gt)) return false;
   if (matcher.lt !== null && !(input.sizeBytes !== undefined && input.sizeBytes < matcher.lt)) return false;
+  if (matcher.tenants !== null && (input.tenantId === undefined || !matcher.tenants.has(input.tenantId))) return false;
+  if (matcher.realms !== null && (input.realm === undefined || !matcher.realms.has(input.realm))) return false;
+  if (matcher.intent !== null && (input.intentType === undefined || !matcher.intent(input.intentType))) return false;
   if (matcher.anyTag !== null || matcher.allTags !== null) {
     const tags = input.tags;
     if (tags === undefined) return false;

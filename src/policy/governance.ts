@@ -143,6 +143,18 @@ export function checkGovernanceRules(rules: unknown, issues: IssueList, spelling
  */
 export function intentTypeMatcher(glob: string): (intentType: string) => boolean {
   if (!glob.includes('*')) return (intentType) => intentType === glob;
+  // One star at an end (the usual 'journey.*' or '*.generate'): a string test, no regular expression.
+  const star = glob.indexOf('*');
+  if (star === glob.lastIndexOf('*')) {
+    if (star === glob.length - 1) {
+      const prefix = glob.slice(0, -1);
+      return (intentType) => intentType.startsWith(prefix);
+    }
+    if (star === 0) {
+      const suffix = glob.slice(1);
+      return (intentType) => intentType.endsWith(suffix);
+    }
+  }
   const source = glob
     .split('*')
     .map((part) => part.replace(/[\\^$.|?+()[\]{}]/g, '\\$&'))

@@ -102,4 +102,35 @@ describe('governance rule matching', () => {
     assert.throws(() => validateGovernanceRules([{ id: 'r', match: { resultType: ['visual'] }, decision: 'persist' }], 'g.yaml', 'file'),
       /g\.yaml: rules\[0\] \('r'\): match: unknown key 'resultType' \(expected one of: result_type, tenant, intent_type, realm, size_bytes, tags\)/);
   });
+
+  it('the compiled evaluator and explain agree on every input (the generated code and the rule matcher are one semantics)', () => {
+    const rules: GovernanceRule[] = [
+      { id: 'big', match: { resultType: ['visual'], sizeBytes: { gt: 1000 } }, decision: 'discard' },
+      { id: 'pii', match: { tags: { any: ['pii', "quote'd"] } }, decision: 'cache', ttlSeconds: 60 },
+      { id: 'both', match: { tags: { all: ['a', 'b'] }, realm: ['journey'] }, decision: 'persist' },
+      { id: 'acme-journey', match: { tenant: ['acme', 'a"b'], intentType: 'journey.*' }, decision: 'persist' },
+      { id: 'suffix', match: { intentType: '*.generate', sizeBytes: { lt: 500 } }, decision: 'cache' },
+      { id: 'middle', match: { intentType: 'x.*.y' }, decision: 'discard' },
+    ];
+    const p = policy(rules);
+    let checked = 0;
+    for (const resultType of ['visual', 'workflow', 'sop', 'brand_new']) {
+      for (const tenantId of [undefined, 'acme', 'a"b', 'other']) {
+        for (const intentType of [undefined, 'journey.sop', 'content.generate', 'x.z.y', 'x.y']) {
+          for (const sizeBytes of [undefined, 0, 499, 500, 1000, 1001]) {
+            for (const tags of [undefined, [], ['pii'], ["quote'd"], ['a', 'b'], ['b']]) {
+              for (const realm of [undefined, 'journey']) {
+                const input = { resultType, ...(tenantId ? { tenantId } : {}), ...(intentType ? { intentType } : {}), ...(sizeBytes !== undefined ? { sizeBytes } : {}), ...(tags ? { tags } : {}), ...(realm ? { realm } : {}) };
+                const decided = p.evaluate(input);
+                const governance = p.explain(input).chain.find((v) => v.layer === 'governance')!;
+                assert.equal(decided.layer === 'governance' ? decided.ruleId : undefined, governance.ruleId, JSON.stringify(input));
+                checked++;
+              }
+            }
+          }
+        }
+      }
+    }
+    assert.equal(checked, 4 * 4 * 5 * 6 * 6 * 2);
+  });
 });
