@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { ConfigError, InvalidIntentError } from '../errors/index.ts';
+import { parseDuration } from '../policy/duration.ts';
 
 /** Parses JSON, naming the source and the line/column of a syntax error. */
 export function parseJson(text: string, source: string): unknown {
@@ -49,5 +50,16 @@ export function positiveInt(flag: string, max = 2 ** 31 - 1): (value: string) =>
       throw new ConfigError(`${flag} must be a whole number from 1 to ${max}, got '${value}'`);
     }
     return n;
+  };
+}
+
+/** A duration flag (`30s`, `2m`, `7d`, or seconds) in seconds, or a ConfigError naming the flag. */
+export function durationSeconds(flag: string): (value: string) => number {
+  return (value: string) => {
+    try {
+      return parseDuration(value);
+    } catch (err) {
+      throw new ConfigError(`${flag}: ${(err as Error).message}`);
+    }
   };
 }

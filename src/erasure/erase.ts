@@ -43,7 +43,8 @@ export interface ErasureDeps {
   readonly now: () => Date;
 }
 
-const PARAM_KEY = /^[A-Za-z0-9_.-]{1,128}$/;
+/** What a subject's key may be: a top-level intent parameter name. */
+export const PARAM_KEY = /^[A-Za-z0-9_.-]{1,128}$/;
 
 /**
  * Erases a scope everywhere the runtime keeps it: renderings (blobs) and
@@ -77,12 +78,12 @@ export async function erase(d: ErasureDeps, scope: ErasureScope): Promise<Erasur
 
   // Cache entries of those executions (expired ones first disappear for good).
   await d.cache.purgeExpired(d.now());
-  let cacheEntriesRemoved = 0;
-  for (const executionId of executions) {
-    const entries = await d.cache.get({ tenantId: scope.tenantId, executionId }, d.now());
-    await d.cache.delete(entries.map((e) => e.cacheId));
-    cacheEntriesRemoved += entries.length;
-  }
+  // One lookup for the scope's session (or tenant), not one per execution.
+  const inScope = new Set(executions);
+  const cached = (await d.cache.get({ tenantId: scope.tenantId, ...(scope.sessionId ? { sessionId: scope.sessionId } : {}) }, d.now()))
+    .filter((e) => inScope.has(e.executionId));
+  await d.cache.delete(cached.map((e) => e.cacheId));
+  const cacheEntriesRemoved = cached.length;
 
   const counts = await q.transaction(async (tx) => {
     await tx.query(

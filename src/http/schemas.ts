@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { PARAM_KEY } from '../erasure/erase.ts';
+import { INTENT_TYPE, SAFE_ID } from '../intent/intent.ts';
 import { MATERIALIZATION_DECISIONS, POLICY_LAYERS } from '../policy/decision.ts';
 import { ExecutionStatus } from '../store/state-surface.ts';
 
@@ -8,9 +10,8 @@ import { ExecutionStatus } from '../store/state-surface.ts';
  * (openapi.ts), so the two cannot drift apart.
  */
 
-const SAFE_ID = /^(?!\.)[A-Za-z0-9._:@-]{1,128}$/;
 export const Id = z.string().regex(SAFE_ID, 'must be 1-128 letters, digits or . _ - : @ (not starting with a dot)');
-const IntentType = z.string().regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)+$/, "must be of the form '<realm>.<intent>'").max(200);
+const IntentType = z.string().regex(INTENT_TYPE, "must be of the form '<realm>.<intent>'").max(200);
 const Timestamp = z.string().describe('ISO-8601 timestamp');
 const Decision = z.enum(MATERIALIZATION_DECISIONS as [string, ...string[]]);
 const Layer = z.enum(POLICY_LAYERS as [string, ...string[]]);
@@ -293,7 +294,7 @@ export const HoldBody = z.strictObject({ reason: z.string().trim().min(1).max(50
 export const CacheEntryParams = z.strictObject({ cacheId: z.string().regex(/^cache_[0-9a-f-]{36}$/, 'is not a cache entry id') });
 export const ErasureBody = z.strictObject({
   sessionId: Id.optional().describe('only this session'),
-  subject: z.strictObject({ key: z.string().regex(/^[A-Za-z0-9_.-]{1,128}$/, 'must be a parameter name'), value: z.string().min(1).max(1000) }).optional()
+  subject: z.strictObject({ key: z.string().regex(PARAM_KEY, 'must be a parameter name'), value: z.string().min(1).max(1000) }).optional()
     .describe('only executions whose intent parameter `key` equals `value`'),
 });
 

@@ -41,7 +41,7 @@ export const SAFE_ID = /^(?!\.)[A-Za-z0-9._:@-]{1,128}$/;
 export const TENANT_ID = /^(?!\.)(?!symphainy:)[A-Za-z0-9._:@-]{1,128}$/;
 /** The tenant of platform-level WAL records (policy activations): no tenant can have this id. */
 export const PLATFORM_TENANT = 'symphainy:platform';
-const INTENT_TYPE = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)+$/;
+export const INTENT_TYPE = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)+$/;
 
 /** Validates the envelope of an intent and fills in defaults. Parameters are checked later, by the registry. */
 export function createIntent(input: IntentInput): Intent {

@@ -1,4 +1,5 @@
 import type { BlobStore } from '../artifacts/blob-store.ts';
+import { groupBy } from '../json/group-by.ts';
 import type { CacheStore } from '../cache/cache-store.ts';
 import { ConflictError, InvalidRequestError, NotFoundError } from '../errors/index.ts';
 import type { ArtifactIndex, ArtifactRecord } from '../store/artifact-index.ts';
@@ -145,15 +146,4 @@ function deletedRecord(a: ArtifactRecord, reason: string, at: string): WalRecord
     payload: { artifactId: a.artifactId, resultType: a.resultType, reason, renderings: a.renderings.map((r) => r.name), retainUntil: a.retainUntil },
     recordedAt: at,
   };
-}
-
-function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {
-  const groups = new Map<string, T[]>();
-  for (const item of items) {
-    const k = key(item);
-    const g = groups.get(k);
-    if (g) g.push(item);
-    else groups.set(k, [item]);
-  }
-  return groups;
 }

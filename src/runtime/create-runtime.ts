@@ -1,4 +1,4 @@
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { ArtifactStorage } from '../artifacts/artifact-storage.ts';
 import type { CacheEntry, CacheLookup } from '../cache/cache-store.ts';
 import { ConfigError, NotFoundError, RuntimeClosedError, WaitTimeoutError } from '../errors/index.ts';
@@ -6,11 +6,9 @@ import { InProcessEventBus, type EventHandler, type SubscriptionFilter } from '.
 import { OutboxRelay } from '../events/outbox-relay.ts';
 import type { Intent, IntentInput } from '../intent/intent.ts';
 import { IntentRegistry, type RegisteredIntent } from '../intent/intent-registry.ts';
-import { compileMaterializationPolicy, type CompiledPolicy, type PolicyExplanation } from '../policy/compile-policy.ts';
+import type { CompiledPolicy, PolicyExplanation } from '../policy/compile-policy.ts';
 import type { PolicyInput } from '../policy/decision.ts';
-import { loadSolutionConfig } from '../policy/solution-config.ts';
-import { loadPlatformPolicy, withinBounds } from '../policy/platform-policy.ts';
-import type { SolutionConfig } from '../policy/solution-config.ts';
+import { loadPolicySet } from '../policy/policy-set.ts';
 import type { Realm } from '../realm/define-realm.ts';
 import { ArtifactIndex, type ArtifactQuery, type ArtifactRecord } from '../store/artifact-index.ts';
 import type { Db } from '../store/db.ts';
@@ -175,33 +173,11 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
   const groupCommitOption = options.groupCommit ?? file?.groupCommit;
   const groupCommit = groupCommitOption === false ? false : validateGroupCommitOptions(groupCommitOption ?? {});
 
-  // Compile the policy first: a bad config must fail before anything is opened.
-  const solution =
-    typeof options.solutionConfig === 'string' ? await loadSolutionConfig(options.solutionConfig) : options.solutionConfig;
-  const platformRef = options.platformPolicy ?? (process.env.SYMPHAINY_PLATFORM_POLICY || undefined) ?? file?.platformPolicy;
-  const platform = typeof platformRef === 'string' ? await loadPlatformPolicy(platformRef) : platformRef;
-  if (platform && options.governance) {
-    throw new ConfigError(`give governance rules either in the platform policy (${platform.source}) or as the governance option, not both`);
-  }
-  const governance = platform?.governance ?? options.governance;
-  // Solution configs stay within the platform's bounds: the runtime's own and each tenant's.
-  const tenantPolicies = new Map<string, CompiledPolicy>();
-  const solutionPolicies = new Map<string, CompiledPolicy>();
-  if (platform) {
-    const within = (s: SolutionConfig) => withinBounds(s, platform);
-    if (solution) within(solution);
-    const attached = async (file: string) => {
-      const path = platform.source === 'inline' ? file : resolve(dirname(platform.source), file);
-      return compileMaterializationPolicy({ solution: within(await loadSolutionConfig(path)), governance: platform.governance });
-    };
-    for (const [tenantId, file] of Object.entries(platform.tenants)) tenantPolicies.set(tenantId, await attached(file));
-    for (const [solutionId, file] of Object.entries(platform.solutions)) solutionPolicies.set(solutionId, await attached(file));
-  }
-  // No policy of its own: the one last made active with `policy apply` (read once the store is open).
-  const ownPolicy = solution !== undefined || governance !== undefined;
-  let policy = compileMaterializationPolicy({
-    ...(solution ? { solution } : {}),
-    ...(governance ? { governance } : {}),
+  // Compile the policies first: a bad config must fail before anything is opened.
+  let policySet = await loadPolicySet({
+    solution: options.solutionConfig,
+    platform: options.platformPolicy ?? (process.env.SYMPHAINY_PLATFORM_POLICY || undefined) ?? file?.platformPolicy,
+    governance: options.governance,
   });
 
   const registry = new IntentRegistry();
@@ -260,12 +236,12 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     const tenants = new TenantRegistry(db, now);
     const policies = new PolicyVersions(db);
     const lifecycle = new ArtifactLifecycle({ db, artifactIndex, wal, blobs: blobStore, cache, now });
-    if (!ownPolicy) policy = (await policies.active()) ?? policy;
+    // No policy of its own: the one last made active with `policy apply`.
+    if (!policySet.configured) policySet = policySet.withPolicy((await policies.active()) ?? policySet.policy);
+    const policy = policySet.policy;
+    const policyFor = policySet.for;
     await policies.record(policy, now());
-    for (const p of [...tenantPolicies.values(), ...solutionPolicies.values()]) await policies.record(p, now());
-    /** Most specific first: the tenant's own config, then the solution's, then the runtime's. */
-    const policyFor = (tenantId: string | undefined, solutionId?: string | null): CompiledPolicy =>
-      (tenantId ? tenantPolicies.get(tenantId) : undefined) ?? (solutionId ? solutionPolicies.get(solutionId) : undefined) ?? policy;
+    for (const p of policySet.attached) await policies.record(p, now());
     const metrics = new RuntimeMetrics(async () => {
       const [executionsByStatus, backlog] = await Promise.all([stateSurface.countByStatus(), outbox.backlog(now())]);
       return { executionsByStatus, outboxUnpublished: backlog.unpublished, outboxOldestAgeSeconds: backlog.oldestAgeSeconds };
@@ -273,7 +249,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
 
     const manager = new ExecutionLifecycleManager({
       db, registry, stateSurface, wal, outbox, artifactIndex, artifactStorage, cache, relay, policy, logger, now,
-      ...(tenantPolicies.size + solutionPolicies.size > 0 ? { policyFor } : {}),
+      ...(policySet.attached.length > 0 ? { policyFor } : {}),
       realmTimeoutMs, faults: options.faults ?? {}, shutdownSignal: shutdown.signal, observer: metrics,
       // Concurrent executions' writes share transactions (groupCommit: false — one transaction each).
       ...(groupCommit === false ? {} : { writer: new GroupCommit(db, groupCommit) }),

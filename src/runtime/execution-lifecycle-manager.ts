@@ -30,6 +30,7 @@ import { WalRecordType, type WalRecordInput, type WriteAheadLog } from '../store
 import type { ArtifactOutcome, ExecutionResult } from './execution-result.ts';
 import { FaultPoint, type Faults } from './fault-points.ts';
 import { tagLineage } from './lineage.ts';
+import { canonicalJson } from '../json/canonical-json.ts';
 import type { ExecutionObserver } from './execution-observer.ts';
 
 export interface ExecutionLifecycleDeps {
@@ -579,12 +580,3 @@ function isUniqueViolation(err: unknown): boolean {
 }
 
 const round = (ms: number) => Math.round(ms * 100) / 100;
-
-/** JSON with object keys sorted, so parameters compare equal however jsonb reordered them. */
-function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) =>
-    v && typeof v === 'object' && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
-      : v,
-  );
-}

@@ -1,6 +1,7 @@
 import type { Db, Queryable } from './db.ts';
 import { insertMany, iso, tenantParam, type TenantScope } from './sql.ts';
 import { contentSha256, GENESIS_SHA256, recordSha256 } from './wal-chain.ts';
+import { groupBy } from '../json/group-by.ts';
 
 /** Kinds of WAL record: the platform-native records the runtime always keeps. */
 export const WalRecordType = {
@@ -76,7 +77,7 @@ export class WriteAheadLog {
   async append(q: Queryable, records: readonly WalRecordInput[]): Promise<void> {
     // Chain heads are locked in tenant order, so transactions appending for several tenants (a worker's
     // claim) cannot deadlock each other.
-    for (const [tenantId, own] of [...byTenant(records)].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    for (const [tenantId, own] of [...groupBy(records, (r) => r.tenantId)].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
       const [head] = await q.query<{ last_sha256: string }>(
         `INSERT INTO symphainy.wal_chain_heads (tenant_id, last_sha256, records) VALUES ($1, $2, 0)
          ON CONFLICT (tenant_id) DO UPDATE SET records = symphainy.wal_chain_heads.records
@@ -123,15 +124,4 @@ export class WriteAheadLog {
       recordedAt: iso(r.recorded_at)!,
     }));
   }
-}
-
-/** Records grouped by tenant, each group in the given order. */
-function byTenant(records: readonly WalRecordInput[]): Map<string, WalRecordInput[]> {
-  const groups = new Map<string, WalRecordInput[]>();
-  for (const r of records) {
-    const group = groups.get(r.tenantId);
-    if (group) group.push(r);
-    else groups.set(r.tenantId, [r]);
-  }
-  return groups;
 }

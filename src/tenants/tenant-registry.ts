@@ -54,8 +54,7 @@ export class TenantRegistry {
 
   /** Issues another key for an existing tenant (e.g. to rotate: issue, switch, revoke the old one). */
   async issueKey(tenantId: string): Promise<IssuedKey> {
-    const exists = await this.db.query('SELECT 1 FROM symphainy.tenants WHERE tenant_id = $1', [tenantId]);
-    if (exists.length === 0) throw new NotFoundError('tenant', tenantId);
+    await this.#mustExist(tenantId);
     const k = generateApiKey();
     await this.db.query(
       'INSERT INTO symphainy.api_keys (key_id, tenant_id, key_sha256, created_at) VALUES ($1, $2, $3, $4)',
@@ -86,13 +85,17 @@ export class TenantRegistry {
   }
 
   async keys(tenantId: string): Promise<ApiKeyRecord[]> {
-    const exists = await this.db.query('SELECT 1 FROM symphainy.tenants WHERE tenant_id = $1', [tenantId]);
-    if (exists.length === 0) throw new NotFoundError('tenant', tenantId);
+    await this.#mustExist(tenantId);
     const rows = await this.db.query(
       'SELECT key_id, tenant_id, created_at, revoked_at FROM symphainy.api_keys WHERE tenant_id = $1 ORDER BY created_at, key_id',
       [tenantId],
     );
     return rows.map(toKey);
+  }
+
+  async #mustExist(tenantId: string): Promise<void> {
+    const rows = await this.db.query('SELECT 1 FROM symphainy.tenants WHERE tenant_id = $1', [tenantId]);
+    if (rows.length === 0) throw new NotFoundError('tenant', tenantId);
   }
 
   /** The tenant a key belongs to, or null for a malformed, unknown or revoked key. */

@@ -1,24 +1,17 @@
 import type { Command } from 'commander';
-import { compileMaterializationPolicy } from '../../policy/compile-policy.ts';
 import { formatExplanation } from '../../policy/format-explanation.ts';
-import { loadSolutionConfig } from '../../policy/solution-config.ts';
-import { loadPlatformPolicy, withinBounds } from '../../policy/platform-policy.ts';
+import { loadPolicySet } from '../../policy/policy-set.ts';
 import { ConfigError } from '../../errors/index.ts';
 import { decisionText } from '../../policy/policy-reasons.ts';
-import { formatDuration, parseDuration } from '../../policy/duration.ts';
-import { positiveInt } from '../input.ts';
+import { formatDuration } from '../../policy/duration.ts';
+import { durationSeconds, positiveInt } from '../input.ts';
 import { scopeOf, withRuntime } from '../open-runtime.ts';
 import { printJson, printTable } from '../output.ts';
 
 /** The policy a runtime started with these flags would use: solution config and platform policy (flag, then env). */
 async function compile(config: string | undefined, cmd: Command) {
-  const platformFile = (cmd.optsWithGlobals().platformPolicy as string | undefined) ?? (process.env.SYMPHAINY_PLATFORM_POLICY || undefined);
-  const platform = platformFile ? await loadPlatformPolicy(platformFile) : undefined;
-  const solution = config ? await loadSolutionConfig(config) : undefined;
-  return compileMaterializationPolicy({
-    ...(solution ? { solution: platform ? withinBounds(solution, platform) : solution } : {}),
-    ...(platform ? { governance: platform.governance } : {}),
-  });
+  const platform = (cmd.optsWithGlobals().platformPolicy as string | undefined) ?? (process.env.SYMPHAINY_PLATFORM_POLICY || undefined);
+  return (await loadPolicySet({ solution: config, platform })).policy;
 }
 
 export function registerPolicy(program: Command): void {
@@ -56,7 +49,7 @@ export function registerPolicy(program: Command): void {
     .command('diff')
     .description('what a candidate policy would change: every recorded decision re-evaluated, per tenant and result type (nothing is changed)')
     .option('--config <file>', 'the candidate solution config (with --platform-policy: the candidate governance rules)')
-    .option('--since <duration>', 'only decisions recorded in this window, e.g. 7d or 12h', (v: string) => durationFlag('--since', v))
+    .option('--since <duration>', 'only decisions recorded in this window, e.g. 7d or 12h', durationSeconds('--since'))
     .option('--tenant <id>', 'only this tenant')
     .option('--json', 'print JSON')
     .action(async (opts, cmd: Command) => {
@@ -120,9 +113,7 @@ export function registerPolicy(program: Command): void {
     .argument('<file>', 'solution config (YAML)')
     .option('--platform', 'the file is a platform policy (governance rules)')
     .action(async (file: string, opts) => {
-      const compiled = opts.platform
-        ? compileMaterializationPolicy({ governance: (await loadPlatformPolicy(file)).governance })
-        : compileMaterializationPolicy({ solution: await loadSolutionConfig(file) });
+      const compiled = (await loadPolicySet(opts.platform ? { platform: file } : { solution: file })).policy;
       process.stdout.write(`${file}: valid (policy ${compiled.version})\n`);
     });
 
@@ -162,13 +153,4 @@ async function explainRecorded(executionId: string, opts: { tenant?: string; jso
     return [head, inputs, ...chain, ...(a.note ? [`  note: ${a.note}`] : []), `  reason: ${r.reason}`].join('\n');
   });
   process.stdout.write(`${blocks.length ? blocks.join('\n\n') : `execution ${executionId} has no materialization decisions`}\n`);
-}
-
-/** A duration flag in seconds, or a ConfigError naming the flag. */
-function durationFlag(flag: string, value: string): number {
-  try {
-    return parseDuration(value);
-  } catch (err) {
-    throw new ConfigError(`${flag}: ${(err as Error).message}`);
-  }
 }

@@ -1,18 +1,10 @@
 import type { Command } from 'commander';
-import { ConfigError } from '../../errors/index.ts';
-import { parseDuration } from '../../policy/duration.ts';
 import { loadRuntimeConfig } from '../../runtime/runtime-config.ts';
-import { positiveInt } from '../input.ts';
+import { durationSeconds, positiveInt } from '../input.ts';
 import { withRuntime } from '../open-runtime.ts';
 
-/** A duration flag (`30s`, `2m`, or seconds) in milliseconds, or a ConfigError naming the flag. */
-const durationMs = (flag: string) => (value: string) => {
-  try {
-    return parseDuration(value) * 1000;
-  } catch (err) {
-    throw new ConfigError(`${flag}: ${(err as Error).message}`);
-  }
-};
+/** A duration flag in milliseconds. */
+const durationMs = (flag: string) => (value: string) => durationSeconds(flag)(value) * 1000;
 
 /** Long-running commands sweep expired renderings this often. */
 export const SWEEP_INTERVAL_SECONDS = 300;

@@ -39,12 +39,13 @@ export const intentRoutes = (ctx: RouteContext) => [
         ]);
       }
       // The Idempotency-Key is the tenant's intent id: the runtime runs an intent id once per tenant.
+      const intentId = key ?? body.intentId;
       const intent = {
         intentType: body.intentType,
         tenantId,
         sessionId: body.sessionId,
         parameters: body.parameters ?? {},
-        ...(key ?? body.intentId ? { intentId: (key ?? body.intentId)! } : {}),
+        ...(intentId !== undefined ? { intentId } : {}),
         ...(body.createdAt ? { createdAt: body.createdAt } : {}),
         ...(body.solutionId ? { solutionId: body.solutionId } : {}),
       };

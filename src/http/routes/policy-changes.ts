@@ -1,6 +1,7 @@
-import { compileMaterializationPolicy, type CompiledPolicy } from '../../policy/compile-policy.ts';
+import type { CompiledPolicy } from '../../policy/compile-policy.ts';
 import { parseDuration } from '../../policy/duration.ts';
-import { parsePlatformPolicy, withinBounds } from '../../policy/platform-policy.ts';
+import { parsePlatformPolicy } from '../../policy/platform-policy.ts';
+import { loadPolicySet } from '../../policy/policy-set.ts';
 import { parseSolutionConfig } from '../../policy/solution-config.ts';
 import { ANY_TENANT } from '../../store/sql.ts';
 import { HttpProblem } from '../problem.ts';
@@ -8,7 +9,7 @@ import { defineRoute, type RouteContext } from '../route.ts';
 import { ApplyReport, PolicyApplyBody, PolicyDiff, PolicyDiffBody, Problem } from '../schemas.ts';
 
 /** The candidate policy of a request body: a solution config and platform rules, as their files would say. */
-function candidate(body: { solution?: Record<string, unknown> | undefined; platform?: Record<string, unknown> | undefined }): CompiledPolicy {
+async function candidate(body: { solution?: Record<string, unknown> | undefined; platform?: Record<string, unknown> | undefined }): Promise<CompiledPolicy> {
   const platform = body.platform ? parsePlatformPolicy(body.platform, 'request body platform') : undefined;
   if (platform && (Object.keys(platform.tenants).length > 0 || Object.keys(platform.solutions).length > 0)) {
     throw new HttpProblem(400, 'SYM_ERR_INVALID_REQUEST', 'tenants and solutions attach config files; give them in the platform policy file, not a request', [
@@ -16,10 +17,7 @@ function candidate(body: { solution?: Record<string, unknown> | undefined; platf
     ]);
   }
   const solution = body.solution ? parseSolutionConfig(body.solution, 'request body solution') : undefined;
-  return compileMaterializationPolicy({
-    ...(solution ? { solution: platform ? withinBounds(solution, platform) : solution } : {}),
-    ...(platform ? { governance: platform.governance } : {}),
-  });
+  return (await loadPolicySet({ solution, platform })).policy;
 }
 
 /** `policy diff` and `policy apply` for operators: what a candidate policy would change, and making it active. */
@@ -34,7 +32,7 @@ export const policyChangeRoutes = (ctx: RouteContext) => [
     body: PolicyDiffBody,
     responses: { 200: { description: 'the moves, with counts, bytes and examples', schema: PolicyDiff } },
     handler: async ({ body }) =>
-      ctx.runtime.diffPolicy(candidate(body), {
+      ctx.runtime.diffPolicy(await candidate(body), {
         tenantId: body.tenantId ?? ANY_TENANT,
         ...(body.since ? { since: new Date(Date.now() - parseDuration(body.since) * 1000) } : {}),
       }),
@@ -48,6 +46,6 @@ export const policyChangeRoutes = (ctx: RouteContext) => [
     access: 'admin',
     body: PolicyApplyBody,
     responses: { 200: { description: 'what was activated and changed', schema: ApplyReport }, 400: { description: 'an invalid candidate', schema: Problem } },
-    handler: async ({ body }) => ctx.runtime.applyPolicy(candidate(body), { retroactive: body.retroactive === true }),
+    handler: async ({ body }) => ctx.runtime.applyPolicy(await candidate(body), { retroactive: body.retroactive === true }),
   }),
 ];
