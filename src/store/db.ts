@@ -57,3 +57,15 @@ export interface Db extends Queryable {
   scoped(scope: TenantScope): ScopedDb;
   close(): Promise<void>;
 }
+
+/**
+ * Waits for statements issued together (pipelined on one connection) and
+ * returns their results, or throws the first failure in issue order: the
+ * statement that failed, not the ones the aborted transaction refused after it.
+ * Never leaves a rejection unhandled.
+ */
+export async function inOrder<T>(statements: readonly Promise<T>[]): Promise<T[]> {
+  const outcomes = await Promise.allSettled(statements);
+  for (const o of outcomes) if (o.status === 'rejected') throw o.reason;
+  return outcomes.map((o) => (o as PromiseFulfilledResult<T>).value);
+}

@@ -1,6 +1,6 @@
-import type { Db, Queryable } from './db.ts';
-import { insertMany, iso, tenantParam, type TenantScope } from './sql.ts';
-import { contentSha256, GENESIS_SHA256, recordSha256 } from './wal-chain.ts';
+import { inOrder, type Db, type Queryable } from './db.ts';
+import { iso, tenantParam, type TenantScope } from './sql.ts';
+import { contentSha256 } from './wal-chain.ts';
 import { groupBy } from '../json/group-by.ts';
 
 /** Kinds of WAL record: the platform-native records the runtime always keeps. */
@@ -48,17 +48,8 @@ export interface WalQuery {
   readonly limit?: number;
 }
 
-const COLUMNS = [
-  { name: 'tenant_id' },
-  { name: 'execution_id' },
-  { name: 'intent_id' },
-  { name: 'record_type' },
-  { name: 'payload', json: true },
-  { name: 'recorded_at' },
-  { name: 'content_sha256' },
-  { name: 'prev_sha256' },
-  { name: 'record_sha256' },
-] as const;
+/** Hashes and inserts one tenant's records and moves its chain head (migration 10). */
+const APPEND = 'SELECT symphainy.wal_append($1, $2::jsonb)';
 
 /**
  * General notes: the write-ahead log is append-only. It owns the `wal` table
@@ -70,36 +61,29 @@ export class WriteAheadLog {
 
   /**
    * Appends records, in order, within `q`: a transaction (or a {@link Db.scoped}
-   * view) of their tenant. Each tenant's records extend its hash chain: the
-   * chain head row is locked first, so a tenant's appends are chained in the
-   * order they commit, and its head moves in the same statement as the insert.
+   * view) of their tenant. Each tenant's records extend its hash chain in one
+   * statement (`symphainy.wal_append`, migration 10): the chain head row is
+   * locked there until commit, so a tenant's appends are chained in the order
+   * they commit. No answer is waited for between statements, so the append
+   * travels with the rest of its transaction.
    */
   async append(q: Queryable, records: readonly WalRecordInput[]): Promise<void> {
     // Chain heads are locked in tenant order, so transactions appending for several tenants (a worker's
     // claim) cannot deadlock each other.
-    for (const [tenantId, own] of [...groupBy(records, (r) => r.tenantId)].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-      const [head] = await q.query<{ last_sha256: string }>(
-        `INSERT INTO symphainy.wal_chain_heads (tenant_id, last_sha256, records) VALUES ($1, $2, 0)
-         ON CONFLICT (tenant_id) DO UPDATE SET records = symphainy.wal_chain_heads.records
-         RETURNING last_sha256`,
-        [tenantId, GENESIS_SHA256],
-      );
-      let prev = head!.last_sha256;
-      const rows = own.map((r) => {
-        const content = contentSha256(r.payload);
-        const hash = recordSha256(prev, r, content);
-        const row = [r.tenantId, r.executionId, r.intentId, r.recordType, r.payload, r.recordedAt, content, prev, hash];
-        prev = hash;
-        return row;
-      });
-      await insertMany(q, 'symphainy.wal', COLUMNS, rows, (insert, chunk, params) => {
-        params.push(chunk[chunk.length - 1]![8], chunk.length, tenantId);
-        const n = params.length;
-        return `WITH appended AS (${insert} RETURNING 1)
-                UPDATE symphainy.wal_chain_heads SET last_sha256 = $${n - 2}, records = records + $${n - 1}
-                 WHERE tenant_id = $${n} AND (SELECT count(*) FROM appended) = $${n - 1}`;
-      });
-    }
+    const byTenant = [...groupBy(records, (r) => r.tenantId)].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    await inOrder(
+      byTenant.map(([tenantId, own]) =>
+        q.query(APPEND, [
+          tenantId,
+          JSON.stringify(
+            own.map((r) => ({
+              execution_id: r.executionId, intent_id: r.intentId, record_type: r.recordType, payload: r.payload,
+              recorded_at: r.recordedAt, content_sha256: contentSha256(r.payload),
+            })),
+          ),
+        ]),
+      ),
+    );
   }
 
   async list(query: WalQuery): Promise<WalRecord[]> {

@@ -250,6 +250,45 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE symphainy.executions ADD COLUMN solution_id text;
     `,
   },
+  {
+    version: 10,
+    name: 'WAL appends chained in the database, in one statement',
+    sql: `
+      -- Extends a tenant's hash chain by the given records (a JSON array of objects with
+      -- execution_id, intent_id, record_type, payload, recorded_at and content_sha256) in one
+      -- statement: the chain head is locked, each record hashed as wal-chain.ts recordSha256
+      -- does, inserted, and the head moved. One statement has no read-then-write round trip,
+      -- so it can be pipelined with the rest of its transaction. Runs as its caller, so
+      -- row-level security applies.
+      CREATE FUNCTION symphainy.wal_append(p_tenant text, p_records jsonb) RETURNS integer
+      LANGUAGE plpgsql AS $fn$
+      DECLARE
+        prev text;
+        h text;
+        r jsonb;
+        n integer := 0;
+      BEGIN
+        INSERT INTO symphainy.wal_chain_heads (tenant_id, last_sha256, records) VALUES (p_tenant, repeat('0', 64), 0)
+        ON CONFLICT (tenant_id) DO UPDATE SET records = symphainy.wal_chain_heads.records
+        RETURNING last_sha256 INTO prev;
+        FOR r IN SELECT value FROM jsonb_array_elements(p_records) LOOP
+          h := encode(sha256(convert_to(
+                 prev || E'\\n' || p_tenant || E'\\n' || coalesce(r->>'execution_id', '') || E'\\n' ||
+                 coalesce(r->>'intent_id', '') || E'\\n' || (r->>'record_type') || E'\\n' ||
+                 (r->>'recorded_at') || E'\\n' || (r->>'content_sha256'), 'UTF8')), 'hex');
+          INSERT INTO symphainy.wal (tenant_id, execution_id, intent_id, record_type, payload, recorded_at,
+                                     content_sha256, prev_sha256, record_sha256)
+          VALUES (p_tenant, r->>'execution_id', r->>'intent_id', r->>'record_type', r->'payload',
+                  (r->>'recorded_at')::timestamptz, r->>'content_sha256', prev, h);
+          prev := h;
+          n := n + 1;
+        END LOOP;
+        UPDATE symphainy.wal_chain_heads SET last_sha256 = prev, records = records + n WHERE tenant_id = p_tenant;
+        RETURN n;
+      END
+      $fn$;
+    `,
+  },
 ];
 
 /** Row-level security of one tenant table (migration 4): rows of the transaction's tenant, or all with '*'. */

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { StoreError } from '../../errors/index.ts';
-import type { Db, Queryable, ScopedDb } from '../db.ts';
+import { inOrder, type Db, type Queryable, type ScopedDb } from '../db.ts';
 import { TENANT_SETTING, tenantSetting, type TenantScope } from '../sql.ts';
 import { redactDatabaseUrl, withDefaultUser } from './database-url.ts';
 
@@ -89,13 +89,10 @@ export class PgDb implements Db {
     const client = await this.#pool.connect();
     let broken: Error | undefined;
     try {
-      const outcomes = await Promise.allSettled([
-        client.query('BEGIN'), client.query(SET_TENANT, [setting]), run(client), client.query('COMMIT'),
-      ]);
+      const statements: Promise<unknown>[] = [client.query('BEGIN'), client.query(SET_TENANT, [setting]), run(client), client.query('COMMIT')];
       // After a failed statement the server answers COMMIT with a rollback; a failed COMMIT leaves the connection in doubt.
-      const commit = outcomes[3]!;
-      if (commit.status === 'rejected') broken = commit.reason as Error;
-      return valuesOf(outcomes)[2] as T;
+      statements[3]!.catch((err: Error) => (broken = err));
+      return (await inOrder(statements))[2] as T;
     } finally {
       client.release(broken);
     }
@@ -105,14 +102,21 @@ export class PgDb implements Db {
     const client = await this.#pool.connect();
     let broken: Error | undefined;
     try {
-      valuesOf(await Promise.allSettled(setting === null ? [client.query('BEGIN')] : [client.query('BEGIN'), client.query(SET_TENANT, [setting])]));
+      // Not waited for: the transaction's first statements travel with BEGIN (a failed setup fails them too).
+      const setup = inOrder(setting === null ? [client.query('BEGIN')] : [client.query('BEGIN'), client.query(SET_TENANT, [setting])]);
+      setup.catch(() => {});
       const tx: Queryable = {
         query: async <R>(sql: string, params?: readonly unknown[]) => (await client.query(sql, params as unknown[] | undefined)).rows as R[],
         exec: async (sql: string) => {
           await client.query(sql);
         },
       };
-      const value = await fn(tx);
+      let value: T;
+      try {
+        value = await fn(tx);
+      } finally {
+        await setup; // a failed BEGIN or tenant setting is the cause of whatever failed after it
+      }
       await client.query('COMMIT');
       return value;
     } catch (err) {
@@ -127,12 +131,6 @@ export class PgDb implements Db {
   async close(): Promise<void> {
     if (!this.#pool.ended) await this.#pool.end();
   }
-}
-
-/** The results of statements pipelined on one connection, or the first failure among them (in order). */
-function valuesOf(outcomes: readonly PromiseSettledResult<unknown>[]): unknown[] {
-  for (const o of outcomes) if (o.status === 'rejected') throw o.reason;
-  return outcomes.map((o) => (o as PromiseFulfilledResult<unknown>).value);
 }
 
 function describe(err: unknown): string {
