@@ -1,6 +1,12 @@
-import { ANY_TENANT, iso, tenantParam } from '../store/sql.ts';
+import { ANY_TENANT, insertMany, iso, tenantParam } from '../store/sql.ts';
 import type { Db, Queryable } from '../store/db.ts';
 import type { CacheEntry, CacheLookup, CacheStore } from './cache-store.ts';
+
+const INSERT_COLUMNS = [
+  { name: 'cache_id' }, { name: 'tenant_id' }, { name: 'session_id' }, { name: 'execution_id' }, { name: 'artifact_key' },
+  { name: 'result_type' }, { name: 'renderings', json: true }, { name: 'decision', json: true }, { name: 'lineage', json: true },
+  { name: 'created_at' }, { name: 'expires_at' },
+] as const;
 
 /**
  * The default cache tier: a TTL table in the embedded database, so cached
@@ -25,16 +31,11 @@ export class EmbeddedCache implements CacheStore {
   }
 
   async #insert(q: Queryable, entries: readonly CacheEntry[]): Promise<void> {
-    for (const e of entries) {
-      await q.query(
-        `INSERT INTO symphainy.cache_entries (cache_id, tenant_id, session_id, execution_id, artifact_key, result_type,
-                                              renderings, decision, lineage, created_at, expires_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8::jsonb, $9::jsonb, $10, $11)`,
-        [e.cacheId, e.tenantId, e.sessionId, e.executionId, e.artifactKey, e.resultType,
-         JSON.stringify(e.renderings.map((r) => ({ name: r.name, contentType: r.contentType, base64: Buffer.from(r.bytes).toString('base64') }))),
-         JSON.stringify(e.decision), JSON.stringify(e.lineage), e.createdAt, e.expiresAt],
-      );
-    }
+    await insertMany(q, 'symphainy.cache_entries', INSERT_COLUMNS, entries.map((e) => [
+      e.cacheId, e.tenantId, e.sessionId, e.executionId, e.artifactKey, e.resultType,
+      e.renderings.map((r) => ({ name: r.name, contentType: r.contentType, base64: Buffer.from(r.bytes).toString('base64') })),
+      e.decision, e.lineage, e.createdAt, e.expiresAt,
+    ]));
   }
 
   async get(lookup: CacheLookup, now: Date): Promise<CacheEntry[]> {

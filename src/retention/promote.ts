@@ -50,11 +50,11 @@ export async function keepCached(
   }
   await d.db.scoped(tenantId).transaction(async (tx) => {
     if (stored) {
-      await d.artifactIndex.insert(tx, {
+      await d.artifactIndex.insert(tx, [{
         artifactId: stored.artifactId, tenantId, sessionId: entry.sessionId, executionId: entry.executionId, artifactKey: entry.artifactKey,
         resultType: entry.resultType, decision: 'persist', layer: verdict.layer, reason: verdict.reason, policyVersion: policy.version,
         storagePath: stored.storagePath, sizeBytes: stored.sizeBytes, renderings: stored.renderings, lineage: entry.lineage, createdAt: at,
-      });
+      }]);
     }
     await d.wal.append(tx, [{
       tenantId, executionId: entry.executionId, intentId: entry.lineage.intentId, recordType: WalRecordType.GOVERNANCE_DECISION,

@@ -30,7 +30,7 @@ import type { TenantScope } from '../store/sql.ts';
 import { StateSurface, type ExecutionQuery, type ExecutionRecord } from '../store/state-surface.ts';
 import { WriteAheadLog, type WalQuery, type WalRecord } from '../store/write-ahead-log.ts';
 import { DataDirLock } from './data-dir-lock.ts';
-import { GroupCommit, validateGroupCommitOptions } from '../store/group-commit.ts';
+import { validateGroupCommitOptions } from '../store/group-commit.ts';
 import { ExecutionLifecycleManager, type ExecuteOptions, type SubmittedExecution } from './execution-lifecycle-manager.ts';
 import { Worker, type WorkerOptions } from '../worker/worker.ts';
 import { PgDb } from '../store/pg/pg-db.ts';
@@ -252,7 +252,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
       ...(policySet.attached.length > 0 ? { policyFor } : {}),
       realmTimeoutMs, faults: options.faults ?? {}, shutdownSignal: shutdown.signal, observer: metrics,
       // Concurrent executions' writes share transactions (groupCommit: false — one transaction each).
-      ...(groupCommit === false ? {} : { writer: new GroupCommit(db, groupCommit) }),
+      groupCommit,
     });
     // Recovery: with the embedded store this process is the only writer, so a
     // `running` execution belongs to a process that stopped mid-way. A server

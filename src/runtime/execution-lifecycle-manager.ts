@@ -1,3 +1,4 @@
+import { AsyncResource } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { ArtifactStorage } from '../artifacts/artifact-storage.ts';
@@ -20,9 +21,10 @@ import type { CompiledPolicy } from '../policy/compile-policy.ts';
 import type { PolicyDecision } from '../policy/decision.ts';
 import { DEFAULT_CACHE_TTL_SECONDS } from '../policy/default-policy.ts';
 import { normalizeResult, type NormalizedArtifact, type NormalizedResult } from '../realm/normalize-result.ts';
-import type { ArtifactIndex, ArtifactLineage } from '../store/artifact-index.ts';
-import type { Db, Queryable } from '../store/db.ts';
-import { transactionPerWrite, type TenantWriter } from '../store/group-commit.ts';
+import type { ArtifactIndex, ArtifactLineage, NewArtifact } from '../store/artifact-index.ts';
+import type { Db } from '../store/db.ts';
+import { GroupCommit, transactionPerWrite, type GroupCommitOptions, type TenantWriter } from '../store/group-commit.ts';
+import { ExecutionWrites, type ExecutionWrite, type WriteOutcome } from './execution-writes.ts';
 import { ANY_TENANT } from '../store/sql.ts';
 import type { OutboxEvent, TransactionalOutbox } from '../store/outbox.ts';
 import type { ClaimedExecution, ExecutionRecord, ExecutionState, ExecutionStatus, Lease, StateSurface } from '../store/state-surface.ts';
@@ -56,10 +58,11 @@ export interface ExecutionLifecycleDeps {
   /** Told stage timings and outcomes (metrics). */
   readonly observer?: ExecutionObserver;
   /**
-   * Runs the record, completion and failure transactions: shared by
-   * concurrent executions ({@link GroupCommit}) or one each (the default).
+   * Group commit of the record, completion and failure writes: concurrent
+   * executions share transactions ({@link GroupCommit}); without it (the
+   * default here), one transaction each.
    */
-  readonly writer?: TenantWriter;
+  readonly groupCommit?: GroupCommitOptions | false;
 }
 
 export interface ExecuteOptions {
@@ -106,7 +109,7 @@ interface Pending {
   readonly decision: PolicyDecision;
   outcome: ArtifactOutcome;
   cacheEntry?: CacheEntry;
-  index?: Parameters<ArtifactIndex['insert']>[1];
+  index?: NewArtifact;
 }
 
 /**
@@ -118,10 +121,11 @@ interface Pending {
  * own any table (the store modules do) nor decide anything (the policy does).
  */
 export class ExecutionLifecycleManager {
-  readonly #writer: TenantWriter;
+  readonly #writer: TenantWriter<ExecutionWrite, WriteOutcome>;
 
   constructor(private readonly d: ExecutionLifecycleDeps) {
-    this.#writer = d.writer ?? transactionPerWrite(d.db);
+    const writes = new ExecutionWrites(d);
+    this.#writer = d.groupCommit ? new GroupCommit(d.db, writes, d.groupCommit) : transactionPerWrite(d.db, writes);
   }
 
   async execute(input: IntentInput | Intent, options: ExecuteOptions = {}): Promise<ExecutionResult> {
@@ -164,21 +168,25 @@ export class ExecutionLifecycleManager {
     });
     const recordStart = performance.now();
     try {
-      await this.#writer.write(intent.tenantId, async (tx) => {
-        await d.stateSurface.insert(tx, {
-          executionId, intentId: intent.intentId, tenantId: intent.tenantId, sessionId: intent.sessionId,
-          intentType: intent.intentType, realm: entry.realm, parameters: intent.parameters as Record<string, unknown>,
-          policyVersion: policy.version, intentCreatedAt: intent.createdAt, solutionId: intent.solutionId ?? null,
-        }, to, at);
-        await d.wal.append(tx, [
+      const outcome = await this.#writer.write(intent.tenantId, {
+        insert: {
+          execution: {
+            executionId, intentId: intent.intentId, tenantId: intent.tenantId, sessionId: intent.sessionId,
+            intentType: intent.intentType, realm: entry.realm, parameters: intent.parameters as Record<string, unknown>,
+            policyVersion: policy.version, intentCreatedAt: intent.createdAt, solutionId: intent.solutionId ?? null,
+          },
+          status: to,
+          at,
+        },
+        wal: [
           this.#wal(intent, executionId, WalRecordType.INTENT, { intent, realm: entry.realm }, at),
           this.#wal(intent, executionId, WalRecordType.STATE_TRANSITION, { from: 'accepted', to, at }, at),
-        ]);
-        await d.outbox.insert(tx, [event]);
-        await d.faults[FaultPoint.BEFORE_START_COMMIT]?.();
+        ],
+        outbox: [event],
+        ...this.#hook(FaultPoint.BEFORE_START_COMMIT),
       });
+      if (outcome === 'taken') return 'taken';
     } catch (err) {
-      if (isUniqueViolation(err)) return 'taken';
       throw new StoreError(`cannot record intent '${intent.intentId}': ${(err as Error).message}`, { cause: err });
     }
     d.observer?.stage('record', performance.now() - recordStart);
@@ -295,7 +303,7 @@ export class ExecutionLifecycleManager {
       const materializeStart = performance.now();
       const lineage = await tagLineage(d.artifactIndex, intent, executionId, entry.realm);
       pending = normalized.artifacts.map((artifact) => this.#decide(policy, artifact, intent, entry.realm));
-      for (const p of pending) await this.#materialize(p, intent, executionId, lineage);
+      await Promise.all(pending.map((p) => this.#materialize(p, intent, executionId, lineage)));
       const materializeMs = round(performance.now() - materializeStart);
       d.observer?.stage('materialize', materializeMs);
       const finishedAt = d.now().toISOString();
@@ -314,21 +322,25 @@ export class ExecutionLifecycleManager {
       };
       await d.faults[FaultPoint.BEFORE_COMPLETE]?.();
       const completeStart = performance.now();
-      await this.#writer.write(intent.tenantId, async (tx) => {
-        if (!(await d.stateSurface.finish(tx, { executionId, status: 'completed', state: stateOf(pending), result, error: null, finishedAt, lease }))) {
-          throw new LeaseLostError(executionId, lease);
-        }
-        for (const p of pending) if (p.index) await d.artifactIndex.insert(tx, p.index);
-        const cached = pending.flatMap((p) => (p.cacheEntry && d.cache.transactional ? [p.cacheEntry] : []));
-        if (cached.length > 0) await d.cache.put(cached, tx);
-        await d.wal.append(tx, [
+      const cached = pending.flatMap((p) => (p.cacheEntry && d.cache.transactional ? [p.cacheEntry] : []));
+      const walRecords = [
+        this.#wal(intent, executionId, WalRecordType.STATE_TRANSITION, { from: 'running', to: 'materializing', at: materializingAt, realmMs }, materializingAt),
+        ...pending.map((p) => this.#wal(intent, executionId, WalRecordType.GOVERNANCE_DECISION, decisionRecord(p, intent, entry.realm, lineage), finishedAt)),
+        this.#wal(intent, executionId, WalRecordType.STATE_TRANSITION, { from: 'materializing', to: 'completed', at: finishedAt, materializeMs }, finishedAt),
+      ];
+      const outcome = await this.#writer.write(intent.tenantId, {
+        finish: { executionId, status: 'completed', state: stateOf(pending), result, error: null, finishedAt, lease },
+        artifacts: pending.flatMap((p) => (p.index ? [p.index] : [])),
+        cache: pending.flatMap((p) => (p.cacheEntry && d.cache.transactional ? [p.cacheEntry] : [])),
+        wal: [
           this.#wal(intent, executionId, WalRecordType.STATE_TRANSITION, { from: 'running', to: 'materializing', at: materializingAt, realmMs }, materializingAt),
           ...pending.map((p) => this.#wal(intent, executionId, WalRecordType.GOVERNANCE_DECISION, decisionRecord(p, intent, entry.realm, lineage), finishedAt)),
           this.#wal(intent, executionId, WalRecordType.STATE_TRANSITION, { from: 'materializing', to: 'completed', at: finishedAt, materializeMs }, finishedAt),
-        ]);
-        await d.outbox.insert(tx, events.slice(1));
-        await d.faults[FaultPoint.BEFORE_COMPLETE_COMMIT]?.();
+        ],
+        outbox: events.slice(1),
+        ...this.#hook(FaultPoint.BEFORE_COMPLETE_COMMIT),
       });
+      if (outcome === 'not-running') throw new LeaseLostError(executionId, lease);
       d.observer?.stage('complete', performance.now() - completeStart);
       d.observer?.finished(result);
       d.relay.kick();
@@ -472,11 +484,11 @@ export class ExecutionLifecycleManager {
       sessionId: e.sessionId, status: 'failed', error, policyVersion: e.policyVersion, artifacts: [], events: [failed],
     };
     try {
-      await this.#writer.write(e.tenantId, async (tx) => {
-        // Recovery may race a late completion: only a still-running execution is failed.
-        if (!(await d.stateSurface.finish(tx, { executionId, status: 'failed', state: null, result, error, finishedAt: at, lease: e.lease ?? null }))) return;
-        await d.wal.append(tx, transitions.map((t) => this.#wal(e, executionId, WalRecordType.STATE_TRANSITION, { ...t, error }, at)));
-        await d.outbox.insert(tx, [failed]);
+      // Recovery may race a late completion: only a still-running execution is failed (else nothing is written).
+      await this.#writer.write(e.tenantId, {
+        finish: { executionId, status: 'failed', state: null, result, error, finishedAt: at, lease: e.lease ?? null },
+        wal: transitions.map((t) => this.#wal(e, executionId, WalRecordType.STATE_TRANSITION, { ...t, error }, at)),
+        outbox: [failed],
       });
     } catch (err) {
       throw new StoreError(`execution ${executionId} failed (${error.message}) and recording that failed too: ${(err as Error).message}`, { cause: err });
@@ -521,6 +533,12 @@ export class ExecutionLifecycleManager {
     } catch (storeErr) {
       this.d.logger.error({ err: storeErr }, 'recording a rejected intent failed');
     }
+  }
+
+  /** A fault hook to run before a write commits, in this caller's async context (a batch runs it for every member). */
+  #hook(point: FaultPoint): Pick<ExecutionWrite, 'beforeCommit'> {
+    const hook = this.d.faults[point];
+    return hook ? { beforeCommit: AsyncResource.bind(() => hook()) } : {};
   }
 
   #wal(intent: IntentRef, executionId: string | null, recordType: WalRecordInput['recordType'], payload: Record<string, unknown>, recordedAt: string): WalRecordInput {

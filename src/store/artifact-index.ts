@@ -1,6 +1,6 @@
 import type { MaterializationDecision, PolicyInput, PolicyLayer } from '../policy/decision.ts';
 import type { Db, Queryable } from './db.ts';
-import { ANY_TENANT, iso, tenantParam, type PageKey, type TenantScope } from './sql.ts';
+import { ANY_TENANT, insertMany, iso, tenantParam, type PageKey, type TenantScope } from './sql.ts';
 
 /** Where an artifact came from: enough to answer "who produced this, from what, and when". */
 export interface ArtifactLineage {
@@ -64,6 +64,13 @@ export interface ArtifactQuery {
   readonly limit?: number;
 }
 
+const INSERT_COLUMNS = [
+  { name: 'artifact_id' }, { name: 'tenant_id' }, { name: 'session_id' }, { name: 'execution_id' }, { name: 'artifact_key' },
+  { name: 'result_type' }, { name: 'decision' }, { name: 'layer' }, { name: 'reason' }, { name: 'policy_version' },
+  { name: 'storage_path' }, { name: 'size_bytes' }, { name: 'renderings', json: true }, { name: 'lineage', json: true },
+  { name: 'created_at' }, { name: 'retain_until' },
+] as const;
+
 const SELECT = `SELECT artifact_id, tenant_id, session_id, execution_id, artifact_key, result_type, decision, layer, reason,
                        policy_version, storage_path, size_bytes, renderings, lineage, created_at,
                        retain_until, hold_reason, held_at, deleted_at, deleted_reason
@@ -77,16 +84,13 @@ const SELECT = `SELECT artifact_id, tenant_id, session_id, execution_id, artifac
 export class ArtifactIndex {
   constructor(private readonly db: Db) {}
 
-  async insert(q: Queryable, a: NewArtifact): Promise<void> {
-    await q.query(
-      `INSERT INTO symphainy.artifacts (artifact_id, tenant_id, session_id, execution_id, artifact_key, result_type, decision,
-                                        layer, reason, policy_version, storage_path, size_bytes, renderings, lineage, created_at,
-                                        retain_until)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13::jsonb, $14::jsonb, $15, $16)`,
-      [a.artifactId, a.tenantId, a.sessionId, a.executionId, a.artifactKey, a.resultType, a.decision, a.layer, a.reason,
-       a.policyVersion, a.storagePath, a.sizeBytes, JSON.stringify(a.renderings), JSON.stringify(a.lineage), a.createdAt,
-       a.retainUntil ?? null],
-    );
+  /** Index rows, in one statement (the completion transaction's). */
+  async insert(q: Queryable, artifacts: readonly NewArtifact[]): Promise<void> {
+    if (artifacts.length === 0) return;
+    await insertMany(q, 'symphainy.artifacts', INSERT_COLUMNS, artifacts.map((a) => [
+      a.artifactId, a.tenantId, a.sessionId, a.executionId, a.artifactKey, a.resultType, a.decision, a.layer, a.reason,
+      a.policyVersion, a.storagePath, a.sizeBytes, a.renderings, a.lineage, a.createdAt, a.retainUntil ?? null,
+    ]));
   }
 
   async get(artifactId: string, tenant: TenantScope): Promise<ArtifactRecord | null> {

@@ -1,15 +1,22 @@
-import { AsyncResource } from 'node:async_hooks';
 import { ConfigError } from '../errors/index.ts';
-import type { Db, Queryable } from './db.ts';
-import { TENANT_SETTING, tenantSetting, type TenantScope } from './sql.ts';
+import type { Db, Queryable, ScopedDb } from './db.ts';
+import { ANY_TENANT, tenantSetting, type TenantScope } from './sql.ts';
 
-/** A write of one tenant: statements run in the transaction it is given, committed with it. */
-export type WriteUnit<T> = (tx: Queryable) => Promise<T>;
+/**
+ * How writes of type `W` reach the database, giving an `R` for each. `batch`
+ * writes several in one go, as few statements as it can, and may throw to
+ * have them retried one by one (a statement failed, or a write did not
+ * apply as it assumed); `one` writes a single one exactly.
+ */
+export interface BatchApply<W, R> {
+  batch(tx: Queryable, writes: readonly W[]): Promise<R[]>;
+  one(tx: Queryable, write: W): Promise<R>;
+}
 
 /** Runs tenant writes in transactions: one each ({@link transactionPerWrite}) or shared ({@link GroupCommit}). */
-export interface TenantWriter {
-  /** Resolves with the unit's value once the transaction holding its statements has committed. */
-  write<T>(tenant: TenantScope, unit: WriteUnit<T>): Promise<T>;
+export interface TenantWriter<W, R> {
+  /** Resolves with the write's result once the transaction holding its statements has committed. */
+  write(tenant: TenantScope, write: W): Promise<R>;
 }
 
 export interface GroupCommitOptions {
@@ -40,8 +47,28 @@ export interface GroupCommitStats {
 }
 
 /** One transaction per write: the behaviour without group commit. */
-export function transactionPerWrite(db: Db): TenantWriter {
-  return { write: (tenant, unit) => db.scoped(tenant).transaction(unit) };
+export function transactionPerWrite<W, R>(db: Db, apply: BatchApply<W, R>): TenantWriter<W, R> {
+  return { write: (tenant, write) => writeAlone(db.scoped(tenant), apply, write) };
+}
+
+/**
+ * One write in a transaction of its own: the batch way first (its fewest
+ * statements); when that throws, once more the exact way, in a new
+ * transaction. A failed COMMIT is not retried: its outcome may be unknown.
+ */
+async function writeAlone<W, R>(db: ScopedDb, apply: BatchApply<W, R>, write: W): Promise<R> {
+  try {
+    return await db.transaction(async (tx) => {
+      try {
+        return (await apply.batch(tx, [write]))[0]!;
+      } catch (error) {
+        throw new MemberFailed(error);
+      }
+    });
+  } catch (error) {
+    if (!(error instanceof MemberFailed)) throw error;
+    return db.transaction((tx) => apply.one(tx, write));
+  }
 }
 
 /** Checks `groupCommit` options; a ConfigError names the field at fault. */
@@ -65,20 +92,19 @@ export function validateGroupCommitOptions(o: GroupCommitOptions, prefix = 'grou
   };
 }
 
-interface Member {
+interface Member<W, R> {
   readonly scope: TenantScope;
   /** The tenant setting for row-level security: the tenant id, or `*`. */
   readonly setting: string;
-  readonly unit: WriteUnit<unknown>;
-  readonly resolve: (value: unknown) => void;
+  readonly write: W;
+  readonly resolve: (value: R) => void;
   readonly reject: (err: unknown) => void;
-  outcome?: { ok: true; value: unknown } | { ok: false; error: unknown };
+  outcome?: { ok: true; value: R } | { ok: false; error: unknown };
 }
 
-const SET_TENANT = `SELECT set_config('${TENANT_SETTING}', $1, true)`;
 const SAVEPOINT = 'symphainy_member';
 
-/** Thrown out of a shared transaction to roll it back when one member failed. */
+/** Thrown out of a shared transaction to roll it back when a member failed (or the batch did not apply as a whole). */
 class MemberFailed extends Error {
   constructor(readonly error: unknown) {
     super('a member of the batch failed', { cause: error });
@@ -93,48 +119,48 @@ class MemberFailed extends Error {
  * batches are in flight, writes queue and the next batch takes all queued
  * (up to `maxBatch`), optionally after waiting up to `maxWaitMs` to fill.
  *
- * On a server a batch holds one tenant's writes (a tenant's WAL appends lock
- * its chain head until commit; holding several could deadlock with another
- * connection); embedded, any mix, ordered by tenant. A shared transaction
- * first runs its members one after the other (a tenant's appends must not
- * interleave), without savepoints, each under its own tenant's setting, so
- * row-level security checks every member's rows. When a member fails (SQL error, e.g. a taken
- * intent id, or a throw, e.g. a lost lease or a fault hook), the transaction
- * is rolled back and the batch runs once more, members one after the other,
- * each under its own SAVEPOINT: the failing one is rolled back alone and
- * rejects with its own error, the others commit. (Savepoints on every member
- * would cost about as much as the commits saved on the embedded store.)
+ * Where row-level security applies (a server) a batch holds one tenant's
+ * writes and runs under its setting, so row-level security checks every
+ * member's rows; embedded, any mix. A shared transaction first runs all its
+ * members at once, their statements pipelined on its connection, without
+ * savepoints. When a member fails (SQL error, e.g. a taken intent id, or a
+ * throw, e.g. a lost lease or a fault hook), the transaction is rolled back
+ * and the batch runs once more, members one after the other, each under its
+ * own SAVEPOINT: the failing one is rolled back alone and rejects with its
+ * own error, the others commit. (Savepoints on every member would cost about
+ * as much as the commits saved on the embedded store.)
  * Every promise settles only after the COMMIT; when that fails, every member
  * rejects with its error and none is retried (the outcome of a failed commit
  * may be unknown). Each write runs in its caller's async context. A member
  * that pauses (a slow fault hook) holds back its batch's commit.
  */
-export class GroupCommit implements TenantWriter {
+export class GroupCommit<W, R> implements TenantWriter<W, R> {
   readonly stats: GroupCommitStats = { batches: 0, writes: 0, waited: 0, largestBatch: 0, retried: 0 };
   readonly #db: Db;
+  readonly #apply: BatchApply<W, R>;
   readonly #maxBatch: number;
   readonly #maxWaitMs: number;
   readonly #maxConcurrent: number;
-  #queue: Member[] = [];
+  #queue: Member<W, R>[] = [];
   #inFlight = 0;
   /** Batches in flight by tenant setting. */
   readonly #busy = new Map<string, number>();
   #timer: NodeJS.Timeout | null = null;
 
-  constructor(db: Db, options: GroupCommitOptions = {}) {
+  constructor(db: Db, apply: BatchApply<W, R>, options: GroupCommitOptions = {}) {
     const o = validateGroupCommitOptions(options);
     this.#db = db;
+    this.#apply = apply;
     this.#maxBatch = o.maxBatch;
     this.#maxWaitMs = o.maxWaitMs;
     // One connection runs one transaction at a time: more batches would only wait on its lock.
     this.#maxConcurrent = db.capabilities.multipleConnections ? o.maxConcurrentBatches : 1;
   }
 
-  write<T>(tenant: TenantScope, unit: WriteUnit<T>): Promise<T> {
+  write(tenant: TenantScope, write: W): Promise<R> {
     const setting = tenantSetting(tenant); // refuse a missing tenant before queueing
-    return new Promise<T>((resolve, reject) => {
-      // Runs in its caller's async context (AsyncLocalStorage), not the batch's.
-      this.#queue.push({ scope: tenant, setting, unit: AsyncResource.bind(unit), resolve: resolve as (v: unknown) => void, reject });
+    return new Promise<R>((resolve, reject) => {
+      this.#queue.push({ scope: tenant, setting, write, resolve, reject });
       this.stats.writes++;
       this.#pump();
     });
@@ -179,47 +205,46 @@ export class GroupCommit implements TenantWriter {
   }
 
   /**
-   * The next batch's members, in queue order. On a server, of one tenant only
-   * (preferably one with no batch in flight): a tenant's WAL appends lock its
-   * chain head until commit, and a transaction holding several tenants' heads
-   * could deadlock with another connection's (a claim appends for several
-   * tenants). The embedded store runs one transaction at a time: any mix.
+   * The next batch's members, in queue order. Where row-level security
+   * applies (a server), of one tenant only, preferably one with no batch in
+   * flight: the batch runs under that tenant's setting, and a transaction
+   * holding several tenants' chain heads could deadlock with another
+   * connection's. Otherwise (the embedded store, one transaction at a time) any mix.
    */
-  #take(): Member[] {
-    if (!this.#db.capabilities.multipleConnections) return this.#queue.splice(0, this.#maxBatch);
+  #take(): Member<W, R>[] {
+    if (!this.#db.capabilities.rowLevelSecurity) return this.#queue.splice(0, this.#maxBatch);
     const tenant = (this.#queue.find((m) => !this.#busy.has(m.setting)) ?? this.#queue[0]!).setting;
-    const taken: Member[] = [];
-    const rest: Member[] = [];
+    const taken: Member<W, R>[] = [];
+    const rest: Member<W, R>[] = [];
     for (const m of this.#queue) (m.setting === tenant && taken.length < this.#maxBatch ? taken : rest).push(m);
     this.#queue = rest;
     return taken;
   }
 
   /** Runs a batch in one transaction and settles every member once it committed (or failed). */
-  async #commit(members: Member[]): Promise<void> {
+  async #commit(members: Member<W, R>[]): Promise<void> {
     let failure: { error: unknown } | null = null;
+    // One tenant's members under its setting where row-level security applies (#take); else any mix.
+    const db = this.#db.scoped(this.#db.capabilities.rowLevelSecurity ? members[0]!.scope : ANY_TENANT);
     try {
       if (members.length === 1) {
-        // Alone: the plain scoped transaction (the idle path costs what it did without group commit).
+        // Alone: a plain scoped transaction (the idle path costs what it did without group commit).
         const m = members[0]!;
         try {
-          m.outcome = { ok: true, value: await this.#db.scoped(m.scope).transaction(m.unit) };
+          m.outcome = { ok: true, value: await writeAlone(db, this.#apply, m.write) };
         } catch (error) {
           m.outcome = { ok: false, error };
         }
         return;
       }
-      // By tenant: every batch takes the tenants' WAL chain heads in the same order, so two batches
-      // in flight never wait on each other in a cycle (a deadlock). Stable: a tenant's writes keep their order.
-      const ordered = [...members].sort((a, b) => (a.setting < b.setting ? -1 : a.setting > b.setting ? 1 : 0));
       try {
-        await this.#db.transaction((tx) => this.#runAll(tx, ordered));
+        await db.transaction((tx) => this.#runAll(tx, members));
       } catch (error) {
         if (!(error instanceof MemberFailed)) throw error;
-        // One member failed and took the transaction with it: run the batch again, each member under a savepoint.
+        // A member failed and took the transaction with it: run the batch again, each member under a savepoint.
         this.stats.retried++;
         for (const m of members) delete m.outcome;
-        await this.#db.transaction((tx) => this.#runIsolated(tx, ordered));
+        await db.transaction((tx) => this.#runIsolated(tx, members));
       }
     } catch (error) {
       // The transaction did not commit: no member's rows are there.
@@ -234,55 +259,34 @@ export class GroupCommit implements TenantWriter {
     }
   }
 
-  /**
-   * The fast path: members one after the other, no savepoints; the first
-   * that fails (SQL error or throw) fails the transaction. Not at once: a
-   * tenant's WAL appends read and move its chain head, so two of its members
-   * must not interleave. The tenant setting is sent (without waiting for the
-   * answer) when the member before was another tenant's.
-   */
-  async #runAll(tx: Queryable, members: readonly Member[]): Promise<void> {
-    const rls = this.#db.capabilities.rowLevelSecurity;
-    let lastSetting: string | null = null;
-    for (const m of members) {
-      let tenant: Promise<unknown> | null = null;
-      if (rls && m.setting !== lastSetting) {
-        tenant = tx.query(SET_TENANT, [m.setting]);
-        tenant.catch(() => {});
-        lastSetting = m.setting;
-      }
-      try {
-        const value = await m.unit(tx);
-        await tenant;
-        m.outcome = { ok: true, value };
-      } catch (error) {
-        throw new MemberFailed(error);
-      }
+  /** The fast path: every member's write in one go (`batch`), no savepoints; any failure fails the transaction. */
+  async #runAll(tx: Queryable, members: readonly Member<W, R>[]): Promise<void> {
+    let values: R[];
+    try {
+      values = await this.#apply.batch(tx, members.map((m) => m.write));
+    } catch (error) {
+      throw new MemberFailed(error);
     }
+    members.forEach((m, i) => (m.outcome = { ok: true, value: values[i]! }));
   }
 
-  /** The retry: every member under its own savepoint, so one that fails is rolled back alone. */
-  async #runIsolated(tx: Queryable, members: Member[]): Promise<void> {
-    const rls = this.#db.capabilities.rowLevelSecurity;
-    let sent: Promise<unknown>[] = [];
+  /** The retry: every member alone (`one`) under its own savepoint, so one that fails is rolled back alone. */
+  async #runIsolated(tx: Queryable, members: readonly Member<W, R>[]): Promise<void> {
     for (const m of members) {
-      sent.push(tx.query(`SAVEPOINT ${SAVEPOINT}`));
-      if (rls) sent.push(tx.query(SET_TENANT, [m.setting]));
-      for (const p of sent) p.catch(() => {});
+      const savepoint = tx.query(`SAVEPOINT ${SAVEPOINT}`);
+      savepoint.catch(() => {});
       try {
-        const value = await m.unit(tx);
-        await Promise.all(sent);
+        const value = await this.#apply.one(tx, m.write);
+        await savepoint;
         m.outcome = { ok: true, value };
-        sent = [tx.query(`RELEASE SAVEPOINT ${SAVEPOINT}`)];
+        await tx.query(`RELEASE SAVEPOINT ${SAVEPOINT}`);
       } catch (error) {
-        await Promise.allSettled(sent);
-        sent = [];
+        await savepoint.catch(() => {});
         m.outcome = { ok: false, error };
-        // Takes back this member's statements (and its tenant setting) only.
+        // Takes back this member's statements only.
         await tx.query(`ROLLBACK TO SAVEPOINT ${SAVEPOINT}`);
         await tx.query(`RELEASE SAVEPOINT ${SAVEPOINT}`);
       }
     }
-    await Promise.all(sent);
   }
 }

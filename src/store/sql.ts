@@ -46,16 +46,18 @@ export interface Column {
 
 /**
  * Inserts many rows with one statement (one round trip), e.g. all WAL
- * records of an execution's completion.
+ * records of an execution's completion; returns what the statements return
+ * (e.g. with a `wrap` adding `RETURNING`).
  */
-export async function insertMany(
+export async function insertMany<R = Record<string, unknown>>(
   q: Queryable,
   table: string,
   columns: readonly Column[],
   rows: readonly (readonly unknown[])[],
   /** Wraps each INSERT statement (e.g. in a CTE that also updates a counter); gets the statement, its rows and params. */
   wrap: (insert: string, rows: readonly (readonly unknown[])[], params: unknown[]) => string = (insert) => insert,
-): Promise<void> {
+): Promise<R[]> {
+  const returned: R[] = [];
   // PostgreSQL takes at most 65 535 parameters per statement (a few are left for `wrap`).
   const perStatement = Math.floor((MAX_PARAMS - 16) / columns.length);
   for (let from = 0; from < rows.length; from += perStatement) {
@@ -69,8 +71,9 @@ export async function insertMany(
       return `(${slots.join(', ')})`;
     });
     const insert = `INSERT INTO ${table} (${columns.map((c) => c.name).join(', ')}) VALUES ${tuples.join(', ')}`;
-    await q.query(wrap(insert, chunk, params), params);
+    returned.push(...(await q.query<R>(wrap(insert, chunk, params), params)));
   }
+  return returned;
 }
 
 const MAX_PARAMS = 65_535;

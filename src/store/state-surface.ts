@@ -1,5 +1,5 @@
 import type { Db, Queryable } from './db.ts';
-import { ANY_TENANT, iso, tenantParam, type PageKey, type TenantScope } from './sql.ts';
+import { ANY_TENANT, insertMany, iso, tenantParam, type PageKey, type TenantScope } from './sql.ts';
 
 export const ExecutionStatus = {
   QUEUED: 'queued',
@@ -74,10 +74,35 @@ export interface ExecutionQuery {
 export const acceptedAt = (e: Pick<ExecutionRecord, 'submittedAt' | 'startedAt' | 'intentCreatedAt'>): string =>
   e.submittedAt ?? e.startedAt ?? e.intentCreatedAt;
 
-type NewExecution = Pick<
+export type NewExecution = Pick<
   ExecutionRecord,
   'executionId' | 'intentId' | 'tenantId' | 'sessionId' | 'intentType' | 'realm' | 'parameters' | 'policyVersion' | 'intentCreatedAt'
 > & { readonly solutionId?: string | null };
+
+/** A new execution, as {@link StateSurface.insertMany} takes it. */
+export interface NewExecutionRow {
+  readonly execution: NewExecution;
+  readonly status: 'running' | 'queued';
+  readonly at: string;
+}
+
+/** An outcome, as {@link StateSurface.finishMany} takes it. */
+export interface FinishRow {
+  readonly executionId: string;
+  readonly status: 'completed' | 'failed';
+  readonly state: ExecutionState | null;
+  readonly result: unknown;
+  readonly error: ExecutionRecord['error'];
+  readonly finishedAt: string;
+  /** The claiming worker's lease, for a claimed execution; null for one run directly. */
+  readonly lease?: Lease | null;
+}
+
+const INSERT_COLUMNS = [
+  { name: 'execution_id' }, { name: 'intent_id' }, { name: 'tenant_id' }, { name: 'session_id' }, { name: 'intent_type' },
+  { name: 'realm' }, { name: 'status' }, { name: 'parameters', json: true }, { name: 'policy_version' },
+  { name: 'intent_created_at' }, { name: 'submitted_at' }, { name: 'started_at' }, { name: 'solution_id' },
+] as const;
 
 const COLUMNS = `execution_id, intent_id, tenant_id, session_id, intent_type, realm, status, parameters, state, result,
                  error, policy_version, intent_created_at, submitted_at, started_at, finished_at, attempts, solution_id`;
@@ -93,15 +118,24 @@ const SELECT = `SELECT ${COLUMNS} FROM symphainy.executions`;
 export class StateSurface {
   constructor(private readonly db: Db) {}
 
-  /** A new execution: `running` (run directly, from `at`) or `queued` (submitted at `at`, for a worker). */
-  async insert(q: Queryable, e: NewExecution, status: 'running' | 'queued', at: string): Promise<void> {
-    await q.query(
-      `INSERT INTO symphainy.executions (execution_id, intent_id, tenant_id, session_id, intent_type, realm, status,
-                                         parameters, policy_version, intent_created_at, submitted_at, started_at, solution_id)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $10, $11, $12, $13)`,
-      [e.executionId, e.intentId, e.tenantId, e.sessionId, e.intentType, e.realm, status, JSON.stringify(e.parameters),
-       e.policyVersion, e.intentCreatedAt, status === 'queued' ? at : null, status === 'running' ? at : null, e.solutionId ?? null],
+  /**
+   * New executions, each `running` (run directly, from `at`) or `queued`
+   * (submitted at `at`, for a worker), in one statement. Returns the ids
+   * inserted: one whose tenant already used its intent id is left out.
+   */
+  async insertMany(q: Queryable, items: readonly NewExecutionRow[]): Promise<Set<string>> {
+    if (items.length === 0) return new Set();
+    const rows = await insertMany<{ execution_id: string }>(
+      q,
+      'symphainy.executions',
+      INSERT_COLUMNS,
+      items.map(({ execution: e, status, at }) => [
+        e.executionId, e.intentId, e.tenantId, e.sessionId, e.intentType, e.realm, status, e.parameters, e.policyVersion,
+        e.intentCreatedAt, status === 'queued' ? at : null, status === 'running' ? at : null, e.solutionId ?? null,
+      ]),
+      (insert) => `${insert} ON CONFLICT (tenant_id, intent_id) DO NOTHING RETURNING execution_id`,
     );
+    return new Set(rows.map((r) => r.execution_id));
   }
 
   /**
@@ -156,29 +190,29 @@ export class StateSurface {
   }
 
   /**
-   * Records the end of a running execution. False when it was not running
-   * (already finished elsewhere) or, for a claimed one, when `lease` no
-   * longer holds (another worker took it over): the fence that keeps an
-   * execution from completing twice.
+   * Records outcomes: each execution still `running` (and, for a claimed one,
+   * still leased by the same worker and attempt) becomes `completed` or
+   * `failed`, in one statement. Returns the ids finished; one that was not
+   * running any more (recovered, or taken over after its lease expired) is left out:
+   * the fence that keeps an execution from completing twice.
    */
-  async finish(
-    q: Queryable,
-    f: {
-      executionId: string; status: 'completed' | 'failed'; state: ExecutionState | null; result: unknown;
-      error: ExecutionRecord['error']; finishedAt: string; lease?: Lease | null;
-    },
-  ): Promise<boolean> {
-    const rows = await q.query(
-      `UPDATE symphainy.executions
-          SET status = $2, state = COALESCE($3::jsonb, state), result = $4::jsonb, error = $5::jsonb, finished_at = $6,
-              lease_expires_at = NULL
-        WHERE execution_id = $1 AND status = 'running'
-          AND ($7::text IS NULL OR (lease_owner = $7 AND attempts = $8))
-        RETURNING execution_id`,
-      [f.executionId, f.status, f.state ? JSON.stringify(f.state) : null, JSON.stringify(f.result ?? null),
-       f.error ? JSON.stringify(f.error) : null, f.finishedAt, f.lease?.owner ?? null, f.lease?.attempt ?? 0],
+  async finishMany(q: Queryable, items: readonly FinishRow[]): Promise<Set<string>> {
+    if (items.length === 0) return new Set();
+    const rows = await q.query<{ execution_id: string }>(
+      `UPDATE symphainy.executions e
+          SET status = f.status, state = COALESCE(f.state, e.state), result = f.result, error = f.error,
+              finished_at = f.finished_at, lease_expires_at = NULL
+         FROM jsonb_to_recordset($1::jsonb) AS f(execution_id text, status text, state jsonb, result jsonb, error jsonb,
+                                                 finished_at timestamptz, lease_owner text, attempt integer)
+        WHERE e.execution_id = f.execution_id AND e.status = 'running'
+          AND (f.lease_owner IS NULL OR (e.lease_owner = f.lease_owner AND e.attempts = f.attempt))
+        RETURNING e.execution_id`,
+      [JSON.stringify(items.map((f) => ({
+        execution_id: f.executionId, status: f.status, state: f.state, result: f.result ?? null, error: f.error,
+        finished_at: f.finishedAt, lease_owner: f.lease?.owner ?? null, attempt: f.lease?.attempt ?? 0,
+      })))],
     );
-    return rows.length === 1;
+    return new Set(rows.map((r) => r.execution_id));
   }
 
   async get(executionId: string, tenant: TenantScope): Promise<ExecutionRecord | null> {

@@ -62,10 +62,14 @@ describe('an embedded data dir', () => {
     try {
       const at = new Date().toISOString();
       await db.transaction(async (tx) => {
-        await new StateSurface(db).insert(tx, {
-          executionId: stuck.executionId, intentId: stuck.intentId, tenantId, sessionId: 's', intentType: 'journey.sop_to_workflow',
-          realm: 'journey', parameters: { sop_text: SOP_TEXT }, policyVersion: first.policyVersion, intentCreatedAt: at,
-        }, 'running', at);
+        await new StateSurface(db).insertMany(tx, [{
+          execution: {
+            executionId: stuck.executionId, intentId: stuck.intentId, tenantId, sessionId: 's', intentType: 'journey.sop_to_workflow',
+            realm: 'journey', parameters: { sop_text: SOP_TEXT }, policyVersion: first.policyVersion, intentCreatedAt: at,
+          },
+          status: 'running',
+          at,
+        }]);
         await new WriteAheadLog(db).append(tx, [
           { tenantId, executionId: stuck.executionId, intentId: stuck.intentId, recordType: 'intent', payload: {}, recordedAt: at },
           { tenantId, executionId: stuck.executionId, intentId: stuck.intentId, recordType: 'state_transition', payload: { from: 'accepted', to: 'running' }, recordedAt: at },

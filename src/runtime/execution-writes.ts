@@ -1,0 +1,100 @@
+import type { CacheEntry, CacheStore } from '../cache/cache-store.ts';
+import type { ArtifactIndex, NewArtifact } from '../store/artifact-index.ts';
+import { inOrder, type Queryable } from '../store/db.ts';
+import type { BatchApply } from '../store/group-commit.ts';
+import type { OutboxEvent, TransactionalOutbox } from '../store/outbox.ts';
+import type { FinishRow, NewExecutionRow, StateSurface } from '../store/state-surface.ts';
+import type { WalRecordInput, WriteAheadLog } from '../store/write-ahead-log.ts';
+
+/**
+ * What one step of an execution commits: its record (a new execution) or
+ * its outcome (completion, failure), with the WAL records, events, index
+ * rows and cache entries that belong to it. Declared, not run: so the
+ * writes of many executions become one multi-row statement per table.
+ */
+export interface ExecutionWrite {
+  /** A new execution; not written (`taken`) when its tenant already used the intent id. */
+  readonly insert?: NewExecutionRow;
+  /** An outcome; not written (`not-running`) when the execution is no longer running (under this lease). */
+  readonly finish?: FinishRow;
+  readonly artifacts?: readonly NewArtifact[];
+  /** Entries of a transactional cache, committed with the rest. */
+  readonly cache?: readonly CacheEntry[];
+  readonly wal: readonly WalRecordInput[];
+  readonly outbox: readonly OutboxEvent[];
+  /** Runs in the transaction after the write's statements, before the commit (fault injection); throwing fails the write. */
+  readonly beforeCommit?: () => unknown;
+}
+
+/** `written`: all of it committed; otherwise none of it did, and why. */
+export type WriteOutcome = 'written' | 'taken' | 'not-running';
+
+/** Thrown by the optimistic batch when some write did not apply: the batch is retried write by write. */
+class NotAllApplied extends Error {
+  constructor() {
+    super('a write of the batch did not apply (a taken intent id or an execution no longer running)');
+  }
+}
+
+/**
+ * General notes: writes executions' records as few statements as possible.
+ * `batch` is optimistic: every table's rows of every write go in one
+ * statement each, issued together (pipelined, one round trip), assuming each
+ * new execution's intent id is free and each finished execution still
+ * running; when one is not, it throws and the group committer rolls back
+ * and retries each write alone through `one`, which looks first (one round
+ * trip) and writes only what applies.
+ */
+export class ExecutionWrites implements BatchApply<ExecutionWrite, WriteOutcome> {
+  constructor(
+    private readonly s: {
+      readonly stateSurface: StateSurface;
+      readonly artifactIndex: ArtifactIndex;
+      readonly cache: CacheStore;
+      readonly wal: WriteAheadLog;
+      readonly outbox: TransactionalOutbox;
+    },
+  ) {}
+
+  async batch(tx: Queryable, writes: readonly ExecutionWrite[]): Promise<WriteOutcome[]> {
+    const [inserted, finished] = await inOrder<unknown>([...this.#look(tx, writes), ...this.#rows(tx, writes)]) as [Set<string>, Set<string>];
+    const outcomes = writes.map((w) => outcomeOf(w, inserted, finished));
+    if (outcomes.some((o) => o !== 'written')) throw new NotAllApplied();
+    for (const w of writes) await w.beforeCommit?.();
+    return outcomes;
+  }
+
+  async one(tx: Queryable, write: ExecutionWrite): Promise<WriteOutcome> {
+    const [inserted, finished] = await inOrder(this.#look(tx, [write]));
+    const outcome = outcomeOf(write, inserted!, finished!);
+    if (outcome !== 'written') return outcome;
+    await inOrder<unknown>(this.#rows(tx, [write]));
+    await write.beforeCommit?.();
+    return outcome;
+  }
+
+  /** The statements whose answers say whether a write applies: new executions, then outcomes. */
+  #look(tx: Queryable, writes: readonly ExecutionWrite[]): Promise<Set<string>>[] {
+    return [
+      this.s.stateSurface.insertMany(tx, writes.flatMap((w) => (w.insert ? [w.insert] : []))),
+      this.s.stateSurface.finishMany(tx, writes.flatMap((w) => (w.finish ? [w.finish] : []))),
+    ];
+  }
+
+  /** The rest, one statement per table (and per tenant's WAL chain). */
+  #rows(tx: Queryable, writes: readonly ExecutionWrite[]): Promise<void>[] {
+    const cached = writes.flatMap((w) => w.cache ?? []);
+    return [
+      this.s.artifactIndex.insert(tx, writes.flatMap((w) => w.artifacts ?? [])),
+      ...(cached.length > 0 ? [this.s.cache.put(cached, tx)] : []),
+      this.s.wal.append(tx, writes.flatMap((w) => w.wal)),
+      this.s.outbox.insert(tx, writes.flatMap((w) => w.outbox)),
+    ];
+  }
+}
+
+function outcomeOf(w: ExecutionWrite, inserted: Set<string>, finished: Set<string>): WriteOutcome {
+  if (w.insert && !inserted.has(w.insert.execution.executionId)) return 'taken';
+  if (w.finish && !finished.has(w.finish.executionId)) return 'not-running';
+  return 'written';
+}
