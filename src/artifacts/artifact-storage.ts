@@ -37,19 +37,23 @@ export class ArtifactStorage {
     metadata: Record<string, unknown>,
   ): Promise<StoredArtifact> {
     const artifactId = `${ARTIFACT_ID_PREFIX}${randomUUID()}`;
-    const refs: RenderingRef[] = [];
-    let sizeBytes = 0;
-    for (const r of renderings) {
+    const refs: RenderingRef[] = renderings.map((r) => {
       const sha256 = createHash('sha256').update(r.bytes).digest('hex');
-      const path = `tenants/${tenantId}/sha256/${sha256.slice(0, 2)}/${sha256}`;
-      // Content-addressed: an existing blob already holds these exact bytes.
-      if (!(await this.blobs.exists(path))) await this.blobs.put(path, r.bytes);
-      refs.push({ name: r.name, contentType: r.contentType, sha256, sizeBytes: r.bytes.byteLength, path });
-      sizeBytes += r.bytes.byteLength;
-    }
+      return { name: r.name, contentType: r.contentType, sha256, sizeBytes: r.bytes.byteLength, path: `tenants/${tenantId}/sha256/${sha256.slice(0, 2)}/${sha256}` };
+    });
+    const sizeBytes = refs.reduce((sum, r) => sum + r.sizeBytes, 0);
     const storagePath = `tenants/${tenantId}/artifacts/${artifactId}.json`;
     const manifest = { artifactId, artifactType, tenantId, renderings: refs, metadata };
-    await this.blobs.put(storagePath, Buffer.from(JSON.stringify(manifest, null, 2), 'utf8'));
+    // The manifest and the renderings are written (and fsynced) at once: their paths are known from the
+    // hashes, and the artifact exists for the runtime only once its index row commits, after all of them.
+    await Promise.all([
+      ...renderings.map(async (r, i) => {
+        const { path } = refs[i]!;
+        // Content-addressed: an existing blob already holds these exact bytes (two renderings may share one).
+        if (refs.findIndex((x) => x.path === path) === i && !(await this.blobs.exists(path))) await this.blobs.put(path, r.bytes);
+      }),
+      this.blobs.put(storagePath, Buffer.from(JSON.stringify(manifest, null, 2), 'utf8')),
+    ]);
     return { artifactId, storagePath, renderings: refs, sizeBytes };
   }
 

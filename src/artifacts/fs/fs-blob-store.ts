@@ -20,6 +20,9 @@ export class FsBlobStore implements BlobStore {
   readonly name = 'fs';
   readonly #root: string;
   readonly #fsync: boolean;
+  /** Directories known to exist (created or seen by this store): no mkdir per put. */
+  readonly #dirs = new Set<string>();
+  readonly #dirSyncs = new DirSyncs();
 
   constructor(options: FsBlobStoreOptions) {
     if (!options?.root) throw new TypeError('FsBlobStore needs a root directory');
@@ -30,7 +33,11 @@ export class FsBlobStore implements BlobStore {
   async put(key: string, bytes: Uint8Array): Promise<void> {
     const path = this.#path(key);
     try {
-      await mkdir(dirname(path), { recursive: true });
+      const dir = dirname(path);
+      if (!this.#dirs.has(dir)) {
+        await mkdir(dir, { recursive: true });
+        this.#dirs.add(dir);
+      }
       const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
       try {
         const fh = await open(tmp, 'w');
@@ -45,7 +52,7 @@ export class FsBlobStore implements BlobStore {
         await unlink(tmp).catch(() => {});
         throw err;
       }
-      if (this.#fsync) await syncDir(dirname(path));
+      if (this.#fsync) await this.#dirSyncs.sync(dir);
     } catch (err) {
       throw new ArtifactStorageError(`cannot write blob '${key}': ${(err as Error).message}`, { cause: err });
     }
@@ -72,6 +79,8 @@ export class FsBlobStore implements BlobStore {
   }
 
   async delete(key: string): Promise<void> {
+    // A directory emptied by others could be removed behind this store's back: look again on the next put.
+    this.#dirs.delete(dirname(this.#path(key)));
     try {
       await unlink(this.#path(key));
     } catch (err) {
@@ -83,6 +92,40 @@ export class FsBlobStore implements BlobStore {
   #path(key: string): string {
     assertSafeKey(key);
     return join(this.#root, ...key.split('/'));
+  }
+}
+
+/**
+ * Directory fsyncs, shared: a rename is durable once its directory is
+ * fsynced after it. A sync asked for while one of the same directory is
+ * running waits for the next one, which then covers every rename made
+ * before it started — concurrent puts into one directory share fsyncs
+ * instead of queueing one each.
+ */
+class DirSyncs {
+  readonly #running = new Map<string, Promise<void>>();
+  readonly #next = new Map<string, Promise<void>>();
+
+  sync(dir: string): Promise<void> {
+    const next = this.#next.get(dir);
+    if (next) return next;
+    const running = this.#running.get(dir);
+    if (!running) return this.#start(dir);
+    // Renames made now are not covered by the running sync: one more after it, shared by all who ask meanwhile.
+    const queued = running.catch(() => {}).then(() => {
+      this.#next.delete(dir);
+      return this.#start(dir);
+    });
+    this.#next.set(dir, queued);
+    return queued;
+  }
+
+  #start(dir: string): Promise<void> {
+    const run = syncDir(dir).finally(() => {
+      if (this.#running.get(dir) === run) this.#running.delete(dir);
+    });
+    this.#running.set(dir, run);
+    return run;
   }
 }
 
