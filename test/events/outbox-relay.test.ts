@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { setImmediate as tick } from 'node:timers/promises';
+import { setImmediate as tick, setTimeout as sleep } from 'node:timers/promises';
 import { pino } from 'pino';
 import type { EventSink } from '../../src/events/event-sink.ts';
 import { OutboxRelay } from '../../src/events/outbox-relay.ts';
@@ -9,6 +9,7 @@ import type { OutboxEvent, StoredOutboxEvent, TransactionalOutbox } from '../../
 /** An outbox in memory: enough of TransactionalOutbox for the relay. */
 class MemoryOutbox {
   rows: StoredOutboxEvent[] = [];
+  claims = 0;
   /** Called once events are marked: lets a test commit "concurrently", interleaved with the relay's last steps. */
   onMarked: (() => void) | null = null;
   commit(id: string): void {
@@ -18,6 +19,7 @@ class MemoryOutbox {
     });
   }
   async claimUnpublished(_owner: string, limit: number): Promise<StoredOutboxEvent[]> {
+    this.claims++;
     await tick();
     return this.rows.filter((r) => r.publishedAt === null).slice(0, limit);
   }
@@ -61,7 +63,8 @@ describe('OutboxRelay', () => {
         })();
       };
       relay.kick();
-      for (let i = 0; i < 50 && (outbox.rows.length < 2 || outbox.rows.some((r) => r.publishedAt === null)); i++) await tick();
+      // The second kick comes right after a drain started: it waits out minIntervalMs (10 ms).
+      for (let i = 0; i < 500 && (outbox.rows.length < 2 || outbox.rows.some((r) => r.publishedAt === null)); i++) await sleep(1);
       assert.equal(outbox.rows.length, 2);
       assert.deepEqual(
         outbox.rows.filter((r) => r.publishedAt === null).map((r) => r.eventId),
@@ -70,6 +73,30 @@ describe('OutboxRelay', () => {
       );
       await relay.close();
     }
+  });
+
+  test('kicks close together share one drain; a kick after a quiet spell drains at once', async () => {
+    const outbox = new MemoryOutbox();
+    const sink = new RecordingSink();
+    const relay = relayOver(outbox, sink);
+    outbox.commit('first');
+    relay.kick();
+    // 30 more commits, each kicking, while the first drain runs and within minIntervalMs of its start.
+    for (let i = 0; i < 30; i++) {
+      outbox.commit(`e${i}`);
+      relay.kick();
+      await tick();
+    }
+    for (let i = 0; i < 500 && outbox.rows.some((r) => r.publishedAt === null); i++) await sleep(1);
+    assert.equal(sink.seen.length, 31, 'every event published once');
+    assert.ok(outbox.claims <= 3, `${outbox.claims} claims for 31 kicks`);
+    await sleep(30);
+    const before = outbox.claims;
+    outbox.commit('later');
+    relay.kick();
+    await tick(); // not a timer: the claim starts on this kick
+    assert.equal(outbox.claims, before + 1);
+    await relay.close();
   });
 
   test('publishes in commit order across batches and marks every event published', async () => {
