@@ -32,29 +32,43 @@ export class FsBlobStore implements BlobStore {
 
   async put(key: string, bytes: Uint8Array): Promise<void> {
     const path = this.#path(key);
+    const dir = dirname(path);
     try {
-      const dir = dirname(path);
-      if (!this.#dirs.has(dir)) {
-        await mkdir(dir, { recursive: true });
-        this.#dirs.add(dir);
-      }
-      const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
+      if (!this.#dirs.has(dir)) await this.#mkdir(dir);
       try {
-        const fh = await open(tmp, 'w');
-        try {
-          await fh.writeFile(bytes);
-          if (this.#fsync) await fh.sync();
-        } finally {
-          await fh.close();
-        }
-        await rename(tmp, path);
+        await this.#writeAndRename(path, bytes);
       } catch (err) {
-        await unlink(tmp).catch(() => {});
-        throw err;
+        // The directory was removed since this store last saw it: create it again, once.
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+        await this.#mkdir(dir);
+        await this.#writeAndRename(path, bytes);
       }
       if (this.#fsync) await this.#dirSyncs.sync(dir);
     } catch (err) {
       throw new ArtifactStorageError(`cannot write blob '${key}': ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  async #mkdir(dir: string): Promise<void> {
+    await mkdir(dir, { recursive: true });
+    this.#dirs.add(dir);
+  }
+
+  /** A temporary file, fsynced, renamed into place: a reader sees the whole blob or none. */
+  async #writeAndRename(path: string, bytes: Uint8Array): Promise<void> {
+    const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
+    try {
+      const fh = await open(tmp, 'w');
+      try {
+        await fh.writeFile(bytes);
+        if (this.#fsync) await fh.sync();
+      } finally {
+        await fh.close();
+      }
+      await rename(tmp, path);
+    } catch (err) {
+      await unlink(tmp).catch(() => {});
+      throw err;
     }
   }
 
@@ -79,8 +93,6 @@ export class FsBlobStore implements BlobStore {
   }
 
   async delete(key: string): Promise<void> {
-    // A directory emptied by others could be removed behind this store's back: look again on the next put.
-    this.#dirs.delete(dirname(this.#path(key)));
     try {
       await unlink(this.#path(key));
     } catch (err) {
