@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { join } from 'node:path';
 import { ArtifactStorage } from '../artifacts/artifact-storage.ts';
 import type { CacheEntry, CacheLookup } from '../cache/cache-store.ts';
@@ -233,6 +234,8 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     const bus = new InProcessEventBus(logger);
     const relay = new OutboxRelay({ outbox, sinks: [...externalSinks, bus], logger });
     const shutdown = new AbortController();
+    // Every running handler listens for shutdown: many at once is normal, not a leak.
+    setMaxListeners(0, shutdown.signal);
     const tenants = new TenantRegistry(db, now);
     const policies = new PolicyVersions(db);
     const lifecycle = new ArtifactLifecycle({ db, artifactIndex, wal, blobs: blobStore, cache, now });
