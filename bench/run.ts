@@ -166,8 +166,10 @@ function executionRows(store: StoreKind, ex: Section<StoreExecutions>, floor: Se
     const f = floor.figures;
     rows.push(
       row(`runtime exec/s, ${s}, c=1`, e.c1.execPerSec.median, fmt(e.c1.execPerSec.median), f.perTx.execPerSec.median, `raw floor, 1 tx per execution, c=1: ${fmt(f.perTx.execPerSec.median)}/s`),
-      row(`runtime exec/s, ${s}, c=64`, e.c64.execPerSec.median, fmt(e.c64.execPerSec.median), f.batched.execPerSec.median, `raw floor, 100 executions per tx: ${fmt(f.batched.execPerSec.median)}/s`),
-      row(`runtime p50 latency ms (p99), ${s}, c=1`, e.c1.p50Ms.median, `${fmt(e.c1.p50Ms.median, 1)} (p99 ${fmt(e.c1.p99Ms.median, 1)})`, f.perTx.p50Ms.median, `raw floor p50 per tx: ${fmt(f.perTx.p50Ms.median, 2)}`),
+      row(`runtime exec/s, ${s}, c=64`, e.c64.execPerSec.median, fmt(e.c64.execPerSec.median), f.batched.execPerSec.median, `raw floor, 100 executions per tx: ${fmt(f.batched.execPerSec.median)}/s`,
+        { text: '≥ 0.5×', met: e.c64.execPerSec.median >= 0.5 * f.batched.execPerSec.median }),
+      row(`runtime p50 latency ms (p99), ${s}, c=1`, e.c1.p50Ms.median, `${fmt(e.c1.p50Ms.median, 1)} (p99 ${fmt(e.c1.p99Ms.median, 1)})`, f.perTx.p50Ms.median, `raw floor p50 per tx: ${fmt(f.perTx.p50Ms.median, 2)}`,
+        store === 'postgres' ? { text: 'p99 ≤ 3 ms', met: e.c1.p99Ms.median <= 3 } : undefined),
       row(`runtime p50 latency ms (p99), ${s}, c=64`, e.c64.p50Ms.median, `${fmt(e.c64.p50Ms.median, 1)} (p99 ${fmt(e.c64.p99Ms.median, 1)})`, f.perTx.p50Ms.median, `raw floor p50 per tx: ${fmt(f.perTx.p50Ms.median, 2)}`),
       row(`raw floor exec/s, ${s}, 100 executions per tx`, f.batched.execPerSec.median, fmt(f.batched.execPerSec.median), f.perTx.execPerSec.median, `1 tx per execution, c=1: ${fmt(f.perTx.execPerSec.median)}/s`),
     );
@@ -243,7 +245,8 @@ async function main(): Promise<void> {
         const base = `DBOS ${d.version}, 1-step workflow: ${fmt(dv)}/s (p50 ${fmt(d[c].p50Ms.median, 1)} ms, p99 ${fmt(d[c].p99Ms.median, 1)} ms)`;
         rows.push(
           pg
-            ? row(`runtime exec/s vs DBOS, PostgreSQL, c=${c.slice(1)}`, pg[c].execPerSec.median, fmt(pg[c].execPerSec.median), dv, base)
+            ? row(`runtime exec/s vs DBOS, PostgreSQL, c=${c.slice(1)}`, pg[c].execPerSec.median, fmt(pg[c].execPerSec.median), dv, base,
+                c === 'c64' ? { text: '≥ 10×', met: pg[c].execPerSec.median >= 10 * dv } : undefined)
             : note(`DBOS, PostgreSQL, c=${c.slice(1)}`, base),
         );
       }
