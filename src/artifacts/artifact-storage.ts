@@ -2,16 +2,35 @@ import { createHash, randomUUID } from 'node:crypto';
 import { ArtifactStorageError } from '../errors/index.ts';
 import type { EncodedRendering } from '../realm/rendering.ts';
 import type { RenderingRef } from '../store/artifact-index.ts';
+import type { ArtifactContents, InlineContent } from '../store/artifact-contents.ts';
 import type { BlobStore } from './blob-store.ts';
 
 /** What {@link ArtifactStorage.storeCompositeArtifact} returns. */
 export interface StoredArtifact {
   readonly artifactId: string;
-  /** Blob store path of the artifact's manifest (which lists its renderings). */
+  /**
+   * Blob store path of the artifact's manifest (which lists its renderings);
+   * `inline:…` when every rendering is kept in the database, where the index
+   * row is the manifest.
+   */
   readonly storagePath: string;
   readonly renderings: readonly RenderingRef[];
   readonly sizeBytes: number;
+  /** Renderings kept in the database: the caller writes them with the index row, in its transaction. */
+  readonly inline: readonly InlineContent[];
 }
+
+export interface ArtifactStorageOptions {
+  /** Where renderings of at most `inlineMaxBytes` are kept; without it, every rendering goes to the blob store. */
+  readonly contents?: ArtifactContents;
+  /** Largest rendering kept in the database; 0: none. @default 16384 */
+  readonly inlineMaxBytes?: number;
+}
+
+/** Path prefix of renderings (and manifests) kept in the database rather than the blob store. */
+export const INLINE_PREFIX = 'inline:';
+export const isInline = (path: string): boolean => path.startsWith(INLINE_PREFIX);
+export const DEFAULT_INLINE_MAX_BYTES = 16 * 1024;
 
 /** Prefix of artifact ids; lineage recognises ids in intent parameters by it. */
 export const ARTIFACT_ID_PREFIX = 'art_';
@@ -23,12 +42,22 @@ export const ARTIFACT_ID = /^art_[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}
  * its tenant (`tenants/<tenant>/sha256/<ab>/<hash>`), so identical bytes are
  * stored once per tenant and never shared across tenants; a JSON manifest per
  * artifact (`tenants/<tenant>/artifacts/<id>.json`) lists them with the
- * metadata, so the blob store alone can say what an artifact was. It does not
- * decide anything and does not touch the database: the runtime calls it only
- * for `persist` decisions and records the result in the artifact index.
+ * metadata, so the blob store alone can say what an artifact was. Renderings
+ * of at most `inlineMaxBytes` are kept in the database instead (no file and
+ * no fsync each): they are handed back as `inline` for the caller to write
+ * with the index row, and an artifact with only such renderings has no
+ * manifest file (its index row is its manifest). It does not decide
+ * anything: the runtime calls it only for `persist` decisions and records
+ * the result in the artifact index.
  */
 export class ArtifactStorage {
-  constructor(readonly blobs: BlobStore) {}
+  readonly #contents: ArtifactContents | undefined;
+  readonly #inlineMaxBytes: number;
+
+  constructor(readonly blobs: BlobStore, options: ArtifactStorageOptions = {}) {
+    this.#contents = options.contents;
+    this.#inlineMaxBytes = options.contents ? (options.inlineMaxBytes ?? DEFAULT_INLINE_MAX_BYTES) : 0;
+  }
 
   async storeCompositeArtifact(
     artifactType: string,
@@ -37,12 +66,17 @@ export class ArtifactStorage {
     metadata: Record<string, unknown>,
   ): Promise<StoredArtifact> {
     const artifactId = `${ARTIFACT_ID_PREFIX}${randomUUID()}`;
+    const inline: InlineContent[] = [];
     const refs: RenderingRef[] = renderings.map((r) => {
       const sha256 = createHash('sha256').update(r.bytes).digest('hex');
-      return { name: r.name, contentType: r.contentType, sha256, sizeBytes: r.bytes.byteLength, path: `tenants/${tenantId}/sha256/${sha256.slice(0, 2)}/${sha256}` };
+      const inDb = r.bytes.byteLength <= this.#inlineMaxBytes;
+      if (inDb) inline.push({ tenantId, sha256, bytes: r.bytes });
+      const path = `${inDb ? INLINE_PREFIX : ''}tenants/${tenantId}/sha256/${sha256.slice(0, 2)}/${sha256}`;
+      return { name: r.name, contentType: r.contentType, sha256, sizeBytes: r.bytes.byteLength, path };
     });
     const sizeBytes = refs.reduce((sum, r) => sum + r.sizeBytes, 0);
-    const storagePath = `tenants/${tenantId}/artifacts/${artifactId}.json`;
+    const manifestPath = `tenants/${tenantId}/artifacts/${artifactId}.json`;
+    if (inline.length === renderings.length) return { artifactId, storagePath: `${INLINE_PREFIX}${manifestPath}`, renderings: refs, sizeBytes, inline };
     const manifest = { artifactId, artifactType, tenantId, renderings: refs, metadata };
     // The manifest and the renderings are written (and fsynced) at once: their paths are known from the
     // hashes, and the artifact exists for the runtime only once its index row commits, after all of them.
@@ -50,20 +84,28 @@ export class ArtifactStorage {
       ...renderings.map(async (r, i) => {
         const { path } = refs[i]!;
         // Content-addressed: an existing blob already holds these exact bytes (two renderings may share one).
-        if (refs.findIndex((x) => x.path === path) === i && !(await this.blobs.exists(path))) await this.blobs.put(path, r.bytes);
+        if (isInline(path) || refs.findIndex((x) => x.path === path) !== i) return;
+        if (!(await this.blobs.exists(path))) await this.blobs.put(path, r.bytes);
       }),
-      this.blobs.put(storagePath, Buffer.from(JSON.stringify(manifest, null, 2), 'utf8')),
+      this.blobs.put(manifestPath, Buffer.from(JSON.stringify(manifest, null, 2), 'utf8')),
     ]);
-    return { artifactId, storagePath, renderings: refs, sizeBytes };
+    const storagePath = manifestPath;
+    return { artifactId, storagePath, renderings: refs, sizeBytes, inline };
   }
 
-  /** Reads one rendering and checks its bytes against the recorded hash. */
-  async readRendering(ref: RenderingRef): Promise<Uint8Array> {
-    const bytes = await this.blobs.get(ref.path);
+  /** Reads one rendering of a tenant's artifact and checks its bytes against the recorded hash. */
+  async readRendering(ref: RenderingRef, tenantId: string): Promise<Uint8Array> {
+    const bytes = isInline(ref.path) ? await this.#readInline(ref, tenantId) : await this.blobs.get(ref.path);
     const actual = createHash('sha256').update(bytes).digest('hex');
     if (actual !== ref.sha256) {
       throw new ArtifactStorageError(`rendering '${ref.name}' at '${ref.path}' does not match its recorded sha256 (corrupted or altered)`);
     }
+    return bytes;
+  }
+
+  async #readInline(ref: RenderingRef, tenantId: string): Promise<Uint8Array> {
+    const bytes = this.#contents ? await this.#contents.get(tenantId, ref.sha256) : null;
+    if (!bytes) throw new ArtifactStorageError(`rendering '${ref.name}' at '${ref.path}' is missing from the database`);
     return bytes;
   }
 }

@@ -1,4 +1,6 @@
+import { isInline } from '../artifacts/artifact-storage.ts';
 import type { BlobStore } from '../artifacts/blob-store.ts';
+import type { ArtifactContents } from '../store/artifact-contents.ts';
 import { groupBy } from '../json/group-by.ts';
 import type { CacheStore } from '../cache/cache-store.ts';
 import { ConflictError, InvalidRequestError, NotFoundError } from '../errors/index.ts';
@@ -10,6 +12,7 @@ import { WalRecordType, type WalRecordInput, type WriteAheadLog } from '../store
 export interface LifecycleDeps {
   readonly db: Db;
   readonly artifactIndex: ArtifactIndex;
+  readonly artifactContents: ArtifactContents;
   readonly wal: WriteAheadLog;
   readonly blobs: BlobStore;
   readonly cache: CacheStore;
@@ -92,17 +95,25 @@ export class ArtifactLifecycle {
     return { deleted, held };
   }
 
-  /** Removes the blobs of tombstoned artifacts (keeping content another live artifact of the tenant shares). */
+  /** Removes the renderings (blobs, database rows) of tombstoned artifacts, keeping content another live artifact of the tenant shares. */
   async purge(limit = BATCH): Promise<{ artifactId: string; message: string }[]> {
     const failures: { artifactId: string; message: string }[] = [];
     const pending = await this.d.artifactIndex.unpurged(limit);
     for (const [tenantId, own] of groupBy(pending, (a) => a.tenantId)) {
       const shared = await this.d.artifactIndex.shasInUse(tenantId, own.flatMap((a) => a.renderings.map((r) => r.sha256)), own.map((a) => a.artifactId));
       const purged: string[] = [];
+      const inline = own.flatMap((a) => a.renderings.filter((r) => isInline(r.path) && !shared.has(r.sha256)).map((r) => r.sha256));
+      try {
+        // Renderings kept in the database: gone with the rows, unless a live artifact uses them by now.
+        await this.d.artifactContents.deleteUnused(tenantId, inline);
+      } catch (err) {
+        for (const a of own) failures.push({ artifactId: a.artifactId, message: (err as Error).message });
+        continue;
+      }
       for (const a of own) {
         try {
-          for (const r of a.renderings) if (!shared.has(r.sha256)) await this.d.blobs.delete(r.path);
-          await this.d.blobs.delete(a.storagePath);
+          for (const r of a.renderings) if (!isInline(r.path) && !shared.has(r.sha256)) await this.d.blobs.delete(r.path);
+          if (!isInline(a.storagePath)) await this.d.blobs.delete(a.storagePath);
           purged.push(a.artifactId);
         } catch (err) {
           failures.push({ artifactId: a.artifactId, message: (err as Error).message });

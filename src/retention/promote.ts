@@ -3,6 +3,7 @@ import type { CacheStore } from '../cache/cache-store.ts';
 import { NotFoundError } from '../errors/index.ts';
 import type { CompiledPolicy } from '../policy/compile-policy.ts';
 import type { PolicyInput, PolicyLayer } from '../policy/decision.ts';
+import type { ArtifactContents } from '../store/artifact-contents.ts';
 import type { ArtifactIndex } from '../store/artifact-index.ts';
 import type { Db } from '../store/db.ts';
 import { WalRecordType, type WriteAheadLog } from '../store/write-ahead-log.ts';
@@ -25,7 +26,7 @@ export interface KeepResult {
  * taken out of the cache.
  */
 export async function keepCached(
-  d: { db: Db; cache: CacheStore; artifactIndex: ArtifactIndex; artifactStorage: ArtifactStorage; wal: WriteAheadLog; now: () => Date; policyFor: (tenantId: string) => CompiledPolicy },
+  d: { db: Db; cache: CacheStore; artifactIndex: ArtifactIndex; artifactContents: ArtifactContents; artifactStorage: ArtifactStorage; wal: WriteAheadLog; now: () => Date; policyFor: (tenantId: string) => CompiledPolicy },
   cacheId: string,
   tenantId: string,
 ): Promise<KeepResult> {
@@ -50,6 +51,7 @@ export async function keepCached(
   }
   await d.db.scoped(tenantId).transaction(async (tx) => {
     if (stored) {
+      await d.artifactContents.insert(tx, stored.inline);
       await d.artifactIndex.insert(tx, [{
         artifactId: stored.artifactId, tenantId, sessionId: entry.sessionId, executionId: entry.executionId, artifactKey: entry.artifactKey,
         resultType: entry.resultType, decision: 'persist', layer: verdict.layer, reason: verdict.reason, policyVersion: policy.version,

@@ -1,6 +1,7 @@
 import { setMaxListeners } from 'node:events';
 import { join } from 'node:path';
-import { ArtifactStorage } from '../artifacts/artifact-storage.ts';
+import { ArtifactStorage, DEFAULT_INLINE_MAX_BYTES } from '../artifacts/artifact-storage.ts';
+import { ArtifactContents } from '../store/artifact-contents.ts';
 import type { CacheEntry, CacheLookup } from '../cache/cache-store.ts';
 import { ConfigError, NotFoundError, RuntimeClosedError, WaitTimeoutError } from '../errors/index.ts';
 import { InProcessEventBus, type EventHandler, type SubscriptionFilter } from '../events/in-process-bus.ts';
@@ -171,6 +172,10 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
   if (options.lockWaitMs !== undefined && !(Number.isInteger(options.lockWaitMs) && options.lockWaitMs >= 0)) {
     throw new ConfigError(`lockWaitMs must be a non-negative integer, got ${String(options.lockWaitMs)}`);
   }
+  const inlineMaxBytes = options.inlineMaxBytes ?? file?.inlineMaxBytes ?? DEFAULT_INLINE_MAX_BYTES;
+  if (!(Number.isInteger(inlineMaxBytes) && inlineMaxBytes >= 0)) {
+    throw new ConfigError(`inlineMaxBytes must be a non-negative integer, got ${String(inlineMaxBytes)}`);
+  }
   const groupCommitOption = options.groupCommit ?? file?.groupCommit;
   const groupCommit = groupCommitOption === false ? false : validateGroupCommitOptions(groupCommitOption ?? {});
 
@@ -230,7 +235,8 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     const wal = new WriteAheadLog(db);
     const outbox = new TransactionalOutbox(db);
     const artifactIndex = new ArtifactIndex(db);
-    const artifactStorage = new ArtifactStorage(blobStore);
+    const artifactContents = new ArtifactContents(db);
+    const artifactStorage = new ArtifactStorage(blobStore, { contents: artifactContents, inlineMaxBytes });
     const bus = new InProcessEventBus(logger);
     const relay = new OutboxRelay({ outbox, sinks: [...externalSinks, bus], logger });
     const shutdown = new AbortController();
@@ -238,7 +244,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     setMaxListeners(0, shutdown.signal);
     const tenants = new TenantRegistry(db, now);
     const policies = new PolicyVersions(db);
-    const lifecycle = new ArtifactLifecycle({ db, artifactIndex, wal, blobs: blobStore, cache, now });
+    const lifecycle = new ArtifactLifecycle({ db, artifactIndex, artifactContents, wal, blobs: blobStore, cache, now });
     // No policy of its own: the one last made active with `policy apply`.
     if (!policySet.configured) policySet = policySet.withPolicy((await policies.active()) ?? policySet.policy);
     const policy = policySet.policy;
@@ -251,7 +257,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     });
 
     const manager = new ExecutionLifecycleManager({
-      db, registry, stateSurface, wal, outbox, artifactIndex, artifactStorage, cache, relay, policy, logger, now,
+      db, registry, stateSurface, wal, outbox, artifactIndex, artifactContents, artifactStorage, cache, relay, policy, logger, now,
       ...(policySet.attached.length > 0 ? { policyFor } : {}),
       realmTimeoutMs, faults: options.faults ?? {}, shutdownSignal: shutdown.signal, observer: metrics,
       // Concurrent executions' writes share transactions (groupCommit: false — one transaction each).
@@ -354,13 +360,13 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
         if (!ref) {
           throw new NotFoundError('rendering', name, `artifact '${artifactId}' has renderings: ${a.renderings.map((r) => r.name).join(', ') || 'none'}`);
         }
-        return { bytes: await artifactStorage.readRendering(ref), contentType: ref.contentType };
+        return { bytes: await artifactStorage.readRendering(ref, a.tenantId), contentType: ref.contentType };
       },
       holdArtifact: async (artifactId, scope, reason) => (open(), lifecycle.setHold(artifactId, scope.tenantId, { reason })),
       releaseArtifact: async (artifactId, scope) => (open(), lifecycle.setHold(artifactId, scope.tenantId, false)),
       sweep: async () => (open(), track(lifecycle.sweep())),
       keepCached: async (cacheId, scope) =>
-        (open(), track(keepCached({ db, cache, artifactIndex, artifactStorage, wal, now, policyFor }, cacheId, scope.tenantId))),
+        (open(), track(keepCached({ db, cache, artifactIndex, artifactContents, artifactStorage, wal, now, policyFor }, cacheId, scope.tenantId))),
       erase: async (scope) => (open(), track(erase({ db, wal, artifactIndex, lifecycle, cache, now }, scope))),
       listWal: async (q) => (open(), wal.list(q)),
       verifyWal: async (scope) => (open(), verifyWal(db, scope.tenantId)),

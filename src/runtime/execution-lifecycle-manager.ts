@@ -21,6 +21,7 @@ import type { CompiledPolicy } from '../policy/compile-policy.ts';
 import type { PolicyDecision } from '../policy/decision.ts';
 import { DEFAULT_CACHE_TTL_SECONDS } from '../policy/default-policy.ts';
 import { normalizeResult, type NormalizedArtifact, type NormalizedResult } from '../realm/normalize-result.ts';
+import type { ArtifactContents, InlineContent } from '../store/artifact-contents.ts';
 import type { ArtifactIndex, ArtifactLineage, NewArtifact } from '../store/artifact-index.ts';
 import type { Db } from '../store/db.ts';
 import { GroupCommit, transactionPerWrite, type GroupCommitOptions, type TenantWriter } from '../store/group-commit.ts';
@@ -42,6 +43,7 @@ export interface ExecutionLifecycleDeps {
   readonly wal: WriteAheadLog;
   readonly outbox: TransactionalOutbox;
   readonly artifactIndex: ArtifactIndex;
+  readonly artifactContents: ArtifactContents;
   readonly artifactStorage: ArtifactStorage;
   readonly cache: CacheStore;
   readonly relay: OutboxRelay;
@@ -110,6 +112,8 @@ interface Pending {
   outcome: ArtifactOutcome;
   cacheEntry?: CacheEntry;
   index?: NewArtifact;
+  /** Its renderings kept in the database, written with the index row. */
+  inline?: readonly InlineContent[];
 }
 
 /**
@@ -331,6 +335,7 @@ export class ExecutionLifecycleManager {
       const outcome = await this.#writer.write(intent.tenantId, {
         finish: { executionId, status: 'completed', state: stateOf(pending), result, error: null, finishedAt, lease },
         artifacts: pending.flatMap((p) => (p.index ? [p.index] : [])),
+        contents: pending.flatMap((p) => p.inline ?? []),
         cache: pending.flatMap((p) => (p.cacheEntry && d.cache.transactional ? [p.cacheEntry] : [])),
         wal: [
           this.#wal(intent, executionId, WalRecordType.STATE_TRANSITION, { from: 'running', to: 'materializing', at: materializingAt, realmMs }, materializingAt),
@@ -404,6 +409,7 @@ export class ExecutionLifecycleManager {
           artifactKey: artifact.key, semanticPayloadStored: artifact.semanticPayload !== null,
         });
         p.outcome = { ...p.outcome, artifactId: stored.artifactId, storagePath: stored.storagePath, stored: true };
+        p.inline = stored.inline;
         p.index = {
           artifactId: stored.artifactId, tenantId: intent.tenantId, sessionId: intent.sessionId, executionId,
           artifactKey: artifact.key, resultType: artifact.resultType, decision: decision.decision, layer: decision.layer,

@@ -1,4 +1,5 @@
 import type { CacheEntry, CacheStore } from '../cache/cache-store.ts';
+import type { ArtifactContents, InlineContent } from '../store/artifact-contents.ts';
 import type { ArtifactIndex, NewArtifact } from '../store/artifact-index.ts';
 import { inOrder, type Queryable } from '../store/db.ts';
 import type { BatchApply } from '../store/group-commit.ts';
@@ -18,6 +19,8 @@ export interface ExecutionWrite {
   /** An outcome; not written (`not-running`) when the execution is no longer running (under this lease). */
   readonly finish?: FinishRow;
   readonly artifacts?: readonly NewArtifact[];
+  /** Renderings kept in the database, written with their artifacts' index rows. */
+  readonly contents?: readonly InlineContent[];
   /** Entries of a transactional cache, committed with the rest. */
   readonly cache?: readonly CacheEntry[];
   readonly wal: readonly WalRecordInput[];
@@ -50,6 +53,7 @@ export class ExecutionWrites implements BatchApply<ExecutionWrite, WriteOutcome>
     private readonly s: {
       readonly stateSurface: StateSurface;
       readonly artifactIndex: ArtifactIndex;
+      readonly artifactContents: ArtifactContents;
       readonly cache: CacheStore;
       readonly wal: WriteAheadLog;
       readonly outbox: TransactionalOutbox;
@@ -85,6 +89,7 @@ export class ExecutionWrites implements BatchApply<ExecutionWrite, WriteOutcome>
   #rows(tx: Queryable, writes: readonly ExecutionWrite[]): Promise<void>[] {
     const cached = writes.flatMap((w) => w.cache ?? []);
     return [
+      this.s.artifactContents.insert(tx, writes.flatMap((w) => w.contents ?? [])),
       this.s.artifactIndex.insert(tx, writes.flatMap((w) => w.artifacts ?? [])),
       ...(cached.length > 0 ? [this.s.cache.put(cached, tx)] : []),
       this.s.wal.append(tx, writes.flatMap((w) => w.wal)),

@@ -34,6 +34,7 @@ export interface RuntimeConfigFile {
   readonly databaseUrl?: string;
   readonly artifacts?: string;
   readonly s3Endpoint?: string;
+  readonly inlineMaxBytes?: number;
   readonly cache?: string;
   readonly events?: string;
   readonly realmTimeoutMs?: number;
@@ -57,20 +58,24 @@ const durationMs = z.union([z.string(), z.number()]).transform((value, ctx) => {
   }
 });
 const text = z.string().trim().min(1, 'must not be empty');
-const bytes = z.union([z.string(), z.number()]).transform((value, ctx) => {
-  try {
-    return parseByteSize(value);
-  } catch (err) {
-    ctx.addIssue({ code: 'custom', message: (err as Error).message });
-    return z.NEVER;
-  }
-});
+/** A size (`512kb`, `1mb`, bytes); `allowZero` where 0 means "none". */
+const sizeOf = (options: { allowZero?: boolean } = {}) =>
+  z.union([z.string(), z.number()]).transform((value, ctx) => {
+    try {
+      return parseByteSize(value, options);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: (err as Error).message });
+      return z.NEVER;
+    }
+  });
+const bytes = sizeOf();
 
 const Schema = z.strictObject({
   data_dir: text.optional(),
   database_url: text.optional(),
   artifacts: text.optional(),
   s3_endpoint: z.url({ message: 'must be a URL such as http://127.0.0.1:9000' }).optional(),
+  inline_max_bytes: sizeOf({ allowZero: true }).optional(),
   cache: text.optional(),
   events: text.optional(),
   realm_timeout: durationMs.optional(),
@@ -177,6 +182,7 @@ export function parseRuntimeConfigYaml(source: string, file: string): RuntimeCon
     ...(c.database_url !== undefined ? { databaseUrl: c.database_url } : {}),
     ...(c.artifacts !== undefined ? { artifacts: c.artifacts } : {}),
     ...(c.s3_endpoint !== undefined ? { s3Endpoint: c.s3_endpoint } : {}),
+    ...(c.inline_max_bytes !== undefined ? { inlineMaxBytes: c.inline_max_bytes } : {}),
     ...(c.cache !== undefined ? { cache: c.cache } : {}),
     ...(c.events !== undefined ? { events: c.events } : {}),
     ...(c.realm_timeout !== undefined ? { realmTimeoutMs: c.realm_timeout } : {}),

@@ -69,6 +69,13 @@ export interface RuntimeOptions {
   artifacts?: string;
   /** Endpoint of an S3-compatible store (MinIO, …) for `s3://` artifacts. @default $SYMPHAINY_S3_ENDPOINT, else AWS */
   s3Endpoint?: string;
+  /**
+   * Renderings of at most this many bytes are stored in the database, with
+   * their artifact's index row in the completion transaction, instead of the
+   * blob store (no file, no fsync each); 0 sends every rendering to the blob
+   * store. @default 16384
+   */
+  inlineMaxBytes?: number;
   /** Artifact blob store object; wins over `artifacts`. */
   blobStore?: BlobStore;
   /**

@@ -289,6 +289,21 @@ export const MIGRATIONS: readonly Migration[] = [
       $fn$;
     `,
   },
+  {
+    version: 11,
+    name: 'small renderings stored in the database',
+    sql: `
+      -- Renderings up to the inline limit, content-addressed per tenant like blobs; written in the
+      -- completion transaction with the artifact's index row (no file, no fsync of their own).
+      CREATE TABLE symphainy.artifact_contents (
+        tenant_id text  NOT NULL,
+        sha256    text  NOT NULL,
+        bytes     bytea NOT NULL,
+        PRIMARY KEY (tenant_id, sha256)
+      );
+      ${tenantIsolation('artifact_contents')}
+    `,
+  },
 ];
 
 /** Row-level security of one tenant table (migration 4): rows of the transaction's tenant, or all with '*'. */
