@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,7 +9,7 @@ import { BENCH_INTENT, BENCH_TENANT, benchRealm, benchSolution, freshPgliteDir, 
 import { measure, nowMs, percentile, runConcurrent, type Measure } from './stats.ts';
 
 /** Tables an execution writes, in foreign-key order. */
-const TABLES = ['executions', 'wal', 'outbox', 'artifacts'] as const;
+const TABLES = ['executions', 'wal', 'outbox', 'artifacts', 'artifact_contents'] as const;
 /** Columns the database fills in itself (identity, commit order) or the relay sets later. */
 const GENERATED = new Set(['seq', 'tx_id']);
 
@@ -18,6 +18,8 @@ interface TableTemplate {
   readonly columns: Column[];
   /** The rows of one execution, as JSON text with the ids to replace. */
   readonly rowsJson: string;
+  /** Columns of bytes, carried as hex in the JSON. */
+  readonly hexColumns?: readonly number[];
 }
 
 /** Ids in the template, replaced by fresh ones for every synthetic execution. */
@@ -64,7 +66,15 @@ async function captureTemplate(db: Db): Promise<Template> {
   const rowCounts: Record<string, number> = {};
   const ids = new Set<string>([executionId]);
   for (const table of [...TABLES, 'cache_entries']) {
-    const rows = await scoped.query<Record<string, unknown>>(`SELECT * FROM symphainy.${table} WHERE execution_id = $1`, [executionId]);
+    const rows = await scoped.query<Record<string, unknown>>(
+      table === 'artifact_contents'
+        // Renderings kept in the database: keyed by tenant and hash, not by execution; bytes as hex.
+        ? `SELECT c.tenant_id, c.sha256, encode(c.bytes, 'hex') AS bytes FROM symphainy.artifact_contents c
+            WHERE c.sha256 IN (SELECT r->>'sha256' FROM symphainy.artifacts a, jsonb_array_elements(a.renderings) r WHERE a.execution_id = $1)`
+        : `SELECT * FROM symphainy.${table} WHERE execution_id = $1`,
+      [executionId],
+    );
+    if (table === 'artifact_contents') for (const r of rows) ids.add(r.sha256 as string);
     rowCounts[table] = rows.length;
     if (table === 'cache_entries' || rows.length === 0) continue;
     const names = Object.keys(rows[0]!).filter((c) => !GENERATED.has(c));
@@ -82,18 +92,22 @@ async function captureTemplate(db: Db): Promise<Template> {
     for (const r of rows) {
       for (const c of ['intent_id', 'event_id', 'artifact_id']) if (typeof r[c] === 'string') ids.add(r[c] as string);
     }
-    tables.push({ table: `symphainy.${table}`, columns, rowsJson: JSON.stringify(values) });
+    const hexColumns = table === 'artifact_contents' ? [names.indexOf('bytes')] : [];
+    tables.push({ table: `symphainy.${table}`, columns, rowsJson: JSON.stringify(values), hexColumns });
   }
   return { tables, ids: [...ids], rowCounts };
 }
 
 /** The template's rows with fresh ids, grouped by table. */
 function instantiate(template: Template): unknown[][][] {
-  const fresh = template.ids.map((id) => (id.startsWith('art_') ? `art_${randomUUID()}` : randomUUID()));
+  const fresh = template.ids.map((id) =>
+    id.startsWith('art_') ? `art_${randomUUID()}` : /^[0-9a-f]{64}$/.test(id) ? randomBytes(32).toString('hex') : randomUUID());
   return template.tables.map((t) => {
     let text = t.rowsJson;
     template.ids.forEach((id, i) => (text = text.split(id).join(fresh[i]!)));
-    return JSON.parse(text) as unknown[][];
+    const rows = JSON.parse(text) as unknown[][];
+    for (const row of rows) for (const c of t.hexColumns ?? []) row[c] = Buffer.from(row[c] as string, 'hex');
+    return rows;
   });
 }
 

@@ -49,6 +49,7 @@ describe('symphainy on PostgreSQL + S3 + Redis + NATS', { skip, timeout: 120_000
       `database_url: ${db.url}`,
       'artifacts: s3://artifacts/prod',
       `s3_endpoint: ${s3.endpoint}`,
+      'inline_max_bytes: 0 # every rendering to S3, none kept in the database',
       `cache: ${SERVICES.redis}?prefix=${prefix}`,
       `events: ${nats.url}`,
       `data_dir: ${join(dir, 'data')}`,

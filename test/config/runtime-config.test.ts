@@ -15,6 +15,7 @@ describe('runtime config file', () => {
         'database_url: postgres://127.0.0.1/app',
         'artifacts: s3://bucket/prefix',
         's3_endpoint: http://127.0.0.1:9000',
+        'inline_max_bytes: 64KB',
         'cache: redis://127.0.0.1:6379',
         'events: nats://127.0.0.1:4222',
         'data_dir: ./state',
@@ -30,7 +31,7 @@ describe('runtime config file', () => {
       { ...c },
       {
         source: 'rt.yaml', databaseUrl: 'postgres://127.0.0.1/app', artifacts: 's3://bucket/prefix', s3Endpoint: 'http://127.0.0.1:9000',
-        cache: 'redis://127.0.0.1:6379', events: 'nats://127.0.0.1:4222', dataDir: './state', realmTimeoutMs: 120_000,
+        inlineMaxBytes: 65_536, cache: 'redis://127.0.0.1:6379', events: 'nats://127.0.0.1:4222', dataDir: './state', realmTimeoutMs: 120_000,
         worker: { concurrency: 16, leaseMs: 45_000, pollIntervalMs: 2000 },
       },
     );
@@ -53,6 +54,12 @@ describe('runtime config file', () => {
       (err: unknown) => err instanceof ConfigError && /rt\.yaml:2: http\.admin_key: must be at least 32 characters/.test(err.message));
     assert.throws(() => parseRuntimeConfigYaml('http:\n  limits:\n    bodyy: 1\n', 'rt.yaml'),
       (err: unknown) => err instanceof ConfigError && /rt\.yaml:3: http\.limits\.bodyy: unknown key \(known: body, parameter_depth, rendering, page_size\)/.test(err.message));
+  });
+
+  test('inline_max_bytes: a size; a bad one names the line and the key', () => {
+    assert.equal(parseRuntimeConfigYaml('inline_max_bytes: 0\n', 'rt.yaml').inlineMaxBytes, 0);
+    assert.throws(() => parseRuntimeConfigYaml('cache: redis://x\ninline_max_bytes: lots\n', 'rt.yaml'),
+      (err: unknown) => err instanceof ConfigError && /rt\.yaml:2: inline_max_bytes: /.test(err.message));
   });
 
   test('problems name the file, the line and the key', () => {

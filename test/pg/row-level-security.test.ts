@@ -16,7 +16,7 @@ import { uid } from '../runtime/helpers.ts';
  */
 const skip = await skipUnlessPostgres();
 
-const TENANT_TABLES = ['executions', 'wal', 'outbox', 'artifacts', 'cache_entries', 'wal_chain_heads'] as const;
+const TENANT_TABLES = ['executions', 'wal', 'outbox', 'artifacts', 'cache_entries', 'wal_chain_heads', 'artifact_contents'] as const;
 const PLATFORM_TABLES = ['tenants', 'api_keys', 'schema_migrations'] as const;
 // Every execution leaves a row in each tenant table: the workflow persisted, the visual cached.
 const CONFIG = parseSolutionConfig({ materialization_policy: { workflow: 'persist', visual: { decision: 'cache', cache_ttl: '1h' } } });

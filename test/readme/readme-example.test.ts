@@ -27,7 +27,7 @@ test("the README's library example runs as written and persists under the MVP po
     assert.equal(result.status, 'completed');
     assert.equal(result.artifacts[0].decision, 'persist');
     assert.equal(result.artifacts[0].layer, 'solution');
-    assert.match(result.artifacts[0].storagePath, /^tenants\/acme\/artifacts\/art_.*\.json$/);
+    assert.match(result.artifacts[0].storagePath, /^inline:tenants\/acme\/artifacts\/art_.*\.json$/);
     // Subscribers saw the committed events, including the realm's own.
     assert.match(stdout, /^notes\.summarized [0-9a-f-]{36}$/m);
     assert.match(stdout, /^execution\.completed [0-9a-f-]{36}$/m);

@@ -31,7 +31,7 @@ const notes = defineRealm({
 });
 const POLICY = parseSolutionConfig({ name: 'erasure-test', materialization_policy: { workflow: 'persist', visual: { decision: 'cache', cache_ttl: '1h' } } });
 
-/** Where a marker string still appears: every table of the schema (as row text) and every blob file. */
+/** Where a marker string still appears: every table of the schema (as row text), renderings in the database and every blob file. */
 async function traces(t: TestRuntime, marker: string): Promise<string[]> {
   const found: string[] = [];
   const q = t.db.scoped(ANY_TENANT);
@@ -43,8 +43,11 @@ async function traces(t: TestRuntime, marker: string): Promise<string[]> {
   // The embedded cache keeps rendering bytes base64-encoded: decode them too.
   const cached = await q.query<{ renderings: { base64: string }[] }>('SELECT renderings FROM symphainy.cache_entries');
   if (cached.some((r) => r.renderings.some((x) => Buffer.from(x.base64, 'base64').includes(marker)))) found.push('cache_entries renderings');
+  // Small renderings are kept in the database as bytes.
+  const contents = await q.query<{ bytes: Uint8Array }>('SELECT bytes FROM symphainy.artifact_contents');
+  if (contents.some((r) => Buffer.from(r.bytes).includes(marker))) found.push('rendering in artifact_contents');
   for (const file of await filesUnder(t.blobRoot)) {
-    if ((await readFile(file)).includes(marker)) found.push(`blob ${file.slice(t.blobRoot.length + 1)}`);
+    if ((await readFile(file)).includes(marker)) found.push(`rendering blob ${file.slice(t.blobRoot.length + 1)}`);
   }
   return found;
 }
@@ -78,7 +81,7 @@ describe('erasure across every store', () => {
       await write(t.runtime, b, 's1', other);
       await t.runtime.flushEvents();
       const before = await traces(t, gone);
-      for (const where of ['table executions', 'table outbox', 'table wal', 'cache_entries renderings', 'blob ']) {
+      for (const where of ['table executions', 'table outbox', 'table wal', 'cache_entries renderings', 'rendering ']) {
         assert.ok(before.some((w) => w.startsWith(where)), `before erasure the marker is in ${where} (found: ${before.join(', ')})`);
       }
 
@@ -137,7 +140,7 @@ describe('erasure across every store', () => {
       assert.deepEqual(await traces(t, freeText), []);
       // Only the held artifact's own renderings keep the text; parameters, payloads and events are gone.
       const left = await traces(t, heldText);
-      assert.ok(left.length > 0 && left.every((w) => w.startsWith('blob ')), `held content only in its blobs, found in: ${left.join(', ')}`);
+      assert.ok(left.length > 0 && left.every((w) => w.startsWith('rendering ')), `held content only in its renderings, found in: ${left.join(', ')}`);
       assert.equal((await t.runtime.getArtifact(heldId, { tenantId: a })).deleted, null);
     } finally {
       await t.close();

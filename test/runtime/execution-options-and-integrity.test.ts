@@ -56,15 +56,20 @@ describe('execute() options', () => {
 });
 
 describe('integrity and failures around the realm', () => {
-  it('reading a rendering whose blob was altered fails with SYM_ERR_ARTIFACT_STORAGE instead of returning the bytes', async () => {
-    const t = await testRuntime({ solutionConfig: MVP_CONFIG });
+  for (const where of ['blob', 'database row'] as const) it(`reading a rendering whose ${where} was altered fails with SYM_ERR_ARTIFACT_STORAGE instead of returning the bytes`, async () => {
+    const t = await testRuntime({ solutionConfig: MVP_CONFIG, ...(where === 'blob' ? { inlineMaxBytes: 0 } : {}) });
     try {
       const tenantId = uid('tamper');
       const r = await t.runtime.execute(sop(tenantId));
       const visual = r.artifacts.find((a) => a.key === 'visual')!;
       const record = await t.runtime.getArtifact(visual.artifactId!, { tenantId });
       const svg = record.renderings.find((x) => x.name === 'svg')!;
-      await writeFile(blobFile(t.blobRoot, svg.path), '<svg>altered</svg>');
+      if (where === 'blob') await writeFile(blobFile(t.blobRoot, svg.path), '<svg>altered</svg>');
+      else {
+        await t.db.scoped(tenantId).query('UPDATE symphainy.artifact_contents SET bytes = $3 WHERE tenant_id = $1 AND sha256 = $2', [
+          tenantId, svg.sha256, Buffer.from('<svg>altered</svg>'),
+        ]);
+      }
       await assert.rejects(t.runtime.readRendering(visual.artifactId!, 'svg', { tenantId }), (err: unknown) => {
         assert.ok(err instanceof ArtifactStorageError);
         assert.match(err.message, /does not match its recorded sha256/);

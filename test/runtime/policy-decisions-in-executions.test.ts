@@ -40,12 +40,13 @@ function outcome(result: ExecutionResult, key: string): ArtifactOutcome {
   return o;
 }
 
-describe('under the MVP solution config every derived type is persisted', () => {
+// Small renderings are kept in the database by default; `inlineMaxBytes: 0` sends them all to the blob store.
+for (const mode of ['database', 'blob store'] as const) describe(`under the MVP solution config every derived type is persisted (renderings in the ${mode})`, () => {
   let t: TestRuntime;
   const tenantId = uid('mvp');
   const sessionId = uid('s');
   before(async () => {
-    t = await testRuntime({ solutionConfig: MVP_CONFIG });
+    t = await testRuntime({ solutionConfig: MVP_CONFIG, ...(mode === 'blob store' ? { inlineMaxBytes: 0 } : {}) });
   });
   after(() => t?.close());
 
@@ -79,22 +80,31 @@ describe('under the MVP solution config every derived type is persisted', () => 
         assert.ok(o.storagePath, 'storagePath returned');
         assert.deepEqual(o.renderings, ref.renderings.map((r) => r.name));
 
-        // The manifest is in the blob store and names the artifact and its renderings.
-        const manifest = JSON.parse(await readFile(blobFile(t.blobRoot, o.storagePath!), 'utf8'));
-        assert.equal(manifest.artifactId, o.artifactId);
-        assert.equal(manifest.tenantId, tenantId);
-        assert.equal(manifest.artifactType, resultType);
-
-        // Renderings are content-addressed and read back byte for byte with their content type.
         const record = await t.runtime.getArtifact(o.artifactId!, { tenantId });
         assert.deepEqual(record.renderings.map((r) => r.name), ref.renderings.map((r) => r.name));
-        assert.deepEqual(manifest.renderings.map((r: { sha256: string }) => r.sha256), record.renderings.map((r) => r.sha256));
+        const prefix = mode === 'database' ? 'inline:' : '';
+        if (mode === 'blob store') {
+          // The manifest is in the blob store and names the artifact and its renderings.
+          const manifest = JSON.parse(await readFile(blobFile(t.blobRoot, o.storagePath!), 'utf8'));
+          assert.equal(manifest.artifactId, o.artifactId);
+          assert.equal(manifest.tenantId, tenantId);
+          assert.equal(manifest.artifactType, resultType);
+          assert.deepEqual(manifest.renderings.map((r: { sha256: string }) => r.sha256), record.renderings.map((r) => r.sha256));
+        } else {
+          // No manifest file: the index row is the manifest.
+          assert.equal(o.storagePath, `inline:tenants/${tenantId}/artifacts/${o.artifactId}.json`);
+        }
+
+        // Renderings are content-addressed and read back byte for byte with their content type.
         for (const expected of ref.renderings) {
           const rr = record.renderings.find((r) => r.name === expected.name)!;
           assert.equal(rr.sha256, sha256(expected.bytes), `${key}/${expected.name}: recorded hash is the hash of the bytes`);
           assert.ok(rr.path.endsWith(`/${sha256(expected.bytes)}`), `${rr.path} is content-addressed`);
-          assert.ok(rr.path.startsWith(`tenants/${tenantId}/`), `${rr.path} is under the tenant`);
-          assert.deepEqual(new Uint8Array(await readFile(blobFile(t.blobRoot, rr.path))), new Uint8Array(expected.bytes));
+          assert.ok(rr.path.startsWith(`${prefix}tenants/${tenantId}/`), `${rr.path} is under the tenant`);
+          const stored = mode === 'blob store'
+            ? await readFile(blobFile(t.blobRoot, rr.path))
+            : (await t.db.scoped(tenantId).query<{ bytes: Uint8Array }>('SELECT bytes FROM symphainy.artifact_contents WHERE tenant_id = $1 AND sha256 = $2', [tenantId, rr.sha256]))[0]!.bytes;
+          assert.deepEqual(new Uint8Array(stored), new Uint8Array(expected.bytes));
           const read = await t.runtime.readRendering(o.artifactId!, expected.name, { tenantId });
           assert.deepEqual(new Uint8Array(read.bytes), new Uint8Array(expected.bytes));
           assert.equal(read.contentType, expected.contentType);

@@ -11,10 +11,10 @@ const KEEP_A_DAY: GovernanceRule[] = [
   { id: 'keep-a-day', match: { resultType: ['workflow', 'visual'] }, decision: 'persist', retentionSeconds: DAY },
 ];
 
-/** A runtime whose clock the test moves. */
-async function clocked() {
+/** A runtime whose clock the test moves; renderings in the blob store unless `inline`. */
+async function clocked(inline = false) {
   let now = new Date('2026-01-01T00:00:00Z');
-  const t = await testRuntime({ governance: KEEP_A_DAY, now: () => now });
+  const t = await testRuntime({ governance: KEEP_A_DAY, now: () => now, ...(inline ? {} : { inlineMaxBytes: 0 }) });
   return { t, advance: (seconds: number) => (now = new Date(now.getTime() + seconds * 1000)) };
 }
 
@@ -49,6 +49,36 @@ describe('retention and legal hold', () => {
       assert.deepEqual(records.map((r) => r.payload.artifactId).sort(), report.deleted.map((d) => d.artifactId).sort());
       assert.ok((await t.runtime.verifyWal({ tenantId })).every((r) => r.ok));
       assert.deepEqual((await t.runtime.sweep()).deleted, [], 'a second sweep finds nothing');
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('renderings kept in the database go with the sweep too; content a live artifact shares stays', async () => {
+    const { t, advance } = await clocked(true);
+    try {
+      const tenantId = uid('inline');
+      const first = await t.runtime.execute(sop(tenantId));
+      advance(12 * 3600);
+      const second = await t.runtime.execute(sop(tenantId)); // same bytes: one row of content
+      const wf = async (r: typeof first) => t.runtime.getArtifact(r.artifacts.find((a) => a.key === 'workflow')!.artifactId!, { tenantId });
+      const [a, b] = [await wf(first), await wf(second)];
+      assert.match(a.renderings[0]!.path, /^inline:tenants\//, 'a small rendering is kept in the database');
+      assert.match(a.storagePath, /^inline:/, 'no manifest file: the index row is the manifest');
+      assert.equal(a.renderings[0]!.sha256, b.renderings[0]!.sha256);
+      const rows = (sha: string) => t.db.scoped(tenantId).query('SELECT 1 FROM symphainy.artifact_contents WHERE tenant_id = $1 AND sha256 = $2', [tenantId, sha]);
+      assert.equal((await rows(a.renderings[0]!.sha256)).length, 1);
+
+      advance(13 * 3600); // the first is past retention, the second not
+      assert.equal((await t.runtime.sweep()).deleted.length, first.artifacts.length);
+      assert.equal((await rows(a.renderings[0]!.sha256)).length, 1, 'shared with a live artifact: kept');
+      const read = await t.runtime.readRendering(b.artifactId, b.renderings[0]!.name, { tenantId });
+      assert.ok(read.bytes.byteLength > 0);
+
+      advance(DAY);
+      await t.runtime.sweep();
+      assert.equal((await rows(a.renderings[0]!.sha256)).length, 0, 'no live artifact uses it: gone');
+      assert.equal((await t.runtime.listArtifacts({ tenantId })).filter((x) => !x.deleted).length, 0);
     } finally {
       await t.close();
     }
@@ -110,7 +140,7 @@ describe('retention and legal hold', () => {
     const t = await testRuntime({ governance: KEEP_A_DAY, now: () => now });
     const store = new FlakyDeletes({ root: t.blobRoot, fsync: false });
     await t.runtime.close();
-    const runtime = await createRuntime({ db: t.db, blobStore: store, realms: exampleRealms, governance: KEEP_A_DAY, now: () => now, logger: silentLogger });
+    const runtime = await createRuntime({ db: t.db, blobStore: store, realms: exampleRealms, governance: KEEP_A_DAY, now: () => now, logger: silentLogger, inlineMaxBytes: 0 });
     try {
       const tenantId = uid('shared');
       const first = await runtime.execute(sop(tenantId));

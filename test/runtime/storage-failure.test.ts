@@ -25,7 +25,7 @@ class BrokenBlobStore implements BlobStore {
 
 it('a blob store that cannot write does not lose the execution: decision, failure and reason are recorded', async () => {
   const blobStore = new BrokenBlobStore();
-  const t = await testRuntime({ solutionConfig: MVP_CONFIG, blobStore });
+  const t = await testRuntime({ solutionConfig: MVP_CONFIG, blobStore, inlineMaxBytes: 0 });
   try {
     const tenantId = uid('disk');
     const result = await t.runtime.execute({ intentType: 'journey.sop_to_workflow', tenantId, sessionId: 's', parameters: { sop_text: SOP_TEXT } });

@@ -71,12 +71,14 @@ describe('tenant isolation', () => {
     assert.deepEqual(every.map((e) => e.executionId).sort(), [ra.executionId, rb.executionId].sort());
   });
 
-  it("blobs of different tenants live under different prefixes, even for identical bytes", async () => {
+  it("renderings of different tenants live under different prefixes (and rows), even for identical bytes", async () => {
     const ga = await t.runtime.getArtifact(artifactA, { tenantId: a });
     const gb = await t.runtime.getArtifact(rb.artifacts[0]!.artifactId!, { tenantId: b });
     assert.equal(ga.renderings[0]!.sha256, gb.renderings[0]!.sha256, 'same SOP, same bytes');
     assert.notEqual(ga.renderings[0]!.path, gb.renderings[0]!.path);
-    assert.ok(ga.storagePath.startsWith(`tenants/${a}/`));
-    assert.ok(gb.storagePath.startsWith(`tenants/${b}/`));
+    assert.ok(ga.storagePath.startsWith(`inline:tenants/${a}/`) && ga.renderings[0]!.path.startsWith(`inline:tenants/${a}/`));
+    assert.ok(gb.storagePath.startsWith(`inline:tenants/${b}/`));
+    const rows = await t.db.scoped(ANY_TENANT).query('SELECT tenant_id FROM symphainy.artifact_contents WHERE sha256 = $1 ORDER BY tenant_id', [ga.renderings[0]!.sha256]);
+    assert.deepEqual(rows.map((r) => r.tenant_id), [a, b].sort(), 'one row of content per tenant');
   });
 });
