@@ -68,7 +68,7 @@ export class TransactionalOutbox {
    * Of every tenant: the relay publishes for all of them.
    */
   async claimUnpublished(owner: string, limit: number, leaseMs: number): Promise<StoredOutboxEvent[]> {
-    const rows = await this.db.scoped(ANY_TENANT).query(
+    const rows = await this.#bookkeeping(
       `UPDATE symphainy.outbox o
           SET lease_owner = $1, lease_expires_at = now() + $3 * interval '1 millisecond'
          FROM (SELECT seq FROM symphainy.outbox
@@ -85,11 +85,28 @@ export class TransactionalOutbox {
 
   async markPublished(eventIds: readonly string[], at: string): Promise<void> {
     if (eventIds.length === 0) return;
-    await this.db.scoped(ANY_TENANT).query(
+    await this.#bookkeeping(
       `UPDATE symphainy.outbox SET published_at = $2, lease_owner = NULL, lease_expires_at = NULL
         WHERE event_id = ANY($1::text[]) AND published_at IS NULL`,
       [eventIds, at],
     );
+  }
+
+  /**
+   * A relay statement, of every tenant, committed without waiting for its
+   * WAL flush (`synchronous_commit off`): leases and published marks are
+   * bookkeeping — one lost in a crash only means an event is leased again or
+   * sent again, which delivery already allows (at least once, stable ids) —
+   * so they do not queue behind, or hold up, executions' commits.
+   */
+  async #bookkeeping(sql: string, params: readonly unknown[]): Promise<Record<string, unknown>[]> {
+    return this.db.scoped(ANY_TENANT).transaction(async (tx) => {
+      const relaxed = tx.query("SELECT set_config('synchronous_commit', 'off', true)");
+      relaxed.catch(() => {});
+      const rows = await tx.query(sql, params);
+      await relaxed;
+      return rows;
+    });
   }
 
   /** Events of every tenant not yet published, and the age in seconds of the oldest (for metrics). */
