@@ -168,12 +168,12 @@ export class GroupCommit<W, R> implements TenantWriter<W, R> {
 
   /** Starts batches while there is room: at once when idle or full, else after at most `maxWaitMs`. */
   #pump(): void {
-    while (this.#queue.length > 0 && this.#inFlight < this.#maxConcurrent) {
+    while (this.#inFlight < this.#maxConcurrent && this.#startable()) {
       const fillable = this.#inFlight > 0 && this.#maxWaitMs > 0 && this.#queue.length < this.#maxBatch;
       if (fillable) {
         this.#timer ??= setTimeout(() => {
           this.#timer = null;
-          if (this.#queue.length === 0 || this.#inFlight >= this.#maxConcurrent) return;
+          if (this.#inFlight >= this.#maxConcurrent || !this.#startable()) return;
           this.stats.waited++;
           this.#start();
           this.#pump();
@@ -182,6 +182,17 @@ export class GroupCommit<W, R> implements TenantWriter<W, R> {
       }
       this.#start();
     }
+  }
+
+  /**
+   * Whether a queued write can start a batch now. Where row-level security
+   * applies (a server), only one of a tenant with no batch in flight: a
+   * tenant's batches take turns on its WAL chain head anyway, and its writes
+   * queued meanwhile make one larger batch instead of several that wait.
+   */
+  #startable(): boolean {
+    if (!this.#db.capabilities.rowLevelSecurity) return this.#queue.length > 0;
+    return this.#queue.some((m) => !this.#busy.has(m.setting));
   }
 
   #start(): void {
@@ -206,14 +217,15 @@ export class GroupCommit<W, R> implements TenantWriter<W, R> {
 
   /**
    * The next batch's members, in queue order. Where row-level security
-   * applies (a server), of one tenant only, preferably one with no batch in
-   * flight: the batch runs under that tenant's setting, and a transaction
-   * holding several tenants' chain heads could deadlock with another
-   * connection's. Otherwise (the embedded store, one transaction at a time) any mix.
+   * applies (a server), of one tenant with no batch in flight (see
+   * {@link #startable}): the batch runs under that tenant's setting, and a
+   * transaction holding several tenants' chain heads could deadlock with
+   * another connection's. Otherwise (the embedded store, one transaction at a
+   * time) any mix.
    */
   #take(): Member<W, R>[] {
     if (!this.#db.capabilities.rowLevelSecurity) return this.#queue.splice(0, this.#maxBatch);
-    const tenant = (this.#queue.find((m) => !this.#busy.has(m.setting)) ?? this.#queue[0]!).setting;
+    const tenant = this.#queue.find((m) => !this.#busy.has(m.setting))!.setting;
     const taken: Member<W, R>[] = [];
     const rest: Member<W, R>[] = [];
     for (const m of this.#queue) (m.setting === tenant && taken.length < this.#maxBatch ? taken : rest).push(m);

@@ -270,6 +270,32 @@ describe('group commit', { timeout: 120_000 }, () => {
     }
   });
 
+  it('on a server, a tenant has one batch in flight: its writes queued meanwhile make one batch; another tenant does not wait', async () => {
+    const inner = await freshDb();
+    try {
+      // The embedded database dressed as a server (several connections, row-level security): only the batching differs.
+      const server: Db = Object.assign(Object.create(inner) as Db, {
+        capabilities: { multipleConnections: true, rowLevelSecurity: true },
+        scoped: (scope: TenantScope) => inner.scoped(scope),
+        transaction: <T>(fn: (tx: Queryable) => Promise<T>) => inner.transaction(fn),
+      });
+      type Unit = (tx: Queryable) => Promise<unknown>;
+      const units: BatchApply<Unit, unknown> = { batch: (tx, us) => Promise.all(us.map((u) => u(tx))), one: (tx, u) => u(tx) };
+      const gc = new GroupCommit(server, units, { maxConcurrentBatches: 4 });
+      const order: string[] = [];
+      const unit = (name: string): Unit => async () => order.push(name);
+      const first = gc.write('a', unit('a0')); // starts at once, alone
+      const queued = Array.from({ length: 20 }, (_, i) => gc.write('a', unit(`a${i + 1}`)));
+      const other = gc.write('b', unit('b0')); // another tenant: its own batch, without waiting for a's
+      await Promise.all([first, ...queued, other]);
+      assert.equal(gc.stats.batches, 3, 'a alone, b, then the 20 queued writes of a together');
+      assert.equal(gc.stats.largestBatch, 20);
+      assert.ok(order.indexOf('b0') < order.indexOf('a1'), "b's write did not queue behind a's batch");
+    } finally {
+      await inner.close();
+    }
+  });
+
   it('groupCommit: false keeps one transaction per write', async () => {
     const t = await observedRuntime({ groupCommit: false });
     try {
