@@ -1,9 +1,9 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash, randomUUID, webcrypto } from 'node:crypto';
 import { ArtifactStorageError } from '../errors/index.ts';
 import type { EncodedRendering } from '../realm/rendering.ts';
 import type { RenderingRef } from '../store/artifact-index.ts';
 import type { ArtifactContents, InlineContent } from '../store/artifact-contents.ts';
-import type { BlobStore } from './blob-store.ts';
+import type { BlobStore, StagedBlob } from './blob-store.ts';
 
 /** What {@link ArtifactStorage.storeCompositeArtifact} returns. */
 export interface StoredArtifact {
@@ -25,6 +25,11 @@ export interface ArtifactStorageOptions {
   readonly contents?: ArtifactContents;
   /** Largest rendering kept in the database; 0: none. @default 16384 */
   readonly inlineMaxBytes?: number;
+}
+
+/** SHA-256 (hex) computed on the thread pool (WebCrypto), leaving this thread to drive the writes meanwhile. */
+async function sha256Async(bytes: Uint8Array): Promise<string> {
+  return Buffer.from(await webcrypto.subtle.digest('SHA-256', bytes)).toString('hex');
 }
 
 /** Path prefix of renderings (and manifests) kept in the database rather than the blob store. */
@@ -66,32 +71,50 @@ export class ArtifactStorage {
     metadata: Record<string, unknown>,
   ): Promise<StoredArtifact> {
     const artifactId = `${ARTIFACT_ID_PREFIX}${randomUUID()}`;
+    // Renderings for the blob store start writing before they are hashed, where the store can stage
+    // them, and are hashed off this thread (about 0.6 ms per MB): the hash overlaps the write.
+    const staged = renderings.map((r) => (r.bytes.byteLength > this.#inlineMaxBytes ? this.blobs.stage?.(r.bytes) : undefined));
     const inline: InlineContent[] = [];
-    const refs: RenderingRef[] = renderings.map((r) => {
-      const sha256 = createHash('sha256').update(r.bytes).digest('hex');
+    const refs: RenderingRef[] = await Promise.all(renderings.map(async (r) => {
       const inDb = r.bytes.byteLength <= this.#inlineMaxBytes;
+      const sha256 = inDb ? createHash('sha256').update(r.bytes).digest('hex') : await sha256Async(r.bytes);
       if (inDb) inline.push({ tenantId, sha256, bytes: r.bytes });
       const path = `${inDb ? INLINE_PREFIX : ''}tenants/${tenantId}/sha256/${sha256.slice(0, 2)}/${sha256}`;
       return { name: r.name, contentType: r.contentType, sha256, sizeBytes: r.bytes.byteLength, path };
-    });
+    }));
     const sizeBytes = refs.reduce((sum, r) => sum + r.sizeBytes, 0);
     const manifestPath = `tenants/${tenantId}/artifacts/${artifactId}.json`;
     if (inline.length === renderings.length) return { artifactId, storagePath: `${INLINE_PREFIX}${manifestPath}`, renderings: refs, sizeBytes, inline };
-    const manifest = { artifactId, artifactType, tenantId, renderings: refs, metadata };
-    // The manifest and the renderings are written (and fsynced) at once: their paths are known from the
-    // hashes, and the artifact exists for the runtime only once its index row commits, after all of them.
+    try {
+      await this.#writeBlobs(renderings, refs, staged, { artifactId, artifactType, tenantId, renderings: refs, metadata }, manifestPath);
+    } catch (err) {
+      await Promise.all(staged.map((s) => s?.discard()));
+      throw err;
+    }
+    return { artifactId, storagePath: manifestPath, renderings: refs, sizeBytes, inline };
+  }
+
+  /** The renderings for the blob store and the manifest, at once: their paths are known from the hashes. */
+  async #writeBlobs(
+    renderings: readonly EncodedRendering[], refs: readonly RenderingRef[], staged: readonly (StagedBlob | undefined)[],
+    manifest: Record<string, unknown>, manifestPath: string,
+  ): Promise<void> {
+    // The artifact exists for the runtime only once its index row commits, after all of these.
     await Promise.all([
       ...renderings.map(async (r, i) => {
         const { path } = refs[i]!;
-        // Content-addressed: an existing blob already holds these exact bytes (two renderings may share one).
-        if (isInline(path) || refs.findIndex((x) => x.path === path) !== i) return;
+        if (isInline(path)) return;
+        // Content-addressed: two renderings with the same bytes share one blob.
+        if (refs.findIndex((x) => x.path === path) !== i) return staged[i]?.discard();
+        const s = staged[i];
+        if (s) return s.commit(path);
+        // Not staged: an existing blob already holds these exact bytes.
         if (!(await this.blobs.exists(path))) await this.blobs.put(path, r.bytes);
       }),
       this.blobs.put(manifestPath, Buffer.from(JSON.stringify(manifest, null, 2), 'utf8')),
     ]);
-    const storagePath = manifestPath;
-    return { artifactId, storagePath, renderings: refs, sizeBytes, inline };
   }
+
 
   /** Reads one rendering of a tenant's artifact and checks its bytes against the recorded hash. */
   async readRendering(ref: RenderingRef, tenantId: string): Promise<Uint8Array> {

@@ -13,8 +13,22 @@ export interface BlobStore {
   exists(key: string): Promise<boolean>;
   /** Removes the bytes at `key`; removing what is not there is harmless (deletion is retried). */
   delete(key: string): Promise<void>;
+  /**
+   * Optional: starts writing bytes whose key is not known yet — a
+   * content-addressed key needs their hash — so the caller hashes them while
+   * they are written. Stores without it are written with `put` after hashing.
+   */
+  stage?(bytes: Uint8Array): StagedBlob;
   /** Releases connections; called once when a runtime that created the store closes. */
   close?(): Promise<void>;
+}
+
+/** Bytes being written by {@link BlobStore.stage}, not yet under a key. */
+export interface StagedBlob {
+  /** Puts them at `key`, as durably as `put` (replacing what is there: keys are content addresses). */
+  commit(key: string): Promise<void>;
+  /** Drops them. */
+  discard(): Promise<void>;
 }
 
 const KEY = /^[A-Za-z0-9._:@-]+(\/[A-Za-z0-9._:@-]+)*$/;

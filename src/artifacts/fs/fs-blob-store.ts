@@ -2,7 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { ArtifactStorageError } from '../../errors/index.ts';
-import { assertSafeKey, type BlobStore } from '../blob-store.ts';
+import { assertSafeKey, type BlobStore, type StagedBlob } from '../blob-store.ts';
+
+/** Where staged bytes are written before their key is known (same filesystem as the blobs, so a rename places them). */
+const STAGING_DIR = '.staging';
 
 export interface FsBlobStoreOptions {
   /** Directory under which keys are files. */
@@ -30,45 +33,74 @@ export class FsBlobStore implements BlobStore {
     this.#fsync = options.fsync ?? true;
   }
 
+  /** A temporary file, fsynced, renamed into place, its directory synced: a reader sees the whole blob or none, and it survives a crash. */
   async put(key: string, bytes: Uint8Array): Promise<void> {
     const path = this.#path(key);
-    const dir = dirname(path);
+    const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
     try {
-      if (!this.#dirs.has(dir)) await this.#mkdir(dir);
-      try {
-        await this.#writeAndRename(path, bytes);
-      } catch (err) {
-        // The directory was removed since this store last saw it: create it again, once.
-        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-        await this.#mkdir(dir);
-        await this.#writeAndRename(path, bytes);
-      }
-      if (this.#fsync) await this.#dirSyncs.sync(dir);
+      await this.#inDir(dirname(path), async () => {
+        await this.#writeFile(tmp, bytes);
+        await rename(tmp, path);
+      });
+      await this.#syncDir(dirname(path));
     } catch (err) {
+      await unlink(tmp).catch(() => {});
       throw new ArtifactStorageError(`cannot write blob '${key}': ${(err as Error).message}`, { cause: err });
     }
   }
 
-  async #mkdir(dir: string): Promise<void> {
-    await mkdir(dir, { recursive: true });
-    this.#dirs.add(dir);
+  /** Writes into `.staging/` under the root at once; `commit` renames the file into place (same filesystem). */
+  stage(bytes: Uint8Array): StagedBlob {
+    const tmp = join(this.#root, STAGING_DIR, `${randomBytes(8).toString('hex')}.tmp`);
+    const written = this.#inDir(dirname(tmp), () => this.#writeFile(tmp, bytes));
+    written.catch(() => {}); // reported by commit or discard
+    return {
+      commit: async (key) => {
+        const path = this.#path(key);
+        try {
+          await written;
+          await this.#inDir(dirname(path), () => rename(tmp, path));
+          await this.#syncDir(dirname(path));
+        } catch (err) {
+          await unlink(tmp).catch(() => {});
+          throw new ArtifactStorageError(`cannot write blob '${key}': ${(err as Error).message}`, { cause: err });
+        }
+      },
+      discard: async () => {
+        await written.catch(() => {});
+        await unlink(tmp).catch(() => {});
+      },
+    };
   }
 
-  /** A temporary file, fsynced, renamed into place: a reader sees the whole blob or none. */
-  async #writeAndRename(path: string, bytes: Uint8Array): Promise<void> {
-    const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
+  /** Runs `fn` writing into `dir`, created first unless known; once more if the directory was removed behind this store's back. */
+  async #inDir<T>(dir: string, fn: () => Promise<T>): Promise<T> {
+    if (!this.#dirs.has(dir)) {
+      await mkdir(dir, { recursive: true });
+      this.#dirs.add(dir);
+    }
     try {
-      const fh = await open(tmp, 'w');
-      try {
-        await fh.writeFile(bytes);
-        if (this.#fsync) await fh.sync();
-      } finally {
-        await fh.close();
-      }
-      await rename(tmp, path);
+      return await fn();
     } catch (err) {
-      await unlink(tmp).catch(() => {});
-      throw err;
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      await mkdir(dir, { recursive: true });
+      return fn();
+    }
+  }
+
+  /** A rename in `dir` is durable once `dir` is fsynced after it (shared with concurrent puts there). */
+  async #syncDir(dir: string): Promise<void> {
+    if (this.#fsync) await this.#dirSyncs.sync(dir);
+  }
+
+  /** A new file with `bytes`, fsynced (unless `fsync: false`). */
+  async #writeFile(file: string, bytes: Uint8Array): Promise<void> {
+    const fh = await open(file, 'w');
+    try {
+      await fh.writeFile(bytes);
+      if (this.#fsync) await fh.sync();
+    } finally {
+      await fh.close();
     }
   }
 
