@@ -41,7 +41,9 @@ class NotAllApplied extends Error {
 
 /**
  * General notes: writes executions' records as few statements as possible.
- * `batch` is optimistic: every table's rows of every write go in one
+ * `statements` (on a store that pipelines) sends them with BEGIN and COMMIT
+ * in one round trip, failing on a taken intent id or an execution no longer
+ * running. `batch` is optimistic too: every table's rows of every write go in one
  * statement each, issued together (pipelined, one round trip), assuming each
  * new execution's intent id is free and each finished execution still
  * running; when one is not, it throws and the group committer rolls back
@@ -66,6 +68,26 @@ export class ExecutionWrites implements BatchApply<ExecutionWrite, WriteOutcome>
     if (outcomes.some((o) => o !== 'written')) throw new NotAllApplied();
     for (const w of writes) await w.beforeCommit?.();
     return outcomes;
+  }
+
+  /**
+   * The batch as statements sent with its COMMIT: new executions fail on a
+   * taken intent id and outcomes on an execution no longer running, so such
+   * a batch rolls back and is retried write by write. Not for writes with a
+   * `beforeCommit` hook, which must run before the COMMIT.
+   */
+  statements(writes: readonly ExecutionWrite[]): { build: (tx: Queryable) => Promise<unknown>[]; results: WriteOutcome[] } | null {
+    if (writes.some((w) => w.beforeCommit)) return null;
+    const inserts = writes.flatMap((w) => (w.insert ? [w.insert] : []));
+    const finishes = writes.flatMap((w) => (w.finish ? [w.finish] : []));
+    return {
+      build: (tx) => [
+        this.s.stateSurface.insertMany(tx, inserts, 'fail'),
+        this.s.stateSurface.finishMany(tx, finishes, 'fail'),
+        ...this.#rows(tx, writes),
+      ],
+      results: writes.map(() => 'written'),
+    };
   }
 
   async one(tx: Queryable, write: ExecutionWrite): Promise<WriteOutcome> {

@@ -35,7 +35,19 @@ export interface ScopedDb extends Queryable {
   readonly scope: TenantScope;
   /** Like {@link Db.transaction}, under this scope. */
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  /**
+   * A transaction of statements known up front, sent with BEGIN and COMMIT in
+   * one round trip: `build` issues all of them at once (a statement issued
+   * later is refused) and returns them. Resolves `{ ok: true }` with their
+   * results once committed, or `{ ok: false }` with the first statement's
+   * failure (the transaction rolled back); rejects when the COMMIT itself
+   * failed, whose outcome is unknown. Optional: a store without it is used
+   * through {@link transaction}.
+   */
+  pipelined?(build: (tx: Queryable) => readonly Promise<unknown>[]): Promise<PipelinedOutcome>;
 }
+
+export type PipelinedOutcome = { readonly ok: true; readonly results: unknown[] } | { readonly ok: false; readonly error: unknown };
 
 export interface Db extends Queryable {
   readonly capabilities: DbCapabilities;

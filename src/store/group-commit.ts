@@ -11,6 +11,15 @@ import { ANY_TENANT, tenantSetting, type TenantScope } from './sql.ts';
 export interface BatchApply<W, R> {
   batch(tx: Queryable, writes: readonly W[]): Promise<R[]>;
   one(tx: Queryable, write: W): Promise<R>;
+  /**
+   * Optional, the fastest way: the batch as statements issued all at once,
+   * which a store that pipelines ({@link ScopedDb.pipelined}) sends with
+   * BEGIN and COMMIT in one round trip. Every case where `batch` would throw
+   * must fail one of them, so the batch rolls back and is retried write by
+   * write. `build` issues them; `results`: each write's result once they
+   * committed. Null when these writes need answers before they commit.
+   */
+  statements?(writes: readonly W[]): { build: (tx: Queryable) => readonly Promise<unknown>[]; results: R[] } | null;
 }
 
 /** Runs tenant writes in transactions: one each ({@link transactionPerWrite}) or shared ({@link GroupCommit}). */
@@ -58,17 +67,32 @@ export function transactionPerWrite<W, R>(db: Db, apply: BatchApply<W, R>): Tena
  */
 async function writeAlone<W, R>(db: ScopedDb, apply: BatchApply<W, R>, write: W): Promise<R> {
   try {
-    return await db.transaction(async (tx) => {
-      try {
-        return (await apply.batch(tx, [write]))[0]!;
-      } catch (error) {
-        throw new MemberFailed(error);
-      }
-    });
+    return (await writeBatch(db, apply, [write]))[0]!;
   } catch (error) {
     if (!(error instanceof MemberFailed)) throw error;
     return db.transaction((tx) => apply.one(tx, write));
   }
+}
+
+/**
+ * Writes in one transaction the fastest way the store and the writes allow
+ * (pipelined statements, else `batch`); a MemberFailed when it rolled back
+ * because of them, so they can be retried one by one.
+ */
+async function writeBatch<W, R>(db: ScopedDb, apply: BatchApply<W, R>, writes: readonly W[]): Promise<R[]> {
+  const planned = db.pipelined ? apply.statements?.(writes) : null;
+  if (planned) {
+    const outcome = await db.pipelined!(planned.build);
+    if (!outcome.ok) throw new MemberFailed(outcome.error);
+    return planned.results;
+  }
+  return db.transaction(async (tx) => {
+    try {
+      return await apply.batch(tx, writes);
+    } catch (error) {
+      throw new MemberFailed(error);
+    }
+  });
 }
 
 /** Checks `groupCommit` options; a ConfigError names the field at fault. */
@@ -250,7 +274,8 @@ export class GroupCommit<W, R> implements TenantWriter<W, R> {
         return;
       }
       try {
-        await db.transaction((tx) => this.#runAll(tx, members));
+        const values = await writeBatch(db, this.#apply, members.map((m) => m.write));
+        members.forEach((m, i) => (m.outcome = { ok: true, value: values[i]! }));
       } catch (error) {
         if (!(error instanceof MemberFailed)) throw error;
         // A member failed and took the transaction with it: run the batch again, each member under a savepoint.
@@ -269,17 +294,6 @@ export class GroupCommit<W, R> implements TenantWriter<W, R> {
         else m.reject(m.outcome.error);
       }
     }
-  }
-
-  /** The fast path: every member's write in one go (`batch`), no savepoints; any failure fails the transaction. */
-  async #runAll(tx: Queryable, members: readonly Member<W, R>[]): Promise<void> {
-    let values: R[];
-    try {
-      values = await this.#apply.batch(tx, members.map((m) => m.write));
-    } catch (error) {
-      throw new MemberFailed(error);
-    }
-    members.forEach((m, i) => (m.outcome = { ok: true, value: values[i]! }));
   }
 
   /** The retry: every member alone (`one`) under its own savepoint, so one that fails is rolled back alone. */

@@ -121,9 +121,10 @@ export class StateSurface {
   /**
    * New executions, each `running` (run directly, from `at`) or `queued`
    * (submitted at `at`, for a worker), in one statement. Returns the ids
-   * inserted: one whose tenant already used its intent id is left out.
+   * inserted: one whose tenant already used its intent id is left out
+   * (`onTaken: 'fail'`: the statement fails instead, with a unique violation).
    */
-  async insertMany(q: Queryable, items: readonly NewExecutionRow[]): Promise<Set<string>> {
+  async insertMany(q: Queryable, items: readonly NewExecutionRow[], onTaken: 'skip' | 'fail' = 'skip'): Promise<Set<string>> {
     if (items.length === 0) return new Set();
     const rows = await insertMany<{ execution_id: string }>(
       q,
@@ -133,7 +134,7 @@ export class StateSurface {
         e.executionId, e.intentId, e.tenantId, e.sessionId, e.intentType, e.realm, status, e.parameters, e.policyVersion,
         e.intentCreatedAt, status === 'queued' ? at : null, status === 'running' ? at : null, e.solutionId ?? null,
       ]),
-      (insert) => `${insert} ON CONFLICT (tenant_id, intent_id) DO NOTHING RETURNING execution_id`,
+      (insert) => `${insert}${onTaken === 'skip' ? ' ON CONFLICT (tenant_id, intent_id) DO NOTHING' : ''} RETURNING execution_id`,
     );
     return new Set(rows.map((r) => r.execution_id));
   }
@@ -194,24 +195,31 @@ export class StateSurface {
    * still leased by the same worker and attempt) becomes `completed` or
    * `failed`, in one statement. Returns the ids finished; one that was not
    * running any more (recovered, or taken over after its lease expired) is left out:
-   * the fence that keeps an execution from completing twice.
+   * the fence that keeps an execution from completing twice (`notRunning:
+   * 'fail'`: the statement fails instead, SQLSTATE SY001).
    */
-  async finishMany(q: Queryable, items: readonly FinishRow[]): Promise<Set<string>> {
+  async finishMany(q: Queryable, items: readonly FinishRow[], notRunning: 'skip' | 'fail' = 'skip'): Promise<Set<string>> {
     if (items.length === 0) return new Set();
-    const rows = await q.query<{ execution_id: string }>(
-      `UPDATE symphainy.executions e
+    const update = `UPDATE symphainy.executions e
           SET status = f.status, state = COALESCE(f.state, e.state), result = f.result, error = f.error,
               finished_at = f.finished_at, lease_expires_at = NULL
          FROM jsonb_to_recordset($1::jsonb) AS f(execution_id text, status text, state jsonb, result jsonb, error jsonb,
                                                  finished_at timestamptz, lease_owner text, attempt integer)
         WHERE e.execution_id = f.execution_id AND e.status = 'running'
           AND (f.lease_owner IS NULL OR (e.lease_owner = f.lease_owner AND e.attempts = f.attempt))
-        RETURNING e.execution_id`,
-      [JSON.stringify(items.map((f) => ({
-        execution_id: f.executionId, status: f.status, state: f.state, result: f.result ?? null, error: f.error,
-        finished_at: f.finishedAt, lease_owner: f.lease?.owner ?? null, attempt: f.lease?.attempt ?? 0,
-      })))],
-    );
+        RETURNING e.execution_id`;
+    const finishes = JSON.stringify(items.map((f) => ({
+      execution_id: f.executionId, status: f.status, state: f.state, result: f.result ?? null, error: f.error,
+      finished_at: f.finishedAt, lease_owner: f.lease?.owner ?? null, attempt: f.lease?.attempt ?? 0,
+    })));
+    if (notRunning === 'fail') {
+      // The aggregate always gives a row, so the check runs even when nothing matched.
+      await q.query(`WITH finished AS (${update}) SELECT symphainy.expect_rows(count(*), $2, 'executions finished') FROM finished`, [
+        finishes, items.length,
+      ]);
+      return new Set(items.map((f) => f.executionId));
+    }
+    const rows = await q.query<{ execution_id: string }>(update, [finishes]);
     return new Set(rows.map((r) => r.execution_id));
   }
 

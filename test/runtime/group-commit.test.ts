@@ -165,6 +165,27 @@ describe('group commit', { timeout: 120_000 }, () => {
     }
   });
 
+  it('sent with their COMMIT (the drivers pipeline), a batch with a taken intent id rolls back and only that write is refused', async () => {
+    const t = await testRuntime({ realms: [bench], groupCommit: { maxConcurrentBatches: 1 } });
+    try {
+      const tenantId = uid('pipe-dup');
+      const intentId = uid('intent');
+      const first = t.runtime.submit(intent(tenantId, { n: -1 }));
+      const rest = Array.from({ length: 30 }, (_, n) =>
+        n === 10 || n === 20 ? t.runtime.submit(intent(tenantId, { same: true }, intentId)) : t.runtime.submit(intent(tenantId, { n })),
+      );
+      const submitted = await Promise.all([first, ...rest]);
+      assert.deepEqual([submitted[11]!, submitted[21]!].map((s) => s.duplicate).sort(), [false, true]);
+      assert.equal(await count(t.db, 'SELECT count(*) AS n FROM symphainy.executions WHERE tenant_id = $1', [tenantId]), 30);
+      assert.equal(await count(t.db, 'SELECT count(*) AS n FROM symphainy.outbox WHERE tenant_id = $1', [tenantId]), 30);
+      assert.ok((await t.runtime.verifyWal({ tenantId })).every((c) => c.ok));
+      const results = await Promise.all(Array.from({ length: 40 }, (_, n) => t.runtime.execute(intent(tenantId, { n }))));
+      assert.ok(results.every((r) => r.status === 'completed'));
+    } finally {
+      await t.close();
+    }
+  });
+
   it('a fault in one member’s completion fails only that execution', async () => {
     // Which execution the code runs for: writes run in their caller's async context, also when batched.
     const which = new AsyncLocalStorage<number>();

@@ -304,6 +304,23 @@ export const MIGRATIONS: readonly Migration[] = [
       ${tenantIsolation('artifact_contents')}
     `,
   },
+  {
+    version: 12,
+    name: 'a statement can insist on how many rows it changed',
+    sql: `
+      -- Fails the statement (SQLSTATE SY001) unless it changed as many rows as expected, so a batch
+      -- sent with its COMMIT in one round trip rolls back instead of committing a partial write.
+      CREATE FUNCTION symphainy.expect_rows(actual bigint, expected bigint, what text) RETURNS bigint
+      LANGUAGE plpgsql AS $fn$
+      BEGIN
+        IF actual <> expected THEN
+          RAISE EXCEPTION '% : % of % rows', what, actual, expected USING ERRCODE = 'SY001';
+        END IF;
+        RETURN actual;
+      END
+      $fn$;
+    `,
+  },
 ];
 
 /** Row-level security of one tenant table (migration 4): rows of the transaction's tenant, or all with '*'. */

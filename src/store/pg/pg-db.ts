@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { StoreError } from '../../errors/index.ts';
-import { inOrder, type Db, type Queryable, type ScopedDb } from '../db.ts';
+import { inOrder, type Db, type PipelinedOutcome, type Queryable, type ScopedDb } from '../db.ts';
 import { TENANT_SETTING, tenantSetting, type TenantScope } from '../sql.ts';
 import { redactDatabaseUrl, withDefaultUser } from './database-url.ts';
 
@@ -81,7 +81,54 @@ export class PgDb implements Db {
         await this.#statement(setting, (c) => c.query(sql));
       },
       transaction: (fn) => this.#transaction(setting, fn),
+      pipelined: (build) => this.#pipelined(setting, build),
     };
+  }
+
+  /** BEGIN, the tenant setting, the statements and COMMIT written together: one round trip. */
+  async #pipelined(setting: string, build: (tx: Queryable) => readonly Promise<unknown>[]): Promise<PipelinedOutcome> {
+    const client = await this.#pool.connect();
+    let broken: Error | undefined;
+    let open = true;
+    try {
+      const setup = [client.query('BEGIN'), client.query(SET_TENANT, [setting])];
+      const tx: Queryable = {
+        query: async <R>(sql: string, params?: readonly unknown[]) => {
+          if (!open) throw new Error('a pipelined transaction takes its statements up front; this one came after its COMMIT');
+          return (await client.query(sql, params as unknown[] | undefined)).rows as R[];
+        },
+        exec: async (sql: string) => {
+          if (!open) throw new Error('a pipelined transaction takes its statements up front; this one came after its COMMIT');
+          await client.query(sql);
+        },
+      };
+      let statements: readonly Promise<unknown>[];
+      try {
+        statements = build(tx);
+      } catch (error) {
+        open = false;
+        await Promise.allSettled(setup);
+        await client.query('ROLLBACK').catch((e: Error) => (broken = e));
+        return { ok: false, error };
+      }
+      open = false;
+      // After a failed statement the server answers this COMMIT with a rollback.
+      const commit = client.query('COMMIT');
+      const sent = await Promise.allSettled([...setup, ...statements]);
+      try {
+        await commit;
+      } catch (err) {
+        broken = err as Error;
+        const failed = sent.find((o) => o.status === 'rejected');
+        if (failed) return { ok: false, error: failed.reason }; // rolled back before the COMMIT failed
+        throw err;
+      }
+      const failed = sent.find((o) => o.status === 'rejected');
+      if (failed) return { ok: false, error: failed.reason };
+      return { ok: true, results: sent.slice(setup.length).map((o) => (o as PromiseFulfilledResult<unknown>).value) };
+    } finally {
+      client.release(broken);
+    }
   }
 
   /** One statement in a transaction of its own under `setting`, sent in one go with BEGIN, SET_TENANT and COMMIT. */

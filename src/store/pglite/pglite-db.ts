@@ -1,6 +1,6 @@
 import { PGlite } from '@electric-sql/pglite';
 import { StoreError } from '../../errors/index.ts';
-import type { Db, Queryable, ScopedDb } from '../db.ts';
+import { inOrder, type Db, type PipelinedOutcome, type Queryable, type ScopedDb } from '../db.ts';
 import { tenantSetting, type TenantScope } from '../sql.ts';
 
 export interface PgliteDbOptions {
@@ -70,7 +70,27 @@ export class PgliteDb implements Db {
       query: (sql, params) => this.query(sql, params),
       exec: (sql) => this.exec(sql),
       transaction: (fn) => this.transaction(fn),
+      pipelined: (build) => this.#pipelined(build),
     };
+  }
+
+  /** In-process, nothing to pipeline: the statements in one transaction, reported as {@link ScopedDb.pipelined} says. */
+  async #pipelined(build: (tx: Queryable) => readonly Promise<unknown>[]): Promise<PipelinedOutcome> {
+    let failure: { error: unknown } | null = null;
+    try {
+      const results = await this.transaction(async (tx) => {
+        try {
+          return await inOrder(build(tx));
+        } catch (error) {
+          failure = { error };
+          throw error;
+        }
+      });
+      return { ok: true, results };
+    } catch (err) {
+      if (failure) return { ok: false, error: (failure as { error: unknown }).error };
+      throw err;
+    }
   }
 
   /** A snapshot of the whole database, loadable with `loadDataDir` (used to clone a migrated template). */
