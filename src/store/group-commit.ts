@@ -145,18 +145,16 @@ class MemberFailed extends Error {
  *
  * Where row-level security applies (a server) a batch holds one tenant's
  * writes and runs under its setting, so row-level security checks every
- * member's rows; embedded, any mix. A shared transaction first runs all its
- * members at once, their statements pipelined on its connection, without
- * savepoints. When a member fails (SQL error, e.g. a taken intent id, or a
- * throw, e.g. a lost lease or a fault hook), the transaction is rolled back
- * and the batch runs once more, members one after the other, each under its
- * own SAVEPOINT: the failing one is rolled back alone and rejects with its
- * own error, the others commit. (Savepoints on every member would cost about
- * as much as the commits saved on the embedded store.)
- * Every promise settles only after the COMMIT; when that fails, every member
- * rejects with its error and none is retried (the outcome of a failed commit
- * may be unknown). Each write runs in its caller's async context. A member
- * that pauses (a slow fault hook) holds back its batch's commit.
+ * row, and a tenant has one batch in flight; embedded, any mix. A batch is
+ * written the fastest way its {@link BatchApply} and the store allow: as
+ * statements sent with BEGIN and COMMIT in one round trip, else by `batch`
+ * in a transaction. When that fails because of its writes (a statement
+ * failed, or a write did not apply as assumed), it is rolled back and the
+ * batch runs once more, write by write (`one`), each under its own
+ * SAVEPOINT: a failing one is rolled back alone and rejects with its own
+ * error, the others commit. Every promise settles only after the COMMIT;
+ * when that fails, every member rejects with its error and none is retried
+ * (the outcome of a failed commit may be unknown).
  */
 export class GroupCommit<W, R> implements TenantWriter<W, R> {
   readonly stats: GroupCommitStats = { batches: 0, writes: 0, waited: 0, largestBatch: 0, retried: 0 };
