@@ -96,6 +96,28 @@ const intent = (tenantId: string, parameters: Record<string, unknown> = {}, inte
   intentType: 'gc.run', tenantId, sessionId: 's', parameters, ...(intentId ? { intentId } : {}),
 });
 
+/**
+ * 31 submits at once, two of them with the same intent id: the first starts
+ * a batch at once, the rest queue behind it and share the next one. Checks
+ * that only the repeat was refused (taken) and every other write committed.
+ */
+async function submitWithDuplicate(t: TestRuntime, tenantId: string): Promise<void> {
+  const intentId = uid('intent');
+  const first = t.runtime.submit(intent(tenantId, { n: -1 }));
+  const rest = Array.from({ length: 30 }, (_, n) =>
+    n === 10 || n === 20 ? t.runtime.submit(intent(tenantId, { same: true }, intentId)) : t.runtime.submit(intent(tenantId, { n })),
+  );
+  const submitted = await Promise.all([first, ...rest]);
+  const pair = [submitted[11]!, submitted[21]!];
+  assert.deepEqual(pair.map((s) => s.duplicate).sort(), [false, true]);
+  assert.equal(pair[0]!.executionId, pair[1]!.executionId);
+  assert.ok(submitted.filter((s, i) => i !== 11 && i !== 21).every((s) => !s.duplicate && s.status === 'queued'));
+  assert.equal(await count(t.db, 'SELECT count(*) AS n FROM symphainy.executions WHERE tenant_id = $1', [tenantId]), 30);
+  assert.equal(await count(t.db, "SELECT count(*) AS n FROM symphainy.wal WHERE tenant_id = $1 AND record_type = 'intent'", [tenantId]), 30);
+  assert.equal(await count(t.db, 'SELECT count(*) AS n FROM symphainy.outbox WHERE tenant_id = $1', [tenantId]), 30);
+  assert.ok((await t.runtime.verifyWal({ tenantId })).every((c) => c.ok), 'the WAL chain is whole after the retry');
+}
+
 describe('group commit', { timeout: 120_000 }, () => {
   it('200 concurrent executions all complete with whole journeys, in fewer transactions than writes', async () => {
     const t = await observedRuntime();
@@ -142,22 +164,7 @@ describe('group commit', { timeout: 120_000 }, () => {
   it('a duplicate intent id in the same batch is refused alone (taken), the other members commit', async () => {
     const t = await observedRuntime({ groupCommit: { maxConcurrentBatches: 1 } });
     try {
-      const tenantId = uid('dup');
-      const intentId = uid('intent');
-      // The first write starts a batch at once; the rest queue behind it and share the next one.
-      const first = t.runtime.submit(intent(tenantId, { n: -1 }));
-      const rest = Array.from({ length: 30 }, (_, n) =>
-        n === 10 || n === 20 ? t.runtime.submit(intent(tenantId, { same: true }, intentId)) : t.runtime.submit(intent(tenantId, { n })),
-      );
-      const submitted = await Promise.all([first, ...rest]);
-      const pair = [submitted[11]!, submitted[21]!];
-      assert.deepEqual(pair.map((s) => s.duplicate).sort(), [false, true]);
-      assert.equal(pair[0]!.executionId, pair[1]!.executionId);
-      assert.ok(submitted.filter((s, i) => i !== 11 && i !== 21).every((s) => !s.duplicate && s.status === 'queued'));
-      assert.equal(await count(t.db, 'SELECT count(*) AS n FROM symphainy.executions WHERE tenant_id = $1', [tenantId]), 30);
-      assert.equal(await count(t.db, "SELECT count(*) AS n FROM symphainy.wal WHERE tenant_id = $1 AND record_type = 'intent'", [tenantId]), 30);
-      assert.equal(await count(t.db, 'SELECT count(*) AS n FROM symphainy.outbox WHERE tenant_id = $1', [tenantId]), 30);
-      assert.ok((await t.runtime.verifyWal({ tenantId })).every((c) => c.ok), 'the WAL chain is whole after the savepoint retry');
+      await submitWithDuplicate(t, uid('dup'));
       // It was the shared transaction that isolated it: a savepoint per member.
       assert.ok(t.w.transactions.some((x) => x.statements.some((s) => s.startsWith('SAVEPOINT'))), 'members were isolated by savepoints');
     } finally {
@@ -169,16 +176,7 @@ describe('group commit', { timeout: 120_000 }, () => {
     const t = await testRuntime({ realms: [bench], groupCommit: { maxConcurrentBatches: 1 } });
     try {
       const tenantId = uid('pipe-dup');
-      const intentId = uid('intent');
-      const first = t.runtime.submit(intent(tenantId, { n: -1 }));
-      const rest = Array.from({ length: 30 }, (_, n) =>
-        n === 10 || n === 20 ? t.runtime.submit(intent(tenantId, { same: true }, intentId)) : t.runtime.submit(intent(tenantId, { n })),
-      );
-      const submitted = await Promise.all([first, ...rest]);
-      assert.deepEqual([submitted[11]!, submitted[21]!].map((s) => s.duplicate).sort(), [false, true]);
-      assert.equal(await count(t.db, 'SELECT count(*) AS n FROM symphainy.executions WHERE tenant_id = $1', [tenantId]), 30);
-      assert.equal(await count(t.db, 'SELECT count(*) AS n FROM symphainy.outbox WHERE tenant_id = $1', [tenantId]), 30);
-      assert.ok((await t.runtime.verifyWal({ tenantId })).every((c) => c.ok));
+      await submitWithDuplicate(t, tenantId);
       const results = await Promise.all(Array.from({ length: 40 }, (_, n) => t.runtime.execute(intent(tenantId, { n }))));
       assert.ok(results.every((r) => r.status === 'completed'));
     } finally {
