@@ -78,16 +78,7 @@ export class ExecutionWrites implements BatchApply<ExecutionWrite, WriteOutcome>
    */
   statements(writes: readonly ExecutionWrite[]): { build: (tx: Queryable) => Promise<unknown>[]; results: WriteOutcome[] } | null {
     if (writes.some((w) => w.beforeCommit)) return null;
-    const inserts = writes.flatMap((w) => (w.insert ? [w.insert] : []));
-    const finishes = writes.flatMap((w) => (w.finish ? [w.finish] : []));
-    return {
-      build: (tx) => [
-        this.s.stateSurface.insertMany(tx, inserts, 'fail'),
-        this.s.stateSurface.finishMany(tx, finishes, 'fail'),
-        ...this.#rows(tx, writes),
-      ],
-      results: writes.map(() => 'written'),
-    };
+    return { build: (tx) => [...this.#look(tx, writes, 'fail'), ...this.#rows(tx, writes)], results: writes.map(() => 'written') };
   }
 
   async one(tx: Queryable, write: ExecutionWrite): Promise<WriteOutcome> {
@@ -99,11 +90,15 @@ export class ExecutionWrites implements BatchApply<ExecutionWrite, WriteOutcome>
     return outcome;
   }
 
-  /** The statements whose answers say whether a write applies: new executions, then outcomes. */
-  #look(tx: Queryable, writes: readonly ExecutionWrite[]): Promise<Set<string>>[] {
+  /**
+   * The statements whose answers say whether a write applies: new executions,
+   * then outcomes. One that does not apply is left out (`skip`), or fails its
+   * statement (`fail`).
+   */
+  #look(tx: Queryable, writes: readonly ExecutionWrite[], notApplying: 'skip' | 'fail' = 'skip'): Promise<Set<string>>[] {
     return [
-      this.s.stateSurface.insertMany(tx, writes.flatMap((w) => (w.insert ? [w.insert] : []))),
-      this.s.stateSurface.finishMany(tx, writes.flatMap((w) => (w.finish ? [w.finish] : []))),
+      this.s.stateSurface.insertMany(tx, writes.flatMap((w) => (w.insert ? [w.insert] : [])), notApplying),
+      this.s.stateSurface.finishMany(tx, writes.flatMap((w) => (w.finish ? [w.finish] : [])), notApplying),
     ];
   }
 
