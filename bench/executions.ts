@@ -1,4 +1,4 @@
-import { readFileSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -48,12 +48,6 @@ export const benchRealm = defineRealm({
 export const benchSolution = parseSolutionConfig({ name: 'bench', materialization_policy: { report: 'persist' } }, 'bench');
 
 export const silent = pino({ level: 'silent' });
-
-/** Whether `RuntimeOptions.groupCommit` exists in this working tree (another change may add it). */
-export function groupCommitAvailable(): boolean {
-  const text = readFileSync(new URL('../src/runtime/runtime-options.ts', import.meta.url), 'utf8');
-  return /^\s*groupCommit\??\s*:/m.test(text);
-}
 
 export type StoreKind = 'pglite' | 'postgres';
 

@@ -14,12 +14,12 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { artifactBench, type ArtifactFigures } from './artifacts.ts';
+import { artifactBench } from './artifacts.ts';
 import type { CacheMemoryFigures } from './cache-memory.ts';
 import { BENCH_SERVICES, createBenchDatabase, unreachable, type BenchDatabase } from './databases.ts';
 import type { DbosFigures } from './dbos.ts';
-import { executionRounds, groupCommitAvailable, openRuntime, pgliteTemplateDir, type ExecutionFigures, type StoreKind } from './executions.ts';
-import { policyBench, type PolicyFigures } from './policy.ts';
+import { executionRounds, openRuntime, pgliteTemplateDir, type ExecutionFigures, type StoreKind } from './executions.ts';
+import { policyBench } from './policy.ts';
 import { rawFloor, type FloorFigures } from './raw-floor.ts';
 import { machineInfo, runChild } from './stats.ts';
 
@@ -89,11 +89,11 @@ interface StoreExecutions {
   readonly note: string;
   readonly c1: ExecutionFigures;
   readonly c64: ExecutionFigures;
-  /** Present when RuntimeOptions.groupCommit exists: the same with it forced on and off. */
-  readonly groupCommit?: Record<'on' | 'off', { c1: ExecutionFigures; c64: ExecutionFigures }>;
+  /** The same with group commit on (the default, the headline) and off (`groupCommit: false`). */
+  readonly groupCommit: Record<'on' | 'off', { c1: ExecutionFigures; c64: ExecutionFigures }>;
 }
 
-async function storeExecutions(store: StoreKind, withGroupCommit: boolean): Promise<StoreExecutions> {
+async function storeExecutions(store: StoreKind): Promise<StoreExecutions> {
   const variant = async (extra: Record<string, unknown>, label: string) => {
     const url = store === 'postgres' ? (await freshDatabase(`rt_${label}`)).url : undefined;
     const rt = await openRuntime(store, url, extra);
@@ -106,8 +106,6 @@ async function storeExecutions(store: StoreKind, withGroupCommit: boolean): Prom
     }
   };
   const headline = await variant({}, 'default');
-  if (!withGroupCommit) return headline;
-  // The runtime's default is group commit on with its defaults, so the headline is "on"; "off" is `groupCommit: false`.
   const off = await variant({ groupCommit: false }, 'gc_off');
   return { ...headline, groupCommit: { on: { c1: headline.c1, c64: headline.c64 }, off: { c1: off.c1, c64: off.c64 } } };
 }
@@ -179,20 +177,17 @@ function executionRows(store: StoreKind, ex: Section<StoreExecutions>, floor: Se
       note(`raw floor, ${s}`, `not measured — ${floor.reason}`),
     );
   }
-  if (e.groupCommit) {
-    for (const c of ['c1', 'c64'] as const) {
-      const on = e.groupCommit.on[c].execPerSec.median;
-      const off = e.groupCommit.off[c].execPerSec.median;
-      rows.push(row(`runtime exec/s, ${s}, c=${c.slice(1)}, groupCommit on (default)`, on, fmt(on), off, `groupCommit: false: ${fmt(off)}/s`));
-    }
+  for (const c of ['c1', 'c64'] as const) {
+    const on = e.groupCommit.on[c].execPerSec.median;
+    const off = e.groupCommit.off[c].execPerSec.median;
+    rows.push(row(`runtime exec/s, ${s}, c=${c.slice(1)}, groupCommit on (default)`, on, fmt(on), off, `groupCommit: false: ${fmt(off)}/s`));
   }
   return rows;
 }
 
 async function main(): Promise<void> {
   const startedAt = new Date();
-  const gcAvailable = groupCommitAvailable();
-  log(`bench ${SMOKE ? 'smoke run' : 'full run'}; results to ${OUT}; RuntimeOptions.groupCommit ${gcAvailable ? 'exists: measured on and off' : 'does not exist: not measured'}`);
+  log(`bench ${SMOKE ? 'smoke run' : 'full run'}; results to ${OUT}`);
 
   const pgDown = await serviceDown('PostgreSQL', BENCH_SERVICES.postgres, 5432);
   const redisDown = await serviceDown('Redis', BENCH_SERVICES.redis, 6379);
@@ -200,8 +195,8 @@ async function main(): Promise<void> {
 
   try {
     const executions = {
-      pglite: await section('runtime executions, PGlite', () => storeExecutions('pglite', gcAvailable)),
-      postgres: pgDown ? skipped<StoreExecutions>(pgDown) : await section('runtime executions, PostgreSQL', () => storeExecutions('postgres', gcAvailable)),
+      pglite: await section('runtime executions, PGlite', () => storeExecutions('pglite')),
+      postgres: pgDown ? skipped<StoreExecutions>(pgDown) : await section('runtime executions, PostgreSQL', () => storeExecutions('postgres')),
     };
     const floorSize = { ...SIZE.floor, rounds: SIZE.rounds };
     const floors = {
@@ -232,7 +227,6 @@ async function main(): Promise<void> {
 
     // ---- rows ----
     const rows: Row[] = [...executionRows('pglite', executions.pglite, floors.pglite), ...executionRows('postgres', executions.postgres, floors.postgres)];
-    if (!gcAvailable) rows.push(note('groupCommit on vs off', 'not measured — RuntimeOptions.groupCommit does not exist in this tree'));
     if (floors.pglite.status === 'measured') {
       const c = floors.pglite.figures.rowCounts;
       rows.push(note('rows one persisted execution writes', Object.entries(c).map(([t, n]) => `${n} ${t}`).join(' + ')));
@@ -312,7 +306,6 @@ async function main(): Promise<void> {
       mode: SMOKE ? 'smoke' : 'full',
       machine,
       sizes: SIZE,
-      groupCommit: { available: gcAvailable },
       sections: { executions, rawFloor: floors, dbos, policy, artifacts, cacheMemory },
       table: rows,
     };

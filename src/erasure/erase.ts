@@ -30,7 +30,7 @@ export interface ErasureReport {
   readonly cacheEntriesRemoved: number;
   readonly walRecordsRedacted: number;
   readonly outboxEventsRedacted: number;
-  /** Blob removals that failed (retried by the sweep). */
+  /** Rendering removals (blobs, rows kept in the database) that failed; retried by the sweep. */
   readonly blobFailures: readonly { readonly artifactId: string; readonly message: string }[];
 }
 

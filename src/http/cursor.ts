@@ -29,8 +29,19 @@ export function decodeCursor(cursor: string | undefined): PageKey | undefined {
   ]);
 }
 
-/** A page of `limit` items from `limit + 1` fetched: the items and the cursor of the next page, if any. */
-export function pageOf<T>(rows: readonly T[], limit: number, keyOf: (item: T) => PageKey): { items: T[]; nextCursor: string | null } {
+/**
+ * One page of a keyset listing: `limit` items (or `defaultLimit`) after the
+ * query's cursor, fetched one more than asked to know whether a next page
+ * exists, and that page's cursor (null on the last page).
+ */
+export async function fetchPage<T>(
+  query: { readonly limit?: number | undefined; readonly cursor?: string | undefined },
+  defaultLimit: number,
+  fetch: (limit: number, before: PageKey | undefined) => Promise<readonly T[]>,
+  keyOf: (item: T) => PageKey,
+): Promise<{ items: T[]; nextCursor: string | null }> {
+  const limit = query.limit ?? defaultLimit;
+  const rows = await fetch(limit + 1, decodeCursor(query.cursor));
   const items = rows.slice(0, limit);
   return { items, nextCursor: rows.length > limit ? encodeCursor(keyOf(items[items.length - 1]!)) : null };
 }

@@ -28,7 +28,7 @@ export interface SweepReport {
   readonly held: readonly { readonly artifactId: string; readonly tenantId: string; readonly reason: string }[];
   /** Expired cache entries removed. */
   readonly cacheEntriesExpired: number;
-  /** Blob removals that failed; retried by the next sweep. */
+  /** Rendering removals (blobs, rows kept in the database) that failed; retried by the next sweep. */
   readonly failures: readonly { readonly artifactId: string; readonly message: string }[];
 }
 

@@ -326,12 +326,6 @@ export class ExecutionLifecycleManager {
       };
       await d.faults[FaultPoint.BEFORE_COMPLETE]?.();
       const completeStart = performance.now();
-      const cached = pending.flatMap((p) => (p.cacheEntry && d.cache.transactional ? [p.cacheEntry] : []));
-      const walRecords = [
-        this.#wal(intent, executionId, WalRecordType.STATE_TRANSITION, { from: 'running', to: 'materializing', at: materializingAt, realmMs }, materializingAt),
-        ...pending.map((p) => this.#wal(intent, executionId, WalRecordType.GOVERNANCE_DECISION, decisionRecord(p, intent, entry.realm, lineage), finishedAt)),
-        this.#wal(intent, executionId, WalRecordType.STATE_TRANSITION, { from: 'materializing', to: 'completed', at: finishedAt, materializeMs }, finishedAt),
-      ];
       const outcome = await this.#writer.write(intent.tenantId, {
         finish: { executionId, status: 'completed', state: stateOf(pending), result, error: null, finishedAt, lease },
         artifacts: pending.flatMap((p) => (p.index ? [p.index] : [])),
@@ -597,10 +591,6 @@ function toFailure(err: unknown, intentType: string): { code: string; message: s
   if (isSymphainyError(err)) return { code: err.code, message: err.message };
   const wrapped = new RealmHandlerError(`realm handler for '${intentType}' failed: ${err instanceof Error ? err.message : String(err)}`);
   return { code: wrapped.code, message: wrapped.message };
-}
-
-function isUniqueViolation(err: unknown): boolean {
-  return (err as { code?: string })?.code === '23505';
 }
 
 const round = (ms: number) => Math.round(ms * 100) / 100;

@@ -5,10 +5,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { journey } from '../../realms/journey.ts';
-import { defineRealm, parseSolutionConfig } from '../../src/index.ts';
+import { parseSolutionConfig } from '../../src/index.ts';
 import { ADMIN_KEY, startTestServer, type TestServer } from '../support/http-server.ts';
 import { directResult, sha256, uid } from '../runtime/helpers.ts';
 import { allPages, expectProblem, ok, pollExecution, postSop, SOP } from './api-helpers.ts';
+import { counterRealm } from '../support/counter-realm.ts';
 
 describe('HTTP API: every route', () => {
   let server: TestServer;
@@ -338,29 +339,7 @@ describe('HTTP API: GET /v1/cache/:sessionId', () => {
 
 // ---- Idempotency-Key ---------------------------------------------------------
 
-let calls = 0;
-const counter = defineRealm({
-  name: 'counter',
-  intents: {
-    bump: {
-      handler: async (params: unknown) => {
-        calls++;
-        const slowMs = (params as { slowMs?: number }).slowMs ?? 0;
-        if (slowMs > 0) await new Promise((r) => setTimeout(r, slowMs));
-        return {
-          artifacts: { workflow: { resultType: 'workflow', semanticPayload: { call: calls }, renderings: { md: `call ${calls}` } } },
-          events: [{ type: 'bumped', data: { call: calls } }],
-        };
-      },
-    },
-    fail: {
-      handler: () => {
-        calls++;
-        throw new Error('always fails');
-      },
-    },
-  },
-});
+const { realm: counter, runs } = counterRealm();
 
 describe('HTTP API: Idempotency-Key', () => {
   let server: TestServer;
@@ -383,10 +362,10 @@ describe('HTTP API: Idempotency-Key', () => {
 
   test('the same key twice: the same execution and result, the handler ran once', async () => {
     const idem = uid('k');
-    const before = calls;
+    const before = runs.calls;
     const first = await ok(await bump(key, idem, { n: 1 }));
     const second = await ok(await bump(key, idem, { n: 1 }));
-    assert.equal(calls, before + 1);
+    assert.equal(runs.calls, before + 1);
     assert.equal(first.status, 'completed');
     assert.equal(first.intentId, idem, 'the key is the intent id');
     assert.deepEqual(second, first);
@@ -397,17 +376,17 @@ describe('HTTP API: Idempotency-Key', () => {
   test('the same key with other parameters is a 409 problem; nothing runs', async () => {
     const idem = uid('k');
     await ok(await bump(key, idem, { n: 1 }));
-    const before = calls;
+    const before = runs.calls;
     await expectProblem(await bump(key, idem, { n: 2 }), 409, { code: 'SYM_ERR_DUPLICATE_INTENT' });
-    assert.equal(calls, before);
+    assert.equal(runs.calls, before);
   });
 
   test('the same key five times at once: one execution; the others get 409 or the same result, never a second run', async () => {
     const idem = uid('k');
-    const before = calls;
+    const before = runs.calls;
     const answers = await Promise.all(Array.from({ length: 5 }, () => bump(key, idem, { slowMs: 300 })));
     const bodies = await Promise.all(answers.map(async (r) => ({ status: r.status, body: await r.json() })));
-    assert.equal(calls, before + 1, 'the handler ran once');
+    assert.equal(runs.calls, before + 1, 'the handler ran once');
     const okOnes = bodies.filter((b) => b.status === 200);
     assert.ok(okOnes.length >= 1, JSON.stringify(bodies.map((b) => b.status)));
     for (const b of bodies) {
@@ -419,7 +398,7 @@ describe('HTTP API: Idempotency-Key', () => {
     }
     const again = await ok(await bump(key, idem, { slowMs: 300 }));
     assert.deepEqual(again, okOnes[0]!.body);
-    assert.equal(calls, before + 1);
+    assert.equal(runs.calls, before + 1);
     const executions = await server.runtime.listExecutions({ tenantId, limit: 1000 });
     assert.equal(executions.filter((e) => e.intentId === idem).length, 1);
   });
@@ -427,10 +406,10 @@ describe('HTTP API: Idempotency-Key', () => {
   test('the same key from another tenant is a separate execution', async () => {
     const idem = uid('k');
     const otherKey = await server.tenant(uid('idem-other'));
-    const before = calls;
+    const before = runs.calls;
     const mine = await ok(await bump(key, idem));
     const theirs = await ok(await bump(otherKey, idem));
-    assert.equal(calls, before + 2);
+    assert.equal(runs.calls, before + 2);
     assert.notEqual(theirs.executionId, mine.executionId);
     assert.notEqual(theirs.tenantId, mine.tenantId);
     assert.equal(theirs.intentId, idem);
@@ -451,26 +430,26 @@ describe('HTTP API: Idempotency-Key', () => {
     // A key first used synchronously answers async retries with that execution too.
     const syncKey = uid('k');
     const ran = await ok(await bump(key, syncKey));
-    const before = calls;
+    const before = runs.calls;
     const res = await bump(key, syncKey, {}, '?mode=async');
     const queued = await ok(res, 202);
     assert.equal(queued.executionId, ran.executionId);
     assert.equal(queued.duplicate, true);
     assert.equal(queued.status, 'completed');
     assert.equal(res.headers.get('location'), `/v1/executions/${ran.executionId}`);
-    assert.equal(calls, before);
+    assert.equal(runs.calls, before);
   });
 
   test('a realm that fails: 200 with status failed and the error; a retry with the same key does not run it again', async () => {
     const idem = uid('k');
-    const before = calls;
+    const before = runs.calls;
     const post = () => server.call('/v1/intents', { key, method: 'POST', headers: { 'idempotency-key': idem }, json: { intentType: 'counter.fail', sessionId: 's' } });
     const failed = await ok(await post());
     assert.equal(failed.status, 'failed');
     assert.equal(failed.error.code, 'SYM_ERR_REALM_FAILED');
     assert.deepEqual(failed.artifacts, []);
     assert.deepEqual(await ok(await post()), failed);
-    assert.equal(calls, before + 1);
+    assert.equal(runs.calls, before + 1);
     const listed = await ok(await server.call('/v1/executions?status=failed', { key }));
     assert.ok(listed.items.some((e: any) => e.executionId === failed.executionId && e.error.code === 'SYM_ERR_REALM_FAILED'));
   });

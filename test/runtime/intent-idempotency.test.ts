@@ -1,30 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { defineRealm, DuplicateIntentError } from '../../src/index.ts';
+import { DuplicateIntentError } from '../../src/index.ts';
+import { counterRealm } from '../support/counter-realm.ts';
 import { MVP_CONFIG, testRuntime, type TestRuntime } from '../support/test-runtime.ts';
 import { count, uid } from './helpers.ts';
 
-let calls = 0;
-const counter = defineRealm({
-  name: 'counter',
-  intents: {
-    bump: {
-      handler: () => {
-        calls++;
-        return {
-          artifacts: { workflow: { resultType: 'workflow', semanticPayload: { call: calls }, renderings: { md: `call ${calls}` } } },
-          events: [{ type: 'bumped', data: { call: calls } }],
-        };
-      },
-    },
-    fail: {
-      handler: () => {
-        calls++;
-        throw new Error('always fails');
-      },
-    },
-  },
-});
+const { realm: counter, runs } = counterRealm();
 
 describe('idempotency by intentId', () => {
   let t: TestRuntime;
@@ -37,10 +18,10 @@ describe('idempotency by intentId', () => {
     const tenantId = uid('idem');
     const intentId = uid('intent');
     const intent = { intentId, intentType: 'counter.bump', tenantId, sessionId: 's', parameters: {} };
-    const before = calls;
+    const before = runs.calls;
     const first = await t.runtime.execute(intent);
     const second = await t.runtime.execute(intent);
-    assert.equal(calls, before + 1);
+    assert.equal(runs.calls, before + 1);
     assert.equal(first.status, 'completed');
     assert.equal(second.executionId, first.executionId);
     assert.deepEqual(second, first);
@@ -71,10 +52,10 @@ describe('idempotency by intentId', () => {
   it('a failed execution replays its failure rather than running again', async () => {
     const tenantId = uid('idem-fail');
     const intent = { intentId: uid('intent'), intentType: 'counter.fail', tenantId, sessionId: 's', parameters: {} };
-    const before = calls;
+    const before = runs.calls;
     const first = await t.runtime.execute(intent);
     const second = await t.runtime.execute(intent);
-    assert.equal(calls, before + 1);
+    assert.equal(runs.calls, before + 1);
     assert.equal(first.status, 'failed');
     assert.deepEqual(second, first);
   });
@@ -84,9 +65,9 @@ describe('idempotency by intentId', () => {
     const owner = uid('owner');
     const other = uid('other');
     const first = await t.runtime.execute({ intentId, intentType: 'counter.bump', tenantId: owner, sessionId: 's', parameters: {} });
-    const before = calls;
+    const before = runs.calls;
     const second = await t.runtime.execute({ intentId, intentType: 'counter.bump', tenantId: other, sessionId: 's', parameters: {} });
-    assert.equal(calls, before + 1, 'the other tenant\'s intent ran');
+    assert.equal(runs.calls, before + 1, 'the other tenant\'s intent ran');
     assert.notEqual(second.executionId, first.executionId);
     assert.equal(second.tenantId, other);
     assert.equal((await t.runtime.listExecutions({ tenantId: other })).length, 1);
@@ -96,7 +77,7 @@ describe('idempotency by intentId', () => {
     const intentId = uid('intent');
     const tenantId = uid('idem');
     await t.runtime.execute({ intentId, intentType: 'counter.bump', tenantId, sessionId: 's', parameters: {} });
-    const before = calls;
+    const before = runs.calls;
     await assert.rejects(
       t.runtime.execute({ intentId, intentType: 'counter.fail', tenantId, sessionId: 's', parameters: {} }),
       (err: unknown) => {
@@ -105,7 +86,7 @@ describe('idempotency by intentId', () => {
         return true;
       },
     );
-    assert.equal(calls, before);
+    assert.equal(runs.calls, before);
     assert.equal((await t.runtime.listExecutions({ tenantId })).length, 1);
   });
 });

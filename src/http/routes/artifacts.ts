@@ -1,6 +1,6 @@
 import type { ArtifactRecord } from '../../store/artifact-index.ts';
 import { tenantOf } from '../auth.ts';
-import { decodeCursor, pageOf } from '../cursor.ts';
+import { fetchPage } from '../cursor.ts';
 import { HttpProblem } from '../problem.ts';
 import { defineRoute, type RouteContext } from '../route.ts';
 import { ArtifactListQuery, ArtifactParams, ArtifactView, page, Problem, RenderingParams } from '../schemas.ts';
@@ -45,17 +45,20 @@ export const artifactRoutes = (ctx: RouteContext) => [
     query: ArtifactListQuery(ctx.limits.pageSize),
     responses: { 200: { description: 'a page of artifacts', schema: page(ArtifactView) }, 400: { description: 'bad filter or cursor', schema: Problem } },
     async handler({ query, caller }) {
-      const limit = query.limit ?? Math.min(DEFAULT_PAGE, ctx.limits.pageSize);
-      const before = decodeCursor(query.cursor);
-      const rows = await ctx.runtime.listArtifacts({
-        tenantId: tenantOf(caller),
-        limit: limit + 1,
-        ...(query.resultType ? { resultType: query.resultType } : {}),
-        ...(query.executionId ? { executionId: query.executionId } : {}),
-        ...(query.sessionId ? { sessionId: query.sessionId } : {}),
-        ...(before ? { before } : {}),
-      });
-      const p = pageOf(rows, limit, (a) => ({ at: a.createdAt, id: a.artifactId }));
+      const p = await fetchPage(
+        query,
+        Math.min(DEFAULT_PAGE, ctx.limits.pageSize),
+        (limit, before) =>
+          ctx.runtime.listArtifacts({
+            tenantId: tenantOf(caller),
+            limit,
+            ...(query.resultType ? { resultType: query.resultType } : {}),
+            ...(query.executionId ? { executionId: query.executionId } : {}),
+            ...(query.sessionId ? { sessionId: query.sessionId } : {}),
+            ...(before ? { before } : {}),
+          }),
+        (a) => ({ at: a.createdAt, id: a.artifactId }),
+      );
       return { items: p.items.map(artifactView), nextCursor: p.nextCursor };
     },
   }),

@@ -1,6 +1,6 @@
 import { acceptedAt, type ExecutionStatus } from '../../store/state-surface.ts';
 import { tenantOf } from '../auth.ts';
-import { decodeCursor, pageOf } from '../cursor.ts';
+import { fetchPage } from '../cursor.ts';
 import { defineRoute, type RouteContext } from '../route.ts';
 import { Execution, ExecutionListQuery, ExecutionParams, Journey, page, Problem } from '../schemas.ts';
 
@@ -29,17 +29,20 @@ export const executionRoutes = (ctx: RouteContext) => [
     query: ExecutionListQuery(ctx.limits.pageSize),
     responses: { 200: { description: 'a page of executions', schema: page(Execution) }, 400: { description: 'bad filter or cursor', schema: Problem } },
     async handler({ query, caller }) {
-      const limit = query.limit ?? Math.min(DEFAULT_PAGE, ctx.limits.pageSize);
-      const before = decodeCursor(query.cursor);
-      const rows = await ctx.runtime.listExecutions({
-        tenantId: tenantOf(caller),
-        limit: limit + 1,
-        ...(query.status ? { status: query.status as ExecutionStatus } : {}),
-        ...(query.intentType ? { intentType: query.intentType } : {}),
-        ...(query.sessionId ? { sessionId: query.sessionId } : {}),
-        ...(before ? { before } : {}),
-      });
-      return pageOf(rows, limit, (e) => ({ at: acceptedAt(e), id: e.executionId }));
+      return fetchPage(
+        query,
+        Math.min(DEFAULT_PAGE, ctx.limits.pageSize),
+        (limit, before) =>
+          ctx.runtime.listExecutions({
+            tenantId: tenantOf(caller),
+            limit,
+            ...(query.status ? { status: query.status as ExecutionStatus } : {}),
+            ...(query.intentType ? { intentType: query.intentType } : {}),
+            ...(query.sessionId ? { sessionId: query.sessionId } : {}),
+            ...(before ? { before } : {}),
+          }),
+        (e) => ({ at: acceptedAt(e), id: e.executionId }),
+      );
     },
   }),
   defineRoute({

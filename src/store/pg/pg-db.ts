@@ -92,16 +92,7 @@ export class PgDb implements Db {
     let open = true;
     try {
       const setup = [client.query('BEGIN'), client.query(SET_TENANT, [setting])];
-      const tx: Queryable = {
-        query: async <R>(sql: string, params?: readonly unknown[]) => {
-          if (!open) throw new Error('a pipelined transaction takes its statements up front; this one came after its COMMIT');
-          return (await client.query(sql, params as unknown[] | undefined)).rows as R[];
-        },
-        exec: async (sql: string) => {
-          if (!open) throw new Error('a pipelined transaction takes its statements up front; this one came after its COMMIT');
-          await client.query(sql);
-        },
-      };
+      const tx = queryable(client, () => open);
       let statements: readonly Promise<unknown>[];
       try {
         statements = build(tx);
@@ -114,16 +105,15 @@ export class PgDb implements Db {
       open = false;
       // After a failed statement the server answers this COMMIT with a rollback.
       const commit = client.query('COMMIT');
+      commit.catch(() => {});
       const sent = await Promise.allSettled([...setup, ...statements]);
+      const failed = sent.find((o) => o.status === 'rejected');
       try {
         await commit;
       } catch (err) {
         broken = err as Error;
-        const failed = sent.find((o) => o.status === 'rejected');
-        if (failed) return { ok: false, error: failed.reason }; // rolled back before the COMMIT failed
-        throw err;
+        if (!failed) throw err; // all sent, the outcome unknown; else it had rolled back anyway
       }
-      const failed = sent.find((o) => o.status === 'rejected');
       if (failed) return { ok: false, error: failed.reason };
       return { ok: true, results: sent.slice(setup.length).map((o) => (o as PromiseFulfilledResult<unknown>).value) };
     } finally {
@@ -152,12 +142,7 @@ export class PgDb implements Db {
       // Not waited for: the transaction's first statements travel with BEGIN (a failed setup fails them too).
       const setup = inOrder(setting === null ? [client.query('BEGIN')] : [client.query('BEGIN'), client.query(SET_TENANT, [setting])]);
       setup.catch(() => {});
-      const tx: Queryable = {
-        query: async <R>(sql: string, params?: readonly unknown[]) => (await client.query(sql, params as unknown[] | undefined)).rows as R[],
-        exec: async (sql: string) => {
-          await client.query(sql);
-        },
-      };
+      const tx = queryable(client);
       let value: T;
       try {
         value = await fn(tx);
@@ -178,6 +163,23 @@ export class PgDb implements Db {
   async close(): Promise<void> {
     if (!this.#pool.ended) await this.#pool.end();
   }
+}
+
+/** A pooled connection as the store's Queryable; once `open()` is false it refuses further statements. */
+function queryable(client: pg.PoolClient, open: () => boolean = () => true): Queryable {
+  const refuseLate = () => {
+    if (!open()) throw new Error('a pipelined transaction takes its statements up front; this one came after its COMMIT');
+  };
+  return {
+    query: async <R>(sql: string, params?: readonly unknown[]) => {
+      refuseLate();
+      return (await client.query(sql, params as unknown[] | undefined)).rows as R[];
+    },
+    exec: async (sql: string) => {
+      refuseLate();
+      await client.query(sql);
+    },
+  };
 }
 
 function describe(err: unknown): string {

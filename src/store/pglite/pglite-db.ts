@@ -76,20 +76,20 @@ export class PgliteDb implements Db {
 
   /** In-process, nothing to pipeline: the statements in one transaction, reported as {@link ScopedDb.pipelined} says. */
   async #pipelined(build: (tx: Queryable) => readonly Promise<unknown>[]): Promise<PipelinedOutcome> {
-    let failure: { error: unknown } | null = null;
+    const failed: { error?: unknown } = {};
     try {
       const results = await this.transaction(async (tx) => {
         try {
           return await inOrder(build(tx));
         } catch (error) {
-          failure = { error };
+          failed.error = error;
           throw error;
         }
       });
       return { ok: true, results };
     } catch (err) {
-      if (failure) return { ok: false, error: (failure as { error: unknown }).error };
-      throw err;
+      if ('error' in failed) return { ok: false, error: failed.error };
+      throw err; // the COMMIT failed
     }
   }
 
