@@ -9,7 +9,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ArtifactStorage, FsBlobStore } from '../src/index.ts';
+import { FsBlobStore } from '../src/index.ts';
+import { ArtifactStorage } from '../src/artifacts/artifact-storage.ts';
 import { measure, nowMs, type Measure } from './stats.ts';
 
 export interface ArtifactFigures {

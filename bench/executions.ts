@@ -3,16 +3,8 @@ import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import {
-  createRuntime,
-  defineRealm,
-  FsBlobStore,
-  parseSolutionConfig,
-  PgliteDb,
-  rendering,
-  type Runtime,
-  type RuntimeOptions,
-} from '../src/index.ts';
+import { createRuntime, defineRealm, FsBlobStore, parseSolutionConfig, rendering, type Runtime, type RuntimeOptions } from '../src/index.ts';
+import { PgliteDb } from '../src/store/pglite/pglite-db.ts';
 import { migrate } from '../src/store/migrations/migrate.ts';
 import { measure, median, percentile, runConcurrent, type Measure } from './stats.ts';
 

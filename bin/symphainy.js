@@ -1,14 +1,25 @@
 #!/usr/bin/env node
-// The `symphainy` command. The package ships TypeScript sources; tsx loads them
-// (and lets `--realm` modules be TypeScript too, ESM or CommonJS).
-import { register as registerEsm } from 'tsx/esm/api';
-import { register as registerCjs } from 'tsx/cjs/api';
+// The `symphainy` command. An installed package runs its compiled output
+// (dist/). A development checkout (it has tsconfig.json, which is not
+// shipped) runs the TypeScript sources through tsx, a development
+// dependency, so an edit never meets a stale build.
+import { existsSync } from 'node:fs';
 
 // The pinned AWS SDK works on Node 20; its notice about future SDK releases
 // needing Node 22 would print on every S3 command. Library users still see it.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
-registerEsm();
-registerCjs();
-const { main } = await import('../src/cli/main.ts');
-await main(process.argv);
+const here = (path) => new URL(path, import.meta.url);
+let cli;
+if (existsSync(here('../tsconfig.json')) && existsSync(here('../src/cli/main.ts'))) {
+  const [{ register: registerEsm }, { register: registerCjs }] = await Promise.all([import('tsx/esm/api'), import('tsx/cjs/api')]);
+  registerEsm(); // --realm modules may be TypeScript, ESM or CommonJS
+  registerCjs();
+  cli = await import(here('../src/cli/main.ts').href);
+} else if (existsSync(here('../dist/src/cli/main.js'))) {
+  cli = await import(here('../dist/src/cli/main.js').href);
+} else {
+  process.stderr.write('error: symphainy is not built: dist/src/cli/main.js is missing (run npm run build)\n');
+  process.exit(1);
+}
+await cli.main(process.argv);

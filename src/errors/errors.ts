@@ -175,3 +175,20 @@ export class LimitExceededError extends SymphainyError {
   readonly code = 'SYM_ERR_LIMIT';
   readonly statusCode = 413;
 }
+
+/** An optional backend is asked for (a `postgres://` URL, `s3://` artifacts, a `redis://` cache, `nats://` events) but its package is not installed. */
+export class MissingPackageError extends SymphainyError {
+  readonly code = 'SYM_ERR_MISSING_PACKAGE';
+  readonly statusCode = 500;
+  /** The packages to install, e.g. `['pg']`. */
+  readonly packages: readonly string[];
+  constructor(packages: string | readonly string[], purpose: string, options?: { cause?: unknown }) {
+    const names = typeof packages === 'string' ? [packages] : [...packages];
+    super(
+      `${purpose} needs the optional package${names.length > 1 ? 's' : ''} ${names.map((n) => `'${n}'`).join(' and ')}, ` +
+        `which ${names.length > 1 ? 'are' : 'is'} not installed: npm install ${names.join(' ')}`,
+      options,
+    );
+    this.packages = names;
+  }
+}

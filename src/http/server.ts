@@ -19,6 +19,7 @@ import { systemRoutes } from './routes/system.ts';
 import { tenantRoutes } from './routes/tenants.ts';
 import { governanceRoutes } from './routes/governance.ts';
 import { policyChangeRoutes } from './routes/policy-changes.ts';
+import { packagePath } from '../package-root.ts';
 
 export interface HttpServerOptions {
   /** The admin key that manages tenants and reads /metrics (at least 32 characters); none: admin routes are off. */
@@ -30,7 +31,7 @@ export interface HttpServerOptions {
   readonly events?: EventStreamOptions;
 }
 
-const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+const VERSION = (JSON.parse(readFileSync(packagePath('package.json'), 'utf8')) as { version: string }).version;
 
 /**
  * The HTTP API over a runtime (fastify): routes from `routes/`, every input

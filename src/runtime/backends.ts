@@ -4,15 +4,14 @@ import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import type { BlobStore } from '../artifacts/blob-store.ts';
 import { FsBlobStore } from '../artifacts/fs/fs-blob-store.ts';
-import { parseS3Url, S3BlobStore } from '../artifacts/s3/s3-blob-store.ts';
 import type { CacheStore } from '../cache/cache-store.ts';
 import { EmbeddedCache } from '../cache/embedded-cache.ts';
-import { RedisCache } from '../cache/redis/redis-cache.ts';
 import { ConfigError } from '../errors/index.ts';
-import { NatsEventSink } from '../events/nats/nats-sink.ts';
+import type { NatsEventSink } from '../events/nats/nats-sink.ts';
 import type { Db } from '../store/db.ts';
 import type { RuntimeConfigFile } from './runtime-config.ts';
 import type { RuntimeOptions } from './runtime-options.ts';
+import { loadNatsDriver, loadRedisDriver, loadS3Driver } from './optional-packages.ts';
 
 /** Where each part of the runtime lives, after flags, environment and config file are merged. */
 export interface BackendSettings {
@@ -68,6 +67,7 @@ export interface OpenedBackend<T> {
 export async function openBlobStore(settings: BackendSettings, memory: boolean): Promise<OpenedBackend<BlobStore>> {
   const where = settings.artifacts;
   if (where?.startsWith('s3://')) {
+    const { parseS3Url, S3BlobStore } = await loadS3Driver();
     const store = new S3BlobStore({ ...parseS3Url(where), ...(settings.s3Endpoint ? { endpoint: settings.s3Endpoint } : {}) });
     return { value: store, close: () => store.close() };
   }
@@ -100,6 +100,7 @@ export async function openCache(settings: BackendSettings, db: Db): Promise<Open
     } catch {
       /* RedisCache names the malformed URL (without credentials) */
     }
+    const { RedisCache } = await loadRedisDriver();
     const cache = await RedisCache.connect({ url, ...(keyPrefix ? { keyPrefix } : {}) });
     return { value: cache, close: () => cache.close() };
   }
@@ -109,6 +110,7 @@ export async function openCache(settings: BackendSettings, db: Db): Promise<Open
 /** The external event sink for `nats://…` (JetStream), if any. */
 export async function openEventSink(settings: BackendSettings, logger: Logger): Promise<OpenedBackend<NatsEventSink> | null> {
   if (settings.events === undefined) return null;
+  const { NatsEventSink } = await loadNatsDriver();
   const sink = await NatsEventSink.connect({ servers: settings.events, logger });
   return { value: sink, close: () => sink.close() };
 }

@@ -35,7 +35,7 @@ import { DataDirLock } from './data-dir-lock.ts';
 import { validateGroupCommitOptions } from '../store/group-commit.ts';
 import { ExecutionLifecycleManager, type ExecuteOptions, type SubmittedExecution } from './execution-lifecycle-manager.ts';
 import { Worker, type WorkerOptions } from '../worker/worker.ts';
-import { PgDb } from '../store/pg/pg-db.ts';
+import { loadPgDriver } from './optional-packages.ts';
 import { openBlobStore, openCache, openEventSink, resolveBackendSettings, type OpenedBackend } from './backends.ts';
 import { loadRuntimeConfig } from './runtime-config.ts';
 import type { ExecutionResult } from './execution-result.ts';
@@ -208,6 +208,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
       db = options.db;
       ownsDb = false;
     } else if (settings.databaseUrl) {
+      const { PgDb } = await loadPgDriver();
       const pgDb = await PgDb.open({
         url: settings.databaseUrl,
         ...(options.poolSize ? { poolSize: options.poolSize } : {}),

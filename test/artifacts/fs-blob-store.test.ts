@@ -4,7 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { createHash } from 'node:crypto';
-import { ArtifactStorage, ArtifactStorageError, FsBlobStore, PgliteDb } from '../../src/index.ts';
+import { ArtifactStorageError, FsBlobStore } from '../../src/index.ts';
+import { ArtifactStorage } from '../../src/artifacts/artifact-storage.ts';
+import { PgliteDb } from '../../src/store/pglite/pglite-db.ts';
 import { ArtifactContents } from '../../src/store/artifact-contents.ts';
 import { migrate } from '../../src/store/migrations/migrate.ts';
 

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { ConfigError, createRuntime, PgDb, StoreError } from '../../src/index.ts';
+import { ConfigError, createRuntime, StoreError } from '../../src/index.ts';
+import { PgDb } from '../../src/store/pg/pg-db.ts';
 import { MIGRATIONS } from '../../src/store/migrations/migrations.ts';
 import { skipUnlessPostgres } from '../support/services.ts';
 import { dropServerDb, serverUrl, silentLogger } from '../support/test-runtime.ts';

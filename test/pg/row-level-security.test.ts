@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
-import {
-  ANY_TENANT, createRuntime, exampleRealms, NotFoundError, parseSolutionConfig, PgDb, type OutboxEvent, type Queryable, type Runtime,
-} from '../../src/index.ts';
+import { ANY_TENANT, createRuntime, NotFoundError, parseSolutionConfig, type OutboxEvent, type Queryable, type Runtime } from '../../src/index.ts';
+import { exampleRealms } from '../../realms/index.ts';
+import { PgDb } from '../../src/store/pg/pg-db.ts';
 import { skipUnlessPostgres } from '../support/services.ts';
 import { APP_ROLE, freshServerDb, silentLogger, SOP_TEXT, type ServerTestDb } from '../support/test-runtime.ts';
 import { uid } from '../runtime/helpers.ts';

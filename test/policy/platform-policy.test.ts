@@ -3,7 +3,8 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { ConfigError, createRuntime, exampleRealms, loadPlatformPolicy, parsePlatformPolicyYaml, PolicyConfigError } from '../../src/index.ts';
+import { ConfigError, createRuntime, loadPlatformPolicy, parsePlatformPolicyYaml, PolicyConfigError } from '../../src/index.ts';
+import { exampleRealms } from '../../realms/index.ts';
 import { silentLogger } from '../support/test-runtime.ts';
 
 const PLATFORM = `# the platform team's rules

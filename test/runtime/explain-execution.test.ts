@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { createRuntime, exampleRealms, FsBlobStore, NotFoundError, type GovernanceRule } from '../../src/index.ts';
+import { createRuntime, FsBlobStore, NotFoundError, type GovernanceRule } from '../../src/index.ts';
+import { exampleRealms } from '../../realms/index.ts';
 import { SOP_TEXT, silentLogger, testRuntime } from '../support/test-runtime.ts';
 import { uid } from './helpers.ts';
 

@@ -3,16 +3,8 @@ import { createHash, randomUUID } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ExecutionContext } from '../../src/intent/execution-context.ts';
-import {
-  ANY_TENANT,
-  normalizeResult,
-  type Db,
-  type ExecutionRecord,
-  type ExecutionState,
-  type NormalizedResult,
-  type Realm,
-  type WalRecord,
-} from '../../src/index.ts';
+import { ANY_TENANT, type Db, type ExecutionRecord, type ExecutionState, type Realm, type WalRecord } from '../../src/index.ts';
+import { normalizeResult, type NormalizedResult } from '../../src/realm/normalize-result.ts';
 
 /** A fresh tenant (or session) id, so tests never see each other's rows. */
 export const uid = (prefix = 't'): string => `${prefix}-${randomUUID().slice(0, 8)}`;

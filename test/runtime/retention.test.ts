@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { access } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { ANY_TENANT, ConflictError, createRuntime, exampleRealms, FsBlobStore, InvalidRequestError, NotFoundError, type GovernanceRule } from '../../src/index.ts';
+import { ANY_TENANT, ConflictError, createRuntime, FsBlobStore, InvalidRequestError, NotFoundError, type GovernanceRule } from '../../src/index.ts';
+import { exampleRealms } from '../../realms/index.ts';
 import { silentLogger, SOP_TEXT, testRuntime } from '../support/test-runtime.ts';
 import { uid } from './helpers.ts';
 

@@ -1,6 +1,5 @@
 import { readFile } from 'node:fs/promises';
 import { relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { compileMaterializationPolicy, type CompiledPolicy } from '../../policy/compile-policy.ts';
 import { loadSolutionConfig, parseSolutionConfig } from '../../policy/solution-config.ts';
@@ -8,8 +7,9 @@ import type { Runtime } from '../../runtime/create-runtime.ts';
 import type { ExecutionResult } from '../../runtime/execution-result.ts';
 import { withRuntime } from '../open-runtime.ts';
 import { formatTable } from '../output.ts';
+import { packagePath } from '../../package-root.ts';
 
-const root = (path: string) => fileURLToPath(new URL(`../../../${path}`, import.meta.url));
+const root = (path: string) => packagePath(path);
 const example = async (name: string) => JSON.parse(await readFile(root(`examples/${name}.json`), 'utf8')) as Record<string, unknown>;
 
 /**

@@ -1,0 +1,7 @@
+/**
+ * `symphainy/nats`: committed outbox events published to NATS JetStream.
+ * Needs the optional peer dependency `nats`. The `events: 'nats://host:4222'`
+ * option alone does not need this entry point.
+ * @module
+ */
+export { NatsEventSink, eventSubject, type NatsEventSinkOptions } from './nats-sink.ts';
