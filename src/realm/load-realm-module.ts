@@ -8,7 +8,10 @@ import { defineRealm, isRealm, type Realm, type RealmDefinitionInput } from './d
  * Loads realms from a module file (`--realm ./my-realm.js`). The module's
  * default export, or its named exports, may be realms made by defineRealm
  * or plain `{ name, intents }` objects (validated the same way), or arrays of
- * them. Errors name the file.
+ * them. A TypeScript module (`.ts`, `.mts`, `.cts`) loads through `tsx` when
+ * that package is installed; without it the error says so. Errors name the
+ * file.
+ * @throws RealmDefinitionError (SYM_ERR_REALM_DEFINITION)
  */
 export async function loadRealmModule(path: string): Promise<Realm[]> {
   const file = resolve(path);
@@ -19,8 +22,9 @@ export async function loadRealmModule(path: string): Promise<Realm[]> {
   }
   let mod: Record<string, unknown>;
   try {
-    mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+    mod = await importModule(pathToFileURL(file).href, path);
   } catch (err) {
+    if (err instanceof RealmDefinitionError) throw err;
     throw new RealmDefinitionError(`realm module ${path}: cannot load: ${(err as Error).message}`, { cause: err });
   }
   const candidates = mod.default !== undefined ? [mod.default] : Object.values(mod);
@@ -43,4 +47,30 @@ export async function loadRealmModule(path: string): Promise<Realm[]> {
     );
   }
   return realms;
+}
+
+const TYPESCRIPT = /\.(?:ts|mts|cts|tsx)$/i;
+
+/**
+ * Imports a module; a TypeScript one that the running Node cannot load by
+ * itself (no TypeScript loader registered) goes through tsx's `tsImport`,
+ * which compiles it in this process without registering a global hook.
+ */
+async function importModule(url: string, path: string): Promise<Record<string, unknown>> {
+  try {
+    return (await import(url)) as Record<string, unknown>;
+  } catch (err) {
+    if (!TYPESCRIPT.test(path) || (err as { code?: unknown }).code !== 'ERR_UNKNOWN_FILE_EXTENSION') throw err;
+  }
+  let tsx: typeof import('tsx/esm/api');
+  try {
+    tsx = await import('tsx/esm/api');
+  } catch (err) {
+    throw new RealmDefinitionError(
+      `realm module ${path}: is TypeScript, and loading TypeScript needs the package 'tsx', which is not installed: ` +
+        'npm install tsx (or compile the module to JavaScript)',
+      { cause: err },
+    );
+  }
+  return (await tsx.tsImport(url, import.meta.url)) as Record<string, unknown>;
 }
