@@ -147,8 +147,9 @@ export interface Runtime {
  *
  * @example
  * ```ts
- * import { createRuntime, exampleRealms } from 'symphainy';
- * const runtime = await createRuntime({ realms: exampleRealms, solutionConfig: 'config/mvp_materialization_policy.yaml' });
+ * import { createRuntime } from 'symphainy';
+ * import { exampleRealms, mvpPolicyPath } from 'symphainy/examples';
+ * const runtime = await createRuntime({ realms: exampleRealms, solutionConfig: mvpPolicyPath });
  * const result = await runtime.execute({ intentType: 'journey.sop_to_workflow', tenantId: 'acme', sessionId: 's1',
  *                                        parameters: { sop_text: '1. Receive order\n2. Ship it' } });
  * console.log(result.artifacts.map((a) => `${a.key}: ${a.decision} (${a.layer})`));

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -93,7 +93,7 @@ describe('the packed package, installed in a new project', { timeout: 600_000 },
   test("plain Node runs the README's library example from the package (embedded store, MVP policy from symphainy/examples)", async (t) => {
     if (skip) return t.skip(skip);
     await writeFile(join(project, 'app.mjs'), `${await readmeLibraryExample()}\nconsole.log('RESULT ' + JSON.stringify(result));\n`);
-    const dataDir = join(work, 'library-data');
+    const dataDir = join(work, 'data'); // one data dir for every run here: the embedded database initializes once
     const r = await run(process.execPath, ['app.mjs'], project, { SYMPHAINY_DATA_DIR: dataDir });
     assert.equal(r.code, 0, show(r));
     const line = r.stdout.split('\n').find((l) => l.startsWith('RESULT '));
@@ -185,7 +185,7 @@ export { app, decision, testRuntime, isSymphainyError };
     if (skip) return t.skip(skip);
     const symphainy = join(project, 'node_modules', '.bin', 'symphainy');
     const pkg = join(project, 'node_modules', 'symphainy');
-    const dataDir = join(work, 'cli-data');
+    const dataDir = join(work, 'data');
     const help = await run(symphainy, ['--help'], project);
     assert.equal(help.code, 0, show(help));
     assert.match(help.stdout, /Usage: symphainy/);
@@ -231,7 +231,7 @@ try {
 
     // The command says the same, without a stack trace; each backend names its own packages.
     const symphainy = join(project, 'node_modules', '.bin', 'symphainy');
-    const dataDir = join(work, 'cli-data'); // initialized by the test before, when it ran
+    const dataDir = join(work, 'data');
     const cases: [string[], string][] = [
       [['--database-url', 'postgres://127.0.0.1:1/none'], 'npm install pg'],
       [['--artifacts', 's3://bucket/prefix'], 'npm install @aws-sdk/client-s3 @aws-sdk/lib-storage'],
@@ -247,10 +247,32 @@ try {
     }
 
     // A TypeScript realm module needs tsx, which the package does not bring.
-    await writeFile(join(project, 'realm.ts'), `export default { name: 'ts', intents: { hi: { handler: (): object => ({}) } } };\n`);
-    const ts = await run(symphainy, ['--data-dir', dataDir, 'run', 'ts.hi', '--realm', 'realm.ts', '--tenant', 'acme'], project);
+    await writeFile(
+      join(project, 'realm.ts'),
+      `import { defineRealm } from 'symphainy';
+const words = (text: string): number => text.split(/\\s+/).length;
+export default defineRealm({
+  name: 'ts',
+  intents: { count: { handler: (p: { text?: string }) => ({ artifacts: { note: { resultType: 'sop', semanticPayload: { words: words(p.text ?? '') } } } }) } },
+});
+`,
+    );
+    const args = ['--data-dir', dataDir, 'run', 'ts.count', '--realm', 'realm.ts', '--tenant', 'acme', '--params', '{"text":"one two three"}', '--json'];
+    const ts = await run(symphainy, args, project);
     assert.equal(ts.code, 2, show(ts));
     assert.match(ts.stderr, /^error \[SYM_ERR_REALM_DEFINITION\]: realm module realm\.ts: is TypeScript, .*'tsx'.*: npm install tsx/m, show(ts));
+    // With tsx installed (linked here from this repository's development install), the same module loads.
+    const tsx = join(project, 'node_modules', 'tsx');
+    await symlink(join(root, 'node_modules', 'tsx'), tsx, 'dir');
+    try {
+      const loaded = await run(symphainy, args, project);
+      assert.equal(loaded.code, 0, show(loaded));
+      const result = JSON.parse(loaded.stdout) as { status: string; artifacts: { key: string }[] };
+      assert.equal(result.status, 'completed');
+      assert.deepEqual(result.artifacts.map((a) => a.key), ['note']);
+    } finally {
+      await rm(tsx, { force: true });
+    }
   });
 
   test('publint and attw (ESM-only profile) find nothing to report in the tarball', async (t) => {
