@@ -33,7 +33,26 @@ export { loadRealmModule } from './realm/load-realm-module.ts';
 export type { Intent, IntentInput } from './intent/intent.ts';
 export type { ExecutionContext } from './intent/execution-context.ts';
 
-export * from './policy/index.ts';
+export {
+  MATERIALIZATION_DECISIONS,
+  MaterializationDecision,
+  POLICY_LAYERS,
+  PolicyLayer,
+  DEFAULT_CACHE_TTL_SECONDS,
+  DEFAULT_POLICY,
+  MVP_POLICY_OVERRIDE,
+  PLATFORM_NATIVE_TYPES,
+  loadSolutionConfig,
+  parseSolutionConfig,
+  parseSolutionConfigYaml,
+  validateGovernanceRules,
+  loadPlatformPolicy,
+  parsePlatformPolicy,
+  parsePlatformPolicyYaml,
+  compileMaterializationPolicy,
+  formatExplanation,
+} from './policy/index.ts';
+export type * from './policy/index.ts';
 
 export { ANY_TENANT } from './store/sql.ts';
 export type { TenantScope } from './store/sql.ts';
