@@ -10,16 +10,26 @@ import { existsSync } from 'node:fs';
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 const here = (path) => new URL(path, import.meta.url);
+
+async function tsxApis() {
+  try {
+    return await Promise.all([import('tsx/esm/api'), import('tsx/cjs/api')]);
+  } catch {
+    return null; // a checkout installed without development dependencies: use dist/ if built
+  }
+}
+
+const checkout = existsSync(here('../tsconfig.json')) && existsSync(here('../src/cli/main.ts'));
+const tsx = checkout ? await tsxApis() : null;
 let cli;
-if (existsSync(here('../tsconfig.json')) && existsSync(here('../src/cli/main.ts'))) {
-  const [{ register: registerEsm }, { register: registerCjs }] = await Promise.all([import('tsx/esm/api'), import('tsx/cjs/api')]);
-  registerEsm(); // --realm modules may be TypeScript, ESM or CommonJS
-  registerCjs();
+if (tsx) {
+  tsx[0].register(); // --realm modules may be TypeScript, ESM or CommonJS
+  tsx[1].register();
   cli = await import(here('../src/cli/main.ts').href);
 } else if (existsSync(here('../dist/src/cli/main.js'))) {
   cli = await import(here('../dist/src/cli/main.js').href);
 } else {
-  process.stderr.write('error: symphainy is not built: dist/src/cli/main.js is missing (run npm run build)\n');
+  process.stderr.write('error: symphainy has no compiled output (dist/) and tsx is not installed: run npm install, or npm run build\n');
   process.exit(1);
 }
 await cli.main(process.argv);
