@@ -40,6 +40,7 @@ import { openBlobStore, openCache, openEventSink, resolveBackendSettings, type O
 import { loadRuntimeConfig } from './runtime-config.ts';
 import type { ExecutionResult } from './execution-result.ts';
 import { defaultLogger } from './logger.ts';
+import { DatabaseClock } from '../store/database-clock.ts';
 import type { RuntimeOptions } from './runtime-options.ts';
 
 /** Where a read is scoped: one tenant, or ANY_TENANT for operator tools. */
@@ -157,7 +158,14 @@ export interface Runtime {
  */
 export async function createRuntime(options: RuntimeOptions = {}): Promise<Runtime> {
   const logger = options.logger ?? defaultLogger();
-  const now = options.now ?? (() => new Date());
+  // Every deadline (retention, cache expiry, sweeps, tombstones, erasure) is the database's time
+  // (`dbNow`, the DatabaseClock). `now` only stamps records, and defaults to the database's time too.
+  let clock: DatabaseClock | undefined;
+  const dbNow = (): Date => {
+    if (!clock) throw new Error('the database clock is read before the database is open');
+    return clock.now();
+  };
+  const now = options.now ?? dbNow;
   // The runtime config file first: a bad file fails before anything is opened.
   const configRef = options.runtimeConfig ?? (process.env.SYMPHAINY_RUNTIME_CONFIG || undefined);
   const file = typeof configRef === 'string' ? await loadRuntimeConfig(configRef) : configRef;
@@ -226,6 +234,9 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
       cleanups.push(() => db.close());
     }
     await migrate(db);
+    const databaseClock = await new DatabaseClock(db).start((err) => logger.warn({ err }, 'reading the database clock failed'));
+    clock = databaseClock;
+    cleanups.push(async () => databaseClock.stop());
     const blobStore = options.blobStore ?? opened(await openBlobStore(settings, options.memory === true));
     const cache = typeof options.cache === 'object' ? options.cache : opened(await openCache(settings, db));
     const nats = await openEventSink(settings, logger);
@@ -244,7 +255,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     setMaxListeners(0, shutdown.signal);
     const tenants = new TenantRegistry(db, now);
     const policies = new PolicyVersions(db);
-    const lifecycle = new ArtifactLifecycle({ db, artifactIndex, artifactContents, wal, blobs: blobStore, cache, now });
+    const lifecycle = new ArtifactLifecycle({ db, artifactIndex, artifactContents, wal, blobs: blobStore, cache, now: dbNow });
     // No policy of its own: the one last made active with `policy apply`.
     if (!policySet.configured) policySet = policySet.withPolicy((await policies.active()) ?? policySet.policy);
     const policy = policySet.policy;
@@ -258,6 +269,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
 
     const manager = new ExecutionLifecycleManager({
       db, registry, stateSurface, wal, outbox, artifactIndex, artifactContents, artifactStorage, cache, relay, policy, logger, now,
+      clock: databaseClock,
       ...(policySet.attached.length > 0 ? { policyFor } : {}),
       realmTimeoutMs, faults: options.faults ?? {}, shutdownSignal: shutdown.signal, observer: metrics,
       // Concurrent executions' writes share transactions (groupCommit: false — one transaction each).
@@ -267,7 +279,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     // `running` execution belongs to a process that stopped mid-way. A server
     // is shared: there, only expired worker leases mean a process stopped.
     if (dataDir !== null || (ownsDb && !db.capabilities.multipleConnections)) await manager.recoverInterrupted();
-    await cache.purgeExpired(now());
+    await cache.purgeExpired(dbNow());
     const sweepSeconds = options.sweepIntervalSeconds;
     if (sweepSeconds !== undefined && !(typeof sweepSeconds === 'number' && sweepSeconds > 0)) {
       throw new ConfigError(`sweepIntervalSeconds must be a positive number, got ${String(sweepSeconds)}`);
@@ -277,7 +289,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
       : null;
     sweepTimer?.unref();
     const purgeTimer = setInterval(
-      () => void cache.purgeExpired(now()).catch((err) => logger.warn({ err }, 'cache purge failed')),
+      () => void cache.purgeExpired(dbNow()).catch((err) => logger.warn({ err }, 'cache purge failed')),
       purgeIntervalSeconds * 1000,
     );
     purgeTimer.unref();
@@ -366,8 +378,8 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
       releaseArtifact: async (artifactId, scope) => (open(), lifecycle.setHold(artifactId, scope.tenantId, false)),
       sweep: async () => (open(), track(lifecycle.sweep())),
       keepCached: async (cacheId, scope) =>
-        (open(), track(keepCached({ db, cache, artifactIndex, artifactContents, artifactStorage, wal, now, policyFor }, cacheId, scope.tenantId))),
-      erase: async (scope) => (open(), track(erase({ db, wal, artifactIndex, lifecycle, cache, now }, scope))),
+        (open(), track(keepCached({ db, cache, artifactIndex, artifactContents, artifactStorage, wal, now: dbNow, policyFor }, cacheId, scope.tenantId))),
+      erase: async (scope) => (open(), track(erase({ db, wal, artifactIndex, lifecycle, cache, now: dbNow }, scope))),
       listWal: async (q) => (open(), wal.list(q)),
       verifyWal: async (scope) => (open(), verifyWal(db, scope.tenantId)),
       listEvents: async (q) => (open(), outbox.list(q)),
@@ -377,10 +389,10 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
         open();
         await db.query('SELECT 1');
       },
-      getCached: async (lookup) => (open(), cache.get(lookup, now())),
+      getCached: async (lookup) => (open(), cache.get(lookup, dbNow())),
       explainPolicy: (input, opts) => (opts?.policy ?? policyFor(input.tenantId, opts?.solutionId)).explain(input),
       diffPolicy: async (candidate, o) => (open(), diffPolicyOverHistory(db, candidate, o)),
-      applyPolicy: async (candidate, o) => (open(), track(applyPolicy({ db, wal, artifactIndex, lifecycle, policies, now }, candidate, o))),
+      applyPolicy: async (candidate, o) => (open(), track(applyPolicy({ db, wal, artifactIndex, lifecycle, policies, now: dbNow }, candidate, o))),
       async explainExecution(executionId, scope) {
         await runtime.getExecution(executionId, scope); // 404 unless it is the scope's
         return explainExecution({ wal, policies }, executionId, scope.tenantId);
