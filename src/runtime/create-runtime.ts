@@ -41,6 +41,7 @@ import { loadRuntimeConfig } from './runtime-config.ts';
 import type { ExecutionResult } from './execution-result.ts';
 import { defaultLogger } from './logger.ts';
 import { DatabaseClock } from '../store/database-clock.ts';
+import { durationOption, MAX_TIMER_SECONDS } from '../policy/duration.ts';
 import type { RuntimeOptions } from './runtime-options.ts';
 
 /** Where a read is scoped: one tenant, or ANY_TENANT for operator tools. */
@@ -169,14 +170,10 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
   // The runtime config file first: a bad file fails before anything is opened.
   const configRef = options.runtimeConfig ?? (process.env.SYMPHAINY_RUNTIME_CONFIG || undefined);
   const file = typeof configRef === 'string' ? await loadRuntimeConfig(configRef) : configRef;
-  const realmTimeoutMs = options.realmTimeoutMs ?? file?.realmTimeoutMs ?? 30_000;
-  if (!Number.isInteger(realmTimeoutMs) || realmTimeoutMs <= 0) {
-    throw new ConfigError(`realmTimeoutMs must be a positive integer, got ${String(options.realmTimeoutMs)}`);
-  }
-  const purgeIntervalSeconds = options.cachePurgeIntervalSeconds ?? 60;
-  if (!(typeof purgeIntervalSeconds === 'number' && purgeIntervalSeconds > 0)) {
-    throw new ConfigError(`cachePurgeIntervalSeconds must be a positive number, got ${String(purgeIntervalSeconds)}`);
-  }
+  // Durations that run timers, through the one duration parser (at most what a timer can wait).
+  const realmTimeoutMs = durationOption('realmTimeoutMs', options.realmTimeoutMs ?? file?.realmTimeoutMs ?? 30_000,
+    { unit: 'ms', plain: 'ms', subSecond: true, max: MAX_TIMER_SECONDS });
+  const purgeIntervalSeconds = durationOption('cachePurgeIntervalSeconds', options.cachePurgeIntervalSeconds ?? 60, { subSecond: true, max: MAX_TIMER_SECONDS });
   if (options.lockWaitMs !== undefined && !(Number.isInteger(options.lockWaitMs) && options.lockWaitMs >= 0)) {
     throw new ConfigError(`lockWaitMs must be a non-negative integer, got ${String(options.lockWaitMs)}`);
   }
@@ -280,10 +277,8 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     // is shared: there, only expired worker leases mean a process stopped.
     if (dataDir !== null || (ownsDb && !db.capabilities.multipleConnections)) await manager.recoverInterrupted();
     await cache.purgeExpired(dbNow());
-    const sweepSeconds = options.sweepIntervalSeconds;
-    if (sweepSeconds !== undefined && !(typeof sweepSeconds === 'number' && sweepSeconds > 0)) {
-      throw new ConfigError(`sweepIntervalSeconds must be a positive number, got ${String(sweepSeconds)}`);
-    }
+    const sweepSeconds = options.sweepIntervalSeconds === undefined ? undefined
+      : durationOption('sweepIntervalSeconds', options.sweepIntervalSeconds, { subSecond: true, max: MAX_TIMER_SECONDS });
     const sweepTimer = sweepSeconds
       ? setInterval(() => void lifecycle.sweep().catch((err) => logger.warn({ err }, 'retention sweep failed')), sweepSeconds * 1000)
       : null;

@@ -20,6 +20,7 @@ import type { IntentRegistry, RegisteredIntent } from '../intent/intent-registry
 import type { CompiledPolicy } from '../policy/compile-policy.ts';
 import type { PolicyDecision } from '../policy/decision.ts';
 import { DEFAULT_CACHE_TTL_SECONDS } from '../policy/default-policy.ts';
+import { durationOption, MAX_TIMER_SECONDS } from '../policy/duration.ts';
 import { normalizeResult, type NormalizedArtifact, type NormalizedResult } from '../realm/normalize-result.ts';
 import type { ArtifactContents, InlineContent } from '../store/artifact-contents.ts';
 import type { ArtifactIndex, ArtifactLineage, NewArtifact } from '../store/artifact-index.ts';
@@ -262,9 +263,8 @@ export class ExecutionLifecycleManager {
   async #accept(input: IntentInput | Intent, options: ExecuteOptions) {
     const intent = createIntent(input as IntentInput);
     const policy = options.policy ?? this.#policyOf(intent);
-    if (options.timeoutMs !== undefined && !(Number.isInteger(options.timeoutMs) && options.timeoutMs > 0)) {
-      throw new ConfigError(`timeoutMs must be a positive integer, got ${String(options.timeoutMs)}`);
-    }
+    // The one duration parser: whole milliseconds, at most what a timer can wait.
+    if (options.timeoutMs !== undefined) durationOption('timeoutMs', options.timeoutMs, { unit: 'ms', plain: 'ms', subSecond: true, max: MAX_TIMER_SECONDS });
     // Validate: unknown type or bad parameters are refused before anything runs.
     try {
       const entry = this.d.registry.resolve(intent.intentType);
