@@ -290,7 +290,9 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     purgeTimer.unref();
     relay.kick(); // deliver anything committed but not yet published (by this or a previous process)
     // Other processes commit to a shared database too: look for their undelivered events now and then.
-    const relayPollMs = options.relayPollIntervalMs ?? (db.capabilities.multipleConnections || externalSinks.length > 0 ? 1000 : 0);
+    const relayPollMs = options.relayPollIntervalMs !== undefined
+      ? durationOption('relayPollIntervalMs', options.relayPollIntervalMs, { unit: 'ms', plain: 'ms', subSecond: true, max: MAX_TIMER_SECONDS })
+      : (db.capabilities.multipleConnections || externalSinks.length > 0 ? 1000 : 0);
     const relayTimer = relayPollMs > 0 ? setInterval(() => relay.kick(), relayPollMs) : null;
     relayTimer?.unref();
     const workers = new Set<Worker>();

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
-import { PolicyConfigError } from '../../src/errors/index.ts';
+import { ConfigError, PolicyConfigError } from '../../src/errors/index.ts';
+import { createRuntime } from '../../src/index.ts';
 import { parseDuration, type DurationLimits } from '../../src/policy/duration.ts';
 import { loadPolicySet } from '../../src/policy/policy-set.ts';
 import { parseRuntimeConfigYaml } from '../../src/runtime/runtime-config.ts';
@@ -85,6 +86,15 @@ describe('whatever validates also executes: durations in policy files', () => {
     assert.equal(c.realmTimeoutMs, 1500);
     assert.throws(() => parseRuntimeConfigYaml('worker:\n  concurrency: 2\n  poll_interval: 30d\n', 'rt.yaml'),
       (err: Error) => /rt\.yaml:3/.test(err.message) && /poll_interval/.test(err.message) && err.message.includes('"30d" is longer than the maximum of 24d (the longest timer)'));
+  });
+});
+
+describe('runtime options given as durations', () => {
+  it('are read by the same parser: a timer past 24 days or a zero interval is a ConfigError naming the option', async () => {
+    await assert.rejects(createRuntime({ memory: true, realmTimeoutMs: 3e9 }), (err: unknown) =>
+      err instanceof ConfigError && err.message === 'realmTimeoutMs: 3000000000 is longer than the maximum of 24d (the longest timer)');
+    await assert.rejects(createRuntime({ memory: true, cachePurgeIntervalSeconds: 0 }), (err: unknown) =>
+      err instanceof ConfigError && err.message === 'cachePurgeIntervalSeconds: expected a duration like 200ms, 30s, 15m, 1h or 7d (or seconds), got 0');
   });
 });
 
