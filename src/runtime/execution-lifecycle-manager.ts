@@ -400,6 +400,7 @@ export class ExecutionLifecycleManager {
     const { artifact, decision } = p;
     // Deadlines from the database's clock, never this host's: another runtime's sweep judges them by it.
     const createdAt = this.d.clock.now();
+    const retainUntil = decision.retentionSeconds === undefined ? null : this.d.clock.deadline(decision.retentionSeconds).toISOString();
     if (decision.decision === 'persist') {
       try {
         const stored = await this.d.artifactStorage.storeCompositeArtifact(artifact.resultType, artifact.renderings, intent.tenantId, {
@@ -413,7 +414,7 @@ export class ExecutionLifecycleManager {
           artifactKey: artifact.key, resultType: artifact.resultType, decision: decision.decision, layer: decision.layer,
           reason: decision.reason, policyVersion: decision.policyVersion, storagePath: stored.storagePath,
           sizeBytes: stored.sizeBytes, renderings: stored.renderings, lineage, createdAt: createdAt.toISOString(),
-          retainUntil: decision.retentionSeconds === undefined ? null : this.d.clock.deadline(decision.retentionSeconds).toISOString(),
+          retainUntil,
         };
       } catch (err) {
         // The execution still completes: the decision, the failure and its reason are recorded.

@@ -4,6 +4,9 @@ import type { Db } from './db.ts';
 /** Default milliseconds between two readings of the database's clock. */
 export const DEFAULT_CLOCK_RESAMPLE_MS = 10_000;
 
+/** How long a more exact reading is preferred to a new one that took much longer to answer. */
+const KEEP_EXACT_READING_MS = 60_000;
+
 /** One reading: the database's time and the process's monotonic time just before and just after it. */
 interface Sample {
   readonly dbMs: number;
@@ -26,9 +29,9 @@ interface Sample {
  * - {@link deadline} starts from the upper bound (the reading plus the whole
  *   round trip), so a deadline it computes is never earlier than the
  *   database's time plus the duration.
- * The error is one round trip (sub-millisecond on loopback, none on the
- * embedded store) plus the monotonic clock's drift between readings (parts
- * per million). Statements that only compare, such as the retention sweep,
+ * The error is one round trip of the reading held (sub-millisecond on
+ * loopback; a reading that waited much longer than the held one is not taken
+ * for up to a minute) plus the monotonic clock's drift since (parts per million). Statements that only compare, such as the retention sweep,
  * use SQL `now()` directly instead.
  */
 export class DatabaseClock {
@@ -65,6 +68,11 @@ export class DatabaseClock {
         const receivedAt = performance.now();
         const dbMs = Number(rows[0]?.ms);
         if (!Number.isFinite(dbMs)) throw new Error(`the database answered ${String(rows[0]?.ms)} for clock_timestamp()`);
+        // A reading that waited (a busy pool, a long embedded transaction) is less exact than the one
+        // held: keep the held one while it is recent, since monotonic time keeps it accurate.
+        const held = this.#sample;
+        const rtt = receivedAt - sentAt;
+        if (held && rtt > 4 * Math.max(1, held.receivedAt - held.sentAt) && receivedAt - held.receivedAt < KEEP_EXACT_READING_MS) return;
         this.#sample = { dbMs, sentAt, receivedAt };
       } finally {
         this.#refreshing = undefined;

@@ -235,7 +235,7 @@ describe('RedisCache', { skip }, () => {
       assert.equal(result.status, 'completed');
       const visual = result.artifacts.find((a) => a.key === 'visual')!;
       const expires = Date.parse(visual.expiresAt!) - 600_000;
-      assert.ok(expires >= Math.floor(from) && expires <= Math.ceil(to) + 5, `expiresAt ${visual.expiresAt} is the database's time + 10m`);
+      assert.ok(expires >= from - 2000 && expires <= to + 2000, `expiresAt ${visual.expiresAt} is the database's time + 10m (give or take the clock reading's round trip)`);
       assert.equal(visual.decision, 'cache');
       assert.equal(result.artifacts.find((a) => a.key === 'workflow')!.decision, 'persist');
 

@@ -38,8 +38,11 @@ async function secondRuntime(t: TestRuntime, options: RuntimeOptions): Promise<R
   });
 }
 
-/** Asserts `at` (ISO) is `offsetSeconds` after a database time in [from, to], allowing `slackMs` for rounding. */
-function assertAfter(at: string, offsetSeconds: number, from: number, to: number, what: string, slackMs = 5): void {
+/**
+ * Asserts `at` (ISO) is `offsetSeconds` after a database time in [from, to], allowing `slackMs` for the
+ * clock reading's round trip (a busy machine can stretch it; a month of skew is what this rules out).
+ */
+function assertAfter(at: string, offsetSeconds: number, from: number, to: number, what: string, slackMs = 2000): void {
   const ms = Date.parse(at) - offsetSeconds * 1000;
   assert.ok(ms >= from - slackMs && ms <= to + slackMs, `${what}: ${at} is ${offsetSeconds} s after the database's time (${new Date(from).toISOString()}…${new Date(to).toISOString()})`);
 }
