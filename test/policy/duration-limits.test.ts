@@ -12,6 +12,7 @@ import { parseDuration, type DurationLimits } from '../../src/policy/duration.ts
 import { loadPolicySet } from '../../src/policy/policy-set.ts';
 import { parseRuntimeConfigYaml } from '../../src/runtime/runtime-config.ts';
 import { DatabaseClock } from '../../src/store/database-clock.ts';
+import { ADMIN_KEY, startTestServer } from '../support/http-server.ts';
 import { freshDb, TEST_DRIVER } from '../support/test-runtime.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -95,6 +96,22 @@ describe('runtime options given as durations', () => {
       err instanceof ConfigError && err.message === 'realmTimeoutMs: 3000000000 is longer than the maximum of 24d (the longest timer)');
     await assert.rejects(createRuntime({ memory: true, cachePurgeIntervalSeconds: 0 }), (err: unknown) =>
       err instanceof ConfigError && err.message === 'cachePurgeIntervalSeconds: expected a duration like 200ms, 30s, 15m, 1h or 7d (or seconds), got 0');
+  });
+});
+
+describe('HTTP durations', () => {
+  it('POST /v1/admin/policy/diff with a `since` past 100 years is a 400 naming the field, not a 500', async () => {
+    const server = await startTestServer();
+    try {
+      const res = await server.call('/v1/admin/policy/diff', { method: 'POST', key: ADMIN_KEY, json: { since: '99999999999d' } });
+      assert.equal(res.status, 400);
+      const problem = (await res.json()) as { code: string; detail: string; errors: { field: string; message: string }[] };
+      assert.equal(problem.code, 'SYM_ERR_INVALID_REQUEST');
+      assert.deepEqual(problem.errors.map((e) => [e.field, e.message]), [['since', LONGEST]]);
+      assert.equal((await server.call('/v1/admin/policy/diff', { method: 'POST', key: ADMIN_KEY, json: { since: '7d' } })).status, 200);
+    } finally {
+      await server.close();
+    }
   });
 });
 
