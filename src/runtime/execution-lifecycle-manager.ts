@@ -4,7 +4,6 @@ import type { Logger } from 'pino';
 import type { ArtifactStorage } from '../artifacts/artifact-storage.ts';
 import type { CacheEntry, CacheStore } from '../cache/cache-store.ts';
 import {
-  ConfigError,
   DuplicateIntentError,
   isSymphainyError,
   RealmHandlerError,
