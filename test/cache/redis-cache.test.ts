@@ -263,6 +263,14 @@ describe('RedisCache', { skip }, () => {
 });
 
 describe('RedisCache errors', () => {
+  it('reads its timeouts with the duration parser: a ConfigError naming the option, before any connection', () => {
+    assert.throws(() => new RedisCache({ url: 'redis://127.0.0.1:1', connectTimeoutMs: 0 }), (err: unknown) =>
+      err instanceof ConfigError && err.message === 'RedisCache connectTimeoutMs: expected a duration like 200ms, 30s, 15m, 1h or 7d (or seconds), got 0');
+    assert.throws(() => new RedisCache({ url: 'redis://127.0.0.1:1', commandTimeoutMs: 3e9 }), {
+      message: 'RedisCache commandTimeoutMs: 3000000000 is longer than the maximum of 24d (the longest timer)',
+    });
+  });
+
   it('fails fast with a StoreError naming the URL when Redis is unreachable', async () => {
     const started = Date.now();
     await assert.rejects(RedisCache.connect({ url: 'redis://127.0.0.1:1' }), (err: Error) => {

@@ -1,5 +1,6 @@
 import { Redis, type ChainableCommander } from 'ioredis';
 import { ConfigError, StoreError } from '../../errors/index.ts';
+import { durationOption, MAX_TIMER_SECONDS } from '../../policy/duration.ts';
 import { tenantParam } from '../../store/sql.ts';
 import type { CacheEntry, CacheLookup, CacheStore } from '../cache-store.ts';
 import type { DatabaseClock } from '../../store/database-clock.ts';
@@ -83,7 +84,10 @@ export class RedisCache implements CacheStore {
     if (typeof this.#prefix !== 'string' || this.#prefix.length === 0) {
       throw new ConfigError(`RedisCache keyPrefix must be a non-empty string, got ${JSON.stringify(options.keyPrefix)}`);
     }
-    this.#connectTimeoutMs = options.connectTimeoutMs ?? 3000;
+    // Timers: through the one duration parser (whole milliseconds, at most what a timer can wait).
+    const ms = { unit: 'ms', plain: 'ms', subSecond: true, max: MAX_TIMER_SECONDS } as const;
+    this.#connectTimeoutMs = durationOption('RedisCache connectTimeoutMs', options.connectTimeoutMs ?? 3000, ms);
+    const commandTimeoutMs = durationOption('RedisCache commandTimeoutMs', options.commandTimeoutMs ?? 5000, ms);
     this.#ownsClient = !options.client;
     if (options.client) {
       this.#client = options.client;
@@ -92,7 +96,7 @@ export class RedisCache implements CacheStore {
       this.#client = new Redis(options.url, {
         lazyConnect: true,
         connectTimeout: this.#connectTimeoutMs,
-        commandTimeout: options.commandTimeoutMs ?? 5000,
+        commandTimeout: commandTimeoutMs,
         // A command waits for at most one reconnect, then fails as a StoreError instead of queueing.
         maxRetriesPerRequest: 1,
         // Fail the first connection at once (a wrong URL should not hang startup);
