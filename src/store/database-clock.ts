@@ -31,8 +31,10 @@ interface Sample {
  *   database's time plus the duration.
  * The error is one round trip of the reading held (sub-millisecond on
  * loopback; a reading that waited much longer than the held one is not taken
- * for up to a minute) plus the monotonic clock's drift since (parts per million). Statements that only compare, such as the retention sweep,
- * use SQL `now()` directly instead.
+ * for up to a minute) plus the monotonic clock's drift since (parts per
+ * million). Statements that only compare, such as the retention sweep, use
+ * SQL `now()` directly instead. On the embedded store the database's clock
+ * is this process's own.
  */
 export class DatabaseClock {
   readonly #db: Db;
