@@ -3,8 +3,9 @@ import type { EncodedRendering } from '../realm/rendering.ts';
 import type { ArtifactLineage } from '../store/artifact-index.ts';
 import type { Queryable } from '../store/db.ts';
 import type { TenantScope } from '../store/sql.ts';
+import type { DatabaseClock } from '../store/database-clock.ts';
 
-/** A `cache` decision's renderings, kept until `expiresAt`. */
+/** A `cache` decision's renderings, kept until `expiresAt`; `createdAt` and `expiresAt` are the database's time. */
 export interface CacheEntry {
   readonly cacheId: string;
   readonly tenantId: string;
@@ -41,11 +42,14 @@ export interface CacheStore {
    */
   readonly transactional: boolean;
   put(entries: readonly CacheEntry[], tx?: Queryable): Promise<void>;
-  /** Live (unexpired) entries matching the lookup, as of `now`. */
+  /**
+   * Live entries matching the lookup: `expiresAt` after `now`, the
+   * database's current time (a {@link DatabaseClock}'s `now`, never a host's clock).
+   */
   get(lookup: CacheLookup, now: Date): Promise<CacheEntry[]>;
   /** Removes entries by id (e.g. written for an execution whose completion then failed). */
   delete(cacheIds: readonly string[]): Promise<void>;
-  /** Deletes expired entries; returns how many. */
+  /** Deletes entries with `expiresAt <= now` (the database's time, as for {@link get}); returns how many. */
   purgeExpired(now: Date): Promise<number>;
   /** Releases connections; called once when a runtime that created the store closes. */
   close?(): Promise<void>;

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { ConfigError, InvalidIntentError } from '../errors/index.ts';
-import { parseDuration } from '../policy/duration.ts';
+import { durationOption, type DurationLimits } from '../policy/duration.ts';
 
 /** Parses JSON, naming the source and the line/column of a syntax error. */
 export function parseJson(text: string, source: string): unknown {
@@ -53,13 +53,17 @@ export function positiveInt(flag: string, max = 2 ** 31 - 1): (value: string) =>
   };
 }
 
-/** A duration flag (`30s`, `2m`, `7d`, or seconds) in seconds, or a ConfigError naming the flag. */
-export function durationSeconds(flag: string): (value: string) => number {
-  return (value: string) => {
-    try {
-      return parseDuration(value);
-    } catch (err) {
-      throw new ConfigError(`${flag}: ${(err as Error).message}`);
-    }
-  };
+/**
+ * A duration flag in seconds — `200ms`, `0.2`, `30s`, `2m`, `7d`; a bare
+ * number is seconds — read by the one duration parser with these limits
+ * (default: whole seconds up to 100 years), or a ConfigError naming the flag
+ * and the value.
+ */
+export function durationSeconds(flag: string, limits: DurationLimits = {}): (value: string) => number {
+  return (value: string) => durationOption(flag, value, limits);
+}
+
+/** Like {@link durationSeconds}, in whole milliseconds (`plain: 'ms'` for flags whose bare numbers are milliseconds). */
+export function durationMillis(flag: string, limits: DurationLimits = {}): (value: string) => number {
+  return (value: string) => durationOption(flag, value, { ...limits, unit: 'ms' });
 }

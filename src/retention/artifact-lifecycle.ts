@@ -6,6 +6,7 @@ import type { CacheStore } from '../cache/cache-store.ts';
 import { ConflictError, InvalidRequestError, NotFoundError } from '../errors/index.ts';
 import type { ArtifactIndex, ArtifactRecord } from '../store/artifact-index.ts';
 import type { Db } from '../store/db.ts';
+import type { DatabaseClock } from '../store/database-clock.ts';
 import type { TenantScope } from '../store/sql.ts';
 import { WalRecordType, type WalRecordInput, type WriteAheadLog } from '../store/write-ahead-log.ts';
 
@@ -16,6 +17,11 @@ export interface LifecycleDeps {
   readonly wal: WriteAheadLog;
   readonly blobs: BlobStore;
   readonly cache: CacheStore;
+  /**
+   * The database's time (a {@link DatabaseClock}'s `now`): stamps holds,
+   * tombstones and purges, and is the cut-off of the cache purge. The
+   * retention cut-off is the database's `now()` itself.
+   */
   readonly now: () => Date;
 }
 
@@ -124,20 +130,24 @@ export class ArtifactLifecycle {
     return failures;
   }
 
-  /** One retention sweep: expired artifacts deleted (held ones reported), their blobs removed, expired cache entries dropped. */
+  /**
+   * One retention sweep: expired artifacts deleted (held ones reported), their
+   * blobs removed, expired cache entries dropped. "Expired" is judged by the
+   * database's clock, so a host whose clock runs ahead deletes nothing early.
+   */
   async sweep(): Promise<SweepReport> {
     const now = this.d.now();
     const deleted: SweepReport['deleted'][number][] = [];
     const held: SweepReport['held'][number][] = [];
     for (;;) {
-      const expired = await this.d.artifactIndex.expired(now.toISOString(), BATCH);
+      const expired = await this.d.artifactIndex.expired(BATCH);
       if (expired.length === 0) break;
       const r = await this.delete(expired, 'retention');
       deleted.push(...r.deleted.map((a) => ({ artifactId: a.artifactId, tenantId: a.tenantId })));
       // Held since it was read: the hold won; the next query leaves it out.
       if (r.deleted.length === 0 && r.held.length === 0) break;
     }
-    for (const a of await this.d.artifactIndex.expired(now.toISOString(), 10_000, true)) {
+    for (const a of await this.d.artifactIndex.expired(10_000, true)) {
       held.push({ artifactId: a.artifactId, tenantId: a.tenantId, reason: a.legalHold?.reason ?? '' });
     }
     const failures: { artifactId: string; message: string }[] = [];
@@ -146,7 +156,7 @@ export class ArtifactLifecycle {
       failures.push(...f);
       if (f.length > 0 || (await this.d.artifactIndex.unpurged(1)).length === 0) break;
     }
-    const cacheEntriesExpired = await this.d.cache.purgeExpired(now);
+    const cacheEntriesExpired = await this.d.cache.purgeExpired(this.d.now());
     return { at: now.toISOString(), deleted, held, cacheEntriesExpired, failures };
   }
 }

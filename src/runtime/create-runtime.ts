@@ -40,6 +40,8 @@ import { openBlobStore, openCache, openEventSink, resolveBackendSettings, type O
 import { loadRuntimeConfig } from './runtime-config.ts';
 import type { ExecutionResult } from './execution-result.ts';
 import { defaultLogger } from './logger.ts';
+import { DatabaseClock } from '../store/database-clock.ts';
+import { durationOption, MAX_TIMER_SECONDS } from '../policy/duration.ts';
 import type { RuntimeOptions } from './runtime-options.ts';
 
 /** Where a read is scoped: one tenant, or ANY_TENANT for operator tools. */
@@ -158,18 +160,21 @@ export interface Runtime {
  */
 export async function createRuntime(options: RuntimeOptions = {}): Promise<Runtime> {
   const logger = options.logger ?? defaultLogger();
-  const now = options.now ?? (() => new Date());
+  // Every deadline (retention, cache expiry, sweeps, tombstones, erasure) is the database's time
+  // (`dbNow`, the DatabaseClock). `now` only stamps records, and defaults to the database's time too.
+  let clock: DatabaseClock | undefined;
+  const dbNow = (): Date => {
+    if (!clock) throw new Error('the database clock is read before the database is open');
+    return clock.now();
+  };
+  const now = options.now ?? dbNow;
   // The runtime config file first: a bad file fails before anything is opened.
   const configRef = options.runtimeConfig ?? (process.env.SYMPHAINY_RUNTIME_CONFIG || undefined);
   const file = typeof configRef === 'string' ? await loadRuntimeConfig(configRef) : configRef;
-  const realmTimeoutMs = options.realmTimeoutMs ?? file?.realmTimeoutMs ?? 30_000;
-  if (!Number.isInteger(realmTimeoutMs) || realmTimeoutMs <= 0) {
-    throw new ConfigError(`realmTimeoutMs must be a positive integer, got ${String(options.realmTimeoutMs)}`);
-  }
-  const purgeIntervalSeconds = options.cachePurgeIntervalSeconds ?? 60;
-  if (!(typeof purgeIntervalSeconds === 'number' && purgeIntervalSeconds > 0)) {
-    throw new ConfigError(`cachePurgeIntervalSeconds must be a positive number, got ${String(purgeIntervalSeconds)}`);
-  }
+  // Durations that run timers, through the one duration parser (at most what a timer can wait).
+  const realmTimeoutMs = durationOption('realmTimeoutMs', options.realmTimeoutMs ?? file?.realmTimeoutMs ?? 30_000,
+    { unit: 'ms', plain: 'ms', subSecond: true, max: MAX_TIMER_SECONDS });
+  const purgeIntervalSeconds = durationOption('cachePurgeIntervalSeconds', options.cachePurgeIntervalSeconds ?? 60, { subSecond: true, max: MAX_TIMER_SECONDS });
   if (options.lockWaitMs !== undefined && !(Number.isInteger(options.lockWaitMs) && options.lockWaitMs >= 0)) {
     throw new ConfigError(`lockWaitMs must be a non-negative integer, got ${String(options.lockWaitMs)}`);
   }
@@ -228,6 +233,9 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
       cleanups.push(() => db.close());
     }
     await migrate(db);
+    const databaseClock = await new DatabaseClock(db).start((err) => logger.warn({ err }, 'reading the database clock failed'));
+    clock = databaseClock;
+    cleanups.push(async () => databaseClock.stop());
     const blobStore = options.blobStore ?? opened(await openBlobStore(settings, options.memory === true));
     const cache = typeof options.cache === 'object' ? options.cache : opened(await openCache(settings, db));
     const nats = await openEventSink(settings, logger);
@@ -246,7 +254,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     setMaxListeners(0, shutdown.signal);
     const tenants = new TenantRegistry(db, now);
     const policies = new PolicyVersions(db);
-    const lifecycle = new ArtifactLifecycle({ db, artifactIndex, artifactContents, wal, blobs: blobStore, cache, now });
+    const lifecycle = new ArtifactLifecycle({ db, artifactIndex, artifactContents, wal, blobs: blobStore, cache, now: dbNow });
     // No policy of its own: the one last made active with `policy apply`.
     if (!policySet.configured) policySet = policySet.withPolicy((await policies.active()) ?? policySet.policy);
     const policy = policySet.policy;
@@ -260,6 +268,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
 
     const manager = new ExecutionLifecycleManager({
       db, registry, stateSurface, wal, outbox, artifactIndex, artifactContents, artifactStorage, cache, relay, policy, logger, now,
+      clock: databaseClock,
       ...(policySet.attached.length > 0 ? { policyFor } : {}),
       realmTimeoutMs, faults: options.faults ?? {}, shutdownSignal: shutdown.signal, observer: metrics,
       // Concurrent executions' writes share transactions (groupCommit: false — one transaction each).
@@ -269,23 +278,23 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     // `running` execution belongs to a process that stopped mid-way. A server
     // is shared: there, only expired worker leases mean a process stopped.
     if (dataDir !== null || (ownsDb && !db.capabilities.multipleConnections)) await manager.recoverInterrupted();
-    await cache.purgeExpired(now());
-    const sweepSeconds = options.sweepIntervalSeconds;
-    if (sweepSeconds !== undefined && !(typeof sweepSeconds === 'number' && sweepSeconds > 0)) {
-      throw new ConfigError(`sweepIntervalSeconds must be a positive number, got ${String(sweepSeconds)}`);
-    }
+    await cache.purgeExpired(dbNow());
+    const sweepSeconds = options.sweepIntervalSeconds === undefined ? undefined
+      : durationOption('sweepIntervalSeconds', options.sweepIntervalSeconds, { subSecond: true, max: MAX_TIMER_SECONDS });
     const sweepTimer = sweepSeconds
       ? setInterval(() => void lifecycle.sweep().catch((err) => logger.warn({ err }, 'retention sweep failed')), sweepSeconds * 1000)
       : null;
     sweepTimer?.unref();
     const purgeTimer = setInterval(
-      () => void cache.purgeExpired(now()).catch((err) => logger.warn({ err }, 'cache purge failed')),
+      () => void cache.purgeExpired(dbNow()).catch((err) => logger.warn({ err }, 'cache purge failed')),
       purgeIntervalSeconds * 1000,
     );
     purgeTimer.unref();
     relay.kick(); // deliver anything committed but not yet published (by this or a previous process)
     // Other processes commit to a shared database too: look for their undelivered events now and then.
-    const relayPollMs = options.relayPollIntervalMs ?? (db.capabilities.multipleConnections || externalSinks.length > 0 ? 1000 : 0);
+    const relayPollMs = options.relayPollIntervalMs !== undefined
+      ? durationOption('relayPollIntervalMs', options.relayPollIntervalMs, { unit: 'ms', plain: 'ms', subSecond: true, max: MAX_TIMER_SECONDS })
+      : (db.capabilities.multipleConnections || externalSinks.length > 0 ? 1000 : 0);
     const relayTimer = relayPollMs > 0 ? setInterval(() => relay.kick(), relayPollMs) : null;
     relayTimer?.unref();
     const workers = new Set<Worker>();
@@ -368,8 +377,8 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
       releaseArtifact: async (artifactId, scope) => (open(), lifecycle.setHold(artifactId, scope.tenantId, false)),
       sweep: async () => (open(), track(lifecycle.sweep())),
       keepCached: async (cacheId, scope) =>
-        (open(), track(keepCached({ db, cache, artifactIndex, artifactContents, artifactStorage, wal, now, policyFor }, cacheId, scope.tenantId))),
-      erase: async (scope) => (open(), track(erase({ db, wal, artifactIndex, lifecycle, cache, now }, scope))),
+        (open(), track(keepCached({ db, cache, artifactIndex, artifactContents, artifactStorage, wal, now: dbNow, policyFor }, cacheId, scope.tenantId))),
+      erase: async (scope) => (open(), track(erase({ db, wal, artifactIndex, lifecycle, cache, now: dbNow }, scope))),
       listWal: async (q) => (open(), wal.list(q)),
       verifyWal: async (scope) => (open(), verifyWal(db, scope.tenantId)),
       listEvents: async (q) => (open(), outbox.list(q)),
@@ -379,10 +388,10 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
         open();
         await db.query('SELECT 1');
       },
-      getCached: async (lookup) => (open(), cache.get(lookup, now())),
+      getCached: async (lookup) => (open(), cache.get(lookup, dbNow())),
       explainPolicy: (input, opts) => (opts?.policy ?? policyFor(input.tenantId, opts?.solutionId)).explain(input),
       diffPolicy: async (candidate, o) => (open(), diffPolicyOverHistory(db, candidate, o)),
-      applyPolicy: async (candidate, o) => (open(), track(applyPolicy({ db, wal, artifactIndex, lifecycle, policies, now }, candidate, o))),
+      applyPolicy: async (candidate, o) => (open(), track(applyPolicy({ db, wal, artifactIndex, lifecycle, policies, now: dbNow }, candidate, o))),
       async explainExecution(executionId, scope) {
         await runtime.getExecution(executionId, scope); // 404 unless it is the scope's
         return explainExecution({ wal, policies }, executionId, scope.tenantId);

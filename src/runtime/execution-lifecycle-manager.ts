@@ -4,7 +4,6 @@ import type { Logger } from 'pino';
 import type { ArtifactStorage } from '../artifacts/artifact-storage.ts';
 import type { CacheEntry, CacheStore } from '../cache/cache-store.ts';
 import {
-  ConfigError,
   DuplicateIntentError,
   isSymphainyError,
   RealmHandlerError,
@@ -20,10 +19,12 @@ import type { IntentRegistry, RegisteredIntent } from '../intent/intent-registry
 import type { CompiledPolicy } from '../policy/compile-policy.ts';
 import type { PolicyDecision } from '../policy/decision.ts';
 import { DEFAULT_CACHE_TTL_SECONDS } from '../policy/default-policy.ts';
+import { durationOption, MAX_TIMER_SECONDS } from '../policy/duration.ts';
 import { normalizeResult, type NormalizedArtifact, type NormalizedResult } from '../realm/normalize-result.ts';
 import type { ArtifactContents, InlineContent } from '../store/artifact-contents.ts';
 import type { ArtifactIndex, ArtifactLineage, NewArtifact } from '../store/artifact-index.ts';
 import type { Db } from '../store/db.ts';
+import type { DatabaseClock } from '../store/database-clock.ts';
 import { GroupCommit, transactionPerWrite, type GroupCommitOptions, type TenantWriter } from '../store/group-commit.ts';
 import { ExecutionWrites, type ExecutionWrite, type WriteOutcome } from './execution-writes.ts';
 import { ANY_TENANT } from '../store/sql.ts';
@@ -52,6 +53,8 @@ export interface ExecutionLifecycleDeps {
   readonly policyFor?: (tenantId: string, solutionId: string | undefined) => CompiledPolicy;
   readonly logger: Logger;
   readonly now: () => Date;
+  /** The database's clock: artifacts' and cache entries' `createdAt`, `retainUntil` and `expiresAt`. */
+  readonly clock: DatabaseClock;
   /** Default handler timeout. */
   readonly realmTimeoutMs: number;
   readonly faults: Faults;
@@ -259,9 +262,8 @@ export class ExecutionLifecycleManager {
   async #accept(input: IntentInput | Intent, options: ExecuteOptions) {
     const intent = createIntent(input as IntentInput);
     const policy = options.policy ?? this.#policyOf(intent);
-    if (options.timeoutMs !== undefined && !(Number.isInteger(options.timeoutMs) && options.timeoutMs > 0)) {
-      throw new ConfigError(`timeoutMs must be a positive integer, got ${String(options.timeoutMs)}`);
-    }
+    // The one duration parser: whole milliseconds, at most what a timer can wait.
+    if (options.timeoutMs !== undefined) durationOption('timeoutMs', options.timeoutMs, { unit: 'ms', plain: 'ms', subSecond: true, max: MAX_TIMER_SECONDS });
     // Validate: unknown type or bad parameters are refused before anything runs.
     try {
       const entry = this.d.registry.resolve(intent.intentType);
@@ -395,7 +397,9 @@ export class ExecutionLifecycleManager {
   /** Persist: blobs now (outside any transaction), index row at completion. Cache: an entry. Discard: nothing. */
   async #materialize(p: Pending, intent: Intent, executionId: string, lineage: ArtifactLineage): Promise<void> {
     const { artifact, decision } = p;
-    const createdAt = this.d.now();
+    // Deadlines from the database's clock, never this host's: another runtime's sweep judges them by it.
+    const createdAt = this.d.clock.now();
+    const retainUntil = decision.retentionSeconds === undefined ? null : this.d.clock.deadline(decision.retentionSeconds).toISOString();
     if (decision.decision === 'persist') {
       try {
         const stored = await this.d.artifactStorage.storeCompositeArtifact(artifact.resultType, artifact.renderings, intent.tenantId, {
@@ -409,7 +413,7 @@ export class ExecutionLifecycleManager {
           artifactKey: artifact.key, resultType: artifact.resultType, decision: decision.decision, layer: decision.layer,
           reason: decision.reason, policyVersion: decision.policyVersion, storagePath: stored.storagePath,
           sizeBytes: stored.sizeBytes, renderings: stored.renderings, lineage, createdAt: createdAt.toISOString(),
-          retainUntil: decision.retentionSeconds === undefined ? null : new Date(createdAt.getTime() + decision.retentionSeconds * 1000).toISOString(),
+          retainUntil,
         };
       } catch (err) {
         // The execution still completes: the decision, the failure and its reason are recorded.
@@ -418,7 +422,7 @@ export class ExecutionLifecycleManager {
       }
     } else if (decision.decision === 'cache') {
       const ttlSeconds = decision.ttlSeconds ?? DEFAULT_CACHE_TTL_SECONDS;
-      const expiresAt = new Date(createdAt.getTime() + ttlSeconds * 1000).toISOString();
+      const expiresAt = this.d.clock.deadline(ttlSeconds).toISOString();
       const cacheId = `cache_${randomUUID()}`;
       p.cacheEntry = {
         cacheId, tenantId: intent.tenantId, sessionId: intent.sessionId, executionId, artifactKey: artifact.key,

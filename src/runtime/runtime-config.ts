@@ -2,7 +2,7 @@ import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { ConfigError } from '../errors/index.ts';
 import { formatIssues, lineOfPath, readConfigFile, type ConfigIssue } from '../policy/config-issues.ts';
-import { parseDuration } from '../policy/duration.ts';
+import { MAX_TIMER_SECONDS, parseDurationMs } from '../policy/duration.ts';
 import { parseByteSize } from '../policy/byte-size.ts';
 import type { HttpLimits } from '../http/limits.ts';
 import type { GroupCommitOptions } from '../store/group-commit.ts';
@@ -51,7 +51,8 @@ export interface RuntimeConfigFile {
 
 const durationMs = z.union([z.string(), z.number()]).transform((value, ctx) => {
   try {
-    return parseDuration(value) * 1000;
+    // Timers: sub-second allowed (`200ms`, `0.2`), at most what a timer can wait.
+    return parseDurationMs(value, { subSecond: true, max: MAX_TIMER_SECONDS });
   } catch (err) {
     ctx.addIssue({ code: 'custom', message: (err as Error).message });
     return z.NEVER;

@@ -92,11 +92,16 @@ export interface RuntimeOptions {
   eventSinks?: readonly EventSink[];
   /** Milliseconds between outbox checks for events committed by other processes. @default 1000 with a server or external sink */
   relayPollIntervalMs?: number;
-  /** Clock, for tests of expiry. @default () => new Date() */
+  /**
+   * Stamps records (state transitions, WAL `recordedAt`, event times, tenant
+   * and policy records). Decides nothing: every deadline — retention, cache
+   * expiry, sweeps, tombstones, erasure, leases — is the database's time.
+   * @default the database's time (`DatabaseClock`, in `src/store/database-clock.ts`)
+   */
   now?: () => Date;
-  /** Seconds between retention sweeps while open (`serve` and `worker` set 300). @default none: sweep with `runtime.sweep()` */
+  /** Seconds between retention sweeps while open (`serve` and `worker` set 300); fractions allowed, at most 24 days. @default none: sweep with `runtime.sweep()` */
   sweepIntervalSeconds?: number;
-  /** Seconds between purges of expired cache entries while open. @default 60 */
+  /** Seconds between purges of expired cache entries while open; fractions allowed, at most 24 days. @default 60 */
   cachePurgeIntervalSeconds?: number;
   /** Milliseconds to wait for a data dir another process holds. @default 15000 */
   lockWaitMs?: number;

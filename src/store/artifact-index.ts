@@ -126,12 +126,16 @@ export class ArtifactIndex {
     return rows[0] ? toRecord(rows[0]) : null;
   }
 
-  /** Live artifacts of every tenant whose retention ended by `now`, oldest first: those free to delete, or (`held`) those a legal hold keeps. */
-  async expired(now: string, limit: number, held = false): Promise<ArtifactRecord[]> {
+  /**
+   * Live artifacts of every tenant whose retention ended by the database's
+   * clock (`now()`, never a host's), oldest first: those free to delete, or
+   * (`held`) those a legal hold keeps.
+   */
+  async expired(limit: number, held = false): Promise<ArtifactRecord[]> {
     const rows = await this.db.scoped(ANY_TENANT).query(
-      `${SELECT} WHERE deleted_at IS NULL AND retain_until IS NOT NULL AND retain_until <= $1 AND (held_at IS NOT NULL) = $3
-        ORDER BY retain_until, artifact_id LIMIT $2`,
-      [now, limit, held],
+      `${SELECT} WHERE deleted_at IS NULL AND retain_until IS NOT NULL AND retain_until <= now() AND (held_at IS NOT NULL) = $2
+        ORDER BY retain_until, artifact_id LIMIT $1`,
+      [limit, held],
     );
     return rows.map(toRecord);
   }

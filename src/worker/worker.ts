@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import { ConfigError } from '../errors/index.ts';
+import { durationOption, MAX_TIMER_SECONDS } from '../policy/duration.ts';
 import { LeaseLostError, type ClaimedRun, type ExecutionLifecycleManager } from '../runtime/execution-lifecycle-manager.ts';
 import type { StateSurface } from '../store/state-surface.ts';
 
@@ -53,9 +54,10 @@ export class Worker {
     this.#manager = deps.manager;
     this.#stateSurface = deps.stateSurface;
     this.#concurrency = positiveInt('concurrency', options.concurrency ?? 4);
-    this.#leaseMs = positiveInt('leaseMs', options.leaseMs ?? 30_000);
-    this.#pollMs = positiveInt('pollIntervalMs', options.pollIntervalMs ?? 500);
-    if (this.#leaseMs < 300) throw new ConfigError(`leaseMs must be at least 300, got ${this.#leaseMs}`);
+    // Durations through the one parser: whole milliseconds, within what a timer can wait.
+    const ms = { unit: 'ms', plain: 'ms', subSecond: true, max: MAX_TIMER_SECONDS } as const;
+    this.#leaseMs = durationOption('worker leaseMs', options.leaseMs ?? 30_000, { ...ms, min: 0.3 });
+    this.#pollMs = durationOption('worker pollIntervalMs', options.pollIntervalMs ?? 500, ms);
     this.workerId = options.workerId ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
     this.#logger = deps.logger.child({ workerId: this.workerId });
   }

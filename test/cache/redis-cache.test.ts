@@ -11,6 +11,7 @@ import { ConfigError, StoreError } from '../../src/errors/index.ts';
 import { ANY_TENANT } from '../../src/index.ts';
 import { directResult, uid } from '../runtime/helpers.ts';
 import { skipUnlessRedis, SERVICES } from '../support/services.ts';
+import { dbTime } from '../support/database-time.ts';
 import { MVP_CONFIG, SOP_TEXT, testRuntime } from '../support/test-runtime.ts';
 
 const HOUR = 3_600_000;
@@ -167,6 +168,25 @@ describe('RedisCache', { skip }, () => {
     assert.deepEqual(await cache.get({ tenantId: 't', cacheId: long.cacheId }, new Date(Date.parse(long.expiresAt))), []);
   });
 
+  it("counts an entry's lifetime from its SET, whatever Redis's host clock says: entries stamped a month behind or ahead live their TTL", async () => {
+    const MONTH = 31 * 24 * HOUR;
+    // Stamped by a database clock a month off the Redis host's: an absolute expiry (PXAT) would
+    // drop the first at once and keep the second for a month.
+    const behind = entry({ tenantId: 't', sessionId: 's', artifactKey: 'a', createdAt: new Date(Date.now() - MONTH).toISOString(), expiresAt: new Date(Date.now() - MONTH + HOUR).toISOString() });
+    const ahead = entry({ tenantId: 't', sessionId: 's', artifactKey: 'b', createdAt: new Date(Date.now() + MONTH).toISOString(), expiresAt: new Date(Date.now() + MONTH + HOUR).toISOString() });
+    await cache.put([behind, ahead]);
+    for (const e of [behind, ahead]) {
+      for (const key of [`${prefix}:t:t:entry:${encodeURIComponent(e.cacheId)}`, `${prefix}:loc:${encodeURIComponent(e.cacheId)}`]) {
+        const ttl = await admin.pttl(key);
+        assert.ok(ttl > HOUR - 60_000 && ttl <= HOUR, `${key} expires in ${ttl} ms: the entry's hour`);
+      }
+    }
+    // Reads judge by the database time they are given.
+    assert.deepEqual(ids(await cache.get({ tenantId: 't', cacheId: behind.cacheId }, new Date(Date.parse(behind.createdAt) + 60_000))), [behind.cacheId]);
+    assert.equal(await cache.purgeExpired(new Date(Date.parse(behind.createdAt) + 60_000)), 0);
+    assert.equal(await cache.purgeExpired(new Date(Date.parse(behind.expiresAt))), 1);
+  });
+
   it('deletes entries by id, with their index members', async () => {
     const keep = entry({ tenantId: 't1', sessionId: 's' });
     const drop1 = entry({ tenantId: 't1', sessionId: 's' });
@@ -202,15 +222,20 @@ describe('RedisCache', { skip }, () => {
   it('caches an execution\'s artifacts through the runtime, visible to its tenant only', async () => {
     const t = await testRuntime({
       cache,
+      now: () => new Date(Date.now() + 31 * 24 * HOUR), // a host clock a month fast: expiry is the database's time all the same
       solutionConfig: MVP_CONFIG, // persists everything…
       governance: [{ id: 'visuals-cached', match: { resultType: ['visual'] }, decision: 'cache', ttlSeconds: 600 }], // …but visuals
     });
     try {
       const tenantId = uid('acme');
       const sessionId = uid('s');
+      const from = await dbTime(t.db);
       const result = await t.runtime.execute({ intentType: 'journey.sop_to_workflow', tenantId, sessionId, parameters: { sop_text: SOP_TEXT } });
+      const to = await dbTime(t.db);
       assert.equal(result.status, 'completed');
       const visual = result.artifacts.find((a) => a.key === 'visual')!;
+      const expires = Date.parse(visual.expiresAt!) - 600_000;
+      assert.ok(expires >= from - 2000 && expires <= to + 2000, `expiresAt ${visual.expiresAt} is the database's time + 10m (give or take the clock reading's round trip)`);
       assert.equal(visual.decision, 'cache');
       assert.equal(result.artifacts.find((a) => a.key === 'workflow')!.decision, 'persist');
 
@@ -238,6 +263,14 @@ describe('RedisCache', { skip }, () => {
 });
 
 describe('RedisCache errors', () => {
+  it('reads its timeouts with the duration parser: a ConfigError naming the option, before any connection', () => {
+    assert.throws(() => new RedisCache({ url: 'redis://127.0.0.1:1', connectTimeoutMs: 0 }), (err: unknown) =>
+      err instanceof ConfigError && err.message === 'RedisCache connectTimeoutMs: expected a duration like 200ms, 30s, 15m, 1h or 7d (or seconds), got 0');
+    assert.throws(() => new RedisCache({ url: 'redis://127.0.0.1:1', commandTimeoutMs: 3e9 }), {
+      message: 'RedisCache commandTimeoutMs: 3000000000 is longer than the maximum of 24d (the longest timer)',
+    });
+  });
+
   it('fails fast with a StoreError naming the URL when Redis is unreachable', async () => {
     const started = Date.now();
     await assert.rejects(RedisCache.connect({ url: 'redis://127.0.0.1:1' }), (err: Error) => {

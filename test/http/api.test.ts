@@ -10,6 +10,7 @@ import { ADMIN_KEY, startTestServer, type TestServer } from '../support/http-ser
 import { directResult, sha256, uid } from '../runtime/helpers.ts';
 import { allPages, expectProblem, ok, pollExecution, postSop, SOP } from './api-helpers.ts';
 import { counterRealm } from '../support/counter-realm.ts';
+import { elapse } from '../support/database-time.ts';
 
 describe('HTTP API: every route', () => {
   let server: TestServer;
@@ -286,11 +287,9 @@ describe('HTTP API: every route', () => {
 
 describe('HTTP API: GET /v1/cache/:sessionId', () => {
   let server: TestServer;
-  let clock = Date.parse('2030-01-01T00:00:00Z');
   before(async () => {
     server = await startTestServer({
       runtime: {
-        now: () => new Date(clock),
         solutionConfig: parseSolutionConfig({ name: 'c', materialization_policy: { visual: { decision: 'cache', cache_ttl: '15m' } } }),
       },
     });
@@ -302,7 +301,6 @@ describe('HTTP API: GET /v1/cache/:sessionId', () => {
     const run = await ok(await postSop(server, key, { sessionId: 'sess-c' }));
     const visual = run.artifacts.find((a: any) => a.key === 'visual');
     assert.deepEqual([visual.decision, visual.layer], ['cache', 'solution']);
-    assert.equal(visual.expiresAt, new Date(clock + 15 * 60_000).toISOString());
     const workflow = run.artifacts.find((a: any) => a.key === 'workflow');
     assert.deepEqual([workflow.decision, workflow.layer], ['discard', 'default']);
 
@@ -315,6 +313,8 @@ describe('HTTP API: GET /v1/cache/:sessionId', () => {
     assert.equal(e.resultType, 'visual');
     assert.equal(e.cacheId, visual.cacheId);
     assert.equal(e.expiresAt, visual.expiresAt);
+    const ttl = Date.parse(e.expiresAt) - Date.parse(e.createdAt);
+    assert.ok(ttl >= 15 * 60_000 && ttl < 15 * 60_000 + 5000, `expiresAt is createdAt + 15m by the database's clock (${ttl} ms)`);
     assert.equal(e.decision.layer, 'solution');
     assert.equal(e.decision.ttlSeconds, 900);
     assert.equal(e.lineage.executionId, run.executionId);
@@ -330,9 +330,9 @@ describe('HTTP API: GET /v1/cache/:sessionId', () => {
     // Nothing of it is in the artifact index: cached is not persisted.
     assert.deepEqual((await ok(await server.call(`/v1/artifacts?executionId=${run.executionId}`, { key }))).items, []);
 
-    clock += 14 * 60_000;
+    await elapse(server.db, 14 * 60);
     assert.equal((await ok(await server.call('/v1/cache/sess-c', { key }))).entries.length, 1, 'still there before the TTL passes');
-    clock += 2 * 60_000;
+    await elapse(server.db, 2 * 60);
     assert.deepEqual(await ok(await server.call('/v1/cache/sess-c', { key })), { sessionId: 'sess-c', entries: [] });
   });
 });

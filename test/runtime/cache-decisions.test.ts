@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { journey } from '../../realms/index.ts';
 import { parseSolutionConfig } from '../../src/index.ts';
+import { elapse } from '../support/database-time.ts';
 import { SOP_TEXT, testRuntime, type TestRuntime } from '../support/test-runtime.ts';
 import { count, directResult, filesUnder, uid } from './helpers.ts';
 
@@ -9,20 +10,17 @@ const CONFIG = parseSolutionConfig({
   materialization_policy: { visual: { decision: 'cache', cache_ttl: '10m' }, workflow: 'cache' },
   cache_ttl: '1h',
 });
-const START = Date.parse('2031-03-04T05:06:07.000Z');
 const MINUTE = 60_000;
 
 describe('cache decisions', () => {
   let t: TestRuntime;
-  let current: number;
   const tenantId = uid('cache');
   const sessionId = uid('s');
   const execute = () =>
     t.runtime.execute({ intentType: 'journey.sop_to_workflow', tenantId, sessionId, parameters: { sop_text: SOP_TEXT } });
 
   beforeEach(async () => {
-    current = START;
-    t = await testRuntime({ solutionConfig: CONFIG, now: () => new Date(current) });
+    t = await testRuntime({ solutionConfig: CONFIG });
   });
   afterEach(() => t?.close());
 
@@ -40,8 +38,6 @@ describe('cache decisions', () => {
       assert.equal(o.artifactId, undefined);
     }
     assert.notEqual(visual.cacheId, workflow.cacheId);
-    assert.equal(visual.expiresAt, new Date(START + 10 * MINUTE).toISOString());
-    assert.equal(workflow.expiresAt, new Date(START + 60 * MINUTE).toISOString());
 
     // Cached, not persisted: no blob, no index row.
     assert.deepEqual(await filesUnder(t.blobRoot), []);
@@ -52,6 +48,10 @@ describe('cache decisions', () => {
     const direct = await directResult(journey, 'sop_to_workflow', { sop_text: SOP_TEXT });
     for (const entry of cached) {
       const o = entry.artifactKey === 'visual' ? visual : workflow;
+      // expiresAt = createdAt + the type's TTL, both by the database's clock (the deadline rounds up).
+      const ttl = Date.parse(entry.expiresAt) - Date.parse(entry.createdAt);
+      const want = (entry.artifactKey === 'visual' ? 10 : 60) * MINUTE;
+      assert.ok(ttl >= want && ttl < want + 5000, `${entry.artifactKey}: ${ttl} ms`);
       assert.equal(entry.cacheId, o.cacheId);
       assert.equal(entry.expiresAt, o.expiresAt);
       assert.equal(entry.executionId, result.executionId);
@@ -77,11 +77,11 @@ describe('cache decisions', () => {
 
   it('cached renderings disappear once their TTL has passed', async () => {
     const result = await execute();
-    current = START + 10 * MINUTE - 1000;
+    await elapse(t.db, 10 * 60 - 60);
     assert.deepEqual((await t.runtime.getCached({ tenantId, sessionId })).map((e) => e.artifactKey).sort(), ['visual', 'workflow']);
-    current = START + 10 * MINUTE + 1000;
+    await elapse(t.db, 61);
     assert.deepEqual((await t.runtime.getCached({ tenantId, sessionId })).map((e) => e.artifactKey), ['workflow']);
-    current = START + 60 * MINUTE + 1000;
+    await elapse(t.db, 50 * 60);
     assert.deepEqual(await t.runtime.getCached({ tenantId, sessionId }), []);
     assert.deepEqual(await t.runtime.getCached({ tenantId, executionId: result.executionId }), []);
     // The semantic payloads outlive the cache.

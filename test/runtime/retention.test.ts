@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ANY_TENANT, ConflictError, createRuntime, FsBlobStore, InvalidRequestError, NotFoundError, type GovernanceRule } from '../../src/index.ts';
 import { exampleRealms } from '../../realms/index.ts';
+import { dbTime, elapse } from '../support/database-time.ts';
 import { silentLogger, SOP_TEXT, testRuntime } from '../support/test-runtime.ts';
 import { uid } from './helpers.ts';
 
@@ -12,11 +13,16 @@ const KEEP_A_DAY: GovernanceRule[] = [
   { id: 'keep-a-day', match: { resultType: ['workflow', 'visual'] }, decision: 'persist', retentionSeconds: DAY },
 ];
 
-/** A runtime whose clock the test moves; renderings in the blob store unless `inline`. */
+/** A runtime whose deadlines the test moves ({@link elapse}); renderings in the blob store unless `inline`. */
 async function clocked(inline = false) {
-  let now = new Date('2026-01-01T00:00:00Z');
-  const t = await testRuntime({ governance: KEEP_A_DAY, now: () => now, ...(inline ? {} : { inlineMaxBytes: 0 }) });
-  return { t, advance: (seconds: number) => (now = new Date(now.getTime() + seconds * 1000)) };
+  const t = await testRuntime({ governance: KEEP_A_DAY, ...(inline ? {} : { inlineMaxBytes: 0 }) });
+  return { t, advance: (seconds: number) => elapse(t.db, seconds) };
+}
+
+/** Asserts `at` is the database's time between `from` and now (give or take the clock reading's round trip). */
+async function assertDbTimeSince(db: Parameters<typeof dbTime>[0], at: string, from: number): Promise<void> {
+  const ms = Date.parse(at);
+  assert.ok(ms >= from - 2000 && ms <= (await dbTime(db)) + 2000, `${at} is database time`);
 }
 
 const exists = (path: string) => access(path).then(() => true, () => false);
@@ -27,21 +33,27 @@ describe('retention and legal hold', () => {
     const { t, advance } = await clocked();
     try {
       const tenantId = uid('ret');
+      const before = await dbTime(t.db);
       const result = await t.runtime.execute(sop(tenantId));
       const workflow = await t.runtime.getArtifact(result.artifacts.find((a) => a.key === 'workflow')!.artifactId!, { tenantId });
-      assert.equal(workflow.retainUntil, '2026-01-02T00:00:00.000Z');
+      await assertDbTimeSince(t.db, workflow.createdAt, before);
+      // A day after it was made, by the database's clock (the deadline rounds up, never down).
+      const kept = Date.parse(workflow.retainUntil!) - Date.parse(workflow.createdAt);
+      assert.ok(kept >= DAY * 1000 && kept < DAY * 1000 + 5000, `retainUntil is createdAt + 1d, up to the clock reading's round trip (${kept} ms)`);
       const blob = join(t.blobRoot, ...workflow.renderings[0]!.path.split('/'));
       assert.ok(await exists(blob));
 
-      advance(DAY - 1);
+      await advance(DAY - 60);
       assert.deepEqual((await t.runtime.sweep()).deleted, [], 'not yet');
-      advance(1);
+      await advance(60);
+      const swept = await dbTime(t.db);
       const report = await t.runtime.sweep();
       assert.deepEqual(report.deleted.map((d) => d.artifactId).sort(), result.artifacts.map((a) => a.artifactId!).sort());
       assert.deepEqual(report.failures, []);
 
       const tomb = await t.runtime.getArtifact(workflow.artifactId, { tenantId });
-      assert.deepEqual(tomb.deleted, { at: '2026-01-02T00:00:00.000Z', reason: 'retention' });
+      assert.equal(tomb.deleted?.reason, 'retention');
+      await assertDbTimeSince(t.db, tomb.deleted!.at, swept);
       assert.equal(await exists(blob), false, 'the rendering bytes are gone');
       assert.equal(await exists(join(t.blobRoot, ...workflow.storagePath.split('/'))), false, 'the manifest is gone');
       await assert.rejects(t.runtime.readRendering(workflow.artifactId, workflow.renderings[0]!.name, { tenantId }),
@@ -60,7 +72,7 @@ describe('retention and legal hold', () => {
     try {
       const tenantId = uid('inline');
       const first = await t.runtime.execute(sop(tenantId));
-      advance(12 * 3600);
+      await advance(12 * 3600);
       const second = await t.runtime.execute(sop(tenantId)); // same bytes: one row of content
       const wf = async (r: typeof first) => t.runtime.getArtifact(r.artifacts.find((a) => a.key === 'workflow')!.artifactId!, { tenantId });
       const [a, b] = [await wf(first), await wf(second)];
@@ -70,13 +82,13 @@ describe('retention and legal hold', () => {
       const rows = (sha: string) => t.db.scoped(tenantId).query('SELECT 1 FROM symphainy.artifact_contents WHERE tenant_id = $1 AND sha256 = $2', [tenantId, sha]);
       assert.equal((await rows(a.renderings[0]!.sha256)).length, 1);
 
-      advance(13 * 3600); // the first is past retention, the second not
+      await advance(13 * 3600); // the first is past retention, the second not
       assert.equal((await t.runtime.sweep()).deleted.length, first.artifacts.length);
       assert.equal((await rows(a.renderings[0]!.sha256)).length, 1, 'shared with a live artifact: kept');
       const read = await t.runtime.readRendering(b.artifactId, b.renderings[0]!.name, { tenantId });
       assert.ok(read.bytes.byteLength > 0);
 
-      advance(DAY);
+      await advance(DAY);
       await t.runtime.sweep();
       assert.equal((await rows(a.renderings[0]!.sha256)).length, 0, 'no live artifact uses it: gone');
       assert.equal((await t.runtime.listArtifacts({ tenantId })).filter((x) => !x.deleted).length, 0);
@@ -91,9 +103,11 @@ describe('retention and legal hold', () => {
       const tenantId = uid('hold');
       const result = await t.runtime.execute(sop(tenantId));
       const id = result.artifacts.find((a) => a.key === 'workflow')!.artifactId!;
+      const before = await dbTime(t.db);
       const held = await t.runtime.holdArtifact(id, { tenantId }, 'case 2026-17');
-      assert.deepEqual(held.legalHold, { reason: 'case 2026-17', since: '2026-01-01T00:00:00.000Z' });
-      advance(2 * DAY);
+      assert.equal(held.legalHold?.reason, 'case 2026-17');
+      await assertDbTimeSince(t.db, held.legalHold!.since, before);
+      await advance(2 * DAY);
       const report = await t.runtime.sweep();
       assert.deepEqual(report.held, [{ artifactId: id, tenantId, reason: 'case 2026-17' }]);
       assert.ok(!report.deleted.some((d) => d.artifactId === id));
@@ -118,7 +132,7 @@ describe('retention and legal hold', () => {
       await assert.rejects(t.runtime.holdArtifact(id, { tenantId }, '  '), InvalidRequestError);
       await assert.rejects(t.runtime.releaseArtifact(id, { tenantId }), (err: unknown) => err instanceof ConflictError && /no legal hold/.test(err.message));
       await assert.rejects(t.runtime.holdArtifact(id, { tenantId: 'someone-else' }, 'x'), NotFoundError);
-      advance(2 * DAY);
+      await advance(2 * DAY);
       await t.runtime.sweep();
       await assert.rejects(t.runtime.holdArtifact(id, { tenantId }, 'too late'), (err: unknown) => err instanceof ConflictError && /was deleted \(retention\)/.test(err.message));
     } finally {
@@ -137,19 +151,18 @@ describe('retention and legal hold', () => {
         return super.delete(key);
       }
     }
-    let now = new Date('2026-01-01T00:00:00Z');
-    const t = await testRuntime({ governance: KEEP_A_DAY, now: () => now });
+    const t = await testRuntime({ governance: KEEP_A_DAY });
     const store = new FlakyDeletes({ root: t.blobRoot, fsync: false });
     await t.runtime.close();
-    const runtime = await createRuntime({ db: t.db, blobStore: store, realms: exampleRealms, governance: KEEP_A_DAY, now: () => now, logger: silentLogger, inlineMaxBytes: 0 });
+    const runtime = await createRuntime({ db: t.db, blobStore: store, realms: exampleRealms, governance: KEEP_A_DAY, logger: silentLogger, inlineMaxBytes: 0 });
     try {
       const tenantId = uid('shared');
       const first = await runtime.execute(sop(tenantId));
-      now = new Date(now.getTime() + 12 * 3600 * 1000);
+      await elapse(t.db, 12 * 3600);
       const second = await runtime.execute(sop(tenantId)); // same bytes: same content address
       const keyOf = async (r: typeof first) => (await runtime.getArtifact(r.artifacts.find((a) => a.key === 'workflow')!.artifactId!, { tenantId })).renderings[0]!.path;
       assert.equal(await keyOf(first), await keyOf(second));
-      now = new Date(now.getTime() + 13 * 3600 * 1000); // the first is past retention, the second not
+      await elapse(t.db, 13 * 3600); // the first is past retention, the second not
       failDeletes = 1;
       const report = await runtime.sweep();
       assert.equal(report.deleted.length, 2);

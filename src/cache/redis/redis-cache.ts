@@ -1,7 +1,9 @@
 import { Redis, type ChainableCommander } from 'ioredis';
 import { ConfigError, StoreError } from '../../errors/index.ts';
+import { durationOption, MAX_TIMER_SECONDS } from '../../policy/duration.ts';
 import { tenantParam } from '../../store/sql.ts';
 import type { CacheEntry, CacheLookup, CacheStore } from '../cache-store.ts';
+import type { DatabaseClock } from '../../store/database-clock.ts';
 
 export interface RedisCacheOptions {
   /** `redis://[user:password@]host[:port][/db]` or `rediss://…` (TLS). Named in errors without credentials. */
@@ -45,7 +47,12 @@ const PURGE_BATCH = 1000;
  *   - `P:loc:<cacheId>` — that location, because {@link delete} gets bare ids.
  *   Every key carries a Redis expiry (entries and locations: their own; sets:
  *   their latest member's), so nothing outlives its TTL even if no runtime
- *   purges. Reads also filter by the caller's `now`, which tests fake.
+ *   purges.
+ * - Time: `expiresAt` and `createdAt` are the database's time (the runtime's
+ *   {@link DatabaseClock}), and so are the `now` that reads and purges are
+ *   given; set scores are `expiresAt`. Redis's own expiry is set *relative*
+ *   (`PX` = `expiresAt - createdAt`, counted from the SET), so a Redis host
+ *   whose clock is off neither drops an entry early nor keeps it late.
  * - Tenant isolation is by key: a tenant's lookup only reads keys under its
  *   own `P:t:<tenant>:`; only `ANY_TENANT` reads `P:all`.
  * - One `put` is one MULTI spanning a tenant's keys and `P:all`, so this needs
@@ -77,7 +84,10 @@ export class RedisCache implements CacheStore {
     if (typeof this.#prefix !== 'string' || this.#prefix.length === 0) {
       throw new ConfigError(`RedisCache keyPrefix must be a non-empty string, got ${JSON.stringify(options.keyPrefix)}`);
     }
-    this.#connectTimeoutMs = options.connectTimeoutMs ?? 3000;
+    // Timers: through the one duration parser (whole milliseconds, at most what a timer can wait).
+    const ms = { unit: 'ms', plain: 'ms', subSecond: true, max: MAX_TIMER_SECONDS } as const;
+    this.#connectTimeoutMs = durationOption('RedisCache connectTimeoutMs', options.connectTimeoutMs ?? 3000, ms);
+    const commandTimeoutMs = durationOption('RedisCache commandTimeoutMs', options.commandTimeoutMs ?? 5000, ms);
     this.#ownsClient = !options.client;
     if (options.client) {
       this.#client = options.client;
@@ -86,7 +96,7 @@ export class RedisCache implements CacheStore {
       this.#client = new Redis(options.url, {
         lazyConnect: true,
         connectTimeout: this.#connectTimeoutMs,
-        commandTimeout: options.commandTimeoutMs ?? 5000,
+        commandTimeout: commandTimeoutMs,
         // A command waits for at most one reconnect, then fails as a StoreError instead of queueing.
         maxRetriesPerRequest: 1,
         // Fail the first connection at once (a wrong URL should not hang startup);
@@ -131,17 +141,22 @@ export class RedisCache implements CacheStore {
     const m = this.#client.multi();
     for (const e of entries) {
       const at = Date.parse(e.expiresAt);
+      const from = Date.parse(e.createdAt);
       if (!Number.isFinite(at)) throw new TypeError(`cache entry '${e.cacheId}' has an invalid expiresAt '${e.expiresAt}'`);
+      if (!Number.isFinite(from)) throw new TypeError(`cache entry '${e.cacheId}' has an invalid createdAt '${e.createdAt}'`);
+      // Relative: Redis counts the entry's lifetime down from this SET with its own clock, which
+      // may disagree with the database's; an absolute instant (PXAT) would be read on Redis's clock.
+      const ttlMs = Math.max(1, Math.ceil(at - from));
       const loc = this.#location(e);
       const stored: StoredEntry = {
         ...e,
         renderings: e.renderings.map((r) => ({ name: r.name, contentType: r.contentType, base64: Buffer.from(r.bytes).toString('base64') })),
       };
-      m.set(this.#entryKey(e.tenantId, e.cacheId), JSON.stringify(stored), 'PXAT', at);
-      m.set(this.#locKey(e.cacheId), loc, 'PXAT', at);
-      this.#index(m, this.#sessionKey(e.tenantId, e.sessionId), e.cacheId, at);
-      this.#index(m, this.#tenantKey(e.tenantId), e.cacheId, at);
-      this.#index(m, this.#allKey(), loc, at);
+      m.set(this.#entryKey(e.tenantId, e.cacheId), JSON.stringify(stored), 'PX', ttlMs);
+      m.set(this.#locKey(e.cacheId), loc, 'PX', ttlMs);
+      this.#index(m, this.#sessionKey(e.tenantId, e.sessionId), e.cacheId, at, ttlMs);
+      this.#index(m, this.#tenantKey(e.tenantId), e.cacheId, at, ttlMs);
+      this.#index(m, this.#allKey(), loc, at, ttlMs);
     }
     await this.#exec('put', m);
   }
@@ -257,12 +272,12 @@ export class RedisCache implements CacheStore {
     return `${this.#prefix}:loc:${encodeURIComponent(cacheId)}`;
   }
 
-  /** Adds a member and keeps the set alive until its latest member expires. */
-  #index(m: ChainableCommander, key: string, member: string, at: number): void {
+  /** Adds a member (scored by its expiry in database time) and keeps the set alive until its latest member expires. */
+  #index(m: ChainableCommander, key: string, member: string, at: number, ttlMs: number): void {
     m.zadd(key, at, member);
     // NX sets the expiry of a new set; GT extends an existing one (a set without expiry counts as infinite for GT).
-    m.pexpireat(key, at, 'NX');
-    m.pexpireat(key, at, 'GT');
+    m.pexpire(key, ttlMs, 'NX');
+    m.pexpire(key, ttlMs, 'GT');
   }
 
   #unlink(m: ChainableCommander, loc: string): void {

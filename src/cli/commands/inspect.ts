@@ -4,7 +4,8 @@ import type { Scope } from '../../runtime/create-runtime.ts';
 import { ExecutionStatus } from '../../store/state-surface.ts';
 import { WalRecordType } from '../../store/write-ahead-log.ts';
 import { ConfigError } from '../../errors/index.ts';
-import { positiveInt } from '../input.ts';
+import { MAX_TIMER_SECONDS } from '../../policy/duration.ts';
+import { durationSeconds, positiveInt } from '../input.ts';
 import { scopeOf, withRuntime } from '../open-runtime.ts';
 import { printJson, printTable } from '../output.ts';
 
@@ -114,11 +115,11 @@ export function registerInspect(program: Command): void {
     .argument('<executionId>')
     .option('--tenant <id>', 'read as this tenant')
     .option('--wait', 'wait until it is completed or failed (a queued or running execution)')
-    .option('--wait-timeout <seconds>', 'with --wait: give up after this many seconds', positiveInt('--wait-timeout'), 60)
+    .option('--wait-timeout <duration>', 'with --wait: give up after this long, e.g. 90s or 5m (bare numbers are seconds)', durationSeconds('--wait-timeout', { subSecond: true, max: MAX_TIMER_SECONDS }), 60)
     .action(async (executionId: string, opts, cmd: Command) => {
       const scope: Scope = { tenantId: scopeOf(opts.tenant) };
       const e = await withRuntime(cmd.optsWithGlobals(), (rt) =>
-        opts.wait ? rt.waitForExecution(executionId, scope, { timeoutMs: opts.waitTimeout * 1000 }) : rt.getExecution(executionId, scope),
+        opts.wait ? rt.waitForExecution(executionId, scope, { timeoutMs: Math.round(opts.waitTimeout * 1000) }) : rt.getExecution(executionId, scope),
       );
       printJson(e);
       if (opts.wait && e.status === 'failed') process.exitCode = 1;

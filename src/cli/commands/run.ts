@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import type { IntentInput } from '../../intent/intent.ts';
 import type { ExecutionResult } from '../../runtime/execution-result.ts';
-import { positiveInt, readParams } from '../input.ts';
+import { MAX_TIMER_SECONDS } from '../../policy/duration.ts';
+import { durationMillis, readParams } from '../input.ts';
 import { withRuntime } from '../open-runtime.ts';
 import { printJson, printTable } from '../output.ts';
 
@@ -35,7 +36,7 @@ async function intentFrom(intentType: string, opts: Record<string, string | unde
 
 export function registerRun(program: Command): void {
   intentCommand(program, 'run', 'execute one intent and show what was persisted, cached or discarded, and why')
-    .option('--timeout <ms>', 'realm handler timeout in milliseconds (overrides the intent\'s own)', positiveInt('--timeout'))
+    .option('--timeout <duration>', 'realm handler timeout, e.g. 30s or 1500ms; bare numbers are milliseconds (overrides the intent\'s own)', durationMillis('--timeout', { plain: 'ms', subSecond: true, max: MAX_TIMER_SECONDS }))
     .action(async (intentType: string, opts, cmd: Command) => {
       const intent = await intentFrom(intentType, opts);
       const result = await withRuntime({ ...cmd.optsWithGlobals(), realm: opts.realm, config: opts.config }, (runtime) =>

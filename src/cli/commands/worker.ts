@@ -1,10 +1,11 @@
 import type { Command } from 'commander';
 import { loadRuntimeConfig } from '../../runtime/runtime-config.ts';
-import { durationSeconds, positiveInt } from '../input.ts';
+import { MAX_TIMER_SECONDS } from '../../policy/duration.ts';
+import { durationMillis, positiveInt } from '../input.ts';
 import { withRuntime } from '../open-runtime.ts';
 
-/** A duration flag in milliseconds. */
-const durationMs = (flag: string) => (value: string) => durationSeconds(flag)(value) * 1000;
+/** A duration flag in milliseconds (`200ms`, `0.2`, `30s`), at most what a timer can wait. */
+const durationMs = (flag: string) => durationMillis(flag, { subSecond: true, max: MAX_TIMER_SECONDS });
 
 /** Long-running commands sweep expired renderings this often. */
 export const SWEEP_INTERVAL_SECONDS = 300;

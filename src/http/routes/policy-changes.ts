@@ -34,7 +34,7 @@ export const policyChangeRoutes = (ctx: RouteContext) => [
     handler: async ({ body }) =>
       ctx.runtime.diffPolicy(await candidate(body), {
         tenantId: body.tenantId ?? ANY_TENANT,
-        ...(body.since ? { since: new Date(Date.now() - parseDuration(body.since) * 1000) } : {}),
+        ...(body.since ? { since: new Date(Date.now() - sinceSeconds(body.since) * 1000) } : {}),
       }),
   }),
   defineRoute({
@@ -49,3 +49,13 @@ export const policyChangeRoutes = (ctx: RouteContext) => [
     handler: async ({ body }) => ctx.runtime.applyPolicy(await candidate(body), { retroactive: body.retroactive === true }),
   }),
 ];
+
+/** `since` through the one duration parser: a 400 naming the field and the limit, never a 500 from an invalid date. */
+function sinceSeconds(value: string): number {
+  try {
+    return parseDuration(value);
+  } catch (err) {
+    const message = (err as Error).message;
+    throw new HttpProblem(400, 'SYM_ERR_INVALID_REQUEST', `since: ${message}`, [{ in: 'body', field: 'since', message }]);
+  }
+}
