@@ -14,6 +14,7 @@ import {
   type RuntimeOptions,
 } from '../src/index.ts';
 import { migrate } from '../src/store/migrations/migrate.ts';
+import type { EmbeddedDurability } from '../src/store/pglite/pglite-db.ts';
 import { measure, median, percentile, runConcurrent, type Measure } from './stats.ts';
 
 /** The ~1 KB object every measured execution (and DBOS workflow) produces; unique per call so blobs are not deduplicated. */
@@ -92,23 +93,31 @@ export interface RuntimeUnderTest {
  * FsBlobStore (fsync on, the default) and either a PGlite data dir in a temp
  * folder (the default embedded store, on disk) or the given server database.
  */
-export async function openRuntime(store: StoreKind, databaseUrl: string | undefined, extra: Record<string, unknown> = {}): Promise<RuntimeUnderTest> {
+export async function openRuntime(
+  store: StoreKind,
+  databaseUrl: string | undefined,
+  extra: Record<string, unknown> = {},
+  durability: EmbeddedDurability = 'fsync',
+): Promise<RuntimeUnderTest> {
   const dir = await mkdtemp(join(tmpdir(), 'symphainy-bench-'));
   if (store === 'pglite') await freshPgliteDir(join(dir, 'data', 'db'));
+  // The runtime opens its data dir durable; the other setting needs the store opened here.
+  const db = store === 'pglite' && durability !== 'fsync' ? await PgliteDb.open({ dataDir: join(dir, 'data', 'db'), durability }) : null;
   const options: RuntimeOptions = {
     realms: [benchRealm],
     solutionConfig: benchSolution,
     logger: silent,
     blobStore: new FsBlobStore({ root: join(dir, 'blobs') }),
-    ...(store === 'pglite' ? { dataDir: join(dir, 'data') } : { databaseUrl: databaseUrl! }),
+    ...(db ? { db } : store === 'pglite' ? { dataDir: join(dir, 'data') } : { databaseUrl: databaseUrl! }),
     ...extra,
   } as RuntimeOptions;
   const runtime = await createRuntime(options);
   return {
     runtime,
-    note: store === 'pglite' ? 'PGlite, data dir in a temp folder (on disk)' : 'PostgreSQL server, fresh database',
+    note: store === 'pglite' ? `PGlite, data dir in a temp folder (on disk), durability ${durability}` : 'PostgreSQL server, fresh database',
     async close() {
       await runtime.close();
+      await db?.close();
       await rm(dir, { recursive: true, force: true });
     },
   };

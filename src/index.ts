@@ -49,7 +49,7 @@ export type { ExecutionExplanation, ArtifactDecisionExplanation } from './runtim
 export type { OutboxEvent, StoredOutboxEvent } from './store/outbox.ts';
 export type { ArtifactRecord, ArtifactLineage, ArtifactQuery, RenderingRef } from './store/artifact-index.ts';
 export type { Db, DbCapabilities, Queryable, ScopedDb } from './store/db.ts';
-export { PgliteDb } from './store/pglite/pglite-db.ts';
+export { PgliteDb, type PgliteDbOptions, type EmbeddedDurability } from './store/pglite/pglite-db.ts';
 export { PgDb, type PgDbOptions } from './store/pg/pg-db.ts';
 
 export { ArtifactStorage } from './artifacts/artifact-storage.ts';
