@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { PgliteDb } from '../../src/store/pglite/pglite-db.ts';
 import { TEST_DRIVER } from '../support/test-runtime.ts';
-import { runTraced, skipUnlessStrace, syncsBeforeAnswer, unsyncedAtAnswer, type TracedRun } from '../support/strace.ts';
+import { runTraced, skipUnlessStrace, syncsBeforeAnswer, unsyncedAtAnswer, unsyncedAcross, type TracedRun } from '../support/strace.ts';
 
 /**
  * An acknowledged embedded commit is on the disk before it is acknowledged:
@@ -87,6 +88,34 @@ describe('embedded commits are synced before they are acknowledged', { skip, tim
     assert.equal(describeUnsynced(run), '', 'WAL written before the acknowledgement but not synced');
     // Shared commits, shared syncs: without group commit every execution commits (and syncs) at least twice.
     assert.ok(ack.syncs > 0 && ack.syncs < 24, `syncs for 24 concurrent executions: ${ack.syncs}`);
+  });
+
+  test('a checkpoint syncs the data files before it completes; a new WAL segment is synced with its directory before use', async () => {
+    const dataDir = join(dir, 'checkpoint', 'db');
+    // An existing cluster (a new one is synced as a whole once it started, see the first test).
+    const made = spawnSync(process.execPath, ['--import', 'tsx', child, dataDir, 'fsync', '1'], { cwd: root, encoding: 'utf8' });
+    assert.equal(made.status, 0, made.stderr);
+    const run = await runTraced(process.execPath, ['--import', 'tsx', child, dataDir, 'fsync', '8', 'checkpoint'], { cwd: root });
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(describeUnsynced(run), '', 'WAL written before the acknowledgement but not synced');
+    // A checkpoint ends by syncing pg_control; from then on WAL before its redo point may be recycled, so every
+    // data file written before the checkpoint began must be on disk by then (later writes are covered by WAL after
+    // the redo point). Its first step visible here is the sync of pg_logical/mappings. Not synced by PostgreSQL's
+    // design, and rebuilt or unused after a crash: the relation-cache init files (pg_internal.init*) and pg_subtrans.
+    const dataFiles = /\/db\/(base|global|pg_xact|pg_multixact|pg_commit_ts)\/(?!.*pg_internal\.init)(?!pg_control$)/;
+    const begins = (c: { kind: string; path: string }) => c.kind === 'sync' && c.path.endsWith('/db/pg_logical/mappings');
+    const ends = (c: { kind: string; path: string }) => c.kind === 'sync' && c.path.endsWith('/db/global/pg_control');
+    const checkpoints = unsyncedAcross(run.calls, dataFiles, begins, ends);
+    assert.ok(checkpoints.length >= 1, 'no checkpoint seen');
+    assert.deepEqual(checkpoints.filter((d) => d.length > 0), [], 'data files written before a checkpoint, unsynced when it completed');
+    const relationSyncs = run.calls.filter((c) => c.kind === 'sync' && /\/db\/base\/\d+\/\d+$/.test(c.path));
+    assert.ok(relationSyncs.length > 0, 'the checkpoint synced no relation file');
+    // pg_switch_wal: the new segment is prepared under a temporary name, synced, renamed, and pg_wal synced before it is written.
+    const firstSegment = run.calls.find((c) => c.kind === 'write' && WAL_SEGMENT.test(c.path))?.path;
+    const firstWriteOfSecond = run.calls.findIndex((c) => c.kind === 'write' && WAL_SEGMENT.test(c.path) && c.path !== firstSegment);
+    const walDirSync = run.calls.findIndex((c) => c.kind === 'sync' && c.ok && /\/db\/pg_wal$/.test(c.path));
+    assert.ok(firstWriteOfSecond > 0, 'no write to the second WAL segment');
+    assert.ok(walDirSync >= 0 && walDirSync < firstWriteOfSecond, 'pg_wal not synced before the new segment was written');
   });
 
   test("durability 'none' acknowledges WAL the disk does not have yet (the check above can fail)", async () => {

@@ -4,7 +4,9 @@
  * of `ack.note` at once through the runtime (group commit on, the default),
  * and only after every one resolved writes one line to stdout — the
  * acknowledgement whose timing the tests compare with the sync calls:
- * `{"executionIds":[…],"syncs":N}`.
+ * `{"executionIds":[…],"syncs":N}`. With argv[5] `checkpoint`, it then runs
+ * a CHECKPOINT, switches to a new WAL segment and runs two more executions
+ * before that line.
  */
 import { pino } from 'pino';
 import { mkdir } from 'node:fs/promises';
@@ -13,7 +15,7 @@ import { createRuntime, defineRealm, FsBlobStore, PgliteDb } from '../../src/ind
 import type { EmbeddedDurability } from '../../src/store/pglite/pglite-db.ts';
 import { migrate } from '../../src/store/migrations/migrate.ts';
 
-const [dataDir, durability, count] = process.argv.slice(2) as [string, EmbeddedDurability, string];
+const [dataDir, durability, count, then] = process.argv.slice(2) as [string, EmbeddedDurability, string, string?];
 
 const realm = defineRealm({
   name: 'ack',
@@ -38,6 +40,11 @@ const results = await Promise.all(
     runtime.execute({ intentType: 'ack.note', tenantId: 'acme', sessionId: `s${n}`, parameters: { n } }),
   ),
 );
+if (then === 'checkpoint') {
+  await db.query('CHECKPOINT');
+  await db.query('SELECT pg_switch_wal()');
+  for (const n of [1000, 1001]) results.push(await runtime.execute({ intentType: 'ack.note', tenantId: 'acme', sessionId: 'after', parameters: { n } }));
+}
 for (const r of results) if (r.status !== 'completed') throw new Error(`execution ${r.executionId} ended ${r.status}`);
 process.stdout.write(`${JSON.stringify({ executionIds: results.map((r) => r.executionId), syncs: db.syncs - before })}\n`);
 await runtime.close();

@@ -125,3 +125,33 @@ export function syncsBeforeAnswer(calls: readonly TraceCall[], path: RegExp, ans
   }
   throw new Error(`the traced command never wrote to fd ${answerFd}`);
 }
+
+/**
+ * For each window from a call `start` picks to the next call `end` picks
+ * (e.g. a checkpoint's first step to its pg_control sync): the files
+ * matching `watched` that were written before the window opened and were not
+ * synced by its end. One entry per closed window, in order.
+ */
+export function unsyncedAcross(calls: readonly TraceCall[], watched: RegExp, start: (c: TraceCall) => boolean, end: (c: TraceCall) => boolean): string[][] {
+  const dirty = new Set<string>();
+  let open: Set<string> | null = null;
+  const found: string[][] = [];
+  for (const c of calls) {
+    if (open && end(c)) {
+      found.push([...open]);
+      open = null;
+    }
+    if (!open && start(c)) open = new Set(dirty);
+    if (c.kind === 'write' && watched.test(c.path)) dirty.add(c.path);
+    if (c.kind === 'sync' && c.ok && durableSync(c.call)) {
+      if (c.call === 'syncfs') {
+        dirty.clear();
+        open?.clear();
+      } else {
+        dirty.delete(c.path);
+        open?.delete(c.path);
+      }
+    }
+  }
+  return found;
+}
