@@ -156,4 +156,27 @@ export async function executionRounds(
   };
 }
 
+/**
+ * Two runtimes measured in alternating rounds (A, B, A, B…), so both see the
+ * same machine load; for comparisons of one setting on and off.
+ */
+export async function pairedRounds(
+  a: Runtime,
+  b: Runtime,
+  opts: { total: number; concurrency: number; rounds: number; warmup: number },
+): Promise<[ExecutionFigures, ExecutionFigures]> {
+  for (const rt of [a, b]) await runConcurrent(opts.warmup, opts.concurrency, () => executeOnce(rt));
+  const rounds: [Awaited<ReturnType<typeof executionRound>>[], Awaited<ReturnType<typeof executionRound>>[]] = [[], []];
+  for (let r = 0; r < opts.rounds; r++) {
+    rounds[0].push(await executionRound(a, opts.total, opts.concurrency));
+    rounds[1].push(await executionRound(b, opts.total, opts.concurrency));
+  }
+  const figures = (rs: (typeof rounds)[0]): ExecutionFigures => ({
+    execPerSec: measure(rs.map((r) => r.execPerSec)),
+    p50Ms: measure(rs.map((r) => r.p50Ms)),
+    p99Ms: measure(rs.map((r) => r.p99Ms)),
+  });
+  return [figures(rounds[0]), figures(rounds[1])];
+}
+
 export { median };

@@ -18,7 +18,7 @@ import { artifactBench } from './artifacts.ts';
 import type { CacheMemoryFigures } from './cache-memory.ts';
 import { BENCH_SERVICES, createBenchDatabase, unreachable, type BenchDatabase } from './databases.ts';
 import type { DbosFigures } from './dbos.ts';
-import { executionRounds, openRuntime, pgliteTemplateDir, type ExecutionFigures, type StoreKind } from './executions.ts';
+import { executionRounds, openRuntime, pairedRounds, pgliteTemplateDir, type ExecutionFigures, type StoreKind } from './executions.ts';
 import type { EmbeddedDurability } from '../src/store/pglite/pglite-db.ts';
 import { policyBench } from './policy.ts';
 import { rawFloor, type FloorFigures } from './raw-floor.ts';
@@ -92,7 +92,7 @@ interface StoreExecutions {
   readonly c64: ExecutionFigures;
   /** The same with group commit on (the default, the headline) and off (`groupCommit: false`). */
   readonly groupCommit: Record<'on' | 'off', { c1: ExecutionFigures; c64: ExecutionFigures }>;
-  /** PGlite only: commits synced to disk (`fsync`, the default, the headline) and not (`none`). */
+  /** PGlite only: commits synced to disk (`fsync`, the default) and not (`none`), measured in alternating rounds. */
   readonly durability?: Record<EmbeddedDurability, { c1: ExecutionFigures; c64: ExecutionFigures }>;
 }
 
@@ -112,8 +112,19 @@ async function storeExecutions(store: StoreKind): Promise<StoreExecutions> {
   const off = await variant({ groupCommit: false }, 'gc_off');
   const groupCommit = { on: { c1: headline.c1, c64: headline.c64 }, off: { c1: off.c1, c64: off.c64 } };
   if (store !== 'pglite') return { ...headline, groupCommit };
-  const unsynced = await variant({}, 'unsynced', 'none');
-  return { ...headline, groupCommit, durability: { fsync: { c1: headline.c1, c64: headline.c64 }, none: { c1: unsynced.c1, c64: unsynced.c64 } } };
+  // Durable and not, in alternating rounds on two runtimes, so both see the same machine load.
+  const synced = await openRuntime(store, undefined, {}, 'fsync');
+  const unsynced = await openRuntime(store, undefined, {}, 'none');
+  try {
+    const pair = async (total: number, concurrency: number) =>
+      pairedRounds(synced.runtime, unsynced.runtime, { total, concurrency, rounds: SIZE.rounds, warmup: SIZE.exec.warmup });
+    const [fsync1, none1] = await pair(SIZE.exec.c1, 1);
+    const [fsync64, none64] = await pair(SIZE.exec.c64, 64);
+    return { ...headline, groupCommit, durability: { fsync: { c1: fsync1, c64: fsync64 }, none: { c1: none1, c64: none64 } } };
+  } finally {
+    await synced.close();
+    await unsynced.close();
+  }
 }
 
 // ---- the table ----
