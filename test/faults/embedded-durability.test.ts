@@ -1,11 +1,14 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { PgliteDb } from '../../src/store/pglite/pglite-db.ts';
+import { ANY_TENANT } from '../../src/store/sql.ts';
+import { verifyWal } from '../../src/store/wal-verify.ts';
+import { rebuildAtAnswer } from '../support/power-loss.ts';
 import { TEST_DRIVER } from '../support/test-runtime.ts';
 import { runTraced, skipUnlessStrace, syncsBeforeAnswer, unsyncedAtAnswer, unsyncedAcross, type TracedRun } from '../support/strace.ts';
 
@@ -116,6 +119,43 @@ describe('embedded commits are synced before they are acknowledged', { skip, tim
     const walDirSync = run.calls.findIndex((c) => c.kind === 'sync' && c.ok && /\/db\/pg_wal$/.test(c.path));
     assert.ok(firstWriteOfSecond > 0, 'no write to the second WAL segment');
     assert.ok(walDirSync >= 0 && walDirSync < firstWriteOfSecond, 'pg_wal not synced before the new segment was written');
+  });
+
+  /** Creates a cluster (synced, closed), copies it, runs `count` executions traced, and rebuilds the directory as a power cut at the acknowledgement leaves it. */
+  async function powerCut(name: string, durability: 'fsync' | 'none', count: number) {
+    const dataDir = join(dir, name, 'db');
+    const made = spawnSync(process.execPath, ['--import', 'tsx', child, dataDir, 'fsync', '1'], { cwd: root, encoding: 'utf8' });
+    assert.equal(made.status, 0, made.stderr);
+    await cp(dataDir, join(dir, name, 'snapshot'), { recursive: true });
+    const run = await runTraced(process.execPath, ['--import', 'tsx', child, dataDir, durability, String(count)], { cwd: root, withData: true });
+    assert.equal(run.code, 0, run.stderr);
+    const ack = JSON.parse(run.stdout) as { executionIds: string[] };
+    const cut = join(dir, name, 'after-cut');
+    const rebuilt = await rebuildAtAnswer({ raw: run.raw, dataDir, snapshot: join(dir, name, 'snapshot'), target: cut });
+    // Opening it is crash recovery: PostgreSQL replays the WAL that reached the disk.
+    const db = await PgliteDb.open({ dataDir: cut, durability: 'none' });
+    try {
+      const rows = await db.query<{ execution_id: string; status: string }>(
+        'SELECT execution_id, status FROM symphainy.executions WHERE execution_id = ANY($1::text[])',
+        [ack.executionIds],
+      );
+      const wal = await verifyWal(db, ANY_TENANT);
+      return { ack, rows, wal, rebuilt };
+    } finally {
+      await db.close();
+    }
+  }
+
+  test('a simulated power cut at the acknowledgement (unsynced writes dropped) keeps every acknowledged execution', async () => {
+    const { ack, rows, wal, rebuilt } = await powerCut('power', 'fsync', 6);
+    assert.ok(rebuilt.replayed > 0, 'nothing was synced before the answer');
+    assert.deepEqual(rows.map((r) => r.status), ack.executionIds.map(() => 'completed'), `found ${JSON.stringify(rows)}`);
+    assert.ok(wal.length > 0 && wal.every((r) => r.ok), `WAL chain: ${JSON.stringify(wal)}`);
+  });
+
+  test("the same power cut with durability 'none' loses acknowledged executions (the simulation can fail)", async () => {
+    const { ack, rows } = await powerCut('power-none', 'none', 6);
+    assert.ok(rows.length < ack.executionIds.length, `all ${ack.executionIds.length} survived without a single sync`);
   });
 
   test("durability 'none' acknowledges WAL the disk does not have yet (the check above can fail)", async () => {

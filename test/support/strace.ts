@@ -36,11 +36,17 @@ export interface TracedRun {
 }
 
 /** Runs `command args` under `strace -f -y`, recording write- and sync-family calls. */
-export async function runTraced(command: string, args: readonly string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<TracedRun> {
+export async function runTraced(
+  command: string,
+  args: readonly string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number; withData?: boolean } = {},
+): Promise<TracedRun & { readonly raw: string }> {
   const dir = await mkdtemp(join(tmpdir(), 'symphainy-strace-'));
   const out = join(dir, 'trace');
   try {
-    const straceArgs = ['-f', '-qq', '-y', '-s', '0', '-e', `trace=${[...WRITES, ...SYNCS].join(',')}`, '-e', 'signal=none', '-o', out, command, ...args];
+    // withData: every written byte, as \xNN escapes (for rebuilding files as of their last sync).
+    const data = options.withData ? ['-xx', '-s', String(1 << 20)] : ['-s', '0'];
+    const straceArgs = ['-f', '-qq', '-y', ...data, '-e', `trace=${[...WRITES, ...SYNCS].join(',')}`, '-e', 'signal=none', '-o', out, command, ...args];
     const child = spawn('strace', straceArgs, { cwd: options.cwd, env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
@@ -52,7 +58,8 @@ export async function runTraced(command: string, args: readonly string[], option
       child.once('close', (c) => resolve(c));
     });
     clearTimeout(timer);
-    return { code, stdout, stderr, calls: parseTrace(await readFile(out, 'utf8')) };
+    const raw = await readFile(out, 'utf8');
+    return { code, stdout, stderr, calls: parseTrace(raw), raw: options.withData ? raw : '' };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
