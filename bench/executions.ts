@@ -6,6 +6,7 @@ import { pino } from 'pino';
 import { createRuntime, defineRealm, FsBlobStore, parseSolutionConfig, rendering, type Runtime, type RuntimeOptions } from '../src/index.ts';
 import { PgliteDb } from '../src/store/pglite/pglite-db.ts';
 import { migrate } from '../src/store/migrations/migrate.ts';
+import type { EmbeddedDurability } from '../src/store/pglite/pglite-db.ts';
 import { measure, median, percentile, runConcurrent, type Measure } from './stats.ts';
 
 /** The ~1 KB object every measured execution (and DBOS workflow) produces; unique per call so blobs are not deduplicated. */
@@ -84,23 +85,31 @@ export interface RuntimeUnderTest {
  * FsBlobStore (fsync on, the default) and either a PGlite data dir in a temp
  * folder (the default embedded store, on disk) or the given server database.
  */
-export async function openRuntime(store: StoreKind, databaseUrl: string | undefined, extra: Record<string, unknown> = {}): Promise<RuntimeUnderTest> {
+export async function openRuntime(
+  store: StoreKind,
+  databaseUrl: string | undefined,
+  extra: Record<string, unknown> = {},
+  durability: EmbeddedDurability = 'fsync',
+): Promise<RuntimeUnderTest> {
   const dir = await mkdtemp(join(tmpdir(), 'symphainy-bench-'));
   if (store === 'pglite') await freshPgliteDir(join(dir, 'data', 'db'));
+  // The runtime opens its data dir durable; the other setting needs the store opened here.
+  const db = store === 'pglite' && durability !== 'fsync' ? await PgliteDb.open({ dataDir: join(dir, 'data', 'db'), durability }) : null;
   const options: RuntimeOptions = {
     realms: [benchRealm],
     solutionConfig: benchSolution,
     logger: silent,
     blobStore: new FsBlobStore({ root: join(dir, 'blobs') }),
-    ...(store === 'pglite' ? { dataDir: join(dir, 'data') } : { databaseUrl: databaseUrl! }),
+    ...(db ? { db } : store === 'pglite' ? { dataDir: join(dir, 'data') } : { databaseUrl: databaseUrl! }),
     ...extra,
   } as RuntimeOptions;
   const runtime = await createRuntime(options);
   return {
     runtime,
-    note: store === 'pglite' ? 'PGlite, data dir in a temp folder (on disk)' : 'PostgreSQL server, fresh database',
+    note: store === 'pglite' ? `PGlite, data dir in a temp folder (on disk), durability ${durability}` : 'PostgreSQL server, fresh database',
     async close() {
       await runtime.close();
+      await db?.close();
       await rm(dir, { recursive: true, force: true });
     },
   };
@@ -137,6 +146,29 @@ export async function executionRounds(
     p50Ms: measure(rounds.map((r) => r.p50Ms)),
     p99Ms: measure(rounds.map((r) => r.p99Ms)),
   };
+}
+
+/**
+ * Two runtimes measured in alternating rounds (A, B, A, B…), so both see the
+ * same machine load; for comparisons of one setting on and off.
+ */
+export async function pairedRounds(
+  a: Runtime,
+  b: Runtime,
+  opts: { total: number; concurrency: number; rounds: number; warmup: number },
+): Promise<[ExecutionFigures, ExecutionFigures]> {
+  for (const rt of [a, b]) await runConcurrent(opts.warmup, opts.concurrency, () => executeOnce(rt));
+  const rounds: [Awaited<ReturnType<typeof executionRound>>[], Awaited<ReturnType<typeof executionRound>>[]] = [[], []];
+  for (let r = 0; r < opts.rounds; r++) {
+    rounds[0].push(await executionRound(a, opts.total, opts.concurrency));
+    rounds[1].push(await executionRound(b, opts.total, opts.concurrency));
+  }
+  const figures = (rs: (typeof rounds)[0]): ExecutionFigures => ({
+    execPerSec: measure(rs.map((r) => r.execPerSec)),
+    p50Ms: measure(rs.map((r) => r.p50Ms)),
+    p99Ms: measure(rs.map((r) => r.p99Ms)),
+  });
+  return [figures(rounds[0]), figures(rounds[1])];
 }
 
 export { median };

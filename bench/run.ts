@@ -18,7 +18,8 @@ import { artifactBench } from './artifacts.ts';
 import type { CacheMemoryFigures } from './cache-memory.ts';
 import { BENCH_SERVICES, createBenchDatabase, unreachable, type BenchDatabase } from './databases.ts';
 import type { DbosFigures } from './dbos.ts';
-import { executionRounds, openRuntime, pgliteTemplateDir, type ExecutionFigures, type StoreKind } from './executions.ts';
+import { executionRounds, openRuntime, pairedRounds, pgliteTemplateDir, type ExecutionFigures, type StoreKind } from './executions.ts';
+import type { EmbeddedDurability } from '../src/store/pglite/pglite-db.ts';
 import { policyBench } from './policy.ts';
 import { rawFloor, type FloorFigures } from './raw-floor.ts';
 import { machineInfo, runChild } from './stats.ts';
@@ -91,12 +92,14 @@ interface StoreExecutions {
   readonly c64: ExecutionFigures;
   /** The same with group commit on (the default, the headline) and off (`groupCommit: false`). */
   readonly groupCommit: Record<'on' | 'off', { c1: ExecutionFigures; c64: ExecutionFigures }>;
+  /** PGlite only: commits synced to disk (`fsync`, the default) and not (`none`), measured in alternating rounds. */
+  readonly durability?: Record<EmbeddedDurability, { c1: ExecutionFigures; c64: ExecutionFigures }>;
 }
 
 async function storeExecutions(store: StoreKind): Promise<StoreExecutions> {
-  const variant = async (extra: Record<string, unknown>, label: string) => {
+  const variant = async (extra: Record<string, unknown>, label: string, durability: EmbeddedDurability = 'fsync') => {
     const url = store === 'postgres' ? (await freshDatabase(`rt_${label}`)).url : undefined;
-    const rt = await openRuntime(store, url, extra);
+    const rt = await openRuntime(store, url, extra, durability);
     try {
       const c1 = await executionRounds(rt.runtime, { total: SIZE.exec.c1, concurrency: 1, rounds: SIZE.rounds, warmup: SIZE.exec.warmup });
       const c64 = await executionRounds(rt.runtime, { total: SIZE.exec.c64, concurrency: 64, rounds: SIZE.rounds, warmup: SIZE.exec.warmup });
@@ -107,7 +110,21 @@ async function storeExecutions(store: StoreKind): Promise<StoreExecutions> {
   };
   const headline = await variant({}, 'default');
   const off = await variant({ groupCommit: false }, 'gc_off');
-  return { ...headline, groupCommit: { on: { c1: headline.c1, c64: headline.c64 }, off: { c1: off.c1, c64: off.c64 } } };
+  const groupCommit = { on: { c1: headline.c1, c64: headline.c64 }, off: { c1: off.c1, c64: off.c64 } };
+  if (store !== 'pglite') return { ...headline, groupCommit };
+  // Durable and not, in alternating rounds on two runtimes, so both see the same machine load.
+  const synced = await openRuntime(store, undefined, {}, 'fsync');
+  const unsynced = await openRuntime(store, undefined, {}, 'none');
+  try {
+    const pair = async (total: number, concurrency: number) =>
+      pairedRounds(synced.runtime, unsynced.runtime, { total, concurrency, rounds: SIZE.rounds, warmup: SIZE.exec.warmup });
+    const [fsync1, none1] = await pair(SIZE.exec.c1, 1);
+    const [fsync64, none64] = await pair(SIZE.exec.c64, 64);
+    return { ...headline, groupCommit, durability: { fsync: { c1: fsync1, c64: fsync64 }, none: { c1: none1, c64: none64 } } };
+  } finally {
+    await synced.close();
+    await unsynced.close();
+  }
 }
 
 // ---- the table ----
@@ -181,6 +198,15 @@ function executionRows(store: StoreKind, ex: Section<StoreExecutions>, floor: Se
     const on = e.groupCommit.on[c].execPerSec.median;
     const off = e.groupCommit.off[c].execPerSec.median;
     rows.push(row(`runtime exec/s, ${s}, c=${c.slice(1)}, groupCommit on (default)`, on, fmt(on), off, `groupCommit: false: ${fmt(off)}/s`));
+  }
+  for (const c of e.durability ? (['c1', 'c64'] as const) : []) {
+    const synced = e.durability!.fsync[c];
+    const unsynced = e.durability!.none[c];
+    rows.push(
+      row(`runtime exec/s, ${s}, c=${c.slice(1)}, durable commits (durability fsync, default)`, synced.execPerSec.median,
+        `${fmt(synced.execPerSec.median)} (p50 ${fmt(synced.p50Ms.median, 1)} ms)`, unsynced.execPerSec.median,
+        `durability none (commits not synced): ${fmt(unsynced.execPerSec.median)}/s (p50 ${fmt(unsynced.p50Ms.median, 1)} ms)`),
+    );
   }
   return rows;
 }

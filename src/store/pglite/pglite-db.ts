@@ -1,13 +1,32 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
-import { StoreError } from '../../errors/index.ts';
+import { ConfigError, StoreError } from '../../errors/index.ts';
 import { inOrder, type Db, type PipelinedOutcome, type Queryable, type ScopedDb } from '../db.ts';
 import { tenantSetting, type TenantScope } from '../sql.ts';
+import { durablePgliteOptions, type DurableNodeFS } from './durable-node-fs.ts';
+import { syncTree } from './sync-tree.ts';
+
+/**
+ * What an acknowledged embedded commit survives.
+ * - `fsync`: an OS crash or power loss too. PostgreSQL syncs the WAL at every
+ *   commit and the data files at every checkpoint, as on a server (see
+ *   {@link DurableNodeFS}); costs a disk flush per commit (a group-commit
+ *   batch is one commit).
+ * - `none`: a process crash (SIGKILL) only — the writes are in the OS page
+ *   cache, not on the disk. For tests and throwaway data.
+ */
+export type EmbeddedDurability = 'fsync' | 'none';
+
+export const EMBEDDED_DURABILITY: readonly EmbeddedDurability[] = ['fsync', 'none'];
 
 export interface PgliteDbOptions {
   /** Directory of the database files; absent for an in-memory database. */
   dataDir?: string;
   /** A data directory dump (from `dumpDataDir`) to start from, e.g. a migrated template in tests. */
   loadDataDir?: Blob | File;
+  /** Ignored for an in-memory database. @default 'fsync' @throws ConfigError for any other value */
+  durability?: EmbeddedDurability;
 }
 
 /**
@@ -20,22 +39,39 @@ export interface PgliteDbOptions {
 export class PgliteDb implements Db {
   readonly capabilities = { multipleConnections: false, rowLevelSecurity: false } as const;
   readonly location: string;
+  /** What a commit survives here: `none` in memory. */
+  readonly durability: EmbeddedDurability;
   readonly #pg: PGlite;
+  readonly #fs: DurableNodeFS | null;
 
-  private constructor(pg: PGlite, location: string) {
+  private constructor(pg: PGlite, location: string, fs: DurableNodeFS | null, durability: EmbeddedDurability) {
     this.#pg = pg;
     this.location = location;
+    this.#fs = fs;
+    this.durability = durability;
   }
 
   static async open(options: PgliteDbOptions = {}): Promise<PgliteDb> {
     const location = options.dataDir ?? 'memory';
+    const durability = options.durability ?? 'fsync';
+    if (!EMBEDDED_DURABILITY.includes(durability)) {
+      throw new ConfigError(`durability must be one of ${EMBEDDED_DURABILITY.join(', ')}, got ${JSON.stringify(durability)}`);
+    }
+    // PGlite's initdb writes a new cluster without syncing it; PostgreSQL only syncs what it writes later.
+    const created = options.dataDir !== undefined && !existsSync(join(options.dataDir, 'PG_VERSION'));
     try {
+      const durable = options.dataDir !== undefined && durability === 'fsync' ? durablePgliteOptions(options.dataDir) : null;
       const pg = new PGlite({
         ...(options.dataDir ? { dataDir: options.dataDir } : {}),
         ...(options.loadDataDir ? { loadDataDir: options.loadDataDir } : {}),
+        ...(durable ? durable.options : {}),
       });
       await pg.waitReady;
-      return new PgliteDb(pg, location);
+      if (durable) {
+        await checkDurable(pg);
+        if (created) await syncTree(options.dataDir!);
+      }
+      return new PgliteDb(pg, location, durable?.fs ?? null, durable ? 'fsync' : 'none');
     } catch (err) {
       throw new StoreError(`cannot open the embedded database at ${location}: ${(err as Error).message}`, { cause: err });
     }
@@ -93,6 +129,11 @@ export class PgliteDb implements Db {
     }
   }
 
+  /** Sync calls PostgreSQL made that reached the disk since open (0 unless `durability` is `fsync` on a data dir). */
+  get syncs(): number {
+    return this.#fs?.syncs ?? 0;
+  }
+
   /** A snapshot of the whole database, loadable with `loadDataDir` (used to clone a migrated template). */
   async dump(): Promise<Blob> {
     return this.#pg.dumpDataDir('none');
@@ -100,5 +141,17 @@ export class PgliteDb implements Db {
 
   async close(): Promise<void> {
     if (!this.#pg.closed) await this.#pg.close();
+  }
+}
+
+/** Refuses a database that would acknowledge commits it did not sync (a PGlite that ignored the start parameters). */
+async function checkDurable(pg: PGlite): Promise<void> {
+  const { rows } = await pg.query<{ name: string; setting: string }>(
+    `SELECT name, setting FROM pg_settings WHERE name IN ('fsync', 'wal_sync_method', 'synchronous_commit')`,
+  );
+  const got = Object.fromEntries(rows.map((r) => [r.name, r.setting]));
+  if (got.fsync !== 'on' || got.wal_sync_method !== 'fsync' || got.synchronous_commit !== 'on') {
+    await pg.close().catch(() => {});
+    throw new StoreError(`the embedded database did not start durable (fsync=${got.fsync}, wal_sync_method=${got.wal_sync_method}, synchronous_commit=${got.synchronous_commit})`);
   }
 }
