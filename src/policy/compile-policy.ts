@@ -10,22 +10,31 @@ import {
 import { DEFAULT_CACHE_TTL_SECONDS, DEFAULT_POLICY, PLATFORM_NATIVE_TYPES } from './default-policy.ts';
 import { parseDuration, showValue } from './duration.ts';
 import { intentTypeMatcher, validateGovernanceRules, type GovernanceRule } from './governance.ts';
-import { compilePlan } from './compile-plan.ts';
+import { compilePlan, compileRuleCheck, isConditional } from './compile-plan.ts';
 import {
+  configLabel,
+  configName,
   defaultReason,
   fallbackReason,
   governanceReason,
   platformReason,
-  solutionLabel,
   solutionReason,
+  type ConfigScope,
 } from './policy-reasons.ts';
 import { contentVersion } from './policy-version.ts';
 import { parseSolutionConfig, type SolutionConfig, type SolutionRule } from './solution-config.ts';
 
 /** What {@link compileMaterializationPolicy} combines. Every field is optional. */
 export interface CompilePolicyOptions {
-  /** The solution layer, e.g. from `loadSolutionConfig('config/mvp_materialization_policy.yaml')`. @default none */
+  /** The runtime's own config (the lowest config layer), e.g. from `loadSolutionConfig('config/mvp_materialization_policy.yaml')`. @default none */
   solution?: SolutionConfig;
+  /**
+   * Config layers above the runtime's, most specific first: the tenant's own
+   * config, then the solution's (the platform policy's `tenants:` and
+   * `solutions:`). Per result type the first config that names it decides;
+   * a type it does not name falls through to the next config. @default []
+   */
+  attached?: readonly AttachedConfig[];
   /** The governance layer's rules, tried in order. Validated again here. @default [] */
   governance?: readonly GovernanceRule[];
   /** The default layer. Entries for platform-native types are ignored (the platform layer decides those). @default DEFAULT_POLICY */
@@ -40,6 +49,22 @@ export interface CompilePolicyOptions {
   defaultCacheTtlSeconds?: number;
 }
 
+/** A tenant's or solution's config, attached by the platform policy. */
+export interface AttachedConfig {
+  readonly scope: Exclude<ConfigScope, 'runtime'>;
+  /** The tenant id or solution id. */
+  readonly id: string;
+  readonly config: SolutionConfig;
+}
+
+/** One config layer as compiled: where it came from and its per-type table. */
+interface ConfigLayer {
+  readonly scope: ConfigScope;
+  readonly id?: string;
+  readonly config: SolutionConfig;
+  readonly table: ReadonlyMap<string, SolutionRule>;
+}
+
 /** What one layer said about an input in {@link CompiledPolicy.explain}. */
 export interface LayerVerdict {
   readonly layer: PolicyLayer;
@@ -49,6 +74,8 @@ export interface LayerVerdict {
   readonly said: string;
   /** The governance rule that spoke, when one did. */
   readonly ruleId?: string;
+  /** For a config layer: which config (`tenant:acme`, `solution:bot`, `runtime`). */
+  readonly config?: string;
   /** TTL of a `cache` verdict. */
   readonly ttlSeconds?: number;
 }
@@ -58,7 +85,7 @@ export interface PolicyExplanation {
   readonly input: PolicyInput;
   /** Exactly what `evaluate(input)` returns. */
   readonly result: PolicyDecision;
-  /** All five layers, platform first, fallback last, including those below the winner. */
+  /** Every layer, platform first, fallback last (one entry per config layer), including those below the winner. */
   readonly chain: readonly LayerVerdict[];
 }
 
@@ -71,6 +98,7 @@ export interface PolicyTypeSummary {
   readonly reason: string;
   readonly ttlSeconds?: number;
   readonly ruleId?: string;
+  readonly config?: string;
   /** Ids of governance rules with tenant or intent conditions that may decide otherwise for some artifacts. */
   readonly conditionalRules: readonly string[];
 }
@@ -90,6 +118,15 @@ export interface PolicyDescription {
       readonly cacheTtlSeconds: number;
       readonly materializationPolicy: Readonly<Record<string, SolutionRule>>;
     } | null;
+    /** Tenant and solution configs above the runtime's, most specific first (absent: none). */
+    readonly attached?: readonly {
+      readonly scope: Exclude<ConfigScope, 'runtime'>;
+      readonly id: string;
+      readonly source: string;
+      readonly name?: string;
+      readonly cacheTtlSeconds: number;
+      readonly materializationPolicy: Readonly<Record<string, SolutionRule>>;
+    }[];
     /** The default layer's table, without platform-native types (which it never decides). */
     readonly default: Readonly<Record<string, MaterializationDecision>>;
     readonly fallback: { readonly decision: 'discard' };
@@ -129,16 +166,12 @@ export interface CompiledPolicy {
 /** How many unnamed result types keep a precomputed plan; beyond this the oldest is dropped. */
 const UNKNOWN_TYPE_PLANS = 1024;
 
-/** A governance rule ready for matching: its condition sets built once. */
+/** A governance rule ready for matching: its intent test and explain check built once from the rule table. */
 interface Matcher {
   readonly rule: GovernanceRule;
-  readonly tenants: ReadonlySet<string> | null;
   readonly intent: ((intentType: string) => boolean) | null;
-  readonly realms: ReadonlySet<string> | null;
-  readonly gt: number | null;
-  readonly lt: number | null;
-  readonly anyTag: readonly string[] | null;
-  readonly allTags: readonly string[] | null;
+  /** Null when the rule matches the input, else why not (compile-plan.ts). */
+  readonly check: (input: PolicyInput) => string | null;
   /** False when the rule has no condition beyond result type: it always matches its types. */
   readonly conditional: boolean;
 }
@@ -178,9 +211,10 @@ export function compileMaterializationPolicy(options: CompilePolicyOptions = {})
   const governance = validateGovernanceRules(options.governance ?? [], 'governance rules');
   // Re-validate: a SolutionConfig built by hand (not loaded) must not slip past the platform rule.
   const solution = options.solution === undefined ? undefined : revalidateSolution(options.solution);
+  const attached = (options.attached ?? []).map((a) => ({ scope: a.scope, id: a.id, config: revalidateSolution(a.config) }));
   const defaultPolicy = checkDefaultPolicy(options.defaultPolicy ?? DEFAULT_POLICY);
   const defaultCacheTtlSeconds = checkDefaultTtl(options.defaultCacheTtlSeconds);
-  return new CompiledMaterializationPolicy(governance, solution, defaultPolicy, defaultCacheTtlSeconds);
+  return new CompiledMaterializationPolicy(governance, solution, attached, defaultPolicy, defaultCacheTtlSeconds);
 }
 
 /**
@@ -195,7 +229,8 @@ class CompiledMaterializationPolicy implements CompiledPolicy {
   readonly #governance: readonly GovernanceRule[];
   readonly #matchers: readonly Matcher[];
   readonly #solution: SolutionConfig | undefined;
-  readonly #solutionTable: ReadonlyMap<string, SolutionRule>;
+  /** The config layers in order: attached (tenant, solution), then the runtime's. */
+  readonly #configs: readonly ConfigLayer[];
   readonly #defaultTable: ReadonlyMap<string, MaterializationDecision>;
   readonly #cacheTtlSeconds: number;
   readonly #known = new Map<string, TypePlan>();
@@ -205,13 +240,20 @@ class CompiledMaterializationPolicy implements CompiledPolicy {
   constructor(
     governance: readonly GovernanceRule[],
     solution: SolutionConfig | undefined,
+    attached: readonly AttachedConfig[],
     defaultPolicy: Readonly<Record<string, MaterializationDecision>>,
     defaultCacheTtlSeconds: number,
   ) {
     this.#governance = governance;
     this.#matchers = governance.map(compileMatcher);
     this.#solution = solution;
-    this.#solutionTable = new Map(Object.entries(solution?.materializationPolicy ?? {}));
+    const layer = (scope: ConfigScope, config: SolutionConfig, id?: string): ConfigLayer => ({
+      scope, config, table: new Map(Object.entries(config.materializationPolicy)), ...(id === undefined ? {} : { id }),
+    });
+    this.#configs = [
+      ...attached.map((a) => layer(a.scope, a.config, a.id)),
+      ...(solution ? [layer('runtime', solution)] : []),
+    ];
     // The default layer never speaks for platform-native types; dropping them keeps the version honest.
     this.#defaultTable = new Map(Object.entries(defaultPolicy).filter(([type]) => !PLATFORM_NATIVE_TYPES.has(type)));
     this.#cacheTtlSeconds = solution?.cacheTtlSeconds ?? defaultCacheTtlSeconds;
@@ -220,7 +262,7 @@ class CompiledMaterializationPolicy implements CompiledPolicy {
 
     const known = new Set<string>([
       ...PLATFORM_NATIVE_TYPES,
-      ...this.#solutionTable.keys(),
+      ...this.#configs.flatMap((c) => [...c.table.keys()]),
       ...this.#defaultTable.keys(),
       ...governance.flatMap((rule) => rule.match.resultType ?? []),
     ]);
@@ -236,7 +278,7 @@ class CompiledMaterializationPolicy implements CompiledPolicy {
     const chain: LayerVerdict[] = [
       this.#platformVerdict(type),
       this.#governanceVerdict(input),
-      this.#solutionVerdict(type),
+      ...this.#configVerdicts(type),
       this.#defaultVerdict(type),
       // When the fallback wins, say exactly what the decision says; otherwise state the rule in general.
       result.layer === PolicyLayer.FALLBACK
@@ -252,9 +294,10 @@ class CompiledMaterializationPolicy implements CompiledPolicy {
     if (current.layer === PolicyLayer.GOVERNANCE) {
       return { allowed: false, layer: current.layer, reason: `governance rule '${current.ruleId}' decides ${current.decision} for '${type}'; a request cannot override it` };
     }
-    const rule = this.#solutionTable.get(type);
-    if (current.layer === PolicyLayer.SOLUTION && rule?.decision === 'cache' && rule.promote === true && this.#solution) {
-      return { allowed: true, layer: PolicyLayer.SOLUTION, reason: `${solutionLabel(this.#solution)} allows promoting '${type}' from cache to persist on request` };
+    const config = current.layer === PolicyLayer.SOLUTION ? this.#configFor(type) : undefined;
+    const rule = config?.table.get(type);
+    if (config && rule?.decision === 'cache' && rule.promote === true) {
+      return { allowed: true, layer: PolicyLayer.SOLUTION, reason: `${configLabel(config.scope, config.config, config.id)} allows promoting '${type}' from cache to persist on request` };
     }
     return { allowed: false, layer: current.layer, reason: `no layer allows promoting '${type}' (a solution config entry with decision: cache and promote: true does)` };
   };
@@ -287,10 +330,19 @@ class CompiledMaterializationPolicy implements CompiledPolicy {
         retentionSeconds: rule.retentionSeconds,
       })),
       solution: Object.fromEntries(
-        [...this.#solutionTable].filter(([type]) => !PLATFORM_NATIVE_TYPES.has(type)),
+        Object.entries(this.#solution?.materializationPolicy ?? {}).filter(([type]) => !PLATFORM_NATIVE_TYPES.has(type)),
       ),
       default: Object.fromEntries(this.#defaultTable),
       cacheTtlSeconds: this.#cacheTtlSeconds,
+      // Only when there are attached configs, so a runtime-only policy keeps the version it always had.
+      ...(this.#configs.some((c) => c.scope !== 'runtime')
+        ? {
+            attached: this.#configs.filter((c) => c.scope !== 'runtime').map((c) => ({
+              scope: c.scope, id: c.id, cacheTtlSeconds: c.config.cacheTtlSeconds,
+              policy: Object.fromEntries([...c.table].filter(([type]) => !PLATFORM_NATIVE_TYPES.has(type))),
+            })),
+          }
+        : {}),
     };
   }
 
@@ -325,24 +377,32 @@ class CompiledMaterializationPolicy implements CompiledPolicy {
     return plan;
   }
 
-  /** The solution, default or fallback decision for a non-platform type. */
+  /** The config, default or fallback decision for a non-platform type. */
   #belowGovernance(type: string): PolicyDecision {
-    return this.#solutionDecision(type) ?? this.#defaultDecision(type) ?? this.#fallbackDecision(type);
+    const config = this.#configFor(type);
+    return (config && this.#configDecision(config, type)) ?? this.#defaultDecision(type) ?? this.#fallbackDecision(type);
+  }
+
+  /** The first config layer (most specific first) that names the type: per key, the rest fall through. */
+  #configFor(type: string): ConfigLayer | undefined {
+    for (const c of this.#configs) if (c.table.has(type)) return c;
+    return undefined;
   }
 
   #governanceDecision(rule: GovernanceRule, type: string): PolicyDecision {
-    const ttl =
-      rule.decision === 'cache'
-        ? (rule.ttlSeconds ?? this.#solutionTable.get(type)?.cacheTtlSeconds ?? this.#cacheTtlSeconds)
-        : undefined;
+    // A rule without a TTL takes the type's own cache_ttl from the first config that sets one.
+    const typeTtl = this.#configs.find((c) => c.table.get(type)?.cacheTtlSeconds !== undefined)?.table.get(type)?.cacheTtlSeconds;
+    const ttl = rule.decision === 'cache' ? (rule.ttlSeconds ?? typeTtl ?? this.#cacheTtlSeconds) : undefined;
     return this.#decision(rule.decision, PolicyLayer.GOVERNANCE, governanceReason(rule, type, ttl), ttl, rule.id, rule.retentionSeconds);
   }
 
-  #solutionDecision(type: string): PolicyDecision | undefined {
-    const rule = this.#solutionTable.get(type);
-    if (!rule || !this.#solution) return undefined;
-    const ttl = rule.decision === 'cache' ? (rule.cacheTtlSeconds ?? this.#cacheTtlSeconds) : undefined;
-    return this.#decision(rule.decision, PolicyLayer.SOLUTION, solutionReason(this.#solution, type, rule.decision, ttl, rule.retentionSeconds), ttl, undefined, rule.retentionSeconds);
+  /** A config's decision for a type it names; its TTL is the entry's, else that config's cache_ttl. */
+  #configDecision(c: ConfigLayer, type: string): PolicyDecision | undefined {
+    const rule = c.table.get(type);
+    if (!rule) return undefined;
+    const ttl = rule.decision === 'cache' ? (rule.cacheTtlSeconds ?? c.config.cacheTtlSeconds) : undefined;
+    const reason = solutionReason(configLabel(c.scope, c.config, c.id), type, rule.decision, ttl, rule.retentionSeconds);
+    return this.#decision(rule.decision, PolicyLayer.SOLUTION, reason, ttl, undefined, rule.retentionSeconds, configName(c.scope, c.id));
   }
 
   #defaultDecision(type: string): PolicyDecision | undefined {
@@ -363,6 +423,7 @@ class CompiledMaterializationPolicy implements CompiledPolicy {
     ttlSeconds?: number,
     ruleId?: string,
     retentionSeconds?: number,
+    config?: string,
   ): PolicyDecision {
     return Object.freeze({
       decision,
@@ -372,6 +433,7 @@ class CompiledMaterializationPolicy implements CompiledPolicy {
       ...(ttlSeconds === undefined ? {} : { ttlSeconds }),
       ...(ruleId === undefined ? {} : { ruleId }),
       ...(retentionSeconds === undefined ? {} : { retentionSeconds }),
+      ...(config === undefined ? {} : { config }),
     });
   }
 
@@ -389,8 +451,9 @@ class CompiledMaterializationPolicy implements CompiledPolicy {
     for (const matcher of this.#matchers) {
       const { rule } = matcher;
       if (rule.match.resultType && !rule.match.resultType.includes(input.resultType)) continue;
-      if (matches(matcher, input)) return verdict(this.#governanceDecision(rule, input.resultType));
-      misses.push(`'${rule.id}' ${missReason(matcher, input)}`);
+      const miss = matcher.check(input);
+      if (miss === null) return verdict(this.#governanceDecision(rule, input.resultType));
+      misses.push(`'${rule.id}' ${miss}`);
     }
     return noOpinion(
       PolicyLayer.GOVERNANCE,
@@ -400,13 +463,14 @@ class CompiledMaterializationPolicy implements CompiledPolicy {
     );
   }
 
-  #solutionVerdict(type: string): LayerVerdict {
-    const decision = this.#solutionDecision(type);
-    if (decision) return verdict(decision);
-    return noOpinion(
-      PolicyLayer.SOLUTION,
-      this.#solution ? `${solutionLabel(this.#solution)} does not name '${type}'` : 'no solution config is loaded',
-    );
+  /** One verdict per config layer, most specific first; a type it does not name falls through. */
+  #configVerdicts(type: string): LayerVerdict[] {
+    if (this.#configs.length === 0) return [noOpinion(PolicyLayer.SOLUTION, 'no solution config is loaded')];
+    return this.#configs.map((c) => {
+      const decision = PLATFORM_NATIVE_TYPES.has(type) ? undefined : this.#configDecision(c, type);
+      if (decision) return verdict(decision);
+      return Object.freeze({ ...noOpinion(PolicyLayer.SOLUTION, `${configLabel(c.scope, c.config, c.id)} does not name '${type}'`), config: configName(c.scope, c.id) });
+    });
   }
 
   #defaultVerdict(type: string): LayerVerdict {
@@ -427,6 +491,7 @@ class CompiledMaterializationPolicy implements CompiledPolicy {
       layer: plan.otherwise.layer,
       ...(plan.otherwise.ttlSeconds === undefined ? {} : { ttlSeconds: plan.otherwise.ttlSeconds }),
       ...(plan.otherwise.ruleId === undefined ? {} : { ruleId: plan.otherwise.ruleId }),
+      ...(plan.otherwise.config === undefined ? {} : { config: plan.otherwise.config }),
       conditionalRules: plan.candidates.map((c) => c.matcher.rule.id),
     });
     const types = [...this.#known.keys()].sort().map((resultType) => {
@@ -453,6 +518,16 @@ class CompiledMaterializationPolicy implements CompiledPolicy {
               ),
             }
           : null,
+        ...(this.#configs.some((c) => c.scope !== 'runtime')
+          ? {
+              attached: this.#configs.filter((c) => c.scope !== 'runtime').map((c) => ({
+                scope: c.scope as Exclude<ConfigScope, 'runtime'>, id: c.id!, source: c.config.source,
+                ...(c.config.name === undefined ? {} : { name: c.config.name }),
+                cacheTtlSeconds: c.config.cacheTtlSeconds,
+                materializationPolicy: Object.fromEntries(Object.entries(c.config.materializationPolicy).map(([type, rule]) => [type, { ...rule }])),
+              })),
+            }
+          : {}),
         default: Object.fromEntries(this.#defaultTable),
         fallback: { decision: 'discard' },
       },
@@ -462,73 +537,14 @@ class CompiledMaterializationPolicy implements CompiledPolicy {
   }
 }
 
-/** Whether a rule's tenant and intent conditions hold; a missing input field fails a condition that needs it. */
+/** A rule's intent test and explain check, both from the rule table (compile-plan.ts). */
 function compileMatcher(rule: GovernanceRule): Matcher {
-  const m = rule.match;
-  const matcher = {
+  return {
     rule,
-    tenants: m.tenant ? new Set(m.tenant) : null,
-    intent: m.intentType === undefined ? null : intentTypeMatcher(m.intentType),
-    realms: m.realm ? new Set(m.realm) : null,
-    gt: m.sizeBytes?.gt ?? null,
-    lt: m.sizeBytes?.lt ?? null,
-    anyTag: m.tags?.any ?? null,
-    allTags: m.tags?.all ?? null,
+    intent: rule.match.intentType === undefined ? null : intentTypeMatcher(rule.match.intentType),
+    check: compileRuleCheck(rule),
+    conditional: isConditional(rule),
   };
-  const conditional = [matcher.tenants, matcher.intent, matcher.realms, matcher.gt, matcher.lt, matcher.anyTag, matcher.allTags].some((c) => c !== null);
-  return { ...matcher, conditional };
-}
-
-/** Whether every condition of the rule holds (its result types were checked by the plan). No allocation: this runs per artifact. */
-function matches(matcher: Matcher, input: PolicyInput): boolean {
-  // Cheapest tests first: numbers, then set lookups, then strings and lists.
-  if (matcher.gt !== null && !(input.sizeBytes !== undefined && input.sizeBytes > matcher.gt)) return false;
-  if (matcher.lt !== null && !(input.sizeBytes !== undefined && input.sizeBytes < matcher.lt)) return false;
-  if (matcher.tenants !== null && (input.tenantId === undefined || !matcher.tenants.has(input.tenantId))) return false;
-  if (matcher.realms !== null && (input.realm === undefined || !matcher.realms.has(input.realm))) return false;
-  if (matcher.intent !== null && (input.intentType === undefined || !matcher.intent(input.intentType))) return false;
-  if (matcher.anyTag !== null || matcher.allTags !== null) {
-    const tags = input.tags;
-    if (tags === undefined) return false;
-    if (matcher.anyTag !== null && !containsAny(tags, matcher.anyTag)) return false;
-    if (matcher.allTags !== null && !containsAll(tags, matcher.allTags)) return false;
-  }
-  return true;
-}
-
-// Plain loops: no closure per call on the hot path.
-function containsAny(tags: readonly string[], wanted: readonly string[]): boolean {
-  for (let i = 0; i < wanted.length; i++) if (tags.indexOf(wanted[i]!) !== -1) return true;
-  return false;
-}
-
-function containsAll(tags: readonly string[], wanted: readonly string[]): boolean {
-  for (let i = 0; i < wanted.length; i++) if (tags.indexOf(wanted[i]!) === -1) return false;
-  return true;
-}
-
-/** Why a rule did not match, naming the first condition that failed and what the input had. */
-function missReason(matcher: Matcher, input: PolicyInput): string {
-  const { match } = matcher.rule;
-  const got = (v: unknown) => (v === undefined ? 'none' : typeof v === 'string' ? `'${v}'` : JSON.stringify(v));
-  if (matcher.tenants !== null && (input.tenantId === undefined || !matcher.tenants.has(input.tenantId))) {
-    return `needs tenant ${match.tenant!.join(' or ')} (got ${got(input.tenantId)})`;
-  }
-  if (matcher.intent !== null && (input.intentType === undefined || !matcher.intent(input.intentType))) {
-    return `needs intent type ${match.intentType} (got ${got(input.intentType)})`;
-  }
-  if (matcher.realms !== null && (input.realm === undefined || !matcher.realms.has(input.realm))) {
-    return `needs realm ${match.realm!.join(' or ')} (got ${got(input.realm)})`;
-  }
-  if (matcher.gt !== null || matcher.lt !== null) {
-    const size = input.sizeBytes;
-    if (size === undefined || (matcher.gt !== null && !(size > matcher.gt)) || (matcher.lt !== null && !(size < matcher.lt))) {
-      const range = [matcher.gt !== null ? `more than ${matcher.gt}` : '', matcher.lt !== null ? `less than ${matcher.lt}` : ''].filter(Boolean).join(' and ');
-      return `needs size ${range} bytes (got ${got(size)})`;
-    }
-  }
-  const want = [match.tags?.any ? `any of tags ${match.tags.any.join(', ')}` : '', match.tags?.all ? `all of tags ${match.tags.all.join(', ')}` : ''];
-  return `needs ${want.filter(Boolean).join(' and ')} (got ${input.tags?.length ? input.tags.join(', ') : 'no tags'})`;
 }
 
 function verdict(decision: PolicyDecision, said?: string): LayerVerdict;
@@ -540,6 +556,7 @@ function verdict(decision: PolicyDecision | undefined, said?: string): LayerVerd
     decision: decision.decision,
     said: said ?? decision.reason,
     ...(decision.ruleId === undefined ? {} : { ruleId: decision.ruleId }),
+    ...(decision.config === undefined ? {} : { config: decision.config }),
     ...(decision.ttlSeconds === undefined ? {} : { ttlSeconds: decision.ttlSeconds }),
   });
 }
