@@ -228,6 +228,9 @@ class CompiledMaterializationPolicy implements CompiledPolicy {
 
   readonly #governance: readonly GovernanceRule[];
   readonly #matchers: readonly Matcher[];
+  /** Indexes of the rules naming each result type, and of those naming none (they cover every type): keeps compiling linear. */
+  readonly #rulesByType = new Map<string, number[]>();
+  readonly #rulesForAnyType: number[] = [];
   readonly #solution: SolutionConfig | undefined;
   /** The config layers in order: attached (tenant, solution), then the runtime's. */
   readonly #configs: readonly ConfigLayer[];
@@ -246,6 +249,14 @@ class CompiledMaterializationPolicy implements CompiledPolicy {
   ) {
     this.#governance = governance;
     this.#matchers = governance.map(compileMatcher);
+    governance.forEach((rule, k) => {
+      if (!rule.match.resultType) return void this.#rulesForAnyType.push(k);
+      for (const type of rule.match.resultType) {
+        const list = this.#rulesByType.get(type);
+        if (list) list.push(k);
+        else this.#rulesByType.set(type, [k]);
+      }
+    });
     this.#solution = solution;
     const layer = (scope: ConfigScope, config: SolutionConfig, id?: string): ConfigLayer => ({
       scope, config, table: new Map(Object.entries(config.materializationPolicy)), ...(id === undefined ? {} : { id }),
@@ -353,15 +364,28 @@ class CompiledMaterializationPolicy implements CompiledPolicy {
     });
     if (PLATFORM_NATIVE_TYPES.has(type)) return plan([], this.#decision('persist', PolicyLayer.PLATFORM, platformReason(type)));
     const candidates: { matcher: Matcher; decision: PolicyDecision }[] = [];
-    for (const matcher of this.#matchers) {
-      const covers = matcher.rule.match.resultType;
-      if (covers && !covers.includes(type)) continue;
+    for (const k of this.#rulesCovering(type)) {
+      const matcher = this.#matchers[k]!;
       const decision = this.#governanceDecision(matcher.rule, type);
       // A rule with no condition beyond result type always matches: rules after it can never decide.
       if (!matcher.conditional) return plan(candidates, decision);
       candidates.push({ matcher, decision });
     }
     return plan(candidates, this.#belowGovernance(type));
+  }
+
+  /** Indexes of the rules covering a type, in rule order: a merge of the two sorted index lists. */
+  #rulesCovering(type: string): number[] {
+    const named = this.#rulesByType.get(type) ?? [];
+    const any = this.#rulesForAnyType;
+    const out: number[] = [];
+    let i = 0;
+    let j = 0;
+    while (i < named.length || j < any.length) {
+      if (j >= any.length || (i < named.length && named[i]! < any[j]!)) out.push(named[i++]!);
+      else out.push(any[j++]!);
+    }
+    return out;
   }
 
   #unknownPlan(type: string): TypePlan {
