@@ -301,14 +301,14 @@ export const ErasureBody = z.strictObject({
     .describe('only executions whose intent parameter `key` equals `value`'),
 });
 
-const Verdict = z.object({ layer: Layer, decision: Decision.nullable(), said: z.string(), ruleId: z.string().optional(), ttlSeconds: z.number().optional() });
+const Verdict = z.object({ layer: Layer, decision: Decision.nullable(), said: z.string(), ruleId: z.string().optional(), config: z.string().optional(), ttlSeconds: z.number().optional() });
 export const ExecutionExplanation = z.object({
   executionId: z.string(),
   artifacts: z.array(z.object({
     artifactKey: z.string(),
     resultType: z.string(),
     recorded: z.object({
-      decision: Decision, layer: Layer, reason: z.string(), policyVersion: z.string(), ruleId: z.string().optional(),
+      decision: Decision, layer: Layer, reason: z.string(), policyVersion: z.string(), ruleId: z.string().optional(), config: z.string().optional(),
       ttlSeconds: z.number().optional(), retentionSeconds: z.number().optional(), recordedAt: Timestamp, seq: z.number().int(),
     }),
     inputs: Json,

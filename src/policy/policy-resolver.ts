@@ -204,7 +204,7 @@ function makeResolver(parts: Parts): PolicyResolver {
     attached: { tenants: parts.tenants, solutions: parts.solutions },
     resolve,
     evaluate: (input) => resolve(input.tenantId, input.solutionId).evaluate(input),
-    explain: (input) => resolve(input.tenantId, input.solutionId).explain(input),
+    explain: ({ solutionId, ...input }) => resolve(input.tenantId, solutionId).explain(input),
     promotion: (input) => resolve(input.tenantId, input.solutionId).promotion(input),
     policies: () => [
       runtime,

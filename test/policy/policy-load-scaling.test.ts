@@ -7,9 +7,9 @@ import { loadPolicyResolver } from '../../src/policy/policy-resolver.ts';
 
 /**
  * Loading a policy is linear in its size. Not a timed assertion: the growth
- * from n to 8n entries is compared (best of three each, to shed a busy
- * machine's noise) with a very generous bound — linear grows about 8x,
- * quadratic about 64x.
+ * from n to 16n entries is compared (best of three each, to shed a busy
+ * machine's noise) with a very generous bound — linear grows about 16x,
+ * quadratic about 256x.
  */
 async function best(fn: () => Promise<unknown>): Promise<number> {
   let min = Infinity;
@@ -22,7 +22,7 @@ async function best(fn: () => Promise<unknown>): Promise<number> {
 }
 
 describe('loading a policy file is linear in its size', () => {
-  it('a solution config: 8x the entries costs well under 64x the time; a 1 MB file with 50k entries loads', { timeout: 600_000 }, async (t) => {
+  it('a solution config: 16x the entries costs well under 256x the time; a 1 MB file with 50k entries loads', { timeout: 600_000 }, async (t) => {
     const dir = await mkdtemp(join(tmpdir(), 'symphainy-load-'));
     try {
       const file = async (n: number) => {
@@ -30,11 +30,11 @@ describe('loading a policy file is linear in its size', () => {
         await writeFile(path, `materialization_policy:\n${Array.from({ length: n }, (_, i) => `  type_${i}: { decision: cache, cache_ttl: 10m }\n`).join('')}`);
         return path;
       };
-      const small = await file(2500);
+      const small = await file(1250);
       const large = await file(20_000);
       const ratio = (await best(() => loadPolicyResolver({ solution: large }))) / (await best(() => loadPolicyResolver({ solution: small })));
-      t.diagnostic(`8x the entries: ${ratio.toFixed(1)}x the time`);
-      assert.ok(ratio < 30, `8x the entries took ${ratio.toFixed(1)}x the time`);
+      t.diagnostic(`16x the entries: ${ratio.toFixed(1)}x the time`);
+      assert.ok(ratio < 80, `16x the entries took ${ratio.toFixed(1)}x the time`);
       const mb = join(dir, 'mb.yaml');
       await writeFile(mb, `materialization_policy:\n${Array.from({ length: 50_000 }, (_, i) => `  t_${i}: persist\n`).join('')}${'#'.repeat(64)}\n`.padEnd(1 << 20, '#'));
       const started = performance.now();
@@ -46,7 +46,7 @@ describe('loading a policy file is linear in its size', () => {
     }
   });
 
-  it('a platform policy: 8x the governance rules costs well under 64x the time', { timeout: 600_000 }, async (t) => {
+  it('a platform policy: 16x the governance rules costs well under 256x the time', { timeout: 600_000 }, async (t) => {
     const dir = await mkdtemp(join(tmpdir(), 'symphainy-load-'));
     try {
       const file = async (n: number) => {
@@ -55,11 +55,11 @@ describe('loading a policy file is linear in its size', () => {
         await writeFile(path, `governance:\n${rules.join('')}`);
         return path;
       };
-      const small = await file(500);
+      const small = await file(250);
       const large = await file(4000);
       const ratio = (await best(() => loadPolicyResolver({ platform: large }))) / (await best(() => loadPolicyResolver({ platform: small })));
-      t.diagnostic(`8x the rules: ${ratio.toFixed(1)}x the time`);
-      assert.ok(ratio < 30, `8x the rules took ${ratio.toFixed(1)}x the time`);
+      t.diagnostic(`16x the rules: ${ratio.toFixed(1)}x the time`);
+      assert.ok(ratio < 80, `16x the rules took ${ratio.toFixed(1)}x the time`);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
