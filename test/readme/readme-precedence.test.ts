@@ -8,7 +8,7 @@ import { SOP_TEXT, testRuntime } from '../support/test-runtime.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
-const PARAMETERS: Record<string, unknown> = {
+const PARAMETERS: Record<string, Record<string, unknown>> = {
   'journey.sop_to_workflow': { sop_text: SOP_TEXT },
   'outcomes.create_roadmap': { goals: ['Launch the API', 'Onboard a customer'] },
 };

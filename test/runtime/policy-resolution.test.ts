@@ -9,6 +9,7 @@ import { parseSolutionConfig } from '../../src/index.ts';
 import { keepAttached, loadPolicyResolver } from '../../src/policy/policy-resolver.ts';
 import { ANY_TENANT } from '../../src/store/sql.ts';
 import { SOP_TEXT, TEST_DRIVER, testRuntime } from '../support/test-runtime.ts';
+import { ADMIN_KEY, startTestServer } from '../support/http-server.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -122,6 +123,32 @@ describe(`policy resolution: one answer for runs, explain, diff and apply (${TES
       assert.equal(again.workflow!.decision, 'persist');
     } finally {
       await t.close();
+    }
+  });
+
+  it('(2, 3) over HTTP: explain takes solutionId and answers for the caller\'s tenant; diff keeps the attached configs', async () => {
+    const server = await startTestServer({ runtime: { solutionConfig: runtimeYaml, platformPolicy: platformYaml } });
+    try {
+      const acmeKey = await server.tenant('acme');
+      const betaKey = await server.tenant('beta');
+      const explain = async (key: string, json: Record<string, unknown>) => {
+        const res = await server.call('/v1/policy/explain', { key, method: 'POST', json });
+        assert.equal(res.status, 200);
+        return (await res.json()) as { result: { decision: string; config?: string } };
+      };
+      assert.deepEqual((await explain(acmeKey, { resultType: 'workflow' })).result.config, 'tenant:acme');
+      assert.deepEqual((await explain(acmeKey, { resultType: 'visual' })).result.config, 'runtime');
+      const bot = (await explain(betaKey, { resultType: 'visual', solutionId: 'bot' })).result;
+      assert.deepEqual([bot.decision, bot.config], ['cache', 'solution:bot']);
+      const run = await server.call('/v1/intents', { key: acmeKey, method: 'POST', json: { intentType: 'journey.sop_to_workflow', sessionId: 's', parameters: { sop_text: SOP_TEXT } } });
+      assert.equal(run.status, 200);
+      // A candidate runtime config that does not name workflow: acme's own config still decides.
+      const diff = await server.call('/v1/admin/policy/diff', { key: ADMIN_KEY, method: 'POST', json: { solution: { materialization_policy: { visual: 'persist' } } } });
+      assert.equal(diff.status, 200);
+      const body = (await diff.json()) as { moves: unknown[]; scanned: number };
+      assert.deepEqual([body.scanned, body.moves], [2, []]);
+    } finally {
+      await server.close();
     }
   });
 
