@@ -1,14 +1,10 @@
-import { PolicyConfigError } from '../errors/index.ts';
-import { formatIssues, IssueList, isPlainObject } from './config-issues.ts';
 import {
-  MATERIALIZATION_DECISIONS,
   PolicyLayer,
   type MaterializationDecision,
   type PolicyDecision,
   type PolicyInput,
 } from './decision.ts';
-import { DEFAULT_CACHE_TTL_SECONDS, DEFAULT_POLICY, PLATFORM_NATIVE_TYPES } from './default-policy.ts';
-import { parseDuration, showValue } from './duration.ts';
+import { DEFAULT_POLICY, PLATFORM_NATIVE_TYPES } from './default-policy.ts';
 import { intentTypeMatcher, validateGovernanceRules, type GovernanceRule } from './governance.ts';
 import { compilePlan, compileRuleCheck, isConditional } from './compile-plan.ts';
 import {
@@ -22,40 +18,26 @@ import {
   type ConfigScope,
 } from './policy-reasons.ts';
 import { contentVersion } from './policy-version.ts';
-import { parseSolutionConfig, type SolutionConfig, type SolutionRule } from './solution-config.ts';
+import { checkDefaultPolicy, checkDefaultTtl, deepFreeze, revalidateSolution } from './compile-options.ts';
+import type {
+  AttachedConfig,
+  CompiledPolicy,
+  CompilePolicyOptions,
+  LayerVerdict,
+  PolicyDescription,
+  PolicyExplanation,
+} from './compiled-policy.ts';
 
-/** What {@link compileMaterializationPolicy} combines. Every field is optional. */
-export interface CompilePolicyOptions {
-  /** The runtime's own config (the lowest config layer), e.g. from `loadSolutionConfig('config/mvp_materialization_policy.yaml')`. @default none */
-  solution?: SolutionConfig;
-  /**
-   * Config layers above the runtime's, most specific first: the tenant's own
-   * config, then the solution's (the platform policy's `tenants:` and
-   * `solutions:`). Per result type the first config that names it decides;
-   * a type it does not name falls through to the next config. @default []
-   */
-  attached?: readonly AttachedConfig[];
-  /** The governance layer's rules, tried in order. Validated again here. @default [] */
-  governance?: readonly GovernanceRule[];
-  /** The default layer. Entries for platform-native types are ignored (the platform layer decides those). @default DEFAULT_POLICY */
-  defaultPolicy?: Readonly<Record<string, MaterializationDecision>>;
-  /**
-   * TTL of `cache` decisions when neither the rule nor the solution config
-   * sets one. A solution config always carries its own `cacheTtlSeconds`
-   * (defaulting to {@link DEFAULT_CACHE_TTL_SECONDS} at load), so this only
-   * applies when no solution is given.
-   * @default DEFAULT_CACHE_TTL_SECONDS
-   */
-  defaultCacheTtlSeconds?: number;
-}
-
-/** A tenant's or solution's config, attached by the platform policy. */
-export interface AttachedConfig {
-  readonly scope: Exclude<ConfigScope, 'runtime'>;
-  /** The tenant id or solution id. */
-  readonly id: string;
-  readonly config: SolutionConfig;
-}
+export type {
+  AttachedConfig,
+  CompiledPolicy,
+  CompilePolicyOptions,
+  LayerVerdict,
+  PolicyDescription,
+  PolicyExplanation,
+  PolicyTypeSummary,
+} from './compiled-policy.ts';
+import type { SolutionConfig, SolutionRule } from './solution-config.ts';
 
 /** One config layer as compiled: where it came from and its per-type table. */
 interface ConfigLayer {
@@ -63,104 +45,6 @@ interface ConfigLayer {
   readonly id?: string;
   readonly config: SolutionConfig;
   readonly table: ReadonlyMap<string, SolutionRule>;
-}
-
-/** What one layer said about an input in {@link CompiledPolicy.explain}. */
-export interface LayerVerdict {
-  readonly layer: PolicyLayer;
-  /** The layer's decision, or `null` when it has no opinion on this input. */
-  readonly decision: MaterializationDecision | null;
-  /** One sentence: the reason it decides, or why it has no opinion. */
-  readonly said: string;
-  /** The governance rule that spoke, when one did. */
-  readonly ruleId?: string;
-  /** For a config layer: which config (`tenant:acme`, `solution:bot`, `runtime`). */
-  readonly config?: string;
-  /** TTL of a `cache` verdict. */
-  readonly ttlSeconds?: number;
-}
-
-/** Every layer's verdict for one input, in order; the first with a decision won (`result.layer`). */
-export interface PolicyExplanation {
-  readonly input: PolicyInput;
-  /** Exactly what `evaluate(input)` returns. */
-  readonly result: PolicyDecision;
-  /** Every layer, platform first, fallback last (one entry per config layer), including those below the winner. */
-  readonly chain: readonly LayerVerdict[];
-}
-
-/** One row of the effective per-type table in {@link PolicyDescription}. */
-export interface PolicyTypeSummary {
-  readonly resultType: string;
-  /** What happens to an artifact of this type with no tenant or intent type given. */
-  readonly decision: MaterializationDecision;
-  readonly layer: PolicyLayer;
-  readonly reason: string;
-  readonly ttlSeconds?: number;
-  readonly ruleId?: string;
-  readonly config?: string;
-  /** Ids of governance rules with tenant or intent conditions that may decide otherwise for some artifacts. */
-  readonly conditionalRules: readonly string[];
-}
-
-/** A JSON-able summary of a compiled policy, for `symphainy policy show`. */
-export interface PolicyDescription {
-  readonly version: string;
-  readonly solutionName?: string;
-  /** TTL of `cache` decisions that name none. */
-  readonly cacheTtlSeconds: number;
-  readonly layers: {
-    readonly platform: { readonly persists: readonly string[] };
-    readonly governance: readonly GovernanceRule[];
-    readonly solution: {
-      readonly source: string;
-      readonly name?: string;
-      readonly cacheTtlSeconds: number;
-      readonly materializationPolicy: Readonly<Record<string, SolutionRule>>;
-    } | null;
-    /** Tenant and solution configs above the runtime's, most specific first (absent: none). */
-    readonly attached?: readonly {
-      readonly scope: Exclude<ConfigScope, 'runtime'>;
-      readonly id: string;
-      readonly source: string;
-      readonly name?: string;
-      readonly cacheTtlSeconds: number;
-      readonly materializationPolicy: Readonly<Record<string, SolutionRule>>;
-    }[];
-    /** The default layer's table, without platform-native types (which it never decides). */
-    readonly default: Readonly<Record<string, MaterializationDecision>>;
-    readonly fallback: { readonly decision: 'discard' };
-  };
-  /** The effective decision for every type some layer names, sorted by type. */
-  readonly types: readonly PolicyTypeSummary[];
-  /** What happens to a type no layer names. */
-  readonly otherTypes: Omit<PolicyTypeSummary, 'resultType' | 'reason'>;
-}
-
-/**
- * A materialization policy compiled into lookup tables. Immutable; safe to
- * share. `evaluate` and `explain` may be passed around detached.
- */
-export interface CompiledPolicy {
-  /** `sha256:` + 16 hex digits of the effective content; independent of file paths and key order. */
-  readonly version: string;
-  readonly solutionName?: string;
-  /**
-   * The decision for one artifact. The hot path: a Map lookup, plus one check
-   * per governance rule with tenant/intent conditions that covers the type.
-   * Returns shared frozen objects — the same object for the same outcome.
-   */
-  evaluate(input: PolicyInput): PolicyDecision;
-  /** Every layer's verdict in order and the result; for `symphainy policy explain`. Not for the hot path. */
-  explain(input: PolicyInput): PolicyExplanation;
-  /**
-   * Whether a cached artifact may be promoted to persisted on request: only
-   * when the solution layer decides its type and allows `promote`, never
-   * against a governance rule or the platform.
-   */
-  promotion(input: PolicyInput): { readonly allowed: boolean; readonly reason: string; readonly layer: PolicyLayer };
-  /** The effective per-type table and the layers it came from. */
-  describe(): PolicyDescription;
 }
 
 /** How many unnamed result types keep a precomputed plan; beyond this the oldest is dropped. */
@@ -587,60 +471,4 @@ function verdict(decision: PolicyDecision | undefined, said?: string): LayerVerd
 
 function noOpinion(layer: PolicyLayer, said: string): LayerVerdict {
   return Object.freeze({ layer, decision: null, said });
-}
-
-// ---- option checks ----
-
-function revalidateSolution(solution: SolutionConfig): SolutionConfig {
-  const source = typeof solution?.source === 'string' ? solution.source : 'inline';
-  if (!isPlainObject(solution) || !isPlainObject(solution.materializationPolicy)) {
-    throw new PolicyConfigError(`${source}: expected a SolutionConfig (see parseSolutionConfig), got ${showValue(solution)}`, source);
-  }
-  // Back to the file's shape, so the one validator (and its messages) covers hand-built configs too.
-  const raw = {
-    name: solution.name,
-    cache_ttl: solution.cacheTtlSeconds,
-    materialization_policy: Object.fromEntries(
-      Object.entries(solution.materializationPolicy).map(([type, rule]) => [
-        type,
-        isPlainObject(rule) ? { decision: rule.decision, cache_ttl: rule.cacheTtlSeconds, retention: rule.retentionSeconds, promote: rule.promote } : rule,
-      ]),
-    ),
-  };
-  return parseSolutionConfig(JSON.parse(JSON.stringify(raw)), source);
-}
-
-function checkDefaultPolicy(
-  policy: Readonly<Record<string, MaterializationDecision>>,
-): Readonly<Record<string, MaterializationDecision>> {
-  const source = 'compileMaterializationPolicy';
-  const issues = new IssueList();
-  if (!isPlainObject(policy)) {
-    issues.add([], 'defaultPolicy', `expected a mapping of result type to decision, got ${showValue(policy)}`);
-  } else {
-    for (const [type, decision] of Object.entries(policy)) {
-      if (!(MATERIALIZATION_DECISIONS as readonly unknown[]).includes(decision)) {
-        issues.add([], `defaultPolicy.${type}`, `unknown decision ${showValue(decision)} (expected persist, cache or discard)`);
-      }
-    }
-  }
-  if (!issues.empty) throw new PolicyConfigError(formatIssues(source, issues.items), undefined);
-  return policy;
-}
-
-function checkDefaultTtl(value: number | undefined): number {
-  if (value === undefined) return DEFAULT_CACHE_TTL_SECONDS;
-  try {
-    return parseDuration(value);
-  } catch (err) {
-    throw new PolicyConfigError(`compileMaterializationPolicy: defaultCacheTtlSeconds: ${(err as Error).message}`);
-  }
-}
-
-function deepFreeze<T>(value: T): T {
-  if (value !== null && typeof value === 'object') {
-    Object.freeze(value);
-    for (const child of Object.values(value)) deepFreeze(child);
-  }
-  return value;
 }
