@@ -77,6 +77,7 @@ export const ExplainBody = z.strictObject({
   realm: z.string().min(1).max(64).optional(),
   sizeBytes: z.number().int().nonnegative().optional(),
   tags: z.array(z.string().min(1).max(64)).max(64).optional(),
+  solutionId: z.string().min(1).max(128).optional().describe("the intent's solution: its config decides when the platform policy attaches one"),
 });
 
 export const EventsHeaders = z.object({
@@ -252,6 +253,7 @@ export const Explanation = z.object({
     policyVersion: z.string(),
     ttlSeconds: z.number().optional(),
     ruleId: z.string().optional(),
+    config: z.string().optional().describe('which config layer decided: tenant:ID, solution:ID or runtime'),
   }),
   chain: z.array(
     z.object({
@@ -259,6 +261,7 @@ export const Explanation = z.object({
       decision: Decision.nullable(),
       said: z.string(),
       ruleId: z.string().optional(),
+      config: z.string().optional(),
       ttlSeconds: z.number().optional(),
     }),
   ),
@@ -298,14 +301,14 @@ export const ErasureBody = z.strictObject({
     .describe('only executions whose intent parameter `key` equals `value`'),
 });
 
-const Verdict = z.object({ layer: Layer, decision: Decision.nullable(), said: z.string(), ruleId: z.string().optional(), ttlSeconds: z.number().optional() });
+const Verdict = z.object({ layer: Layer, decision: Decision.nullable(), said: z.string(), ruleId: z.string().optional(), config: z.string().optional(), ttlSeconds: z.number().optional() });
 export const ExecutionExplanation = z.object({
   executionId: z.string(),
   artifacts: z.array(z.object({
     artifactKey: z.string(),
     resultType: z.string(),
     recorded: z.object({
-      decision: Decision, layer: Layer, reason: z.string(), policyVersion: z.string(), ruleId: z.string().optional(),
+      decision: Decision, layer: Layer, reason: z.string(), policyVersion: z.string(), ruleId: z.string().optional(), config: z.string().optional(),
       ttlSeconds: z.number().optional(), retentionSeconds: z.number().optional(), recordedAt: Timestamp, seq: z.number().int(),
     }),
     inputs: Json,

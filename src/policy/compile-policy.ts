@@ -1,144 +1,61 @@
-import { PolicyConfigError } from '../errors/index.ts';
-import { formatIssues, IssueList, isPlainObject } from './config-issues.ts';
 import {
-  MATERIALIZATION_DECISIONS,
   PolicyLayer,
   type MaterializationDecision,
   type PolicyDecision,
   type PolicyInput,
 } from './decision.ts';
-import { DEFAULT_CACHE_TTL_SECONDS, DEFAULT_POLICY, PLATFORM_NATIVE_TYPES } from './default-policy.ts';
-import { parseDuration, showValue } from './duration.ts';
+import { DEFAULT_POLICY, PLATFORM_NATIVE_TYPES } from './default-policy.ts';
 import { intentTypeMatcher, validateGovernanceRules, type GovernanceRule } from './governance.ts';
-import { compilePlan } from './compile-plan.ts';
+import { compilePlan, compileRuleCheck, isConditional } from './compile-plan.ts';
 import {
+  configLabel,
+  configName,
   defaultReason,
   fallbackReason,
   governanceReason,
   platformReason,
-  solutionLabel,
   solutionReason,
+  type ConfigScope,
 } from './policy-reasons.ts';
 import { contentVersion } from './policy-version.ts';
-import { parseSolutionConfig, type SolutionConfig, type SolutionRule } from './solution-config.ts';
+import { checkDefaultPolicy, checkDefaultTtl, deepFreeze, revalidateSolution } from './compile-options.ts';
+import type {
+  AttachedConfig,
+  CompiledPolicy,
+  CompilePolicyOptions,
+  LayerVerdict,
+  PolicyDescription,
+  PolicyExplanation,
+} from './compiled-policy.ts';
 
-/** What {@link compileMaterializationPolicy} combines. Every field is optional. */
-export interface CompilePolicyOptions {
-  /** The solution layer, e.g. from `loadSolutionConfig('config/mvp_materialization_policy.yaml')`. @default none */
-  solution?: SolutionConfig;
-  /** The governance layer's rules, tried in order. Validated again here. @default [] */
-  governance?: readonly GovernanceRule[];
-  /** The default layer. Entries for platform-native types are ignored (the platform layer decides those). @default DEFAULT_POLICY */
-  defaultPolicy?: Readonly<Record<string, MaterializationDecision>>;
-  /**
-   * TTL of `cache` decisions when neither the rule nor the solution config
-   * sets one. A solution config always carries its own `cacheTtlSeconds`
-   * (defaulting to {@link DEFAULT_CACHE_TTL_SECONDS} at load), so this only
-   * applies when no solution is given.
-   * @default DEFAULT_CACHE_TTL_SECONDS
-   */
-  defaultCacheTtlSeconds?: number;
-}
+export type {
+  AttachedConfig,
+  CompiledPolicy,
+  CompilePolicyOptions,
+  LayerVerdict,
+  PolicyDescription,
+  PolicyExplanation,
+  PolicyTypeSummary,
+} from './compiled-policy.ts';
+import type { SolutionConfig, SolutionRule } from './solution-config.ts';
 
-/** What one layer said about an input in {@link CompiledPolicy.explain}. */
-export interface LayerVerdict {
-  readonly layer: PolicyLayer;
-  /** The layer's decision, or `null` when it has no opinion on this input. */
-  readonly decision: MaterializationDecision | null;
-  /** One sentence: the reason it decides, or why it has no opinion. */
-  readonly said: string;
-  /** The governance rule that spoke, when one did. */
-  readonly ruleId?: string;
-  /** TTL of a `cache` verdict. */
-  readonly ttlSeconds?: number;
-}
-
-/** Every layer's verdict for one input, in order; the first with a decision won (`result.layer`). */
-export interface PolicyExplanation {
-  readonly input: PolicyInput;
-  /** Exactly what `evaluate(input)` returns. */
-  readonly result: PolicyDecision;
-  /** All five layers, platform first, fallback last, including those below the winner. */
-  readonly chain: readonly LayerVerdict[];
-}
-
-/** One row of the effective per-type table in {@link PolicyDescription}. */
-export interface PolicyTypeSummary {
-  readonly resultType: string;
-  /** What happens to an artifact of this type with no tenant or intent type given. */
-  readonly decision: MaterializationDecision;
-  readonly layer: PolicyLayer;
-  readonly reason: string;
-  readonly ttlSeconds?: number;
-  readonly ruleId?: string;
-  /** Ids of governance rules with tenant or intent conditions that may decide otherwise for some artifacts. */
-  readonly conditionalRules: readonly string[];
-}
-
-/** A JSON-able summary of a compiled policy, for `symphainy policy show`. */
-export interface PolicyDescription {
-  readonly version: string;
-  readonly solutionName?: string;
-  /** TTL of `cache` decisions that name none. */
-  readonly cacheTtlSeconds: number;
-  readonly layers: {
-    readonly platform: { readonly persists: readonly string[] };
-    readonly governance: readonly GovernanceRule[];
-    readonly solution: {
-      readonly source: string;
-      readonly name?: string;
-      readonly cacheTtlSeconds: number;
-      readonly materializationPolicy: Readonly<Record<string, SolutionRule>>;
-    } | null;
-    /** The default layer's table, without platform-native types (which it never decides). */
-    readonly default: Readonly<Record<string, MaterializationDecision>>;
-    readonly fallback: { readonly decision: 'discard' };
-  };
-  /** The effective decision for every type some layer names, sorted by type. */
-  readonly types: readonly PolicyTypeSummary[];
-  /** What happens to a type no layer names. */
-  readonly otherTypes: Omit<PolicyTypeSummary, 'resultType' | 'reason'>;
-}
-
-/**
- * A materialization policy compiled into lookup tables. Immutable; safe to
- * share. `evaluate` and `explain` may be passed around detached.
- */
-export interface CompiledPolicy {
-  /** `sha256:` + 16 hex digits of the effective content; independent of file paths and key order. */
-  readonly version: string;
-  readonly solutionName?: string;
-  /**
-   * The decision for one artifact. The hot path: a Map lookup, plus one check
-   * per governance rule with tenant/intent conditions that covers the type.
-   * Returns shared frozen objects — the same object for the same outcome.
-   */
-  evaluate(input: PolicyInput): PolicyDecision;
-  /** Every layer's verdict in order and the result; for `symphainy policy explain`. Not for the hot path. */
-  explain(input: PolicyInput): PolicyExplanation;
-  /**
-   * Whether a cached artifact may be promoted to persisted on request: only
-   * when the solution layer decides its type and allows `promote`, never
-   * against a governance rule or the platform.
-   */
-  promotion(input: PolicyInput): { readonly allowed: boolean; readonly reason: string; readonly layer: PolicyLayer };
-  /** The effective per-type table and the layers it came from. */
-  describe(): PolicyDescription;
+/** One config layer as compiled: where it came from and its per-type table. */
+interface ConfigLayer {
+  readonly scope: ConfigScope;
+  readonly id?: string;
+  readonly config: SolutionConfig;
+  readonly table: ReadonlyMap<string, SolutionRule>;
 }
 
 /** How many unnamed result types keep a precomputed plan; beyond this the oldest is dropped. */
 const UNKNOWN_TYPE_PLANS = 1024;
 
-/** A governance rule ready for matching: its condition sets built once. */
+/** A governance rule ready for matching: its intent test and explain check built once from the rule table. */
 interface Matcher {
   readonly rule: GovernanceRule;
-  readonly tenants: ReadonlySet<string> | null;
   readonly intent: ((intentType: string) => boolean) | null;
-  readonly realms: ReadonlySet<string> | null;
-  readonly gt: number | null;
-  readonly lt: number | null;
-  readonly anyTag: readonly string[] | null;
-  readonly allTags: readonly string[] | null;
+  /** Null when the rule matches the input, else why not (compile-plan.ts). */
+  readonly check: (input: PolicyInput) => string | null;
   /** False when the rule has no condition beyond result type: it always matches its types. */
   readonly conditional: boolean;
 }
@@ -178,9 +95,10 @@ export function compileMaterializationPolicy(options: CompilePolicyOptions = {})
   const governance = validateGovernanceRules(options.governance ?? [], 'governance rules');
   // Re-validate: a SolutionConfig built by hand (not loaded) must not slip past the platform rule.
   const solution = options.solution === undefined ? undefined : revalidateSolution(options.solution);
+  const attached = (options.attached ?? []).map((a) => ({ scope: a.scope, id: a.id, config: revalidateSolution(a.config) }));
   const defaultPolicy = checkDefaultPolicy(options.defaultPolicy ?? DEFAULT_POLICY);
   const defaultCacheTtlSeconds = checkDefaultTtl(options.defaultCacheTtlSeconds);
-  return new CompiledMaterializationPolicy(governance, solution, defaultPolicy, defaultCacheTtlSeconds);
+  return new CompiledMaterializationPolicy(governance, solution, attached, defaultPolicy, defaultCacheTtlSeconds);
 }
 
 /**
@@ -194,8 +112,12 @@ class CompiledMaterializationPolicy implements CompiledPolicy {
 
   readonly #governance: readonly GovernanceRule[];
   readonly #matchers: readonly Matcher[];
+  /** Indexes of the rules naming each result type, and of those naming none (they cover every type): keeps compiling linear. */
+  readonly #rulesByType = new Map<string, number[]>();
+  readonly #rulesForAnyType: number[] = [];
   readonly #solution: SolutionConfig | undefined;
-  readonly #solutionTable: ReadonlyMap<string, SolutionRule>;
+  /** The config layers in order: attached (tenant, solution), then the runtime's. */
+  readonly #configs: readonly ConfigLayer[];
   readonly #defaultTable: ReadonlyMap<string, MaterializationDecision>;
   readonly #cacheTtlSeconds: number;
   readonly #known = new Map<string, TypePlan>();
@@ -205,13 +127,28 @@ class CompiledMaterializationPolicy implements CompiledPolicy {
   constructor(
     governance: readonly GovernanceRule[],
     solution: SolutionConfig | undefined,
+    attached: readonly AttachedConfig[],
     defaultPolicy: Readonly<Record<string, MaterializationDecision>>,
     defaultCacheTtlSeconds: number,
   ) {
     this.#governance = governance;
     this.#matchers = governance.map(compileMatcher);
+    governance.forEach((rule, k) => {
+      if (!rule.match.resultType) return void this.#rulesForAnyType.push(k);
+      for (const type of rule.match.resultType) {
+        const list = this.#rulesByType.get(type);
+        if (list) list.push(k);
+        else this.#rulesByType.set(type, [k]);
+      }
+    });
     this.#solution = solution;
-    this.#solutionTable = new Map(Object.entries(solution?.materializationPolicy ?? {}));
+    const layer = (scope: ConfigScope, config: SolutionConfig, id?: string): ConfigLayer => ({
+      scope, config, table: new Map(Object.entries(config.materializationPolicy)), ...(id === undefined ? {} : { id }),
+    });
+    this.#configs = [
+      ...attached.map((a) => layer(a.scope, a.config, a.id)),
+      ...(solution ? [layer('runtime', solution)] : []),
+    ];
     // The default layer never speaks for platform-native types; dropping them keeps the version honest.
     this.#defaultTable = new Map(Object.entries(defaultPolicy).filter(([type]) => !PLATFORM_NATIVE_TYPES.has(type)));
     this.#cacheTtlSeconds = solution?.cacheTtlSeconds ?? defaultCacheTtlSeconds;
@@ -220,7 +157,7 @@ class CompiledMaterializationPolicy implements CompiledPolicy {
 
     const known = new Set<string>([
       ...PLATFORM_NATIVE_TYPES,
-      ...this.#solutionTable.keys(),
+      ...this.#configs.flatMap((c) => [...c.table.keys()]),
       ...this.#defaultTable.keys(),
       ...governance.flatMap((rule) => rule.match.resultType ?? []),
     ]);
@@ -236,7 +173,7 @@ class CompiledMaterializationPolicy implements CompiledPolicy {
     const chain: LayerVerdict[] = [
       this.#platformVerdict(type),
       this.#governanceVerdict(input),
-      this.#solutionVerdict(type),
+      ...this.#configVerdicts(type),
       this.#defaultVerdict(type),
       // When the fallback wins, say exactly what the decision says; otherwise state the rule in general.
       result.layer === PolicyLayer.FALLBACK
@@ -252,9 +189,10 @@ class CompiledMaterializationPolicy implements CompiledPolicy {
     if (current.layer === PolicyLayer.GOVERNANCE) {
       return { allowed: false, layer: current.layer, reason: `governance rule '${current.ruleId}' decides ${current.decision} for '${type}'; a request cannot override it` };
     }
-    const rule = this.#solutionTable.get(type);
-    if (current.layer === PolicyLayer.SOLUTION && rule?.decision === 'cache' && rule.promote === true && this.#solution) {
-      return { allowed: true, layer: PolicyLayer.SOLUTION, reason: `${solutionLabel(this.#solution)} allows promoting '${type}' from cache to persist on request` };
+    const config = current.layer === PolicyLayer.SOLUTION ? this.#configFor(type) : undefined;
+    const rule = config?.table.get(type);
+    if (config && rule?.decision === 'cache' && rule.promote === true) {
+      return { allowed: true, layer: PolicyLayer.SOLUTION, reason: `${configLabel(config.scope, config.config, config.id)} allows promoting '${type}' from cache to persist on request` };
     }
     return { allowed: false, layer: current.layer, reason: `no layer allows promoting '${type}' (a solution config entry with decision: cache and promote: true does)` };
   };
@@ -287,10 +225,19 @@ class CompiledMaterializationPolicy implements CompiledPolicy {
         retentionSeconds: rule.retentionSeconds,
       })),
       solution: Object.fromEntries(
-        [...this.#solutionTable].filter(([type]) => !PLATFORM_NATIVE_TYPES.has(type)),
+        Object.entries(this.#solution?.materializationPolicy ?? {}).filter(([type]) => !PLATFORM_NATIVE_TYPES.has(type)),
       ),
       default: Object.fromEntries(this.#defaultTable),
       cacheTtlSeconds: this.#cacheTtlSeconds,
+      // Only when there are attached configs, so a runtime-only policy keeps the version it always had.
+      ...(this.#configs.some((c) => c.scope !== 'runtime')
+        ? {
+            attached: this.#configs.filter((c) => c.scope !== 'runtime').map((c) => ({
+              scope: c.scope, id: c.id, cacheTtlSeconds: c.config.cacheTtlSeconds,
+              policy: Object.fromEntries([...c.table].filter(([type]) => !PLATFORM_NATIVE_TYPES.has(type))),
+            })),
+          }
+        : {}),
     };
   }
 
@@ -301,15 +248,28 @@ class CompiledMaterializationPolicy implements CompiledPolicy {
     });
     if (PLATFORM_NATIVE_TYPES.has(type)) return plan([], this.#decision('persist', PolicyLayer.PLATFORM, platformReason(type)));
     const candidates: { matcher: Matcher; decision: PolicyDecision }[] = [];
-    for (const matcher of this.#matchers) {
-      const covers = matcher.rule.match.resultType;
-      if (covers && !covers.includes(type)) continue;
+    for (const k of this.#rulesCovering(type)) {
+      const matcher = this.#matchers[k]!;
       const decision = this.#governanceDecision(matcher.rule, type);
       // A rule with no condition beyond result type always matches: rules after it can never decide.
       if (!matcher.conditional) return plan(candidates, decision);
       candidates.push({ matcher, decision });
     }
     return plan(candidates, this.#belowGovernance(type));
+  }
+
+  /** Indexes of the rules covering a type, in rule order: a merge of the two sorted index lists. */
+  #rulesCovering(type: string): number[] {
+    const named = this.#rulesByType.get(type) ?? [];
+    const any = this.#rulesForAnyType;
+    const out: number[] = [];
+    let i = 0;
+    let j = 0;
+    while (i < named.length || j < any.length) {
+      if (j >= any.length || (i < named.length && named[i]! < any[j]!)) out.push(named[i++]!);
+      else out.push(any[j++]!);
+    }
+    return out;
   }
 
   #unknownPlan(type: string): TypePlan {
@@ -325,24 +285,32 @@ class CompiledMaterializationPolicy implements CompiledPolicy {
     return plan;
   }
 
-  /** The solution, default or fallback decision for a non-platform type. */
+  /** The config, default or fallback decision for a non-platform type. */
   #belowGovernance(type: string): PolicyDecision {
-    return this.#solutionDecision(type) ?? this.#defaultDecision(type) ?? this.#fallbackDecision(type);
+    const config = this.#configFor(type);
+    return (config && this.#configDecision(config, type)) ?? this.#defaultDecision(type) ?? this.#fallbackDecision(type);
+  }
+
+  /** The first config layer (most specific first) that names the type: per key, the rest fall through. */
+  #configFor(type: string): ConfigLayer | undefined {
+    for (const c of this.#configs) if (c.table.has(type)) return c;
+    return undefined;
   }
 
   #governanceDecision(rule: GovernanceRule, type: string): PolicyDecision {
-    const ttl =
-      rule.decision === 'cache'
-        ? (rule.ttlSeconds ?? this.#solutionTable.get(type)?.cacheTtlSeconds ?? this.#cacheTtlSeconds)
-        : undefined;
+    // A rule without a TTL takes the type's own cache_ttl from the first config that sets one.
+    const typeTtl = this.#configs.find((c) => c.table.get(type)?.cacheTtlSeconds !== undefined)?.table.get(type)?.cacheTtlSeconds;
+    const ttl = rule.decision === 'cache' ? (rule.ttlSeconds ?? typeTtl ?? this.#cacheTtlSeconds) : undefined;
     return this.#decision(rule.decision, PolicyLayer.GOVERNANCE, governanceReason(rule, type, ttl), ttl, rule.id, rule.retentionSeconds);
   }
 
-  #solutionDecision(type: string): PolicyDecision | undefined {
-    const rule = this.#solutionTable.get(type);
-    if (!rule || !this.#solution) return undefined;
-    const ttl = rule.decision === 'cache' ? (rule.cacheTtlSeconds ?? this.#cacheTtlSeconds) : undefined;
-    return this.#decision(rule.decision, PolicyLayer.SOLUTION, solutionReason(this.#solution, type, rule.decision, ttl, rule.retentionSeconds), ttl, undefined, rule.retentionSeconds);
+  /** A config's decision for a type it names; its TTL is the entry's, else that config's cache_ttl. */
+  #configDecision(c: ConfigLayer, type: string): PolicyDecision | undefined {
+    const rule = c.table.get(type);
+    if (!rule) return undefined;
+    const ttl = rule.decision === 'cache' ? (rule.cacheTtlSeconds ?? c.config.cacheTtlSeconds) : undefined;
+    const reason = solutionReason(configLabel(c.scope, c.config, c.id), type, rule.decision, ttl, rule.retentionSeconds);
+    return this.#decision(rule.decision, PolicyLayer.SOLUTION, reason, ttl, undefined, rule.retentionSeconds, configName(c.scope, c.id));
   }
 
   #defaultDecision(type: string): PolicyDecision | undefined {
@@ -363,6 +331,7 @@ class CompiledMaterializationPolicy implements CompiledPolicy {
     ttlSeconds?: number,
     ruleId?: string,
     retentionSeconds?: number,
+    config?: string,
   ): PolicyDecision {
     return Object.freeze({
       decision,
@@ -372,6 +341,7 @@ class CompiledMaterializationPolicy implements CompiledPolicy {
       ...(ttlSeconds === undefined ? {} : { ttlSeconds }),
       ...(ruleId === undefined ? {} : { ruleId }),
       ...(retentionSeconds === undefined ? {} : { retentionSeconds }),
+      ...(config === undefined ? {} : { config }),
     });
   }
 
@@ -389,8 +359,9 @@ class CompiledMaterializationPolicy implements CompiledPolicy {
     for (const matcher of this.#matchers) {
       const { rule } = matcher;
       if (rule.match.resultType && !rule.match.resultType.includes(input.resultType)) continue;
-      if (matches(matcher, input)) return verdict(this.#governanceDecision(rule, input.resultType));
-      misses.push(`'${rule.id}' ${missReason(matcher, input)}`);
+      const miss = matcher.check(input);
+      if (miss === null) return verdict(this.#governanceDecision(rule, input.resultType));
+      misses.push(`'${rule.id}' ${miss}`);
     }
     return noOpinion(
       PolicyLayer.GOVERNANCE,
@@ -400,13 +371,14 @@ class CompiledMaterializationPolicy implements CompiledPolicy {
     );
   }
 
-  #solutionVerdict(type: string): LayerVerdict {
-    const decision = this.#solutionDecision(type);
-    if (decision) return verdict(decision);
-    return noOpinion(
-      PolicyLayer.SOLUTION,
-      this.#solution ? `${solutionLabel(this.#solution)} does not name '${type}'` : 'no solution config is loaded',
-    );
+  /** One verdict per config layer, most specific first; a type it does not name falls through. */
+  #configVerdicts(type: string): LayerVerdict[] {
+    if (this.#configs.length === 0) return [noOpinion(PolicyLayer.SOLUTION, 'no solution config is loaded')];
+    return this.#configs.map((c) => {
+      const decision = PLATFORM_NATIVE_TYPES.has(type) ? undefined : this.#configDecision(c, type);
+      if (decision) return verdict(decision);
+      return Object.freeze({ ...noOpinion(PolicyLayer.SOLUTION, `${configLabel(c.scope, c.config, c.id)} does not name '${type}'`), config: configName(c.scope, c.id) });
+    });
   }
 
   #defaultVerdict(type: string): LayerVerdict {
@@ -427,6 +399,7 @@ class CompiledMaterializationPolicy implements CompiledPolicy {
       layer: plan.otherwise.layer,
       ...(plan.otherwise.ttlSeconds === undefined ? {} : { ttlSeconds: plan.otherwise.ttlSeconds }),
       ...(plan.otherwise.ruleId === undefined ? {} : { ruleId: plan.otherwise.ruleId }),
+      ...(plan.otherwise.config === undefined ? {} : { config: plan.otherwise.config }),
       conditionalRules: plan.candidates.map((c) => c.matcher.rule.id),
     });
     const types = [...this.#known.keys()].sort().map((resultType) => {
@@ -453,6 +426,16 @@ class CompiledMaterializationPolicy implements CompiledPolicy {
               ),
             }
           : null,
+        ...(this.#configs.some((c) => c.scope !== 'runtime')
+          ? {
+              attached: this.#configs.filter((c) => c.scope !== 'runtime').map((c) => ({
+                scope: c.scope as Exclude<ConfigScope, 'runtime'>, id: c.id!, source: c.config.source,
+                ...(c.config.name === undefined ? {} : { name: c.config.name }),
+                cacheTtlSeconds: c.config.cacheTtlSeconds,
+                materializationPolicy: Object.fromEntries(Object.entries(c.config.materializationPolicy).map(([type, rule]) => [type, { ...rule }])),
+              })),
+            }
+          : {}),
         default: Object.fromEntries(this.#defaultTable),
         fallback: { decision: 'discard' },
       },
@@ -462,73 +445,14 @@ class CompiledMaterializationPolicy implements CompiledPolicy {
   }
 }
 
-/** Whether a rule's tenant and intent conditions hold; a missing input field fails a condition that needs it. */
+/** A rule's intent test and explain check, both from the rule table (compile-plan.ts). */
 function compileMatcher(rule: GovernanceRule): Matcher {
-  const m = rule.match;
-  const matcher = {
+  return {
     rule,
-    tenants: m.tenant ? new Set(m.tenant) : null,
-    intent: m.intentType === undefined ? null : intentTypeMatcher(m.intentType),
-    realms: m.realm ? new Set(m.realm) : null,
-    gt: m.sizeBytes?.gt ?? null,
-    lt: m.sizeBytes?.lt ?? null,
-    anyTag: m.tags?.any ?? null,
-    allTags: m.tags?.all ?? null,
+    intent: rule.match.intentType === undefined ? null : intentTypeMatcher(rule.match.intentType),
+    check: compileRuleCheck(rule),
+    conditional: isConditional(rule),
   };
-  const conditional = [matcher.tenants, matcher.intent, matcher.realms, matcher.gt, matcher.lt, matcher.anyTag, matcher.allTags].some((c) => c !== null);
-  return { ...matcher, conditional };
-}
-
-/** Whether every condition of the rule holds (its result types were checked by the plan). No allocation: this runs per artifact. */
-function matches(matcher: Matcher, input: PolicyInput): boolean {
-  // Cheapest tests first: numbers, then set lookups, then strings and lists.
-  if (matcher.gt !== null && !(input.sizeBytes !== undefined && input.sizeBytes > matcher.gt)) return false;
-  if (matcher.lt !== null && !(input.sizeBytes !== undefined && input.sizeBytes < matcher.lt)) return false;
-  if (matcher.tenants !== null && (input.tenantId === undefined || !matcher.tenants.has(input.tenantId))) return false;
-  if (matcher.realms !== null && (input.realm === undefined || !matcher.realms.has(input.realm))) return false;
-  if (matcher.intent !== null && (input.intentType === undefined || !matcher.intent(input.intentType))) return false;
-  if (matcher.anyTag !== null || matcher.allTags !== null) {
-    const tags = input.tags;
-    if (tags === undefined) return false;
-    if (matcher.anyTag !== null && !containsAny(tags, matcher.anyTag)) return false;
-    if (matcher.allTags !== null && !containsAll(tags, matcher.allTags)) return false;
-  }
-  return true;
-}
-
-// Plain loops: no closure per call on the hot path.
-function containsAny(tags: readonly string[], wanted: readonly string[]): boolean {
-  for (let i = 0; i < wanted.length; i++) if (tags.indexOf(wanted[i]!) !== -1) return true;
-  return false;
-}
-
-function containsAll(tags: readonly string[], wanted: readonly string[]): boolean {
-  for (let i = 0; i < wanted.length; i++) if (tags.indexOf(wanted[i]!) === -1) return false;
-  return true;
-}
-
-/** Why a rule did not match, naming the first condition that failed and what the input had. */
-function missReason(matcher: Matcher, input: PolicyInput): string {
-  const { match } = matcher.rule;
-  const got = (v: unknown) => (v === undefined ? 'none' : typeof v === 'string' ? `'${v}'` : JSON.stringify(v));
-  if (matcher.tenants !== null && (input.tenantId === undefined || !matcher.tenants.has(input.tenantId))) {
-    return `needs tenant ${match.tenant!.join(' or ')} (got ${got(input.tenantId)})`;
-  }
-  if (matcher.intent !== null && (input.intentType === undefined || !matcher.intent(input.intentType))) {
-    return `needs intent type ${match.intentType} (got ${got(input.intentType)})`;
-  }
-  if (matcher.realms !== null && (input.realm === undefined || !matcher.realms.has(input.realm))) {
-    return `needs realm ${match.realm!.join(' or ')} (got ${got(input.realm)})`;
-  }
-  if (matcher.gt !== null || matcher.lt !== null) {
-    const size = input.sizeBytes;
-    if (size === undefined || (matcher.gt !== null && !(size > matcher.gt)) || (matcher.lt !== null && !(size < matcher.lt))) {
-      const range = [matcher.gt !== null ? `more than ${matcher.gt}` : '', matcher.lt !== null ? `less than ${matcher.lt}` : ''].filter(Boolean).join(' and ');
-      return `needs size ${range} bytes (got ${got(size)})`;
-    }
-  }
-  const want = [match.tags?.any ? `any of tags ${match.tags.any.join(', ')}` : '', match.tags?.all ? `all of tags ${match.tags.all.join(', ')}` : ''];
-  return `needs ${want.filter(Boolean).join(' and ')} (got ${input.tags?.length ? input.tags.join(', ') : 'no tags'})`;
 }
 
 function verdict(decision: PolicyDecision, said?: string): LayerVerdict;
@@ -540,66 +464,11 @@ function verdict(decision: PolicyDecision | undefined, said?: string): LayerVerd
     decision: decision.decision,
     said: said ?? decision.reason,
     ...(decision.ruleId === undefined ? {} : { ruleId: decision.ruleId }),
+    ...(decision.config === undefined ? {} : { config: decision.config }),
     ...(decision.ttlSeconds === undefined ? {} : { ttlSeconds: decision.ttlSeconds }),
   });
 }
 
 function noOpinion(layer: PolicyLayer, said: string): LayerVerdict {
   return Object.freeze({ layer, decision: null, said });
-}
-
-// ---- option checks ----
-
-function revalidateSolution(solution: SolutionConfig): SolutionConfig {
-  const source = typeof solution?.source === 'string' ? solution.source : 'inline';
-  if (!isPlainObject(solution) || !isPlainObject(solution.materializationPolicy)) {
-    throw new PolicyConfigError(`${source}: expected a SolutionConfig (see parseSolutionConfig), got ${showValue(solution)}`, source);
-  }
-  // Back to the file's shape, so the one validator (and its messages) covers hand-built configs too.
-  const raw = {
-    name: solution.name,
-    cache_ttl: solution.cacheTtlSeconds,
-    materialization_policy: Object.fromEntries(
-      Object.entries(solution.materializationPolicy).map(([type, rule]) => [
-        type,
-        isPlainObject(rule) ? { decision: rule.decision, cache_ttl: rule.cacheTtlSeconds, retention: rule.retentionSeconds, promote: rule.promote } : rule,
-      ]),
-    ),
-  };
-  return parseSolutionConfig(JSON.parse(JSON.stringify(raw)), source);
-}
-
-function checkDefaultPolicy(
-  policy: Readonly<Record<string, MaterializationDecision>>,
-): Readonly<Record<string, MaterializationDecision>> {
-  const source = 'compileMaterializationPolicy';
-  const issues = new IssueList();
-  if (!isPlainObject(policy)) {
-    issues.add([], 'defaultPolicy', `expected a mapping of result type to decision, got ${showValue(policy)}`);
-  } else {
-    for (const [type, decision] of Object.entries(policy)) {
-      if (!(MATERIALIZATION_DECISIONS as readonly unknown[]).includes(decision)) {
-        issues.add([], `defaultPolicy.${type}`, `unknown decision ${showValue(decision)} (expected persist, cache or discard)`);
-      }
-    }
-  }
-  if (!issues.empty) throw new PolicyConfigError(formatIssues(source, issues.items), undefined);
-  return policy;
-}
-
-function checkDefaultTtl(value: number | undefined): number {
-  if (value === undefined) return DEFAULT_CACHE_TTL_SECONDS;
-  try {
-    return parseDuration(value);
-  } catch (err) {
-    throw new PolicyConfigError(`compileMaterializationPolicy: defaultCacheTtlSeconds: ${(err as Error).message}`);
-  }
-}
-
-function deepFreeze<T>(value: T): T {
-  if (value !== null && typeof value === 'object') {
-    Object.freeze(value);
-    for (const child of Object.values(value)) deepFreeze(child);
-  }
-  return value;
 }

@@ -8,7 +8,7 @@
  * @internal not re-exported from the policy module.
  */
 import { readFile } from 'node:fs/promises';
-import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
+import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Pair, type YAMLMap } from 'yaml';
 
 /** One problem in a config, found at `path` (keys and list indexes from the root). */
 export interface ConfigIssue {
@@ -79,13 +79,15 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
  * `doc.getIn(path, true)` because that returns the value node, and the line
  * worth pointing at is the key's — a block value starts on the next line.
  */
-export function lineOfPath(doc: Document, lineCounter: LineCounter, path: readonly (string | number)[]): number | undefined {
+export function lineOfPath(
+  doc: Document, lineCounter: LineCounter, path: readonly (string | number)[], index: MapIndex = new WeakMap(),
+): number | undefined {
   let node: unknown = doc.contents;
   let range = rangeOf(node);
   for (const seg of path) {
     if (isAlias(node)) node = node.resolve(doc);
     if (isMap(node)) {
-      const pair = node.items.find((p) => (isScalar(p.key) ? String(p.key.value) : p.key) === String(seg));
+      const pair = pairOf(node, String(seg), index);
       if (!pair) break;
       range = rangeOf(pair.key) ?? rangeOf(pair.value) ?? range;
       node = pair.value;
@@ -97,6 +99,44 @@ export function lineOfPath(doc: Document, lineCounter: LineCounter, path: readon
     }
   }
   return range ? lineCounter.linePos(range[0]).line : undefined;
+}
+
+/** Per mapping node, its pairs by key: built once, so looking up the lines of many issues stays linear. */
+type MapIndex = WeakMap<YAMLMap, Map<string, Pair>>;
+
+function keyText(pair: Pair): string {
+  return isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
+}
+
+function pairOf(map: YAMLMap, key: string, index: MapIndex): Pair | undefined {
+  let byKey = index.get(map);
+  if (!byKey) {
+    byKey = new Map();
+    for (const p of map.items as Pair[]) if (!byKey.has(keyText(p))) byKey.set(keyText(p), p);
+    index.set(map, byKey);
+  }
+  return byKey.get(key);
+}
+
+/**
+ * Positions of keys repeated within one mapping. yaml's own check
+ * (`uniqueKeys`) compares each key with every earlier one — quadratic in a
+ * mapping's size — so it is off and this one pass with a Set replaces it.
+ */
+function duplicateKeys(doc: Document): { key: string; offset: number }[] {
+  const out: { key: string; offset: number }[] = [];
+  visit(doc, {
+    Map(_, map) {
+      const seen = new Set<string>();
+      for (const p of map.items) {
+        if (!isPair(p)) continue;
+        const k = keyText(p as Pair);
+        if (seen.has(k)) out.push({ key: k, offset: rangeOf(p.key)?.[0] ?? 0 });
+        else seen.add(k);
+      }
+    },
+  });
+  return out;
 }
 
 function rangeOf(node: unknown): readonly [number, number, number] | undefined {
@@ -131,13 +171,17 @@ export interface YamlConfig {
 export function parseYamlConfig(text: string, file: string, fail: (message: string, cause?: unknown) => Error): YamlConfig {
   const lineCounter = new LineCounter();
   // prettyErrors off: we want yaml's bare message and build the `FILE:LINE:COL:` prefix ourselves.
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
-  if (doc.errors.length > 0) {
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: false });
+  const problems = [
+    ...doc.errors.map((err) => ({ offset: err.pos[0], message: err.message })),
+    ...(doc.errors.length === 0 ? duplicateKeys(doc).map((d) => ({ offset: d.offset, message: `Map keys must be unique ('${d.key}' is repeated)` })) : []),
+  ];
+  if (problems.length > 0) {
     throw fail(
-      doc.errors
-        .map((err) => {
-          const { line, col } = lineCounter.linePos(err.pos[0]);
-          return `${file}:${line}:${col}: invalid YAML: ${err.message}`;
+      problems
+        .map((p) => {
+          const { line, col } = lineCounter.linePos(p.offset);
+          return `${file}:${line}:${col}: invalid YAML: ${p.message}`;
         })
         .join('\n'),
     );
@@ -149,5 +193,6 @@ export function parseYamlConfig(text: string, file: string, fail: (message: stri
     // e.g. an alias expanding past yaml's maxAliasCount ("billion laughs").
     throw fail(`${file}: invalid YAML: ${(err as Error).message}`, err);
   }
-  return { raw, lineOf: (path) => lineOfPath(doc, lineCounter, path) };
+  const index: MapIndex = new WeakMap();
+  return { raw, lineOf: (path) => lineOfPath(doc, lineCounter, path, index) };
 }

@@ -20,7 +20,11 @@ export const PolicyLayer = {
   PLATFORM: 'platform',
   /** Rules set above clients (the plan's "Smart City governance rules"). */
   GOVERNANCE: 'governance',
-  /** The solution configuration's `materialization_policy` map. */
+  /**
+   * The config layers' `materialization_policy` maps, most specific first: the
+   * tenant's own config, the solution's, the runtime's. Per result type the
+   * first that names it decides; the decision's `config` says which.
+   */
   SOLUTION: 'solution',
   /** The platform default policy (derived artifacts are ephemeral). */
   DEFAULT: 'default',
@@ -45,6 +49,8 @@ export interface PolicyDecision {
   readonly ruleId?: string;
   /** Seconds a `persist` decision keeps the renderings (the deciding layer's `retention`); absent: until deleted. */
   readonly retentionSeconds?: number;
+  /** When a config layer decided: which config — `tenant:acme`, `solution:bot` or `runtime`. */
+  readonly config?: string;
 }
 
 /** What the policy looks at for one artifact. Only `resultType` is required. */

@@ -44,3 +44,6 @@ export type {
   PolicyTypeSummary,
 } from './compile-policy.ts';
 export { formatExplanation } from './format-explanation.ts';
+export { keepAttached, loadPolicyResolver, resolverOf } from './policy-resolver.ts';
+export type { PolicyResolver, PolicySources, ResolverInput } from './policy-resolver.ts';
+export type { AttachedConfig } from './compile-policy.ts';

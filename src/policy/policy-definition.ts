@@ -1,5 +1,5 @@
 import { PolicyConfigError } from '../errors/index.ts';
-import { compileMaterializationPolicy, type CompiledPolicy, type PolicyDescription } from './compile-policy.ts';
+import { compileMaterializationPolicy, type AttachedConfig, type CompiledPolicy, type PolicyDescription } from './compile-policy.ts';
 import type { MaterializationDecision } from './decision.ts';
 import type { GovernanceRule } from './governance.ts';
 
@@ -12,6 +12,8 @@ export interface PolicyDefinition {
   readonly version: string;
   readonly governance: readonly GovernanceRule[];
   readonly solution: PolicyDescription['layers']['solution'];
+  /** Tenant and solution configs above the runtime's (absent in definitions without any). */
+  readonly attached?: PolicyDescription['layers']['attached'];
   readonly defaultPolicy: Readonly<Record<string, MaterializationDecision>>;
   readonly cacheTtlSeconds: number;
 }
@@ -22,6 +24,7 @@ export function definitionOf(policy: CompiledPolicy): PolicyDefinition {
     version: d.version,
     governance: d.layers.governance,
     solution: d.layers.solution,
+    ...(d.layers.attached ? { attached: d.layers.attached } : {}),
     defaultPolicy: d.layers.default,
     cacheTtlSeconds: d.cacheTtlSeconds,
   };
@@ -29,9 +32,14 @@ export function definitionOf(policy: CompiledPolicy): PolicyDefinition {
 
 /** Compiles a stored definition; refuses one that no longer yields its recorded version. */
 export function compileDefinition(def: PolicyDefinition): CompiledPolicy {
+  const attached: AttachedConfig[] = (def.attached ?? []).map((a) => ({
+    scope: a.scope, id: a.id,
+    config: { source: a.source, ...(a.name === undefined ? {} : { name: a.name }), cacheTtlSeconds: a.cacheTtlSeconds, materializationPolicy: a.materializationPolicy },
+  }));
   const policy = compileMaterializationPolicy({
     governance: def.governance,
     ...(def.solution ? { solution: { ...def.solution } } : { defaultCacheTtlSeconds: def.cacheTtlSeconds }),
+    ...(attached.length > 0 ? { attached } : {}),
     defaultPolicy: def.defaultPolicy,
   });
   if (policy.version !== def.version) {

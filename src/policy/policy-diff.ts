@@ -1,4 +1,4 @@
-import type { CompiledPolicy } from './compile-policy.ts';
+import type { PolicyResolver } from './policy-resolver.ts';
 import type { MaterializationDecision, PolicyInput, PolicyLayer } from './decision.ts';
 
 /** One recorded decision, as the diff reads it from the WAL. */
@@ -7,6 +7,8 @@ export interface RecordedDecision {
   readonly tenantId: string;
   readonly executionId: string | null;
   readonly artifactKey: string;
+  /** The solution its intent named (picks the solution's config); null when none. */
+  readonly solutionId: string | null;
   readonly decision: MaterializationDecision;
   readonly layer: PolicyLayer;
   /** Null for a record whose inputs were erased: it cannot be re-evaluated. */
@@ -42,7 +44,8 @@ export interface PolicyDiff {
 const EXAMPLES = 3;
 
 /**
- * Re-evaluates recorded decisions under a candidate policy and tallies, per
+ * Re-evaluates recorded decisions under a candidate policy set — each under
+ * the policy the resolver gives its tenant and solution — and tallies, per
  * tenant and result type, what would move between persist, cache and
  * discard (and how many bytes). Pure: it reads records, changes nothing.
  */
@@ -50,7 +53,7 @@ export class PolicyDiffer {
   readonly #diff: PolicyDiff;
   readonly #buckets = new Map<string, DiffBucket>();
 
-  constructor(private readonly candidate: CompiledPolicy) {
+  constructor(private readonly candidate: PolicyResolver) {
     this.#diff = { candidateVersion: candidate.version, scanned: 0, unchanged: 0, skipped: 0, moves: [] };
   }
 
@@ -60,7 +63,7 @@ export class PolicyDiffer {
       return;
     }
     this.#diff.scanned++;
-    const now = this.candidate.evaluate(r.inputs);
+    const now = this.candidate.evaluate({ ...r.inputs, tenantId: r.tenantId, solutionId: r.solutionId });
     if (now.decision === r.decision) {
       this.#diff.unchanged++;
       return;

@@ -24,6 +24,9 @@ export function governanceReason(rule: GovernanceRule, resultType: string, ttlSe
   return rule.description ? `${base} (${rule.description})` : base;
 }
 
+/** Which config layer: a tenant's own, a solution's (both attached by the platform policy), or the runtime's. */
+export type ConfigScope = 'tenant' | 'solution' | 'runtime';
+
 /** `solution config 'mvp' (config/mvp.yaml)`, or without the name when the config has none. */
 export function solutionLabel(solution: SolutionConfig): string {
   return solution.name === undefined
@@ -31,15 +34,29 @@ export function solutionLabel(solution: SolutionConfig): string {
     : `solution config '${solution.name}' (${solution.source})`;
 }
 
+/**
+ * How reasons name a config layer: the runtime's config as before
+ * (`solution config 'mvp' (FILE)`), an attached one by whose it is
+ * (`tenant 'acme' config (FILE)`, `solution 'bot' config (FILE)`).
+ */
+export function configLabel(scope: ConfigScope, config: SolutionConfig, id: string | undefined): string {
+  return scope === 'runtime' ? solutionLabel(config) : `${scope} '${id}' config (${config.source})`;
+}
+
+/** The `config` field of a decision: `tenant:acme`, `solution:bot` or `runtime`. */
+export function configName(scope: ConfigScope, id: string | undefined): string {
+  return scope === 'runtime' ? 'runtime' : `${scope}:${id}`;
+}
+
 export function solutionReason(
-  solution: SolutionConfig,
+  label: string,
   resultType: string,
   decision: MaterializationDecision,
   ttlSeconds: number | undefined,
   retentionSeconds?: number,
 ): string {
   const retention = retentionSeconds === undefined ? '' : ` (retention ${formatDuration(retentionSeconds)})`;
-  return `${solutionLabel(solution)} sets ${resultType}: ${decisionText(decision, ttlSeconds)}${retention}`;
+  return `${label} sets ${resultType}: ${decisionText(decision, ttlSeconds)}${retention}`;
 }
 
 export function defaultReason(

@@ -1,5 +1,6 @@
 import { PLATFORM_TENANT } from '../intent/intent.ts';
-import type { CompiledPolicy } from '../policy/compile-policy.ts';
+import type { PolicyResolver } from '../policy/policy-resolver.ts';
+import type { LivePolicy } from '../runtime/live-policy.ts';
 import type { ArtifactIndex, ArtifactRecord } from '../store/artifact-index.ts';
 import type { Db } from '../store/db.ts';
 import type { PolicyVersions } from '../store/policy-versions.ts';
@@ -10,7 +11,7 @@ export interface ApplyReport {
   readonly policyVersion: string;
   readonly at: string;
   readonly retroactive: boolean;
-  /** Live persisted artifacts re-evaluated (retroactive only). */
+  /** Live persisted artifacts re-evaluated (retroactive only), each once. */
   readonly checked: number;
   /** Deleted because the policy now discards them (tombstones stay). */
   readonly deleted: readonly string[];
@@ -28,18 +29,21 @@ export interface ApplyReport {
 const PAGE = 1000;
 
 /**
- * Activates a policy (recorded in `policy_activations` and as a WAL record)
- * and, retroactively, re-applies it to stored artifacts: renderings it
- * would now discard are deleted (tombstones and WAL records stay; legal
- * holds win), retention is recomputed for those it still persists.
+ * Activates a policy set (recorded in `policy_activations` and as a WAL
+ * record; runtimes following the active policy switch to it) and,
+ * retroactively, re-applies it to stored artifacts — each under the policy
+ * the resolver gives its tenant and solution: renderings it would now
+ * discard are deleted (tombstones and WAL records stay; legal holds win),
+ * retention is recomputed for those it still persists.
  */
 export async function applyPolicy(
-  d: { db: Db; wal: WriteAheadLog; artifactIndex: ArtifactIndex; lifecycle: ArtifactLifecycle; policies: PolicyVersions; now: () => Date },
-  policy: CompiledPolicy,
+  d: { db: Db; wal: WriteAheadLog; artifactIndex: ArtifactIndex; lifecycle: ArtifactLifecycle; policies: PolicyVersions; now: () => Date; live?: LivePolicy },
+  policy: PolicyResolver,
   options: { retroactive: boolean },
 ): Promise<ApplyReport> {
   const at = d.now();
-  await d.policies.activate(policy, at, options.retroactive);
+  const seq = await d.policies.activate(policy, at, options.retroactive);
+  d.live?.activated(policy, seq);
   let checked = 0;
   let skipped = 0;
   let leftPersisted = 0;
@@ -48,14 +52,14 @@ export async function applyPolicy(
   if (options.retroactive) {
     for (let after = ''; ; ) {
       const page = await d.artifactIndex.liveWithInputs(after, PAGE);
-      for (const { artifact, inputs } of page) {
+      for (const { artifact, inputs, solutionId } of page) {
         after = artifact.artifactId;
         if (!inputs) {
           skipped++;
           continue;
         }
         checked++;
-        const now = policy.evaluate(inputs);
+        const now = policy.evaluate({ ...inputs, tenantId: artifact.tenantId, solutionId });
         if (now.decision === 'discard') discard.push(artifact);
         else if (now.decision === 'cache') leftPersisted++;
         else {
@@ -71,7 +75,8 @@ export async function applyPolicy(
     }
   }
   for (const [tenantId, changes] of retention) await d.artifactIndex.setRetention(tenantId, changes);
-  const { deleted, held } = await d.lifecycle.delete(discard, `policy ${policy.version}`);
+  const { deleted, held: heldAll } = await d.lifecycle.delete(discard, `policy ${policy.version}`);
+  const held = [...new Map(heldAll.map((a) => [a.artifactId, a])).values()];
   const blobFailures = deleted.length > 0 ? await d.lifecycle.purge(Math.max(500, deleted.length)) : [];
   const report: ApplyReport = {
     policyVersion: policy.version,

@@ -26,7 +26,7 @@ export interface KeepResult {
  * taken out of the cache.
  */
 export async function keepCached(
-  d: { db: Db; cache: CacheStore; artifactIndex: ArtifactIndex; artifactContents: ArtifactContents; artifactStorage: ArtifactStorage; wal: WriteAheadLog; now: () => Date; policyFor: (tenantId: string) => CompiledPolicy },
+  d: { db: Db; cache: CacheStore; artifactIndex: ArtifactIndex; artifactContents: ArtifactContents; artifactStorage: ArtifactStorage; wal: WriteAheadLog; now: () => Date; policyFor: (tenantId: string, solutionId: string | undefined) => CompiledPolicy },
   cacheId: string,
   tenantId: string,
 ): Promise<KeepResult> {
@@ -39,7 +39,11 @@ export async function keepCached(
     resultType: entry.resultType, tenantId, intentType: entry.lineage.intentType, realm: entry.lineage.realm,
     sizeBytes: entry.renderings.reduce((n, r) => n + r.bytes.byteLength, 0),
   };
-  const policy = d.policyFor(tenantId);
+  // The resolver picks the policy the execution was decided under: its tenant's and its solution's configs.
+  const [execution] = await d.db.scoped(tenantId).query<{ solution_id: string | null }>(
+    'SELECT solution_id FROM symphainy.executions WHERE execution_id = $1', [entry.executionId],
+  );
+  const policy = d.policyFor(tenantId, execution?.solution_id ?? undefined);
   const verdict = policy.promotion(inputs);
   const at = d.now().toISOString();
   let stored: Awaited<ReturnType<ArtifactStorage['storeCompositeArtifact']>> | undefined;

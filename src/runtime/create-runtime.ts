@@ -10,7 +10,8 @@ import type { Intent, IntentInput } from '../intent/intent.ts';
 import { IntentRegistry, type RegisteredIntent } from '../intent/intent-registry.ts';
 import type { CompiledPolicy, PolicyExplanation } from '../policy/compile-policy.ts';
 import type { PolicyInput } from '../policy/decision.ts';
-import { loadPolicySet } from '../policy/policy-set.ts';
+import { loadPolicyResolver, resolverOf, type PolicyResolver } from '../policy/policy-resolver.ts';
+import { LivePolicy } from './live-policy.ts';
 import type { Realm } from '../realm/define-realm.ts';
 import { ArtifactIndex, type ArtifactQuery, type ArtifactRecord } from '../store/artifact-index.ts';
 import type { Db } from '../store/db.ts';
@@ -53,8 +54,10 @@ export interface Scope {
 export interface Runtime {
   /** The embedded data directory, or `null` for `memory` runtimes and external databases. */
   readonly dataDir: string | null;
-  /** The runtime's compiled materialization policy. */
+  /** The runtime's compiled materialization policy (for a tenant and solution with no config of their own); follows `policy apply` when the runtime has none of its own. */
   readonly policy: CompiledPolicy;
+  /** The policy set executions are decided under now: `resolver.resolve(tenantId, solutionId)` is what an execution uses. */
+  readonly resolver: PolicyResolver;
   /** Tenants and their API keys (for the HTTP API). */
   readonly tenants: TenantRegistry;
   /** Prometheus metrics of this runtime (stage latencies, decisions, executions, outbox lag). */
@@ -127,15 +130,15 @@ export interface Runtime {
    * window re-evaluated, tallied per tenant and result type (counts, bytes,
    * examples). Read-only.
    */
-  diffPolicy(candidate: CompiledPolicy, options: DiffOptions): Promise<PolicyDiff>;
+  diffPolicy(candidate: PolicyResolver | CompiledPolicy, options: DiffOptions): Promise<PolicyDiff>;
   /**
-   * Makes `policy` the active one (runtimes started later without a policy
-   * of their own use it), recorded in the WAL; `retroactive` also re-applies
+   * Makes `policy` the active one (runtimes without a policy of their own
+   * switch to it, running ones too), recorded in the WAL; `retroactive` also re-applies
    * it to stored artifacts (discarded ones deleted, tombstones kept, holds win).
    */
-  applyPolicy(policy: CompiledPolicy, options: { retroactive: boolean }): Promise<ApplyReport>;
-  /** Every policy layer's verdict for a hypothetical artifact. */
-  explainPolicy(input: PolicyInput, options?: { policy?: CompiledPolicy; solutionId?: string }): PolicyExplanation;
+  applyPolicy(policy: PolicyResolver | CompiledPolicy, options: { retroactive: boolean }): Promise<ApplyReport>;
+  /** Every policy layer's verdict for a hypothetical artifact of `input.tenantId` (and `solutionId`), under `policy` or the one runs use now. */
+  explainPolicy(input: PolicyInput, options?: { policy?: PolicyResolver | CompiledPolicy; solutionId?: string }): PolicyExplanation;
   /** Publishes what is committed but not yet delivered (resolves when the outbox is empty). */
   flushEvents(): Promise<void>;
   /** Finishes event delivery, cancels running handlers, closes the store and releases the data dir. */
@@ -186,7 +189,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
   const groupCommit = groupCommitOption === false ? false : validateGroupCommitOptions(groupCommitOption ?? {});
 
   // Compile the policies first: a bad config must fail before anything is opened.
-  let policySet = await loadPolicySet({
+  const ownPolicy = await loadPolicyResolver({
     solution: options.solutionConfig,
     platform: options.platformPolicy ?? (process.env.SYMPHAINY_PLATFORM_POLICY || undefined) ?? file?.platformPolicy,
     governance: options.governance,
@@ -255,21 +258,20 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     const tenants = new TenantRegistry(db, now);
     const policies = new PolicyVersions(db);
     const lifecycle = new ArtifactLifecycle({ db, artifactIndex, artifactContents, wal, blobs: blobStore, cache, now: dbNow });
-    // No policy of its own: the one last made active with `policy apply`.
-    if (!policySet.configured) policySet = policySet.withPolicy((await policies.active()) ?? policySet.policy);
-    const policy = policySet.policy;
-    const policyFor = policySet.for;
-    await policies.record(policy, now());
-    for (const p of policySet.attached) await policies.record(p, now());
+    // No policy of its own: the one last made active with `policy apply`, followed while running.
+    const live = await LivePolicy.open({ own: ownPolicy, policies, logger, now, databaseUrl: options.db ? undefined : settings.databaseUrl });
+    cleanups.push(() => live.close());
+    const policyFor = (tenantId: string, solutionId: string | undefined) => live.current.resolve(tenantId, solutionId);
     const metrics = new RuntimeMetrics(async () => {
       const [executionsByStatus, backlog] = await Promise.all([stateSurface.countByStatus(), outbox.backlog(now())]);
       return { executionsByStatus, outboxUnpublished: backlog.unpublished, outboxOldestAgeSeconds: backlog.oldestAgeSeconds };
     });
 
     const manager = new ExecutionLifecycleManager({
-      db, registry, stateSurface, wal, outbox, artifactIndex, artifactContents, artifactStorage, cache, relay, policy, logger, now,
+      db, registry, stateSurface, wal, outbox, artifactIndex, artifactContents, artifactStorage, cache, relay, logger, now,
       clock: databaseClock,
-      ...(policySet.attached.length > 0 ? { policyFor } : {}),
+      get policy() { return live.current.runtime; },
+      policyFor,
       realmTimeoutMs, faults: options.faults ?? {}, shutdownSignal: shutdown.signal, observer: metrics,
       // Concurrent executions' writes share transactions (groupCommit: false — one transaction each).
       groupCommit,
@@ -312,7 +314,8 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
 
     const runtime: Runtime = {
       dataDir,
-      policy,
+      get policy() { return live.current.runtime; },
+      get resolver() { return live.current; },
       tenants,
       metrics,
       storeKind: db.capabilities.multipleConnections ? 'postgres' : 'embedded',
@@ -389,9 +392,9 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
         await db.query('SELECT 1');
       },
       getCached: async (lookup) => (open(), cache.get(lookup, dbNow())),
-      explainPolicy: (input, opts) => (opts?.policy ?? policyFor(input.tenantId, opts?.solutionId)).explain(input),
-      diffPolicy: async (candidate, o) => (open(), diffPolicyOverHistory(db, candidate, o)),
-      applyPolicy: async (candidate, o) => (open(), track(applyPolicy({ db, wal, artifactIndex, lifecycle, policies, now: dbNow }, candidate, o))),
+      explainPolicy: (input, opts) => asResolver(opts?.policy ?? live.current).explain({ ...input, solutionId: opts?.solutionId ?? null }),
+      diffPolicy: async (candidate, o) => (open(), diffPolicyOverHistory(db, asResolver(candidate), o)),
+      applyPolicy: async (candidate, o) => (open(), track(applyPolicy({ db, wal, artifactIndex, lifecycle, policies, now: dbNow, live }, asResolver(candidate), o))),
       async explainExecution(executionId, scope) {
         await runtime.getExecution(executionId, scope); // 404 unless it is the scope's
         return explainExecution({ wal, policies }, executionId, scope.tenantId);
@@ -418,4 +421,9 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     await cleanup();
     throw err;
   }
+}
+
+/** A compiled policy given on its own decides for every tenant and solution. */
+function asResolver(p: PolicyResolver | CompiledPolicy): PolicyResolver {
+  return 'resolve' in p ? p : resolverOf(p);
 }

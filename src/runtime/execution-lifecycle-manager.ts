@@ -578,6 +578,7 @@ function decisionRecord(p: Pending, intent: Intent, realm: string, lineage: Arti
     reason: decision.reason,
     policyVersion: decision.policyVersion,
     ...(decision.ruleId ? { ruleId: decision.ruleId } : {}),
+    ...(decision.config ? { config: decision.config } : {}),
     ...(decision.ttlSeconds !== undefined ? { ttlSeconds: decision.ttlSeconds } : {}),
     ...(decision.retentionSeconds !== undefined ? { retentionSeconds: decision.retentionSeconds } : {}),
     inputs: { resultType: artifact.resultType, tenantId: intent.tenantId, intentType: intent.intentType, realm, sizeBytes: artifact.sizeBytes, tags: artifact.tags },

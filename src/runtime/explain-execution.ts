@@ -15,6 +15,8 @@ export interface ArtifactDecisionExplanation {
     readonly reason: string;
     readonly policyVersion: string;
     readonly ruleId?: string;
+    /** Which config layer decided, when one did: `tenant:ID`, `solution:ID` or `runtime`. */
+    readonly config?: string;
     readonly ttlSeconds?: number;
     readonly retentionSeconds?: number;
     readonly recordedAt: string;
@@ -53,6 +55,7 @@ export async function explainExecution(
       reason: p.reason as string,
       policyVersion: p.policyVersion,
       ...(typeof p.ruleId === 'string' ? { ruleId: p.ruleId } : {}),
+      ...(typeof p.config === 'string' ? { config: p.config } : {}),
       ...(typeof p.ttlSeconds === 'number' ? { ttlSeconds: p.ttlSeconds } : {}),
       ...(typeof p.retentionSeconds === 'number' ? { retentionSeconds: p.retentionSeconds } : {}),
       recordedAt: r.recordedAt,

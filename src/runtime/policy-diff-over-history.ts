@@ -1,4 +1,4 @@
-import type { CompiledPolicy } from '../policy/compile-policy.ts';
+import type { PolicyResolver } from '../policy/policy-resolver.ts';
 import type { MaterializationDecision, PolicyInput, PolicyLayer } from '../policy/decision.ts';
 import { PolicyDiffer, type PolicyDiff } from '../policy/policy-diff.ts';
 import type { Db } from '../store/db.ts';
@@ -18,19 +18,21 @@ export interface DiffOptions {
  * Re-evaluates every recorded materialization decision in the window under
  * a candidate policy, reading the WAL in pages; nothing is changed.
  */
-export async function diffPolicyOverHistory(db: Db, candidate: CompiledPolicy, o: DiffOptions): Promise<PolicyDiff> {
+export async function diffPolicyOverHistory(db: Db, candidate: PolicyResolver, o: DiffOptions): Promise<PolicyDiff> {
   const q = db.scoped(o.tenantId);
-  const where = `record_type = 'governance_decision' AND ($1::text IS NULL OR tenant_id = $1) AND ($2::timestamptz IS NULL OR recorded_at >= $2)`;
+  const where = `w.record_type = 'governance_decision' AND ($1::text IS NULL OR w.tenant_id = $1) AND ($2::timestamptz IS NULL OR w.recorded_at >= $2)`;
   const params = [tenantParam(o.tenantId), o.since?.toISOString() ?? null];
-  const [{ n }] = (await q.query<{ n: string | number }>(`SELECT count(*) AS n FROM symphainy.wal WHERE ${where}`, params)) as [{ n: string | number }];
+  const [{ n }] = (await q.query<{ n: string | number }>(`SELECT count(*) AS n FROM symphainy.wal w WHERE ${where}`, params)) as [{ n: string | number }];
   const total = Number(n);
   const differ = new PolicyDiffer(candidate);
   let done = 0;
   o.onProgress?.(0, total);
   for (let after = 0; ; ) {
     const rows = await q.query<Record<string, unknown>>(
-      `SELECT seq, tenant_id, execution_id, payload, recorded_at FROM symphainy.wal
-        WHERE ${where} AND seq > $3 ORDER BY seq LIMIT ${PAGE}`,
+      // The execution's solution picks the solution's config, as it did when the decision was made.
+      `SELECT w.seq, w.tenant_id, w.execution_id, w.payload, w.recorded_at, e.solution_id FROM symphainy.wal w
+         LEFT JOIN symphainy.executions e ON e.execution_id = w.execution_id
+        WHERE ${where} AND w.seq > $3 ORDER BY w.seq LIMIT ${PAGE}`,
       [...params, after],
     );
     for (const r of rows) {
@@ -41,6 +43,7 @@ export async function diffPolicyOverHistory(db: Db, candidate: CompiledPolicy, o
         tenantId: r.tenant_id as string,
         executionId: (r.execution_id as string | null) ?? null,
         artifactKey: p.artifactKey as string,
+        solutionId: (r.solution_id as string | null) ?? null,
         decision: p.decision as MaterializationDecision,
         layer: p.layer as PolicyLayer,
         inputs: (p.inputs as PolicyInput | undefined) ?? null,

@@ -165,17 +165,23 @@ export class ArtifactIndex {
    * Live artifacts of every tenant after `afterId` (by id, for paging), each
    * with the inputs its decision was made on (from its WAL decision record).
    */
-  async liveWithInputs(afterId: string, limit: number): Promise<{ artifact: ArtifactRecord; inputs: PolicyInput | null }[]> {
+  async liveWithInputs(afterId: string, limit: number): Promise<{ artifact: ArtifactRecord; inputs: PolicyInput | null; solutionId: string | null }[]> {
+    // One row per artifact: a promoted artifact has two decision records (cache, then keep); the latest speaks.
     const rows = await this.db.scoped(ANY_TENANT).query(
-      `SELECT a.*, w.payload->'inputs' AS decision_inputs
+      `SELECT a.*, w.inputs AS decision_inputs, e.solution_id
          FROM symphainy.artifacts a
-         LEFT JOIN symphainy.wal w ON w.execution_id = a.execution_id AND w.record_type = 'governance_decision'
-                                  AND w.payload->>'artifactKey' = a.artifact_key
+         LEFT JOIN LATERAL (SELECT payload->'inputs' AS inputs FROM symphainy.wal
+                             WHERE execution_id = a.execution_id AND record_type = 'governance_decision'
+                               AND payload->>'artifactKey' = a.artifact_key
+                             ORDER BY seq DESC LIMIT 1) w ON true
+         LEFT JOIN symphainy.executions e ON e.execution_id = a.execution_id
         WHERE a.deleted_at IS NULL AND a.artifact_id > $1
         ORDER BY a.artifact_id LIMIT $2`,
       [afterId, limit],
     );
-    return rows.map((r) => ({ artifact: toRecord(r), inputs: (r.decision_inputs as PolicyInput | null) ?? null }));
+    return rows.map((r) => ({
+      artifact: toRecord(r), inputs: (r.decision_inputs as PolicyInput | null) ?? null, solutionId: (r.solution_id as string | null) ?? null,
+    }));
   }
 
   /** Sets when retention ends for artifacts of one tenant (null: kept until deleted). */

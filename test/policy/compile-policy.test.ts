@@ -95,6 +95,7 @@ describe('compileMaterializationPolicy: which layer wins', () => {
       layer: 'solution',
       reason: "solution config 'test' (test.yaml) sets workflow: persist",
       policyVersion: policy.version,
+      config: 'runtime',
     });
     assert.equal(policy.evaluate({ resultType: 'sop' }).layer, 'default');
   });

@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import { ConfigError, PolicyConfigError } from '../../src/errors/index.ts';
 import { createRuntime } from '../../src/index.ts';
 import { parseDuration, type DurationLimits } from '../../src/policy/duration.ts';
-import { loadPolicySet } from '../../src/policy/policy-set.ts';
+import { loadPolicyResolver } from '../../src/policy/policy-resolver.ts';
 import { parseRuntimeConfigYaml } from '../../src/runtime/runtime-config.ts';
 import { DatabaseClock } from '../../src/store/database-clock.ts';
 import { ADMIN_KEY, startTestServer } from '../support/http-server.ts';
@@ -28,7 +28,7 @@ describe('whatever validates also executes: durations in policy files', () => {
   const refused = async (name: string, yaml: string, kind: 'solution' | 'platform'): Promise<{ file: string; message: string }> => {
     const file = join(dir, name);
     await writeFile(file, yaml);
-    const err = await loadPolicySet(kind === 'platform' ? { platform: file } : { solution: file }).then(() => undefined, (e: unknown) => e);
+    const err = await loadPolicyResolver(kind === 'platform' ? { platform: file } : { solution: file }).then(() => undefined, (e: unknown) => e);
     assert.ok(err instanceof PolicyConfigError, `${name} is refused`);
     return { file, message: err.message };
   };

@@ -103,7 +103,7 @@ describe('platform policy file', () => {
       const acme = await rt.execute(intent('acme'));
       const wf = acme.artifacts.find((a) => a.key === 'workflow')!;
       assert.deepEqual([wf.decision, wf.layer], ['persist', 'solution']);
-      assert.match(wf.reason, /solution config 'acme' .* sets workflow: persist \(retention 30d\)/);
+      assert.match(wf.reason, /tenant 'acme' config \(.*acme\.yaml\) sets workflow: persist \(retention 30d\)/);
       assert.equal(acme.artifacts.find((a) => a.key === 'visual')!.decision, 'cache');
       const beta = await rt.execute(intent('beta'));
       assert.ok(beta.artifacts.every((a) => a.decision === 'discard' && a.layer === 'default'), 'other tenants keep the runtime policy');
@@ -148,7 +148,8 @@ describe('platform policy file', () => {
         Object.fromEntries(r.artifacts.map((a) => [a.key, `${a.decision}/${a.layer}`]));
       assert.deepEqual(decisions(await rt.execute(intent('beta', 'support-bot'))), { workflow: 'persist/solution', visual: 'cache/solution' });
       assert.deepEqual(decisions(await rt.execute(intent('beta'))), { workflow: 'discard/default', visual: 'discard/default' });
-      assert.deepEqual(decisions(await rt.execute(intent('acme', 'support-bot'))), { workflow: 'discard/solution', visual: 'discard/default' });
+      // Per key: acme's config names only workflow; visual falls through to the solution's config.
+      assert.deepEqual(decisions(await rt.execute(intent('acme', 'support-bot'))), { workflow: 'discard/solution', visual: 'cache/solution' });
       const submitted = await rt.submit(intent('gamma', 'support-bot'));
       rt.startWorker({ pollIntervalMs: 20 });
       const done = await rt.waitForExecution(submitted.executionId, { tenantId: 'gamma' }, { timeoutMs: 20_000 });

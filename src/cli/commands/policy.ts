@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { formatExplanation } from '../../policy/format-explanation.ts';
-import { loadPolicySet } from '../../policy/policy-set.ts';
+import { keepAttached, loadPolicyResolver, type PolicyResolver, type ResolverInput } from '../../policy/policy-resolver.ts';
+import type { PolicyExplanation } from '../../policy/compile-policy.ts';
 import { ConfigError } from '../../errors/index.ts';
 import { decisionText } from '../../policy/policy-reasons.ts';
 import { formatDuration } from '../../policy/duration.ts';
@@ -8,10 +9,24 @@ import { durationSeconds, positiveInt } from '../input.ts';
 import { scopeOf, withRuntime } from '../open-runtime.ts';
 import { printJson, printTable } from '../output.ts';
 
-/** The policy a runtime started with these flags would use: solution config and platform policy (flag, then env). */
-async function compile(config: string | undefined, cmd: Command) {
-  const platform = (cmd.optsWithGlobals().platformPolicy as string | undefined) ?? (process.env.SYMPHAINY_PLATFORM_POLICY || undefined);
-  return (await loadPolicySet({ solution: config, platform })).policy;
+/** The platform policy file of these flags (flag, then env), if any. */
+function platformOf(cmd: Command): string | undefined {
+  return (cmd.optsWithGlobals().platformPolicy as string | undefined) ?? (process.env.SYMPHAINY_PLATFORM_POLICY || undefined);
+}
+
+/** The policy set a runtime started with these flags would use: solution config and platform policy (with its tenants, solutions and bounds). */
+async function compile(config: string | undefined, cmd: Command): Promise<PolicyResolver> {
+  return loadPolicyResolver({ solution: config, platform: platformOf(cmd) });
+}
+
+/**
+ * The policy set to describe: the one the files name, or — with neither
+ * `--config` nor a platform policy — the one runs actually use: the active
+ * policy (`policy apply`) of the store, else the default.
+ */
+async function describedPolicy<T>(config: string | undefined, cmd: Command, fn: (resolver: PolicyResolver) => T): Promise<T> {
+  if (config !== undefined || platformOf(cmd) !== undefined) return fn(await compile(config, cmd));
+  return withRuntime(cmd.optsWithGlobals(), async (rt) => fn(rt.resolver));
 }
 
 export function registerPolicy(program: Command): void {
@@ -21,9 +36,10 @@ export function registerPolicy(program: Command): void {
     .command('explain')
     .description('which layer decides for an artifact, what every layer says, and why (a hypothetical one, or every artifact of --execution)')
     .option('--execution <id>', "a recorded execution: each artifact's decision and every layer's verdict under the policy that decided")
-    .option('--config <file>', 'solution config (YAML); without it, the platform default policy')
+    .option('--config <file>', 'solution config (YAML); without it (and without --platform-policy), the active policy runs use')
     .option('--result-type <type>', 'result type of the hypothetical artifact, e.g. workflow')
-    .option('--tenant <id>', 'tenant')
+    .option('--tenant <id>', 'tenant (its own config, when the platform policy attaches one)')
+    .option('--solution <id>', "the intent's solution id (its config, when the platform policy attaches one)")
     .option('--intent-type <type>', 'intent type, e.g. journey.sop_to_workflow')
     .option('--realm <name>', 'realm name')
     .option('--size-bytes <n>', 'size of its renderings', positiveInt('--size-bytes'))
@@ -32,15 +48,16 @@ export function registerPolicy(program: Command): void {
     .action(async (opts, cmd: Command) => {
       if (opts.execution !== undefined) return explainRecorded(opts.execution, opts, cmd);
       if (opts.resultType === undefined) throw new ConfigError('policy explain needs --result-type TYPE (a hypothetical artifact) or --execution ID');
-      const compiled = await compile(opts.config, cmd);
-      const explanation = compiled.explain({
+      const input: ResolverInput = {
         resultType: opts.resultType,
+        ...(opts.solution ? { solutionId: opts.solution } : {}),
         ...(opts.tenant ? { tenantId: opts.tenant } : {}),
         ...(opts.intentType ? { intentType: opts.intentType } : {}),
         ...(opts.realm ? { realm: opts.realm } : {}),
         ...(opts.sizeBytes ? { sizeBytes: opts.sizeBytes } : {}),
         ...(opts.tags ? { tags: String(opts.tags).split(',').map((t) => t.trim()).filter(Boolean) } : {}),
-      });
+      };
+      const explanation: PolicyExplanation = await describedPolicy(opts.config, cmd, (resolver) => resolver.explain(input));
       if (opts.json) return printJson(explanation);
       process.stdout.write(`${formatExplanation(explanation)}\n\n${explanation.result.reason}\n`);
     });
@@ -53,12 +70,12 @@ export function registerPolicy(program: Command): void {
     .option('--tenant <id>', 'only this tenant')
     .option('--json', 'print JSON')
     .action(async (opts, cmd: Command) => {
-      const candidate = await compile(opts.config, cmd);
+      const files = await compile(opts.config, cmd);
       const progress = process.stderr.isTTY && !opts.json
         ? (done: number, total: number) => process.stderr.write(`\rre-evaluating recorded decisions: ${done}/${total}${total ? ` (${Math.floor((done / total) * 100)}%)` : ''}`)
         : undefined;
       const diff = await withRuntime(cmd.optsWithGlobals(), (rt) =>
-        rt.diffPolicy(candidate, {
+        rt.diffPolicy(keepAttached(files, rt.resolver), {
           tenantId: scopeOf(opts.tenant),
           ...(opts.since ? { since: new Date(Date.now() - opts.since * 1000) } : {}),
           ...(progress ? { onProgress: progress } : {}),
@@ -88,13 +105,13 @@ export function registerPolicy(program: Command): void {
 
   policy
     .command('apply')
-    .description('make a policy the active one (recorded in the WAL); runtimes started later without --config use it')
+    .description('make a policy the active one (recorded in the WAL); runtimes without a policy of their own switch to it, running ones too')
     .option('--config <file>', 'the solution config to activate (with --platform-policy: its governance rules)')
     .option('--retroactive', 're-apply it to stored artifacts: delete renderings it discards (tombstones stay, legal holds win), recompute retention')
     .option('--json', 'print JSON')
     .action(async (opts, cmd: Command) => {
       const policy = await compile(opts.config, cmd);
-      const r = await withRuntime(cmd.optsWithGlobals(), (rt) => rt.applyPolicy(policy, { retroactive: opts.retroactive === true }));
+      const r = await withRuntime(cmd.optsWithGlobals(), (rt) => rt.applyPolicy(keepAttached(policy, rt.resolver), { retroactive: opts.retroactive === true }));
       if (r.blobFailures.length > 0) process.exitCode = 1;
       if (opts.json) return printJson(r);
       process.stdout.write(`policy ${r.policyVersion} is active from ${r.at}\n`);
@@ -113,17 +130,19 @@ export function registerPolicy(program: Command): void {
     .argument('<file>', 'solution config (YAML)')
     .option('--platform', 'the file is a platform policy (governance rules)')
     .action(async (file: string, opts) => {
-      const compiled = (await loadPolicySet(opts.platform ? { platform: file } : { solution: file })).policy;
+      const compiled = await loadPolicyResolver(opts.platform ? { platform: file } : { solution: file });
       process.stdout.write(`${file}: valid (policy ${compiled.version})\n`);
     });
 
   policy
     .command('show')
-    .description('the effective decision for every result type the policy names')
-    .option('--config <file>', 'solution config (YAML)')
+    .description('the effective decision for every result type the policy names (for a tenant and solution: under their configs)')
+    .option('--config <file>', 'solution config (YAML); without it (and without --platform-policy), the active policy runs use')
+    .option('--tenant <id>', 'as decided for this tenant (its own config, when attached)')
+    .option('--solution <id>', 'as decided for intents of this solution (its config, when attached)')
     .option('--json', 'print JSON')
     .action(async (opts, cmd: Command) => {
-      const compiled = await compile(opts.config, cmd);
+      const compiled = await describedPolicy(opts.config, cmd, (resolver) => resolver.resolve(opts.tenant, opts.solution));
       const description = compiled.describe();
       if (opts.json) return printJson(description);
       process.stdout.write(`policy ${compiled.version}\n`);

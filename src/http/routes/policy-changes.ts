@@ -1,15 +1,19 @@
-import type { CompiledPolicy } from '../../policy/compile-policy.ts';
+
 import { parseDuration } from '../../policy/duration.ts';
 import { parsePlatformPolicy } from '../../policy/platform-policy.ts';
-import { loadPolicySet } from '../../policy/policy-set.ts';
+import { keepAttached, loadPolicyResolver, type PolicyResolver } from '../../policy/policy-resolver.ts';
 import { parseSolutionConfig } from '../../policy/solution-config.ts';
 import { ANY_TENANT } from '../../store/sql.ts';
 import { HttpProblem } from '../problem.ts';
 import { defineRoute, type RouteContext } from '../route.ts';
 import { ApplyReport, PolicyApplyBody, PolicyDiff, PolicyDiffBody, Problem } from '../schemas.ts';
 
-/** The candidate policy of a request body: a solution config and platform rules, as their files would say. */
-async function candidate(body: { solution?: Record<string, unknown> | undefined; platform?: Record<string, unknown> | undefined }): Promise<CompiledPolicy> {
+/**
+ * The candidate policy of a request body: a solution config and platform
+ * rules, as their files would say. Tenants and solutions keep the configs
+ * attached to them now (a request cannot attach files).
+ */
+async function candidate(ctx: RouteContext, body: { solution?: Record<string, unknown> | undefined; platform?: Record<string, unknown> | undefined }): Promise<PolicyResolver> {
   const platform = body.platform ? parsePlatformPolicy(body.platform, 'request body platform') : undefined;
   if (platform && (Object.keys(platform.tenants).length > 0 || Object.keys(platform.solutions).length > 0)) {
     throw new HttpProblem(400, 'SYM_ERR_INVALID_REQUEST', 'tenants and solutions attach config files; give them in the platform policy file, not a request', [
@@ -17,7 +21,7 @@ async function candidate(body: { solution?: Record<string, unknown> | undefined;
     ]);
   }
   const solution = body.solution ? parseSolutionConfig(body.solution, 'request body solution') : undefined;
-  return (await loadPolicySet({ solution, platform })).policy;
+  return keepAttached(await loadPolicyResolver({ solution, platform }), ctx.runtime.resolver);
 }
 
 /** `policy diff` and `policy apply` for operators: what a candidate policy would change, and making it active. */
@@ -32,7 +36,7 @@ export const policyChangeRoutes = (ctx: RouteContext) => [
     body: PolicyDiffBody,
     responses: { 200: { description: 'the moves, with counts, bytes and examples', schema: PolicyDiff } },
     handler: async ({ body }) =>
-      ctx.runtime.diffPolicy(await candidate(body), {
+      ctx.runtime.diffPolicy(await candidate(ctx, body), {
         tenantId: body.tenantId ?? ANY_TENANT,
         ...(body.since ? { since: new Date(Date.now() - sinceSeconds(body.since) * 1000) } : {}),
       }),
@@ -46,7 +50,7 @@ export const policyChangeRoutes = (ctx: RouteContext) => [
     access: 'admin',
     body: PolicyApplyBody,
     responses: { 200: { description: 'what was activated and changed', schema: ApplyReport }, 400: { description: 'an invalid candidate', schema: Problem } },
-    handler: async ({ body }) => ctx.runtime.applyPolicy(await candidate(body), { retroactive: body.retroactive === true }),
+    handler: async ({ body }) => ctx.runtime.applyPolicy(await candidate(ctx, body), { retroactive: body.retroactive === true }),
   }),
 ];
 

@@ -8,11 +8,14 @@ export const policyRoutes = (ctx: RouteContext) => [
     method: 'POST',
     url: '/v1/policy/explain',
     operationId: 'explainPolicy',
-    summary: 'The decision, deciding layer and reason for a hypothetical artifact, with every layer\'s verdict',
+    summary: 'The decision, deciding layer and reason for a hypothetical artifact of the caller\'s tenant (and solutionId), under the policy runs use now, with every layer\'s verdict',
     tag: 'policy',
     access: 'tenant',
     body: ExplainBody,
     responses: { 200: { description: 'the explanation', schema: Explanation }, 400: { description: 'bad input', schema: Problem } },
-    handler: async ({ body, caller }) => ctx.runtime.explainPolicy({ ...body, tenantId: tenantOf(caller) }),
+    handler: async ({ body, caller }) => {
+      const { solutionId, ...input } = body;
+      return ctx.runtime.explainPolicy({ ...input, tenantId: tenantOf(caller) }, solutionId ? { solutionId } : {});
+    },
   }),
 ];
