@@ -10,6 +10,7 @@ import { EmbeddedCache } from '../cache/embedded-cache.ts';
 import { RedisCache } from '../cache/redis/redis-cache.ts';
 import { ConfigError } from '../errors/index.ts';
 import { NatsEventSink } from '../events/nats/nats-sink.ts';
+import { parseDuration } from '../policy/duration.ts';
 import type { Db } from '../store/db.ts';
 import type { RuntimeConfigFile } from './runtime-config.ts';
 import type { RuntimeOptions } from './runtime-options.ts';
@@ -56,6 +57,46 @@ export function resolveBackendSettings(
   };
   for (const [k, v] of Object.entries(settings)) if (v === undefined) delete settings[k];
   return settings as unknown as BackendSettings;
+}
+
+/** How the runtime treats its PostgreSQL server (see {@link PgDbOptions}); all milliseconds. */
+export interface DatabaseTimeouts {
+  readonly statementTimeoutMs: number;
+  readonly connectTimeoutMs: number;
+  readonly startupWaitMs: number;
+}
+
+/** Environment variables of {@link DatabaseTimeouts}: durations (`30s`, `2m`; `0` for no start-up wait). */
+export const DATABASE_TIMEOUT_ENV = {
+  statementTimeoutMs: 'SYMPHAINY_STATEMENT_TIMEOUT',
+  connectTimeoutMs: 'SYMPHAINY_CONNECT_TIMEOUT',
+  startupWaitMs: 'SYMPHAINY_DATABASE_WAIT',
+} as const;
+
+/** The defaults of a runtime (PgDb alone does not wait at start-up). */
+export const DEFAULT_DATABASE_TIMEOUTS: DatabaseTimeouts = Object.freeze({ statementTimeoutMs: 30_000, connectTimeoutMs: 5_000, startupWaitMs: 30_000 });
+
+/** Per key: the option wins over the environment, which wins over the config file's `database:` section. */
+export function resolveDatabaseTimeouts(
+  options: RuntimeOptions,
+  file: RuntimeConfigFile | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+): DatabaseTimeouts {
+  const pick = (key: keyof DatabaseTimeouts): number => {
+    const option = options[key];
+    if (option !== undefined) return option;
+    const fromEnv = env[DATABASE_TIMEOUT_ENV[key]]?.trim();
+    if (fromEnv) {
+      if (key === 'startupWaitMs' && fromEnv === '0') return 0;
+      try {
+        return parseDuration(fromEnv) * 1000;
+      } catch (err) {
+        throw new ConfigError(`${DATABASE_TIMEOUT_ENV[key]}: ${(err as Error).message}`);
+      }
+    }
+    return file?.database?.[key] ?? DEFAULT_DATABASE_TIMEOUTS[key];
+  };
+  return { statementTimeoutMs: pick('statementTimeoutMs'), connectTimeoutMs: pick('connectTimeoutMs'), startupWaitMs: pick('startupWaitMs') };
 }
 
 /** What a runtime opened for itself (and closes); absent parts use the embedded defaults. */

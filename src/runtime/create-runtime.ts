@@ -36,7 +36,7 @@ import { validateGroupCommitOptions } from '../store/group-commit.ts';
 import { ExecutionLifecycleManager, type ExecuteOptions, type SubmittedExecution } from './execution-lifecycle-manager.ts';
 import { Worker, type WorkerOptions } from '../worker/worker.ts';
 import { PgDb } from '../store/pg/pg-db.ts';
-import { openBlobStore, openCache, openEventSink, resolveBackendSettings, type OpenedBackend } from './backends.ts';
+import { openBlobStore, openCache, openEventSink, resolveBackendSettings, resolveDatabaseTimeouts, type OpenedBackend } from './backends.ts';
 import { loadRuntimeConfig } from './runtime-config.ts';
 import type { ExecutionResult } from './execution-result.ts';
 import { defaultLogger } from './logger.ts';
@@ -211,7 +211,9 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
       const pgDb = await PgDb.open({
         url: settings.databaseUrl,
         ...(options.poolSize ? { poolSize: options.poolSize } : {}),
-        onIdleError: (err) => logger.warn({ err }, 'an idle PostgreSQL connection failed; the pool replaces it'),
+        ...resolveDatabaseTimeouts(options, file),
+        onWait: ({ attempt, retryInMs, err }) => logger.warn({ attempt, retryInMs, err: err.message }, 'PostgreSQL does not answer yet; waiting'),
+        onIdleError: (err) => logger.warn({ err }, 'a PostgreSQL connection failed; the pool replaces it'),
       });
       db = pgDb;
       cleanups.push(() => pgDb.close());
