@@ -41,6 +41,7 @@ import { loadRuntimeConfig } from './runtime-config.ts';
 import type { ExecutionResult } from './execution-result.ts';
 import { defaultLogger } from './logger.ts';
 import type { RuntimeOptions } from './runtime-options.ts';
+import { ReadinessProbe, type ReadinessReport } from './readiness.ts';
 
 /** Where a read is scoped: one tenant, or ANY_TENANT for operator tools. */
 export interface Scope {
@@ -113,6 +114,8 @@ export interface Runtime {
   eventPosition(eventId: string, tenantId: string): Promise<StreamPosition | null>;
   /** Resolves when the store answers a query. */
   ping(): Promise<void>;
+  /** Whether the store answers (within about a second) and which connected parts (event sinks, cache) are degraded. Never rejects. */
+  readiness(): Promise<ReadinessReport>;
   /** Live cached artifacts matching the lookup (expired ones are gone). */
   getCached(lookup: CacheLookup): Promise<CacheEntry[]>;
   /**
@@ -289,6 +292,10 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     const relayTimer = relayPollMs > 0 ? setInterval(() => relay.kick(), relayPollMs) : null;
     relayTimer?.unref();
     const workers = new Set<Worker>();
+    const probe = new ReadinessProbe(
+      () => db.query('SELECT 1').then(() => {}),
+      () => [...externalSinks.map((s) => ({ name: `events:${s.name}`, part: s })), { name: `cache:${cache.name}`, part: cache }],
+    );
 
     let closed = false;
     let closing: Promise<void> | null = null;
@@ -379,6 +386,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
         open();
         await db.query('SELECT 1');
       },
+      readiness: () => (closed ? Promise.resolve({ status: 'down', parts: [{ name: 'runtime', status: 'down', detail: 'closed' }] }) : probe.check()),
       getCached: async (lookup) => (open(), cache.get(lookup, now())),
       explainPolicy: (input, opts) => (opts?.policy ?? policyFor(input.tenantId, opts?.solutionId)).explain(input),
       diffPolicy: async (candidate, o) => (open(), diffPolicyOverHistory(db, candidate, o)),
