@@ -54,7 +54,9 @@ export async function createHttpServer(runtime: Runtime, options: HttpServerOpti
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: limits.bodyBytes,
     routerOptions: { maxParamLength: 300 },
-    forceCloseConnections: true,
+    // close() ends idle keep-alive connections at once but lets in-flight requests finish and be
+    // answered (`serve` bounds that with its drain timeout); requests arriving meanwhile get 503.
+    forceCloseConnections: 'idle',
     return503OnClosing: true,
     // A malformed path or an over-long path parameter, found before routing: a problem document like every other error.
     frameworkErrors: (err, request, reply) => sendProblem(reply, problemOf(err), pathOf(request.url)),
