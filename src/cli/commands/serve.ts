@@ -29,7 +29,12 @@ export function registerServe(program: Command): void {
       const file = configPath ? await loadRuntimeConfig(configPath) : undefined;
       const adminKey = process.env.SYMPHAINY_ADMIN_KEY || file?.http?.adminKey;
       await withRuntime({ ...g, ...(file ? { runtimeConfig: file } : {}), realm: opts.realm, config: opts.config }, async (runtime) => {
-        const app = await createHttpServer(runtime, { adminKey, ...(file?.http?.limits ? { limits: file.http.limits } : {}) });
+        const app = await createHttpServer(runtime, {
+          adminKey,
+          ...(file?.http?.limits ? { limits: file.http.limits } : {}),
+          ...(file?.http?.timeouts ? { timeouts: file.http.timeouts } : {}),
+          ...(file?.http?.maxConnections ? { maxConnections: file.http.maxConnections } : {}),
+        });
         const worker = opts.worker
           ? runtime.startWorker({ concurrency: opts.workerConcurrency ?? file?.worker?.concurrency ?? 4, ...(file?.worker?.leaseMs ? { leaseMs: file.worker.leaseMs } : {}) })
           : null;
