@@ -150,6 +150,7 @@ export async function openCache(settings: BackendSettings, db: Db): Promise<Open
 /** The external event sink for `nats://…` (JetStream), if any. */
 export async function openEventSink(settings: BackendSettings, logger: Logger): Promise<OpenedBackend<NatsEventSink> | null> {
   if (settings.events === undefined) return null;
-  const sink = await NatsEventSink.connect({ servers: settings.events, logger });
+  // NATS down at start is not fatal: the sink starts degraded and events wait in the outbox.
+  const sink = await NatsEventSink.open({ servers: settings.events, logger });
   return { value: sink, close: () => sink.close() };
 }
