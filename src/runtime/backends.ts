@@ -8,7 +8,7 @@ import { parseS3Url, S3BlobStore } from '../artifacts/s3/s3-blob-store.ts';
 import type { CacheStore } from '../cache/cache-store.ts';
 import { EmbeddedCache } from '../cache/embedded-cache.ts';
 import { RedisCache } from '../cache/redis/redis-cache.ts';
-import { ConfigError } from '../errors/index.ts';
+import { ConfigError, StoreError } from '../errors/index.ts';
 import { NatsEventSink } from '../events/nats/nats-sink.ts';
 import { parseDuration } from '../policy/duration.ts';
 import type { Db } from '../store/db.ts';
@@ -126,7 +126,7 @@ export async function openBlobStore(settings: BackendSettings, memory: boolean):
 }
 
 /** The cache tier: Redis for `redis://…`/`rediss://…` (optionally `?prefix=NAME`), else the embedded table in the runtime's database. */
-export async function openCache(settings: BackendSettings, db: Db): Promise<OpenedBackend<CacheStore>> {
+export async function openCache(settings: BackendSettings, db: Db, logger?: Logger): Promise<OpenedBackend<CacheStore>> {
   const where = settings.cache;
   if (where === undefined || where === 'embedded') return { value: new EmbeddedCache(db) };
   if (/^rediss?:\/\//.test(where)) {
@@ -141,7 +141,17 @@ export async function openCache(settings: BackendSettings, db: Db): Promise<Open
     } catch {
       /* RedisCache names the malformed URL (without credentials) */
     }
-    const cache = await RedisCache.connect({ url, ...(keyPrefix ? { keyPrefix } : {}) });
+    let cache: RedisCache;
+    try {
+      cache = await RedisCache.connect({ url, ...(keyPrefix ? { keyPrefix } : {}) });
+    } catch (err) {
+      if (!(err instanceof StoreError)) throw err;
+      // Redis down at start is not fatal: the runtime starts with the cache tier degraded (cache
+      // decisions fail with SYM_ERR_STORE) and the client keeps connecting.
+      logger?.warn({ err: err.message }, 'Redis unreachable at start; the cache tier is degraded until it answers');
+      cache = new RedisCache({ url, ...(keyPrefix ? { keyPrefix } : {}), retryFromStart: true });
+      cache.connectInBackground();
+    }
     return { value: cache, close: () => cache.close() };
   }
   throw new ConfigError(`cache must be redis://host:port or 'embedded', got ${JSON.stringify(where.replace(/\/\/[^@/]*@/, '//***@'))}`);

@@ -232,7 +232,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     }
     await migrate(db);
     const blobStore = options.blobStore ?? opened(await openBlobStore(settings, options.memory === true));
-    const cache = typeof options.cache === 'object' ? options.cache : opened(await openCache(settings, db));
+    const cache = typeof options.cache === 'object' ? options.cache : opened(await openCache(settings, db, logger));
     const nats = await openEventSink(settings, logger);
     const externalSinks = [...(nats ? [opened(nats)] : []), ...(options.eventSinks ?? [])];
 
@@ -272,7 +272,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     // `running` execution belongs to a process that stopped mid-way. A server
     // is shared: there, only expired worker leases mean a process stopped.
     if (dataDir !== null || (ownsDb && !db.capabilities.multipleConnections)) await manager.recoverInterrupted();
-    await cache.purgeExpired(now());
+    await cache.purgeExpired(now()).catch((err) => logger.warn({ err }, 'cache purge failed'));
     const sweepSeconds = options.sweepIntervalSeconds;
     if (sweepSeconds !== undefined && !(typeof sweepSeconds === 'number' && sweepSeconds > 0)) {
       throw new ConfigError(`sweepIntervalSeconds must be a positive number, got ${String(sweepSeconds)}`);
