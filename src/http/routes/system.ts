@@ -8,7 +8,8 @@ const Readiness = Ready.extend({
   status: z.enum(['ready', 'degraded']),
   parts: z
     .array(z.object({ name: z.string(), status: z.enum(['ok', 'degraded', 'down']), detail: z.string().optional() }))
-    .describe('store, events:<sink>, cache:<tier>'),
+    .optional()
+    .describe('when degraded: store, events:<sink>, cache:<tier> with their status'),
 });
 
 /** Liveness, readiness (the store answers) and Prometheus metrics. */
@@ -41,7 +42,9 @@ export const systemRoutes = (ctx: RouteContext) => [
         const parts = notOk.map((p) => `${p.name === 'store' ? `store (${ctx.runtime.storeKind})` : p.name} ${p.status}${p.detail ? `: ${p.detail}` : ''}`);
         throw new StoreError(`not ready: ${parts.join('; ')}`);
       }
-      return { status: report.status === 'ready' ? 'ready' : 'degraded', store: ctx.runtime.storeKind, parts: report.parts } as never;
+      // `parts` only when one is not ok: a healthy answer stays `{ status, store }`.
+      if (notOk.length === 0) return { status: 'ready', store: ctx.runtime.storeKind };
+      return { status: 'degraded', store: ctx.runtime.storeKind, parts: report.parts } as never;
     },
   }),
   defineRoute({
