@@ -14,7 +14,12 @@ export interface HttpTimeouts {
    * the handler takes to answer). @default 30000
    */
   readonly requestMs: number;
-  /** Milliseconds an idle keep-alive connection stays open between requests. @default 5000 */
+  /**
+   * Milliseconds an idle keep-alive connection stays open between requests.
+   * Longer than the usual load balancer idle timeout (60 s), so the server is
+   * never the side that closes a connection a proxy or client is about to
+   * reuse (a reset request). @default 72000
+   */
   readonly keepAliveMs: number;
   /**
    * Milliseconds a socket may see no traffic at all before it is closed,
@@ -28,7 +33,7 @@ export interface HttpTimeouts {
 export const DEFAULT_HTTP_TIMEOUTS: HttpTimeouts = Object.freeze({
   headersMs: 15_000,
   requestMs: 30_000,
-  keepAliveMs: 5_000,
+  keepAliveMs: 72_000,
   idleSocketMs: 0,
 });
 

@@ -29,7 +29,7 @@ import type { GroupCommitOptions } from '../store/group-commit.ts';
  *   host: 127.0.0.1
  *   admin_key: …                                  # at least 32 characters; SYMPHAINY_ADMIN_KEY wins
  *   limits: { body: 1mb, parameter_depth: 32, rendering: 32mb, page_size: 500 }
- *   timeouts: { headers: 15s, request: 30s, keep_alive: 5s, idle_socket: 0 }   # 0: none
+ *   timeouts: { headers: 15s, request: 30s, keep_alive: 72s, idle_socket: 0 }   # 0: none
  *   max_connections: 1024
  * ```
  */
