@@ -14,7 +14,7 @@ import { withDefaultUser } from '../../src/store/pg/database-url.ts';
 import { skipUnlessPostgres } from '../support/services.ts';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.ts';
 import { freshServerDb, serverUrl, type ServerTestDb } from '../support/test-runtime.ts';
-import { load, postItem, startServe, waitForReady, type Outcome, type ServeProcess } from './serve-process.ts';
+import { load, postItem, startServe, submitAndWait, waitForReady, type Outcome, type ServeProcess } from './serve-process.ts';
 
 const skip = await skipUnlessPostgres();
 
@@ -98,9 +98,10 @@ describe('database outages under serve', { skip, timeout: 600_000 }, () => {
     assert.equal(lost, 0, 'lost');
     assert.equal(duplicated, 0, 'duplicated');
     assert.equal(stuck.length, 0, `stuck: ${stuck.join(', ')}`);
-    // It serves again without a restart.
+    // It serves again without a restart, and its in-process worker claims again.
     const again = await postItem(s, nextN++, 0);
     assert.equal(again.kind, 'acknowledged', JSON.stringify(again));
+    assert.equal(await submitAndWait(s, nextN++), 'completed', 'the worker claim loop survived');
     return { acknowledged: acked.length, refused };
   }
 
@@ -155,6 +156,7 @@ describe('database outages under serve', { skip, timeout: 600_000 }, () => {
     await waitForReady(s.url, 200);
     const again = await postItem(s, nextN++, 0);
     assert.equal(again.kind, 'acknowledged', JSON.stringify(again));
+    assert.equal(await submitAndWait(s, nextN++), 'completed', 'the worker claim loop survived');
     assert.equal(s.child.exitCode, null);
   });
 

@@ -142,3 +142,22 @@ export async function waitForReady(url: string, want: number, timeoutMs = 120_00
     await new Promise((r) => setTimeout(r, 200));
   }
 }
+
+/** Queues `work.item` n (`?mode=async`) and polls the execution until it is terminal; returns its status. */
+export async function submitAndWait(s: Pick<ServeProcess, 'url' | 'key'>, n: number, timeoutMs = 120_000): Promise<string> {
+  const headers = { authorization: `Bearer ${s.key}`, 'content-type': 'application/json' };
+  const res = await fetch(`${s.url}/v1/intents?mode=async`, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify({ intentType: 'work.item', sessionId: 'faults', intentId: `item-${n}`, parameters: { n, ms: 0 } }),
+    signal: AbortSignal.timeout(60_000),
+  });
+  const body = (await res.json()) as { executionId?: string };
+  if (res.status !== 202 || !body.executionId) throw new Error(`submit: ${res.status} ${JSON.stringify(body)}`);
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const e = (await (await fetch(`${s.url}/v1/executions/${body.executionId}`, { headers, signal: AbortSignal.timeout(60_000) })).json()) as { status: string };
+    if (e.status === 'completed' || e.status === 'failed' || Date.now() > deadline) return e.status;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
