@@ -9,6 +9,7 @@ import { connect, type Socket } from 'node:net';
 import { describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseRuntimeConfigYaml } from '../../src/runtime/runtime-config.ts';
+import { resolveDatabaseTimeouts } from '../../src/runtime/backends.ts';
 import { createHttpServer } from '../../src/http/server.ts';
 import { ConfigError } from '../../src/index.ts';
 import { startTestServer } from '../support/http-server.ts';
@@ -68,12 +69,20 @@ describe('HTTP hardening: timeouts and connection limit', { timeout: 180_000 }, 
     }
   });
 
-  test('runtime config http.timeouts and http.max_connections; bad values are refused', async () => {
+  test('runtime config http.timeouts, http.max_connections, database.* and drain_timeout (env wins over the file); bad values are refused', async () => {
     const file = parseRuntimeConfigYaml('http:\n  timeouts: { headers: 5s, request: 20s, keep_alive: 3s, idle_socket: 0 }\n  max_connections: 64\n', 'rt.yaml');
     assert.deepEqual(file.http?.timeouts, { headersMs: 5000, requestMs: 20_000, keepAliveMs: 3000, idleSocketMs: 0 });
     assert.equal(file.http?.maxConnections, 64);
     assert.throws(() => parseRuntimeConfigYaml('http:\n  timeouts: { header: 5s }\n', 'rt.yaml'), /rt\.yaml:2: .*http\.timeouts\.header: unknown key/);
     assert.throws(() => parseRuntimeConfigYaml('http:\n  max_connections: 0\n', 'rt.yaml'), /http\.max_connections/);
+    // The database and drain settings of the same file.
+    const db = parseRuntimeConfigYaml('database: { statement_timeout: 10s, connect_timeout: 2s, startup_wait: 0 }\ndrain_timeout: 45s\n', 'rt.yaml');
+    assert.deepEqual(db.database, { statementTimeoutMs: 10_000, connectTimeoutMs: 2000, startupWaitMs: 0 });
+    assert.equal(db.drainTimeoutMs, 45_000);
+    assert.deepEqual(resolveDatabaseTimeouts({}, db, { SYMPHAINY_STATEMENT_TIMEOUT: '3s' }), { statementTimeoutMs: 3000, connectTimeoutMs: 2000, startupWaitMs: 0 });
+    assert.deepEqual(resolveDatabaseTimeouts({ connectTimeoutMs: 750 }, undefined, {}), { statementTimeoutMs: 30_000, connectTimeoutMs: 750, startupWaitMs: 30_000 });
+    assert.throws(() => resolveDatabaseTimeouts({}, undefined, { SYMPHAINY_DATABASE_WAIT: 'soon' }), /SYMPHAINY_DATABASE_WAIT: /);
+    assert.throws(() => parseRuntimeConfigYaml('database: { statement_timeout: -1 }\n', 'rt.yaml'), /rt\.yaml:1: .*database\.statement_timeout/);
     const server = await startTestServer();
     try {
       await assert.rejects(createHttpServer(server.runtime, { timeouts: { headersMs: 10_000, requestMs: 5000 } }), (err: unknown) => {
