@@ -13,10 +13,11 @@ import pg from 'pg';
 import { withDefaultUser } from '../../src/store/pg/database-url.ts';
 import { skipUnlessPostgres } from '../support/services.ts';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.ts';
-import { freshServerDb, serverUrl, type ServerTestDb } from '../support/test-runtime.ts';
+import { freshServerDb, serverUrl, TEST_DRIVER, type ServerTestDb } from '../support/test-runtime.ts';
 import { load, postItem, startServe, submitAndWait, waitForReady, type Outcome, type ServeProcess } from './serve-process.ts';
 
-const skip = await skipUnlessPostgres();
+// A PostgreSQL suite whatever the driver: it runs once, in the PostgreSQL pass (`npm run test:postgres`).
+const skip = TEST_DRIVER !== 'postgres' ? 'PostgreSQL faults run with SYMPHAINY_TEST_DRIVER=postgres' : await skipUnlessPostgres();
 
 /** The error lines of a log, for failure messages. */
 function errorsLogged(log: string): string {

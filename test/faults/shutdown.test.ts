@@ -11,7 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createRuntime, ANY_TENANT } from '../../src/index.ts';
 import { loadRealmModule } from '../../src/realm/load-realm-module.ts';
-import { silentLogger } from '../support/test-runtime.ts';
+import { freshServerDb, silentLogger, TEST_DRIVER } from '../support/test-runtime.ts';
 import { postItem, startServe, workRealm, type Outcome } from './serve-process.ts';
 
 describe('graceful shutdown of serve', { timeout: 300_000 }, () => {
@@ -25,7 +25,10 @@ describe('graceful shutdown of serve', { timeout: 300_000 }, () => {
 
   test('SIGTERM with 24 synchronous 2 s requests in flight: every client gets its full answer, exit 0, nothing lost, run twice or left running', async () => {
     const dataDir = join(dir, 'drain');
-    const s = await startServe(['--data-dir', dataDir, '--no-worker']);
+    // Both drivers: the embedded data dir, or a fresh database on the server.
+    const server = TEST_DRIVER === 'postgres' ? await freshServerDb() : null;
+    const store = server ? ['--database-url', server.url] : ['--data-dir', dataDir];
+    const s = await startServe([...store, '--no-worker']);
     const inFlight: Promise<Outcome>[] = Array.from({ length: 24 }, (_, n) => postItem(s, n, 2000));
     await sleep(500);
     s.kill('SIGTERM');
@@ -37,7 +40,7 @@ describe('graceful shutdown of serve', { timeout: 300_000 }, () => {
     assert.match(s.stderr(), /SIGTERM: stopping/);
 
     // The books, read after the process is gone: each acknowledged execution completed once.
-    const runtime = await createRuntime({ dataDir, realms: await loadRealmModule(workRealm), logger: silentLogger });
+    const runtime = await createRuntime({ ...(server ? { databaseUrl: server.url } : { dataDir }), realms: await loadRealmModule(workRealm), logger: silentLogger });
     try {
       const executions = await runtime.listExecutions({ tenantId: ANY_TENANT, limit: 500 });
       const byIntent = new Map<string, string[]>();
@@ -52,6 +55,7 @@ describe('graceful shutdown of serve', { timeout: 300_000 }, () => {
       assert.equal(stuck, 0);
     } finally {
       await runtime.close();
+      await server?.close();
     }
   });
 
