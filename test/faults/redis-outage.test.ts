@@ -20,10 +20,14 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
-describe('Redis down at start', { skip: TEST_DRIVER === 'postgres' ? 'runs in the embedded pass (the store is not what fails here)' : false, timeout: 300_000 }, () => {
-  test('serve starts, /readyz names cache:redis as degraded, intents complete', async () => {
+describe('Redis and S3 down at start', { skip: TEST_DRIVER === 'postgres' ? 'runs in the embedded pass (the store is not what fails here)' : false, timeout: 300_000 }, () => {
+  test('serve starts with Redis and S3 unreachable, /readyz names cache:redis as degraded, intents complete', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'symphainy-redis-down-'));
-    const s = await startServe(['--data-dir', dir, '--no-worker', '--cache', `redis://127.0.0.1:${await closedPort()}`]);
+    // S3 down too: the blob store is not contacted until a rendering is persisted.
+    const s = await startServe(
+      ['--data-dir', dir, '--no-worker', '--cache', `redis://127.0.0.1:${await closedPort()}`, '--artifacts', 's3://bucket/prefix', '--s3-endpoint', `http://127.0.0.1:${await closedPort()}`],
+      { AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_REGION: 'us-east-1' },
+    );
     try {
       const ready = JSON.parse(await waitForReady(s.url, 200)) as { status: string; parts: { name: string; status: string; detail?: string }[] };
       assert.equal(ready.status, 'degraded');
