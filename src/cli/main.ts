@@ -9,6 +9,7 @@ import { registerServe } from './commands/serve.ts';
 import { registerTenants } from './commands/tenants.ts';
 import { registerErase } from './commands/erase.ts';
 import { addBackendOptions } from './open-runtime.ts';
+import { quietOnClosedStdout } from './output.ts';
 
 /** Builds the `symphainy` command. Thin: parses arguments, calls the public API, prints. */
 export function buildProgram(): Command {
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
 
 /** Runs the CLI. Errors are printed as `error [CODE]: message` — never a stack trace (set SYMPHAINY_DEBUG=1 for one). */
 export async function main(argv: readonly string[]): Promise<void> {
+  quietOnClosedStdout();
   try {
     await buildProgram().parseAsync(argv as string[]);
   } catch (err) {

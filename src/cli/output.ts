@@ -18,3 +18,23 @@ export function formatTable(headers: readonly string[], rows: readonly (readonly
 export function printTable(headers: readonly string[], rows: readonly (readonly unknown[])[], maxWidth?: number): void {
   process.stdout.write(`${rows.length ? formatTable(headers, rows, maxWidth) : '(none)'}\n`);
 }
+
+/**
+ * A closed stdout (`symphainy … | head -1`) is the reader saying it has
+ * enough, not a failure: without a listener the EPIPE is an unhandled
+ * 'error' event with a stack trace. From then on output is dropped, the
+ * command finishes and closes what it opened, and the exit code is 0.
+ * Any other stdout error is reported once on stderr with exit code 1.
+ */
+export function quietOnClosedStdout(stdout: NodeJS.WriteStream = process.stdout): void {
+  let closed = false;
+  stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (closed) return;
+    closed = true;
+    stdout.write = (() => true) as typeof stdout.write;
+    if (err.code !== 'EPIPE') {
+      process.stderr.write(`error: cannot write the output: ${err.message}\n`);
+      process.exitCode = 1;
+    }
+  });
+}

@@ -7,3 +7,4 @@ export { createHttpServer, type HttpServerOptions } from './server.ts';
 export { DEFAULT_HTTP_LIMITS, type HttpLimits } from './limits.ts';
 export type { Problem, FieldIssue } from './problem.ts';
 export type { EventStreamOptions } from './event-stream.ts';
+export { DEFAULT_HTTP_TIMEOUTS, DEFAULT_MAX_CONNECTIONS, type HttpTimeouts } from './timeouts.ts';

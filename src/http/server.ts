@@ -6,6 +6,7 @@ import type { Runtime } from '../runtime/create-runtime.ts';
 import { defaultLogger } from '../runtime/logger.ts';
 import type { EventStream, EventStreamOptions } from './event-stream.ts';
 import { DEFAULT_HTTP_LIMITS, type HttpLimits } from './limits.ts';
+import { compileHttpTimeouts, DEFAULT_MAX_CONNECTIONS, type HttpTimeouts } from './timeouts.ts';
 import { buildOpenApi } from './openapi.ts';
 import { clientErrorResponse, problem, problemOf, sendProblem } from './problem.ts';
 import { registerRoutes, type Route, type RouteContext } from './route.ts';
@@ -25,6 +26,10 @@ export interface HttpServerOptions {
   /** The admin key that manages tenants and reads /metrics (at least 32 characters); none: admin routes are off. */
   readonly adminKey?: string | undefined;
   readonly limits?: Partial<HttpLimits>;
+  /** Header, request (body) and idle timeouts (`http.timeouts` in the runtime config). @default {@link DEFAULT_HTTP_TIMEOUTS} */
+  readonly timeouts?: Partial<HttpTimeouts>;
+  /** Open connections at once; more are closed at accept (`http.max_connections`). @default 1024 */
+  readonly maxConnections?: number;
   /** @default the runtime's default logger */
   readonly logger?: Logger;
   /** Tuning of `/v1/events` streams. */
@@ -48,14 +53,32 @@ export async function createHttpServer(runtime: Runtime, options: HttpServerOpti
   if (options.adminKey !== undefined && options.adminKey.length < 32) {
     throw new ConfigError('the admin key must be at least 32 characters (e.g. openssl rand -base64 32)');
   }
+  const timeouts = compileHttpTimeouts(options.timeouts);
+  const maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
+  if (!Number.isSafeInteger(maxConnections) || maxConnections <= 0) {
+    throw new ConfigError(`http maxConnections must be a positive whole number, got ${String(maxConnections)}`);
+  }
   const logger = options.logger ?? defaultLogger();
   const app = Fastify({
+    // Slow or half-sent requests cannot hold the server: Node answers 408 and closes the connection once
+    // the headers (headersTimeout) or the whole request (requestTimeout) miss their time; it checks open
+    // connections every connectionsCheckingInterval, so that follows the shortest timeout.
+    http: {
+      headersTimeout: timeouts.headersMs,
+      requestTimeout: timeouts.requestMs,
+      connectionsCheckingInterval: Math.max(100, Math.min(30_000, Math.floor(timeouts.headersMs / 4))),
+    },
+    requestTimeout: timeouts.requestMs,
+    keepAliveTimeout: timeouts.keepAliveMs,
+    connectionTimeout: timeouts.idleSocketMs,
     loggerInstance: logger as FastifyBaseLogger,
     // Requests are counted in /metrics; the log keeps what failed.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: limits.bodyBytes,
     routerOptions: { maxParamLength: 300 },
-    forceCloseConnections: true,
+    // close() ends idle keep-alive connections at once but lets in-flight requests finish and be
+    // answered (`serve` bounds that with its drain timeout); requests arriving meanwhile get 503.
+    forceCloseConnections: 'idle',
     return503OnClosing: true,
     // A malformed path or an over-long path parameter, found before routing: a problem document like every other error.
     frameworkErrors: (err, request, reply) => sendProblem(reply, problemOf(err), pathOf(request.url)),
@@ -104,6 +127,7 @@ export async function createHttpServer(runtime: Runtime, options: HttpServerOpti
     for (const s of streams) s.close();
   });
 
+  app.server.maxConnections = maxConnections;
   registerRoutes(app, routes, ctx);
   app.get('/openapi.json', async () => document);
   return app;

@@ -6,8 +6,10 @@ import type { BlobStore } from '../artifacts/blob-store.ts';
 import { FsBlobStore } from '../artifacts/fs/fs-blob-store.ts';
 import type { CacheStore } from '../cache/cache-store.ts';
 import { EmbeddedCache } from '../cache/embedded-cache.ts';
-import { ConfigError } from '../errors/index.ts';
+import type { RedisCache } from '../cache/redis/redis-cache.ts';
+import { ConfigError, StoreError } from '../errors/index.ts';
 import type { NatsEventSink } from '../events/nats/nats-sink.ts';
+import { parseDuration } from '../policy/duration.ts';
 import type { Db } from '../store/db.ts';
 import type { RuntimeConfigFile } from './runtime-config.ts';
 import type { RuntimeOptions } from './runtime-options.ts';
@@ -57,6 +59,46 @@ export function resolveBackendSettings(
   return settings as unknown as BackendSettings;
 }
 
+/** How the runtime treats its PostgreSQL server (see {@link PgDbOptions}); all milliseconds. */
+export interface DatabaseTimeouts {
+  readonly statementTimeoutMs: number;
+  readonly connectTimeoutMs: number;
+  readonly startupWaitMs: number;
+}
+
+/** Environment variables of {@link DatabaseTimeouts}: durations (`30s`, `2m`; `0` for no start-up wait). */
+export const DATABASE_TIMEOUT_ENV = {
+  statementTimeoutMs: 'SYMPHAINY_STATEMENT_TIMEOUT',
+  connectTimeoutMs: 'SYMPHAINY_CONNECT_TIMEOUT',
+  startupWaitMs: 'SYMPHAINY_DATABASE_WAIT',
+} as const;
+
+/** The defaults of a runtime (PgDb alone does not wait at start-up). */
+export const DEFAULT_DATABASE_TIMEOUTS: DatabaseTimeouts = Object.freeze({ statementTimeoutMs: 30_000, connectTimeoutMs: 5_000, startupWaitMs: 30_000 });
+
+/** Per key: the option wins over the environment, which wins over the config file's `database:` section. */
+export function resolveDatabaseTimeouts(
+  options: RuntimeOptions,
+  file: RuntimeConfigFile | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+): DatabaseTimeouts {
+  const pick = (key: keyof DatabaseTimeouts): number => {
+    const option = options[key];
+    if (option !== undefined) return option;
+    const fromEnv = env[DATABASE_TIMEOUT_ENV[key]]?.trim();
+    if (fromEnv) {
+      if (key === 'startupWaitMs' && fromEnv === '0') return 0;
+      try {
+        return parseDuration(fromEnv) * 1000;
+      } catch (err) {
+        throw new ConfigError(`${DATABASE_TIMEOUT_ENV[key]}: ${(err as Error).message}`);
+      }
+    }
+    return file?.database?.[key] ?? DEFAULT_DATABASE_TIMEOUTS[key];
+  };
+  return { statementTimeoutMs: pick('statementTimeoutMs'), connectTimeoutMs: pick('connectTimeoutMs'), startupWaitMs: pick('startupWaitMs') };
+}
+
 /** What a runtime opened for itself (and closes); absent parts use the embedded defaults. */
 export interface OpenedBackend<T> {
   readonly value: T;
@@ -85,7 +127,7 @@ export async function openBlobStore(settings: BackendSettings, memory: boolean):
 }
 
 /** The cache tier: Redis for `redis://…`/`rediss://…` (optionally `?prefix=NAME`), else the embedded table in the runtime's database. */
-export async function openCache(settings: BackendSettings, db: Db): Promise<OpenedBackend<CacheStore>> {
+export async function openCache(settings: BackendSettings, db: Db, logger?: Logger): Promise<OpenedBackend<CacheStore>> {
   const where = settings.cache;
   if (where === undefined || where === 'embedded') return { value: new EmbeddedCache(db) };
   if (/^rediss?:\/\//.test(where)) {
@@ -101,7 +143,17 @@ export async function openCache(settings: BackendSettings, db: Db): Promise<Open
       /* RedisCache names the malformed URL (without credentials) */
     }
     const { RedisCache } = await loadRedisDriver();
-    const cache = await RedisCache.connect({ url, ...(keyPrefix ? { keyPrefix } : {}) });
+    let cache: RedisCache;
+    try {
+      cache = await RedisCache.connect({ url, ...(keyPrefix ? { keyPrefix } : {}) });
+    } catch (err) {
+      if (!(err instanceof StoreError)) throw err;
+      // Redis down at start is not fatal: the runtime starts with the cache tier degraded (cache
+      // decisions fail with SYM_ERR_STORE) and the client keeps connecting.
+      logger?.warn({ err: err.message }, 'Redis unreachable at start; the cache tier is degraded until it answers');
+      cache = new RedisCache({ url, ...(keyPrefix ? { keyPrefix } : {}), retryFromStart: true });
+      cache.connectInBackground();
+    }
     return { value: cache, close: () => cache.close() };
   }
   throw new ConfigError(`cache must be redis://host:port or 'embedded', got ${JSON.stringify(where.replace(/\/\/[^@/]*@/, '//***@'))}`);
@@ -111,6 +163,7 @@ export async function openCache(settings: BackendSettings, db: Db): Promise<Open
 export async function openEventSink(settings: BackendSettings, logger: Logger): Promise<OpenedBackend<NatsEventSink> | null> {
   if (settings.events === undefined) return null;
   const { NatsEventSink } = await loadNatsDriver();
-  const sink = await NatsEventSink.connect({ servers: settings.events, logger });
+  // NATS down at start is not fatal: the sink starts degraded and events wait in the outbox.
+  const sink = await NatsEventSink.open({ servers: settings.events, logger });
   return { value: sink, close: () => sink.close() };
 }

@@ -37,13 +37,14 @@ import { validateGroupCommitOptions } from '../store/group-commit.ts';
 import { ExecutionLifecycleManager, type ExecuteOptions, type SubmittedExecution } from './execution-lifecycle-manager.ts';
 import { Worker, type WorkerOptions } from '../worker/worker.ts';
 import { loadPgDriver } from './optional-packages.ts';
-import { openBlobStore, openCache, openEventSink, resolveBackendSettings, type OpenedBackend } from './backends.ts';
+import { openBlobStore, openCache, openEventSink, resolveBackendSettings, resolveDatabaseTimeouts, type OpenedBackend } from './backends.ts';
 import { loadRuntimeConfig } from './runtime-config.ts';
 import type { ExecutionResult } from './execution-result.ts';
 import { defaultLogger } from './logger.ts';
 import { DatabaseClock } from '../store/database-clock.ts';
 import { durationOption, MAX_TIMER_SECONDS } from '../policy/duration.ts';
 import type { RuntimeOptions } from './runtime-options.ts';
+import { ReadinessProbe, type ReadinessReport } from './readiness.ts';
 
 /** Where a read is scoped: one tenant, or ANY_TENANT for operator tools. */
 export interface Scope {
@@ -118,6 +119,8 @@ export interface Runtime {
   eventPosition(eventId: string, tenantId: string): Promise<StreamPosition | null>;
   /** Resolves when the store answers a query. */
   ping(): Promise<void>;
+  /** Whether the store answers (within about a second) and which connected parts (event sinks, cache) are degraded. Never rejects. */
+  readiness(): Promise<ReadinessReport>;
   /** Live cached artifacts matching the lookup (expired ones are gone). */
   getCached(lookup: CacheLookup): Promise<CacheEntry[]>;
   /**
@@ -221,7 +224,9 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
       const pgDb = await PgDb.open({
         url: settings.databaseUrl,
         ...(options.poolSize ? { poolSize: options.poolSize } : {}),
-        onIdleError: (err) => logger.warn({ err }, 'an idle PostgreSQL connection failed; the pool replaces it'),
+        ...resolveDatabaseTimeouts(options, file),
+        onWait: ({ attempt, retryInMs, err }) => logger.warn({ attempt, retryInMs, err: err.message }, 'PostgreSQL does not answer yet; waiting'),
+        onIdleError: (err) => logger.warn({ err }, 'a PostgreSQL connection failed; the pool replaces it'),
       });
       db = pgDb;
       cleanups.push(() => pgDb.close());
@@ -240,7 +245,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     clock = databaseClock;
     cleanups.push(async () => databaseClock.stop());
     const blobStore = options.blobStore ?? opened(await openBlobStore(settings, options.memory === true));
-    const cache = typeof options.cache === 'object' ? options.cache : opened(await openCache(settings, db));
+    const cache = typeof options.cache === 'object' ? options.cache : opened(await openCache(settings, db, logger));
     const nats = await openEventSink(settings, logger);
     const externalSinks = [...(nats ? [opened(nats)] : []), ...(options.eventSinks ?? [])];
 
@@ -280,7 +285,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     // `running` execution belongs to a process that stopped mid-way. A server
     // is shared: there, only expired worker leases mean a process stopped.
     if (dataDir !== null || (ownsDb && !db.capabilities.multipleConnections)) await manager.recoverInterrupted();
-    await cache.purgeExpired(dbNow());
+    await cache.purgeExpired(dbNow()).catch((err) => logger.warn({ err }, 'cache purge failed'));
     const sweepSeconds = options.sweepIntervalSeconds === undefined ? undefined
       : durationOption('sweepIntervalSeconds', options.sweepIntervalSeconds, { subSecond: true, max: MAX_TIMER_SECONDS });
     const sweepTimer = sweepSeconds
@@ -300,6 +305,10 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     const relayTimer = relayPollMs > 0 ? setInterval(() => relay.kick(), relayPollMs) : null;
     relayTimer?.unref();
     const workers = new Set<Worker>();
+    const probe = new ReadinessProbe(
+      () => db.query('SELECT 1').then(() => {}),
+      () => [...externalSinks.map((s) => ({ name: `events:${s.name}`, part: s })), { name: `cache:${cache.name}`, part: cache }],
+    );
 
     let closed = false;
     let closing: Promise<void> | null = null;
@@ -391,6 +400,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
         open();
         await db.query('SELECT 1');
       },
+      readiness: () => (closed ? Promise.resolve({ status: 'down', parts: [{ name: 'runtime', status: 'down', detail: 'closed' }] }) : probe.check()),
       getCached: async (lookup) => (open(), cache.get(lookup, dbNow())),
       explainPolicy: (input, opts) => asResolver(opts?.policy ?? live.current).explain({ ...input, solutionId: opts?.solutionId ?? null }),
       diffPolicy: async (candidate, o) => (open(), diffPolicyOverHistory(db, asResolver(candidate), o)),

@@ -106,6 +106,9 @@ export class LeaseLostError extends Error {
   }
 }
 
+/** A direct execution's completion write found it no longer running, and the stored record is not its completion. */
+class CompletionOutcomeUnknown extends StoreError {}
+
 const STORE_ERROR_CODE = 'SYM_ERR_STORE';
 
 /** An artifact on its way through policy and materialization. */
@@ -341,6 +344,13 @@ export class ExecutionLifecycleManager {
         outbox: events.slice(1),
         ...this.#hook(FaultPoint.BEFORE_COMPLETE_COMMIT),
       });
+      if (outcome === 'not-running' && lease === null) {
+        // A direct execution has no other owner: an earlier try of this completion committed
+        // on a connection that failed before its reply came back. Answer from what is stored.
+        const stored = await d.stateSurface.get(executionId, intent.tenantId);
+        if (stored?.status === 'completed' && stored.result) return stored.result as ExecutionResult;
+        throw new CompletionOutcomeUnknown(`execution ${executionId}: the completion's outcome is unknown (the database connection failed); it is ${stored?.status ?? 'missing'} — retry with the same intent id`);
+      }
       if (outcome === 'not-running') throw new LeaseLostError(executionId, lease);
       d.observer?.stage('complete', performance.now() - completeStart);
       d.observer?.finished(result);
@@ -351,7 +361,7 @@ export class ExecutionLifecycleManager {
       const outside = pending.flatMap((p) => (p.cacheEntry && !d.cache.transactional && p.outcome.stored ? [p.cacheEntry.cacheId] : []));
       if (outside.length > 0) await d.cache.delete(outside).catch((e: unknown) => d.logger.warn({ err: e }, 'removing cache entries failed'));
       // Another worker owns the execution now and records its outcome; this run's result is dropped.
-      if (err instanceof LeaseLostError) throw err;
+      if (err instanceof LeaseLostError || err instanceof CompletionOutcomeUnknown) throw err;
       d.logger.error({ err, executionId }, 'materializing or completing the execution failed');
       return this.#fail(
         ref,

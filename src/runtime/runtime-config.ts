@@ -5,6 +5,7 @@ import { formatIssues, lineOfPath, readConfigFile, type ConfigIssue } from '../p
 import { MAX_TIMER_SECONDS, parseDurationMs } from '../policy/duration.ts';
 import { parseByteSize } from '../policy/byte-size.ts';
 import type { HttpLimits } from '../http/limits.ts';
+import type { HttpTimeouts } from '../http/timeouts.ts';
 import type { GroupCommitOptions } from '../store/group-commit.ts';
 
 /**
@@ -21,11 +22,15 @@ import type { GroupCommitOptions } from '../store/group-commit.ts';
  * platform_policy: config/platform.yaml           # governance rules above every solution
  * worker: { concurrency: 16, lease: 30s, poll_interval: 1s }
  * group_commit: { max_batch: 128, max_wait_ms: 0, max_concurrent_batches: 4 }   # or false
+ * database: { statement_timeout: 30s, connect_timeout: 5s, startup_wait: 30s }   # PostgreSQL server only
+ * drain_timeout: 35s                              # serve/worker: SIGTERM waits this long for in-flight work
  * http:                                           # symphainy serve
  *   port: 7070
  *   host: 127.0.0.1
  *   admin_key: …                                  # at least 32 characters; SYMPHAINY_ADMIN_KEY wins
  *   limits: { body: 1mb, parameter_depth: 32, rendering: 32mb, page_size: 500 }
+ *   timeouts: { headers: 15s, request: 30s, keep_alive: 72s, idle_socket: 0 }   # 0: none
+ *   max_connections: 1024
  * ```
  */
 export interface RuntimeConfigFile {
@@ -41,11 +46,15 @@ export interface RuntimeConfigFile {
   readonly platformPolicy?: string;
   readonly worker?: { readonly concurrency?: number; readonly leaseMs?: number; readonly pollIntervalMs?: number };
   readonly groupCommit?: GroupCommitOptions | false;
+  readonly database?: { readonly statementTimeoutMs?: number; readonly connectTimeoutMs?: number; readonly startupWaitMs?: number };
+  readonly drainTimeoutMs?: number;
   readonly http?: {
     readonly port?: number;
     readonly host?: string;
     readonly adminKey?: string;
     readonly limits?: Partial<HttpLimits>;
+    readonly timeouts?: Partial<HttpTimeouts>;
+    readonly maxConnections?: number;
   };
 }
 
@@ -58,6 +67,8 @@ const durationMs = z.union([z.string(), z.number()]).transform((value, ctx) => {
     return z.NEVER;
   }
 });
+/** A duration, or 0 for "none". */
+const durationOrZeroMs = z.union([z.literal(0), z.literal('0'), durationMs]).transform((v) => (v === 0 || v === '0' ? 0 : v));
 const text = z.string().trim().min(1, 'must not be empty');
 /** A size (`512kb`, `1mb`, bytes); `allowZero` where 0 means "none". */
 const sizeOf = (options: { allowZero?: boolean } = {}) =>
@@ -91,6 +102,10 @@ const Schema = z.strictObject({
       }),
     ])
     .optional(),
+  database: z
+    .strictObject({ statement_timeout: durationMs.optional(), connect_timeout: durationMs.optional(), startup_wait: durationOrZeroMs.optional() })
+    .optional(),
+  drain_timeout: durationMs.optional(),
   worker: z
     .strictObject({
       concurrency: z.number().int().positive().optional(),
@@ -111,6 +126,15 @@ const Schema = z.strictObject({
           page_size: z.number().int().positive().max(10_000).optional(),
         })
         .optional(),
+      timeouts: z
+        .strictObject({
+          headers: durationMs.optional(),
+          request: durationMs.optional(),
+          keep_alive: durationMs.optional(),
+          idle_socket: durationOrZeroMs.optional(),
+        })
+        .optional(),
+      max_connections: z.number().int().positive().optional(),
     })
     .optional(),
 });
@@ -169,8 +193,26 @@ export function parseRuntimeConfigYaml(source: string, file: string): RuntimeCon
         ...(h.limits.page_size !== undefined ? { pageSize: h.limits.page_size } : {}),
       }
     : undefined;
+  const timeouts = h?.timeouts
+    ? {
+        ...(h.timeouts.headers !== undefined ? { headersMs: h.timeouts.headers } : {}),
+        ...(h.timeouts.request !== undefined ? { requestMs: h.timeouts.request } : {}),
+        ...(h.timeouts.keep_alive !== undefined ? { keepAliveMs: h.timeouts.keep_alive } : {}),
+        ...(h.timeouts.idle_socket !== undefined ? { idleSocketMs: h.timeouts.idle_socket } : {}),
+      }
+    : undefined;
+  const d = c.database;
+  const database = d
+    ? {
+        ...(d.statement_timeout !== undefined ? { statementTimeoutMs: d.statement_timeout } : {}),
+        ...(d.connect_timeout !== undefined ? { connectTimeoutMs: d.connect_timeout } : {}),
+        ...(d.startup_wait !== undefined ? { startupWaitMs: d.startup_wait as number } : {}),
+      }
+    : undefined;
   const http = h
     ? {
+        ...(timeouts ? { timeouts } : {}),
+        ...(h.max_connections !== undefined ? { maxConnections: h.max_connections } : {}),
         ...(h.port !== undefined ? { port: h.port } : {}),
         ...(h.host !== undefined ? { host: h.host } : {}),
         ...(h.admin_key !== undefined ? { adminKey: h.admin_key } : {}),
@@ -191,6 +233,8 @@ export function parseRuntimeConfigYaml(source: string, file: string): RuntimeCon
     ...(worker ? { worker } : {}),
     ...(groupCommit !== undefined ? { groupCommit } : {}),
     ...(http ? { http } : {}),
+    ...(database ? { database } : {}),
+    ...(c.drain_timeout !== undefined ? { drainTimeoutMs: c.drain_timeout } : {}),
   });
 }
 

@@ -51,6 +51,24 @@ export interface RuntimeOptions {
   /** Connections in the PostgreSQL pool. @default 10 */
   poolSize?: number;
   /**
+   * PostgreSQL: milliseconds a statement may run (server `statement_timeout`;
+   * the client closes a connection that stays silent 2 s longer, so a
+   * blackholed server fails requests with SYM_ERR_STORE instead of hanging them).
+   * @default $SYMPHAINY_STATEMENT_TIMEOUT, else the runtime config's `database.statement_timeout`, else 30000
+   */
+  statementTimeoutMs?: number;
+  /**
+   * PostgreSQL: milliseconds to get a connection before an operation fails with SYM_ERR_STORE.
+   * @default $SYMPHAINY_CONNECT_TIMEOUT, else `database.connect_timeout`, else 5000
+   */
+  connectTimeoutMs?: number;
+  /**
+   * PostgreSQL: milliseconds start-up keeps trying an unreachable server (logged
+   * exponential backoff) before failing; 0 fails at once.
+   * @default $SYMPHAINY_DATABASE_WAIT, else `database.startup_wait`, else 30000
+   */
+  startupWaitMs?: number;
+  /**
    * Group commit: concurrent executions' record, completion and failure writes
    * share transactions — at most `maxBatch` writes each (default 128), a batch
    * waiting at most `maxWaitMs` to fill while others are in flight (default 0;

@@ -16,6 +16,12 @@ export interface RedisCacheOptions {
   connectTimeoutMs?: number;
   /** Milliseconds a command may take before it fails, so a stalled Redis cannot hang an execution. @default 5000 */
   commandTimeoutMs?: number;
+  /**
+   * Keep reconnecting (with backoff) even if the first connection fails, for
+   * a runtime that starts while Redis is down; commands fail with StoreError
+   * until it answers. @default false: the first connection failing is final
+   */
+  retryFromStart?: boolean;
 }
 
 /** One entry as stored: the {@link CacheEntry} with renderings as base64 (JSON has no bytes). */
@@ -101,13 +107,25 @@ export class RedisCache implements CacheStore {
         maxRetriesPerRequest: 1,
         // Fail the first connection at once (a wrong URL should not hang startup);
         // after that, a Redis restart is survived by reconnecting with backoff.
-        retryStrategy: (times) => (readyOnce ? Math.min(times * 200, 2000) : null),
+        retryStrategy: (times) => (readyOnce || options.retryFromStart ? Math.min(times * 200, 2000) : null),
       });
       this.#client.once('ready', () => (readyOnce = true));
     }
     this.#client.on('ready', () => (this.#lastConnectionError = undefined));
     // Without a listener ioredis prints every connection error; they surface through commands instead.
     this.#client.on('error', (err: Error) => (this.#lastConnectionError = err));
+  }
+
+  /** `ok` when the client is connected; otherwise `degraded` with the last connection error. */
+  health(): { status: 'ok' | 'degraded'; detail?: string } {
+    if (this.#client.status === 'ready') return { status: 'ok' };
+    const why = this.#lastConnectionError ? `: ${this.#error('connecting', this.#lastConnectionError).message}` : '';
+    return { status: 'degraded', detail: `Redis at ${this.#where} is ${this.#client.status}${why}` };
+  }
+
+  /** Starts connecting without waiting (a client made with `retryFromStart` then keeps trying). */
+  connectInBackground(): void {
+    if (this.#client.status === 'wait') this.#client.connect().catch(() => {});
   }
 
   /** Opens a client and checks with PING that Redis answers; fails within `connectTimeoutMs`. */

@@ -3,11 +3,13 @@ import { ConfigError, ConflictError } from '../../errors/index.ts';
 import { createHttpServer } from '../../http/server.ts';
 import type { Runtime } from '../../runtime/create-runtime.ts';
 import { loadRuntimeConfig } from '../../runtime/runtime-config.ts';
-import { positiveInt } from '../input.ts';
+import { drainTimeoutMs, DRAIN_TIMEOUT_ENV, within } from '../drain.ts';
+import { durationSeconds, positiveInt } from '../input.ts';
 import { withRuntime } from '../open-runtime.ts';
 import { SWEEP_INTERVAL_SECONDS } from './worker.ts';
 
 const DEFAULT_PORT = 7070;
+const durationMs = (flag: string) => (value: string) => durationSeconds(flag)(value) * 1000;
 
 export function registerServe(program: Command): void {
   program
@@ -20,13 +22,19 @@ export function registerServe(program: Command): void {
     .option('--no-worker', 'do not run queued (?mode=async) intents in this process (other workers will)')
     .option('--worker-concurrency <n>', 'executions the in-process worker runs at once (default 4)', positiveInt('--worker-concurrency', 1024))
     .option('--demo', "ensure a tenant 'demo' exists and print a fresh key for it with a curl example")
+    .option('--drain-timeout <duration>', `on SIGTERM/SIGINT, how long in-flight requests and claimed executions may finish, e.g. 45s (default: realm timeout + 5s, or drain_timeout; env ${DRAIN_TIMEOUT_ENV})`, durationMs('--drain-timeout'))
     .action(async (opts, cmd: Command) => {
       const g = cmd.optsWithGlobals();
       const configPath = g.runtimeConfig ?? (process.env.SYMPHAINY_RUNTIME_CONFIG || undefined);
       const file = configPath ? await loadRuntimeConfig(configPath) : undefined;
       const adminKey = process.env.SYMPHAINY_ADMIN_KEY || file?.http?.adminKey;
       await withRuntime({ ...g, ...(file ? { runtimeConfig: file } : {}), realm: opts.realm, config: opts.config }, async (runtime) => {
-        const app = await createHttpServer(runtime, { adminKey, ...(file?.http?.limits ? { limits: file.http.limits } : {}) });
+        const app = await createHttpServer(runtime, {
+          adminKey,
+          ...(file?.http?.limits ? { limits: file.http.limits } : {}),
+          ...(file?.http?.timeouts ? { timeouts: file.http.timeouts } : {}),
+          ...(file?.http?.maxConnections ? { maxConnections: file.http.maxConnections } : {}),
+        });
         const worker = opts.worker
           ? runtime.startWorker({ concurrency: opts.workerConcurrency ?? file?.worker?.concurrency ?? 4, ...(file?.worker?.leaseMs ? { leaseMs: file.worker.leaseMs } : {}) })
           : null;
@@ -44,16 +52,26 @@ export function registerServe(program: Command): void {
             `OpenAPI: ${url}/openapi.json\n`,
         );
         if (opts.demo) process.stdout.write(await demoHint(runtime, url));
-        await new Promise<void>((resolve) => {
-          const stop = (signal: NodeJS.Signals) => {
-            process.stderr.write(`${signal}: stopping (finishing requests and claimed executions)\n`);
-            resolve();
-          };
-          process.once('SIGINT', stop);
-          process.once('SIGTERM', stop);
+        const drainMs = drainTimeoutMs(opts.drainTimeout, file);
+        const signal = await new Promise<NodeJS.Signals>((resolve) => {
+          process.once('SIGINT', resolve);
+          process.once('SIGTERM', resolve);
         });
-        await app.close();
-        await worker?.stop();
+        // A second signal: stop now (whatever runs is recorded interrupted at the next start or lease expiry).
+        const now = () => process.exit(130);
+        process.once('SIGINT', now);
+        process.once('SIGTERM', now);
+        process.stderr.write(`${signal}: stopping (finishing requests and claimed executions, at most ${drainMs} ms)\n`);
+        // Stop accepting and claiming at once; in-flight requests and claims finish and are answered.
+        const drained = Promise.all([app.close(), worker?.stop()]);
+        if ((await within(drained, drainMs)) === 'timeout') {
+          process.stderr.write(`drain timeout after ${drainMs} ms: cancelling what still runs (recorded SYM_ERR_RUNTIME_CLOSED)\n`);
+          // Cancelled handlers answer their requests with SYM_ERR_RUNTIME_CLOSED; then the rest is cut.
+          await within(runtime.close(), 5000);
+          await within(drained, 1000);
+          app.server.closeAllConnections();
+          await drained;
+        }
       }, { sweepIntervalSeconds: SWEEP_INTERVAL_SECONDS });
     });
 }

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { loadRuntimeConfig } from '../../runtime/runtime-config.ts';
 import { MAX_TIMER_SECONDS } from '../../policy/duration.ts';
+import { drainTimeoutMs, DRAIN_TIMEOUT_ENV, within } from '../drain.ts';
 import { durationMillis, positiveInt } from '../input.ts';
 import { withRuntime } from '../open-runtime.ts';
 
@@ -17,6 +18,7 @@ export function registerWorker(program: Command): void {
     .option('--concurrency <n>', 'executions run at once (default 4, or worker.concurrency)', positiveInt('--concurrency', 1024))
     .option('--lease <duration>', 'how long a claim holds without renewal, e.g. 30s (default 30s, or worker.lease)', durationMs('--lease'))
     .option('--poll-interval <duration>', 'pause when the queue is empty (default 1s, or worker.poll_interval)', durationMs('--poll-interval'))
+    .option('--drain-timeout <duration>', `on SIGTERM/SIGINT, how long claimed executions may finish, e.g. 45s (default: realm timeout + 5s, or drain_timeout; env ${DRAIN_TIMEOUT_ENV})`, durationMs('--drain-timeout'))
     .option('--config <file>', 'solution config (materialization policy YAML)')
     .option('--realm <module...>', 'load realms from these modules too (repeatable)')
     .action(async (opts, cmd: Command) => {
@@ -37,7 +39,11 @@ export function registerWorker(program: Command): void {
           const onSignal = (signal: NodeJS.Signals) => {
             if (++signals > 1) process.exit(130); // a second signal: stop now; leases expire and others take over
             process.stderr.write(`worker ${worker.workerId}: ${signal}, finishing ${worker.stats.running} claimed executions\n`);
-            void worker.stop().then(resolve);
+            const drainMs = drainTimeoutMs(opts.drainTimeout, file);
+            void within(worker.stop(), drainMs).then((how) => {
+              if (how === 'timeout') process.stderr.write(`worker ${worker.workerId}: drain timeout after ${drainMs} ms; cancelling what still runs\n`);
+              resolve();
+            });
           };
           process.on('SIGINT', onSignal);
           process.on('SIGTERM', onSignal);

@@ -14,6 +14,7 @@ import type { Logger } from 'pino';
 import { ConfigError, StoreError } from '../../errors/index.ts';
 import type { OutboxEvent } from '../../store/outbox.ts';
 import type { EventSink } from '../event-sink.ts';
+import type { HealthReporting } from '../../runtime/readiness.ts';
 
 /** Options of {@link NatsEventSink.connect}. */
 export interface NatsEventSinkOptions {
@@ -79,71 +80,111 @@ export function eventSubject(prefix: string, event: Pick<OutboxEvent, 'tenantId'
  * connection (reconnecting forever) and creates the stream if missing; it
  * does not own the stream's settings, retention or consumers.
  */
-export class NatsEventSink implements EventSink {
+export class NatsEventSink implements EventSink, HealthReporting {
   readonly name = 'nats';
-  readonly #nc: NatsConnection;
-  readonly #js: JetStreamClient;
-  readonly #stream: string;
-  readonly #prefix: string;
-  readonly #timeoutMs: number;
+  #nc: NatsConnection | null = null;
+  #js: JetStreamClient | null = null;
+  #connected = false;
+  #lastError: Error | null = null;
+  #closed = false;
+  #retry: NodeJS.Timeout | null = null;
+  readonly #o: SinkSettings;
 
-  private constructor(nc: NatsConnection, stream: string, prefix: string, timeoutMs: number) {
-    this.#nc = nc;
-    this.#js = nc.jetstream({ timeout: timeoutMs });
-    this.#stream = stream;
-    this.#prefix = prefix;
-    this.#timeoutMs = timeoutMs;
+  private constructor(o: SinkSettings) {
+    this.#o = o;
   }
 
   /** Connects and ensures the stream; throws StoreError if NATS is unreachable, ConfigError on bad options or a conflicting stream. */
   static async connect(options: NatsEventSinkOptions): Promise<NatsEventSink> {
-    const stream = options.stream ?? 'SYMPHAINY';
-    const prefix = options.subjectPrefix ?? 'symphainy';
-    const duplicateWindowMs = options.duplicateWindowMs ?? 120_000;
-    const timeoutMs = options.publishTimeoutMs ?? 5000;
-    const connectTimeoutMs = options.connectTimeoutMs ?? 5000;
-    if (!/^[^\s.*>/\\]+$/.test(stream)) throw new ConfigError(`invalid NATS stream name '${stream}'`);
-    if (!/^[^\s.*>%]+(\.[^\s.*>%]+)*$/.test(prefix)) throw new ConfigError(`invalid NATS subject prefix '${prefix}'`);
-    for (const [key, v] of Object.entries({ duplicateWindowMs, publishTimeoutMs: timeoutMs, connectTimeoutMs })) {
-      if (!Number.isInteger(v) || v <= 0) throw new ConfigError(`NatsEventSink ${key} must be a positive integer (got ${v})`);
-    }
-    const { servers, display, auth, tls } = parseServers(options.servers);
+    const sink = new NatsEventSink(settingsOf(options));
+    await sink.#establish();
+    return sink;
+  }
 
+  /**
+   * Like {@link connect}, but an unreachable NATS does not fail: the sink
+   * starts degraded and keeps connecting in the background (backoff from
+   * 500 ms doubling to 10 s); until then {@link publish} throws StoreError,
+   * so the outbox relay keeps the events and re-sends them once connected.
+   * Bad options and a conflicting stream still throw ConfigError at once.
+   */
+  static async open(options: NatsEventSinkOptions): Promise<NatsEventSink> {
+    const sink = new NatsEventSink(settingsOf(options));
+    try {
+      await sink.#establish();
+    } catch (err) {
+      if (err instanceof ConfigError) throw err;
+      sink.#o.log?.warn({ nats: sink.#o.display, err: (err as Error).message }, 'NATS unreachable at start; events wait in the outbox until it answers');
+      sink.#scheduleRetry(500);
+    }
+    return sink;
+  }
+
+  /** `ok` while connected; `degraded` (events wait in the outbox) before the first connection and during reconnects. */
+  health(): { status: 'ok' | 'degraded'; detail?: string } {
+    if (this.#js && this.#connected) return { status: 'ok' };
+    const why = this.#js ? 'reconnecting' : `not connected${this.#lastError ? `: ${this.#lastError.message}` : ''}`;
+    return { status: 'degraded', detail: `NATS at ${this.#o.display} ${why}; events wait in the outbox` };
+  }
+
+  #scheduleRetry(ms: number): void {
+    if (this.#closed) return;
+    this.#retry = setTimeout(() => {
+      this.#retry = null;
+      this.#establish().then(
+        () => this.#o.log?.warn({ nats: this.#o.display }, 'NATS connected; delivering the events that waited'),
+        () => this.#scheduleRetry(Math.min(10_000, ms * 2)),
+      );
+    }, ms);
+    this.#retry.unref();
+  }
+
+  async #establish(): Promise<void> {
+    const o = this.#o;
     let nc: NatsConnection;
     try {
       nc = await natsConnect({
-        servers,
-        ...auth,
-        ...(tls ? { tls: {} } : {}),
+        servers: o.servers,
+        ...o.auth,
+        ...(o.tls ? { tls: {} } : {}),
         name: 'symphainy-event-sink',
-        timeout: connectTimeoutMs,
+        timeout: o.connectTimeoutMs,
         // Outlive NATS restarts: the relay keeps retrying meanwhile, and publishes resume on reconnect.
         reconnect: true,
         maxReconnectAttempts: -1,
       });
     } catch (err) {
-      throw new StoreError(`cannot connect to NATS at ${display}: ${(err as Error).message}`, { cause: err });
+      this.#lastError = err as Error;
+      throw new StoreError(`cannot connect to NATS at ${o.display}: ${(err as Error).message}`, { cause: err });
     }
-    const log = options.logger;
-    if (log) {
-      void (async () => {
-        for await (const s of nc.status()) {
-          if (s.type === 'disconnect' || s.type === 'reconnect') log.warn({ nats: display, status: s.type }, `NATS ${s.type}`);
-        }
-      })().catch(() => {});
-    }
-
+    void (async () => {
+      for await (const st of nc.status()) {
+        if (st.type === 'disconnect') this.#connected = false;
+        if (st.type === 'reconnect') this.#connected = true;
+        if (st.type === 'disconnect' || st.type === 'reconnect') o.log?.warn({ nats: o.display, status: st.type }, `NATS ${st.type}`);
+      }
+    })().catch(() => {});
     try {
-      await ensureStream(nc, { stream, subject: `${prefix}.>`, duplicateWindowMs, timeoutMs, display, log });
+      await ensureStream(nc, { stream: o.stream, subject: `${o.prefix}.>`, duplicateWindowMs: o.duplicateWindowMs, timeoutMs: o.timeoutMs, display: o.display, log: o.log });
     } catch (err) {
+      this.#lastError = err as Error;
       await nc.close().catch(() => {});
       throw err;
     }
-    return new NatsEventSink(nc, stream, prefix, timeoutMs);
+    if (this.#closed) {
+      await nc.close().catch(() => {});
+      return;
+    }
+    this.#nc = nc;
+    this.#js = nc.jetstream({ timeout: o.timeoutMs });
+    this.#connected = true;
+    this.#lastError = null;
   }
 
   /** Publishes all events and waits for every ack; throws if any is not acknowledged (the relay re-sends the batch). */
   async publish(events: readonly OutboxEvent[]): Promise<void> {
+    const js = this.#js;
+    if (!js) throw new StoreError(`NATS at ${this.#o.display} is not connected yet${this.#lastError ? ` (${this.#lastError.message})` : ''}; the events stay in the outbox`);
     // All publishes go out before the first ack is awaited: one round trip per batch, not per event.
     // Each js.publish writes to the socket synchronously, so messages keep the array's order.
     const acks = events.map((e) => {
@@ -154,10 +195,10 @@ export class NatsEventSink implements EventSink {
         eventId: e.eventId, eventType: e.eventType, source: e.source, tenantId: e.tenantId, sessionId: e.sessionId,
         executionId: e.executionId, payload: e.payload, createdAt: e.createdAt,
       };
-      return this.#js.publish(eventSubject(this.#prefix, e), JSON_CODEC.encode(body), {
+      return js.publish(eventSubject(this.#o.prefix, e), JSON_CODEC.encode(body), {
         msgID: e.eventId,
         headers: h,
-        timeout: this.#timeoutMs,
+        timeout: this.#o.timeoutMs,
       });
     });
     // allSettled: wait for every ack so no rejection is left unhandled, then report the first failure.
@@ -166,7 +207,7 @@ export class NatsEventSink implements EventSink {
     if (failed.length > 0) {
       const first = failed[0]!.reason as Error;
       throw new StoreError(
-        `NATS stream '${this.#stream}': ${failed.length} of ${events.length} events not acknowledged: ${first.message}`,
+        `NATS stream '${this.#o.stream}': ${failed.length} of ${events.length} events not acknowledged: ${first.message}`,
         { cause: first },
       );
     }
@@ -174,16 +215,47 @@ export class NatsEventSink implements EventSink {
 
   /** Flushes what was sent and closes the connection. */
   async close(): Promise<void> {
-    if (this.#nc.isClosed()) return;
+    this.#closed = true;
+    if (this.#retry) clearTimeout(this.#retry);
+    const nc = this.#nc;
+    if (!nc || nc.isClosed()) return;
     // drain() waits on the server: with NATS down it would hold close() forever, so bound it.
     const timer = new AbortController();
     await Promise.race([
-      this.#nc.drain().catch(() => {}),
-      sleep(this.#timeoutMs, undefined, { signal: timer.signal }).catch(() => {}),
+      nc.drain().catch(() => {}),
+      sleep(this.#o.timeoutMs, undefined, { signal: timer.signal }).catch(() => {}),
     ]);
     timer.abort();
-    if (!this.#nc.isClosed()) await this.#nc.close();
+    if (!nc.isClosed()) await nc.close();
   }
+}
+
+interface SinkSettings {
+  readonly stream: string;
+  readonly prefix: string;
+  readonly duplicateWindowMs: number;
+  readonly timeoutMs: number;
+  readonly connectTimeoutMs: number;
+  readonly servers: string[];
+  readonly display: string;
+  readonly auth: Pick<ConnectionOptions, 'user' | 'pass' | 'token'>;
+  readonly tls: boolean;
+  readonly log: Logger | undefined;
+}
+
+/** Options checked and defaulted; throws ConfigError naming the bad one. */
+function settingsOf(options: NatsEventSinkOptions): SinkSettings {
+  const stream = options.stream ?? 'SYMPHAINY';
+  const prefix = options.subjectPrefix ?? 'symphainy';
+  const duplicateWindowMs = options.duplicateWindowMs ?? 120_000;
+  const timeoutMs = options.publishTimeoutMs ?? 5000;
+  const connectTimeoutMs = options.connectTimeoutMs ?? 5000;
+  if (!/^[^\s.*>/\\]+$/.test(stream)) throw new ConfigError(`invalid NATS stream name '${stream}'`);
+  if (!/^[^\s.*>%]+(\.[^\s.*>%]+)*$/.test(prefix)) throw new ConfigError(`invalid NATS subject prefix '${prefix}'`);
+  for (const [key, v] of Object.entries({ duplicateWindowMs, publishTimeoutMs: timeoutMs, connectTimeoutMs })) {
+    if (!Number.isInteger(v) || v <= 0) throw new ConfigError(`NatsEventSink ${key} must be a positive integer (got ${v})`);
+  }
+  return { stream, prefix, duplicateWindowMs, timeoutMs, connectTimeoutMs, ...parseServers(options.servers), log: options.logger };
 }
 
 /** NATS headers cannot carry CR or LF (nats.js throws); encode just those. The JSON payload stays authoritative. */

@@ -1,7 +1,8 @@
 import pg from 'pg';
-import { StoreError } from '../../errors/index.ts';
+import { ConfigError, StoreError } from '../../errors/index.ts';
 import { inOrder, type Db, type PipelinedOutcome, type Queryable, type ScopedDb } from '../db.ts';
 import { TENANT_SETTING, tenantSetting, type TenantScope } from '../sql.ts';
+import { connectionFailure, isConnectionFailure } from './connection-errors.ts';
 import { redactDatabaseUrl, withDefaultUser } from './database-url.ts';
 
 export interface PgDbOptions {
@@ -9,11 +10,40 @@ export interface PgDbOptions {
   readonly url: string;
   /** Connections in the pool. @default 10 */
   readonly poolSize?: number;
-  /** Milliseconds to wait for a connection before failing. @default 5000 */
+  /**
+   * Milliseconds to wait for a connection (TCP connect and start-up, or a
+   * free pooled one) before the operation fails with SYM_ERR_STORE. @default 5000
+   */
   readonly connectTimeoutMs?: number;
-  /** Called when an idle pooled connection fails (the pool replaces it). */
+  /**
+   * Milliseconds a statement may run: the server cancels it after this
+   * (`statement_timeout`), and the client gives up on an answer
+   * {@link READ_TIMEOUT_MARGIN_MS} later, closing the connection, so a
+   * server that stopped answering (a blackholed network) fails the
+   * statement instead of hanging it. @default 30000
+   */
+  readonly statementTimeoutMs?: number;
+  /**
+   * Milliseconds {@link PgDb.open} keeps trying while the server is
+   * unreachable or starting up, with exponential backoff (100 ms doubling up
+   * to 5 s); 0 fails at the first refusal. A wrong database name or a
+   * refused login fails at once either way. @default 0
+   */
+  readonly startupWaitMs?: number;
+  /** Called before each retry of {@link PgDb.open} while waiting for the server. */
+  readonly onWait?: (info: { attempt: number; retryInMs: number; waitedMs: number; err: Error }) => void;
+  /**
+   * Called when a pooled connection fails (server restart, terminated
+   * backend, network cut), idle or in use. The pool discards it; what ran on
+   * it fails with SYM_ERR_STORE. Without this the error is dropped here —
+   * never an unhandled 'error' event.
+   */
   readonly onIdleError?: (err: Error) => void;
 }
+
+/** How much longer than the statement timeout the client waits for an answer before it closes the connection. */
+export const READ_TIMEOUT_MARGIN_MS = 2000;
+const DEFAULT_STATEMENT_TIMEOUT_MS = 30_000;
 
 /** First statement of every scoped transaction: the tenant for row-level security, until the transaction ends. */
 const SET_TENANT = `SELECT set_config('${TENANT_SETTING}', $1, true)`;
@@ -36,39 +66,67 @@ export class PgDb implements Db {
     this.location = location;
   }
 
-  /** Opens a pool and checks one connection, so a wrong URL fails here with a clear message. */
+  /**
+   * Opens a pool and checks one connection, so a wrong URL fails here with a
+   * clear message; while the server is unreachable, keeps trying for
+   * `startupWaitMs`. Throws StoreError naming the URL (without password).
+   */
   static async open(options: PgDbOptions): Promise<PgDb> {
     const location = redactDatabaseUrl(options.url);
+    const connectTimeoutMs = nonNegativeInt('connectTimeoutMs', options.connectTimeoutMs ?? 5000, 1);
+    const statementTimeoutMs = nonNegativeInt('statementTimeoutMs', options.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS, 1);
+    const startupWaitMs = nonNegativeInt('startupWaitMs', options.startupWaitMs ?? 0, 0);
     const pool = new pg.Pool({
       connectionString: withDefaultUser(options.url),
       max: options.poolSize ?? 10,
-      connectionTimeoutMillis: options.connectTimeoutMs ?? 5000,
+      connectionTimeoutMillis: connectTimeoutMs,
+      statement_timeout: statementTimeoutMs,
+      query_timeout: statementTimeoutMs + READ_TIMEOUT_MARGIN_MS,
+      // A peer that vanished without a FIN (power loss, a dropped route) is noticed by TCP keepalive.
+      keepAlive: true,
       application_name: 'symphainy',
       pipeline: true,
     });
-    // Without a listener an idle connection's error (server restart) would crash the process.
-    pool.on('error', (err) => options.onIdleError?.(err));
-    try {
-      const client = await pool.connect();
-      client.release();
-    } catch (err) {
-      await pool.end().catch(() => {});
-      throw new StoreError(`cannot connect to PostgreSQL at ${location}: ${describe(err)}`, { cause: err });
+    const onError = (err: Error) => options.onIdleError?.(err);
+    // An idle connection's error goes to the pool; one in use emits on its client, which
+    // without a listener is an unhandled 'error' event that ends the process. The statement
+    // running on it fails by itself, and release(err) discards the connection.
+    // Every client reports once through its own listener; the pool's repeats it for idle ones.
+    pool.on('error', () => {});
+    pool.on('connect', (client) => client.on('error', onError));
+    const started = performance.now();
+    for (let attempt = 1, delay = 100; ; attempt++, delay = Math.min(5000, delay * 2)) {
+      try {
+        const client = await pool.connect();
+        client.release();
+        return new PgDb(pool, location);
+      } catch (err) {
+        const waitedMs = Math.round(performance.now() - started);
+        const left = startupWaitMs - waitedMs;
+        if (isConnectionFailure(err) && left > 0) {
+          const retryInMs = Math.min(delay, left);
+          options.onWait?.({ attempt, retryInMs, waitedMs, err: err as Error });
+          await new Promise((r) => setTimeout(r, retryInMs));
+          continue;
+        }
+        await pool.end().catch(() => {});
+        const waited = startupWaitMs > 0 && isConnectionFailure(err) ? ` (gave up after ${attempt} attempts in ${waitedMs} ms)` : '';
+        throw new StoreError(`cannot connect to PostgreSQL at ${location}: ${describe(err)}${waited}`, { cause: err });
+      }
     }
-    return new PgDb(pool, location);
   }
 
   async query<R>(sql: string, params?: readonly unknown[]): Promise<R[]> {
-    const res = await this.#pool.query(sql, params as unknown[] | undefined);
+    const res = await this.#pool.query(sql, params as unknown[] | undefined).catch(this.#failed);
     return res.rows as R[];
   }
 
   async exec(sql: string): Promise<void> {
-    await this.#pool.query(sql);
+    await this.#pool.query(sql).catch(this.#failed);
   }
 
   async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
-    return this.#transaction(null, fn);
+    return this.#transaction(null, fn).catch(this.#failed);
   }
 
   scoped(scope: TenantScope): ScopedDb {
@@ -76,14 +134,22 @@ export class PgDb implements Db {
     return {
       scope,
       query: async <R>(sql: string, params?: readonly unknown[]) =>
-        (await this.#statement(setting, (c) => c.query(sql, params as unknown[] | undefined))).rows as R[],
+        (await this.#statement(setting, (c) => c.query(sql, params as unknown[] | undefined)).catch(this.#failed)).rows as R[],
       exec: async (sql: string) => {
-        await this.#statement(setting, (c) => c.query(sql));
+        await this.#statement(setting, (c) => c.query(sql)).catch(this.#failed);
       },
-      transaction: (fn) => this.#transaction(setting, fn),
-      pipelined: (build) => this.#pipelined(setting, build),
+      transaction: (fn) => this.#transaction(setting, fn).catch(this.#failed),
+      pipelined: async (build) => {
+        const outcome = await this.#pipelined(setting, build).catch(this.#failed);
+        return outcome.ok ? outcome : { ok: false, error: connectionFailure(outcome.error, this.location) };
+      },
     };
   }
+
+  /** A lost or timed-out connection becomes a retryable StoreError naming the server; anything else passes through. */
+  readonly #failed = (err: unknown): never => {
+    throw connectionFailure(err, this.location);
+  };
 
   /** BEGIN, the tenant setting, the statements and COMMIT written together: one round trip. */
   async #pipelined(setting: string, build: (tx: Queryable) => readonly Promise<unknown>[]): Promise<PipelinedOutcome> {
@@ -180,6 +246,13 @@ function queryable(client: pg.PoolClient, open: () => boolean = () => true): Que
       await client.query(sql);
     },
   };
+}
+
+function nonNegativeInt(name: string, value: number, min: number): number {
+  if (!Number.isInteger(value) || value < min) {
+    throw new ConfigError(`PostgreSQL ${name} must be ${min === 0 ? 'a non-negative' : 'a positive'} whole number of milliseconds, got ${String(value)}`);
+  }
+  return value;
 }
 
 function describe(err: unknown): string {
