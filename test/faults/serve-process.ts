@@ -161,3 +161,17 @@ export async function submitAndWait(s: Pick<ServeProcess, 'url' | 'key'>, n: num
     await new Promise((r) => setTimeout(r, 200));
   }
 }
+
+/** Waits until the server has recorded at least `count` executions (so they are in flight, not queued in a socket). */
+export async function waitRecorded(s: Pick<ServeProcess, 'url' | 'key'>, count: number, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const res = await fetch(`${s.url}/v1/executions?limit=100`, { headers: { authorization: `Bearer ${s.key}` } }).catch(() => null);
+    if (res?.ok) {
+      const body = (await res.json()) as { items: unknown[] };
+      if (body.items.length >= count) return;
+    }
+    if (Date.now() > deadline) throw new Error(`fewer than ${count} executions recorded after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

@@ -8,11 +8,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { createRuntime, ANY_TENANT } from '../../src/index.ts';
 import { loadRealmModule } from '../../src/realm/load-realm-module.ts';
 import { freshServerDb, silentLogger, TEST_DRIVER } from '../support/test-runtime.ts';
-import { postItem, startServe, workRealm, type Outcome } from './serve-process.ts';
+import { postItem, startServe, waitRecorded, workRealm, type Outcome } from './serve-process.ts';
 
 describe('graceful shutdown of serve', { timeout: 300_000 }, () => {
   let dir: string;
@@ -29,8 +28,9 @@ describe('graceful shutdown of serve', { timeout: 300_000 }, () => {
     const server = TEST_DRIVER === 'postgres' ? await freshServerDb() : null;
     const store = server ? ['--database-url', server.url] : ['--data-dir', dataDir];
     const s = await startServe([...store, '--no-worker']);
-    const inFlight: Promise<Outcome>[] = Array.from({ length: 24 }, (_, n) => postItem(s, n, 2000));
-    await sleep(500);
+    const inFlight: Promise<Outcome>[] = Array.from({ length: 24 }, (_, n) => postItem(s, n, 3000));
+    // Signal once all 24 are recorded (in flight), however slowly a busy machine accepted them.
+    await waitRecorded(s, 24);
     s.kill('SIGTERM');
     const outcomes = await Promise.all(inFlight);
     const code = await s.exited;
@@ -62,7 +62,7 @@ describe('graceful shutdown of serve', { timeout: 300_000 }, () => {
   test('past the drain timeout, what still runs is cancelled with SYM_ERR_RUNTIME_CLOSED and answered; exit 0', async () => {
     const s = await startServe(['--data-dir', join(dir, 'deadline'), '--no-worker', '--drain-timeout', '1s']);
     const inFlight = Array.from({ length: 5 }, (_, n) => postItem(s, n, 20_000));
-    await sleep(500);
+    await waitRecorded(s, 5);
     s.kill('SIGTERM');
     const outcomes = await Promise.all(inFlight);
     assert.equal(await s.exited, 0, s.stderr());
