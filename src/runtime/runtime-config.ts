@@ -6,6 +6,7 @@ import { parseDuration } from '../policy/duration.ts';
 import { parseByteSize } from '../policy/byte-size.ts';
 import type { HttpLimits } from '../http/limits.ts';
 import type { GroupCommitOptions } from '../store/group-commit.ts';
+import { compileRetryPolicy, type RetryPolicy } from '../worker/retry-policy.ts';
 
 /**
  * A runtime config file (YAML): where the runtime keeps things and how a
@@ -21,6 +22,8 @@ import type { GroupCommitOptions } from '../store/group-commit.ts';
  * platform_policy: config/platform.yaml           # governance rules above every solution
  * worker: { concurrency: 16, lease: 30s, poll_interval: 1s }
  * group_commit: { max_batch: 128, max_wait_ms: 0, max_concurrent_batches: 4 }   # or false
+ * retry_policy: { maximum_attempts: 5, initial_interval: 1s, backoff_coefficient: 2, maximum_interval: 100s,
+ *                 non_retryable_error_codes: [SYM_ERR_REALM_RESULT] }     # queued executions
  * http:                                           # symphainy serve
  *   port: 7070
  *   host: 127.0.0.1
@@ -41,6 +44,7 @@ export interface RuntimeConfigFile {
   readonly platformPolicy?: string;
   readonly worker?: { readonly concurrency?: number; readonly leaseMs?: number; readonly pollIntervalMs?: number };
   readonly groupCommit?: GroupCommitOptions | false;
+  readonly retryPolicy?: RetryPolicy;
   readonly http?: {
     readonly port?: number;
     readonly host?: string;
@@ -89,6 +93,32 @@ const Schema = z.strictObject({
         max_concurrent_batches: z.number().int().positive().optional(),
       }),
     ])
+    .optional(),
+  retry_policy: z
+    .strictObject({
+      maximum_attempts: z.number().optional(),
+      initial_interval: z.union([z.string(), z.number()]).optional(),
+      backoff_coefficient: z.number().optional(),
+      maximum_interval: z.union([z.string(), z.number()]).optional(),
+      non_retryable_error_codes: z.array(z.string()).optional(),
+    })
+    .transform((r, ctx) => {
+      const policy: RetryPolicy = {
+        ...(r.maximum_attempts !== undefined ? { maximumAttempts: r.maximum_attempts } : {}),
+        ...(r.initial_interval !== undefined ? { initialInterval: r.initial_interval } : {}),
+        ...(r.backoff_coefficient !== undefined ? { backoffCoefficient: r.backoff_coefficient } : {}),
+        ...(r.maximum_interval !== undefined ? { maximumInterval: r.maximum_interval } : {}),
+        ...(r.non_retryable_error_codes !== undefined ? { nonRetryableErrorCodes: r.non_retryable_error_codes } : {}),
+      };
+      try {
+        compileRetryPolicy(policy);
+      } catch (err) {
+        // Named in the file's own words: RetryPolicy.maximumAttempts -> maximum_attempts.
+        ctx.addIssue({ code: 'custom', message: (err as Error).message.replace(/^RetryPolicy\.(\w+)/, (_, f: string) => f.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)) });
+        return z.NEVER;
+      }
+      return policy;
+    })
     .optional(),
   worker: z
     .strictObject({
@@ -189,6 +219,7 @@ export function parseRuntimeConfigYaml(source: string, file: string): RuntimeCon
     ...(c.platform_policy !== undefined ? { platformPolicy: c.platform_policy } : {}),
     ...(worker ? { worker } : {}),
     ...(groupCommit !== undefined ? { groupCommit } : {}),
+    ...(c.retry_policy !== undefined ? { retryPolicy: c.retry_policy } : {}),
     ...(http ? { http } : {}),
   });
 }

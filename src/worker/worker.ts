@@ -28,10 +28,12 @@ export interface WorkerStats {
 /**
  * General notes: a worker claims queued executions (and those whose worker's
  * lease expired) and runs them through the lifecycle manager, at most
- * `concurrency` at a time. It renews the leases of what it runs; if it dies,
- * its leases expire and other workers take the executions over. The lease is
- * also a fence: an execution whose lease was lost cannot record a completion,
- * so it completes once even if it ran twice.
+ * `concurrency` at a time. The runtime's LeaseKeeper renews the leases of
+ * what it runs (from a thread on a server, so a handler blocking the event
+ * loop keeps its lease); if it dies, its leases expire and other workers take
+ * the executions over, each claim counting an attempt of the retry policy.
+ * The lease is also a fence: an execution whose lease was lost cannot record
+ * a completion, so it completes once even if it ran twice.
  */
 export class Worker {
   readonly workerId: string;
@@ -47,7 +49,6 @@ export class Worker {
   #stopping = false;
   #loop: Promise<void> | null = null;
   #wake: (() => void) | null = null;
-  #renewTimer: NodeJS.Timeout | null = null;
 
   constructor(deps: { manager: ExecutionLifecycleManager; stateSurface: StateSurface; logger: Logger }, options: WorkerOptions = {}) {
     this.#manager = deps.manager;
@@ -67,7 +68,6 @@ export class Worker {
   /** Starts claiming. Idempotent. */
   start(): this {
     if (this.#loop || this.#stopping) return this;
-    this.#renewTimer = setInterval(() => void this.#renew(), Math.max(100, Math.floor(this.#leaseMs / 3)));
     this.#loop = this.#claimLoop();
     return this;
   }
@@ -78,7 +78,6 @@ export class Worker {
     this.#wake?.();
     await this.#loop;
     await Promise.allSettled([...this.#running.values()]);
-    if (this.#renewTimer) clearInterval(this.#renewTimer);
   }
 
   async #claimLoop(): Promise<void> {
@@ -125,18 +124,6 @@ export class Worker {
         this.#wake?.(); // a slot is free
       });
     this.#running.set(id, p);
-  }
-
-  async #renew(): Promise<void> {
-    const ids = [...this.#running.keys()];
-    if (ids.length === 0) return;
-    try {
-      const held = await this.#stateSurface.renewLeases(this.workerId, ids, this.#leaseMs);
-      const lost = ids.filter((id) => !held.has(id) && this.#running.has(id));
-      if (lost.length > 0) this.#logger.warn({ lost }, 'leases taken over by another worker; their outcome will be recorded there');
-    } catch (err) {
-      this.#logger.warn({ err }, 'renewing leases failed; retrying');
-    }
   }
 
   #sleep(ms: number): Promise<void> {
