@@ -66,6 +66,8 @@ export { NatsEventSink, eventSubject, type NatsEventSinkOptions } from './events
 export { Worker, type WorkerOptions, type WorkerStats } from './worker/worker.ts';
 export type { SubmittedExecution } from './runtime/execution-lifecycle-manager.ts';
 export { loadRuntimeConfig, type RuntimeConfigFile } from './runtime/runtime-config.ts';
+export { parseRuntimeConfigYaml } from './runtime/runtime-config.ts';
+export { compileRetryPolicy, DEFAULT_RETRY_POLICY, type RetryPolicy, type CompiledRetryPolicy } from './worker/retry-policy.ts';
 
 export * from './errors/index.ts';
 export { exampleRealms } from '../realms/index.ts';

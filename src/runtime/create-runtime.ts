@@ -81,7 +81,7 @@ export interface Runtime {
   retryExecution(executionId: string, scope: Scope, options: { requestedBy: string }): Promise<ExecutionRecord>;
   /** Starts a worker claiming queued executions of this runtime's intent types; stopped by `close()`. */
   startWorker(options?: WorkerOptions): Worker;
-  /** Resolves with the execution once it is completed or failed; rejects with SYM_ERR_TIMEOUT after `timeoutMs` (default 60 s). */
+  /** Resolves with the execution once it is completed, failed or dead; rejects with SYM_ERR_TIMEOUT after `timeoutMs` (default 60 s). */
   waitForExecution(executionId: string, scope: Scope, options?: { timeoutMs?: number }): Promise<ExecutionRecord>;
   /**
    * Receives committed outbox events (realm and lifecycle), each with a stable
@@ -351,7 +351,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
         let pause = 50;
         for (;;) {
           const e = await runtime.getExecution(executionId, scope);
-          if (e.status === 'completed' || e.status === 'failed') return e;
+          if (e.status === 'completed' || e.status === 'failed' || e.status === 'dead') return e;
           if (Date.now() >= deadline) {
             throw new WaitTimeoutError(`execution ${executionId} is still ${e.status} after ${timeoutMs} ms`);
           }

@@ -133,6 +133,13 @@ export interface ClaimedRun {
   readonly started: OutboxEvent;
 }
 
+/** What one claim took: runs to start; `isolated`: one abandoned execution, to run alone; `takeoverPending`: an abandoned one waits for an idle worker. */
+export interface ClaimBatch {
+  readonly runs: ClaimedRun[];
+  readonly isolated: boolean;
+  readonly takeoverPending: boolean;
+}
+
 /** Thrown when an execution's lease was taken over (or recovered) before its completion committed (nothing of it was recorded). */
 export class LeaseLostError extends Error {
   constructor(executionId: string, lease: Lease | null) {
@@ -273,16 +280,16 @@ export class ExecutionLifecycleManager {
    * records each start (`queued → running`, `execution.started`) in the
    * claiming transaction.
    */
-  async claim(owner: string, limit: number, leaseMs: number): Promise<ClaimedRun[]> {
+  async claim(owner: string, limit: number, leaseMs: number, options: { takeover?: boolean } = {}): Promise<ClaimBatch> {
     const d = this.d;
     const intentTypes = d.registry.list().map((i) => i.intentType);
-    if (intentTypes.length === 0 || limit <= 0) return [];
+    if (intentTypes.length === 0 || limit <= 0) return { runs: [], isolated: false, takeoverPending: false };
     const at = d.now().toISOString();
     // Claims span tenants: the queue is shared.
-    const { runs, dead } = await d.db.scoped(ANY_TENANT).transaction(async (tx) => {
-      const { claimed, exhausted: spent } = await d.stateSurface.claim(tx, {
+    const { runs, dead, isolated, takeoverPending } = await d.db.scoped(ANY_TENANT).transaction(async (tx) => {
+      const { claimed, exhausted: spent, isolated, takeoverPending } = await d.stateSurface.claim(tx, {
         owner, intentTypes, limit, leaseMs, policyVersion: d.policy.version, startedAt: at,
-        defaultMaximumAttempts: this.#retryPolicy.maximumAttempts, exclude: d.leases?.running() ?? [],
+        defaultMaximumAttempts: this.#retryPolicy.maximumAttempts, exclude: d.leases?.running() ?? [], takeover: options.takeover ?? true,
       });
       const records: WalRecordInput[] = [];
       const runs: ClaimedRun[] = claimed.map((c) => {
@@ -310,11 +317,11 @@ export class ExecutionLifecycleManager {
         await this.#writes.one(tx, w.write);
         dead.push(w.result);
       }
-      return { runs, dead };
+      return { runs, dead, isolated, takeoverPending };
     });
     for (const r of dead) d.observer?.finished(r);
     if (runs.length > 0 || dead.length > 0) d.relay.kick();
-    return runs;
+    return { runs, isolated, takeoverPending };
   }
 
   /** Runs an execution {@link claim}ed by this worker; its completion is recorded only while the lease holds. */

@@ -74,6 +74,10 @@ export interface Claim {
   readonly claimed: ClaimedExecution[];
   /** Still `running` under the expired lease (locked by this transaction): the caller records them `dead`. */
   readonly exhausted: (ExecutionRecord & { readonly lease: Lease; readonly retryPolicy: unknown; readonly retryBase: number })[];
+  /** The claim is one abandoned execution, to be run alone. */
+  readonly isolated: boolean;
+  /** (A claim without takeover) an abandoned execution waits for an idle worker. */
+  readonly takeoverPending: boolean;
 }
 
 export interface ExecutionQuery {
@@ -174,33 +178,55 @@ export class StateSurface {
    * `exhausted`, still locked, for the caller to record `dead`. `FOR UPDATE
    * SKIP LOCKED` lets many workers claim at once without waiting on, or
    * taking, each other's rows. Leases use the database clock. `exclude`:
-   * executions this process runs (never taken over from itself).
+   * executions this process runs (never taken over from itself). An
+   * abandoned execution is claimed only with `takeover` (an idle claimer),
+   * and then alone (`isolated`): it may be what killed its last worker.
    */
   async claim(
     q: Queryable,
     c: {
       owner: string; intentTypes: readonly string[]; limit: number; leaseMs: number; policyVersion: string; startedAt: string;
       defaultMaximumAttempts: number; exclude?: readonly string[];
+      /** May take over an abandoned execution (the claimer runs nothing else): it is then claimed alone. */
+      takeover: boolean;
     },
   ): Promise<Claim> {
-    const candidates = await q.query(
-      `SELECT *, (status = 'running' AND attempts - retry_base >= COALESCE((retry_policy->>'maximumAttempts')::int, $4)) AS exhausted
-         FROM symphainy.executions
-        WHERE intent_type = ANY($1::text[])
-          AND ((status = 'queued' AND (available_at IS NULL OR available_at <= now()))
-            OR (status = 'running' AND submitted_at IS NOT NULL AND lease_owner IS NOT NULL AND lease_expires_at < now()))
-          AND NOT (execution_id = ANY($3::text[]))
-        ORDER BY COALESCE(submitted_at, started_at)
-        LIMIT $2
-        FOR UPDATE SKIP LOCKED`,
-      [c.intentTypes, c.limit, c.exclude ?? [], c.defaultMaximumAttempts],
-    );
-    const exhausted = candidates.filter((r) => r.exhausted === true).map((r) => ({
-      ...toRecord(r), lease: { owner: r.lease_owner as string, attempt: Number(r.attempts) }, retryPolicy: r.retry_policy ?? null,
-      retryBase: Number(r.retry_base ?? 0),
-    }));
-    const take = candidates.filter((r) => r.exhausted !== true);
-    if (take.length === 0) return { claimed: [], exhausted };
+    const exhaustedSql = `(attempts - retry_base >= COALESCE((retry_policy->>'maximumAttempts')::int, $4))`;
+    const abandoned = `status = 'running' AND submitted_at IS NOT NULL AND lease_owner IS NOT NULL AND lease_expires_at < now()`;
+    let exhausted: Claim['exhausted'] = [];
+    let take: Record<string, unknown>[] = [];
+    if (c.takeover) {
+      // An abandoned execution may be what killed its worker: it runs alone, so it cannot take others down with it.
+      const found = await q.query(
+        `SELECT *, ${exhaustedSql} AS exhausted FROM symphainy.executions
+          WHERE intent_type = ANY($1::text[]) AND ${abandoned} AND NOT (execution_id = ANY($3::text[]))
+          ORDER BY COALESCE(submitted_at, started_at) LIMIT $2 FOR UPDATE SKIP LOCKED`,
+        [c.intentTypes, Math.max(c.limit, 16), c.exclude ?? [], c.defaultMaximumAttempts],
+      );
+      exhausted = found.filter((r) => r.exhausted === true).map((r) => ({
+        ...toRecord(r), lease: { owner: r.lease_owner as string, attempt: Number(r.attempts) }, retryPolicy: r.retry_policy ?? null,
+        retryBase: Number(r.retry_base ?? 0),
+      }));
+      take = found.filter((r) => r.exhausted !== true).slice(0, 1);
+    }
+    let takeoverPending = false;
+    if (take.length === 0) {
+      take = await q.query(
+        `SELECT * FROM symphainy.executions
+          WHERE intent_type = ANY($1::text[]) AND status = 'queued' AND (available_at IS NULL OR available_at <= now())
+            AND NOT (execution_id = ANY($3::text[]))
+          ORDER BY COALESCE(submitted_at, started_at) LIMIT $2 FOR UPDATE SKIP LOCKED`,
+        [c.intentTypes, c.limit, c.exclude ?? []],
+      );
+      if (!c.takeover) {
+        const pending = await q.query(
+          `SELECT 1 FROM symphainy.executions WHERE intent_type = ANY($1::text[]) AND ${abandoned} AND NOT (execution_id = ANY($2::text[])) LIMIT 1`,
+          [c.intentTypes, c.exclude ?? []],
+        );
+        takeoverPending = pending.length > 0;
+      }
+    }
+    if (take.length === 0) return { claimed: [], exhausted, isolated: false, takeoverPending };
     const prev = new Map(take.map((r) => [r.execution_id as string, r]));
     const rows = await q.query(
       `UPDATE symphainy.executions e
@@ -223,7 +249,7 @@ export class StateSurface {
         leaseMs: c.leaseMs,
       };
     });
-    return { claimed, exhausted };
+    return { claimed, exhausted, isolated: claimed.some((r) => r.claimedFrom === 'running'), takeoverPending };
   }
 
   /** Extends the owner's leases (of any tenant); returns the ids it still holds (a lost one was taken over). */

@@ -49,6 +49,8 @@ export class Worker {
   #stopping = false;
   #loop: Promise<void> | null = null;
   #wake: (() => void) | null = null;
+  /** Claim nothing more until what runs is done: an isolated (taken-over) run, or one waiting for an idle worker. */
+  #drain = false;
 
   constructor(deps: { manager: ExecutionLifecycleManager; stateSurface: StateSurface; logger: Logger }, options: WorkerOptions = {}) {
     this.#manager = deps.manager;
@@ -83,11 +85,15 @@ export class Worker {
   async #claimLoop(): Promise<void> {
     let failures = 0;
     while (!this.#stopping) {
-      const free = this.#concurrency - this.#running.size;
+      if (this.#drain && this.#running.size === 0) this.#drain = false;
+      const free = this.#drain ? 0 : this.#concurrency - this.#running.size;
       let claimed: ClaimedRun[] = [];
       if (free > 0) {
         try {
-          claimed = await this.#manager.claim(this.workerId, free, this.#leaseMs);
+          // Only an idle worker takes over an abandoned execution, and runs it alone: it may kill its worker.
+          const batch = await this.#manager.claim(this.workerId, free, this.#leaseMs, { takeover: this.#running.size === 0 });
+          claimed = batch.runs;
+          if (batch.isolated || batch.takeoverPending) this.#drain = true;
           failures = 0;
         } catch (err) {
           failures++;
@@ -96,7 +102,9 @@ export class Worker {
       }
       for (const run of claimed) this.#launch(run);
       // A full claim may mean more is waiting: go again as soon as a slot frees; otherwise poll.
-      if (claimed.length === 0 || claimed.length < free) {
+      if (this.#drain) {
+        await this.#sleep(this.#pollMs);
+      } else if (claimed.length === 0 || claimed.length < free) {
         await this.#sleep(failures > 0 ? Math.min(30_000, this.#pollMs * 2 ** failures) : this.#pollMs);
       } else if (this.#running.size >= this.#concurrency) {
         await this.#sleep(this.#pollMs);

@@ -122,7 +122,7 @@ export function registerInspect(program: Command): void {
         opts.wait ? rt.waitForExecution(executionId, scope, { timeoutMs: opts.waitTimeout * 1000 }) : rt.getExecution(executionId, scope),
       );
       printJson(e);
-      if (opts.wait && e.status === 'failed') process.exitCode = 1;
+      if (opts.wait && (e.status === 'failed' || e.status === 'dead')) process.exitCode = 1;
     });
   executions
     .command('list')
