@@ -478,7 +478,8 @@ export class ExecutionLifecycleManager {
    * workers, which take them over when their lease expires.
    */
   async recoverInterrupted(which: 'all' | 'expired' = 'all'): Promise<number> {
-    const running = await this.d.stateSurface.listInterruptedDirect(which);
+    // Never what this runtime runs itself (a blocked event loop may have let its lease lapse).
+    const running = await this.d.stateSurface.listInterruptedDirect(which, which === 'expired' ? (this.d.leases?.running() ?? []) : []);
     for (const e of running) {
       const why = which === 'all' ? 'its process stopped' : `its process stopped or lost the database (the lease of ${e.lease?.owner ?? '?'} expired)`;
       const err = new ExecutionInterruptedError(`execution ${e.executionId} was interrupted: ${why} before it finished`);
@@ -674,7 +675,7 @@ export class ExecutionLifecycleManager {
    */
   async #replay(intent: Intent, entry: RegisteredIntent, params: unknown, policy: CompiledPolicy, options: ExecuteOptions): Promise<ExecutionResult> {
     let prior = await this.#priorOfSameType(intent);
-    if (prior.status === 'running' && this.d.db.capabilities.multipleConnections) {
+    if (prior.status === 'running') {
       // Its process may be gone: recover expired leases first (cheap, indexed).
       await this.recoverInterrupted('expired');
       prior = await this.#priorOfSameType(intent);

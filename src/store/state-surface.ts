@@ -344,13 +344,13 @@ export class StateSurface {
    * the only one. Queued-origin ones are left to workers, which take them
    * over once their lease expires.
    */
-  async listInterruptedDirect(which: 'expired' | 'all'): Promise<(ExecutionRecord & { lease: Lease | null })[]> {
+  async listInterruptedDirect(which: 'expired' | 'all', exclude: readonly string[] = []): Promise<(ExecutionRecord & { lease: Lease | null })[]> {
     const rows = await this.db.scoped(ANY_TENANT).query(
       `SELECT ${COLUMNS}, lease_owner FROM symphainy.executions
         WHERE status = 'running' AND submitted_at IS NULL
-          AND ($1 OR (lease_owner IS NOT NULL AND lease_expires_at < now()))
+          AND ($1 OR (lease_owner IS NOT NULL AND lease_expires_at < now())) AND NOT (execution_id = ANY($2::text[]))
         ORDER BY started_at`,
-      [which === 'all'],
+      [which === 'all', exclude],
     );
     return rows.map((r) => ({ ...toRecord(r), lease: r.lease_owner ? { owner: r.lease_owner as string, attempt: Number(r.attempts) } : null }));
   }
