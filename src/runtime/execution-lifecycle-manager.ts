@@ -5,9 +5,7 @@ import type { ArtifactStorage } from '../artifacts/artifact-storage.ts';
 import type { CacheEntry, CacheStore } from '../cache/cache-store.ts';
 import {
   ConfigError,
-  ConflictError,
   DuplicateIntentError,
-  NotFoundError,
   isSymphainyError,
   RealmHandlerError,
   RealmTimeoutError,
@@ -40,7 +38,7 @@ import type { ExecutionObserver } from './execution-observer.ts';
 import type { LeaseKeeper } from '../worker/lease-keeper.ts';
 import { DEFAULT_RETRY_POLICY, type CompiledRetryPolicy } from '../worker/retry-policy.ts';
 import { compiledRetryPolicyOf } from '../realm/define-realm.ts';
-import { afterFailedAttempt, exhausted, recordedRetryPolicy, type AttemptOutcome, type RetryState } from './execution-retries.ts';
+import { afterFailedAttempt, exhausted, recordedRetryPolicy, requeueForOperator, type AttemptOutcome, type RetryState } from './execution-retries.ts';
 
 export interface ExecutionLifecycleDeps {
   readonly db: Db;
@@ -497,24 +495,8 @@ export class ExecutionLifecycleManager {
    * other status.
    */
   async retryExecution(executionId: string, tenant: TenantScope, requestedBy: string): Promise<ExecutionRecord> {
-    const d = this.d;
-    const at = d.now().toISOString();
-    const record = await d.db.scoped(tenant).transaction(async (tx) => {
-      const r = await d.stateSurface.retry(tx, executionId, tenant);
-      if (!('record' in r)) {
-        if (r.status === null) throw new NotFoundError('execution', executionId);
-        throw new ConflictError(`execution ${executionId} is ${r.status}; only dead or failed executions can be retried`);
-      }
-      const e = r.record;
-      await d.wal.append(tx, [this.#wal(e, e.executionId, WalRecordType.STATE_TRANSITION, {
-        from: r.from, to: 'queued', at, reason: 'retried by an operator', requestedBy, attemptsBefore: e.attempts,
-      }, at)]);
-      await d.outbox.insert(tx, [this.#event(e, e.executionId, 'runtime', 'execution.queued', {
-        executionId: e.executionId, intentId: e.intentId, intentType: e.intentType, realm: e.realm, retriedBy: requestedBy,
-      })]);
-      return e;
-    });
-    d.relay.kick();
+    const record = await requeueForOperator(this.d, executionId, tenant, requestedBy);
+    this.d.relay.kick();
     return record;
   }
 

@@ -1,4 +1,10 @@
-import { AttemptsExhaustedError } from '../errors/index.ts';
+import { randomUUID } from 'node:crypto';
+import { AttemptsExhaustedError, ConflictError, NotFoundError } from '../errors/index.ts';
+import type { Db } from '../store/db.ts';
+import type { TransactionalOutbox } from '../store/outbox.ts';
+import type { TenantScope } from '../store/sql.ts';
+import type { ExecutionRecord, StateSurface } from '../store/state-surface.ts';
+import { WalRecordType, type WriteAheadLog } from '../store/write-ahead-log.ts';
 import {
   compileRetryPolicy, isRetryable, retryDelayMs, type CompiledRetryPolicy,
 } from '../worker/retry-policy.ts';
@@ -51,4 +57,35 @@ export function recordedRetryPolicy(recorded: unknown, fallback: CompiledRetryPo
   } catch {
     return fallback;
   }
+}
+
+/**
+ * An operator's retry of a `dead` or `failed` execution: `queued` again
+ * with a fresh attempt budget, a WAL transition saying who asked, and an
+ * `execution.queued` event, in one transaction. Throws NotFoundError outside
+ * the scope, ConflictError for any other status.
+ */
+export async function requeueForOperator(
+  d: { db: Db; stateSurface: StateSurface; wal: WriteAheadLog; outbox: TransactionalOutbox; now: () => Date },
+  executionId: string, tenant: TenantScope, requestedBy: string,
+): Promise<ExecutionRecord> {
+  const at = d.now().toISOString();
+  return d.db.scoped(tenant).transaction(async (tx) => {
+    const r = await d.stateSurface.retry(tx, executionId, tenant);
+    if (!('record' in r)) {
+      if (r.status === null) throw new NotFoundError('execution', executionId);
+      throw new ConflictError(`execution ${executionId} is ${r.status}; only dead or failed executions can be retried`);
+    }
+    const e = r.record;
+    await d.wal.append(tx, [{
+      tenantId: e.tenantId, executionId: e.executionId, intentId: e.intentId, recordType: WalRecordType.STATE_TRANSITION, recordedAt: at,
+      payload: { from: r.from, to: 'queued', at, reason: 'retried by an operator', requestedBy, attemptsBefore: e.attempts },
+    }]);
+    await d.outbox.insert(tx, [{
+      eventId: randomUUID(), eventType: 'execution.queued', source: 'runtime', tenantId: e.tenantId, sessionId: e.sessionId,
+      executionId: e.executionId, createdAt: at,
+      payload: { executionId: e.executionId, intentId: e.intentId, intentType: e.intentType, realm: e.realm, retriedBy: requestedBy },
+    }]);
+    return e;
+  });
 }
