@@ -66,6 +66,8 @@ async function renew() {
       throw err;
     }
   } catch (err) {
+    // Tried again at the next third of each lease, not at every tick.
+    for (const [, h] of due) h.renewedAt = now;
     parentPort.postMessage({ type: 'error', message: err instanceof Error ? err.message : String(err) });
     const c = client;
     client = null;

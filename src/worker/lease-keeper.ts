@@ -115,7 +115,7 @@ export class LeaseKeeper {
         const lost = g.ids.filter((id) => !kept.has(id) && this.#held.has(id));
         if (lost.length > 0) this.#logger.warn({ lost }, 'leases taken over by another worker; their outcome will be recorded there');
       } catch (err) {
-        for (const id of g.ids) this.#lastRenewal.delete(id);
+        // Tried again at the next third of the lease.
         this.#logger.warn({ err }, 'renewing leases failed; retrying');
       }
     }
