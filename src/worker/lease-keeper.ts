@@ -32,35 +32,42 @@ export class LeaseKeeper {
   constructor(deps: { stateSurface: StateSurface; logger: Logger; databaseUrl?: string | undefined }) {
     this.#stateSurface = deps.stateSurface;
     this.#logger = deps.logger;
-    if (deps.databaseUrl) {
-      const thread = new Thread(new URL('./lease-heartbeat-thread.js', import.meta.url), { workerData: { url: deps.databaseUrl } });
-      thread.unref();
-      thread.on('message', (m: { type: string; executionIds?: string[]; message?: string }) => {
-        if (m.type === 'lost') this.#logger.warn({ lost: m.executionIds }, 'leases taken over by another worker; their outcome will be recorded there');
-        else if (m.type === 'error') this.#logger.warn({ err: m.message }, 'renewing leases failed; retrying');
-      });
-      thread.on('error', (err) => {
-        this.#logger.error({ err }, 'the lease renewal thread failed; renewing from the main thread');
-        this.#thread = null;
-        this.#startTimer();
-      });
-      this.#thread = thread;
-    } else {
+    this.#databaseUrl = deps.databaseUrl;
+    if (!deps.databaseUrl) this.#startTimer();
+  }
+
+  readonly #databaseUrl: string | undefined;
+
+  /** The renewal thread, started with the first lease held (commands that run nothing never start one). */
+  #ensureThread(): void {
+    if (this.#thread || this.#closed || !this.#databaseUrl || this.#timer) return;
+    const thread = new Thread(new URL('./lease-heartbeat-thread.js', import.meta.url), { workerData: { url: this.#databaseUrl } });
+    thread.unref();
+    thread.on('message', (m: { type: string; executionIds?: string[]; message?: string }) => {
+      if (m.type === 'lost') this.#logger.warn({ lost: m.executionIds }, 'leases taken over by another worker; their outcome will be recorded there');
+      else if (m.type === 'error') this.#logger.warn({ err: m.message }, 'renewing leases failed; retrying');
+    });
+    thread.on('error', (err) => {
+      this.#logger.error({ err }, 'the lease renewal thread failed; renewing from the main thread');
+      this.#thread = null;
       this.#startTimer();
-    }
+    });
+    this.#thread = thread;
+    // Leases held before it started.
+    for (const [executionId, held] of this.#held) thread.postMessage({ type: 'hold', executionId, ...held });
   }
 
   /** Whether renewals survive a blocked event loop (a thread renews them). */
   get renewsOffThread(): boolean {
-    return this.#thread !== null;
+    return this.#databaseUrl !== undefined && this.#timer === null;
   }
 
   /** Keeps `lease` of an execution alive for `leaseMs` at a time, until `timeoutMs` (plus one lease) from now. */
   hold(executionId: string, lease: Lease, leaseMs: number, timeoutMs: number): void {
     const held: Held = { owner: lease.owner, attempt: lease.attempt, leaseMs, until: Date.now() + timeoutMs + leaseMs };
     this.#held.set(executionId, held);
-
-    this.#thread?.postMessage({ type: 'hold', executionId, ...held });
+    if (!this.#thread) this.#ensureThread(); // it is told of every lease held, this one too
+    else this.#thread.postMessage({ type: 'hold', executionId, ...held });
   }
 
   /** The executions this runtime runs now: its workers' claims never take them over. */
