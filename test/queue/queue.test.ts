@@ -153,7 +153,7 @@ describe('workers', () => {
     const b = await createRuntime({ db: t.db, memory: true, realms: [gated], solutionConfig: MVP_CONFIG, logger: silentLogger });
     others.push(b);
     b.startWorker({ pollIntervalMs: 20, workerId: 'worker-b' });
-    const done = await t.runtime.waitForExecution(s.executionId, { tenantId: 'acme' }, { timeoutMs: 10_000 });
+    const done = await t.runtime.waitForExecution(s.executionId, { tenantId: 'acme' }, { timeoutMs: 30_000 });
     assert.equal(done.status, 'completed');
     assert.equal(done.attempts, 2);
 
