@@ -9,7 +9,7 @@
  * be zero.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
@@ -80,6 +80,41 @@ describe('fault: a handler blocking the event loop longer than its lease, two wo
       }
     } finally {
       delete process.env.SYMPHAINY_FAULT_LOG;
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('fault: a handler blocked past its timeout, two worker processes on a server', { skip: skip || (!SERVER && 'a server-only path (renewal from a thread)'), timeout: 180_000 }, () => {
+  test('its lease is renewed only until the timeout: it is taken over, each run counted, and ends dead — never running forever', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'symphainy-fault-stuck-'));
+    const faultLog = join(dir, 'side-effects.jsonl');
+    const config = join(dir, 'runtime.yaml');
+    await writeFile(config, 'realm_timeout: 1s\n');
+    const server = await freshServerDb();
+    const client = await createRuntime({ databaseUrl: server.url, artifacts: join(dir, 'blobs'), realms: await loadRealmModule(faultRealm), logger: silentLogger });
+    try {
+      const stuck = (await client.submit({ intentType: 'fault.block', tenantId: 'acme', sessionId: 's', parameters: { n: 0, ms: 5000 } })).executionId;
+      const store = ['--database-url', server.url, '--artifacts', join(dir, 'blobs'), '--runtime-config', config];
+      const workers = [1, 2].map(() => startWorker(store, ['--concurrency', '1', '--lease', '1', '--max-attempts', '2'], faultLog));
+      try {
+        const deadline = Date.now() + 120_000;
+        while (!(await settled(client)) && Date.now() < deadline) await sleep(200);
+      } finally {
+        for (const w of workers) w.kill('SIGTERM');
+        await Promise.all(workers.map((w) => w.exited));
+      }
+      const t = await tally(server, [stuck], faultLog);
+      const e = await client.getExecution(stuck, { tenantId: 'acme' });
+      const runs = (await sideEffects(faultLog)).get(stuck) ?? 0;
+      process.stdout.write(`# stuck: acknowledged ${t.acknowledged}, lost ${t.lost.length}, duplicated ${t.duplicated.length}, stuck ${t.stuck.length}, status ${e.status}, runs ${runs}, attempts ${e.attempts}\n`);
+      assert.deepEqual([t.lost, t.duplicated, t.stuck], [[], [], []]);
+      assert.equal(e.status, 'dead');
+      assert.equal(e.attempts, 2);
+      assert.ok(runs <= 2, `handler runs ${runs} within the attempts`);
+    } finally {
+      await client.close();
+      await server.close();
       await rm(dir, { recursive: true, force: true });
     }
   });
