@@ -128,15 +128,22 @@ export class RuntimeClosedError extends SymphainyError {
   }
 }
 
-/** Thrown when a tenant reuses an intent id whose execution is still running, or for another intent type. */
+/**
+ * Thrown when a tenant reuses an intent id whose execution is still running,
+ * or for another intent (type, parameters, session or solution: `issues`
+ * names the field that differs).
+ */
 export class DuplicateIntentError extends SymphainyError {
   readonly code = 'SYM_ERR_DUPLICATE_INTENT';
   readonly statusCode = 409;
+  readonly issues: readonly { path: string; message: string }[];
   constructor(
     readonly intentId: string,
     why = 'was already submitted',
+    field?: string,
   ) {
     super(`intent '${intentId}' ${why}; use a new intentId`);
+    this.issues = field ? [{ path: field, message: `differs from the first use of intent id '${intentId}'` }] : [];
   }
 }
 
@@ -191,4 +198,26 @@ export class MissingPackageError extends SymphainyError {
     );
     this.packages = names;
   }
+}
+
+/**
+ * Thrown by a realm handler to end its execution at once: no retry under
+ * any retry policy (Temporal's `ApplicationFailure.nonRetryable`). Recorded
+ * as the execution's failure; `type` is the realm's own classification.
+ */
+export class NonRetryableError extends SymphainyError {
+  readonly code = 'SYM_ERR_NON_RETRYABLE';
+  readonly statusCode = 502;
+  constructor(
+    message: string,
+    options?: { cause?: unknown; type?: string },
+  ) {
+    super(options?.type ? `${options.type}: ${message}` : message, options);
+  }
+}
+
+/** Recorded on a `dead` execution: its retry policy's attempts were used up (the WAL holds every attempt). */
+export class AttemptsExhaustedError extends SymphainyError {
+  readonly code = 'SYM_ERR_ATTEMPTS_EXHAUSTED';
+  readonly statusCode = 500;
 }

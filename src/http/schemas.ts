@@ -126,7 +126,7 @@ export const ExecutionResult = z.object({
   intentType: z.string(),
   tenantId: z.string(),
   sessionId: z.string(),
-  status: z.enum(['completed', 'failed']),
+  status: z.enum(['completed', 'failed', 'dead']),
   error: ErrorInfo.optional(),
   policyVersion: z.string(),
   artifacts: z.array(ArtifactOutcome),
@@ -160,6 +160,7 @@ export const Execution = z.object({
   finishedAt: Timestamp.nullable(),
   attempts: z.number().int(),
   solutionId: z.string().nullable(),
+  availableAt: Timestamp.nullable().describe('a queued retry is not claimed before this'),
 });
 
 export const page = <T extends z.ZodType>(item: T) =>

@@ -1,5 +1,6 @@
 import { RealmDefinitionError } from '../errors/index.ts';
 import type { ExecutionContext } from '../intent/execution-context.ts';
+import { compileRetryPolicy, type CompiledRetryPolicy, type RetryPolicy } from '../worker/retry-policy.ts';
 
 /**
  * Anything with `parse()` or `safeParse()` validates parameters — a Zod
@@ -37,6 +38,11 @@ export interface IntentDefinition<P = any> {
   /** Milliseconds before the execution fails with SYM_ERR_REALM_TIMEOUT. @default the runtime's `realmTimeoutMs` (30 000) */
   timeoutMs?: number;
   /**
+   * How queued executions of this intent are retried; recorded with each.
+   * @default the retry policy of the runtime whose worker claims it
+   */
+  retryPolicy?: RetryPolicy;
+  /**
    * Does the work and returns a result. Gets validated parameters and the
    * execution context — no storage handle: the runtime decides what is kept.
    */
@@ -59,6 +65,12 @@ export interface Realm {
 }
 
 const REALM_BRAND = Symbol.for('symphainy.realm');
+const COMPILED_RETRY = Symbol.for('symphainy.compiledRetryPolicy');
+
+/** The compiled `retryPolicy` of an intent definition made by {@link defineRealm}, if it set one. */
+export function compiledRetryPolicyOf(def: IntentDefinition): CompiledRetryPolicy | undefined {
+  return (def as unknown as Record<symbol, CompiledRetryPolicy | undefined>)[COMPILED_RETRY];
+}
 const NAME = /^[A-Za-z0-9_-]+$/;
 
 /**
@@ -116,7 +128,15 @@ export function defineRealm(input: RealmDefinitionInput): Realm {
     if (def.timeoutMs !== undefined && !(Number.isInteger(def.timeoutMs) && def.timeoutMs > 0)) {
       throw new RealmDefinitionError(`${where}: 'timeoutMs' must be a positive integer`);
     }
-    intents[key] = Object.freeze({ ...def });
+    let compiled: CompiledRetryPolicy | undefined;
+    if (def.retryPolicy !== undefined) {
+      try {
+        compiled = compileRetryPolicy(def.retryPolicy);
+      } catch (err) {
+        throw new RealmDefinitionError(`${where}: ${(err as Error).message}`);
+      }
+    }
+    intents[key] = Object.freeze({ ...def, ...(compiled ? { [COMPILED_RETRY]: compiled } : {}) });
   }
   return Object.freeze({
     name: input.name,

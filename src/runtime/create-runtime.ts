@@ -45,6 +45,11 @@ import { DatabaseClock } from '../store/database-clock.ts';
 import { durationOption, MAX_TIMER_SECONDS } from '../policy/duration.ts';
 import type { RuntimeOptions } from './runtime-options.ts';
 import { ReadinessProbe, type ReadinessReport } from './readiness.ts';
+import { hostname } from 'node:os';
+import { randomUUID } from 'node:crypto';
+import { LeaseKeeper } from '../worker/lease-keeper.ts';
+import { compileRetryPolicy } from '../worker/retry-policy.ts';
+import { withDefaultUser } from '../store/pg/database-url.ts';
 
 /** Where a read is scoped: one tenant, or ANY_TENANT for operator tools. */
 export interface Scope {
@@ -74,9 +79,15 @@ export interface Runtime {
    * become (recorded with its version at completion).
    */
   submit(intent: IntentInput | Intent): Promise<SubmittedExecution>;
+  /**
+   * Re-queues a `dead` or `failed` execution of the scope, with a fresh
+   * attempt budget; recorded in the WAL with `requestedBy`. Throws
+   * SYM_ERR_NOT_FOUND outside the scope, SYM_ERR_CONFLICT for other statuses.
+   */
+  retryExecution(executionId: string, scope: Scope, options: { requestedBy: string }): Promise<ExecutionRecord>;
   /** Starts a worker claiming queued executions of this runtime's intent types; stopped by `close()`. */
   startWorker(options?: WorkerOptions): Worker;
-  /** Resolves with the execution once it is completed or failed; rejects with SYM_ERR_TIMEOUT after `timeoutMs` (default 60 s). */
+  /** Resolves with the execution once it is completed, failed or dead; rejects with SYM_ERR_TIMEOUT after `timeoutMs` (default 60 s). */
   waitForExecution(executionId: string, scope: Scope, options?: { timeoutMs?: number }): Promise<ExecutionRecord>;
   /**
    * Receives committed outbox events (realm and lifecycle), each with a stable
@@ -190,6 +201,9 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
   }
   const groupCommitOption = options.groupCommit ?? file?.groupCommit;
   const groupCommit = groupCommitOption === false ? false : validateGroupCommitOptions(groupCommitOption ?? {});
+  const retryPolicy = compileRetryPolicy(options.retryPolicy ?? file?.retryPolicy ?? {}, options.retryPolicy ? 'retryPolicy' : file?.retryPolicy ? `${file.source}: retry_policy` : 'retryPolicy');
+  const leaseMs = options.leaseMs ?? file?.worker?.leaseMs ?? 30_000;
+  if (!Number.isInteger(leaseMs) || leaseMs < 300) throw new ConfigError(`leaseMs must be an integer of at least 300, got ${String(leaseMs)}`);
 
   // Compile the policies first: a bad config must fail before anything is opened.
   const ownPolicy = await loadPolicyResolver({
@@ -272,7 +286,11 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
       return { executionsByStatus, outboxUnpublished: backlog.unpublished, outboxOldestAgeSeconds: backlog.oldestAgeSeconds };
     });
 
+    // Leases renew from a thread with its own connection where the store is a server reached by URL.
+    const leases = new LeaseKeeper({ stateSurface, logger, databaseUrl: settings.databaseUrl && !options.db ? withDefaultUser(settings.databaseUrl) : undefined });
+    cleanups.push(() => leases.close());
     const manager = new ExecutionLifecycleManager({
+      leases, retryPolicy, leaseMs, ownerId: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
       db, registry, stateSurface, wal, outbox, artifactIndex, artifactContents, artifactStorage, cache, relay, logger, now,
       clock: databaseClock,
       get policy() { return live.current.runtime; },
@@ -285,6 +303,12 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     // `running` execution belongs to a process that stopped mid-way. A server
     // is shared: there, only expired worker leases mean a process stopped.
     if (dataDir !== null || (ownsDb && !db.capabilities.multipleConnections)) await manager.recoverInterrupted();
+    // On a server, direct executions whose process died (or lost the database) are recovered by any runtime.
+    const recoverTimer = db.capabilities.multipleConnections
+      ? setInterval(() => void manager.recoverInterrupted('expired').catch((err) => logger.warn({ err }, 'recovering interrupted executions failed')),
+        Math.min(5000, Math.max(100, Math.floor(leaseMs / 2))))
+      : null;
+    recoverTimer?.unref();
     await cache.purgeExpired(dbNow()).catch((err) => logger.warn({ err }, 'cache purge failed'));
     const sweepSeconds = options.sweepIntervalSeconds === undefined ? undefined
       : durationOption('sweepIntervalSeconds', options.sweepIntervalSeconds, { subSecond: true, max: MAX_TIMER_SECONDS });
@@ -337,6 +361,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
         open();
         return track(manager.submit(intent));
       },
+      retryExecution: async (executionId, scope, o) => (open(), track(manager.retryExecution(executionId, scope.tenantId, o.requestedBy))),
       startWorker(opts) {
         open();
         const worker = new Worker({ manager, stateSurface, logger }, opts).start();
@@ -349,7 +374,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
         let pause = 50;
         for (;;) {
           const e = await runtime.getExecution(executionId, scope);
-          if (e.status === 'completed' || e.status === 'failed') return e;
+          if (e.status === 'completed' || e.status === 'failed' || e.status === 'dead') return e;
           if (Date.now() >= deadline) {
             throw new WaitTimeoutError(`execution ${executionId} is still ${e.status} after ${timeoutMs} ms`);
           }
@@ -416,6 +441,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
           clearInterval(purgeTimer);
           if (sweepTimer) clearInterval(sweepTimer);
           if (relayTimer) clearInterval(relayTimer);
+          if (recoverTimer) clearInterval(recoverTimer);
           // Workers finish what they claimed before handlers are cancelled.
           await Promise.allSettled([...workers].map((w) => w.stop()));
           shutdown.abort(new RuntimeClosedError());

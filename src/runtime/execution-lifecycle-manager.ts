@@ -27,7 +27,7 @@ import type { Db } from '../store/db.ts';
 import type { DatabaseClock } from '../store/database-clock.ts';
 import { GroupCommit, transactionPerWrite, type GroupCommitOptions, type TenantWriter } from '../store/group-commit.ts';
 import { ExecutionWrites, type ExecutionWrite, type WriteOutcome } from './execution-writes.ts';
-import { ANY_TENANT } from '../store/sql.ts';
+import { ANY_TENANT, type TenantScope } from '../store/sql.ts';
 import type { OutboxEvent, TransactionalOutbox } from '../store/outbox.ts';
 import type { ClaimedExecution, ExecutionRecord, ExecutionState, ExecutionStatus, Lease, StateSurface } from '../store/state-surface.ts';
 import { WalRecordType, type WalRecordInput, type WriteAheadLog } from '../store/write-ahead-log.ts';
@@ -36,6 +36,10 @@ import { FaultPoint, type Faults } from './fault-points.ts';
 import { tagLineage } from './lineage.ts';
 import { canonicalJson } from '../json/canonical-json.ts';
 import type { ExecutionObserver } from './execution-observer.ts';
+import type { LeaseKeeper } from '../worker/lease-keeper.ts';
+import { DEFAULT_RETRY_POLICY, type CompiledRetryPolicy } from '../worker/retry-policy.ts';
+import { compiledRetryPolicyOf } from '../realm/define-realm.ts';
+import { afterFailedAttempt, exhausted, recordedRetryPolicy, requeueForOperator, type AttemptOutcome, type RetryState } from './execution-retries.ts';
 
 export interface ExecutionLifecycleDeps {
   readonly db: Db;
@@ -68,6 +72,14 @@ export interface ExecutionLifecycleDeps {
    * default here), one transaction each.
    */
   readonly groupCommit?: GroupCommitOptions | false;
+  /** Keeps the leases of running executions alive (and knows which run in this process). */
+  readonly leases?: LeaseKeeper;
+  /** This runtime's name in the leases of the executions it runs directly. @default `direct` */
+  readonly ownerId?: string;
+  /** Lease of a direct execution, renewed while it runs. @default 30000 */
+  readonly leaseMs?: number;
+  /** The retry policy of intents whose realm sets none. @default {@link DEFAULT_RETRY_POLICY} */
+  readonly retryPolicy?: CompiledRetryPolicy;
 }
 
 export interface ExecuteOptions {
@@ -81,6 +93,30 @@ export interface ExecuteOptions {
 type IntentRef = Pick<Intent, 'intentId' | 'intentType' | 'tenantId' | 'sessionId'>;
 /** An execution to record a failure for: a just-run intent, or a recovered record. */
 type ExecutionRef = IntentRef & { readonly executionId: string; readonly policyVersion: string; readonly lease?: Lease | null };
+
+/** One run of an execution: direct (no `retry`) or claimed from the queue. */
+interface RunArgs {
+  intent: Intent; entry: RegisteredIntent; params: unknown; policy: CompiledPolicy; executionId: string;
+  started: OutboxEvent; timeoutMs?: number | undefined; lease: Lease;
+  /** The lease's length; default: the runtime's direct lease. */
+  leaseMs?: number | undefined;
+  /** A queued-origin execution's retry policy and budget; absent for a direct run (a failure is final). */
+  retry?: RetryState | undefined;
+}
+
+/** The retry policy an intent's realm sets for it (defineRealm compiles it), if any. */
+function realmRetryPolicy(entry: RegisteredIntent): CompiledRetryPolicy | undefined {
+  return compiledRetryPolicyOf(entry.definition);
+}
+
+/** The attempt facts a transition records. */
+function attemptOf(r: RunArgs, outcome: AttemptOutcome): Record<string, unknown> {
+  if (!r.retry) return {};
+  return {
+    attempt: r.lease.attempt, maximumAttempts: r.retry.policy.maximumAttempts,
+    ...(outcome.status === 'queued' ? { retryInMs: outcome.retryInMs } : {}),
+  };
+}
 
 /** What {@link ExecutionLifecycleManager.submit} returns: the queued (or, for a repeated intent id, existing) execution. */
 export interface SubmittedExecution {
@@ -98,7 +134,14 @@ export interface ClaimedRun {
   readonly started: OutboxEvent;
 }
 
-/** Thrown when a claimed execution's lease was taken over before its completion committed (nothing of it was recorded). */
+/** What one claim took: runs to start; `isolated`: one abandoned execution, to run alone; `takeoverPending`: an abandoned one waits for an idle worker. */
+export interface ClaimBatch {
+  readonly runs: ClaimedRun[];
+  readonly isolated: boolean;
+  readonly takeoverPending: boolean;
+}
+
+/** Thrown when an execution's lease was taken over (or recovered) before its completion committed (nothing of it was recorded). */
 export class LeaseLostError extends Error {
   constructor(executionId: string, lease: Lease | null) {
     super(`execution ${executionId}: the lease of worker ${lease?.owner ?? '(none)'} (attempt ${lease?.attempt ?? 0}) was taken over before completion; another worker records its outcome`);
@@ -132,19 +175,47 @@ interface Pending {
  */
 export class ExecutionLifecycleManager {
   readonly #writer: TenantWriter<ExecutionWrite, WriteOutcome>;
+  readonly #writes: ExecutionWrites;
 
   constructor(private readonly d: ExecutionLifecycleDeps) {
     const writes = new ExecutionWrites(d);
+    this.#writes = writes;
     this.#writer = d.groupCommit ? new GroupCommit(d.db, writes, d.groupCommit) : transactionPerWrite(d.db, writes);
   }
 
   async execute(input: IntentInput | Intent, options: ExecuteOptions = {}): Promise<ExecutionResult> {
     const { intent, entry, params, policy } = await this.#accept(input, options);
     const recorded = await this.#record(intent, entry, policy, 'running');
-    // The intent id is taken: replay its recorded result (same tenant, finished) or refuse.
-    if (recorded === 'taken') return this.#replay(intent);
+    // The intent id is taken: replay its recorded result (same tenant, finished), start a new attempt, or refuse.
+    if (recorded === 'taken') return this.#replay(intent, entry, params, policy, options);
     const { executionId, event: started } = recorded;
-    return this.#run({ intent, entry, params, policy, executionId, started, timeoutMs: options.timeoutMs, lease: null });
+    const lease = { owner: this.#ownerId, attempt: 1 };
+    return this.#runDirect({ intent, entry, params, policy, executionId, started, timeoutMs: options.timeoutMs, lease });
+  }
+
+  get #ownerId(): string {
+    return this.d.ownerId ?? 'direct';
+  }
+
+  get #retryPolicy(): CompiledRetryPolicy {
+    return this.d.retryPolicy ?? DEFAULT_RETRY_POLICY;
+  }
+
+  /** The retry policy an intent type runs under: its realm's, else the runtime's. */
+  #retryPolicyOf(entry: RegisteredIntent): CompiledRetryPolicy {
+    return realmRetryPolicy(entry) ?? this.#retryPolicy;
+  }
+
+  /** A direct run: if its lease was lost (its process was taken for dead), the caller gets what was recorded instead. */
+  async #runDirect(r: RunArgs): Promise<ExecutionResult> {
+    try {
+      return await this.#run(r);
+    } catch (err) {
+      if (!(err instanceof LeaseLostError)) throw err;
+      const recorded = await this.d.stateSurface.get(r.executionId, r.intent.tenantId);
+      if (recorded?.result) return recorded.result as ExecutionResult;
+      throw new StoreError(`execution ${r.executionId}: ${err.message}`, { cause: err });
+    }
   }
 
   /**
@@ -187,6 +258,9 @@ export class ExecutionLifecycleManager {
           },
           status: to,
           at,
+          lease: to === 'running' ? { owner: this.#ownerId, leaseMs: this.d.leaseMs ?? 30_000 } : null,
+          // The realm's own policy travels with the execution; else the claiming worker's applies.
+          retryPolicy: realmRetryPolicy(entry) ?? null,
         },
         wal: [
           this.#wal(intent, executionId, WalRecordType.INTENT, { intent, realm: entry.realm }, at),
@@ -210,21 +284,23 @@ export class ExecutionLifecycleManager {
    * records each start (`queued → running`, `execution.started`) in the
    * claiming transaction.
    */
-  async claim(owner: string, limit: number, leaseMs: number): Promise<ClaimedRun[]> {
+  async claim(owner: string, limit: number, leaseMs: number, options: { takeover?: boolean } = {}): Promise<ClaimBatch> {
     const d = this.d;
     const intentTypes = d.registry.list().map((i) => i.intentType);
-    if (intentTypes.length === 0 || limit <= 0) return [];
+    if (intentTypes.length === 0 || limit <= 0) return { runs: [], isolated: false, takeoverPending: false };
     const at = d.now().toISOString();
     // Claims span tenants: the queue is shared.
-    const runs = await d.db.scoped(ANY_TENANT).transaction(async (tx) => {
-      const claimed = await d.stateSurface.claim(tx, { owner, intentTypes, limit, leaseMs, policyVersion: d.policy.version, startedAt: at });
-      if (claimed.length === 0) return [];
+    const { runs, dead, isolated, takeoverPending } = await d.db.scoped(ANY_TENANT).transaction(async (tx) => {
+      const { claimed, exhausted: spent, isolated, takeoverPending } = await d.stateSurface.claim(tx, {
+        owner, intentTypes, limit, leaseMs, policyVersion: d.policy.version, startedAt: at,
+        defaultMaximumAttempts: this.#retryPolicy.maximumAttempts, exclude: d.leases?.running() ?? [], takeover: options.takeover ?? true,
+      });
       const records: WalRecordInput[] = [];
       const runs: ClaimedRun[] = claimed.map((c) => {
         const worker = { worker: owner, attempt: c.lease.attempt };
         if (c.claimedFrom === 'running') {
           records.push(this.#wal(c, c.executionId, WalRecordType.STATE_TRANSITION,
-            { from: 'running', to: 'queued', at, reason: `the lease of worker ${c.previousOwner} expired` }, at));
+            { from: 'running', to: 'queued', at, reason: `the lease of worker ${c.previousOwner} expired`, attempt: c.attempts - 1 }, at));
         }
         records.push(this.#wal(c, c.executionId, WalRecordType.STATE_TRANSITION, { from: 'queued', to: 'running', at, ...worker }, at));
         const started = this.#event(c, c.executionId, 'runtime', 'execution.started', {
@@ -232,12 +308,24 @@ export class ExecutionLifecycleManager {
         });
         return { execution: c, started };
       });
-      await d.wal.append(tx, records);
-      await d.outbox.insert(tx, runs.map((r) => r.started));
-      return runs;
+      if (records.length > 0) await d.wal.append(tx, records);
+      if (runs.length > 0) await d.outbox.insert(tx, runs.map((r) => r.started));
+      // Abandoned on their last attempt (the worker died holding them): dead, in this transaction.
+      const dead: ExecutionResult[] = [];
+      for (const e of spent) {
+        const policy = recordedRetryPolicy(e.retryPolicy, this.#retryPolicy);
+        const last = { code: 'SYM_ERR_INTERRUPTED', message: `the lease of worker ${e.lease.owner} expired (attempt ${e.attempts})` };
+        const w = this.#failureWrite(e, exhausted(e.executionId, policy, e.attempts - e.retryBase, last), [
+          { from: 'running', to: 'dead', at, attempt: e.attempts, maximumAttempts: policy.maximumAttempts, lastError: last },
+        ], { status: 'dead' });
+        await this.#writes.one(tx, w.write);
+        dead.push(w.result);
+      }
+      return { runs, dead, isolated, takeoverPending };
     });
-    if (runs.length > 0) d.relay.kick();
-    return runs;
+    for (const r of dead) d.observer?.finished(r);
+    if (runs.length > 0 || dead.length > 0) d.relay.kick();
+    return { runs, isolated, takeoverPending };
   }
 
   /** Runs an execution {@link claim}ed by this worker; its completion is recorded only while the lease holds. */
@@ -258,7 +346,8 @@ export class ExecutionLifecycleManager {
       // Accepted when submitted, refused by this worker's realm (e.g. a newer schema): a failure, not a retry.
       return this.#fail(ref, toFailure(err, c.intentType), [{ from: 'running', to: 'failed', at: this.d.now().toISOString() }]);
     }
-    return this.#run({ intent, entry, params, policy, executionId: c.executionId, started, lease: c.lease });
+    const retry: RetryState = { policy: recordedRetryPolicy(c.retryPolicy, this.#retryPolicyOf(entry)), retryBase: c.retryBase };
+    return this.#run({ intent, entry, params, policy, executionId: c.executionId, started, lease: c.lease, leaseMs: c.leaseMs, retry });
   }
 
   /** Validates an intent; a refused one is recorded (`intent_rejected`) and thrown. */
@@ -283,10 +372,18 @@ export class ExecutionLifecycleManager {
   }
 
   /** Runs the realm and records the outcome: the part shared by direct and claimed executions. */
-  async #run(r: {
-    intent: Intent; entry: RegisteredIntent; params: unknown; policy: CompiledPolicy; executionId: string;
-    started: OutboxEvent; timeoutMs?: number | undefined; lease: Lease | null;
-  }): Promise<ExecutionResult> {
+  async #run(r: RunArgs): Promise<ExecutionResult> {
+    const timeoutMs = r.timeoutMs ?? r.entry.definition.timeoutMs ?? this.d.realmTimeoutMs;
+    // The lease is renewed while it runs (off the event loop where the store allows), until the timeout.
+    this.d.leases?.hold(r.executionId, r.lease, r.leaseMs ?? this.d.leaseMs ?? 30_000, timeoutMs);
+    try {
+      return await this.#runLeased(r, timeoutMs);
+    } finally {
+      this.d.leases?.release(r.executionId);
+    }
+  }
+
+  async #runLeased(r: RunArgs, timeoutMs: number): Promise<ExecutionResult> {
     const d = this.d;
     const { intent, entry, params, policy, executionId, started, lease } = r;
     const ref: ExecutionRef = { ...intent, executionId, policyVersion: policy.version, lease };
@@ -294,12 +391,14 @@ export class ExecutionLifecycleManager {
     const realmStart = performance.now();
     let normalized: NormalizedResult;
     try {
-      const raw = await this.#runHandler(entry, params, intent, executionId, r.timeoutMs);
+      const raw = await this.#runHandler(entry, params, intent, executionId, timeoutMs);
       normalized = normalizeResult(raw);
     } catch (err) {
-      return this.#fail(ref, toFailure(err, intent.intentType), [
-        { from: 'running', to: 'failed', at: d.now().toISOString(), realmMs: round(performance.now() - realmStart) },
-      ]);
+      const failure = toFailure(err, intent.intentType);
+      const outcome = this.#afterFailure(r, failure);
+      return this.#fail(ref, failure, [
+        { from: 'running', to: outcome.status, at: d.now().toISOString(), realmMs: round(performance.now() - realmStart), ...attemptOf(r, outcome) },
+      ], outcome, r.retry);
     }
     const realmMs = round(performance.now() - realmStart);
     d.observer?.stage('realm', realmMs);
@@ -363,31 +462,54 @@ export class ExecutionLifecycleManager {
       // Another worker owns the execution now and records its outcome; this run's result is dropped.
       if (err instanceof LeaseLostError || err instanceof CompletionOutcomeUnknown) throw err;
       d.logger.error({ err, executionId }, 'materializing or completing the execution failed');
+      const failure = { code: STORE_ERROR_CODE, message: `recording the completion failed: ${(err as Error).message}` };
+      const outcome = this.#afterFailure(r, failure);
       return this.#fail(
         ref,
-        { code: STORE_ERROR_CODE, message: `recording the completion failed: ${(err as Error).message}` },
+        failure,
         [
           // The rolled-back transaction held this transition; record it again so the journey stays connected.
           { from: 'running', to: 'materializing', at: materializingAt, realmMs },
-          { from: 'materializing', to: 'failed', at: d.now().toISOString() },
+          { from: 'materializing', to: outcome.status, at: d.now().toISOString(), ...attemptOf(r, outcome) },
         ],
+        outcome,
+        r.retry,
       );
     }
   }
 
   /**
-   * Recovery: marks executions left `running` by a process that stopped as
-   * failed (SYM_ERR_INTERRUPTED). Only safe where no other process runs
-   * executions on the same store (the embedded data dir, which is locked).
+   * Recovery of direct executions whose process is gone: marked failed
+   * (SYM_ERR_INTERRUPTED; repeating the intent id starts a new attempt).
+   * `all` — every one still running: only where no other process runs
+   * executions on the store (the embedded data dir, which is locked), at
+   * open. `expired` — those whose lease ran out (database clock): a server,
+   * from any runtime, now and then. Queued-origin executions are left to
+   * workers, which take them over when their lease expires.
    */
-  async recoverInterrupted(): Promise<number> {
-    // Claimed executions are not touched: a worker takes them over when their lease expires.
-    const running = await this.d.stateSurface.listRunningUnleased();
+  async recoverInterrupted(which: 'all' | 'expired' = 'all'): Promise<number> {
+    // Never what this runtime runs itself (a blocked event loop may have let its lease lapse).
+    const running = await this.d.stateSurface.listInterruptedDirect(which, which === 'expired' ? (this.d.leases?.running() ?? []) : []);
     for (const e of running) {
-      const err = new ExecutionInterruptedError(`execution ${e.executionId} was interrupted: its process stopped before it finished`);
-      await this.#fail(e, { code: err.code, message: err.message }, [{ from: 'running', to: 'failed', at: this.d.now().toISOString() }]);
+      const why = which === 'all' ? 'its process stopped' : `its process stopped or lost the database (the lease of ${e.lease?.owner ?? '?'} expired)`;
+      const err = new ExecutionInterruptedError(`execution ${e.executionId} was interrupted: ${why} before it finished`);
+      // The lease fences it: a process that comes back cannot complete it afterwards.
+      await this.#fail({ ...e, lease: which === 'all' ? null : e.lease }, { code: err.code, message: err.message },
+        [{ from: 'running', to: 'failed', at: this.d.now().toISOString(), attempt: e.attempts }]);
     }
     return running.length;
+  }
+
+  /**
+   * Re-queues a `dead` or `failed` execution (an operator's retry, recorded
+   * in the WAL with who asked): claimed again at once, with a fresh attempt
+   * budget. Throws NotFoundError outside the scope, ConflictError for any
+   * other status.
+   */
+  async retryExecution(executionId: string, tenant: TenantScope, requestedBy: string): Promise<ExecutionRecord> {
+    const record = await requeueForOperator(this.d, executionId, tenant, requestedBy);
+    this.d.relay.kick();
+    return record;
   }
 
   #decide(policy: CompiledPolicy, artifact: NormalizedArtifact, intent: Intent, realm: string): Pending {
@@ -481,44 +603,113 @@ export class ExecutionLifecycleManager {
     }
   }
 
-  /** Records a failed execution (state, WAL transitions, `execution.failed` event) in one transaction. */
+  /** What a failed attempt leads to: for a queued-origin execution, its retry policy decides; a direct one fails. */
+  #afterFailure(r: RunArgs, failure: { code: string }): AttemptOutcome {
+    if (!r.retry) return { status: 'failed' };
+    return afterFailedAttempt(r.retry.policy, r.lease.attempt - r.retry.retryBase, failure.code);
+  }
+
+  /**
+   * Records an attempt that did not complete, in one transaction: `failed`
+   * (the default), `queued` again after a backoff, or `dead` (attempts used
+   * up: the error names the last failure) — state, WAL transitions, an event.
+   */
   async #fail(
     e: ExecutionRef,
     error: { code: string; message: string },
     transitions: Record<string, unknown>[],
+    outcome: AttemptOutcome = { status: 'failed' },
+    retry?: RetryState,
   ): Promise<ExecutionResult> {
     const d = this.d;
+    const recorded = outcome.status === 'dead' && retry
+      ? exhausted(e.executionId, retry.policy, (e.lease?.attempt ?? 0) - retry.retryBase, error)
+      : error;
+    const w = this.#failureWrite(e, recorded, transitions.map((t) => (outcome.status === 'dead' ? { ...t, lastError: error } : t)), outcome);
+    try {
+      // Recovery may race a late completion: only a still-running execution is failed (else nothing is written).
+      await this.#writer.write(e.tenantId, w.write);
+    } catch (err) {
+      throw new StoreError(`execution ${e.executionId} failed (${error.message}) and recording that failed too: ${(err as Error).message}`, { cause: err });
+    }
+    d.observer?.finished(w.result);
+    d.relay.kick();
+    return w.result;
+  }
+
+  /** The write (state, WAL, event) and the result of an attempt that did not complete. */
+  #failureWrite(
+    e: ExecutionRef, error: { code: string; message: string }, transitions: Record<string, unknown>[], outcome: AttemptOutcome,
+  ): { write: ExecutionWrite; result: ExecutionResult } {
     const { executionId } = e;
-    const at = d.now().toISOString();
-    const failed = this.#event(e, executionId, 'runtime', 'execution.failed', {
-      executionId, intentId: e.intentId, intentType: e.intentType, status: 'failed', error,
+    const at = this.d.now().toISOString();
+    const eventType = outcome.status === 'queued' ? 'execution.retrying' : outcome.status === 'dead' ? 'execution.dead' : 'execution.failed';
+    const event = this.#event(e, executionId, 'runtime', eventType, {
+      executionId, intentId: e.intentId, intentType: e.intentType, status: outcome.status, error,
+      ...(outcome.status === 'queued' ? { retryInMs: outcome.retryInMs, attempt: e.lease?.attempt ?? null } : {}),
     });
     const result: ExecutionResult = {
       executionId, intentId: e.intentId, intentType: e.intentType, tenantId: e.tenantId,
-      sessionId: e.sessionId, status: 'failed', error, policyVersion: e.policyVersion, artifacts: [], events: [failed],
+      sessionId: e.sessionId, status: outcome.status, error, policyVersion: e.policyVersion, artifacts: [], events: [event],
     };
-    try {
-      // Recovery may race a late completion: only a still-running execution is failed (else nothing is written).
-      await this.#writer.write(e.tenantId, {
-        finish: { executionId, status: 'failed', state: null, result, error, finishedAt: at, lease: e.lease ?? null },
-        wal: transitions.map((t) => this.#wal(e, executionId, WalRecordType.STATE_TRANSITION, { ...t, error }, at)),
-        outbox: [failed],
-      });
-    } catch (err) {
-      throw new StoreError(`execution ${executionId} failed (${error.message}) and recording that failed too: ${(err as Error).message}`, { cause: err });
-    }
-    d.observer?.finished(result);
-    d.relay.kick();
-    return result;
+    const write: ExecutionWrite = {
+      finish: {
+        executionId, status: outcome.status, state: null, result: outcome.status === 'queued' ? null : result, error, finishedAt: at,
+        lease: e.lease ?? null, ...(outcome.status === 'queued' ? { retryInMs: outcome.retryInMs } : {}),
+      },
+      wal: transitions.map((t) => this.#wal(e, executionId, WalRecordType.STATE_TRANSITION, { ...t, error }, at)),
+      outbox: [event],
+    };
+    return { write, result };
   }
 
-  /** An intent id this tenant used before: its recorded result, if it is the same intent type and finished. */
-  async #replay(intent: Intent): Promise<ExecutionResult> {
-    const prior = await this.#priorOfSameType(intent);
+  /**
+   * An intent id this tenant used before (the same intent, else refused):
+   * its recorded result when it finished; a new attempt under the same
+   * execution when its process stopped (SYM_ERR_INTERRUPTED) and its retry
+   * policy has attempts left; refused while it is queued or running.
+   */
+  async #replay(intent: Intent, entry: RegisteredIntent, params: unknown, policy: CompiledPolicy, options: ExecuteOptions): Promise<ExecutionResult> {
+    let prior = await this.#priorOfSameType(intent);
+    if (prior.status === 'running') {
+      // Its process may be gone: recover expired leases first (cheap, indexed).
+      await this.recoverInterrupted('expired');
+      prior = await this.#priorOfSameType(intent);
+    }
+    if (prior.status === 'failed' && prior.error?.code === 'SYM_ERR_INTERRUPTED' && prior.submittedAt === null) {
+      const resumed = await this.#resume(prior, entry);
+      if (resumed) {
+        return this.#runDirect({ intent, entry, params, policy, executionId: prior.executionId, started: resumed.started, timeoutMs: options.timeoutMs, lease: resumed.lease });
+      }
+      prior = await this.#priorOfSameType(intent);
+    }
     if (prior.status === 'running' || prior.status === 'queued' || prior.result === null) {
       throw new DuplicateIntentError(intent.intentId, `is still ${prior.status} as execution ${prior.executionId}`);
     }
     return prior.result as ExecutionResult;
+  }
+
+  /** A new attempt of an interrupted direct execution, for this runtime: `failed → running` in the WAL, with its event. */
+  async #resume(prior: ExecutionRecord, entry: RegisteredIntent): Promise<{ lease: Lease; started: OutboxEvent } | null> {
+    const d = this.d;
+    const at = d.now().toISOString();
+    const resumed = await d.db.scoped(prior.tenantId).transaction(async (tx) => {
+      const e = await d.stateSurface.resumeInterrupted(tx, prior.executionId, {
+        owner: this.#ownerId, leaseMs: d.leaseMs ?? 30_000, defaultMaximumAttempts: this.#retryPolicyOf(entry).maximumAttempts, startedAt: at,
+      });
+      if (!e) return null;
+      const attempt = { worker: e.lease.owner, attempt: e.lease.attempt };
+      await d.wal.append(tx, [this.#wal(e, e.executionId, WalRecordType.STATE_TRANSITION, {
+        from: 'failed', to: 'running', at, reason: 'the intent was repeated after its process stopped', ...attempt,
+      }, at)]);
+      const started = this.#event(e, e.executionId, 'runtime', 'execution.started', {
+        executionId: e.executionId, intentId: e.intentId, intentType: e.intentType, realm: e.realm, ...attempt,
+      });
+      await d.outbox.insert(tx, [started]);
+      return { lease: e.lease, started };
+    });
+    if (resumed) d.relay.kick();
+    return resumed;
   }
 
   /** The execution that already holds this tenant's intent id; refused when it was for another intent type. */
@@ -528,9 +719,16 @@ export class ExecutionLifecycleManager {
     if (prior.intentType !== intent.intentType) {
       throw new DuplicateIntentError(intent.intentId, `was already used for intent type '${prior.intentType}'`);
     }
-    // A retry repeats the request; different parameters under the same id are a different intent.
+    // A retry repeats the request; anything different under the same id is another intent, never a silent replay.
     if (canonicalJson(prior.parameters) !== canonicalJson(intent.parameters)) {
-      throw new DuplicateIntentError(intent.intentId, `was already used with different parameters (execution ${prior.executionId})`);
+      throw new DuplicateIntentError(intent.intentId, `was already used with different parameters (execution ${prior.executionId})`, 'parameters');
+    }
+    if (prior.sessionId !== intent.sessionId) {
+      throw new DuplicateIntentError(intent.intentId, `was already used in session '${prior.sessionId}', not '${intent.sessionId}' (execution ${prior.executionId})`, 'sessionId');
+    }
+    if ((prior.solutionId ?? null) !== (intent.solutionId ?? null)) {
+      const named = (id: string | null | undefined) => (id ? `solution '${id}'` : 'no solution');
+      throw new DuplicateIntentError(intent.intentId, `was already used with ${named(prior.solutionId)}, not ${named(intent.solutionId)} (execution ${prior.executionId})`, 'solutionId');
     }
     return prior;
   }

@@ -38,7 +38,8 @@ export interface ExecutionResult {
   readonly intentType: string;
   readonly tenantId: string;
   readonly sessionId: string;
-  readonly status: 'completed' | 'failed';
+  /** `dead`: a queued execution's retry policy ran out of attempts; `queued`: an attempt failed and another is due. */
+  readonly status: 'completed' | 'failed' | 'dead' | 'queued';
   readonly error?: { readonly code: string; readonly message: string };
   readonly policyVersion: string;
   readonly artifacts: readonly ArtifactOutcome[];

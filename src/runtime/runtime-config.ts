@@ -7,6 +7,7 @@ import { parseByteSize } from '../policy/byte-size.ts';
 import type { HttpLimits } from '../http/limits.ts';
 import type { HttpTimeouts } from '../http/timeouts.ts';
 import type { GroupCommitOptions } from '../store/group-commit.ts';
+import { compileRetryPolicy, type RetryPolicy } from '../worker/retry-policy.ts';
 
 /**
  * A runtime config file (YAML): where the runtime keeps things and how a
@@ -24,6 +25,8 @@ import type { GroupCommitOptions } from '../store/group-commit.ts';
  * group_commit: { max_batch: 128, max_wait_ms: 0, max_concurrent_batches: 4 }   # or false
  * database: { statement_timeout: 30s, connect_timeout: 5s, startup_wait: 30s }   # PostgreSQL server only
  * drain_timeout: 35s                              # serve/worker: SIGTERM waits this long for in-flight work
+ * retry_policy: { maximum_attempts: 5, initial_interval: 1s, backoff_coefficient: 2, maximum_interval: 100s,
+ *                 non_retryable_error_codes: [SYM_ERR_REALM_RESULT] }     # queued executions
  * http:                                           # symphainy serve
  *   port: 7070
  *   host: 127.0.0.1
@@ -48,6 +51,7 @@ export interface RuntimeConfigFile {
   readonly groupCommit?: GroupCommitOptions | false;
   readonly database?: { readonly statementTimeoutMs?: number; readonly connectTimeoutMs?: number; readonly startupWaitMs?: number };
   readonly drainTimeoutMs?: number;
+  readonly retryPolicy?: RetryPolicy;
   readonly http?: {
     readonly port?: number;
     readonly host?: string;
@@ -106,6 +110,32 @@ const Schema = z.strictObject({
     .strictObject({ statement_timeout: durationMs.optional(), connect_timeout: durationMs.optional(), startup_wait: durationOrZeroMs.optional() })
     .optional(),
   drain_timeout: durationMs.optional(),
+  retry_policy: z
+    .strictObject({
+      maximum_attempts: z.number().optional(),
+      initial_interval: z.union([z.string(), z.number()]).optional(),
+      backoff_coefficient: z.number().optional(),
+      maximum_interval: z.union([z.string(), z.number()]).optional(),
+      non_retryable_error_codes: z.array(z.string()).optional(),
+    })
+    .transform((r, ctx) => {
+      const policy: RetryPolicy = {
+        ...(r.maximum_attempts !== undefined ? { maximumAttempts: r.maximum_attempts } : {}),
+        ...(r.initial_interval !== undefined ? { initialInterval: r.initial_interval } : {}),
+        ...(r.backoff_coefficient !== undefined ? { backoffCoefficient: r.backoff_coefficient } : {}),
+        ...(r.maximum_interval !== undefined ? { maximumInterval: r.maximum_interval } : {}),
+        ...(r.non_retryable_error_codes !== undefined ? { nonRetryableErrorCodes: r.non_retryable_error_codes } : {}),
+      };
+      try {
+        compileRetryPolicy(policy);
+      } catch (err) {
+        // Named in the file's own words: RetryPolicy.maximumAttempts -> maximum_attempts.
+        ctx.addIssue({ code: 'custom', message: (err as Error).message.replace(/^RetryPolicy\.(\w+)/, (_, f: string) => f.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)) });
+        return z.NEVER;
+      }
+      return policy;
+    })
+    .optional(),
   worker: z
     .strictObject({
       concurrency: z.number().int().positive().optional(),
@@ -232,6 +262,7 @@ export function parseRuntimeConfigYaml(source: string, file: string): RuntimeCon
     ...(c.platform_policy !== undefined ? { platformPolicy: c.platform_policy } : {}),
     ...(worker ? { worker } : {}),
     ...(groupCommit !== undefined ? { groupCommit } : {}),
+    ...(c.retry_policy !== undefined ? { retryPolicy: c.retry_policy } : {}),
     ...(http ? { http } : {}),
     ...(database ? { database } : {}),
     ...(c.drain_timeout !== undefined ? { drainTimeoutMs: c.drain_timeout } : {}),

@@ -10,6 +10,7 @@ import type { Db } from '../store/db.ts';
 import type { GroupCommitOptions } from '../store/group-commit.ts';
 import type { Faults } from './fault-points.ts';
 import type { RuntimeConfigFile } from './runtime-config.ts';
+import type { RetryPolicy } from '../worker/retry-policy.ts';
 
 /** Options of {@link createRuntime}. Every field has a default; `createRuntime()` alone gives the embedded runtime. */
 export interface RuntimeOptions {
@@ -123,6 +124,20 @@ export interface RuntimeOptions {
   cachePurgeIntervalSeconds?: number;
   /** Milliseconds to wait for a data dir another process holds. @default 15000 */
   lockWaitMs?: number;
+  /**
+   * Retry policy of queued executions whose realm sets none (Temporal's
+   * shape): `maximumAttempts` (5), `initialInterval` (1 s),
+   * `backoffCoefficient` (2), `maximumInterval` (100 × initial),
+   * `nonRetryableErrorCodes` ([]). Past the attempts an execution is `dead`.
+   * @default the runtime config's `retry_policy`, else those defaults
+   */
+  retryPolicy?: RetryPolicy;
+  /**
+   * Milliseconds a direct execution's lease holds without renewal; renewed
+   * every third of it while it runs. A server recovers one whose lease ran
+   * out (its process died or lost the database). @default the runtime config's `worker.lease`, else 30000
+   */
+  leaseMs?: number;
   /** Test hooks at named points of the write path; see FaultPoint. */
   faults?: Faults;
 }

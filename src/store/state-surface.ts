@@ -6,6 +6,8 @@ export const ExecutionStatus = {
   RUNNING: 'running',
   COMPLETED: 'completed',
   FAILED: 'failed',
+  /** Terminal: its retry policy's attempts are used up (`executions retry` re-queues it). */
+  DEAD: 'dead',
 } as const;
 export type ExecutionStatus = (typeof ExecutionStatus)[keyof typeof ExecutionStatus];
 
@@ -41,11 +43,13 @@ export interface ExecutionRecord {
   /** When it first started running; null while queued. */
   readonly startedAt: string | null;
   readonly finishedAt: string | null;
-  /** How many times a worker claimed it (0 when run directly). */
+  /** Attempts made: claims by workers, or runs of a direct execution (the first is 1). */
   readonly attempts: number;
+  /** A queued retry is not claimed before this (database clock); null: at once. */
+  readonly availableAt: string | null;
 }
 
-/** A worker's hold on a claimed execution; completion is recorded only while it still holds. */
+/** The hold of a worker (or of the process running it directly) on an execution; an outcome is recorded only while it still holds. */
 export interface Lease {
   readonly owner: string;
   readonly attempt: number;
@@ -57,6 +61,23 @@ export interface ClaimedExecution extends ExecutionRecord {
   /** The status before this claim: `queued`, or `running` when taken over from a worker whose lease expired. */
   readonly claimedFrom: 'queued' | 'running';
   readonly previousOwner: string | null;
+  /** The compiled retry policy recorded with it (null: the claiming runtime's). */
+  readonly retryPolicy: unknown;
+  /** Attempts made before the last operator retry (not counted against the policy). */
+  readonly retryBase: number;
+  /** The length of the lease, in milliseconds. */
+  readonly leaseMs: number;
+}
+
+/** What {@link StateSurface.claim} found: executions now leased to the claimer, and abandoned ones whose attempts are used up. */
+export interface Claim {
+  readonly claimed: ClaimedExecution[];
+  /** Still `running` under the expired lease (locked by this transaction): the caller records them `dead`. */
+  readonly exhausted: (ExecutionRecord & { readonly lease: Lease; readonly retryPolicy: unknown; readonly retryBase: number })[];
+  /** The claim is one abandoned execution, to be run alone. */
+  readonly isolated: boolean;
+  /** (A claim without takeover) an abandoned execution waits for an idle worker. */
+  readonly takeoverPending: boolean;
 }
 
 export interface ExecutionQuery {
@@ -84,12 +105,18 @@ export interface NewExecutionRow {
   readonly execution: NewExecution;
   readonly status: 'running' | 'queued';
   readonly at: string;
+  /** A direct execution's hold: it expires `leaseMs` after the insert (database clock) unless renewed. */
+  readonly lease?: { readonly owner: string; readonly leaseMs: number } | null;
+  /** The compiled retry policy it runs under (JSON). */
+  readonly retryPolicy?: unknown;
 }
 
 /** An outcome, as {@link StateSurface.finishMany} takes it. */
 export interface FinishRow {
   readonly executionId: string;
-  readonly status: 'completed' | 'failed';
+  /** `queued`: the attempt failed and another one is due after `retryInMs` (database clock). */
+  readonly status: 'completed' | 'failed' | 'dead' | 'queued';
+  readonly retryInMs?: number;
   readonly state: ExecutionState | null;
   readonly result: unknown;
   readonly error: ExecutionRecord['error'];
@@ -102,10 +129,11 @@ const INSERT_COLUMNS = [
   { name: 'execution_id' }, { name: 'intent_id' }, { name: 'tenant_id' }, { name: 'session_id' }, { name: 'intent_type' },
   { name: 'realm' }, { name: 'status' }, { name: 'parameters', json: true }, { name: 'policy_version' },
   { name: 'intent_created_at' }, { name: 'submitted_at' }, { name: 'started_at' }, { name: 'solution_id' },
+  { name: 'lease_owner' }, { name: 'lease_ms' }, { name: 'attempts' }, { name: 'retry_policy', json: true },
 ] as const;
 
 const COLUMNS = `execution_id, intent_id, tenant_id, session_id, intent_type, realm, status, parameters, state, result,
-                 error, policy_version, intent_created_at, submitted_at, started_at, finished_at, attempts, solution_id`;
+                 error, policy_version, intent_created_at, submitted_at, started_at, finished_at, attempts, solution_id, available_at`;
 const SELECT = `SELECT ${COLUMNS} FROM symphainy.executions`;
 
 /**
@@ -130,9 +158,11 @@ export class StateSurface {
       q,
       'symphainy.executions',
       INSERT_COLUMNS,
-      items.map(({ execution: e, status, at }) => [
+      items.map(({ execution: e, status, at, lease, retryPolicy }) => [
         e.executionId, e.intentId, e.tenantId, e.sessionId, e.intentType, e.realm, status, e.parameters, e.policyVersion,
         e.intentCreatedAt, status === 'queued' ? at : null, status === 'running' ? at : null, e.solutionId ?? null,
+        status === 'running' ? (lease?.owner ?? null) : null, status === 'running' ? (lease?.leaseMs ?? null) : null,
+        status === 'running' ? 1 : 0, retryPolicy ?? null,
       ]),
       (insert) => `${insert}${onTaken === 'skip' ? ' ON CONFLICT (tenant_id, intent_id) DO NOTHING' : ''} RETURNING execution_id`,
     );
@@ -141,41 +171,85 @@ export class StateSurface {
 
   /**
    * Claims up to `limit` executions of the given intent types for `owner`:
-   * queued ones, oldest first, and running ones whose worker's lease expired
-   * (it died or lost the database). `FOR UPDATE SKIP LOCKED` lets many
-   * workers claim at once without waiting on, or taking, each other's rows.
-   * Leases use the database clock, so workers' clocks need not agree.
+   * queued ones whose backoff has passed, in the order they were accepted,
+   * and queued-origin running ones whose worker's lease expired (it died or
+   * lost the database) — each claim counts an attempt. An abandoned one whose
+   * retry policy has no attempt left is not claimed but returned as
+   * `exhausted`, still locked, for the caller to record `dead`. `FOR UPDATE
+   * SKIP LOCKED` lets many workers claim at once without waiting on, or
+   * taking, each other's rows. Leases use the database clock. `exclude`:
+   * executions this process runs (never taken over from itself). An
+   * abandoned execution is claimed only with `takeover` (an idle claimer),
+   * and then alone (`isolated`): it may be what killed its last worker.
    */
   async claim(
     q: Queryable,
-    c: { owner: string; intentTypes: readonly string[]; limit: number; leaseMs: number; policyVersion: string; startedAt: string },
-  ): Promise<ClaimedExecution[]> {
+    c: {
+      owner: string; intentTypes: readonly string[]; limit: number; leaseMs: number; policyVersion: string; startedAt: string;
+      defaultMaximumAttempts: number; exclude?: readonly string[];
+      /** May take over an abandoned execution (the claimer runs nothing else): it is then claimed alone. */
+      takeover: boolean;
+    },
+  ): Promise<Claim> {
+    const exhaustedSql = `(attempts - retry_base >= COALESCE((retry_policy->>'maximumAttempts')::int, $4))`;
+    const abandoned = `status = 'running' AND submitted_at IS NOT NULL AND lease_owner IS NOT NULL AND lease_expires_at < now()`;
+    let exhausted: Claim['exhausted'] = [];
+    let take: Record<string, unknown>[] = [];
+    if (c.takeover) {
+      // An abandoned execution may be what killed its worker: it runs alone, so it cannot take others down with it.
+      const found = await q.query(
+        `SELECT *, ${exhaustedSql} AS exhausted FROM symphainy.executions
+          WHERE intent_type = ANY($1::text[]) AND ${abandoned} AND NOT (execution_id = ANY($3::text[]))
+          ORDER BY COALESCE(submitted_at, started_at) LIMIT $2 FOR UPDATE SKIP LOCKED`,
+        [c.intentTypes, Math.max(c.limit, 16), c.exclude ?? [], c.defaultMaximumAttempts],
+      );
+      exhausted = found.filter((r) => r.exhausted === true).map((r) => ({
+        ...toRecord(r), lease: { owner: r.lease_owner as string, attempt: Number(r.attempts) }, retryPolicy: r.retry_policy ?? null,
+        retryBase: Number(r.retry_base ?? 0),
+      }));
+      take = found.filter((r) => r.exhausted !== true).slice(0, 1);
+    }
+    let takeoverPending = false;
+    if (take.length === 0) {
+      take = await q.query(
+        `SELECT * FROM symphainy.executions
+          WHERE intent_type = ANY($1::text[]) AND status = 'queued' AND (available_at IS NULL OR available_at <= now())
+            AND NOT (execution_id = ANY($3::text[]))
+          ORDER BY COALESCE(submitted_at, started_at) LIMIT $2 FOR UPDATE SKIP LOCKED`,
+        [c.intentTypes, c.limit, c.exclude ?? []],
+      );
+      if (!c.takeover) {
+        const pending = await q.query(
+          `SELECT 1 FROM symphainy.executions WHERE intent_type = ANY($1::text[]) AND ${abandoned} AND NOT (execution_id = ANY($2::text[])) LIMIT 1`,
+          [c.intentTypes, c.exclude ?? []],
+        );
+        takeoverPending = pending.length > 0;
+      }
+    }
+    if (take.length === 0) return { claimed: [], exhausted, isolated: false, takeoverPending };
+    const prev = new Map(take.map((r) => [r.execution_id as string, r]));
     const rows = await q.query(
-      `WITH next AS (
-         SELECT execution_id, status AS prev_status, lease_owner AS prev_owner
-           FROM symphainy.executions
-          WHERE intent_type = ANY($2::text[])
-            AND (status = 'queued' OR (status = 'running' AND lease_owner IS NOT NULL AND lease_expires_at < now()))
-          ORDER BY submitted_at
-          LIMIT $3
-          FOR UPDATE SKIP LOCKED)
-       UPDATE symphainy.executions e
-          SET status = 'running', lease_owner = $1, lease_expires_at = now() + $4 * interval '1 millisecond',
-              attempts = e.attempts + 1, started_at = COALESCE(e.started_at, $6), policy_version = $5
-         FROM next
-        WHERE e.execution_id = next.execution_id
-       RETURNING e.*, next.prev_status, next.prev_owner`,
-      [c.owner, c.intentTypes, c.limit, c.leaseMs, c.policyVersion, c.startedAt],
+      `UPDATE symphainy.executions e
+          SET status = 'running', lease_owner = $1, lease_ms = $3::int, lease_expires_at = now() + $3::int * interval '1 millisecond',
+              attempts = e.attempts + 1, started_at = COALESCE(e.started_at, $5), policy_version = $4, available_at = NULL
+        WHERE e.execution_id = ANY($2::text[])
+       RETURNING e.*`,
+      [c.owner, [...prev.keys()], c.leaseMs, c.policyVersion, c.startedAt],
     );
-    return rows.map((r) => {
+    const claimed = rows.map((r) => {
       const record = toRecord(r);
+      const before = prev.get(record.executionId)!;
       return {
         ...record,
         lease: { owner: c.owner, attempt: record.attempts },
-        claimedFrom: r.prev_status as 'queued' | 'running',
-        previousOwner: (r.prev_owner as string | null) ?? null,
+        claimedFrom: before.status as 'queued' | 'running',
+        previousOwner: (before.lease_owner as string | null) ?? null,
+        retryPolicy: r.retry_policy ?? null,
+        retryBase: Number(r.retry_base ?? 0),
+        leaseMs: c.leaseMs,
       };
     });
+    return { claimed, exhausted, isolated: claimed.some((r) => r.claimedFrom === 'running'), takeoverPending };
   }
 
   /** Extends the owner's leases (of any tenant); returns the ids it still holds (a lost one was taken over). */
@@ -202,15 +276,16 @@ export class StateSurface {
     if (items.length === 0) return new Set();
     const update = `UPDATE symphainy.executions e
           SET status = f.status, state = COALESCE(f.state, e.state), result = f.result, error = f.error,
-              finished_at = f.finished_at, lease_expires_at = NULL
+              finished_at = CASE WHEN f.status = 'queued' THEN NULL ELSE f.finished_at END, lease_expires_at = NULL,
+              available_at = CASE WHEN f.status = 'queued' THEN now() + f.retry_in_ms * interval '1 millisecond' END
          FROM jsonb_to_recordset($1::jsonb) AS f(execution_id text, status text, state jsonb, result jsonb, error jsonb,
-                                                 finished_at timestamptz, lease_owner text, attempt integer)
+                                                 finished_at timestamptz, lease_owner text, attempt integer, retry_in_ms integer)
         WHERE e.execution_id = f.execution_id AND e.status = 'running'
           AND (f.lease_owner IS NULL OR (e.lease_owner = f.lease_owner AND e.attempts = f.attempt))
         RETURNING e.execution_id`;
     const finishes = JSON.stringify(items.map((f) => ({
       execution_id: f.executionId, status: f.status, state: f.state, result: f.result ?? null, error: f.error,
-      finished_at: f.finishedAt, lease_owner: f.lease?.owner ?? null, attempt: f.lease?.attempt ?? 0,
+      finished_at: f.finishedAt, lease_owner: f.lease?.owner ?? null, attempt: f.lease?.attempt ?? 0, retry_in_ms: f.retryInMs ?? 0,
     })));
     if (notRunning === 'fail') {
       // The aggregate always gives a row, so the check runs even when nothing matched.
@@ -262,14 +337,68 @@ export class StateSurface {
   }
 
   /**
-   * Executions run directly (not claimed from the queue) still marked
-   * running, of every tenant: recovery after the embedded store's only
-   * process stopped. Claimed ones are left to workers, which take them over
-   * once their lease expires.
+   * Executions run directly (not from the queue) still `running` whose
+   * process is gone, of every tenant, each with the lease it had: `expired`,
+   * those whose lease ran out (database clock) — a server's recovery; `all`,
+   * every one — the embedded store's recovery at open, when this process is
+   * the only one. Queued-origin ones are left to workers, which take them
+   * over once their lease expires.
    */
-  async listRunningUnleased(): Promise<ExecutionRecord[]> {
-    const rows = await this.db.scoped(ANY_TENANT).query(`${SELECT} WHERE status = 'running' AND lease_owner IS NULL ORDER BY started_at`);
-    return rows.map(toRecord);
+  async listInterruptedDirect(which: 'expired' | 'all', exclude: readonly string[] = []): Promise<(ExecutionRecord & { lease: Lease | null })[]> {
+    const rows = await this.db.scoped(ANY_TENANT).query(
+      `SELECT ${COLUMNS}, lease_owner FROM symphainy.executions
+        WHERE status = 'running' AND submitted_at IS NULL
+          AND ($1 OR (lease_owner IS NOT NULL AND lease_expires_at < now())) AND NOT (execution_id = ANY($2::text[]))
+        ORDER BY started_at`,
+      [which === 'all', exclude],
+    );
+    return rows.map((r) => ({ ...toRecord(r), lease: r.lease_owner ? { owner: r.lease_owner as string, attempt: Number(r.attempts) } : null }));
+  }
+
+  /**
+   * Re-queues a `dead` or `failed` execution of the scope (an operator's
+   * retry): it is claimed again at once, with a fresh attempt budget. Returns
+   * it with its status before, or null when it is not the scope's or not
+   * dead or failed (`status` says which).
+   */
+  async retry(q: Queryable, executionId: string, tenant: TenantScope): Promise<{ record: ExecutionRecord; from: ExecutionStatus } | { status: ExecutionStatus | null }> {
+    const rows = await q.query(
+      `WITH prev AS (
+         SELECT execution_id, status FROM symphainy.executions
+          WHERE execution_id = $1 AND ($2::text IS NULL OR tenant_id = $2) FOR UPDATE)
+       UPDATE symphainy.executions e
+          SET status = 'queued', available_at = NULL, retry_base = e.attempts, finished_at = NULL, result = NULL, error = NULL,
+              lease_owner = NULL, lease_expires_at = NULL
+         FROM prev
+        WHERE e.execution_id = prev.execution_id AND prev.status IN ('dead', 'failed')
+       RETURNING e.*, prev.status AS prev_status`,
+      [executionId, tenantParam(tenant)],
+    );
+    if (rows[0]) return { record: toRecord(rows[0]), from: rows[0].prev_status as ExecutionStatus };
+    const found = await q.query<{ status: ExecutionStatus }>(
+      'SELECT status FROM symphainy.executions WHERE execution_id = $1 AND ($2::text IS NULL OR tenant_id = $2)', [executionId, tenantParam(tenant)]);
+    return { status: found[0]?.status ?? null };
+  }
+
+  /**
+   * Starts a new attempt of a direct execution whose process stopped
+   * (`failed` with SYM_ERR_INTERRUPTED) for `owner`, if its retry policy has
+   * an attempt left: it is `running` again under a new lease. Null when it
+   * does not qualify (any more).
+   */
+  async resumeInterrupted(
+    q: Queryable, executionId: string, c: { owner: string; leaseMs: number; defaultMaximumAttempts: number; startedAt: string },
+  ): Promise<(ExecutionRecord & { lease: Lease }) | null> {
+    const rows = await q.query(
+      `UPDATE symphainy.executions e
+          SET status = 'running', lease_owner = $2, lease_ms = $3::int, lease_expires_at = now() + $3::int * interval '1 millisecond',
+              attempts = e.attempts + 1, error = NULL, result = NULL, finished_at = NULL, started_at = COALESCE(e.started_at, $5)
+        WHERE e.execution_id = $1 AND e.status = 'failed' AND e.error->>'code' = 'SYM_ERR_INTERRUPTED'
+          AND e.attempts - e.retry_base < COALESCE((e.retry_policy->>'maximumAttempts')::int, $4)
+       RETURNING e.*`,
+      [executionId, c.owner, c.leaseMs, c.defaultMaximumAttempts, c.startedAt],
+    );
+    return rows[0] ? { ...toRecord(rows[0]), lease: { owner: c.owner, attempt: Number(rows[0].attempts) } } : null;
   }
 }
 
@@ -293,5 +422,6 @@ function toRecord(r: Record<string, unknown>): ExecutionRecord {
     startedAt: iso(r.started_at),
     finishedAt: iso(r.finished_at),
     attempts: Number(r.attempts ?? 0),
+    availableAt: iso(r.available_at),
   };
 }

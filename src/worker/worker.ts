@@ -29,10 +29,12 @@ export interface WorkerStats {
 /**
  * General notes: a worker claims queued executions (and those whose worker's
  * lease expired) and runs them through the lifecycle manager, at most
- * `concurrency` at a time. It renews the leases of what it runs; if it dies,
- * its leases expire and other workers take the executions over. The lease is
- * also a fence: an execution whose lease was lost cannot record a completion,
- * so it completes once even if it ran twice.
+ * `concurrency` at a time. The runtime's LeaseKeeper renews the leases of
+ * what it runs (from a thread on a server, so a handler blocking the event
+ * loop keeps its lease); if it dies, its leases expire and other workers take
+ * the executions over, each claim counting an attempt of the retry policy.
+ * The lease is also a fence: an execution whose lease was lost cannot record
+ * a completion, so it completes once even if it ran twice.
  */
 export class Worker {
   readonly workerId: string;
@@ -48,7 +50,8 @@ export class Worker {
   #stopping = false;
   #loop: Promise<void> | null = null;
   #wake: (() => void) | null = null;
-  #renewTimer: NodeJS.Timeout | null = null;
+  /** Claim nothing more until what runs is done: an isolated (taken-over) run, or one waiting for an idle worker. */
+  #drain = false;
 
   constructor(deps: { manager: ExecutionLifecycleManager; stateSurface: StateSurface; logger: Logger }, options: WorkerOptions = {}) {
     this.#manager = deps.manager;
@@ -69,7 +72,6 @@ export class Worker {
   /** Starts claiming. Idempotent. */
   start(): this {
     if (this.#loop || this.#stopping) return this;
-    this.#renewTimer = setInterval(() => void this.#renew(), Math.max(100, Math.floor(this.#leaseMs / 3)));
     this.#loop = this.#claimLoop();
     return this;
   }
@@ -80,17 +82,20 @@ export class Worker {
     this.#wake?.();
     await this.#loop;
     await Promise.allSettled([...this.#running.values()]);
-    if (this.#renewTimer) clearInterval(this.#renewTimer);
   }
 
   async #claimLoop(): Promise<void> {
     let failures = 0;
     while (!this.#stopping) {
-      const free = this.#concurrency - this.#running.size;
+      if (this.#drain && this.#running.size === 0) this.#drain = false;
+      const free = this.#drain ? 0 : this.#concurrency - this.#running.size;
       let claimed: ClaimedRun[] = [];
       if (free > 0) {
         try {
-          claimed = await this.#manager.claim(this.workerId, free, this.#leaseMs);
+          // Only an idle worker takes over an abandoned execution, and runs it alone: it may kill its worker.
+          const batch = await this.#manager.claim(this.workerId, free, this.#leaseMs, { takeover: this.#running.size === 0 });
+          claimed = batch.runs;
+          if (batch.isolated || batch.takeoverPending) this.#drain = true;
           failures = 0;
         } catch (err) {
           failures++;
@@ -99,7 +104,9 @@ export class Worker {
       }
       for (const run of claimed) this.#launch(run);
       // A full claim may mean more is waiting: go again as soon as a slot frees; otherwise poll.
-      if (claimed.length === 0 || claimed.length < free) {
+      if (this.#drain) {
+        await this.#sleep(this.#pollMs);
+      } else if (claimed.length === 0 || claimed.length < free) {
         await this.#sleep(failures > 0 ? Math.min(30_000, this.#pollMs * 2 ** failures) : this.#pollMs);
       } else if (this.#running.size >= this.#concurrency) {
         await this.#sleep(this.#pollMs);
@@ -127,18 +134,6 @@ export class Worker {
         this.#wake?.(); // a slot is free
       });
     this.#running.set(id, p);
-  }
-
-  async #renew(): Promise<void> {
-    const ids = [...this.#running.keys()];
-    if (ids.length === 0) return;
-    try {
-      const held = await this.#stateSurface.renewLeases(this.workerId, ids, this.#leaseMs);
-      const lost = ids.filter((id) => !held.has(id) && this.#running.has(id));
-      if (lost.length > 0) this.#logger.warn({ lost }, 'leases taken over by another worker; their outcome will be recorded there');
-    } catch (err) {
-      this.#logger.warn({ err }, 'renewing leases failed; retrying');
-    }
   }
 
   #sleep(ms: number): Promise<void> {

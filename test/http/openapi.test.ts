@@ -194,6 +194,20 @@ describe('every operation answers as documented', () => {
     await authErrors('getJourney', `/v1/executions/${executionId}/journey`);
   });
 
+  test('retryExecution: a failed execution is queued again; 409 once it is not failed or dead', async () => {
+    const failed = await expect(200, 'executeIntent', '/v1/intents', { key, json: sop('conf-retry', '# Only a heading') });
+    assert.equal(failed.status, 'failed');
+    const queued = await expect(200, 'retryExecution', `/v1/executions/${failed.executionId}/retry`, { key, method: 'POST' });
+    assert.equal(queued.status, 'queued');
+    await expect(409, 'retryExecution', `/v1/executions/${executionId}/retry`, { key, method: 'POST' });
+    await expect(400, 'retryExecution', '/v1/executions/.hidden/retry', { key, method: 'POST' });
+    await expect(404, 'retryExecution', '/v1/executions/no-such-execution/retry', { key, method: 'POST' });
+    await expect(404, 'retryExecution', `/v1/executions/${failed.executionId}/retry`, { key: otherKey, method: 'POST' });
+    await expect(413, 'retryExecution', `/v1/executions/${executionId}/retry`, { key, method: 'POST', json: { pad: 'x'.repeat(1024 * 1024 + 10) } });
+    await expect(415, 'retryExecution', `/v1/executions/${executionId}/retry`, { key, method: 'POST', body: '<x/>', headers: { 'content-type': 'application/xml' } });
+    await authErrors('retryExecution', `/v1/executions/${executionId}/retry`, { method: 'POST' });
+  });
+
   test('listArtifacts (two pages), getArtifact, getRendering (ETag, 304, 413)', async () => {
     const page1 = await expect(200, 'listArtifacts', '/v1/artifacts?limit=1', { key });
     assert.equal(page1.items.length, 1);

@@ -144,7 +144,8 @@ describe('workers', () => {
     });
     t = await testRuntime({ realms: [gated], solutionConfig: MVP_CONFIG });
     const s = await t.runtime.submit({ intentType: 'gated.go', tenantId: 'acme', sessionId: 's' });
-    const first = t.runtime.startWorker({ leaseMs: 60_000, pollIntervalMs: 20, workerId: 'worker-a' });
+    // A lease so long that worker A does not renew it while the test runs (its renewals would undo the simulated stall).
+    const first = t.runtime.startWorker({ leaseMs: 600_000, pollIntervalMs: 20, workerId: 'worker-a' });
     await waitFor('worker A runs it', async () => calls === 1);
 
     // Worker A stalls past its lease (simulated: the lease runs out); worker B takes the execution over.
@@ -152,7 +153,7 @@ describe('workers', () => {
     const b = await createRuntime({ db: t.db, memory: true, realms: [gated], solutionConfig: MVP_CONFIG, logger: silentLogger });
     others.push(b);
     b.startWorker({ pollIntervalMs: 20, workerId: 'worker-b' });
-    const done = await t.runtime.waitForExecution(s.executionId, { tenantId: 'acme' }, { timeoutMs: 10_000 });
+    const done = await t.runtime.waitForExecution(s.executionId, { tenantId: 'acme' }, { timeoutMs: 30_000 });
     assert.equal(done.status, 'completed');
     assert.equal(done.attempts, 2);
 

@@ -1,4 +1,5 @@
 import { writeFile } from 'node:fs/promises';
+import { hostname, userInfo } from 'node:os';
 import type { Command } from 'commander';
 import type { Scope } from '../../runtime/create-runtime.ts';
 import { ExecutionStatus } from '../../store/state-surface.ts';
@@ -122,7 +123,7 @@ export function registerInspect(program: Command): void {
         opts.wait ? rt.waitForExecution(executionId, scope, { timeoutMs: Math.round(opts.waitTimeout * 1000) }) : rt.getExecution(executionId, scope),
       );
       printJson(e);
-      if (opts.wait && e.status === 'failed') process.exitCode = 1;
+      if (opts.wait && (e.status === 'failed' || e.status === 'dead')) process.exitCode = 1;
     });
   executions
     .command('list')
@@ -137,9 +138,19 @@ export function registerInspect(program: Command): void {
       );
       if (opts.json) return printJson(rows);
       printTable(
-        ['execution id', 'tenant', 'session', 'intent type', 'status', 'started'],
-        rows.map((e) => [e.executionId, e.tenantId, e.sessionId, e.intentType, e.status, e.startedAt]),
+        ['execution id', 'tenant', 'session', 'intent type', 'status', 'attempts', 'started'],
+        rows.map((e) => [e.executionId, e.tenantId, e.sessionId, e.intentType, e.status, e.attempts, e.startedAt]),
       );
+    });
+  executions
+    .command('retry')
+    .argument('<executionId>')
+    .option('--tenant <id>', 'as this tenant')
+    .description('re-queue a dead or failed execution with a fresh attempt budget (recorded in the WAL with who asked)')
+    .action(async (executionId: string, opts, cmd: Command) => {
+      const requestedBy = `cli:${operator()}@${hostname()}`;
+      const e = await withRuntime(cmd.optsWithGlobals(), (rt) => rt.retryExecution(executionId, { tenantId: scopeOf(opts.tenant) }, { requestedBy }));
+      process.stdout.write(`execution ${e.executionId} of tenant '${e.tenantId}' is queued again (after ${e.attempts} attempts); a worker runs it\n`);
     });
 
   const walCommand = program.command('wal').description('the write-ahead log');
@@ -248,6 +259,14 @@ export function registerInspect(program: Command): void {
       if (opts.json) return printJson(list);
       printTable(['intent type', 'realm', 'description'], list.map((i) => [i.intentType, i.realm, i.description]), 90);
     });
+}
+
+function operator(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return 'unknown';
+  }
 }
 
 function summarize(type: string, p: Record<string, unknown>): string {

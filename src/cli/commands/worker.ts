@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { loadRuntimeConfig } from '../../runtime/runtime-config.ts';
 import { MAX_TIMER_SECONDS } from '../../policy/duration.ts';
+import type { RetryPolicy } from '../../worker/retry-policy.ts';
 import { drainTimeoutMs, DRAIN_TIMEOUT_ENV, within } from '../drain.ts';
 import { durationMillis, positiveInt } from '../input.ts';
 import { withRuntime } from '../open-runtime.ts';
@@ -11,8 +12,33 @@ const durationMs = (flag: string) => durationMillis(flag, { subSecond: true, max
 /** Long-running commands sweep expired renderings this often. */
 export const SWEEP_INTERVAL_SECONDS = 300;
 
+/**
+ * The retry policy flags (each over the runtime config's `retry_policy`):
+ * they apply to queued executions whose realm sets no policy of its own.
+ */
+export function addRetryPolicyOptions(cmd: Command): Command {
+  return cmd
+    .option('--max-attempts <n>', 'attempts of a queued execution before it is dead (default 5, or retry_policy.maximum_attempts)', positiveInt('--max-attempts', 1000))
+    .option('--retry-interval <duration>', 'wait before the first retry, e.g. 1s (default 1s, or retry_policy.initial_interval)', durationMs('--retry-interval'))
+    .option('--retry-max-interval <duration>', 'longest wait between attempts (default 100 × the first)', durationMs('--retry-max-interval'))
+    .option('--non-retryable <code...>', 'failure codes never retried, e.g. SYM_ERR_REALM_RESULT');
+}
+
+/** The flags' retry policy over the config file's (null when neither sets one). */
+export function retryPolicyFromFlags(
+  opts: { maxAttempts?: number; retryInterval?: number; retryMaxInterval?: number; nonRetryable?: string[] }, file?: RetryPolicy,
+): RetryPolicy | null {
+  const flags: RetryPolicy = {
+    ...(opts.maxAttempts !== undefined ? { maximumAttempts: opts.maxAttempts } : {}),
+    ...(opts.retryInterval !== undefined ? { initialInterval: opts.retryInterval } : {}),
+    ...(opts.retryMaxInterval !== undefined ? { maximumInterval: opts.retryMaxInterval } : {}),
+    ...(opts.nonRetryable !== undefined ? { nonRetryableErrorCodes: opts.nonRetryable } : {}),
+  };
+  return Object.keys(flags).length > 0 || file ? { ...file, ...flags } : null;
+}
+
 export function registerWorker(program: Command): void {
-  program
+  const worker = program
     .command('worker')
     .description('claim queued executions and run them until stopped (SIGINT/SIGTERM finish what was claimed, then exit)')
     .option('--concurrency <n>', 'executions run at once (default 4, or worker.concurrency)', positiveInt('--concurrency', 1024))
@@ -20,12 +46,14 @@ export function registerWorker(program: Command): void {
     .option('--poll-interval <duration>', 'pause when the queue is empty (default 1s, or worker.poll_interval)', durationMs('--poll-interval'))
     .option('--drain-timeout <duration>', `on SIGTERM/SIGINT, how long claimed executions may finish, e.g. 45s (default: realm timeout + 5s, or drain_timeout; env ${DRAIN_TIMEOUT_ENV})`, durationMs('--drain-timeout'))
     .option('--config <file>', 'solution config (materialization policy YAML)')
-    .option('--realm <module...>', 'load realms from these modules too (repeatable)')
+    .option('--realm <module...>', 'load realms from these modules too (repeatable)');
+  addRetryPolicyOptions(worker)
     .action(async (opts, cmd: Command) => {
       const g = cmd.optsWithGlobals();
       const configPath = g.runtimeConfig ?? (process.env.SYMPHAINY_RUNTIME_CONFIG || undefined);
       const file = configPath ? await loadRuntimeConfig(configPath) : undefined;
-      const runtimeOptions = { sweepIntervalSeconds: SWEEP_INTERVAL_SECONDS };
+      const retryPolicy = retryPolicyFromFlags(opts, file?.retryPolicy);
+      const runtimeOptions = { sweepIntervalSeconds: SWEEP_INTERVAL_SECONDS, ...(retryPolicy ? { retryPolicy } : {}) };
       await withRuntime({ ...g, ...(file ? { runtimeConfig: file } : {}), realm: opts.realm, config: opts.config }, async (runtime) => {
         const worker = runtime.startWorker({
           concurrency: opts.concurrency ?? file?.worker?.concurrency ?? 4,

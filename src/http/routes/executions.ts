@@ -6,7 +6,7 @@ import { Execution, ExecutionListQuery, ExecutionParams, Journey, page, Problem 
 
 const DEFAULT_PAGE = 50;
 
-/** Executions of the caller's tenant: one, a filtered page, and one's journey through the WAL. */
+/** Executions of the caller's tenant: one, a filtered page, one's journey through the WAL, and a retry of a dead one. */
 export const executionRoutes = (ctx: RouteContext) => [
   defineRoute({
     method: 'GET',
@@ -59,6 +59,24 @@ export const executionRoutes = (ctx: RouteContext) => [
       await ctx.runtime.getExecution(params.id, { tenantId }); // 404 unless it is this tenant's
       const records = await ctx.runtime.listWal({ tenantId, executionId: params.id, limit: 10_000 });
       return { executionId: params.id, records };
+    },
+  }),
+  defineRoute({
+    method: 'POST',
+    url: '/v1/executions/:id/retry',
+    operationId: 'retryExecution',
+    summary: 'Re-queue a dead or failed execution with a fresh attempt budget (recorded in the WAL with the key that asked)',
+    tag: 'executions',
+    access: 'tenant',
+    params: ExecutionParams,
+    responses: {
+      200: { description: 'the execution, queued again', schema: Execution },
+      404: { description: 'no such execution for this tenant', schema: Problem },
+      409: { description: 'the execution is not dead or failed', schema: Problem },
+    },
+    async handler({ params, caller }) {
+      const requestedBy = caller.kind === 'tenant' ? `api-key:${caller.keyId}` : caller.kind;
+      return ctx.runtime.retryExecution(params.id, { tenantId: tenantOf(caller) }, { requestedBy });
     },
   }),
 ];

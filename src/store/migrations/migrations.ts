@@ -321,6 +321,38 @@ export const MIGRATIONS: readonly Migration[] = [
       $fn$;
     `,
   },
+  {
+    version: 15,
+    name: 'retry policy: dead executions, backoff, attempt budgets; leases for direct executions',
+    sql: `
+      -- dead: the retry policy's attempts are used up (terminal until an operator retries it).
+      ALTER TABLE symphainy.executions DROP CONSTRAINT executions_status_check;
+      ALTER TABLE symphainy.executions
+        ADD CONSTRAINT executions_status_check CHECK (status IN ('queued', 'running', 'completed', 'failed', 'dead'));
+      ALTER TABLE symphainy.executions
+        -- A queued execution is not claimed before this (database clock); NULL: at once.
+        ADD COLUMN available_at timestamptz,
+        -- The compiled retry policy the execution runs under (recorded when accepted).
+        ADD COLUMN retry_policy jsonb,
+        -- Attempts made before the last 'executions retry': the policy counts attempts after it.
+        ADD COLUMN retry_base   integer NOT NULL DEFAULT 0,
+        -- The length of the current holder's lease, in milliseconds.
+        ADD COLUMN lease_ms     integer;
+      -- Claims take queued executions in the order they were accepted.
+      CREATE INDEX executions_claimable ON symphainy.executions ((COALESCE(submitted_at, started_at))) WHERE status = 'queued';
+      -- An execution inserted already leased (run directly) gets its expiry from the database clock.
+      CREATE FUNCTION symphainy.lease_on_insert() RETURNS trigger LANGUAGE plpgsql AS $fn$
+      BEGIN
+        IF NEW.lease_owner IS NOT NULL AND NEW.lease_ms IS NOT NULL AND NEW.lease_expires_at IS NULL THEN
+          NEW.lease_expires_at := now() + NEW.lease_ms * interval '1 millisecond';
+        END IF;
+        RETURN NEW;
+      END
+      $fn$;
+      CREATE TRIGGER executions_lease_on_insert BEFORE INSERT ON symphainy.executions
+        FOR EACH ROW EXECUTE FUNCTION symphainy.lease_on_insert();
+    `,
+  },
 ];
 
 /** Row-level security of one tenant table (migration 4): rows of the transaction's tenant, or all with '*'. */
