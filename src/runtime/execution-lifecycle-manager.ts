@@ -6,8 +6,6 @@ import type { CacheEntry, CacheStore } from '../cache/cache-store.ts';
 import {
   ConfigError,
   DuplicateIntentError,
-  isSymphainyError,
-  RealmHandlerError,
   RealmTimeoutError,
   ExecutionInterruptedError,
   StoreError,
@@ -21,6 +19,7 @@ import type { CompiledPolicy } from '../policy/compile-policy.ts';
 import type { PolicyDecision } from '../policy/decision.ts';
 import { DEFAULT_CACHE_TTL_SECONDS } from '../policy/default-policy.ts';
 import { normalizeResult, type NormalizedArtifact, type NormalizedResult } from '../realm/normalize-result.ts';
+import { failureOf, storableFailure } from '../realm/realm-failure.ts';
 import type { ArtifactContents, InlineContent } from '../store/artifact-contents.ts';
 import type { ArtifactIndex, ArtifactLineage, NewArtifact } from '../store/artifact-index.ts';
 import type { Db } from '../store/db.ts';
@@ -475,6 +474,8 @@ export class ExecutionLifecycleManager {
   ): Promise<ExecutionResult> {
     const d = this.d;
     const { executionId } = e;
+    // Any message may carry realm text (NUL, unpaired surrogates): escaped so the failure is always recordable.
+    error = storableFailure(error);
     const at = d.now().toISOString();
     const failed = this.#event(e, executionId, 'runtime', 'execution.failed', {
       executionId, intentId: e.intentId, intentType: e.intentType, status: 'failed', error,
@@ -588,9 +589,8 @@ function decisionRecord(p: Pending, intent: Intent, realm: string, lineage: Arti
 }
 
 function toFailure(err: unknown, intentType: string): { code: string; message: string } {
-  if (isSymphainyError(err)) return { code: err.code, message: err.message };
-  const wrapped = new RealmHandlerError(`realm handler for '${intentType}' failed: ${err instanceof Error ? err.message : String(err)}`);
-  return { code: wrapped.code, message: wrapped.message };
+  // Whatever was thrown, the failure is recordable (storable text, a SYM_ERR_* code).
+  return failureOf(err, intentType);
 }
 
 const round = (ms: number) => Math.round(ms * 100) / 100;
