@@ -87,10 +87,17 @@ function bytesOf(data: unknown): Uint8Array {
   return b;
 }
 
-/** The bytes of any binary value (a view over the same memory; ArrayBuffers shared with other threads are copied), or null. */
+/**
+ * The bytes of any binary value as a Buffer over the same memory (every
+ * driver and store takes a Buffer as bytes), or null. Memory shared with
+ * other threads is copied: it could change while being stored.
+ */
 function asBytes(v: unknown): Uint8Array | null {
-  if (ArrayBuffer.isView(v)) return new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
-  if (v instanceof ArrayBuffer) return new Uint8Array(v);
-  if (typeof SharedArrayBuffer !== 'undefined' && v instanceof SharedArrayBuffer) return new Uint8Array(v).slice();
+  if (ArrayBuffer.isView(v)) {
+    const view = Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+    return v.buffer instanceof ArrayBuffer ? view : Buffer.from(view);
+  }
+  if (v instanceof ArrayBuffer) return Buffer.from(v);
+  if (typeof SharedArrayBuffer !== 'undefined' && v instanceof SharedArrayBuffer) return Buffer.from(Buffer.from(v));
   return null;
 }
