@@ -11,7 +11,8 @@ import { quote, textProblem } from './storable.ts';
  * - Unicode text: no unpaired surrogates, no NUL;
  * - free of control characters (U+0000–U+001F, U+007F–U+009F), which no
  *   terminal or header shows faithfully;
- * - not `.` or `..`, which URL paths resolve away.
+ * - without `.` or `..` as a `/`-separated segment (`..`, `a/../b`), which
+ *   URL paths and proxies resolve away.
  * Names are compared exactly (no case folding, no Unicode normalization).
  * In a URL a name is one path segment, percent-encoded
  * (`encodeURIComponent`): `a/b` is `a%2Fb`, `my file.svg` is `my%20file.svg`.
@@ -35,7 +36,7 @@ export function namingProblem(name: unknown): string | null {
   if (text) return text;
   const control = /[\u0000-\u001f\u007f-\u009f]/.exec(name);
   if (control) return `contains a control character (U+${control[0].charCodeAt(0).toString(16).padStart(4, '0').toUpperCase()}) at index ${control.index}`;
-  if (name === '.' || name === '..') return "is '.' or '..', which URL paths resolve away";
+  if (name.split('/').some((s) => s === '.' || s === '..')) return "has a '.' or '..' segment, which paths resolve away";
   const bytes = Buffer.byteLength(name, 'utf8');
   if (bytes > MAX_NAME_BYTES) return `is ${bytes} bytes of UTF-8, over the limit of ${MAX_NAME_BYTES}`;
   return null;

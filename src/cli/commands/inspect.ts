@@ -4,6 +4,7 @@ import type { Scope } from '../../runtime/create-runtime.ts';
 import { ExecutionStatus } from '../../store/state-surface.ts';
 import { WalRecordType } from '../../store/write-ahead-log.ts';
 import { ConfigError } from '../../errors/index.ts';
+import { assertName } from '../../realm/rendering-name.ts';
 import { positiveInt } from '../input.ts';
 import { scopeOf, withRuntime } from '../open-runtime.ts';
 import { printJson, printTable } from '../output.ts';
@@ -51,6 +52,8 @@ export function registerInspect(program: Command): void {
       await withRuntime(cmd.optsWithGlobals(), async (rt) => {
         const scope: Scope = { tenantId: scopeOf(opts.tenant) };
         if (!opts.rendering) return printJson(await rt.getArtifact(artifactId, scope));
+        // The naming rule renderings were written under: a name it refuses cannot exist.
+        assertName(opts.rendering, '--rendering', (m) => new ConfigError(m));
         const { bytes } = await rt.readRendering(artifactId, opts.rendering, scope);
         if (!opts.out) return void process.stdout.write(bytes);
         try {
