@@ -35,6 +35,7 @@ const names = defineRealm({
   name: 'names',
   intents: {
     emit: { handler: () => ({ artifacts: { w: { resultType: 'workflow', renderings: Object.fromEntries(NAMES.map((n) => [n, contentOf(n)])) } } }) },
+    nul_error: { handler: () => { throw new Error('model output a\u0000b \ud800'); } },
     refused: {
       handler: (p: { name: string }) => ({ artifacts: { w: { resultType: 'workflow', renderings: { [p.name]: 'x' } } } }),
     },
@@ -93,6 +94,19 @@ describe(`rendering names: what is written can be read (${TEST_DRIVER})`, () => 
       assert.match(JSON.stringify(p), problem);
     });
   }
+
+  it('a handler error with NUL and a lone surrogate: answered as a recorded failure, and its Idempotency-Key replays it (not 503, then 409)', async () => {
+    const post = () => server.call('/v1/intents', { key, method: 'POST', headers: { 'idempotency-key': 'nul-error-1' }, json: { intentType: 'names.nul_error', sessionId: 's' } });
+    const first = await post();
+    assert.equal(first.status, 200, await first.clone().text());
+    const run = await first.json();
+    assert.equal(run.status, 'failed');
+    assert.equal(run.error.code, 'SYM_ERR_REALM_FAILED');
+    assert.match(run.error.message, /model output a\\u0000b \\ud800/);
+    const again = await post();
+    assert.equal(again.status, 200);
+    assert.deepEqual(await again.json(), run);
+  });
 
   it('a name no artifact has is a 404, not a 400', async () => {
     await expectProblem(await server.call(`/v1/artifacts/${artifactId}/content/${encodeURIComponent('no such.svg')}`, { key }), 404, { code: 'SYM_ERR_NOT_FOUND' });
