@@ -8,6 +8,7 @@ import type { ArtifactIndex, ArtifactRecord } from '../store/artifact-index.ts';
 import type { Db } from '../store/db.ts';
 import type { TenantScope } from '../store/sql.ts';
 import { WalRecordType, type WalRecordInput, type WriteAheadLog } from '../store/write-ahead-log.ts';
+import { collectGarbage, type GarbageCollectionReport } from './garbage-collection.ts';
 
 export interface LifecycleDeps {
   readonly db: Db;
@@ -17,6 +18,14 @@ export interface LifecycleDeps {
   readonly blobs: BlobStore;
   readonly cache: CacheStore;
   readonly now: () => Date;
+  /** Grace period of the sweep's garbage collection, seconds. @default 3600 */
+  readonly gcGraceSeconds?: number;
+}
+
+/** Options of one sweep. */
+export interface SweepOptions {
+  /** Grace period of its garbage collection, seconds, overriding the runtime's. */
+  readonly gcGraceSeconds?: number;
 }
 
 /** What one sweep did. */
@@ -30,6 +39,8 @@ export interface SweepReport {
   readonly cacheEntriesExpired: number;
   /** Rendering removals (blobs, rows kept in the database) that failed; retried by the next sweep. */
   readonly failures: readonly { readonly artifactId: string; readonly message: string }[];
+  /** Crash leftovers removed from the blob store (see garbage-collection.ts). */
+  readonly garbage: GarbageCollectionReport;
 }
 
 const BATCH = 500;
@@ -124,8 +135,8 @@ export class ArtifactLifecycle {
     return failures;
   }
 
-  /** One retention sweep: expired artifacts deleted (held ones reported), their blobs removed, expired cache entries dropped. */
-  async sweep(): Promise<SweepReport> {
+  /** One retention sweep: expired artifacts deleted (held ones reported), their blobs removed, expired cache entries dropped, crash leftovers collected. */
+  async sweep(options: SweepOptions = {}): Promise<SweepReport> {
     const now = this.d.now();
     const deleted: SweepReport['deleted'][number][] = [];
     const held: SweepReport['held'][number][] = [];
@@ -147,7 +158,8 @@ export class ArtifactLifecycle {
       if (f.length > 0 || (await this.d.artifactIndex.unpurged(1)).length === 0) break;
     }
     const cacheEntriesExpired = await this.d.cache.purgeExpired(now);
-    return { at: now.toISOString(), deleted, held, cacheEntriesExpired, failures };
+    const garbage = await collectGarbage(this.d, options.gcGraceSeconds ?? this.d.gcGraceSeconds);
+    return { at: now.toISOString(), deleted, held, cacheEntriesExpired, failures, garbage };
   }
 }
 

@@ -19,7 +19,8 @@ import { TransactionalOutbox, type StoredOutboxEvent, type StreamPosition } from
 import { TenantRegistry } from '../tenants/tenant-registry.ts';
 import { PolicyVersions } from '../store/policy-versions.ts';
 import { verifyWal, type ChainReport } from '../store/wal-verify.ts';
-import { ArtifactLifecycle, type SweepReport } from '../retention/artifact-lifecycle.ts';
+import { ArtifactLifecycle, type SweepOptions, type SweepReport } from '../retention/artifact-lifecycle.ts';
+import { checkGcGrace, DEFAULT_GC_GRACE_SECONDS } from '../retention/garbage-collection.ts';
 import { erase, type ErasureReport, type ErasureScope } from '../erasure/erase.ts';
 import { keepCached, type KeepResult } from '../retention/promote.ts';
 import { diffPolicyOverHistory, type DiffOptions } from './policy-diff-over-history.ts';
@@ -97,8 +98,8 @@ export interface Runtime {
   erase(scope: ErasureScope): Promise<ErasureReport>;
   /** Asks for a cached artifact to be persisted: the policy's `promote` permission decides, and the decision is recorded. */
   keepCached(cacheId: string, scope: { tenantId: string }): Promise<KeepResult>;
-  /** Deletes renderings whose retention ended (tombstones and WAL records stay) and expired cache entries; reports held ones. */
-  sweep(): Promise<SweepReport>;
+  /** Deletes renderings whose retention ended (tombstones and WAL records stay) and expired cache entries, collects crash leftovers; reports held ones. */
+  sweep(options?: SweepOptions): Promise<SweepReport>;
   listWal(query: WalQuery): Promise<WalRecord[]>;
   /** Checks the hash chain of one tenant's WAL (or every tenant's): the first altered, missing or reordered record of each. */
   verifyWal(scope: Scope): Promise<ChainReport[]>;
@@ -165,6 +166,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
   if (!Number.isInteger(realmTimeoutMs) || realmTimeoutMs <= 0) {
     throw new ConfigError(`realmTimeoutMs must be a positive integer, got ${String(options.realmTimeoutMs)}`);
   }
+  const gcGraceSeconds = checkGcGrace(options.gcGraceSeconds ?? file?.gcGraceSeconds ?? DEFAULT_GC_GRACE_SECONDS, 'gcGraceSeconds (gc_grace)');
   const purgeIntervalSeconds = options.cachePurgeIntervalSeconds ?? 60;
   if (!(typeof purgeIntervalSeconds === 'number' && purgeIntervalSeconds > 0)) {
     throw new ConfigError(`cachePurgeIntervalSeconds must be a positive number, got ${String(purgeIntervalSeconds)}`);
@@ -244,7 +246,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     setMaxListeners(0, shutdown.signal);
     const tenants = new TenantRegistry(db, now);
     const policies = new PolicyVersions(db);
-    const lifecycle = new ArtifactLifecycle({ db, artifactIndex, artifactContents, wal, blobs: blobStore, cache, now });
+    const lifecycle = new ArtifactLifecycle({ db, artifactIndex, artifactContents, wal, blobs: blobStore, cache, now, gcGraceSeconds });
     // No policy of its own: the one last made active with `policy apply`.
     if (!policySet.configured) policySet = policySet.withPolicy((await policies.active()) ?? policySet.policy);
     const policy = policySet.policy;
@@ -364,7 +366,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
       },
       holdArtifact: async (artifactId, scope, reason) => (open(), lifecycle.setHold(artifactId, scope.tenantId, { reason })),
       releaseArtifact: async (artifactId, scope) => (open(), lifecycle.setHold(artifactId, scope.tenantId, false)),
-      sweep: async () => (open(), track(lifecycle.sweep())),
+      sweep: async (o) => (open(), track(lifecycle.sweep(o))),
       keepCached: async (cacheId, scope) =>
         (open(), track(keepCached({ db, cache, artifactIndex, artifactContents, artifactStorage, wal, now, policyFor }, cacheId, scope.tenantId))),
       erase: async (scope) => (open(), track(erase({ db, wal, artifactIndex, lifecycle, cache, now }, scope))),
