@@ -144,7 +144,8 @@ export class FsBlobStore implements BlobStore {
     }
     for (const e of entries) {
       if (!e.isFile()) continue;
-      const file = join(e.parentPath, e.name);
+      // `parentPath` from Node 20.12; `path` before it.
+      const file = join(e.parentPath ?? (e as unknown as { path: string }).path, e.name);
       const key = relative(this.#root, file).split(sep).join('/');
       try {
         yield { key, modifiedAt: (await stat(file)).mtime };
