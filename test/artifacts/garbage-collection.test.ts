@@ -19,12 +19,14 @@ import { MVP_CONFIG, TEST_DRIVER, testRuntime, type TestRuntime } from '../suppo
 
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 const HOUR = 3600_000;
+const FIXED = Buffer.alloc(20 * 1024, 7);
 
 /** Each run: one artifact with a 20 KiB rendering (blob store + manifest) and a small one (in the database). */
 const big = defineRealm({
   name: 'big',
   intents: {
     emit: { handler: () => ({ artifacts: { w: { resultType: 'workflow', renderings: { bin: randomBytes(20 * 1024), small: 'tiny' } } } }) },
+    fixed: { handler: () => ({ artifacts: { w: { resultType: 'workflow', renderings: { bin: FIXED } } } }) },
   },
 });
 
@@ -175,6 +177,18 @@ describe(`garbage collection on S3 (${TEST_DRIVER})`, () => {
     }
     assert.deepEqual(await keys(), liveKeys);
     await assertReadable(t, live);
+  });
+
+  it('a new artifact reusing an existing blob refreshes its time (CopyObject onto itself), so the grace period covers it', async () => {
+    const tenantId = uid('reuse');
+    const key = `tenants/${tenantId}/sha256/${sha256(FIXED).slice(0, 2)}/${sha256(FIXED)}`;
+    await store.put(key, FIXED);
+    const from = server.requests.length;
+    const r = await t.runtime.execute({ intentType: 'big.fixed', tenantId, sessionId: 's', parameters: {} });
+    assert.equal(r.status, 'completed', JSON.stringify(r.error));
+    const sent = server.requests.slice(from).filter((q) => q.url.includes(key));
+    assert.ok(sent.some((q) => q.method === 'PUT' && q.headers['x-amz-copy-source'] !== undefined), `a copy onto itself: ${sent.map((q) => q.method).join(', ')}`);
+    await assertReadable(t, [r]);
   });
 
   it('deleteIfOlder spares an object touched since the cutoff; touch answers false for a missing one', async () => {
