@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { mkdir, utimes, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { execFile } from 'node:child_process';
+import { mkdir, mkdtemp, rm, utimes, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { FsBlobStore } from '../../src/artifacts/fs/fs-blob-store.ts';
 import { S3BlobStore } from '../../src/artifacts/s3/s3-blob-store.ts';
@@ -199,5 +202,37 @@ describe(`garbage collection on S3 (${TEST_DRIVER})`, () => {
     assert.equal(await store.deleteIfOlder!(blob.key, new Date(Date.now() + HOUR)), true);
     assert.equal(await store.exists(blob.key), false);
     assert.equal(await store.touch!(blob.key), false);
+  });
+});
+
+describe('symphainy sweep --gc-grace (embedded data dir)', () => {
+  const root = fileURLToPath(new URL('../../', import.meta.url));
+  let dir: string;
+  const cli = (args: string[]) =>
+    new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+      execFile(process.execPath, [join(root, 'bin/symphainy.js'), '--data-dir', join(dir, 'data'), ...args], { cwd: root }, (err, stdout, stderr) => {
+        resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
+      });
+    });
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'symphainy-gc-cli-'));
+  });
+  after(() => rm(dir, { recursive: true, force: true }));
+
+  it('reports the counts; the default grace spares a fresh orphan, --gc-grace 0s removes it; a bad value is an error naming the flag', async () => {
+    assert.equal((await cli(['sweep', '--json'])).code, 0);
+    const { blob } = orphanKeys('acme');
+    const file = join(dir, 'data', 'blobs', ...blob.key.split('/'));
+    await mkdir(dirname(file), { recursive: true });
+    await writeFile(file, blob.bytes);
+    const spared = await cli(['sweep', '--json']);
+    assert.equal(spared.code, 0, spared.stderr);
+    assert.deepEqual(JSON.parse(spared.stdout).garbage.blobsRemoved, 0);
+    const removed = await cli(['sweep', '--gc-grace', '0s']);
+    assert.equal(removed.code, 0, removed.stderr);
+    assert.match(removed.stdout, /garbage \(unreferenced, older than 0 s\): 1 blobs, 0 manifests, 0 temporary files removed/);
+    const bad = await cli(['sweep', '--gc-grace', 'soon']);
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.stderr, /--gc-grace "soon": expected a duration/);
   });
 });
