@@ -347,6 +347,16 @@ export const SweepReport = z.object({
   held: z.array(z.object({ artifactId: z.string(), tenantId: z.string(), reason: z.string() })),
   cacheEntriesExpired: z.number().int(),
   failures: z.array(z.object({ artifactId: z.string(), message: z.string() })),
+  garbage: z.object({
+    supported: z.boolean().describe('false when the blob store cannot list its files (nothing was collected)'),
+    graceSeconds: z.number().describe('files younger than this were spared'),
+    scanned: z.number().int(),
+    blobsRemoved: z.number().int().describe('renderings no index row references'),
+    manifestsRemoved: z.number().int().describe('manifests of artifacts with no index row'),
+    tempFilesRemoved: z.number().int().describe('temporary and staged files of interrupted writes'),
+    keptYoung: z.number().int(),
+    failures: z.array(z.object({ key: z.string(), message: z.string() })),
+  }).describe('crash leftovers removed from the blob store'),
 });
 
 // ---- policy changes (admin) ---------------------------------------------------
