@@ -108,8 +108,11 @@ export class ArtifactStorage {
         if (refs.findIndex((x) => x.path === path) !== i) return staged[i]?.discard();
         const s = staged[i];
         if (s) return s.commit(path);
-        // Not staged: an existing blob already holds these exact bytes.
-        if (!(await this.blobs.exists(path))) await this.blobs.put(path, r.bytes);
+        // Not staged: an existing blob already holds these exact bytes. Reusing it refreshes its time, so
+        // garbage collection (which spares young blobs) cannot take it before this artifact's row commits;
+        // a store that cannot refresh gets the bytes again.
+        const reused = this.blobs.touch ? await this.blobs.touch(path) : false;
+        if (!reused) await this.blobs.put(path, r.bytes);
       }),
       this.blobs.put(manifestPath, Buffer.from(JSON.stringify(manifest, null, 2), 'utf8')),
     ]);

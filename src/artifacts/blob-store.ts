@@ -19,8 +19,33 @@ export interface BlobStore {
    * they are written. Stores without it are written with `put` after hashing.
    */
   stage?(bytes: Uint8Array): StagedBlob;
+  /**
+   * Optional, for garbage collection: every key in the store (temporary and
+   * staged files included) with its last modification time. Stores without
+   * it are not garbage-collected.
+   */
+  list?(): AsyncIterable<BlobListing>;
+  /**
+   * Optional: refreshes `key`'s modification time; false when it is absent.
+   * A content-addressed blob reused by a new artifact is touched, so the
+   * garbage collector's grace period covers it until the artifact's index
+   * row commits.
+   */
+  touch?(key: string): Promise<boolean>;
+  /**
+   * Optional, for garbage collection: removes `key` only when it was last
+   * modified before `before` (so a blob written or touched since it was
+   * listed stays); true when it was removed.
+   */
+  deleteIfOlder?(key: string, before: Date): Promise<boolean>;
   /** Releases connections; called once when a runtime that created the store closes. */
   close?(): Promise<void>;
+}
+
+/** One key of {@link BlobStore.list}. */
+export interface BlobListing {
+  readonly key: string;
+  readonly modifiedAt: Date;
 }
 
 /** Bytes being written by {@link BlobStore.stage}, not yet under a key. */

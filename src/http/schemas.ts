@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { PARAM_KEY } from '../erasure/erase.ts';
 import { INTENT_TYPE, SAFE_ID } from '../intent/intent.ts';
 import { MATERIALIZATION_DECISIONS, POLICY_LAYERS } from '../policy/decision.ts';
+import { namingProblem } from '../realm/rendering-name.ts';
 import { ExecutionStatus } from '../store/state-surface.ts';
 
 /**
@@ -48,7 +49,14 @@ export const IdempotencyHeaders = z.object({
 
 export const ExecutionParams = z.strictObject({ id: Id });
 export const ArtifactParams = z.strictObject({ id: Id });
-export const RenderingParams = z.strictObject({ id: Id, rendering: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'is not a rendering name') });
+/** The rendering name (URL-decoded) follows the naming rule it was written under (src/realm/rendering-name.ts). */
+export const RenderingParams = z.strictObject({
+  id: Id,
+  rendering: z.string().superRefine((name, c) => {
+    const problem = namingProblem(name);
+    if (problem) c.addIssue({ code: 'custom', message: `is not a rendering name: it ${problem}` });
+  }),
+});
 export const SessionParams = z.strictObject({ sessionId: Id });
 export const TenantParams = z.strictObject({ tenantId: Id });
 export const KeyParams = z.strictObject({ keyId: z.string().regex(/^[a-f0-9]{16}$/, 'is not a key id') });
@@ -343,6 +351,16 @@ export const SweepReport = z.object({
   held: z.array(z.object({ artifactId: z.string(), tenantId: z.string(), reason: z.string() })),
   cacheEntriesExpired: z.number().int(),
   failures: z.array(z.object({ artifactId: z.string(), message: z.string() })),
+  garbage: z.object({
+    supported: z.boolean().describe('false when the blob store cannot list its files (nothing was collected)'),
+    graceSeconds: z.number().describe('files younger than this were spared'),
+    scanned: z.number().int(),
+    blobsRemoved: z.number().int().describe('renderings no index row references'),
+    manifestsRemoved: z.number().int().describe('manifests of artifacts with no index row'),
+    tempFilesRemoved: z.number().int().describe('temporary and staged files of interrupted writes'),
+    keptYoung: z.number().int(),
+    failures: z.array(z.object({ key: z.string(), message: z.string() })),
+  }).describe('crash leftovers removed from the blob store'),
 });
 
 // ---- policy changes (admin) ---------------------------------------------------

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { ConfigError } from '../errors/index.ts';
 import type { Runtime } from '../runtime/create-runtime.ts';
 import { defaultLogger } from '../runtime/logger.ts';
+import { MAX_ENCODED_NAME_LENGTH } from '../realm/rendering-name.ts';
 import type { EventStream, EventStreamOptions } from './event-stream.ts';
 import { DEFAULT_HTTP_LIMITS, type HttpLimits } from './limits.ts';
 import { compileHttpTimeouts, DEFAULT_MAX_CONNECTIONS, type HttpTimeouts } from './timeouts.ts';
@@ -75,7 +76,8 @@ export async function createHttpServer(runtime: Runtime, options: HttpServerOpti
     // Requests are counted in /metrics; the log keeps what failed.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: limits.bodyBytes,
-    routerOptions: { maxParamLength: 300 },
+    // Long enough for any rendering name the naming rule accepts, percent-encoded.
+    routerOptions: { maxParamLength: Math.max(300, MAX_ENCODED_NAME_LENGTH) },
     // close() ends idle keep-alive connections at once but lets in-flight requests finish and be
     // answered (`serve` bounds that with its drain timeout); requests arriving meanwhile get 503.
     forceCloseConnections: 'idle',

@@ -9,6 +9,7 @@ import type { Db } from '../store/db.ts';
 import type { DatabaseClock } from '../store/database-clock.ts';
 import type { TenantScope } from '../store/sql.ts';
 import { WalRecordType, type WalRecordInput, type WriteAheadLog } from '../store/write-ahead-log.ts';
+import { collectGarbage, type GarbageCollectionReport } from './garbage-collection.ts';
 
 export interface LifecycleDeps {
   readonly db: Db;
@@ -23,6 +24,14 @@ export interface LifecycleDeps {
    * retention cut-off is the database's `now()` itself.
    */
   readonly now: () => Date;
+  /** Grace period of the sweep's garbage collection, seconds. @default 3600 */
+  readonly gcGraceSeconds?: number;
+}
+
+/** Options of one sweep. */
+export interface SweepOptions {
+  /** Grace period of its garbage collection, seconds, overriding the runtime's. */
+  readonly gcGraceSeconds?: number;
 }
 
 /** What one sweep did. */
@@ -36,6 +45,8 @@ export interface SweepReport {
   readonly cacheEntriesExpired: number;
   /** Rendering removals (blobs, rows kept in the database) that failed; retried by the next sweep. */
   readonly failures: readonly { readonly artifactId: string; readonly message: string }[];
+  /** Crash leftovers removed from the blob store (see garbage-collection.ts). */
+  readonly garbage: GarbageCollectionReport;
 }
 
 const BATCH = 500;
@@ -132,10 +143,11 @@ export class ArtifactLifecycle {
 
   /**
    * One retention sweep: expired artifacts deleted (held ones reported), their
-   * blobs removed, expired cache entries dropped. "Expired" is judged by the
-   * database's clock, so a host whose clock runs ahead deletes nothing early.
+   * blobs removed, expired cache entries dropped, crash leftovers collected.
+   * "Expired" is judged by the database's clock, so a host whose clock runs
+   * ahead deletes nothing early.
    */
-  async sweep(): Promise<SweepReport> {
+  async sweep(options: SweepOptions = {}): Promise<SweepReport> {
     const now = this.d.now();
     const deleted: SweepReport['deleted'][number][] = [];
     const held: SweepReport['held'][number][] = [];
@@ -157,7 +169,8 @@ export class ArtifactLifecycle {
       if (f.length > 0 || (await this.d.artifactIndex.unpurged(1)).length === 0) break;
     }
     const cacheEntriesExpired = await this.d.cache.purgeExpired(this.d.now());
-    return { at: now.toISOString(), deleted, held, cacheEntriesExpired, failures };
+    const garbage = await collectGarbage(this.d, options.gcGraceSeconds ?? this.d.gcGraceSeconds);
+    return { at: now.toISOString(), deleted, held, cacheEntriesExpired, failures, garbage };
   }
 }
 

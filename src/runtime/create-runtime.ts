@@ -20,7 +20,8 @@ import { TransactionalOutbox, type StoredOutboxEvent, type StreamPosition } from
 import { TenantRegistry } from '../tenants/tenant-registry.ts';
 import { PolicyVersions } from '../store/policy-versions.ts';
 import { verifyWal, type ChainReport } from '../store/wal-verify.ts';
-import { ArtifactLifecycle, type SweepReport } from '../retention/artifact-lifecycle.ts';
+import { ArtifactLifecycle, type SweepOptions, type SweepReport } from '../retention/artifact-lifecycle.ts';
+import { checkGcGrace, DEFAULT_GC_GRACE_SECONDS } from '../retention/garbage-collection.ts';
 import { erase, type ErasureReport, type ErasureScope } from '../erasure/erase.ts';
 import { keepCached, type KeepResult } from '../retention/promote.ts';
 import { diffPolicyOverHistory, type DiffOptions } from './policy-diff-over-history.ts';
@@ -114,8 +115,8 @@ export interface Runtime {
   erase(scope: ErasureScope): Promise<ErasureReport>;
   /** Asks for a cached artifact to be persisted: the policy's `promote` permission decides, and the decision is recorded. */
   keepCached(cacheId: string, scope: { tenantId: string }): Promise<KeepResult>;
-  /** Deletes renderings whose retention ended (tombstones and WAL records stay) and expired cache entries; reports held ones. */
-  sweep(): Promise<SweepReport>;
+  /** Deletes renderings whose retention ended (tombstones and WAL records stay) and expired cache entries, collects crash leftovers; reports held ones. */
+  sweep(options?: SweepOptions): Promise<SweepReport>;
   listWal(query: WalQuery): Promise<WalRecord[]>;
   /** Checks the hash chain of one tenant's WAL (or every tenant's): the first altered, missing or reordered record of each. */
   verifyWal(scope: Scope): Promise<ChainReport[]>;
@@ -192,6 +193,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
   const realmTimeoutMs = durationOption('realmTimeoutMs', options.realmTimeoutMs ?? file?.realmTimeoutMs ?? 30_000,
     { unit: 'ms', plain: 'ms', subSecond: true, max: MAX_TIMER_SECONDS });
   const purgeIntervalSeconds = durationOption('cachePurgeIntervalSeconds', options.cachePurgeIntervalSeconds ?? 60, { subSecond: true, max: MAX_TIMER_SECONDS });
+  const gcGraceSeconds = checkGcGrace(options.gcGraceSeconds ?? file?.gcGraceSeconds ?? DEFAULT_GC_GRACE_SECONDS, 'gcGraceSeconds (gc_grace)');
   if (options.lockWaitMs !== undefined && !(Number.isInteger(options.lockWaitMs) && options.lockWaitMs >= 0)) {
     throw new ConfigError(`lockWaitMs must be a non-negative integer, got ${String(options.lockWaitMs)}`);
   }
@@ -276,7 +278,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     setMaxListeners(0, shutdown.signal);
     const tenants = new TenantRegistry(db, now);
     const policies = new PolicyVersions(db);
-    const lifecycle = new ArtifactLifecycle({ db, artifactIndex, artifactContents, wal, blobs: blobStore, cache, now: dbNow });
+    const lifecycle = new ArtifactLifecycle({ db, artifactIndex, artifactContents, wal, blobs: blobStore, cache, now: dbNow, gcGraceSeconds });
     // No policy of its own: the one last made active with `policy apply`, followed while running.
     const live = await LivePolicy.open({ own: ownPolicy, policies, logger, now, databaseUrl: options.db ? undefined : settings.databaseUrl });
     cleanups.push(() => live.close());
@@ -412,7 +414,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
       },
       holdArtifact: async (artifactId, scope, reason) => (open(), lifecycle.setHold(artifactId, scope.tenantId, { reason })),
       releaseArtifact: async (artifactId, scope) => (open(), lifecycle.setHold(artifactId, scope.tenantId, false)),
-      sweep: async () => (open(), track(lifecycle.sweep())),
+      sweep: async (o) => (open(), track(lifecycle.sweep(o))),
       keepCached: async (cacheId, scope) =>
         (open(), track(keepCached({ db, cache, artifactIndex, artifactContents, artifactStorage, wal, now: dbNow, policyFor }, cacheId, scope.tenantId))),
       erase: async (scope) => (open(), track(erase({ db, wal, artifactIndex, lifecycle, cache, now: dbNow }, scope))),

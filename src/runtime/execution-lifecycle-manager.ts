@@ -5,8 +5,6 @@ import type { ArtifactStorage } from '../artifacts/artifact-storage.ts';
 import type { CacheEntry, CacheStore } from '../cache/cache-store.ts';
 import {
   DuplicateIntentError,
-  isSymphainyError,
-  RealmHandlerError,
   RealmTimeoutError,
   ExecutionInterruptedError,
   StoreError,
@@ -21,6 +19,7 @@ import type { PolicyDecision } from '../policy/decision.ts';
 import { DEFAULT_CACHE_TTL_SECONDS } from '../policy/default-policy.ts';
 import { durationOption, MAX_TIMER_SECONDS } from '../policy/duration.ts';
 import { normalizeResult, type NormalizedArtifact, type NormalizedResult } from '../realm/normalize-result.ts';
+import { failureOf, storableFailure } from '../realm/realm-failure.ts';
 import type { ArtifactContents, InlineContent } from '../store/artifact-contents.ts';
 import type { ArtifactIndex, ArtifactLineage, NewArtifact } from '../store/artifact-index.ts';
 import type { Db } from '../store/db.ts';
@@ -622,6 +621,7 @@ export class ExecutionLifecycleManager {
     retry?: RetryState,
   ): Promise<ExecutionResult> {
     const d = this.d;
+    error = storableFailure(error);
     const recorded = outcome.status === 'dead' && retry
       ? exhausted(e.executionId, retry.policy, (e.lease?.attempt ?? 0) - retry.retryBase, error)
       : error;
@@ -642,6 +642,8 @@ export class ExecutionLifecycleManager {
     e: ExecutionRef, error: { code: string; message: string }, transitions: Record<string, unknown>[], outcome: AttemptOutcome,
   ): { write: ExecutionWrite; result: ExecutionResult } {
     const { executionId } = e;
+    // Any message may carry realm text (NUL, unpaired surrogates): escaped so the failure is always recordable.
+    error = storableFailure(error);
     const at = this.d.now().toISOString();
     const eventType = outcome.status === 'queued' ? 'execution.retrying' : outcome.status === 'dead' ? 'execution.dead' : 'execution.failed';
     const event = this.#event(e, executionId, 'runtime', eventType, {
@@ -801,9 +803,8 @@ function decisionRecord(p: Pending, intent: Intent, realm: string, lineage: Arti
 }
 
 function toFailure(err: unknown, intentType: string): { code: string; message: string } {
-  if (isSymphainyError(err)) return { code: err.code, message: err.message };
-  const wrapped = new RealmHandlerError(`realm handler for '${intentType}' failed: ${err instanceof Error ? err.message : String(err)}`);
-  return { code: wrapped.code, message: wrapped.message };
+  // Whatever was thrown, the failure is recordable (storable text, a SYM_ERR_* code).
+  return failureOf(err, intentType);
 }
 
 const round = (ms: number) => Math.round(ms * 100) / 100;

@@ -21,6 +21,7 @@ import { compileRetryPolicy, type RetryPolicy } from '../worker/retry-policy.ts'
  * cache: redis://127.0.0.1:6379                   # or `embedded`
  * events: nats://127.0.0.1:4222                   # JetStream; absent: in-process only
  * platform_policy: config/platform.yaml           # governance rules above every solution
+ * gc_grace: 1h                                    # sweep removes unreferenced blob-store files older than this
  * worker: { concurrency: 16, lease: 30s, poll_interval: 1s }
  * group_commit: { max_batch: 128, max_wait_ms: 0, max_concurrent_batches: 4 }   # or false
  * database: { statement_timeout: 30s, connect_timeout: 5s, startup_wait: 30s }   # PostgreSQL server only
@@ -46,6 +47,8 @@ export interface RuntimeConfigFile {
   readonly cache?: string;
   readonly events?: string;
   readonly realmTimeoutMs?: number;
+  /** `gc_grace`: the sweep's garbage collection spares blob-store files younger than this (seconds). */
+  readonly gcGraceSeconds?: number;
   readonly platformPolicy?: string;
   readonly worker?: { readonly concurrency?: number; readonly leaseMs?: number; readonly pollIntervalMs?: number };
   readonly groupCommit?: GroupCommitOptions | false;
@@ -95,6 +98,7 @@ const Schema = z.strictObject({
   cache: text.optional(),
   events: text.optional(),
   realm_timeout: durationMs.optional(),
+  gc_grace: durationMs.optional(),
   platform_policy: text.optional(),
   group_commit: z
     .union([
@@ -259,6 +263,7 @@ export function parseRuntimeConfigYaml(source: string, file: string): RuntimeCon
     ...(c.cache !== undefined ? { cache: c.cache } : {}),
     ...(c.events !== undefined ? { events: c.events } : {}),
     ...(c.realm_timeout !== undefined ? { realmTimeoutMs: c.realm_timeout } : {}),
+    ...(c.gc_grace !== undefined ? { gcGraceSeconds: c.gc_grace / 1000 } : {}),
     ...(c.platform_policy !== undefined ? { platformPolicy: c.platform_policy } : {}),
     ...(worker ? { worker } : {}),
     ...(groupCommit !== undefined ? { groupCommit } : {}),

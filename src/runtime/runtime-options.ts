@@ -120,6 +120,12 @@ export interface RuntimeOptions {
   now?: () => Date;
   /** Seconds between retention sweeps while open (`serve` and `worker` set 300); fractions allowed, at most 24 days. @default none: sweep with `runtime.sweep()` */
   sweepIntervalSeconds?: number;
+  /**
+   * Grace period of the sweep's garbage collection, seconds: files in the
+   * blob store that no index row references (crash leftovers) are removed
+   * once older than this. @default the runtime config's `gc_grace`, else 3600
+   */
+  gcGraceSeconds?: number;
   /** Seconds between purges of expired cache entries while open; fractions allowed, at most 24 days. @default 60 */
   cachePurgeIntervalSeconds?: number;
   /** Milliseconds to wait for a data dir another process holds. @default 15000 */

@@ -56,6 +56,12 @@ describe('runtime config file', () => {
       (err: unknown) => err instanceof ConfigError && /rt\.yaml:3: http\.limits\.bodyy: unknown key \(known: body, parameter_depth, rendering, page_size\)/.test(err.message));
   });
 
+  test('gc_grace: a duration, as seconds; a bad one names the line and the key', () => {
+    assert.equal(parseRuntimeConfigYaml('gc_grace: 30m\n', 'rt.yaml').gcGraceSeconds, 1800);
+    assert.throws(() => parseRuntimeConfigYaml('gc_grace: later\n', 'rt.yaml'),
+      (err: unknown) => err instanceof ConfigError && /rt\.yaml:1: gc_grace: expected a duration/.test(err.message));
+  });
+
   test('inline_max_bytes: a size; a bad one names the line and the key', () => {
     assert.equal(parseRuntimeConfigYaml('inline_max_bytes: 0\n', 'rt.yaml').inlineMaxBytes, 0);
     assert.throws(() => parseRuntimeConfigYaml('cache: redis://x\ninline_max_bytes: lots\n', 'rt.yaml'),

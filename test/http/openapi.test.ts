@@ -243,7 +243,7 @@ describe('every operation answers as documented', () => {
       assert.equal(stale.status, 200);
     }
     const first = artifact.renderings[0].href as string;
-    await expect(400, 'getRendering', `/v1/artifacts/${workflowArtifactId}/content/a%20b`, { key });
+    await expect(400, 'getRendering', `/v1/artifacts/${workflowArtifactId}/content/a%09b`, { key }); // a control character: the naming rule refuses it
     await expect(404, 'getRendering', `/v1/artifacts/${workflowArtifactId}/content/no_such_rendering`, { key });
     await expect(404, 'getRendering', '/v1/artifacts/art_nothing/content/markdown', { key });
     await expect(404, 'getRendering', first, { key: otherKey });

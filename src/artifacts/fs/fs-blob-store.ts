@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { mkdir, open, readdir, readFile, rename, stat, unlink, utimes } from 'node:fs/promises';
+import { dirname, join, relative, sep } from 'node:path';
 import { ArtifactStorageError } from '../../errors/index.ts';
-import { assertSafeKey, type BlobStore, type StagedBlob } from '../blob-store.ts';
+import { assertSafeKey, type BlobListing, type BlobStore, type StagedBlob } from '../blob-store.ts';
 
 /** Where staged bytes are written before their key is known (same filesystem as the blobs, so a rename places them). */
 const STAGING_DIR = '.staging';
@@ -130,6 +130,67 @@ export class FsBlobStore implements BlobStore {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
       throw new ArtifactStorageError(`cannot delete blob '${key}': ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  /** Every file under the root, as keys (`.staging/…`, `….tmp` included), with its mtime. */
+  async *list(): AsyncIterable<BlobListing> {
+    let entries;
+    try {
+      entries = await readdir(this.#root, { recursive: true, withFileTypes: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw new ArtifactStorageError(`cannot list blobs under '${this.#root}': ${(err as Error).message}`, { cause: err });
+    }
+    for (const e of entries) {
+      if (!e.isFile()) continue;
+      // `parentPath` from Node 20.12; `path` before it.
+      const file = join(e.parentPath ?? (e as unknown as { path: string }).path, e.name);
+      const key = relative(this.#root, file).split(sep).join('/');
+      try {
+        yield { key, modifiedAt: (await stat(file)).mtime };
+      } catch {
+        /* gone since it was listed */
+      }
+    }
+  }
+
+  async touch(key: string): Promise<boolean> {
+    const now = new Date();
+    try {
+      await utimes(this.#path(key), now, now);
+      return true;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+      throw new ArtifactStorageError(`cannot touch blob '${key}': ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  /**
+   * Moves the file aside first (atomic), then looks at the moved file's
+   * mtime: a writer that renamed a new file into place or touched it before
+   * the move is seen and the file is put back; one after the move finds no
+   * file (touch answers false) and writes its own. So a blob being written
+   * or reused is never lost, without a lock.
+   */
+  async deleteIfOlder(key: string, before: Date): Promise<boolean> {
+    const path = this.#path(key);
+    const aside = `${path}.${randomBytes(6).toString('hex')}.gc`;
+    try {
+      await rename(path, aside);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+      throw new ArtifactStorageError(`cannot remove blob '${key}': ${(err as Error).message}`, { cause: err });
+    }
+    try {
+      if ((await stat(aside)).mtime >= before) {
+        await rename(aside, path);
+        return false;
+      }
+      await unlink(aside);
+      return true;
+    } catch (err) {
+      throw new ArtifactStorageError(`cannot remove blob '${key}': ${(err as Error).message}`, { cause: err });
     }
   }
 

@@ -1,7 +1,7 @@
-import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CopyObjectCommand, DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { ArtifactStorageError, ConfigError } from '../../errors/index.ts';
-import { assertSafeKey, type BlobStore } from '../blob-store.ts';
+import { assertSafeKey, type BlobListing, type BlobStore } from '../blob-store.ts';
 
 const MiB = 1024 * 1024;
 /** S3's smallest allowed part (except the last); lib-storage refuses smaller ones. */
@@ -129,6 +129,58 @@ export class S3BlobStore implements BlobStore {
       await this.#client.send(new DeleteObjectCommand({ Bucket: this.#bucket, Key: objectKey }));
     } catch (err) {
       throw this.#failure('cannot delete', key, objectKey, err);
+    }
+  }
+
+  /** Every object under the prefix, in pages of 1000, with its LastModified. */
+  async *list(): AsyncIterable<BlobListing> {
+    const prefix = this.#prefix ? `${this.#prefix}/` : '';
+    let token: string | undefined;
+    do {
+      let page;
+      try {
+        page = await this.#client.send(new ListObjectsV2Command({ Bucket: this.#bucket, Prefix: prefix, ...(token ? { ContinuationToken: token } : {}) }));
+      } catch (err) {
+        throw this.#failure('cannot list', prefix, prefix, err);
+      }
+      for (const o of page.Contents ?? []) {
+        if (o.Key && o.LastModified) yield { key: o.Key.slice(prefix.length), modifiedAt: o.LastModified };
+      }
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+  }
+
+  /** A copy onto itself with new metadata: S3's way to refresh LastModified without sending the bytes again. */
+  async touch(key: string): Promise<boolean> {
+    const objectKey = this.#objectKey(key);
+    try {
+      await this.#client.send(new CopyObjectCommand({
+        Bucket: this.#bucket, Key: objectKey, CopySource: `${this.#bucket}/${encodeURIComponent(objectKey).replace(/%2F/g, '/')}`,
+        MetadataDirective: 'REPLACE', ContentType: 'application/octet-stream', Metadata: { touched: new Date().toISOString() },
+      }));
+      return true;
+    } catch (err) {
+      if (httpStatus(err) === 404 || errorName(err) === 'NoSuchKey') return false;
+      throw this.#failure('cannot touch', key, objectKey, err);
+    }
+  }
+
+  /**
+   * HEAD, then DELETE when LastModified is before `before`. S3 has no
+   * conditional delete everywhere, so a blob touched between the two requests
+   * (one round trip) could still go; the grace period makes that a blob
+   * reused at the very moment it became collectable.
+   */
+  async deleteIfOlder(key: string, before: Date): Promise<boolean> {
+    const objectKey = this.#objectKey(key);
+    try {
+      const head = await this.#client.send(new HeadObjectCommand({ Bucket: this.#bucket, Key: objectKey }));
+      if (!head.LastModified || head.LastModified >= before) return false;
+      await this.#client.send(new DeleteObjectCommand({ Bucket: this.#bucket, Key: objectKey }));
+      return true;
+    } catch (err) {
+      if (httpStatus(err) === 404 || errorName(err) === 'NotFound') return false;
+      throw this.#failure('cannot remove', key, objectKey, err);
     }
   }
 

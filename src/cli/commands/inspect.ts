@@ -5,7 +5,8 @@ import type { Scope } from '../../runtime/create-runtime.ts';
 import { ExecutionStatus } from '../../store/state-surface.ts';
 import { WalRecordType } from '../../store/write-ahead-log.ts';
 import { ConfigError } from '../../errors/index.ts';
-import { MAX_TIMER_SECONDS } from '../../policy/duration.ts';
+import { assertName } from '../../realm/rendering-name.ts';
+import { MAX_TIMER_SECONDS, parseDuration } from '../../policy/duration.ts';
 import { durationSeconds, positiveInt } from '../input.ts';
 import { scopeOf, withRuntime } from '../open-runtime.ts';
 import { printJson, printTable } from '../output.ts';
@@ -53,6 +54,8 @@ export function registerInspect(program: Command): void {
       await withRuntime(cmd.optsWithGlobals(), async (rt) => {
         const scope: Scope = { tenantId: scopeOf(opts.tenant) };
         if (!opts.rendering) return printJson(await rt.getArtifact(artifactId, scope));
+        // The naming rule renderings were written under: a name it refuses cannot exist.
+        assertName(opts.rendering, '--rendering', (m) => new ConfigError(m));
         const { bytes } = await rt.readRendering(artifactId, opts.rendering, scope);
         if (!opts.out) return void process.stdout.write(bytes);
         try {
@@ -99,14 +102,21 @@ export function registerInspect(program: Command): void {
     .command('sweep')
     .description('delete renderings whose retention ended (tombstones and WAL records stay) and expired cache entries')
     .option('--json', 'print JSON')
+    .option('--gc-grace <duration>', 'garbage collection spares unreferenced blob-store files younger than this (e.g. 1h, 30m, 0s) [default: the runtime\'s, 1h]')
     .action(async (opts, cmd: Command) => {
-      const r = await withRuntime(cmd.optsWithGlobals(), (rt) => rt.sweep());
-      if (r.failures.length > 0) process.exitCode = 1;
+      const gcGraceSeconds = opts.gcGrace === undefined ? undefined : gcGraceOf(opts.gcGrace);
+      const r = await withRuntime(cmd.optsWithGlobals(), (rt) => rt.sweep(gcGraceSeconds === undefined ? {} : { gcGraceSeconds }));
+      if (r.failures.length > 0 || r.garbage.failures.length > 0) process.exitCode = 1;
       if (opts.json) return printJson(r);
+      const g = r.garbage;
       process.stdout.write(
         `swept at ${r.at}: ${r.deleted.length} artifacts deleted, ${r.cacheEntriesExpired} cache entries expired\n` +
           r.held.map((h) => `  kept by legal hold: ${h.artifactId} (tenant '${h.tenantId}'): ${h.reason}\n`).join('') +
-          r.failures.map((f) => `  blob removal failed, retried next sweep: ${f.artifactId}: ${f.message}\n`).join(''),
+          r.failures.map((f) => `  blob removal failed, retried next sweep: ${f.artifactId}: ${f.message}\n`).join('') +
+          (g.supported
+            ? `garbage (unreferenced, older than ${g.graceSeconds} s): ${g.blobsRemoved} blobs, ${g.manifestsRemoved} manifests, ${g.tempFilesRemoved} temporary files removed; ${g.keptYoung} younger kept\n`
+            : 'garbage collection: this blob store cannot list its files\n') +
+          g.failures.map((f) => `  garbage removal failed, retried next sweep: ${f.key}: ${f.message}\n`).join(''),
       );
     });
 
@@ -281,5 +291,16 @@ function summarize(type: string, p: Record<string, unknown>): string {
       return `rejected: ${(p.error as { code: string })?.code ?? ''}`;
     default:
       return '';
+  }
+}
+
+/** `--gc-grace`: a duration (`1h`, `90s`, `0s`) as seconds. */
+function gcGraceOf(value: string): number {
+  // 0: collect every unreferenced file now (only safe while nothing writes artifacts).
+  if (/^\s*0+\s*[smhd]?\s*$/.test(value)) return 0;
+  try {
+    return parseDuration(value);
+  } catch (err) {
+    throw new ConfigError(`--gc-grace ${JSON.stringify(value)}: ${(err as Error).message}`);
   }
 }
