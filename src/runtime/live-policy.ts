@@ -1,8 +1,9 @@
-import pg from 'pg';
+import type { Client } from 'pg';
 import type { Logger } from 'pino';
 import type { PolicyResolver } from '../policy/policy-resolver.ts';
 import { withDefaultUser } from '../store/pg/database-url.ts';
 import { POLICY_CHANNEL, type PolicyVersions } from '../store/policy-versions.ts';
+import { importOptional } from './optional-packages.ts';
 
 /** How often a runtime following the active policy looks whether it changed (LISTEN makes it immediate on a server). */
 const POLL_MS = 1000;
@@ -20,7 +21,7 @@ export class LivePolicy {
   #current: PolicyResolver;
   #seq: number;
   #timer: NodeJS.Timeout | null = null;
-  #listener: pg.Client | null = null;
+  #listener: Client | null = null;
   #refreshing: Promise<void> | null = null;
   #closed = false;
 
@@ -98,6 +99,8 @@ export class LivePolicy {
     this.#timer.unref();
     if (!databaseUrl) return;
     // A connection of its own: LISTEN holds it, so it cannot come from the pool.
+    // Loaded here, not at the top: the embedded runtime never needs `pg` (an optional peer).
+    const { default: pg } = await importOptional(() => import('pg'), ['pg'], 'a postgres:// database URL');
     const client = new pg.Client({ connectionString: withDefaultUser(databaseUrl), application_name: 'symphainy-policy' });
     client.on('error', (err) => this.d.logger.warn({ err }, 'the policy LISTEN connection failed; polling continues'));
     client.on('notification', () => void this.refresh());

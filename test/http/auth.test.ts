@@ -38,6 +38,8 @@ const TENANT_ROUTES: Op[] = [
   { method: 'GET', template: '/v1/cache/{sessionId}', path: () => '/v1/cache/s1' },
   { method: 'POST', template: '/v1/policy/explain', path: () => '/v1/policy/explain', json: { resultType: 'workflow' } },
   { method: 'GET', template: '/v1/events', path: () => '/v1/events' },
+  // The execution completed: the key is accepted and the retry refused (only dead or failed ones are re-queued).
+  { method: 'POST', template: '/v1/executions/{id}/retry', path: (i) => `/v1/executions/${i.executionId}/retry`, success: 409 },
   { method: 'GET', template: '/v1/executions/{id}/explain', path: (i) => `/v1/executions/${i.executionId}/explain` },
   { method: 'POST', template: '/v1/artifacts/{id}/hold', path: (i) => `/v1/artifacts/${i.artifactId}/hold`, json: { reason: 'audit' } },
   { method: 'DELETE', template: '/v1/artifacts/{id}/hold', path: (i) => `/v1/artifacts/${i.artifactId}/hold` },
