@@ -27,17 +27,6 @@ const loader = join(root, 'test/support/crash-loader.ts');
 const ROUNDS = Number(process.env.SYMPHAINY_FAULT_ROUNDS ?? 8);
 const CONCURRENCY = 6;
 
-/**
- * Where recovery is still incomplete, asserted as what the runtime does
- * today; each becomes a zero requirement when the named fix lands.
- * - `serverDirectExecutionsRecovered`: on a server a synchronous execution
- *   whose process died stays `running` (no lease on direct executions yet).
- *   Set to true with direct-execution leases: then stuck must be 0 there too.
- * - `blobLeftoversCollected`: a kill between writing a blob and committing
- *   its index row leaves files nothing references. Set to true with blob GC
- *   (`sweep` removing them): then orphaned must be 0 after a sweep.
- */
-const KNOWN_GAPS = { serverDirectExecutionsRecovered: false, blobLeftoversCollected: false } as const;
 
 interface RoundLog {
   sent: Map<string, number>;
@@ -131,8 +120,16 @@ describe(`SIGKILL in a loop under load (${TEST_DRIVER})`, { timeout: 300_000 }, 
       for (const k of resend) inFlightAtKill.add(k);
     }
 
-    // Recovery: the embedded store recovers when opened; on a server a worker would take over leased (queued) work.
+    // Recovery: the embedded store recovers when opened; on a server any runtime fails a direct
+    // execution whose lease lapsed (its process died), so wait for that. Then one sweep collects
+    // the blobs a kill left between writing them and committing their rows.
     const runtime = await createRuntime(crashRuntimeOptions(base));
+    const deadline = Date.now() + 60_000;
+    while ((await runtime.listExecutions({ tenantId: TENANT, status: 'running', limit: 1 })).length > 0) {
+      if (Date.now() > deadline) break; // counted as stuck below
+      await sleep(200);
+    }
+    await runtime.sweep({ gcGraceSeconds: 0 });
     const reports = await runtime.verifyWal({ tenantId: TENANT });
     await runtime.close();
     const db: Db = store === 'pglite' ? await PgliteDb.open({ dataDir: join(base.dir, 'db') }) : await PgDb.open({ url: server!.url });
@@ -184,15 +181,8 @@ describe(`SIGKILL in a loop under load (${TEST_DRIVER})`, { timeout: 300_000 }, 
       // A resent key answers with its recorded outcome; it never runs again as a new execution.
       for (const [k, rs] of byKey) assert.equal(rs.length, 1, `${k}: ${rs.length} executions`);
 
-      if (store === 'pglite' || KNOWN_GAPS.serverDirectExecutionsRecovered) {
-        assert.deepEqual(stuck, [], 'executions left non-terminal after recovery');
-      } else {
-        // Today: only executions that were in flight at a kill may be left running on a server.
-        assert.deepEqual(stuck.filter((k) => !inFlightAtKill.has(k)), [], 'stuck executions that were not in flight at a kill');
-      }
-      if (KNOWN_GAPS.blobLeftoversCollected) assert.deepEqual(orphaned, [], 'blob-store files nothing references');
-      // Today: leftovers only come from blobs written for executions a kill interrupted (at most one artifact each).
-      else assert.ok(orphaned.length <= 3 * inFlightAtKill.size, `orphaned ${orphaned.length} > 3 × in flight at kills (${inFlightAtKill.size}): ${orphaned.join(', ')}`);
+      assert.deepEqual(stuck, [], 'executions left non-terminal after recovery');
+      assert.deepEqual(orphaned, [], 'blob-store files nothing references');
     } finally {
       await db.close();
     }

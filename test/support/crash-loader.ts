@@ -59,7 +59,8 @@ export function crashRuntimeOptions(args: Pick<LoaderArgs, 'store' | 'dir' | 'da
     logger: pino({ level: 'silent' }),
     ...(args.store === 'pglite'
       ? { dataDir: args.dir }
-      : { databaseUrl: args.databaseUrl!, blobStore: new FsBlobStore({ root: join(args.dir, 'blobs') }) }),
+      // A short lease, so the recovery after the last kill need not wait long for in-flight executions.
+      : { databaseUrl: args.databaseUrl!, leaseMs: 2000, blobStore: new FsBlobStore({ root: join(args.dir, 'blobs') }) }),
   };
 }
 
@@ -70,7 +71,7 @@ async function main(): Promise<void> {
   const send = async (key: string, n: number) => {
     say(`SEND ${key}`);
     try {
-      const r = await runtime.execute({ intentId: key, intentType: INTENT_TYPE, tenantId: TENANT, sessionId: `s${args.round}`, parameters: { key, big: n % 4 === 3 } });
+      const r = await runtime.execute({ intentId: key, intentType: INTENT_TYPE, tenantId: TENANT, sessionId: 'crash-session', parameters: { key, big: n % 4 === 3 } });
       say(`ACK ${key} ${r.executionId} ${r.status}`);
     } catch (err) {
       say(`ERR ${key} ${(err as { code?: string }).code ?? (err as Error).message.replace(/\s+/g, '_')}`);
