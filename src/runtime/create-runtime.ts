@@ -65,6 +65,13 @@ export interface Runtime {
   readonly policy: CompiledPolicy;
   /** The policy set executions are decided under now: `resolver.resolve(tenantId, solutionId)` is what an execution uses. */
   readonly resolver: PolicyResolver;
+  /**
+   * The policy set in force for the store: the one last made active with
+   * `policy apply`, else this runtime's own ({@link resolver}). A candidate
+   * that attaches no tenant or solution configs keeps the ones of this set
+   * (`keepAttached`) — not those of a runtime opened with the candidate itself.
+   */
+  inForcePolicy(): Promise<PolicyResolver>;
   /** Tenants and their API keys (for the HTTP API). */
   readonly tenants: TenantRegistry;
   /** Prometheus metrics of this runtime (stage latencies, decisions, executions, outbox lag). */
@@ -351,6 +358,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
       dataDir,
       get policy() { return live.current.runtime; },
       get resolver() { return live.current; },
+      inForcePolicy: async () => (open(), (await policies.active())?.resolver ?? live.current),
       tenants,
       metrics,
       storeKind: db.capabilities.multipleConnections ? 'postgres' : 'embedded',

@@ -126,6 +126,31 @@ describe(`policy resolution: one answer for runs, explain, diff and apply (${TES
     }
   });
 
+  it('(3) the CLI applying a runtime-only candidate keeps the active policy\'s attached configs: nothing acme persists is deleted', { skip: TEST_DRIVER === 'postgres' ? 'the CLI runs on the embedded store here' : false }, async () => {
+    const dataDir = join(dir, 'cli-apply');
+    const { SYMPHAINY_PLATFORM_POLICY: _p, SYMPHAINY_RUNTIME_CONFIG: _r, ...env } = process.env;
+    const cli = (args: string[]) =>
+      new Promise<string>((resolve, reject) =>
+        execFile(process.execPath, [join(root, 'bin/symphainy.js'), '--data-dir', dataDir, ...args], { cwd: root, env }, (err, out, errOut) =>
+          err ? reject(new Error(`${err.message}\n${errOut}`)) : resolve(out),
+        ),
+      );
+    // The set with acme's and bot's configs is made active; a run follows it.
+    await cli(['--platform-policy', platformYaml, 'policy', 'apply', '--config', runtimeYaml]);
+    const run = JSON.parse(await cli(['run', 'journey.sop_to_workflow', '--tenant', 'acme', '--session', 's', '--params', JSON.stringify({ sop_text: SOP_TEXT }), '--json']));
+    const workflow = run.artifacts.find((a: { key: string }) => a.key === 'workflow');
+    assert.equal(workflow.decision, 'persist', JSON.stringify(workflow));
+    // A candidate runtime config alone (no platform policy): acme's own config still decides its workflows.
+    const candidateYaml = join(dir, 'cli-candidate.yaml');
+    await writeFile(candidateYaml, 'materialization_policy:\n  visual: discard\n  workflow: discard\n');
+    const diff = JSON.parse(await cli(['policy', 'diff', '--config', candidateYaml, '--json']));
+    assert.ok(!diff.moves.some((m: { tenantId: string; resultType: string }) => m.tenantId === 'acme' && m.resultType === 'workflow'), JSON.stringify(diff.moves));
+    const applied = JSON.parse(await cli(['policy', 'apply', '--config', candidateYaml, '--retroactive', '--json']));
+    assert.ok(!applied.deleted.includes(workflow.artifactId), `acme's workflow deleted: ${JSON.stringify(applied)}`);
+    const after = JSON.parse(await cli(['policy', 'explain', '--tenant', 'acme', '--result-type', 'workflow', '--json']));
+    assert.deepEqual([after.result.decision, after.result.config], ['persist', 'tenant:acme']);
+  });
+
   it('(2, 3) over HTTP: explain takes solutionId and answers for the caller\'s tenant; diff keeps the attached configs', async () => {
     const server = await startTestServer({ runtime: { solutionConfig: runtimeYaml, platformPolicy: platformYaml } });
     try {

@@ -74,8 +74,9 @@ export function registerPolicy(program: Command): void {
       const progress = process.stderr.isTTY && !opts.json
         ? (done: number, total: number) => process.stderr.write(`\rre-evaluating recorded decisions: ${done}/${total}${total ? ` (${Math.floor((done / total) * 100)}%)` : ''}`)
         : undefined;
-      const diff = await withRuntime(cmd.optsWithGlobals(), (rt) =>
-        rt.diffPolicy(keepAttached(files, rt.resolver), {
+      // The runtime opened here has the candidate as its own policy: keep what is attached in the store's active one.
+      const diff = await withRuntime(cmd.optsWithGlobals(), async (rt) =>
+        rt.diffPolicy(keepAttached(files, await rt.inForcePolicy()), {
           tenantId: scopeOf(opts.tenant),
           ...(opts.since ? { since: new Date(Date.now() - opts.since * 1000) } : {}),
           ...(progress ? { onProgress: progress } : {}),
@@ -111,7 +112,7 @@ export function registerPolicy(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (opts, cmd: Command) => {
       const policy = await compile(opts.config, cmd);
-      const r = await withRuntime(cmd.optsWithGlobals(), (rt) => rt.applyPolicy(keepAttached(policy, rt.resolver), { retroactive: opts.retroactive === true }));
+      const r = await withRuntime(cmd.optsWithGlobals(), async (rt) => rt.applyPolicy(keepAttached(policy, await rt.inForcePolicy()), { retroactive: opts.retroactive === true }));
       if (r.blobFailures.length > 0) process.exitCode = 1;
       if (opts.json) return printJson(r);
       process.stdout.write(`policy ${r.policyVersion} is active from ${r.at}\n`);

@@ -21,7 +21,7 @@ async function candidate(ctx: RouteContext, body: { solution?: Record<string, un
     ]);
   }
   const solution = body.solution ? parseSolutionConfig(body.solution, 'request body solution') : undefined;
-  return keepAttached(await loadPolicyResolver({ solution, platform }), ctx.runtime.resolver);
+  return keepAttached(await loadPolicyResolver({ solution, platform }), await ctx.runtime.inForcePolicy());
 }
 
 /** `policy diff` and `policy apply` for operators: what a candidate policy would change, and making it active. */
