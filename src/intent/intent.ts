@@ -109,8 +109,9 @@ export function jsonProblem(value: unknown): string | null {
     return `is not JSON-serializable (${(err as Error).message})`;
   }
   if (text === undefined) return 'is not JSON-serializable';
-  if (text.includes('\\u0000')) return 'contains a NUL character (\\u0000), which cannot be stored';
-  // JSON.stringify escapes exactly the unpaired surrogates (an escape after an even run of backslashes).
+  // JSON.stringify writes NUL as \u0000 and escapes exactly the unpaired surrogates; either counts only
+  // after an even run of backslashes (`\\u0000` is the six characters a user typed, which are storable).
+  if (/(?<!\\)(?:\\\\)*\\u0000/.test(text)) return 'contains a NUL character (\\u0000), which cannot be stored';
   if (/(?<!\\)(?:\\\\)*\\ud[89a-f][0-9a-f]{2}/i.test(text)) return 'contains an unpaired UTF-16 surrogate, which cannot be stored';
   return null;
 }
