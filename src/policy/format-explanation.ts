@@ -17,11 +17,15 @@ import { decisionText } from './policy-reasons.ts';
  */
 export function formatExplanation(explanation: PolicyExplanation): string {
   const { input, result, chain } = explanation;
-  const head = `${input.resultType} -> ${decisionText(result.decision, result.ttlSeconds)} (${result.layer}, policy ${result.policyVersion})`;
-  const lines = chain.map((v) => {
-    const mark = v.layer === result.layer ? '*' : ' ';
+  const head = `${input.resultType} -> ${decisionText(result.decision, result.ttlSeconds)} (${result.layer}${result.config ? ` ${result.config}` : ''}, policy ${result.policyVersion})`;
+  // The first layer that decides wins: exactly one line is marked, even with several config layers.
+  const winner = chain.findIndex((v) => v.decision !== null);
+  const label = (v: (typeof chain)[number]) => (v.config ? `${v.layer} ${v.config}` : v.layer);
+  const width = Math.max(11, ...chain.map((v) => label(v).length + 1));
+  const lines = chain.map((v, i) => {
+    const mark = i === winner ? '*' : ' ';
     const said = v.decision === null ? '-' : v.decision;
-    return `${mark} ${v.layer.padEnd(11)} ${said.padEnd(8)} ${v.said}`;
+    return `${mark} ${label(v).padEnd(width)} ${said.padEnd(8)} ${v.said}`;
   });
   return [head, ...lines].join('\n');
 }

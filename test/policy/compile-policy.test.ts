@@ -349,6 +349,7 @@ describe('explain', () => {
     assert.equal(lines[0], `sop -> discard (default, policy ${policy.version})`);
     assert.equal(lines.length, 6);
     assert.ok(lines[4]!.startsWith('* default'));
+    assert.equal(lines.filter((l) => l.startsWith('*')).length, 1, 'one winner');
   });
 });
 

@@ -94,6 +94,10 @@ describe(`policy resolution: one answer for runs, explain, diff and apply (${TES
     assert.deepEqual(bot.chain.map((v: { config?: string }) => v.config ?? v), [
       bot.chain[0], bot.chain[1], 'solution:bot', 'runtime', bot.chain[4], bot.chain[5],
     ], 'one verdict per config layer, most specific first');
+    const text = await cli(['policy', 'explain', '--tenant', 'acme', '--solution', 'bot', '--result-type', 'visual', '--config', runtimeYaml]);
+    const marked = text.split('\n').filter((l) => l.startsWith('*'));
+    assert.equal(marked.length, 1, text);
+    assert.match(marked[0]!, /solution solution:bot +cache/, text);
   });
 
   it('(3) diff and apply --retroactive evaluate each tenant under its own resolved policy: acme keeps its persisted workflow', async () => {
