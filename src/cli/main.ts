@@ -17,6 +17,9 @@ export function buildProgram(): Command {
     new Command('symphainy').description('SymphAIny runtime: intents, realms, and persistence as a governed decision'),
   )
     .showHelpAfterError('(run with --help for usage)')
+    // Commander's own refusals (unknown option, missing or extra argument, a flag's bad value) in
+    // the same `error [CODE]: message` form as every other error; subcommands inherit this.
+    .configureOutput({ outputError: (text, write) => write(text.replace(/^error: /, 'error [SYM_ERR_CONFIG]: ')) })
     .exitOverride();
   registerRun(program);
   registerWorker(program);

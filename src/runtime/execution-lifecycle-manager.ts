@@ -719,7 +719,7 @@ export class ExecutionLifecycleManager {
     const prior = await this.d.stateSurface.getByIntentId(intent.intentId, intent.tenantId);
     if (!prior) throw new DuplicateIntentError(intent.intentId);
     if (prior.intentType !== intent.intentType) {
-      throw new DuplicateIntentError(intent.intentId, `was already used for intent type '${prior.intentType}'`);
+      throw new DuplicateIntentError(intent.intentId, `was already used for intent type '${prior.intentType}' (execution ${prior.executionId})`, 'intentType');
     }
     // A retry repeats the request; anything different under the same id is another intent, never a silent replay.
     if (canonicalJson(prior.parameters) !== canonicalJson(intent.parameters)) {

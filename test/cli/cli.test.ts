@@ -116,6 +116,8 @@ describe('symphainy command', () => {
       [['policy', 'validate', bad], /bad\.yaml:2/],
       [['executions', 'list', '--data-dir', bad], /SYM_ERR_CONFIG.*cannot use data dir .*bad\.yaml/],
       [['executions', 'list', '--status', 'done'], /--status must be one of queued, running, completed, failed/],
+      [['worker', '--once'], /^error \[SYM_ERR_CONFIG\]: unknown option '--once'/m],
+      [['policy', 'validate', bad, 'extra.yaml'], /^error \[SYM_ERR_CONFIG\]: too many arguments for 'validate'/m],
     ];
     for (const [args, pattern] of cases) {
       const r = await cli(args, dataDir);

@@ -47,12 +47,13 @@ describe('HTTP API: one Idempotency-Key, one intent', () => {
     }
   }
 
-  test('the same key for another intent type is a 409', async () => {
+  test("the same key for another intent type is a 409 naming 'intentType'", async () => {
     const idem = uid('k');
-    await ok(await post(idem, {}));
-    await expectProblem(await server.call('/v1/intents', {
+    const first = await ok(await post(idem, {}));
+    const problem = await expectProblem(await server.call('/v1/intents', {
       key, method: 'POST', headers: { 'idempotency-key': idem }, json: { intentType: 'flaky.go', sessionId: 's1' },
-    }), 409, { code: 'SYM_ERR_DUPLICATE_INTENT' });
+    }), 409, { code: 'SYM_ERR_DUPLICATE_INTENT', field: 'intentType' });
+    assert.match(problem.detail, new RegExp(`execution ${first.executionId}`));
   });
 
   test('a library caller gets DuplicateIntentError naming the field', async () => {

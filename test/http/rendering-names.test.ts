@@ -143,5 +143,8 @@ describe('rendering names through the CLI (embedded)', () => {
     assert.notEqual(bad.code, 0);
     assert.match(bad.stderr, /--rendering "a\/\.\.\/b" has a '\.' or '\.\.' segment/);
     assert.doesNotMatch(bad.stderr, /\n\s+at /);
+    const empty = await cli(['artifacts', 'get', id, '--tenant', 'acme', '--rendering', '']);
+    assert.equal(empty.code, 2, 'an empty name is refused, not read as "no rendering"');
+    assert.match(empty.stderr, /--rendering "" is empty/);
   });
 });

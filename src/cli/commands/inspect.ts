@@ -50,12 +50,12 @@ export function registerInspect(program: Command): void {
     .option('--rendering <name>', 'print this rendering\'s bytes instead of the metadata')
     .option('--out <file>', 'with --rendering: write the bytes to this file')
     .action(async (artifactId: string, opts, cmd: Command) => {
+      // An empty name is a name the rule refuses, not "no rendering asked for".
+      if (opts.rendering !== undefined) assertName(opts.rendering, '--rendering', (m) => new ConfigError(m));
       if (opts.out && !opts.rendering) throw new ConfigError('--out needs --rendering NAME (the metadata is printed as JSON)');
       await withRuntime(cmd.optsWithGlobals(), async (rt) => {
         const scope: Scope = { tenantId: scopeOf(opts.tenant) };
-        if (!opts.rendering) return printJson(await rt.getArtifact(artifactId, scope));
-        // The naming rule renderings were written under: a name it refuses cannot exist.
-        assertName(opts.rendering, '--rendering', (m) => new ConfigError(m));
+        if (opts.rendering === undefined) return printJson(await rt.getArtifact(artifactId, scope));
         const { bytes } = await rt.readRendering(artifactId, opts.rendering, scope);
         if (!opts.out) return void process.stdout.write(bytes);
         try {
