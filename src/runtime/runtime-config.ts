@@ -143,7 +143,8 @@ const Schema = z.strictObject({
   worker: z
     .strictObject({
       concurrency: z.number().int().positive().optional(),
-      lease: durationMs.optional(),
+      // A lease is renewed every third of it: shorter than 300 ms leaves no room for a renewal's round trip.
+      lease: durationMs.refine((ms) => ms >= 300, { message: 'must be at least 300ms' }).optional(),
       poll_interval: durationMs.optional(),
     })
     .optional(),

@@ -79,6 +79,8 @@ describe('runtime config file', () => {
       return true;
     });
     assert.throws(() => parseRuntimeConfigYaml('cache: [unclosed', 'bad.yaml'), /^ConfigError: bad\.yaml:1: invalid YAML/);
+    // A lease the runtime would refuse is refused in the file, with its line.
+    assert.throws(() => parseRuntimeConfigYaml('worker: { lease: 200ms }', 'rt.yaml'), /^ConfigError: rt\.yaml:1: worker\.lease: must be at least 300ms/);
   });
 
   test('a missing file is named', async () => {
