@@ -66,6 +66,8 @@ export class LeaseKeeper {
   hold(executionId: string, lease: Lease, leaseMs: number, timeoutMs: number): void {
     const held: Held = { owner: lease.owner, attempt: lease.attempt, leaseMs, until: Date.now() + timeoutMs + leaseMs };
     this.#held.set(executionId, held);
+    // The claim has just set the lease: the first renewal is due a third of it later, not at the next tick.
+    this.#lastRenewal.set(executionId, Date.now());
     if (!this.#thread) this.#ensureThread(); // it is told of every lease held, this one too
     else this.#thread.postMessage({ type: 'hold', executionId, ...held });
   }
