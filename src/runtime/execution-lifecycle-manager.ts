@@ -621,6 +621,8 @@ export class ExecutionLifecycleManager {
     retry?: RetryState,
   ): Promise<ExecutionResult> {
     const d = this.d;
+    // Every failure carrying realm text comes through here: escaped once (NUL, unpaired surrogates), so
+    // the recorded error, the dead-letter summary and the transitions' lastError are all storable.
     error = storableFailure(error);
     const recorded = outcome.status === 'dead' && retry
       ? exhausted(e.executionId, retry.policy, (e.lease?.attempt ?? 0) - retry.retryBase, error)
@@ -642,8 +644,6 @@ export class ExecutionLifecycleManager {
     e: ExecutionRef, error: { code: string; message: string }, transitions: Record<string, unknown>[], outcome: AttemptOutcome,
   ): { write: ExecutionWrite; result: ExecutionResult } {
     const { executionId } = e;
-    // Any message may carry realm text (NUL, unpaired surrogates): escaped so the failure is always recordable.
-    error = storableFailure(error);
     const at = this.d.now().toISOString();
     const eventType = outcome.status === 'queued' ? 'execution.retrying' : outcome.status === 'dead' ? 'execution.dead' : 'execution.failed';
     const event = this.#event(e, executionId, 'runtime', eventType, {
