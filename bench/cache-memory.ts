@@ -12,10 +12,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { type CacheEntry, type CacheStore } from '../src/index.ts';
-import { PgliteDb } from '../src/store/pglite/pglite-db.ts';
+import { PgliteDb } from '../src/db/pglite/pglite-db.ts';
 import { RedisCache } from '../src/cache/redis/redis-cache.ts';
 import { EmbeddedCache } from '../src/cache/embedded-cache.ts';
-import { migrate } from '../src/store/migrations/migrate.ts';
+import { migrate } from '../src/db/migrations/migrate.ts';
 import { gc, runAsChild } from './stats.ts';
 
 export interface CacheMemoryFigures {

@@ -1,6 +1,6 @@
 import { connect } from 'node:net';
 import pg from 'pg';
-import { withDefaultUser } from '../src/store/pg/database-url.ts';
+import { withDefaultUser } from '../src/db/pg/database-url.ts';
 
 /**
  * Services the bench talks to (the same defaults and variables as the test

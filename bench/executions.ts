@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { createRuntime, defineRealm, FsBlobStore, parseSolutionConfig, rendering, type Runtime, type RuntimeOptions } from '../src/index.ts';
-import { PgliteDb } from '../src/store/pglite/pglite-db.ts';
-import { migrate } from '../src/store/migrations/migrate.ts';
-import type { EmbeddedDurability } from '../src/store/pglite/pglite-db.ts';
+import { PgliteDb } from '../src/db/pglite/pglite-db.ts';
+import { migrate } from '../src/db/migrations/migrate.ts';
+import type { EmbeddedDurability } from '../src/db/pglite/pglite-db.ts';
 import { measure, median, percentile, runConcurrent, type Measure } from './stats.ts';
 
 /** The ~1 KB object every measured execution (and DBOS workflow) produces; unique per call so blobs are not deduplicated. */

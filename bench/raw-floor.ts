@@ -3,10 +3,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRuntime, FsBlobStore, type Db, type Queryable } from '../src/index.ts';
-import { PgDb } from '../src/store/pg/pg-db.ts';
-import { PgliteDb } from '../src/store/pglite/pglite-db.ts';
-import { migrate } from '../src/store/migrations/migrate.ts';
-import { insertMany, type Column } from '../src/store/sql.ts';
+import { PgDb } from '../src/db/pg/pg-db.ts';
+import { PgliteDb } from '../src/db/pglite/pglite-db.ts';
+import { migrate } from '../src/db/migrations/migrate.ts';
+import { insertMany, type Column } from '../src/db/sql.ts';
 import { BENCH_INTENT, BENCH_TENANT, benchRealm, benchSolution, freshPgliteDir, silent, type StoreKind } from './executions.ts';
 import { measure, nowMs, percentile, runConcurrent, type Measure } from './stats.ts';
 

@@ -19,7 +19,7 @@ import type { CacheMemoryFigures } from './cache-memory.ts';
 import { BENCH_SERVICES, createBenchDatabase, unreachable, type BenchDatabase } from './databases.ts';
 import type { DbosFigures } from './dbos.ts';
 import { executionRounds, openRuntime, pairedRounds, pgliteTemplateDir, type ExecutionFigures, type StoreKind } from './executions.ts';
-import type { EmbeddedDurability } from '../src/store/pglite/pglite-db.ts';
+import type { EmbeddedDurability } from '../src/db/pglite/pglite-db.ts';
 import { policyBench } from './policy.ts';
 import { rawFloor, type FloorFigures } from './raw-floor.ts';
 import { machineInfo, runChild } from './stats.ts';

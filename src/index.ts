@@ -21,8 +21,8 @@
 export { createRuntime } from './runtime/create-runtime.ts';
 export type { Runtime, Scope } from './runtime/create-runtime.ts';
 export type { RuntimeOptions } from './runtime/runtime-options.ts';
-export type { ExecutionResult, ArtifactOutcome } from './runtime/execution-result.ts';
-export type { ExecuteOptions } from './runtime/execution-lifecycle-manager.ts';
+export type { ExecutionResult, ArtifactOutcome } from './execution/execution-result.ts';
+export type { ExecuteOptions } from './execution/lifecycle-manager.ts';
 
 export { defineRealm, isRealm } from './realm/define-realm.ts';
 export type { Realm, RealmDefinitionInput, IntentDefinition, RealmResult, RealmEvent, ParamsSchema } from './realm/define-realm.ts';
@@ -54,8 +54,8 @@ export {
 } from './policy/index.ts';
 export type * from './policy/index.ts';
 
-export { ANY_TENANT } from './store/sql.ts';
-export type { TenantScope } from './store/sql.ts';
+export { ANY_TENANT } from './db/tenant-scope.ts';
+export type { TenantScope } from './db/tenant-scope.ts';
 export { ExecutionStatus } from './store/state-surface.ts';
 export type { ExecutionRecord, ExecutionState, ExecutionQuery } from './store/state-surface.ts';
 export { WalRecordType } from './store/write-ahead-log.ts';
@@ -69,7 +69,7 @@ export type { RenderingBytes } from './realm/rendering.ts';
 export type { ExecutionExplanation, ArtifactDecisionExplanation } from './runtime/explain-execution.ts';
 export type { OutboxEvent, StoredOutboxEvent } from './store/outbox.ts';
 export type { ArtifactRecord, ArtifactLineage, ArtifactQuery, RenderingRef } from './store/artifact-index.ts';
-export type { Db, DbCapabilities, Queryable, ScopedDb } from './store/db.ts';
+export type { Db, DbCapabilities, Queryable, ScopedDb } from './db/db.ts';
 
 export type { BlobStore } from './artifacts/blob-store.ts';
 export { FsBlobStore } from './artifacts/fs/fs-blob-store.ts';
@@ -78,9 +78,9 @@ export type { EventHandler, SubscriptionFilter } from './events/in-process-bus.t
 export type { EventSink } from './events/event-sink.ts';
 
 export type { Worker, WorkerOptions, WorkerStats } from './worker/worker.ts';
-export type { SubmittedExecution } from './runtime/execution-lifecycle-manager.ts';
+export type { SubmittedExecution } from './execution/lifecycle-manager.ts';
 export { loadRuntimeConfig, type RuntimeConfigFile } from './runtime/runtime-config.ts';
 export { parseRuntimeConfigYaml } from './runtime/runtime-config.ts';
-export { compileRetryPolicy, DEFAULT_RETRY_POLICY, type RetryPolicy, type CompiledRetryPolicy } from './worker/retry-policy.ts';
+export { compileRetryPolicy, DEFAULT_RETRY_POLICY, type RetryPolicy, type CompiledRetryPolicy } from './policy/retry-policy.ts';
 
 export * from './errors/index.ts';

@@ -1,9 +1,9 @@
 import type { PolicyLayer } from '../policy/decision.ts';
 import type { EncodedRendering } from '../realm/rendering.ts';
 import type { ArtifactLineage } from '../store/artifact-index.ts';
-import type { Queryable } from '../store/db.ts';
-import type { TenantScope } from '../store/sql.ts';
-import type { DatabaseClock } from '../store/database-clock.ts';
+import type { Queryable } from '../db/db.ts';
+import type { TenantScope } from '../db/tenant-scope.ts';
+import type { DatabaseClock } from '../db/database-clock.ts';
 
 /** A `cache` decision's renderings, kept until `expiresAt`; `createdAt` and `expiresAt` are the database's time. */
 export interface CacheEntry {

@@ -1,5 +1,6 @@
-import { ANY_TENANT, insertMany, iso, tenantParam } from '../store/sql.ts';
-import type { Db, Queryable } from '../store/db.ts';
+import { ANY_TENANT, tenantParam } from '../db/tenant-scope.ts';
+import { insertMany, iso } from '../db/sql.ts';
+import type { Db, Queryable } from '../db/db.ts';
 import type { CacheEntry, CacheLookup, CacheStore } from './cache-store.ts';
 
 const INSERT_COLUMNS = [

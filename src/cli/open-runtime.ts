@@ -5,7 +5,7 @@ import { loadRealmModule } from '../realm/load-realm-module.ts';
 import { createRuntime, type Runtime } from '../runtime/create-runtime.ts';
 import type { RuntimeOptions } from '../runtime/runtime-options.ts';
 import { ConfigError } from '../errors/index.ts';
-import { ANY_TENANT, type TenantScope } from '../store/sql.ts';
+import { ANY_TENANT, type TenantScope } from '../db/tenant-scope.ts';
 
 /** Options every command that opens the store shares (global flags plus `--realm`/`--config`). */
 export interface StoreOptions {

@@ -11,7 +11,7 @@
  * ```
  * @module
  */
-import { packagePath } from '../package-root.ts';
+import { packagePath } from '../package/package-root.ts';
 
 export { exampleRealms, journey, outcomes, solution } from '../../realms/index.ts';
 

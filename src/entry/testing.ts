@@ -18,7 +18,7 @@ import { defaultLogger } from '../runtime/logger.ts';
 import { createRuntime, type Runtime } from '../runtime/create-runtime.ts';
 import type { RuntimeOptions } from '../runtime/runtime-options.ts';
 
-export { FaultPoint, type Faults } from '../runtime/fault-points.ts';
+export { FaultPoint, type Faults } from '../execution/fault-points.ts';
 
 /**
  * `createRuntime` with an in-memory database and a temporary blob folder

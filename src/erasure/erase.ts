@@ -4,7 +4,7 @@ import { InvalidRequestError } from '../errors/index.ts';
 import { SAFE_ID, TENANT_ID } from '../intent/intent.ts';
 import type { ArtifactLifecycle } from '../retention/artifact-lifecycle.ts';
 import type { ArtifactIndex } from '../store/artifact-index.ts';
-import type { Db } from '../store/db.ts';
+import type { Db } from '../db/db.ts';
 import { WalRecordType, type WriteAheadLog } from '../store/write-ahead-log.ts';
 
 /** What to erase: a tenant's data, one session of it, or what belongs to one subject (a top-level intent parameter). */

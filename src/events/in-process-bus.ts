@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { OutboxEvent } from '../store/outbox.ts';
-import { ANY_TENANT, tenantParam, type TenantScope } from '../store/sql.ts';
+import { ANY_TENANT, tenantParam, type TenantScope } from '../db/tenant-scope.ts';
 import type { EventSink } from './event-sink.ts';
 
 export type EventHandler = (event: OutboxEvent) => void | Promise<void>;

@@ -1,5 +1,5 @@
 import { SAFE_ID } from '../intent/intent.ts';
-import type { PageKey } from '../store/sql.ts';
+import type { PageKey } from '../db/sql.ts';
 import { HttpProblem } from './problem.ts';
 
 /**

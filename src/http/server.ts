@@ -21,7 +21,7 @@ import { systemRoutes } from './routes/system.ts';
 import { tenantRoutes } from './routes/tenants.ts';
 import { governanceRoutes } from './routes/governance.ts';
 import { policyChangeRoutes } from './routes/policy-changes.ts';
-import { packagePath } from '../package-root.ts';
+import { packagePath } from '../package/package-root.ts';
 
 export interface HttpServerOptions {
   /** The admin key that manages tenants and reads /metrics (at least 32 characters); none: admin routes are off. */

@@ -1,6 +1,6 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { ExecutionObserver, ExecutionStage } from '../runtime/execution-observer.ts';
-import type { ExecutionResult } from '../runtime/execution-result.ts';
+import type { ExecutionObserver, ExecutionStage } from '../execution/execution-observer.ts';
+import type { ExecutionResult } from '../execution/execution-result.ts';
 import type { ExecutionStatus } from '../store/state-surface.ts';
 
 /** What the store says at scrape time (every tenant, every process on the database). */

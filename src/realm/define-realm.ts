@@ -1,6 +1,6 @@
 import { RealmDefinitionError } from '../errors/index.ts';
 import type { ExecutionContext } from '../intent/execution-context.ts';
-import { compileRetryPolicy, type CompiledRetryPolicy, type RetryPolicy } from '../worker/retry-policy.ts';
+import { compileRetryPolicy, type CompiledRetryPolicy, type RetryPolicy } from '../policy/retry-policy.ts';
 
 /**
  * Anything with `parse()` or `safeParse()` validates parameters — a Zod

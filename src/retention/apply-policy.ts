@@ -1,8 +1,8 @@
 import { PLATFORM_TENANT } from '../intent/intent.ts';
 import type { PolicyResolver } from '../policy/policy-resolver.ts';
-import type { LivePolicy } from '../runtime/live-policy.ts';
+import type { LivePolicy } from '../store/live-policy.ts';
 import type { ArtifactIndex, ArtifactRecord } from '../store/artifact-index.ts';
-import type { Db } from '../store/db.ts';
+import type { Db } from '../db/db.ts';
 import type { PolicyVersions } from '../store/policy-versions.ts';
 import { WalRecordType, type WriteAheadLog } from '../store/write-ahead-log.ts';
 import type { ArtifactLifecycle } from './artifact-lifecycle.ts';

@@ -5,9 +5,9 @@ import { groupBy } from '../json/group-by.ts';
 import type { CacheStore } from '../cache/cache-store.ts';
 import { ConflictError, InvalidRequestError, NotFoundError } from '../errors/index.ts';
 import type { ArtifactIndex, ArtifactRecord } from '../store/artifact-index.ts';
-import type { Db } from '../store/db.ts';
-import type { DatabaseClock } from '../store/database-clock.ts';
-import type { TenantScope } from '../store/sql.ts';
+import type { Db } from '../db/db.ts';
+import type { DatabaseClock } from '../db/database-clock.ts';
+import type { TenantScope } from '../db/tenant-scope.ts';
 import { WalRecordType, type WalRecordInput, type WriteAheadLog } from '../store/write-ahead-log.ts';
 import { collectGarbage, type GarbageCollectionReport } from './garbage-collection.ts';
 

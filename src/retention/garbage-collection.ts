@@ -1,6 +1,6 @@
 import { ConfigError } from '../errors/index.ts';
 import type { BlobStore } from '../artifacts/blob-store.ts';
-import type { Db } from '../store/db.ts';
+import type { Db } from '../db/db.ts';
 
 /** Default grace period: files younger than this are never collected (a write may be in flight). */
 export const DEFAULT_GC_GRACE_SECONDS = 3600;

@@ -5,7 +5,7 @@ import type { CompiledPolicy } from '../policy/compile-policy.ts';
 import type { PolicyInput, PolicyLayer } from '../policy/decision.ts';
 import type { ArtifactContents } from '../store/artifact-contents.ts';
 import type { ArtifactIndex } from '../store/artifact-index.ts';
-import type { Db } from '../store/db.ts';
+import type { Db } from '../db/db.ts';
 import { WalRecordType, type WriteAheadLog } from '../store/write-ahead-log.ts';
 
 /** What a request to keep a cached artifact came to; recorded as a governance decision either way. */

@@ -10,10 +10,10 @@ import type { RedisCache } from '../cache/redis/redis-cache.ts';
 import { ConfigError, StoreError } from '../errors/index.ts';
 import type { NatsEventSink } from '../events/nats/nats-sink.ts';
 import { parseDuration } from '../policy/duration.ts';
-import type { Db } from '../store/db.ts';
+import type { Db } from '../db/db.ts';
 import type { RuntimeConfigFile } from './runtime-config.ts';
 import type { RuntimeOptions } from './runtime-options.ts';
-import { loadNatsDriver, loadRedisDriver, loadS3Driver } from './optional-packages.ts';
+import { loadNatsDriver, loadRedisDriver, loadS3Driver } from './drivers.ts';
 
 /** Where each part of the runtime lives, after flags, environment and config file are merged. */
 export interface BackendSettings {

@@ -1,7 +1,7 @@
 import type { LayerVerdict } from '../policy/compile-policy.ts';
 import type { MaterializationDecision, PolicyInput, PolicyLayer } from '../policy/decision.ts';
 import type { PolicyVersions } from '../store/policy-versions.ts';
-import type { TenantScope } from '../store/sql.ts';
+import type { TenantScope } from '../db/tenant-scope.ts';
 import { WalRecordType, type WriteAheadLog } from '../store/write-ahead-log.ts';
 
 /** One artifact's recorded decision and the whole chain of layers behind it. */

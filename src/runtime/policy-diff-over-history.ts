@@ -1,8 +1,9 @@
 import type { PolicyResolver } from '../policy/policy-resolver.ts';
 import type { MaterializationDecision, PolicyInput, PolicyLayer } from '../policy/decision.ts';
 import { PolicyDiffer, type PolicyDiff } from '../policy/policy-diff.ts';
-import type { Db } from '../store/db.ts';
-import { iso, tenantParam, type TenantScope } from '../store/sql.ts';
+import type { Db } from '../db/db.ts';
+import { tenantParam, type TenantScope } from '../db/tenant-scope.ts';
+import { iso } from '../db/sql.ts';
 
 const PAGE = 2000;
 

@@ -6,8 +6,8 @@ import { MAX_TIMER_SECONDS, parseDurationMs } from '../policy/duration.ts';
 import { parseByteSize } from '../policy/byte-size.ts';
 import type { HttpLimits } from '../http/limits.ts';
 import type { HttpTimeouts } from '../http/timeouts.ts';
-import type { GroupCommitOptions } from '../store/group-commit.ts';
-import { compileRetryPolicy, type RetryPolicy } from '../worker/retry-policy.ts';
+import type { GroupCommitOptions } from '../db/group-commit.ts';
+import { compileRetryPolicy, type RetryPolicy } from '../policy/retry-policy.ts';
 
 /**
  * A runtime config file (YAML): where the runtime keeps things and how a

@@ -6,11 +6,11 @@ import type { GovernanceRule } from '../policy/governance.ts';
 import type { PlatformPolicy } from '../policy/platform-policy.ts';
 import type { SolutionConfig } from '../policy/solution-config.ts';
 import type { Realm } from '../realm/define-realm.ts';
-import type { Db } from '../store/db.ts';
-import type { GroupCommitOptions } from '../store/group-commit.ts';
-import type { Faults } from './fault-points.ts';
+import type { Db } from '../db/db.ts';
+import type { GroupCommitOptions } from '../db/group-commit.ts';
+import type { Faults } from '../execution/fault-points.ts';
 import type { RuntimeConfigFile } from './runtime-config.ts';
-import type { RetryPolicy } from '../worker/retry-policy.ts';
+import type { RetryPolicy } from '../policy/retry-policy.ts';
 
 /** Options of {@link createRuntime}. Every field has a default; `createRuntime()` alone gives the embedded runtime. */
 export interface RuntimeOptions {
@@ -115,7 +115,7 @@ export interface RuntimeOptions {
    * Stamps records (state transitions, WAL `recordedAt`, event times, tenant
    * and policy records). Decides nothing: every deadline — retention, cache
    * expiry, sweeps, tombstones, erasure, leases — is the database's time.
-   * @default the database's time (`DatabaseClock`, in `src/store/database-clock.ts`)
+   * @default the database's time (`DatabaseClock`, in `src/db/database-clock.ts`)
    */
   now?: () => Date;
   /** Seconds between retention sweeps while open (`serve` and `worker` set 300); fractions allowed, at most 24 days. @default none: sweep with `runtime.sweep()` */

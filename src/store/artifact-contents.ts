@@ -1,5 +1,5 @@
-import type { Db, Queryable } from './db.ts';
-import { insertMany } from './sql.ts';
+import type { Db, Queryable } from '../db/db.ts';
+import { insertMany } from '../db/sql.ts';
 
 /** Rendering bytes kept in the database: one row per tenant and content hash. */
 export interface InlineContent {

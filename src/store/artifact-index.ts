@@ -1,6 +1,7 @@
 import type { MaterializationDecision, PolicyInput, PolicyLayer } from '../policy/decision.ts';
-import type { Db, Queryable } from './db.ts';
-import { ANY_TENANT, insertMany, iso, tenantParam, type PageKey, type TenantScope } from './sql.ts';
+import type { Db, Queryable } from '../db/db.ts';
+import { ANY_TENANT, tenantParam, type TenantScope } from '../db/tenant-scope.ts';
+import { insertMany, iso, type PageKey } from '../db/sql.ts';
 
 /** Where an artifact came from: enough to answer "who produced this, from what, and when". */
 export interface ArtifactLineage {

@@ -1,5 +1,6 @@
-import type { Db, Queryable } from './db.ts';
-import { ANY_TENANT, insertMany, iso, tenantParam, type TenantScope } from './sql.ts';
+import type { Db, Queryable } from '../db/db.ts';
+import { ANY_TENANT, tenantParam, type TenantScope } from '../db/tenant-scope.ts';
+import { insertMany, iso } from '../db/sql.ts';
 
 /** An event as delivered to subscribers; `eventId` never changes, also on redelivery. */
 export interface OutboxEvent {

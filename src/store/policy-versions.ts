@@ -1,7 +1,7 @@
 import { compileDefinition, definitionOf, type PolicyDefinition } from '../policy/policy-definition.ts';
 import type { CompiledPolicy } from '../policy/compile-policy.ts';
 import { resolverFromDefinition, resolverOf, type PolicyResolver, type PolicySetDefinition } from '../policy/policy-resolver.ts';
-import type { Db } from './db.ts';
+import type { Db } from '../db/db.ts';
 
 /** The NOTIFY channel `policy apply` signals on; runtimes following the active policy LISTEN to it. */
 export const POLICY_CHANNEL = 'symphainy_policy';

@@ -1,5 +1,6 @@
-import type { Db, Queryable } from './db.ts';
-import { ANY_TENANT, insertMany, iso, tenantParam, type PageKey, type TenantScope } from './sql.ts';
+import type { Db, Queryable } from '../db/db.ts';
+import { ANY_TENANT, tenantParam, type TenantScope } from '../db/tenant-scope.ts';
+import { insertMany, iso, type PageKey } from '../db/sql.ts';
 
 export const ExecutionStatus = {
   QUEUED: 'queued',

@@ -1,5 +1,6 @@
-import type { Db } from './db.ts';
-import { iso, tenantParam, type TenantScope } from './sql.ts';
+import type { Db } from '../db/db.ts';
+import { tenantParam, type TenantScope } from '../db/tenant-scope.ts';
+import { iso } from '../db/sql.ts';
 import { contentSha256, GENESIS_SHA256, isRedacted, recordSha256 } from './wal-chain.ts';
 
 /** What went wrong first in a tenant's chain. */

@@ -1,5 +1,6 @@
-import { inOrder, type Db, type Queryable } from './db.ts';
-import { iso, tenantParam, type TenantScope } from './sql.ts';
+import { inOrder, type Db, type Queryable } from '../db/db.ts';
+import { tenantParam, type TenantScope } from '../db/tenant-scope.ts';
+import { iso } from '../db/sql.ts';
 import { contentSha256 } from './wal-chain.ts';
 import { groupBy } from '../json/group-by.ts';
 

@@ -1,7 +1,7 @@
 import { ConflictError, InvalidRequestError, NotFoundError } from '../errors/index.ts';
 import { TENANT_ID } from '../intent/intent.ts';
-import type { Queryable } from '../store/db.ts';
-import { iso } from '../store/sql.ts';
+import type { Queryable } from '../db/db.ts';
+import { iso } from '../db/sql.ts';
 import { generateApiKey, keyIdOf, keyMatches } from './api-key.ts';
 
 export interface TenantRecord {

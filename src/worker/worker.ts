@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import { ConfigError } from '../errors/index.ts';
 import { durationOption, MAX_TIMER_SECONDS } from '../policy/duration.ts';
-import { LeaseLostError, type ClaimedRun, type ExecutionLifecycleManager } from '../runtime/execution-lifecycle-manager.ts';
+import { LeaseLostError, type ClaimedRun, type ExecutionLifecycleManager } from '../execution/lifecycle-manager.ts';
 import type { StateSurface } from '../store/state-surface.ts';
 
 export interface WorkerOptions {

@@ -6,9 +6,9 @@ import { describe, it } from 'node:test';
 import { createHash } from 'node:crypto';
 import { ArtifactStorageError, FsBlobStore } from '../../src/index.ts';
 import { ArtifactStorage } from '../../src/artifacts/artifact-storage.ts';
-import { PgliteDb } from '../../src/store/pglite/pglite-db.ts';
+import { PgliteDb } from '../../src/db/pglite/pglite-db.ts';
 import { ArtifactContents } from '../../src/store/artifact-contents.ts';
-import { migrate } from '../../src/store/migrations/migrate.ts';
+import { migrate } from '../../src/db/migrations/migrate.ts';
 
 /** Runs `fn` with a fresh blob root, removed afterwards. */
 async function withRoot(fn: (root: string) => Promise<void>): Promise<void> {

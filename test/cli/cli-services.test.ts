@@ -10,7 +10,7 @@ import { connect } from 'nats';
 import { readStream, startNatsServer, type NatsTestServer } from '../support/nats-server.ts';
 import { S3RVER_CREDENTIALS, startS3Server, type S3Server } from '../support/s3-server.ts';
 import { SERVICES, skipUnlessNatsServerBinary, skipUnlessPostgres, skipUnlessRedis } from '../support/services.ts';
-import { ANY_TENANT } from '../../src/store/sql.ts';
+import { ANY_TENANT } from '../../src/db/tenant-scope.ts';
 import { freshServerDb, type ServerTestDb } from '../support/test-runtime.ts';
 
 /**

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { DataDirLock } from '../../src/runtime/data-dir-lock.ts';
-import { PgliteDb } from '../../src/store/pglite/pglite-db.ts';
+import { PgliteDb } from '../../src/db/pglite/pglite-db.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const bin = join(root, 'bin/symphainy.js');

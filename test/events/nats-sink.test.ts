@@ -4,7 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { connect, nanos, StorageType, type NatsConnection } from 'nats';
 import { ConfigError, StoreError } from '../../src/errors/index.ts';
-import { ANY_TENANT } from '../../src/store/sql.ts';
+import { ANY_TENANT } from '../../src/db/tenant-scope.ts';
 import { eventSubject, NatsEventSink } from '../../src/events/nats/nats-sink.ts';
 import type { OutboxEvent } from '../../src/store/outbox.ts';
 import { readStream, startNatsServer, type NatsTestServer } from '../support/nats-server.ts';

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { StoreError } from '../../src/index.ts';
-import { connectionFailure, isConnectionFailure } from '../../src/store/pg/connection-errors.ts';
+import { connectionFailure, isConnectionFailure } from '../../src/db/pg/connection-errors.ts';
 
 const coded = (code: string, message = 'x') => Object.assign(new Error(message), { code });
 

@@ -10,7 +10,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
-import { withDefaultUser } from '../../src/store/pg/database-url.ts';
+import { withDefaultUser } from '../../src/db/pg/database-url.ts';
 import { skipUnlessPostgres } from '../support/services.ts';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.ts';
 import { freshServerDb, serverUrl, TEST_DRIVER, type ServerTestDb } from '../support/test-runtime.ts';

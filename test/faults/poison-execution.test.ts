@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ANY_TENANT, createRuntime, type Runtime } from '../../src/index.ts';
-import { PgliteDb } from '../../src/store/pglite/pglite-db.ts';
+import { PgliteDb } from '../../src/db/pglite/pglite-db.ts';
 import { loadRealmModule } from '../../src/realm/load-realm-module.ts';
 import { skipUnlessPostgres } from '../support/services.ts';
 import { freshServerDb, silentLogger, TEST_DRIVER } from '../support/test-runtime.ts';

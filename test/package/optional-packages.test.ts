@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { MissingPackageError } from '../../src/errors/index.ts';
-import { importOptional } from '../../src/runtime/optional-packages.ts';
+import { importOptional } from '../../src/package/optional-packages.ts';
 
 // A package name nothing installs: its import fails the way a missing optional backend does.
 const ABSENT = 'symphainy-test-absent-package';
@@ -28,6 +28,6 @@ test('a module that fails for another reason, or misses a package outside the se
 });
 
 test('an installed optional package loads', async () => {
-  const { PgDb } = await importOptional(() => import('../../src/store/pg/pg-db.ts'), ['pg'], 'a postgres:// database URL');
+  const { PgDb } = await importOptional(() => import('../../src/db/pg/pg-db.ts'), ['pg'], 'a postgres:// database URL');
   assert.equal(typeof PgDb.open, 'function');
 });

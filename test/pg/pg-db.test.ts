@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ConfigError, createRuntime, StoreError } from '../../src/index.ts';
-import { PgDb } from '../../src/store/pg/pg-db.ts';
-import { MIGRATIONS } from '../../src/store/migrations/migrations.ts';
+import { PgDb } from '../../src/db/pg/pg-db.ts';
+import { MIGRATIONS } from '../../src/db/migrations/migrations.ts';
 import { skipUnlessPostgres } from '../support/services.ts';
 import { dropServerDb, serverUrl, silentLogger } from '../support/test-runtime.ts';
 import pg from 'pg';
-import { withDefaultUser } from '../../src/store/pg/database-url.ts';
+import { withDefaultUser } from '../../src/db/pg/database-url.ts';
 
 const skip = await skipUnlessPostgres();
 

@@ -11,7 +11,7 @@ import { createRuntime } from '../../src/index.ts';
 import { parseDuration, type DurationLimits } from '../../src/policy/duration.ts';
 import { loadPolicyResolver } from '../../src/policy/policy-resolver.ts';
 import { parseRuntimeConfigYaml } from '../../src/runtime/runtime-config.ts';
-import { DatabaseClock } from '../../src/store/database-clock.ts';
+import { DatabaseClock } from '../../src/db/database-clock.ts';
 import { ADMIN_KEY, startTestServer } from '../support/http-server.ts';
 import { freshDb, TEST_DRIVER } from '../support/test-runtime.ts';
 

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { exampleRealms } from '../../realms/index.ts';
 import { createRuntime, DataDirLockedError, type ExecutionResult, type Runtime } from '../../src/index.ts';
-import { PgliteDb } from '../../src/store/pglite/pglite-db.ts';
+import { PgliteDb } from '../../src/db/pglite/pglite-db.ts';
 import { StateSurface } from '../../src/store/state-surface.ts';
 import { WriteAheadLog } from '../../src/store/write-ahead-log.ts';
 import { MVP_CONFIG, SOP_TEXT, silentLogger } from '../support/test-runtime.ts';

@@ -3,8 +3,8 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { describe, it } from 'node:test';
 import { ConfigError, createRuntime, defineRealm, StoreError, type Db, type Queryable, type ScopedDb } from '../../src/index.ts';
 import { parseRuntimeConfigYaml } from '../../src/runtime/runtime-config.ts';
-import { GroupCommit, type BatchApply } from '../../src/store/group-commit.ts';
-import type { TenantScope } from '../../src/store/sql.ts';
+import { GroupCommit, type BatchApply } from '../../src/db/group-commit.ts';
+import type { TenantScope } from '../../src/db/tenant-scope.ts';
 import { freshDb, silentLogger, TEST_DRIVER, testRuntime, type TestRuntime } from '../support/test-runtime.ts';
 import { count, journeyOf, uid } from './helpers.ts';
 

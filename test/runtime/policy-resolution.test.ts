@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { parseSolutionConfig } from '../../src/index.ts';
 import { keepAttached, loadPolicyResolver } from '../../src/policy/policy-resolver.ts';
-import { ANY_TENANT } from '../../src/store/sql.ts';
+import { ANY_TENANT } from '../../src/db/tenant-scope.ts';
 import { SOP_TEXT, TEST_DRIVER, testRuntime } from '../support/test-runtime.ts';
 import { ADMIN_KEY, startTestServer } from '../support/http-server.ts';
 

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { createRuntime, StoreError, type Db } from '../../src/index.ts';
-import { migrate } from '../../src/store/migrations/migrate.ts';
-import { MIGRATIONS, type Migration } from '../../src/store/migrations/migrations.ts';
+import { migrate } from '../../src/db/migrations/migrate.ts';
+import { MIGRATIONS, type Migration } from '../../src/db/migrations/migrations.ts';
 import { freshDb, type TestDb, silentLogger } from '../support/test-runtime.ts';
 
 const tableExists = async (db: Db, name: string) =>

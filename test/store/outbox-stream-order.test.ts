@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import type { Queryable } from '../../src/store/db.ts';
+import type { Queryable } from '../../src/db/db.ts';
 import { TransactionalOutbox, type OutboxEvent } from '../../src/store/outbox.ts';
 import { freshDb, TEST_DRIVER, type TestDb } from '../support/test-runtime.ts';
 

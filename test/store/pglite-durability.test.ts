@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ConfigError } from '../../src/errors/index.ts';
-import { PgliteDb, type EmbeddedDurability } from '../../src/store/pglite/pglite-db.ts';
+import { PgliteDb, type EmbeddedDurability } from '../../src/db/pglite/pglite-db.ts';
 import { TEST_DRIVER } from '../support/test-runtime.ts';
 
 /** The embedded store's durability setting; the sync calls themselves are watched in test/faults/embedded-durability.test.ts. */

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import type { Queryable } from '../../src/index.ts';
-import { ANY_TENANT, insertMany, iso, tenantParam, tenantSetting } from '../../src/store/sql.ts';
+import { ANY_TENANT, tenantParam, tenantSetting } from '../../src/db/tenant-scope.ts';
+import { insertMany, iso } from '../../src/db/sql.ts';
 import { freshDb, type TestDb } from '../support/test-runtime.ts';
 
 describe('insertMany', () => {

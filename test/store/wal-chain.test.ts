@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ANY_TENANT, type ChainReport } from '../../src/index.ts';
 import { contentSha256, recordSha256 } from '../../src/store/wal-chain.ts';
-import { iso } from '../../src/store/sql.ts';
+import { iso } from '../../src/db/sql.ts';
 import { SOP_TEXT, testRuntime, type TestRuntime } from '../support/test-runtime.ts';
 
 const SOP = { intentType: 'journey.sop_to_workflow', sessionId: 's', parameters: { sop_text: SOP_TEXT } };

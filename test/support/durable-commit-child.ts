@@ -12,9 +12,9 @@ import { pino } from 'pino';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createRuntime, defineRealm, FsBlobStore } from '../../src/index.ts';
-import { PgliteDb } from '../../src/store/pglite/pglite-db.ts';
-import type { EmbeddedDurability } from '../../src/store/pglite/pglite-db.ts';
-import { migrate } from '../../src/store/migrations/migrate.ts';
+import { PgliteDb } from '../../src/db/pglite/pglite-db.ts';
+import type { EmbeddedDurability } from '../../src/db/pglite/pglite-db.ts';
+import { migrate } from '../../src/db/migrations/migrate.ts';
 
 const [dataDir, durability, count, then] = process.argv.slice(2) as [string, EmbeddedDurability, string, string?];
 

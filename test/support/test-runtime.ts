@@ -6,11 +6,11 @@ import { pino } from 'pino';
 import { exampleRealms } from '../../realms/index.ts';
 import pg from 'pg';
 import { createRuntime, FsBlobStore, type Db, type Runtime, type RuntimeOptions } from '../../src/index.ts';
-import { PgliteDb } from '../../src/store/pglite/pglite-db.ts';
-import { migrate } from '../../src/store/migrations/migrate.ts';
-import { MIGRATIONS } from '../../src/store/migrations/migrations.ts';
-import { withDefaultUser } from '../../src/store/pg/database-url.ts';
-import { PgDb } from '../../src/store/pg/pg-db.ts';
+import { PgliteDb } from '../../src/db/pglite/pglite-db.ts';
+import { migrate } from '../../src/db/migrations/migrate.ts';
+import { MIGRATIONS } from '../../src/db/migrations/migrations.ts';
+import { withDefaultUser } from '../../src/db/pg/database-url.ts';
+import { PgDb } from '../../src/db/pg/pg-db.ts';
 import { SERVICES } from './services.ts';
 
 /**

@@ -1,9 +1,9 @@
 import { Redis, type ChainableCommander } from 'ioredis';
 import { ConfigError, StoreError } from '../../errors/index.ts';
 import { durationOption, MAX_TIMER_SECONDS } from '../../policy/duration.ts';
-import { tenantParam } from '../../store/sql.ts';
+import { tenantParam } from '../../db/tenant-scope.ts';
 import type { CacheEntry, CacheLookup, CacheStore } from '../cache-store.ts';
-import type { DatabaseClock } from '../../store/database-clock.ts';
+import type { DatabaseClock } from '../../db/database-clock.ts';
 
 export interface RedisCacheOptions {
   /** `redis://[user:password@]host[:port][/db]` or `rediss://…` (TLS). Named in errors without credentials. */

@@ -4,10 +4,10 @@ import type { Command } from 'commander';
 import { compileMaterializationPolicy, type CompiledPolicy } from '../../policy/compile-policy.ts';
 import { loadSolutionConfig, parseSolutionConfig } from '../../policy/solution-config.ts';
 import type { Runtime } from '../../runtime/create-runtime.ts';
-import type { ExecutionResult } from '../../runtime/execution-result.ts';
+import type { ExecutionResult } from '../../execution/execution-result.ts';
 import { withRuntime } from '../open-runtime.ts';
 import { formatTable } from '../output.ts';
-import { packagePath } from '../../package-root.ts';
+import { packagePath } from '../../package/package-root.ts';
 
 const root = (path: string) => packagePath(path);
 const example = async (name: string) => JSON.parse(await readFile(root(`examples/${name}.json`), 'utf8')) as Record<string, unknown>;

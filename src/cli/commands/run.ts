@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { IntentInput } from '../../intent/intent.ts';
-import type { ExecutionResult } from '../../runtime/execution-result.ts';
+import type { ExecutionResult } from '../../execution/execution-result.ts';
 import { MAX_TIMER_SECONDS } from '../../policy/duration.ts';
 import { durationMillis, readParams } from '../input.ts';
 import { withRuntime } from '../open-runtime.ts';

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { loadRuntimeConfig } from '../../runtime/runtime-config.ts';
 import { MAX_TIMER_SECONDS } from '../../policy/duration.ts';
-import type { RetryPolicy } from '../../worker/retry-policy.ts';
+import type { RetryPolicy } from '../../policy/retry-policy.ts';
 import { drainTimeoutMs, DRAIN_TIMEOUT_ENV, within } from '../drain.ts';
 import { durationMillis, positiveInt } from '../input.ts';
 import { withRuntime } from '../open-runtime.ts';

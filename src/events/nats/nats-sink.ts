@@ -14,7 +14,7 @@ import type { Logger } from 'pino';
 import { ConfigError, StoreError } from '../../errors/index.ts';
 import type { OutboxEvent } from '../../store/outbox.ts';
 import type { EventSink } from '../event-sink.ts';
-import type { HealthReporting } from '../../runtime/readiness.ts';
+import type { HealthReporting } from '../../health/readiness.ts';
 
 /** Options of {@link NatsEventSink.connect}. */
 export interface NatsEventSinkOptions {

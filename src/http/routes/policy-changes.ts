@@ -3,7 +3,7 @@ import { parseDuration } from '../../policy/duration.ts';
 import { parsePlatformPolicy } from '../../policy/platform-policy.ts';
 import { keepAttached, loadPolicyResolver, type PolicyResolver } from '../../policy/policy-resolver.ts';
 import { parseSolutionConfig } from '../../policy/solution-config.ts';
-import { ANY_TENANT } from '../../store/sql.ts';
+import { ANY_TENANT } from '../../db/tenant-scope.ts';
 import { HttpProblem } from '../problem.ts';
 import { defineRoute, type RouteContext } from '../route.ts';
 import { ApplyReport, PolicyApplyBody, PolicyDiff, PolicyDiffBody, Problem } from '../schemas.ts';

@@ -1,5 +1,5 @@
 import { ConfigError } from '../errors/index.ts';
-import { parseDuration } from '../policy/duration.ts';
+import { parseDuration } from './duration.ts';
 
 /**
  * How often, and how far apart, a queued execution is attempted — the shape

@@ -1,4 +1,4 @@
-import type { TenantScope } from './sql.ts';
+import type { TenantScope } from './tenant-scope.ts';
 
 /**
  * The database port. The store speaks one SQL dialect (PostgreSQL) through

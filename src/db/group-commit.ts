@@ -1,6 +1,6 @@
 import { ConfigError } from '../errors/index.ts';
 import type { Db, Queryable, ScopedDb } from './db.ts';
-import { ANY_TENANT, tenantSetting, type TenantScope } from './sql.ts';
+import { ANY_TENANT, tenantSetting, type TenantScope } from './tenant-scope.ts';
 
 /**
  * How writes of type `W` reach the database, giving an `R` for each. `batch`

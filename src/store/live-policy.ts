@@ -1,9 +1,9 @@
 import type { Client } from 'pg';
 import type { Logger } from 'pino';
 import type { PolicyResolver } from '../policy/policy-resolver.ts';
-import { withDefaultUser } from '../store/pg/database-url.ts';
-import { POLICY_CHANNEL, type PolicyVersions } from '../store/policy-versions.ts';
-import { importOptional } from './optional-packages.ts';
+import { withDefaultUser } from '../db/pg/database-url.ts';
+import { POLICY_CHANNEL, type PolicyVersions } from './policy-versions.ts';
+import { importOptional } from '../package/optional-packages.ts';
 
 /** How often a runtime following the active policy looks whether it changed (LISTEN makes it immediate on a server). */
 const POLL_MS = 1000;

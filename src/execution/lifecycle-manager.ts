@@ -13,7 +13,7 @@ import {
 import type { OutboxRelay } from '../events/outbox-relay.ts';
 import type { ExecutionContext } from '../intent/execution-context.ts';
 import { createIntent, type Intent, type IntentInput } from '../intent/intent.ts';
-import type { IntentRegistry, RegisteredIntent } from '../intent/intent-registry.ts';
+import type { IntentRegistry, RegisteredIntent } from '../realm/intent-registry.ts';
 import type { CompiledPolicy } from '../policy/compile-policy.ts';
 import type { PolicyDecision } from '../policy/decision.ts';
 import { DEFAULT_CACHE_TTL_SECONDS } from '../policy/default-policy.ts';
@@ -22,11 +22,11 @@ import { normalizeResult, type NormalizedArtifact, type NormalizedResult } from 
 import { failureOf, storableFailure } from '../realm/realm-failure.ts';
 import type { ArtifactContents, InlineContent } from '../store/artifact-contents.ts';
 import type { ArtifactIndex, ArtifactLineage, NewArtifact } from '../store/artifact-index.ts';
-import type { Db } from '../store/db.ts';
-import type { DatabaseClock } from '../store/database-clock.ts';
-import { GroupCommit, transactionPerWrite, type GroupCommitOptions, type TenantWriter } from '../store/group-commit.ts';
+import type { Db } from '../db/db.ts';
+import type { DatabaseClock } from '../db/database-clock.ts';
+import { GroupCommit, transactionPerWrite, type GroupCommitOptions, type TenantWriter } from '../db/group-commit.ts';
 import { ExecutionWrites, type ExecutionWrite, type WriteOutcome } from './execution-writes.ts';
-import { ANY_TENANT, type TenantScope } from '../store/sql.ts';
+import { ANY_TENANT, type TenantScope } from '../db/tenant-scope.ts';
 import type { OutboxEvent, TransactionalOutbox } from '../store/outbox.ts';
 import type { ClaimedExecution, ExecutionRecord, ExecutionState, ExecutionStatus, Lease, StateSurface } from '../store/state-surface.ts';
 import { WalRecordType, type WalRecordInput, type WriteAheadLog } from '../store/write-ahead-log.ts';
@@ -35,8 +35,8 @@ import { FaultPoint, type Faults } from './fault-points.ts';
 import { tagLineage } from './lineage.ts';
 import { canonicalJson } from '../json/canonical-json.ts';
 import type { ExecutionObserver } from './execution-observer.ts';
-import type { LeaseKeeper } from '../worker/lease-keeper.ts';
-import { DEFAULT_RETRY_POLICY, type CompiledRetryPolicy } from '../worker/retry-policy.ts';
+import type { LeaseKeeper } from './lease-keeper.ts';
+import { DEFAULT_RETRY_POLICY, type CompiledRetryPolicy } from '../policy/retry-policy.ts';
 import { compiledRetryPolicyOf } from '../realm/define-realm.ts';
 import { afterFailedAttempt, exhausted, recordedRetryPolicy, requeueForOperator, type AttemptOutcome, type RetryState } from './execution-retries.ts';
 

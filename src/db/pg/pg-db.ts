@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { ConfigError, StoreError } from '../../errors/index.ts';
 import { inOrder, type Db, type PipelinedOutcome, type Queryable, type ScopedDb } from '../db.ts';
-import { TENANT_SETTING, tenantSetting, type TenantScope } from '../sql.ts';
+import { TENANT_SETTING, tenantSetting, type TenantScope } from '../tenant-scope.ts';
 import { connectionFailure, isConnectionFailure } from './connection-errors.ts';
 import { redactDatabaseUrl, withDefaultUser } from './database-url.ts';
 

@@ -1,5 +1,5 @@
 import { InvalidIntentError, RealmDefinitionError, UnknownIntentError } from '../errors/index.ts';
-import { isRealm, type IntentDefinition, type Realm } from '../realm/define-realm.ts';
+import { isRealm, type IntentDefinition, type Realm } from './define-realm.ts';
 
 /** One intent type the runtime can execute. */
 export interface RegisteredIntent {

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { ConfigError, StoreError } from '../../errors/index.ts';
 import { inOrder, type Db, type PipelinedOutcome, type Queryable, type ScopedDb } from '../db.ts';
-import { tenantSetting, type TenantScope } from '../sql.ts';
+import { tenantSetting, type TenantScope } from '../tenant-scope.ts';
 import { durablePgliteOptions, type DurableNodeFS } from './durable-node-fs.ts';
 import { syncTree } from './sync-tree.ts';
 

@@ -1,4 +1,4 @@
-import { MissingPackageError } from '../errors/index.ts';
+import { importOptional } from '../package/optional-packages.ts';
 
 /**
  * The drivers of the optional backends, loaded only when a URL or option asks
@@ -11,7 +11,7 @@ import { MissingPackageError } from '../errors/index.ts';
 
 /** PostgreSQL through `pg`, for a `postgres://` database URL. */
 export const loadPgDriver = () =>
-  importOptional(() => import('../store/pg/pg-db.ts'), ['pg'], 'a postgres:// database URL');
+  importOptional(() => import('../db/pg/pg-db.ts'), ['pg'], 'a postgres:// database URL');
 
 /** S3 through the AWS SDK, for artifacts at `s3://bucket/prefix`. */
 export const loadS3Driver = () =>
@@ -29,21 +29,3 @@ export const loadRedisDriver = () =>
 export const loadNatsDriver = () =>
   importOptional(() => import('../events/nats/nats-sink.ts'), ['nats'], 'a nats:// event sink');
 
-/**
- * Runs `load`; when it fails because one of `packages` cannot be resolved,
- * throws MissingPackageError naming every package of the set (they are
- * installed together). Any other failure propagates as it is.
- */
-export async function importOptional<T>(load: () => Promise<T>, packages: readonly string[], purpose: string): Promise<T> {
-  try {
-    return await load();
-  } catch (err) {
-    const code = (err as { code?: unknown } | null)?.code;
-    const message = err instanceof Error ? err.message : '';
-    // Node: "Cannot find package 'pg' imported from …/pg-db.js".
-    if ((code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') && packages.some((p) => message.includes(`'${p}'`))) {
-      throw new MissingPackageError(packages, purpose, { cause: err });
-    }
-    throw err;
-  }
-}

@@ -1,8 +1,8 @@
 import type { CacheEntry, CacheStore } from '../cache/cache-store.ts';
 import type { ArtifactContents, InlineContent } from '../store/artifact-contents.ts';
 import type { ArtifactIndex, NewArtifact } from '../store/artifact-index.ts';
-import { inOrder, type Queryable } from '../store/db.ts';
-import type { BatchApply } from '../store/group-commit.ts';
+import { inOrder, type Queryable } from '../db/db.ts';
+import type { BatchApply } from '../db/group-commit.ts';
 import type { OutboxEvent, TransactionalOutbox } from '../store/outbox.ts';
 import type { FinishRow, NewExecutionRow, StateSurface } from '../store/state-surface.ts';
 import type { WalRecordInput, WriteAheadLog } from '../store/write-ahead-log.ts';

@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { AttemptsExhaustedError, ConflictError, NotFoundError } from '../errors/index.ts';
-import type { Db } from '../store/db.ts';
+import type { Db } from '../db/db.ts';
 import type { TransactionalOutbox } from '../store/outbox.ts';
-import type { TenantScope } from '../store/sql.ts';
+import type { TenantScope } from '../db/tenant-scope.ts';
 import type { ExecutionRecord, StateSurface } from '../store/state-surface.ts';
 import { WalRecordType, type WriteAheadLog } from '../store/write-ahead-log.ts';
 import {
   compileRetryPolicy, isRetryable, retryDelayMs, type CompiledRetryPolicy,
-} from '../worker/retry-policy.ts';
+} from '../policy/retry-policy.ts';
 
 /** What ends an attempt that did not complete: the execution fails, waits for another attempt, or is dead. */
 export type AttemptOutcome =
