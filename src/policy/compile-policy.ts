@@ -5,8 +5,8 @@ import {
   type PolicyInput,
 } from './decision.ts';
 import { DEFAULT_POLICY, PLATFORM_NATIVE_TYPES } from './default-policy.ts';
-import { intentTypeMatcher, validateGovernanceRules, type GovernanceRule } from './governance.ts';
-import { compilePlan, compileRuleCheck, isConditional } from './compile-plan.ts';
+import { validateGovernanceRules, type GovernanceRule } from './governance.ts';
+import { compilePlan } from './compile-plan.ts';
 import {
   configLabel,
   configName,
@@ -18,6 +18,8 @@ import {
   type ConfigScope,
 } from './policy-reasons.ts';
 import { contentVersion } from './policy-version.ts';
+import { describePolicy, policyContent, type PolicyParts } from './policy-description.ts';
+import { compileMatcher, noOpinion, verdict, UNKNOWN_TYPE_PLANS, type ConfigLayer, type Matcher, type TypePlan } from './policy-layers.ts';
 import { checkDefaultPolicy, checkDefaultTtl, deepFreeze, revalidateSolution } from './compile-options.ts';
 import type {
   AttachedConfig,
@@ -37,38 +39,7 @@ export type {
   PolicyExplanation,
   PolicyTypeSummary,
 } from './compiled-policy.ts';
-import type { SolutionConfig, SolutionRule } from './solution-config.ts';
-
-/** One config layer as compiled: where it came from and its per-type table. */
-interface ConfigLayer {
-  readonly scope: ConfigScope;
-  readonly id?: string;
-  readonly config: SolutionConfig;
-  readonly table: ReadonlyMap<string, SolutionRule>;
-}
-
-/** How many unnamed result types keep a precomputed plan; beyond this the oldest is dropped. */
-const UNKNOWN_TYPE_PLANS = 1024;
-
-/** A governance rule ready for matching: its intent test and explain check built once from the rule table. */
-interface Matcher {
-  readonly rule: GovernanceRule;
-  readonly intent: ((intentType: string) => boolean) | null;
-  /** Null when the rule matches the input, else why not (compile-plan.ts). */
-  readonly check: (input: PolicyInput) => string | null;
-  /** False when the rule has no condition beyond result type: it always matches its types. */
-  readonly conditional: boolean;
-}
-
-/** Everything `evaluate` needs for one result type. */
-interface TypePlan {
-  /** Governance rules with tenant/intent conditions covering the type, in order, each with its decision. */
-  readonly candidates: readonly { readonly matcher: Matcher; readonly decision: PolicyDecision }[];
-  /** The decision when no candidate matches: an unconditional rule's, or a lower layer's. */
-  readonly otherwise: PolicyDecision;
-  /** The candidates and `otherwise` compiled into one function (compile-plan.ts). */
-  readonly evaluate: (input: PolicyInput) => PolicyDecision;
-}
+import type { SolutionConfig } from './solution-config.ts';
 
 /**
  * Validates and combines the policy layers into a {@link CompiledPolicy}.
@@ -153,7 +124,7 @@ class CompiledMaterializationPolicy implements CompiledPolicy {
     this.#defaultTable = new Map(Object.entries(defaultPolicy).filter(([type]) => !PLATFORM_NATIVE_TYPES.has(type)));
     this.#cacheTtlSeconds = solution?.cacheTtlSeconds ?? defaultCacheTtlSeconds;
     if (solution?.name !== undefined) this.solutionName = solution.name;
-    this.version = contentVersion(this.#content());
+    this.version = contentVersion(policyContent(this.#parts()));
 
     const known = new Set<string>([
       ...PLATFORM_NATIVE_TYPES,
@@ -198,47 +169,17 @@ class CompiledMaterializationPolicy implements CompiledPolicy {
   };
 
   readonly describe = (): PolicyDescription => {
-    this.#description ??= deepFreeze(this.#buildDescription());
+    this.#description ??= deepFreeze(describePolicy({
+      ...this.#parts(), version: this.version, known: this.#known, other: this.#plan('*'),
+      ...(this.solutionName === undefined ? {} : { solutionName: this.solutionName }),
+    }));
     return this.#description;
   };
 
   // ---- compile time ----
 
-  /** The normalized content the version hashes: decisions, TTLs and rules — no paths, names or descriptions. */
-  #content(): unknown {
-    const sorted = (list: readonly string[] | undefined) => (list ? [...list].sort() : undefined);
-    return {
-      format: 1,
-      platform: [...PLATFORM_NATIVE_TYPES].sort(),
-      governance: this.#governance.map((rule) => ({
-        id: rule.id,
-        match: {
-          resultType: sorted(rule.match.resultType),
-          tenant: sorted(rule.match.tenant),
-          intentType: rule.match.intentType,
-          realm: sorted(rule.match.realm),
-          sizeBytes: rule.match.sizeBytes,
-          tags: rule.match.tags && { any: sorted(rule.match.tags.any), all: sorted(rule.match.tags.all) },
-        },
-        decision: rule.decision,
-        ttlSeconds: rule.ttlSeconds,
-        retentionSeconds: rule.retentionSeconds,
-      })),
-      solution: Object.fromEntries(
-        Object.entries(this.#solution?.materializationPolicy ?? {}).filter(([type]) => !PLATFORM_NATIVE_TYPES.has(type)),
-      ),
-      default: Object.fromEntries(this.#defaultTable),
-      cacheTtlSeconds: this.#cacheTtlSeconds,
-      // Only when there are attached configs, so a runtime-only policy keeps the version it always had.
-      ...(this.#configs.some((c) => c.scope !== 'runtime')
-        ? {
-            attached: this.#configs.filter((c) => c.scope !== 'runtime').map((c) => ({
-              scope: c.scope, id: c.id, cacheTtlSeconds: c.config.cacheTtlSeconds,
-              policy: Object.fromEntries([...c.table].filter(([type]) => !PLATFORM_NATIVE_TYPES.has(type))),
-            })),
-          }
-        : {}),
-    };
+  #parts(): PolicyParts {
+    return { governance: this.#governance, solution: this.#solution, configs: this.#configs, defaultTable: this.#defaultTable, cacheTtlSeconds: this.#cacheTtlSeconds };
   }
 
   #plan(type: string): TypePlan {
@@ -391,84 +332,5 @@ class CompiledMaterializationPolicy implements CompiledPolicy {
     return verdict(this.#defaultDecision(type)) ?? noOpinion(PolicyLayer.DEFAULT, `the platform default does not name '${type}'`);
   }
 
-  // ---- describe ----
 
-  #buildDescription(): PolicyDescription {
-    const summary = (plan: TypePlan) => ({
-      decision: plan.otherwise.decision,
-      layer: plan.otherwise.layer,
-      ...(plan.otherwise.ttlSeconds === undefined ? {} : { ttlSeconds: plan.otherwise.ttlSeconds }),
-      ...(plan.otherwise.ruleId === undefined ? {} : { ruleId: plan.otherwise.ruleId }),
-      ...(plan.otherwise.config === undefined ? {} : { config: plan.otherwise.config }),
-      conditionalRules: plan.candidates.map((c) => c.matcher.rule.id),
-    });
-    const types = [...this.#known.keys()].sort().map((resultType) => {
-      const plan = this.#known.get(resultType)!;
-      return { resultType, ...summary(plan), reason: plan.otherwise.reason };
-    });
-    // A type name no layer can use (it fails the result-type pattern) stands for "any other type".
-    const other = this.#plan('*');
-    const solution = this.#solution;
-    return {
-      version: this.version,
-      ...(this.solutionName === undefined ? {} : { solutionName: this.solutionName }),
-      cacheTtlSeconds: this.#cacheTtlSeconds,
-      layers: {
-        platform: { persists: [...PLATFORM_NATIVE_TYPES].sort() },
-        governance: this.#governance.map((rule) => ({ ...rule, match: { ...rule.match } })),
-        solution: solution
-          ? {
-              source: solution.source,
-              ...(solution.name === undefined ? {} : { name: solution.name }),
-              cacheTtlSeconds: solution.cacheTtlSeconds,
-              materializationPolicy: Object.fromEntries(
-                Object.entries(solution.materializationPolicy).map(([type, rule]) => [type, { ...rule }]),
-              ),
-            }
-          : null,
-        ...(this.#configs.some((c) => c.scope !== 'runtime')
-          ? {
-              attached: this.#configs.filter((c) => c.scope !== 'runtime').map((c) => ({
-                scope: c.scope as Exclude<ConfigScope, 'runtime'>, id: c.id!, source: c.config.source,
-                ...(c.config.name === undefined ? {} : { name: c.config.name }),
-                cacheTtlSeconds: c.config.cacheTtlSeconds,
-                materializationPolicy: Object.fromEntries(Object.entries(c.config.materializationPolicy).map(([type, rule]) => [type, { ...rule }])),
-              })),
-            }
-          : {}),
-        default: Object.fromEntries(this.#defaultTable),
-        fallback: { decision: 'discard' },
-      },
-      types,
-      otherTypes: summary(other),
-    };
-  }
-}
-
-/** A rule's intent test and explain check, both from the rule table (compile-plan.ts). */
-function compileMatcher(rule: GovernanceRule): Matcher {
-  return {
-    rule,
-    intent: rule.match.intentType === undefined ? null : intentTypeMatcher(rule.match.intentType),
-    check: compileRuleCheck(rule),
-    conditional: isConditional(rule),
-  };
-}
-
-function verdict(decision: PolicyDecision, said?: string): LayerVerdict;
-function verdict(decision: PolicyDecision | undefined, said?: string): LayerVerdict | undefined;
-function verdict(decision: PolicyDecision | undefined, said?: string): LayerVerdict | undefined {
-  if (!decision) return undefined;
-  return Object.freeze({
-    layer: decision.layer,
-    decision: decision.decision,
-    said: said ?? decision.reason,
-    ...(decision.ruleId === undefined ? {} : { ruleId: decision.ruleId }),
-    ...(decision.config === undefined ? {} : { config: decision.config }),
-    ...(decision.ttlSeconds === undefined ? {} : { ttlSeconds: decision.ttlSeconds }),
-  });
-}
-
-function noOpinion(layer: PolicyLayer, said: string): LayerVerdict {
-  return Object.freeze({ layer, decision: null, said });
 }

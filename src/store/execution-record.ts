@@ -1,0 +1,127 @@
+import type { PageKey } from '../db/sql.ts';
+import type { TenantScope } from '../db/tenant-scope.ts';
+
+/** The shapes of an execution as the `executions` table holds it: status, record, lease, claim, rows written. */
+export const ExecutionStatus = {
+  QUEUED: 'queued',
+  RUNNING: 'running',
+  COMPLETED: 'completed',
+  FAILED: 'failed',
+  /** Terminal: its retry policy's attempts are used up (`executions retry` re-queues it). */
+  DEAD: 'dead',
+} as const;
+export type ExecutionStatus = (typeof ExecutionStatus)[keyof typeof ExecutionStatus];
+
+/**
+ * The platform memory of one execution: references to persisted artifacts
+ * (the plan's `<key>_artifact_id` / `<key>_storage_path`) and every
+ * artifact's semantic payload, whatever its materialization decision.
+ */
+export interface ExecutionState {
+  readonly semantic: Record<string, { resultType: string; payload: Record<string, unknown> | null }>;
+  readonly references: Record<string, string>;
+}
+
+export interface ExecutionRecord {
+  readonly executionId: string;
+  readonly intentId: string;
+  readonly tenantId: string;
+  readonly sessionId: string;
+  readonly intentType: string;
+  readonly realm: string;
+  readonly status: ExecutionStatus;
+  readonly parameters: Record<string, unknown>;
+  readonly state: ExecutionState | Record<string, never>;
+  /** The result returned to the caller, recorded with the completion. */
+  readonly result: unknown;
+  readonly error: { code: string; message: string } | null;
+  readonly policyVersion: string;
+  readonly intentCreatedAt: string;
+  /** The solution the intent came from, when it named one. */
+  readonly solutionId: string | null;
+  /** When submitted to the queue; null for an execution run directly. */
+  readonly submittedAt: string | null;
+  /** When it first started running; null while queued. */
+  readonly startedAt: string | null;
+  readonly finishedAt: string | null;
+  /** Attempts made: claims by workers, or runs of a direct execution (the first is 1). */
+  readonly attempts: number;
+  /** A queued retry is not claimed before this (database clock); null: at once. */
+  readonly availableAt: string | null;
+}
+
+/** The hold of a worker (or of the process running it directly) on an execution; an outcome is recorded only while it still holds. */
+export interface Lease {
+  readonly owner: string;
+  readonly attempt: number;
+}
+
+/** A queued (or abandoned) execution a worker has just claimed. */
+export interface ClaimedExecution extends ExecutionRecord {
+  readonly lease: Lease;
+  /** The status before this claim: `queued`, or `running` when taken over from a worker whose lease expired. */
+  readonly claimedFrom: 'queued' | 'running';
+  readonly previousOwner: string | null;
+  /** The compiled retry policy recorded with it (null: the claiming runtime's). */
+  readonly retryPolicy: unknown;
+  /** Attempts made before the last operator retry (not counted against the policy). */
+  readonly retryBase: number;
+  /** The length of the lease, in milliseconds. */
+  readonly leaseMs: number;
+}
+
+/** What {@link StateSurface.claim} found: executions now leased to the claimer, and abandoned ones whose attempts are used up. */
+export interface Claim {
+  readonly claimed: ClaimedExecution[];
+  /** Still `running` under the expired lease (locked by this transaction): the caller records them `dead`. */
+  readonly exhausted: (ExecutionRecord & { readonly lease: Lease; readonly retryPolicy: unknown; readonly retryBase: number })[];
+  /** The claim is one abandoned execution, to be run alone. */
+  readonly isolated: boolean;
+  /** (A claim without takeover) an abandoned execution waits for an idle worker. */
+  readonly takeoverPending: boolean;
+}
+
+export interface ExecutionQuery {
+  readonly tenantId: TenantScope;
+  readonly status?: ExecutionStatus;
+  readonly intentType?: string;
+  readonly sessionId?: string;
+  /** Only executions accepted before this one (keyset paging, newest first). */
+  readonly before?: PageKey;
+  /** @default 50 */
+  readonly limit?: number;
+}
+
+/** When an execution was accepted (submitted, or started directly): its place in listings, never changes. */
+export const acceptedAt = (e: Pick<ExecutionRecord, 'submittedAt' | 'startedAt' | 'intentCreatedAt'>): string =>
+  e.submittedAt ?? e.startedAt ?? e.intentCreatedAt;
+
+export type NewExecution = Pick<
+  ExecutionRecord,
+  'executionId' | 'intentId' | 'tenantId' | 'sessionId' | 'intentType' | 'realm' | 'parameters' | 'policyVersion' | 'intentCreatedAt'
+> & { readonly solutionId?: string | null };
+
+/** A new execution, as {@link StateSurface.insertMany} takes it. */
+export interface NewExecutionRow {
+  readonly execution: NewExecution;
+  readonly status: 'running' | 'queued';
+  readonly at: string;
+  /** A direct execution's hold: it expires `leaseMs` after the insert (database clock) unless renewed. */
+  readonly lease?: { readonly owner: string; readonly leaseMs: number } | null;
+  /** The compiled retry policy it runs under (JSON). */
+  readonly retryPolicy?: unknown;
+}
+
+/** An outcome, as {@link StateSurface.finishMany} takes it. */
+export interface FinishRow {
+  readonly executionId: string;
+  /** `queued`: the attempt failed and another one is due after `retryInMs` (database clock). */
+  readonly status: 'completed' | 'failed' | 'dead' | 'queued';
+  readonly retryInMs?: number;
+  readonly state: ExecutionState | null;
+  readonly result: unknown;
+  readonly error: ExecutionRecord['error'];
+  readonly finishedAt: string;
+  /** The claiming worker's lease, for a claimed execution; null for one run directly. */
+  readonly lease?: Lease | null;
+}
