@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { exampleRealms } from '../../realms/index.ts';
+import { exampleRealms } from '../examples/realms.ts';
 import type { RuntimeConfigFile } from '../runtime/runtime-config.ts';
 import { loadRealmModule } from '../realm/load-realm-module.ts';
 import { createRuntime, type Runtime } from '../runtime/create-runtime.ts';

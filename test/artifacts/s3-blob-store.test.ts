@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
-import { journey } from '../../realms/index.ts';
+import { journey } from '../../src/examples/realms.ts';
 import { parseS3Url, S3BlobStore, type S3BlobStoreOptions } from '../../src/artifacts/s3/s3-blob-store.ts';
 import { ArtifactStorageError, ConfigError } from '../../src/errors/index.ts';
 import { directResult, uid } from '../runtime/helpers.ts';

@@ -4,7 +4,7 @@ import { createServer, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
-import { journey } from '../../realms/index.ts';
+import { journey } from '../../src/examples/realms.ts';
 import type { CacheEntry } from '../../src/cache/cache-store.ts';
 import { RedisCache } from '../../src/cache/redis/redis-cache.ts';
 import { ConfigError, StoreError } from '../../src/errors/index.ts';

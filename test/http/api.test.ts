@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { journey } from '../../realms/journey.ts';
+import { journey } from '../../src/examples/journey.ts';
 import { parseSolutionConfig } from '../../src/index.ts';
 import { ADMIN_KEY, startTestServer, type TestServer } from '../support/http-server.ts';
 import { directResult, sha256, uid } from '../runtime/helpers.ts';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
 import { ANY_TENANT, createRuntime, NotFoundError, parseSolutionConfig, type OutboxEvent, type Queryable, type Runtime } from '../../src/index.ts';
-import { exampleRealms } from '../../realms/index.ts';
+import { exampleRealms } from '../../src/examples/realms.ts';
 import { PgDb } from '../../src/db/pg/pg-db.ts';
 import { skipUnlessPostgres } from '../support/services.ts';
 import { APP_ROLE, freshServerDb, silentLogger, SOP_TEXT, type ServerTestDb } from '../support/test-runtime.ts';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ConfigError, createRuntime, loadPlatformPolicy, parsePlatformPolicyYaml, PolicyConfigError } from '../../src/index.ts';
-import { exampleRealms } from '../../realms/index.ts';
+import { exampleRealms } from '../../src/examples/realms.ts';
 import { silentLogger } from '../support/test-runtime.ts';
 
 const PLATFORM = `# the platform team's rules

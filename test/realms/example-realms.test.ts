@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { isRealm, type Realm } from '../../src/realm/define-realm.ts';
 import { KNOWN_RESULT_TYPES } from '../../src/realm/result-types.ts';
-import { exampleRealms, journey, outcomes, solution } from '../../realms/index.ts';
+import { exampleRealms, journey, outcomes, solution } from '../../src/examples/realms.ts';
 import { artifact, renderingOf, run } from './helpers.ts';
 
 const root = (p: string) => fileURLToPath(new URL(`../../${p}`, import.meta.url));

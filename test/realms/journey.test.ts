@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { journey } from '../../realms/journey.ts';
-import { parseSop } from '../../realms/lib/sop-parser.ts';
-import { escapeMermaid, wrap } from '../../realms/lib/flowchart.ts';
+import { journey } from '../../src/examples/journey.ts';
+import { parseSop } from '../../src/examples/lib/sop-parser.ts';
+import { escapeMermaid, wrap } from '../../src/examples/lib/flowchart.ts';
 import { accepts, artifact, assertWellFormedXml, fakeContext, renderingOf, renderingSnapshot, run } from './helpers.ts';
 
 const SOP = `# Customer onboarding

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { outcomes, splitWeeks } from '../../realms/outcomes.ts';
+import { outcomes, splitWeeks } from '../../src/examples/outcomes.ts';
 import { accepts, artifact, renderingOf, renderingSnapshot, run } from './helpers.ts';
 
 /** Outcomes intents return the legacy shape: one JSON rendering named after the key, semantic payload split off. */

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { solution } from '../../realms/solution.ts';
+import { solution } from '../../src/examples/solution.ts';
 import { accepts, artifact, renderingOf, renderingSnapshot, run } from './helpers.ts';
 
 describe('solution.compose', () => {

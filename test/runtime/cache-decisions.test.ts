@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { journey } from '../../realms/index.ts';
+import { journey } from '../../src/examples/realms.ts';
 import { parseSolutionConfig } from '../../src/index.ts';
 import { elapse } from '../support/database-time.ts';
 import { SOP_TEXT, testRuntime, type TestRuntime } from '../support/test-runtime.ts';

@@ -4,7 +4,7 @@ import { access, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { exampleRealms } from '../../realms/index.ts';
+import { exampleRealms } from '../../src/examples/realms.ts';
 import { createRuntime, DataDirLockedError, type ExecutionResult, type Runtime } from '../../src/index.ts';
 import { PgliteDb } from '../../src/db/pglite/pglite-db.ts';
 import { StateSurface } from '../../src/store/state-surface.ts';

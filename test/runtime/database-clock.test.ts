@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createRuntime, FsBlobStore, type Db, type GovernanceRule, type Runtime, type RuntimeOptions } from '../../src/index.ts';
-import { exampleRealms } from '../../realms/index.ts';
+import { exampleRealms } from '../../src/examples/realms.ts';
 import { PgDb } from '../../src/db/pg/pg-db.ts';
 import { DatabaseClock } from '../../src/db/database-clock.ts';
 import { dbTime, eventually } from '../support/database-time.ts';

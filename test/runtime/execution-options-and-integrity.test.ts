@@ -10,7 +10,7 @@ import {
   loadSolutionConfig,
   type Db,
 } from '../../src/index.ts';
-import { exampleRealms } from '../../realms/index.ts';
+import { exampleRealms } from '../../src/examples/realms.ts';
 import { MVP_CONFIG, SOP_TEXT, testRuntime } from '../support/test-runtime.ts';
 import { blobFile, uid } from './helpers.ts';
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createRuntime, FsBlobStore, NotFoundError, type GovernanceRule } from '../../src/index.ts';
-import { exampleRealms } from '../../realms/index.ts';
+import { exampleRealms } from '../../src/examples/realms.ts';
 import { SOP_TEXT, silentLogger, testRuntime } from '../support/test-runtime.ts';
 import { uid } from './helpers.ts';
 

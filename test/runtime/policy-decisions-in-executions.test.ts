@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
-import { journey, outcomes, solution } from '../../realms/index.ts';
+import { journey, outcomes, solution } from '../../src/examples/realms.ts';
 import { ANY_TENANT, type ArtifactOutcome, type ExecutionResult, type NormalizedArtifact, type Realm } from '../../src/index.ts';
 import { MVP_CONFIG, SOP_TEXT, testRuntime, type TestRuntime } from '../support/test-runtime.ts';
 import { blobFile, count, directResult, example, filesUnder, sha256, stateOf, uid } from './helpers.ts';

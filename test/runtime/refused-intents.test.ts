@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { z } from 'zod';
-import { exampleRealms } from '../../realms/index.ts';
+import { exampleRealms } from '../../src/examples/realms.ts';
 import { ANY_TENANT, defineRealm, InvalidIntentError, UnknownIntentError, type IntentInput } from '../../src/index.ts';
 import { testRuntime, type TestRuntime } from '../support/test-runtime.ts';
 import { count, uid } from './helpers.ts';

@@ -3,7 +3,7 @@ import { access } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ANY_TENANT, ConflictError, createRuntime, FsBlobStore, InvalidRequestError, NotFoundError, type GovernanceRule } from '../../src/index.ts';
-import { exampleRealms } from '../../realms/index.ts';
+import { exampleRealms } from '../../src/examples/realms.ts';
 import { dbTime, elapse } from '../support/database-time.ts';
 import { silentLogger, SOP_TEXT, testRuntime } from '../support/test-runtime.ts';
 import { uid } from './helpers.ts';

@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { exampleRealms } from '../../realms/index.ts';
+import { exampleRealms } from '../../src/examples/realms.ts';
 import { ANY_TENANT, createRuntime, RuntimeClosedError, type Runtime } from '../../src/index.ts';
 import { silentLogger, SOP_TEXT, testRuntime } from '../support/test-runtime.ts';
 import { uid } from './helpers.ts';

@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { exampleRealms } from '../../realms/index.ts';
+import { exampleRealms } from '../../src/examples/realms.ts';
 import pg from 'pg';
 import { createRuntime, FsBlobStore, type Db, type Runtime, type RuntimeOptions } from '../../src/index.ts';
 import { PgliteDb } from '../../src/db/pglite/pglite-db.ts';

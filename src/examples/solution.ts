@@ -4,7 +4,7 @@
  * the structured shape in the plan's snake_case.
  */
 import { z } from 'zod';
-import { defineRealm } from '../src/realm/define-realm.ts';
+import { defineRealm } from '../realm/define-realm.ts';
 import { contentId, markdown, text } from './lib/support.ts';
 
 export const composeParams = z.strictObject({

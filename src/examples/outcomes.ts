@@ -6,7 +6,7 @@
  * rendering named after the key.
  */
 import { z } from 'zod';
-import { defineRealm } from '../src/realm/define-realm.ts';
+import { defineRealm } from '../realm/define-realm.ts';
 import { contentId, text } from './lib/support.ts';
 
 export const createRoadmapParams = z.strictObject({

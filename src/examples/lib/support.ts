@@ -1,7 +1,7 @@
 /** Small helpers shared by the example realms. Deterministic: no clock, no randomness. */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { rendering, type Rendering } from '../../src/realm/rendering.ts';
+import { rendering, type Rendering } from '../../realm/rendering.ts';
 
 /** `prefix` + the first 12 hex digits of the SHA-256 of `value`'s JSON: equal inputs, equal ids. */
 export function contentId(prefix: string, value: unknown): string {

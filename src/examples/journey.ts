@@ -5,8 +5,8 @@
  * in the plan's snake_case — so the runtime sees both spellings.
  */
 import { z } from 'zod';
-import { defineRealm } from '../src/realm/define-realm.ts';
-import { rendering } from '../src/realm/rendering.ts';
+import { defineRealm } from '../realm/define-realm.ts';
+import { rendering } from '../realm/rendering.ts';
 import { toMermaid, toSvg, type FlowStep } from './lib/flowchart.ts';
 import { parseSop } from './lib/sop-parser.ts';
 import { contentId, markdown, text } from './lib/support.ts';
