@@ -20,7 +20,7 @@ export { KeyCache } from './key-cache.ts';
 export { parseKeyId, type ParsedKeyId } from './key-names.ts';
 export type { KeyProvider, WrappedKey } from './key-provider.ts';
 export { Keyring, type ActiveKey, type KeyringOptions } from './keyring.ts';
-export { KmsKeyProvider, type KmsClientLike, type KmsKeyProviderOptions } from './kms/kms-key-provider.ts';
+export { KmsKeyProvider, kmsClientFromSend, type KmsClientLike, type KmsCommands, type KmsKeyProviderOptions } from './kms/kms-key-provider.ts';
 export { addKek, ensureKekFile, retireKeks } from './local-kek/kek-file.ts';
 export { LocalKekProvider, parseKekText, type Kek } from './local-kek/local-kek-provider.ts';
 export { coverScopes, describeRecord, type Cover, type KeyScope, type RecordRef, type SubjectRef } from './scope.ts';

@@ -11,6 +11,13 @@ export interface KeyringOptions {
   readonly store: DataKeyStore;
   /** Wraps and unwraps them (LocalKekProvider, KmsKeyProvider). */
   readonly provider: KeyProvider;
+  /**
+   * Providers that may still unwrap keys wrapped before a move to `provider`
+   * (e.g. the local KEK while moving to KMS); matched by provider name.
+   * New wrappings always use `provider`; `rewrapAll()` finishes the move.
+   * @default []
+   */
+  readonly formerProviders?: readonly KeyProvider[];
   /** Plaintext keys kept in memory, least recently used evicted. @default 10_000 */
   readonly cacheSize?: number;
   /**
@@ -46,6 +53,7 @@ export interface ActiveKey {
 export class Keyring {
   readonly #store: DataKeyStore;
   readonly #provider: KeyProvider;
+  readonly #former: readonly KeyProvider[];
   readonly #names: KeyNames;
   readonly #keys: KeyCache<Buffer>;
   readonly #active: KeyCache<string>;
@@ -55,6 +63,7 @@ export class Keyring {
   private constructor(o: KeyringOptions, names: KeyNames) {
     this.#store = o.store;
     this.#provider = o.provider;
+    this.#former = o.formerProviders ?? [];
     this.#names = names;
     this.#keys = new KeyCache<Buffer>(o.cacheSize ?? 10_000, o.cacheMaxAgeMs);
     this.#active = new KeyCache<string>(o.cacheSize ?? 10_000, o.cacheMaxAgeMs);
@@ -191,10 +200,11 @@ export class Keyring {
    * as the current one (the old one still unwraps); afterwards the old KEK
    * can be retired. Each file is replaced atomically and its previous bytes
    * shredded, so a crash midway leaves every key readable and a second run
-   * finishes the rest. `from` unwraps keys wrapped by another provider
-   * (moving from a local KEK to KMS). @returns the rewrapped key ids.
+   * finishes the rest. Keys of a former provider (see
+   * {@link KeyringOptions.formerProviders}) move to the current one.
+   * @returns the rewrapped key ids.
    */
-  async rewrapAll(options: { readonly from?: KeyProvider } = {}): Promise<string[]> {
+  async rewrapAll(): Promise<string[]> {
     const { live } = await this.#store.list();
     const done: string[] = [];
     for (const keyId of live) {
@@ -202,7 +212,7 @@ export class Keyring {
         const state = await this.#store.get(keyId);
         if (state === undefined || state === 'destroyed') return;
         if (state.provider === this.#provider.name && state.kekId === this.#provider.currentKekId) return;
-        const key = await this.#unwrap(state, options.from && state.provider === options.from.name ? options.from : this.#provider);
+        const key = await this.#unwrap(state);
         const wrapped = await this.#provider.wrap(key, keyId);
         await this.#store.replace({ ...state, provider: this.#provider.name, kekId: wrapped.kekId, wrapped: wrapped.blob });
         done.push(keyId);
@@ -264,10 +274,12 @@ export class Keyring {
     throw new KeyUnavailableError(`data key '${keyId}' could neither be created nor read in ${this.#store.location}`);
   }
 
-  async #unwrap(state: StoredKey, provider: KeyProvider = this.#provider): Promise<Buffer> {
-    if (state.provider !== provider.name) {
+  async #unwrap(state: StoredKey): Promise<Buffer> {
+    const provider = [this.#provider, ...this.#former].find((p) => p.name === state.provider);
+    if (!provider) {
       throw new KeyUnavailableError(
-        `data key '${state.keyId}' in ${this.#store.location} was wrapped by the '${state.provider}' key provider (KEK '${state.kekId}'), but this runtime uses '${provider.name}'`,
+        `data key '${state.keyId}' in ${this.#store.location} was wrapped by the '${state.provider}' key provider (KEK '${state.kekId}'), but this runtime uses '${this.#provider.name}'` +
+          ' (pass the former provider in formerProviders to move the keys)',
       );
     }
     const key = await provider.unwrap({ kekId: state.kekId, blob: state.wrapped }, state.keyId);

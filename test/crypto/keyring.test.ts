@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { link, mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { link, mkdir, readdir, readFile, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { promisify } from 'node:util';
@@ -175,7 +175,12 @@ describe('keyring', () => {
     await mkdir(ready);
     const kids = Array.from({ length: 4 }, () => run(process.execPath, ['--import', 'tsx', child, dir, kek.toString('hex'), start, ready]));
     // Every child has opened its keyring (the naming key exists) before they start together on the file.
-    while ((await readdir(ready)).length < 4) await new Promise((r) => setTimeout(r, 10));
+    let failed: unknown;
+    for (const kid of kids) kid.catch((e: unknown) => (failed ??= e));
+    while ((await readdir(ready)).length < 4) {
+      if (failed) throw failed; // a child that died before it was ready must fail the test, not hang it
+      await new Promise((r) => setTimeout(r, 10));
+    }
     await writeFile(start, '');
     const outs = (await Promise.all(kids)).map((o) => o.stdout.trim());
     assert.equal(new Set(outs).size, 1, outs.join('\n'));
@@ -206,11 +211,22 @@ describe('keyring', () => {
     const bytes = await readFile(keyFile);
     // Crash after the tombstone, before the shred: both exist.
     await writeFile(join(k.keysDir, `${keyId}.destroyed`), 'x\n');
+    const old = new Date(Date.now() - 120_000);
     await writeFile(join(k.keysDir, '.tmp-leftover.key.abc'), bytes);
+    await utimes(join(k.keysDir, '.tmp-leftover.key.abc'), old, old);
+    // Another process's write in progress (fresh temp file) is left alone.
+    await writeFile(join(k.keysDir, '.tmp-inflight.key.def'), 'in progress');
+    // A crash between link and rename in replaceFile: the retired name is the live file's second link.
+    const other = (await k.keyring.activeKey({ kind: 'tenant', tenantId: 'acme' })).keyId;
+    const otherFile = join(k.keysDir, `${other}.key`);
+    const otherBytes = await readFile(otherFile);
+    await link(otherFile, `${otherFile}.retired`);
+    await utimes(`${otherFile}.retired`, old, old);
     await FileKeyStore.open(k.keysDir);
     const names = await readdir(k.keysDir);
     assert.ok(!names.includes(`${keyId}.key`));
-    assert.ok(!names.some((n) => n.startsWith('.tmp-')));
+    assert.deepEqual(names.filter((n) => n.startsWith('.tmp-') || n.endsWith('.retired')), ['.tmp-inflight.key.def']);
     assert.deepEqual(await filesContaining(k.keysDir, bytes), []);
+    assert.deepEqual(await readFile(otherFile), otherBytes, 'the live key shared with a retired name was not overwritten');
   });
 });

@@ -27,6 +27,36 @@ export function isTempName(name: string): boolean {
 }
 
 /**
+ * Removes what a crashed writer left next to `path`'s directory entry
+ * `name`: a temp file (shredded: it may hold a wrapped key) or a retired
+ * copy. Temp files younger than `minAgeMs` are left alone — another process
+ * may be about to link one (its mtime is set when written, and the
+ * operation completes within milliseconds). A retired name that is still a
+ * second link to the live file (the crash came before the rename) is only
+ * unlinked: overwriting it would overwrite the live key.
+ */
+export async function cleanLeftover(dir: string, name: string, minAgeMs = 60_000): Promise<void> {
+  const path = join(dir, name);
+  let st;
+  try {
+    st = await stat(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw err;
+  }
+  if (Date.now() - st.mtimeMs < minAgeMs) return;
+  if (name.endsWith(RETIRED_SUFFIX)) {
+    const live = await stat(path.slice(0, -RETIRED_SUFFIX.length)).catch(() => undefined);
+    if (live && live.ino === st.ino && live.dev === st.dev) {
+      await unlink(path).catch(() => {});
+      await fsyncDir(dir);
+      return;
+    }
+  }
+  await shredFile(path);
+}
+
+/**
  * Creates `path` with `data` only if it does not exist, atomically across
  * processes: the bytes go to a temp file (fsynced), then `link(2)` gives it
  * its name — link fails with EEXIST when another process won, so exactly one

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { ConfigError, KeyUnavailableError } from '../../errors/index.ts';
 import type { DataKeyStore, KeyState, StoredKey } from '../data-key-store.ts';
 import { KEY_ID } from '../sealed-format.ts';
-import { createExclusive, exists, isTempName, replaceFile, shredFile } from './durable-file.ts';
+import { cleanLeftover, createExclusive, exists, isTempName, replaceFile, shredFile } from './durable-file.ts';
 
 const KEY_SUFFIX = '.key';
 const TOMBSTONE_SUFFIX = '.destroyed';
@@ -33,7 +33,9 @@ export class FileKeyStore implements DataKeyStore {
 
   /**
    * Opens (creating if needed) the key directory, and finishes what a crash
-   * interrupted: temp files and key files that have a tombstone are shredded.
+   * interrupted: key files that have a tombstone are shredded, and temp or
+   * retired files older than a minute are removed (younger ones may belong
+   * to another process's write in progress; see cleanLeftover).
    * @throws ConfigError when the directory cannot be created or read.
    */
   static async open(dir: string): Promise<FileKeyStore> {
@@ -47,7 +49,7 @@ export class FileKeyStore implements DataKeyStore {
     const names = await store.#names();
     const tombstones = new Set(names.filter((n) => n.endsWith(TOMBSTONE_SUFFIX)).map((n) => n.slice(0, -TOMBSTONE_SUFFIX.length)));
     for (const n of names) {
-      if (isTempName(n)) await shredFile(join(dir, n));
+      if (isTempName(n)) await cleanLeftover(dir, n);
       else if (n.endsWith(KEY_SUFFIX) && tombstones.has(n.slice(0, -KEY_SUFFIX.length))) await shredFile(join(dir, n));
     }
     return store;

@@ -118,3 +118,28 @@ export class KmsKeyProvider implements KeyProvider {
 function context(keyId: string): Record<string, string> {
   return { 'symphainy:key': keyId };
 }
+
+/** The command classes of `@aws-sdk/client-kms` that {@link kmsClientFromSend} needs. */
+export interface KmsCommands {
+  readonly EncryptCommand: new (input: Parameters<KmsClientLike['encrypt']>[0]) => unknown;
+  readonly DecryptCommand: new (input: Parameters<KmsClientLike['decrypt']>[0]) => unknown;
+  readonly GenerateDataKeyCommand: new (input: Parameters<KmsClientLike['generateDataKey']>[0]) => unknown;
+}
+
+/**
+ * Adapts the modular client (`new KMSClient(...)` with `client.send(new
+ * EncryptCommand(input))`) to {@link KmsClientLike}, for applications that
+ * use the SDK's modular style.
+ *
+ * ```ts
+ * import { KMSClient, EncryptCommand, DecryptCommand, GenerateDataKeyCommand } from '@aws-sdk/client-kms';
+ * const client = kmsClientFromSend(new KMSClient({}), { EncryptCommand, DecryptCommand, GenerateDataKeyCommand });
+ * ```
+ */
+export function kmsClientFromSend(client: { send(command: unknown): Promise<unknown> }, commands: KmsCommands): KmsClientLike {
+  return {
+    encrypt: (input) => client.send(new commands.EncryptCommand(input)) as ReturnType<KmsClientLike['encrypt']>,
+    decrypt: (input) => client.send(new commands.DecryptCommand(input)) as ReturnType<KmsClientLike['decrypt']>,
+    generateDataKey: (input) => client.send(new commands.GenerateDataKeyCommand(input)) as ReturnType<KmsClientLike['generateDataKey']>,
+  };
+}
