@@ -90,6 +90,9 @@ describe('envelope seal/open', () => {
     await assert.rejects(k.envelope.open(sealed.subarray(0, sealed.length - 1), ref), DecryptError);
     await assert.rejects(k.envelope.open(sealed.subarray(0, 20), ref), /truncated/);
     await assert.rejects(k.envelope.open(Buffer.from('{"plain":"json"}'), ref), /not a sealed value/);
+    const v2 = Buffer.from(sealed);
+    v2[3] = 2;
+    await assert.rejects(k.envelope.open(v2, ref), /cannot open record 'acme\/execution:exe_1#parameters': unsupported sealed format version 2/);
     await assert.rejects(k.envelope.openText('plain text', ref), (e: unknown) => e instanceof DecryptError && /sye1:/.test(e.message));
   });
 

@@ -60,6 +60,16 @@ describe('keyring', () => {
     await assert.rejects(k.envelope.open(sealed, ref), KeyDestroyedError);
   });
 
+  it('another keyring sharing the store sees a destruction once its cache age limit passes', async () => {
+    const reader = await Keyring.open({ store: await FileKeyStore.open(k.keysDir), provider: k.provider, cacheMaxAgeMs: 20 });
+    const env = new Envelope(reader);
+    const sealed = await env.seal('shared', { tenantId: 'acme', subjects: [{ name: 'customer_id', value: '42' }] }, ref);
+    assert.equal((await env.open(sealed, ref)).toString(), 'shared'); // now cached in `reader`
+    await k.keyring.destroy(subject); // another keyring (another process, on a server) erases
+    await new Promise((r) => setTimeout(r, 60));
+    await assert.rejects(env.open(sealed, ref), KeyDestroyedError);
+  });
+
   it('rotating a scope key: new records use the new generation, old records still open until the scope is destroyed', async () => {
     const c = { tenantId: 'acme', sessionId: 's1' };
     const old = await k.envelope.seal('old', c, ref);
