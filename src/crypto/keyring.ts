@@ -4,7 +4,7 @@ import type { DataKeyStore, StoredKey } from './data-key-store.ts';
 import { KeyCache } from './key-cache.ts';
 import { KeyNames, NAMING_KEY_ID, keyIdOf, parseKeyId } from './key-names.ts';
 import type { KeyProvider } from './key-provider.ts';
-import { checkScope, type KeyScope } from './scope.ts';
+import { canonicalScope, checkScope, type KeyScope } from './scope.ts';
 
 export interface KeyringOptions {
   /** Where wrapped data keys live (e.g. `await FileKeyStore.open(dir)`). */
@@ -57,6 +57,7 @@ export class Keyring {
   readonly #names: KeyNames;
   readonly #keys: KeyCache<Buffer>;
   readonly #active: KeyCache<string>;
+  readonly #scopeNames: KeyCache<string>;
   readonly #chains = new Map<string, Promise<unknown>>();
   readonly #now: () => Date;
 
@@ -67,6 +68,8 @@ export class Keyring {
     this.#names = names;
     this.#keys = new KeyCache<Buffer>(o.cacheSize ?? 10_000, o.cacheMaxAgeMs);
     this.#active = new KeyCache<string>(o.cacheSize ?? 10_000, o.cacheMaxAgeMs);
+    // Names never change for a store (the naming key is never rotated), so no age limit.
+    this.#scopeNames = new KeyCache<string>(o.cacheSize ?? 10_000);
     this.#now = o.now ?? (() => new Date());
   }
 
@@ -89,7 +92,14 @@ export class Keyring {
 
   /** The name shared by every generation of the scope's keys (`t.…`, `s.….…`, `u.….…`). */
   scopeName(scope: KeyScope): string {
-    return this.#names.scopeName(checkScope(scope));
+    // Naming costs two HMACs; the hot path asks for the same few scopes again and again.
+    const canonical = canonicalScope(checkScope(scope)).toString('latin1');
+    let name = this.#scopeNames.get(canonical);
+    if (name === undefined) {
+      name = this.#names.scopeName(scope);
+      this.#scopeNames.set(canonical, name);
+    }
+    return name;
   }
 
   /**
