@@ -23,6 +23,7 @@ describe('envelope seal/open', () => {
     const sealed = await k.envelope.seal(s, cover, ref);
     assert.equal((await k.envelope.open(sealed, ref)).toString('utf8'), s);
     assert.ok(!sealed.includes(Buffer.from(MARKER)), 'the plaintext is not in the sealed bytes');
+    assert.equal(sealed.length, Buffer.byteLength(s) + 187, 'overhead for tenant + session + one subject (docs/encryption.md)');
     const text = await k.envelope.sealText(s, cover, ref);
     assert.match(text, /^sye1:[A-Za-z0-9_-]+$/);
     assert.equal(await k.envelope.openText(text, ref), s);
