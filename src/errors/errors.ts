@@ -221,3 +221,41 @@ export class AttemptsExhaustedError extends SymphainyError {
   readonly code = 'SYM_ERR_ATTEMPTS_EXHAUSTED';
   readonly statusCode = 500;
 }
+
+/**
+ * Thrown when content is opened whose data key was destroyed (erasure by key
+ * destruction): the content is gone for good. `keyId` names the key, `record`
+ * the record being read when known.
+ */
+export class KeyDestroyedError extends SymphainyError {
+  readonly code = 'SYM_ERR_KEY_DESTROYED';
+  readonly statusCode = 410;
+  readonly record: string | undefined;
+  constructor(
+    readonly keyId: string,
+    record?: string,
+  ) {
+    super(`data key '${keyId}' was destroyed (erased)${typeof record === 'string' ? `; record '${record}' can no longer be read` : ''}`);
+    this.record = typeof record === 'string' ? record : undefined;
+  }
+}
+
+/**
+ * Thrown when a sealed value cannot be opened: malformed, tampered with, or
+ * sealed for another record (associated data differs). The message names
+ * the key ids and the record.
+ */
+export class DecryptError extends SymphainyError {
+  readonly code = 'SYM_ERR_DECRYPT';
+  readonly statusCode = 500;
+}
+
+/**
+ * Thrown when a data key exists in name but cannot be used: its file is
+ * missing without a destruction record, or the key-encryption key (file,
+ * env var or KMS key) cannot unwrap it. The message names the key and KEK.
+ */
+export class KeyUnavailableError extends SymphainyError {
+  readonly code = 'SYM_ERR_KEY_UNAVAILABLE';
+  readonly statusCode = 503;
+}
