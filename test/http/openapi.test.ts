@@ -11,6 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import SwaggerParser from '@apidevtools/swagger-parser';
 import { parseSolutionConfig } from '../../src/policy/solution-config.ts';
 import { ADMIN_KEY, startTestServer, type TestServer } from '../support/http-server.ts';
+import { documentedCodes } from '../errors/documented-codes.ts';
 import { DocumentedResponses, internalsIn, mediaType } from './documented-responses.ts';
 
 /** Responses the document lists that no test here can provoke (`operationId status`), and why. */
@@ -28,6 +29,8 @@ let key: string;
 let otherKey: string;
 /** `operationId status` of every answer checked. */
 const provoked = new Set<string>();
+/** Error code → statuses it was answered with → `operationId`s. */
+const answered = new Map<string, Map<number, Set<string>>>();
 
 type CallInit = RequestInit & { key?: string | null; json?: unknown };
 
@@ -43,7 +46,7 @@ async function call(operationId: string, path: string, init: CallInit = {}): Pro
   const text = bytes.toString('utf8');
   const problems = spec.violations(operationId, res.status, res.headers, text);
   assert.deepEqual(problems, [], `${op.method} ${path} → ${res.status}: ${text.slice(0, 500)}`);
-  if (res.status >= 400) assertProblem(res.status, text);
+  if (res.status >= 400) assertProblem(res.status, text, operationId);
   provoked.add(`${operationId} ${res.status}`);
   const type = mediaType(res.headers.get('content-type'));
   const body = type === 'application/json' || type.endsWith('+json') ? JSON.parse(text) : text;
@@ -57,9 +60,12 @@ async function expect(status: number, operationId: string, path: string, init: C
   return r.body;
 }
 
-function assertProblem(status: number, text: string): void {
+function assertProblem(status: number, text: string, operationId = '(no route)'): void {
   const p = JSON.parse(text) as { status: number; detail: string; code: string };
   assert.equal(p.status, status, text);
+  const statuses = answered.get(p.code) ?? new Map<number, Set<string>>();
+  statuses.set(status, (statuses.get(status) ?? new Set()).add(operationId));
+  answered.set(p.code, statuses);
   assert.ok(p.detail.length > 0, text);
   assert.match(p.code, /^SYM_ERR_[A-Z_]+$/, text);
   assert.equal(internalsIn(text), null, text);
@@ -443,7 +449,7 @@ describe('every operation answers as documented', () => {
       const text = await res.text();
       assert.equal(res.status, 503, text);
       assert.deepEqual(spec.violations('ready', res.status, res.headers, text), []);
-      assertProblem(503, text);
+      assertProblem(503, text, 'ready');
       provoked.add('ready 503');
     } finally {
       await broken.close();
@@ -470,4 +476,18 @@ test('every operation and every documented response was checked', () => {
   const undocumented = [...provoked].filter((p) => !documented.has(p));
   assert.deepEqual(undocumented, []);
   for (const d of Object.keys(NOT_PROVOKED)) assert.ok(documented.has(d), `NOT_PROVOKED lists '${d}', which the document does not`);
+});
+
+test('every error code answered above has one status, the one docs/errors.md gives it', async () => {
+  const documented = await documentedCodes();
+  assert.ok(answered.size >= 8, `codes answered: ${[...answered.keys()].join(', ')}`);
+  const faults: string[] = [];
+  for (const [code, statuses] of answered) {
+    const seen = [...statuses].map(([status, ops]) => `${status} (${[...ops].slice(0, 3).join(', ')})`);
+    if (statuses.size > 1) faults.push(`${code} answered with ${statuses.size} statuses: ${seen.join('; ')}`);
+    const row = documented.get(code);
+    if (!row) faults.push(`${code} is not in docs/errors.md`);
+    else if (!statuses.has(row.status) || statuses.size > 1) faults.push(`${code}: docs/errors.md says ${row.status}, answered ${seen.join('; ')}`);
+  }
+  assert.deepEqual(faults, []);
 });
