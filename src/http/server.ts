@@ -116,7 +116,7 @@ export async function createHttpServer(runtime: Runtime, options: HttpServerOpti
     return sendProblem(reply, p, pathOf(request.url));
   });
   app.setNotFoundHandler((request, reply) =>
-    sendProblem(reply, problem(404, 'SYM_ERR_NOT_FOUND', `no route ${request.method} ${pathOf(request.url)} (see /openapi.json)`), pathOf(request.url)),
+    sendProblem(reply, problem('SYM_ERR_NOT_FOUND', `no route ${request.method} ${pathOf(request.url)} (see /openapi.json)`), pathOf(request.url)),
   );
   app.addHook('onSend', async (_request, reply) => {
     reply.header('x-content-type-options', 'nosniff');

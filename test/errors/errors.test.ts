@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { readdir, readFile } from 'node:fs/promises';
 import { test } from 'node:test';
 import ts from 'typescript';
+import { PROBLEM_TYPES } from '../../src/http/problem-types.ts';
 import * as api from '../../src/index.ts';
 import { documentedCodes } from './documented-codes.ts';
 
@@ -42,6 +43,21 @@ test('docs/errors.md names each code once, with one status, and an exit code on 
     assert.ok(d.exitColumn, `${d.code}: its row has no exit column (the CLI exit code, or — where the CLI never prints it)`);
     assert.ok(d.status >= 400 && d.status < 600, `${d.code}: ${d.status}`);
   }
+});
+
+test('every code the HTTP API answers with has a row in docs/errors.md with the status of the table', async () => {
+  const documented = await documentedCodes();
+  const classCodes = new Set(errorClasses.map(([, Cls]) => new (Cls as unknown as new (...a: unknown[]) => api.SymphainyError)('x', ['y']).code));
+  const faults: string[] = [];
+  for (const [code, { status }] of Object.entries(PROBLEM_TYPES)) {
+    const row = documented.get(code);
+    if (!row) faults.push(`${code} (${status}) has no row`);
+    else if (row.status !== status) faults.push(`${code}: the row says ${row.status}, the table (src/http/problem-types.ts) ${status}`);
+    // A code with no class is the HTTP server's own: its row has no class and no CLI exit code.
+    else if (!classCodes.has(code) && (row.className !== null || row.exit !== null)) faults.push(`${code}: an HTTP-only code, its row should have — for class and exit`);
+  }
+  for (const code of documented.keys()) if (!Object.hasOwn(PROBLEM_TYPES, code)) faults.push(`${code} has a row but is not in the table`);
+  assert.deepEqual(faults, []);
 });
 
 /** Every `SYM_ERR_*` code written in a string or template literal of the sources (comments are not code). */

@@ -11,6 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import SwaggerParser from '@apidevtools/swagger-parser';
 import { parseSolutionConfig } from '../../src/policy/solution-config.ts';
 import { ADMIN_KEY, startTestServer, type TestServer } from '../support/http-server.ts';
+import { codesWithStatus, PROBLEM_TYPES } from '../../src/http/problem-types.ts';
 import { documentedCodes } from '../errors/documented-codes.ts';
 import { DocumentedResponses, internalsIn, mediaType } from './documented-responses.ts';
 
@@ -115,6 +116,27 @@ test('GET /openapi.json is a valid OpenAPI 3.1 document', async () => {
   }
 });
 
+test("each error response of the document lists the codes the table gives its status, and a code one status only", () => {
+  const statusOf = new Map<string, string>();
+  const faults: string[] = [];
+  for (const op of spec.operations.values()) {
+    for (const [status, r] of Object.entries(op.responses)) {
+      if (Number(status) < 400) continue;
+      const schema = r.content['application/problem+json'].schema;
+      assert.equal(schema.properties.status.const, Number(status), `${op.operationId} ${status}: the status member`);
+      const codes = schema.properties.code.enum as string[];
+      assert.deepEqual(codes, codesWithStatus(Number(status)), `${op.operationId} ${status}: the codes of the table with this status`);
+      assert.ok(codes.length > 0, `${op.operationId} documents ${status}, which no code has`);
+      for (const code of codes) {
+        if ((statusOf.get(code) ?? status) !== status) faults.push(`${code}: ${statusOf.get(code)} and ${status} (${op.operationId})`);
+        statusOf.set(code, status);
+      }
+    }
+  }
+  assert.deepEqual(faults, [], 'a code under two statuses');
+  assert.deepEqual([...doc.components.schemas.Problem.properties.code.enum].sort(), Object.keys(PROBLEM_TYPES).sort());
+});
+
 describe('every operation answers as documented', () => {
   let executionId: string;
   let sessionId: string;
@@ -214,7 +236,7 @@ describe('every operation answers as documented', () => {
     await authErrors('retryExecution', `/v1/executions/${executionId}/retry`, { method: 'POST' });
   });
 
-  test('listArtifacts (two pages), getArtifact, getRendering (ETag, 304, 413)', async () => {
+  test('listArtifacts (two pages), getArtifact, getRendering (ETag, 304, 403 over limits.rendering)', async () => {
     const page1 = await expect(200, 'listArtifacts', '/v1/artifacts?limit=1', { key });
     assert.equal(page1.items.length, 1);
     assert.equal(typeof page1.nextCursor, 'string');
@@ -253,7 +275,8 @@ describe('every operation answers as documented', () => {
     await expect(404, 'getRendering', `/v1/artifacts/${workflowArtifactId}/content/no_such_rendering`, { key });
     await expect(404, 'getRendering', '/v1/artifacts/art_nothing/content/markdown', { key });
     await expect(404, 'getRendering', first, { key: otherKey });
-    await expect(413, 'getRendering', `/v1/artifacts/${bigArtifactId}/content/workflow_json`, { key });
+    const tooLarge = await expect(403, 'getRendering', `/v1/artifacts/${bigArtifactId}/content/workflow_json`, { key });
+    assert.equal(tooLarge.code, 'SYM_ERR_RENDERING_TOO_LARGE');
     await authErrors('getRendering', first);
   });
 

@@ -10,7 +10,9 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { errorCodes } from 'fastify';
 import * as api from '../../src/index.ts';
+import { buildOpenApi } from '../../src/http/openapi.ts';
 import { clientErrorResponse, problemOf } from '../../src/http/problem.ts';
+import { codesWithStatus, isProblemCode, PROBLEM_TYPES } from '../../src/http/problem-types.ts';
 import { documentedCodes } from '../errors/documented-codes.ts';
 
 interface Answer {
@@ -93,4 +95,48 @@ test('every code the HTTP layer answers with is in docs/errors.md with the statu
     .filter((a) => documented.get(a.code)?.status !== a.status)
     .map((a) => `${a.from}: ${a.code} ${a.status} (docs/errors.md: ${documented.get(a.code)?.status ?? 'no row'})`);
   assert.deepEqual(wrong, []);
+});
+
+test('the table: every error class has its code there with its statusCode, and every code exactly one status', () => {
+  for (const [name, Cls] of errorClasses) {
+    const err = new Cls('x', ['y']);
+    assert.ok(isProblemCode(err.code), `${name} (${err.code}) is not in PROBLEM_TYPES (src/http/problem-types.ts)`);
+    assert.equal(PROBLEM_TYPES[err.code].status, err.statusCode, `${name}: the table and the class's statusCode`);
+  }
+  const statuses = new Map<string, number[]>();
+  for (let status = 100; status < 600; status++) for (const c of codesWithStatus(status)) statuses.set(c, [...(statuses.get(c) ?? []), status]);
+  for (const [code, type] of Object.entries(PROBLEM_TYPES)) {
+    assert.deepEqual(statuses.get(code), [type.status], `${code}: exactly one status`);
+    assert.ok(type.status >= 400 && type.status < 600 && type.title.length > 0, code);
+  }
+});
+
+test('a SymphainyError whose code is not in the table is answered 500 SYM_ERR_INTERNAL, not with its own status', () => {
+  class ForeignError extends api.SymphainyError {
+    readonly code = 'SYM_ERR_SOMETHING_ELSE';
+    readonly statusCode = 418;
+  }
+  const p = problemOf(new ForeignError('from another copy of the package'));
+  assert.deepEqual([p.code, p.status, p.title], ['SYM_ERR_INTERNAL', 500, PROBLEM_TYPES.SYM_ERR_INTERNAL.title]);
+  assert.doesNotMatch(p.detail, /another copy/);
+});
+
+test('field issues keep where the request carried them; the type URI and title come from the code', () => {
+  const p = problemOf(new api.InvalidRequestError('bad', [{ in: 'header', path: 'Idempotency-Key', message: 'no' }, { path: 'x', message: 'no' }]));
+  assert.deepEqual(p.errors, [{ in: 'header', field: 'Idempotency-Key', message: 'no' }, { in: 'body', field: 'x', message: 'no' }]);
+  assert.equal(p.type, 'urn:symphainy:error:SYM_ERR_INVALID_REQUEST');
+  assert.equal(p.title, PROBLEM_TYPES.SYM_ERR_INVALID_REQUEST.title);
+  const unauthorized = problemOf(new api.UnauthorizedError('no key', [{ in: 'header', path: 'Authorization', message: 'missing' }]));
+  assert.deepEqual([unauthorized.status, unauthorized.errors?.[0]?.in], [401, 'header']);
+});
+
+test('the OpenAPI document refuses a route that documents an error status no code has', () => {
+  const route = {
+    method: 'GET', url: '/teapot', operationId: 'teapot', summary: 'x', tag: 'x', access: 'public',
+    responses: { 200: { description: 'ok' }, 418: { description: 'a teapot' } },
+    handler: async () => ({}),
+  } as const;
+  assert.throws(() => buildOpenApi([route], { version: '0' }), /no error code has status 418/);
+  const fine = buildOpenApi([{ ...route, responses: { 200: { description: 'ok' }, 404: { description: 'none' } } }], { version: '0' }) as any;
+  assert.deepEqual(fine.paths['/teapot'].get.responses['404'].content['application/problem+json'].schema.properties.code.enum, codesWithStatus(404));
 });
