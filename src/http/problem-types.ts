@@ -51,6 +51,7 @@ export const PROBLEM_TYPES = {
   SYM_ERR_UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Body not JSON' },
   SYM_ERR_HEADERS_TOO_LARGE: { status: 431, title: 'Headers too large' },
   SYM_ERR_INTERNAL: { status: 500, title: 'Internal error' },
+  SYM_ERR_SHUTTING_DOWN: { status: 503, title: 'Server shutting down' },
 } as const satisfies Record<`SYM_ERR_${string}`, ProblemType>;
 
 /** A code the HTTP API answers with. */
