@@ -1,4 +1,4 @@
-import { SymphainyError } from './symphainy-error.ts';
+import { SymphainyError, type ErrorIssue } from './symphainy-error.ts';
 
 /** Thrown when an intent names a type no registered realm handles. */
 export class UnknownIntentError extends SymphainyError {
@@ -147,13 +147,13 @@ export class DuplicateIntentError extends SymphainyError {
   }
 }
 
-/** Thrown when a request (HTTP query, header or body, or an API call's input) is malformed; `issues` name each field. */
+/** Thrown when a request (HTTP query, header, path or body, or an API call's input) is malformed; `issues` name each field and where it was. */
 export class InvalidRequestError extends SymphainyError {
   readonly code = 'SYM_ERR_INVALID_REQUEST';
   readonly statusCode = 400;
   constructor(
     message: string,
-    readonly issues: readonly { path: string; message: string }[] = [],
+    readonly issues: readonly ErrorIssue[] = [],
   ) {
     super(message);
   }
@@ -165,10 +165,16 @@ export class ConflictError extends SymphainyError {
   readonly statusCode = 409;
 }
 
-/** An HTTP request without a valid API key (missing, malformed, unknown or revoked). */
+/** An HTTP request without a valid API key (missing, malformed, unknown or revoked); `issues` name the header. */
 export class UnauthorizedError extends SymphainyError {
   readonly code = 'SYM_ERR_UNAUTHORIZED';
   readonly statusCode = 401;
+  constructor(
+    message: string,
+    readonly issues: readonly ErrorIssue[] = [],
+  ) {
+    super(message);
+  }
 }
 
 /** An HTTP request whose key may not do this (a tenant key on an admin route, or the admin key on a tenant route). */
@@ -177,10 +183,26 @@ export class ForbiddenError extends SymphainyError {
   readonly statusCode = 403;
 }
 
-/** A request body, parameter nesting or rendering exceeds a configured limit. */
+/** A request's content exceeds a configured limit (body bytes, parameter nesting depth); `issues` name the field. */
 export class LimitExceededError extends SymphainyError {
   readonly code = 'SYM_ERR_LIMIT';
   readonly statusCode = 413;
+  constructor(
+    message: string,
+    readonly issues: readonly ErrorIssue[] = [],
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * A rendering is larger than the server serves (`limits.rendering`). The
+ * request is fine and the rendering exists; the server refuses to send it
+ * (RFC 9110 403: understood, refused; 413 is for a request's own content).
+ */
+export class RenderingTooLargeError extends SymphainyError {
+  readonly code = 'SYM_ERR_RENDERING_TOO_LARGE';
+  readonly statusCode = 403;
 }
 
 /** An optional backend is asked for (a `postgres://` URL, `s3://` artifacts, a `redis://` cache, `nats://` events) but its package is not installed. */

@@ -1,2 +1,2 @@
-export { SymphainyError, isSymphainyError } from './symphainy-error.ts';
+export { SymphainyError, isSymphainyError, type ErrorIssue } from './symphainy-error.ts';
 export * from './errors.ts';

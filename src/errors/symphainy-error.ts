@@ -22,6 +22,17 @@ export abstract class SymphainyError extends Error {
   }
 }
 
+/**
+ * One offending field of a refused input: `path` is dotted
+ * (`parameters.sop_text`, `limit`, `Authorization`); `in` says where an HTTP
+ * request carried it (the body when absent).
+ */
+export interface ErrorIssue {
+  readonly path: string;
+  readonly message: string;
+  readonly in?: 'body' | 'query' | 'path' | 'header';
+}
+
 /** True for any SymphainyError, also across duplicate copies of the package. */
 export function isSymphainyError(err: unknown): err is SymphainyError {
   return (

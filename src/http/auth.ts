@@ -2,12 +2,10 @@ import { timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import { sha256Hex } from '../tenants/api-key.ts';
 import type { Access, RouteContext } from './route.ts';
-import { HttpProblem } from './problem.ts';
+import { ForbiddenError, UnauthorizedError } from '../errors/index.ts';
 
 /** Who is calling: a tenant (by its key), the operator (admin key), or anyone on a public route. */
 export type Caller = { readonly kind: 'tenant'; readonly tenantId: string; readonly keyId: string } | { readonly kind: 'admin' } | { readonly kind: 'anonymous' };
-
-const CHALLENGE = { 'www-authenticate': 'Bearer realm="symphainy"' };
 
 /**
  * Resolves the caller from `Authorization: Bearer <key>` and checks it may
@@ -17,22 +15,22 @@ export async function authenticate(request: FastifyRequest, access: Access, ctx:
   if (access === 'public') return { kind: 'anonymous' };
   // No credential can open admin routes on a server without an admin key: 403, not a 401 inviting a retry.
   if (access === 'admin' && ctx.adminKey === undefined) {
-    throw new HttpProblem(403, 'SYM_ERR_FORBIDDEN', 'admin routes are off: the server has no admin key (set SYMPHAINY_ADMIN_KEY)');
+    throw new ForbiddenError('admin routes are off: the server has no admin key (set SYMPHAINY_ADMIN_KEY)');
   }
   const key = bearer(request.headers.authorization);
   if (key === null) {
-    throw new HttpProblem(401, 'SYM_ERR_UNAUTHORIZED', 'this route needs an API key: send Authorization: Bearer <key>', [
-      { in: 'header', field: 'Authorization', message: 'is missing or not a Bearer token' },
-    ], CHALLENGE);
+    throw new UnauthorizedError('this route needs an API key: send Authorization: Bearer <key>', [
+      { in: 'header', path: 'Authorization', message: 'is missing or not a Bearer token' },
+    ]);
   }
   const isAdmin = ctx.adminKey !== undefined && sameSecret(key, ctx.adminKey);
   if (access === 'admin') {
     if (isAdmin) return { kind: 'admin' };
     const tenant = await ctx.runtime.tenants.authenticate(key);
-    if (tenant) throw new HttpProblem(403, 'SYM_ERR_FORBIDDEN', 'this route needs the admin key; a tenant key cannot manage tenants');
+    if (tenant) throw new ForbiddenError('this route needs the admin key; a tenant key cannot manage tenants');
     throw invalidKey();
   }
-  if (isAdmin) throw new HttpProblem(403, 'SYM_ERR_FORBIDDEN', "the admin key manages tenants; call tenant routes with a tenant's key");
+  if (isAdmin) throw new ForbiddenError("the admin key manages tenants; call tenant routes with a tenant's key");
   const tenant = await ctx.runtime.tenants.authenticate(key);
   if (!tenant) throw invalidKey();
   request.log = request.log.child({ tenantId: tenant.tenantId });
@@ -45,10 +43,10 @@ export function tenantOf(caller: Caller): string {
   return caller.tenantId;
 }
 
-function invalidKey(): HttpProblem {
-  return new HttpProblem(401, 'SYM_ERR_UNAUTHORIZED', 'the API key is not valid (unknown, revoked or malformed)', [
-    { in: 'header', field: 'Authorization', message: 'is not a valid API key' },
-  ], CHALLENGE);
+function invalidKey(): UnauthorizedError {
+  return new UnauthorizedError('the API key is not valid (unknown, revoked or malformed)', [
+    { in: 'header', path: 'Authorization', message: 'is not a valid API key' },
+  ]);
 }
 
 function bearer(header: string | undefined): string | null {

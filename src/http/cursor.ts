@@ -1,6 +1,6 @@
 import { SAFE_ID } from '../intent/intent.ts';
 import type { PageKey } from '../db/sql.ts';
-import { HttpProblem } from './problem.ts';
+import { InvalidRequestError } from '../errors/index.ts';
 
 /**
  * Listing cursors: the last item's sort key, base64url-encoded. Opaque to
@@ -24,8 +24,8 @@ export function decodeCursor(cursor: string | undefined): PageKey | undefined {
   } catch {
     /* answered below */
   }
-  throw new HttpProblem(400, 'SYM_ERR_INVALID_REQUEST', "query parameter 'cursor' is not a cursor this API returned", [
-    { in: 'query', field: 'cursor', message: 'is not a valid cursor' },
+  throw new InvalidRequestError("query parameter 'cursor' is not a cursor this API returned", [
+    { in: 'query', path: 'cursor', message: 'is not a valid cursor' },
   ]);
 }
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Route } from './route.ts';
-import { Problem } from './schemas.ts';
+import { Problem, problemWithStatus } from './schemas/index.ts';
 
 type JsonSchema = Record<string, unknown>;
 
@@ -39,8 +39,12 @@ export function buildOpenApi(routes: readonly Route[], info: { version: string }
   for (const r of routes) {
     const responses: Record<string, JsonSchema> = {};
     for (const [status, spec] of Object.entries(r.responses)) {
+      if (Number(status) >= 400) {
+        responses[status] = problemResponse(Number(status), spec.description);
+        continue;
+      }
       const content = spec.schema
-        ? { [Number(status) >= 400 ? 'application/problem+json' : 'application/json']: { schema: jsonSchema(spec.schema, 'output') } }
+        ? { 'application/json': { schema: jsonSchema(spec.schema, 'output') } }
         : spec.contentType
           ? { [spec.contentType]: { schema: { type: 'string' } } }
           : undefined;
@@ -52,15 +56,20 @@ export function buildOpenApi(routes: readonly Route[], info: { version: string }
           : {}),
       };
     }
+    // Answers every route of its kind can give, whatever the route lists.
+    const also = (status: number, description: string) => {
+      const listed = responses[status];
+      responses[status] = listed ? problemResponse(status, `${String(listed.description)}; or ${description}`) : problemResponse(status, description);
+    };
     if (r.access !== 'public') {
-      responses['401'] ??= problemResponse('no API key, or an invalid one');
-      responses['403'] ??= problemResponse(r.access === 'admin' ? 'not the admin key' : 'the admin key on a tenant route');
+      if (!r.responses[401]) also(401, 'no API key, or an invalid one');
+      also(403, r.access === 'admin' ? 'not the admin key' : 'the admin key on a tenant route');
     }
-    if (r.params || r.query || r.body || r.headers) responses['400'] ??= problemResponse('a malformed request; `errors` names each field');
+    if ((r.params || r.query || r.body || r.headers) && !r.responses[400]) also(400, 'a malformed request; `errors` names each field');
     if (r.body || r.method !== 'GET') {
       // Answered by the body parser before any route code runs (it reads a body on every method but GET and HEAD).
-      responses['413'] ??= problemResponse('the body is larger than limits.body_bytes');
-      responses['415'] ??= problemResponse('the body is not application/json');
+      if (!r.responses[413]) also(413, 'the body is larger than limits.body_bytes');
+      also(415, 'the body is not application/json');
     }
     const operation: JsonSchema = {
       operationId: r.operationId,
@@ -85,6 +94,8 @@ export function buildOpenApi(routes: readonly Route[], info: { version: string }
     servers: [{ url: '/' }],
     security: [{ tenantKey: [] }],
     components: {
+      // Any problem document, also those answered before routing (404 no such route, 408, 414, 431).
+      schemas: { Problem: jsonSchema(Problem, 'output') },
       securitySchemes: {
         tenantKey: { type: 'http', scheme: 'bearer', description: "a tenant's API key (symphainy tenants create NAME)" },
         adminKey: { type: 'http', scheme: 'bearer', description: 'the admin key (SYMPHAINY_ADMIN_KEY)' },
@@ -94,6 +105,10 @@ export function buildOpenApi(routes: readonly Route[], info: { version: string }
   };
 }
 
-function problemResponse(description: string): JsonSchema {
-  return { description, content: { 'application/problem+json': { schema: jsonSchema(Problem, 'output') } } };
+/**
+ * An error response: a problem document whose `code` is one the table gives
+ * this status, so the document and src/http/problem-types.ts cannot disagree.
+ */
+function problemResponse(status: number, description: string): JsonSchema {
+  return { description, content: { 'application/problem+json': { schema: jsonSchema(problemWithStatus(status), 'output') } } };
 }

@@ -1,5 +1,7 @@
+import { STATUS_CODES } from 'node:http';
 import type { FastifyReply } from 'fastify';
-import { isSymphainyError, type SymphainyError } from '../errors/index.ts';
+import { isSymphainyError, type ErrorIssue, type SymphainyError } from '../errors/index.ts';
+import { isProblemCode, PROBLEM_TYPES, problemTypeUri, type ProblemCode } from './problem-types.ts';
 
 /** Where an offending value was: the request body, query string, path, or a header. */
 export type FieldLocation = 'body' | 'query' | 'path' | 'header';
@@ -24,43 +26,18 @@ export interface Problem {
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
-const TITLES: Record<number, string> = {
-  400: 'Bad Request',
-  401: 'Unauthorized',
-  403: 'Forbidden',
-  404: 'Not Found',
-  405: 'Method Not Allowed',
-  406: 'Not Acceptable',
-  408: 'Request Timeout',
-  409: 'Conflict',
-  413: 'Content Too Large',
-  414: 'URI Too Long',
-  415: 'Unsupported Media Type',
-  422: 'Unprocessable Content',
-  431: 'Request Header Fields Too Large',
-  500: 'Internal Server Error',
-  502: 'Bad Gateway',
-  503: 'Service Unavailable',
-  504: 'Gateway Timeout',
-};
+/** The challenge of every 401 (RFC 6750). */
+const CHALLENGE = 'Bearer realm="symphainy"';
 
-/** An error raised while handling a request, answered as a problem document with this status. */
-export class HttpProblem extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-    readonly errors?: readonly FieldIssue[],
-    readonly headers: Record<string, string> = {},
-  ) {
-    super(message);
-  }
-}
-
-export function problem(status: number, code: string, detail: string, errors?: readonly FieldIssue[]): Problem {
+/**
+ * The problem document of a code: its status and title from the one table
+ * ({@link PROBLEM_TYPES}), so no caller can send a code with another status.
+ */
+export function problem(code: ProblemCode, detail: string, errors?: readonly FieldIssue[]): Problem {
+  const { status, title } = PROBLEM_TYPES[code];
   return {
-    type: `urn:symphainy:error:${code}`,
-    title: TITLES[status] ?? (status >= 500 ? 'Server Error' : 'Client Error'),
+    type: problemTypeUri(code),
+    title,
     status,
     detail,
     code,
@@ -70,63 +47,67 @@ export function problem(status: number, code: string, detail: string, errors?: r
 
 /**
  * The problem document for any error a handler threw: the runtime's own
- * errors keep their status and code (with field issues for invalid intents);
- * anything unexpected is a 500 whose detail says nothing of internals.
+ * errors by their code (with their field issues), fastify's 4xx errors
+ * reworded, anything else — an unexpected error, or a code outside the table
+ * — a 500 SYM_ERR_INTERNAL whose detail says nothing of internals.
  */
-export function problemOf(err: unknown): Problem & { headers?: Record<string, string> } {
-  if (err instanceof HttpProblem) return { ...problem(err.status, err.code, err.message, err.errors), headers: err.headers };
-  if (isSymphainyError(err)) {
-    const issues = (err as SymphainyError & { issues?: { path: string; message: string }[] }).issues;
+export function problemOf(err: unknown): Problem {
+  if (isSymphainyError(err) && isProblemCode(err.code)) {
+    const issues = (err as SymphainyError & { issues?: readonly ErrorIssue[] }).issues;
     return problem(
-      err.statusCode,
       err.code,
       err.message,
-      issues?.map((i) => ({ in: 'body' as const, field: i.path, message: i.message })),
+      Array.isArray(issues)
+        ? issues.filter((i) => typeof i?.path === 'string').map((i) => ({ in: i.in ?? 'body', field: i.path, message: i.message }))
+        : undefined,
     );
   }
   const fastifyErr = err as { statusCode?: number; code?: string; message?: string };
-  if (typeof fastifyErr.statusCode === 'number' && fastifyErr.statusCode >= 400 && fastifyErr.statusCode < 500) {
-    return fromFastify(fastifyErr.statusCode, fastifyErr.code, fastifyErr.message ?? '');
+  if (!isSymphainyError(err) && typeof fastifyErr.statusCode === 'number' && fastifyErr.statusCode >= 400 && fastifyErr.statusCode < 500) {
+    return fromFastify(fastifyErr.code, fastifyErr.message ?? '');
   }
-  return problem(500, 'SYM_ERR_INTERNAL', 'the server failed to handle this request; it is logged');
+  return problem('SYM_ERR_INTERNAL', 'the server failed to handle this request; it is logged');
 }
 
-/** Fastify's own 4xx errors (body parsing, size, content type), reworded to name what is wrong. */
-function fromFastify(status: number, code: string | undefined, message: string): Problem {
+/** Fastify's own 4xx errors (routing, body parsing, size, content type), reworded to name what is wrong. */
+function fromFastify(code: string | undefined, message: string): Problem {
   switch (code) {
     // Found by the router (server.ts frameworkErrors): the path itself is wrong.
     case 'FST_ERR_BAD_URL':
-      return problem(400, 'SYM_ERR_INVALID_REQUEST', 'the request path is not valid percent-encoded UTF-8', [
+      return problem('SYM_ERR_INVALID_REQUEST', 'the request path is not valid percent-encoded UTF-8', [
         { in: 'path', field: '', message: 'is not valid percent-encoding' },
       ]);
     case 'FST_ERR_MAX_PARAM_LENGTH':
-      return problem(414, 'SYM_ERR_LIMIT', 'a path parameter is longer than the server accepts', [{ in: 'path', field: '', message: 'too long' }]);
+      return problem('SYM_ERR_URI_TOO_LONG', 'a path parameter is longer than the server accepts', [{ in: 'path', field: '', message: 'too long' }]);
+    case 'FST_ERR_NOT_FOUND':
+      return problem('SYM_ERR_NOT_FOUND', 'no such route (see /openapi.json)');
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return problem(413, 'SYM_ERR_LIMIT', 'the request body is larger than the server accepts (limits.body_bytes)', [
+      return problem('SYM_ERR_LIMIT', 'the request body is larger than the server accepts (limits.body_bytes)', [
         { in: 'body', field: '', message: 'too large' },
       ]);
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return problem(415, 'SYM_ERR_INVALID_REQUEST', 'the request body must be application/json', [
+      return problem('SYM_ERR_UNSUPPORTED_MEDIA_TYPE', 'the request body must be application/json', [
         { in: 'header', field: 'Content-Type', message: 'must be application/json' },
       ]);
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-      return problem(400, 'SYM_ERR_INVALID_REQUEST', 'the request body is empty; send a JSON object', [
+      return problem('SYM_ERR_INVALID_REQUEST', 'the request body is empty; send a JSON object', [
         { in: 'body', field: '', message: 'is empty' },
       ]);
     default:
       if (/JSON|Unexpected|token|prototype/i.test(message) || code === 'FST_ERR_CTP_INVALID_JSON_BODY') {
-        return problem(400, 'SYM_ERR_INVALID_REQUEST', `the request body is not valid JSON: ${message}`, [
+        return problem('SYM_ERR_INVALID_REQUEST', `the request body is not valid JSON: ${message}`, [
           { in: 'body', field: '', message: 'is not valid JSON' },
         ]);
       }
-      return problem(status, 'SYM_ERR_INVALID_REQUEST', message);
+      // fastify's other 4xx errors are all malformed requests (a Content-Length that does not match the body, …).
+      return problem('SYM_ERR_INVALID_REQUEST', message);
   }
 }
 
-export function sendProblem(reply: FastifyReply, p: Problem & { headers?: Record<string, string> }, instance: string): FastifyReply {
-  const { headers, ...body } = p;
-  if (headers) reply.headers(headers);
-  return reply.code(body.status).type(PROBLEM_CONTENT_TYPE).send({ ...body, instance });
+/** Sends a problem document; a 401 also carries the Bearer challenge (RFC 9110 15.5.2 requires one). */
+export function sendProblem(reply: FastifyReply, p: Problem, instance: string): FastifyReply {
+  if (p.status === 401) reply.header('www-authenticate', CHALLENGE);
+  return reply.code(p.status).type(PROBLEM_CONTENT_TYPE).send({ ...p, instance });
 }
 
 /**
@@ -138,13 +119,13 @@ export function sendProblem(reply: FastifyReply, p: Problem & { headers?: Record
 export function clientErrorResponse(code: string | undefined, head = false): string {
   const p =
     code === 'HPE_HEADER_OVERFLOW'
-      ? problem(431, 'SYM_ERR_LIMIT', 'the request headers are larger than the server accepts', [{ in: 'header', field: '', message: 'too large' }])
+      ? problem('SYM_ERR_HEADERS_TOO_LARGE', 'the request headers are larger than the server accepts', [{ in: 'header', field: '', message: 'too large' }])
       : code === 'ERR_HTTP_REQUEST_TIMEOUT'
-        ? problem(408, 'SYM_ERR_INVALID_REQUEST', 'the request did not arrive in time')
-        : problem(400, 'SYM_ERR_INVALID_REQUEST', 'the request is not valid HTTP/1.1 (its request line, a header, or the path has bytes HTTP does not allow)');
+        ? problem('SYM_ERR_REQUEST_TIMEOUT', 'the request did not arrive in time')
+        : problem('SYM_ERR_INVALID_REQUEST', 'the request is not valid HTTP/1.1 (its request line, a header, or the path has bytes HTTP does not allow)');
   const body = JSON.stringify(p);
   return (
-    `HTTP/1.1 ${p.status} ${p.title}\r\nContent-Type: ${PROBLEM_CONTENT_TYPE}; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+    `HTTP/1.1 ${p.status} ${STATUS_CODES[p.status] ?? p.title}\r\nContent-Type: ${PROBLEM_CONTENT_TYPE}; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
     `X-Content-Type-Options: nosniff\r\nConnection: close\r\n\r\n${head ? '' : body}`
   );
 }

@@ -3,14 +3,19 @@ import type { z } from 'zod';
 import type { Runtime } from '../runtime/create-runtime.ts';
 import { authenticate, type Caller } from './auth.ts';
 import type { HttpLimits } from './limits.ts';
-import { HttpProblem, type FieldIssue, type FieldLocation } from './problem.ts';
+import { InvalidRequestError, type ErrorIssue } from '../errors/index.ts';
+import type { FieldLocation } from './problem.ts';
 
 /** Who may call a route: a tenant's key, the admin key, or anyone. */
 export type Access = 'tenant' | 'admin' | 'public';
 
 export interface ResponseSpec {
   readonly description: string;
-  /** The body's schema (JSON); absent for non-JSON bodies. */
+  /**
+   * The body's schema (JSON); absent for non-JSON bodies. An error status
+   * (4xx, 5xx) takes none: its body is a problem document whose codes come
+   * from the table (src/http/problem-types.ts).
+   */
   readonly schema?: z.ZodType;
   /** Content type when not JSON (e.g. `text/event-stream`). */
   readonly contentType?: string;
@@ -86,21 +91,18 @@ function parse<T>(schema: z.ZodType<T> | undefined, value: unknown, where: Field
   if (!schema) return undefined as T;
   const result = schema.safeParse(where === 'body' ? value : (value ?? {}));
   if (result.success) return result.data;
-  const issues: FieldIssue[] = result.error.issues.map((i) => {
+  const issues: ErrorIssue[] = result.error.issues.map((i) => {
     const path = i.path.map(String);
     if (i.code === 'unrecognized_keys') {
-      const field = [...path, i.keys[0]!].join('.');
-      return { in: where, field, message: `is not a known ${where === 'query' ? 'query parameter' : 'field'}` };
+      return { in: where, path: [...path, i.keys[0]!].join('.'), message: `is not a known ${where === 'query' ? 'query parameter' : 'field'}` };
     }
-    return { in: where, field: path.join('.'), message: i.message };
+    return { in: where, path: path.join('.'), message: i.message };
   });
   const first = issues[0]!;
   const label = where === 'path' ? 'path parameter' : where === 'header' ? 'header' : where === 'query' ? 'query parameter' : 'field';
-  throw new HttpProblem(
-    400,
-    'SYM_ERR_INVALID_REQUEST',
-    first.field
-      ? `${label} '${first.field}': ${first.message}${issues.length > 1 ? ` (and ${issues.length - 1} more: ${issues.slice(1, 4).map((i) => i.field).join(', ')})` : ''}`
+  throw new InvalidRequestError(
+    first.path
+      ? `${label} '${first.path}': ${first.message}${issues.length > 1 ? ` (and ${issues.length - 1} more: ${issues.slice(1, 4).map((i) => i.path).join(', ')})` : ''}`
       : `the request ${where} is invalid: ${first.message}`,
     issues,
   );

@@ -79,9 +79,10 @@ export async function createHttpServer(runtime: Runtime, options: HttpServerOpti
     // Long enough for any rendering name the naming rule accepts, percent-encoded.
     routerOptions: { maxParamLength: Math.max(300, MAX_ENCODED_NAME_LENGTH) },
     // close() ends idle keep-alive connections at once but lets in-flight requests finish and be
-    // answered (`serve` bounds that with its drain timeout); requests arriving meanwhile get 503.
+    // answered (`serve` bounds that with its drain timeout); requests arriving meanwhile get 503
+    // SYM_ERR_SHUTTING_DOWN from the onRequest hook below (fastify's own 503 is not a problem document).
     forceCloseConnections: 'idle',
-    return503OnClosing: true,
+    return503OnClosing: false,
     // A malformed path or an over-long path parameter, found before routing: a problem document like every other error.
     frameworkErrors: (err, request, reply) => sendProblem(reply, problemOf(err), pathOf(request.url)),
     // A request Node's HTTP parser refused (header overflow, bytes HTTP does not allow).
@@ -116,8 +117,13 @@ export async function createHttpServer(runtime: Runtime, options: HttpServerOpti
     return sendProblem(reply, p, pathOf(request.url));
   });
   app.setNotFoundHandler((request, reply) =>
-    sendProblem(reply, problem(404, 'SYM_ERR_NOT_FOUND', `no route ${request.method} ${pathOf(request.url)} (see /openapi.json)`), pathOf(request.url)),
+    sendProblem(reply, problem('SYM_ERR_NOT_FOUND', `no route ${request.method} ${pathOf(request.url)} (see /openapi.json)`), pathOf(request.url)),
   );
+  let closing = false;
+  app.addHook('onRequest', async (request, reply) => {
+    // fastify has set Connection: close on it already.
+    if (closing) return sendProblem(reply, problem('SYM_ERR_SHUTTING_DOWN', 'the server is shutting down; send the request again'), pathOf(request.url));
+  });
   app.addHook('onSend', async (_request, reply) => {
     reply.header('x-content-type-options', 'nosniff');
   });
@@ -126,6 +132,7 @@ export async function createHttpServer(runtime: Runtime, options: HttpServerOpti
   });
   // Event streams never end by themselves: end them so close() does not wait on them.
   app.addHook('preClose', async () => {
+    closing = true;
     for (const s of streams) s.close();
   });
 

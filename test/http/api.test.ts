@@ -614,14 +614,14 @@ describe('HTTP API: limits and problem documents', () => {
     );
   });
 
-  test('a rendering over limits.renderingBytes is a 413; smaller ones are served', async () => {
+  test('a rendering over limits.renderingBytes is a 403 SYM_ERR_RENDERING_TOO_LARGE (413 is for request content); smaller ones are served', async () => {
     const run = await ok(await postSop(server, key));
     const visual = run.artifacts.find((a: any) => a.key === 'visual').artifactId;
     const a = await ok(await server.call(`/v1/artifacts/${visual}`, { key }));
     const svg = a.renderings.find((r: any) => r.name === 'svg');
     const mermaid = a.renderings.find((r: any) => r.name === 'mermaid');
     assert.ok(svg.sizeBytes > 200 && mermaid.sizeBytes <= 200, `svg ${svg.sizeBytes}, mermaid ${mermaid.sizeBytes}`);
-    const p = await expectProblem(await server.call(svg.href, { key }), 413, { code: 'SYM_ERR_LIMIT' });
+    const p = await expectProblem(await server.call(svg.href, { key }), 403, { code: 'SYM_ERR_RENDERING_TOO_LARGE' });
     assert.match(p.detail, /svg/);
     const small = await server.call(mermaid.href, { key });
     assert.equal(small.status, 200);

@@ -37,6 +37,7 @@ export class DocumentedResponses {
   readonly #ajv = new Ajv2020({ strict: true, allErrors: true });
   readonly #validators = new Map<string, ValidateFunction>();
   readonly #problem: ValidateFunction;
+  readonly #problemByStatus = new Map<string, ValidateFunction>();
 
   constructor(readonly document: Json) {
     for (const [path, item] of Object.entries(document.paths as Record<string, Record<string, Json>>)) {
@@ -46,13 +47,17 @@ export class DocumentedResponses {
         this.operations.set(op.operationId, { operationId: op.operationId, method: method.toUpperCase(), path, access, responses: op.responses });
       }
     }
-    // Every problem answer of every operation has the one Problem schema; any of them serves for unrouted requests.
-    const anyProblem = [...this.operations.values()]
-      .flatMap((o) => Object.values(o.responses))
-      .map((r) => r.content?.['application/problem+json']?.schema)
-      .find((s) => s !== undefined);
-    if (!anyProblem) throw new Error('the document has no application/problem+json response');
-    this.#problem = this.#ajv.compile(anyProblem);
+    // A problem answered to a request no operation matched: the schema an operation documents for its status
+    // (its code one of the codes with that status), else the document's general Problem schema.
+    const general = (document.components?.schemas as Json | undefined)?.Problem;
+    if (!general) throw new Error('the document has no components.schemas.Problem');
+    this.#problem = this.#ajv.compile(general);
+    for (const op of this.operations.values()) {
+      for (const [status, r] of Object.entries(op.responses)) {
+        const schema = r.content?.['application/problem+json']?.schema;
+        if (schema && !this.#problemByStatus.has(status)) this.#problemByStatus.set(status, this.#ajv.compile(schema));
+      }
+    }
   }
 
   /** Statuses the document lists for an operation. */
@@ -98,7 +103,9 @@ export class DocumentedResponses {
   problemViolations(status: number, headers: Headers, body: string): string[] {
     const actual = mediaType(headers.get('content-type'));
     if (actual !== 'application/problem+json') return [`status ${status}: content type '${actual}', not application/problem+json`];
-    return check(this.#problem, `problem ${status}`, body);
+    const out = check(this.#problemByStatus.get(String(status)) ?? this.#problem, `problem ${status}`, body);
+    if (out.length === 0 && (JSON.parse(body) as { status?: unknown }).status !== status) out.push(`problem ${status}: its status member says otherwise`);
+    return out;
   }
 
   #op(operationId: string): Operation {

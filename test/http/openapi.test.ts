@@ -11,6 +11,8 @@ import { after, before, describe, test } from 'node:test';
 import SwaggerParser from '@apidevtools/swagger-parser';
 import { parseSolutionConfig } from '../../src/policy/solution-config.ts';
 import { ADMIN_KEY, startTestServer, type TestServer } from '../support/http-server.ts';
+import { codesWithStatus, PROBLEM_TYPES } from '../../src/http/problem-types.ts';
+import { documentedCodes } from '../errors/documented-codes.ts';
 import { DocumentedResponses, internalsIn, mediaType } from './documented-responses.ts';
 
 /** Responses the document lists that no test here can provoke (`operationId status`), and why. */
@@ -28,6 +30,8 @@ let key: string;
 let otherKey: string;
 /** `operationId status` of every answer checked. */
 const provoked = new Set<string>();
+/** Error code → statuses it was answered with → `operationId`s. */
+const answered = new Map<string, Map<number, Set<string>>>();
 
 type CallInit = RequestInit & { key?: string | null; json?: unknown };
 
@@ -43,7 +47,7 @@ async function call(operationId: string, path: string, init: CallInit = {}): Pro
   const text = bytes.toString('utf8');
   const problems = spec.violations(operationId, res.status, res.headers, text);
   assert.deepEqual(problems, [], `${op.method} ${path} → ${res.status}: ${text.slice(0, 500)}`);
-  if (res.status >= 400) assertProblem(res.status, text);
+  if (res.status >= 400) assertProblem(res.status, text, operationId);
   provoked.add(`${operationId} ${res.status}`);
   const type = mediaType(res.headers.get('content-type'));
   const body = type === 'application/json' || type.endsWith('+json') ? JSON.parse(text) : text;
@@ -57,9 +61,12 @@ async function expect(status: number, operationId: string, path: string, init: C
   return r.body;
 }
 
-function assertProblem(status: number, text: string): void {
+function assertProblem(status: number, text: string, operationId = '(no route)'): void {
   const p = JSON.parse(text) as { status: number; detail: string; code: string };
   assert.equal(p.status, status, text);
+  const statuses = answered.get(p.code) ?? new Map<number, Set<string>>();
+  statuses.set(status, (statuses.get(status) ?? new Set()).add(operationId));
+  answered.set(p.code, statuses);
   assert.ok(p.detail.length > 0, text);
   assert.match(p.code, /^SYM_ERR_[A-Z_]+$/, text);
   assert.equal(internalsIn(text), null, text);
@@ -107,6 +114,27 @@ test('GET /openapi.json is a valid OpenAPI 3.1 document', async () => {
       if (Number(status) >= 400) assert.deepEqual(Object.keys(r.content ?? {}), ['application/problem+json'], `${op.operationId} ${status}`);
     }
   }
+});
+
+test("each error response of the document lists the codes the table gives its status, and a code one status only", () => {
+  const statusOf = new Map<string, string>();
+  const faults: string[] = [];
+  for (const op of spec.operations.values()) {
+    for (const [status, r] of Object.entries(op.responses)) {
+      if (Number(status) < 400) continue;
+      const schema = r.content['application/problem+json'].schema;
+      assert.equal(schema.properties.status.const, Number(status), `${op.operationId} ${status}: the status member`);
+      const codes = schema.properties.code.enum as string[];
+      assert.deepEqual(codes, codesWithStatus(Number(status)), `${op.operationId} ${status}: the codes of the table with this status`);
+      assert.ok(codes.length > 0, `${op.operationId} documents ${status}, which no code has`);
+      for (const code of codes) {
+        if ((statusOf.get(code) ?? status) !== status) faults.push(`${code}: ${statusOf.get(code)} and ${status} (${op.operationId})`);
+        statusOf.set(code, status);
+      }
+    }
+  }
+  assert.deepEqual(faults, [], 'a code under two statuses');
+  assert.deepEqual([...doc.components.schemas.Problem.properties.code.enum].sort(), Object.keys(PROBLEM_TYPES).sort());
 });
 
 describe('every operation answers as documented', () => {
@@ -208,7 +236,7 @@ describe('every operation answers as documented', () => {
     await authErrors('retryExecution', `/v1/executions/${executionId}/retry`, { method: 'POST' });
   });
 
-  test('listArtifacts (two pages), getArtifact, getRendering (ETag, 304, 413)', async () => {
+  test('listArtifacts (two pages), getArtifact, getRendering (ETag, 304, 403 over limits.rendering)', async () => {
     const page1 = await expect(200, 'listArtifacts', '/v1/artifacts?limit=1', { key });
     assert.equal(page1.items.length, 1);
     assert.equal(typeof page1.nextCursor, 'string');
@@ -247,7 +275,8 @@ describe('every operation answers as documented', () => {
     await expect(404, 'getRendering', `/v1/artifacts/${workflowArtifactId}/content/no_such_rendering`, { key });
     await expect(404, 'getRendering', '/v1/artifacts/art_nothing/content/markdown', { key });
     await expect(404, 'getRendering', first, { key: otherKey });
-    await expect(413, 'getRendering', `/v1/artifacts/${bigArtifactId}/content/workflow_json`, { key });
+    const tooLarge = await expect(403, 'getRendering', `/v1/artifacts/${bigArtifactId}/content/workflow_json`, { key });
+    assert.equal(tooLarge.code, 'SYM_ERR_RENDERING_TOO_LARGE');
     await authErrors('getRendering', first);
   });
 
@@ -443,7 +472,7 @@ describe('every operation answers as documented', () => {
       const text = await res.text();
       assert.equal(res.status, 503, text);
       assert.deepEqual(spec.violations('ready', res.status, res.headers, text), []);
-      assertProblem(503, text);
+      assertProblem(503, text, 'ready');
       provoked.add('ready 503');
     } finally {
       await broken.close();
@@ -470,4 +499,18 @@ test('every operation and every documented response was checked', () => {
   const undocumented = [...provoked].filter((p) => !documented.has(p));
   assert.deepEqual(undocumented, []);
   for (const d of Object.keys(NOT_PROVOKED)) assert.ok(documented.has(d), `NOT_PROVOKED lists '${d}', which the document does not`);
+});
+
+test('every error code answered above has one status, the one docs/errors.md gives it', async () => {
+  const documented = await documentedCodes();
+  assert.ok(answered.size >= 8, `codes answered: ${[...answered.keys()].join(', ')}`);
+  const faults: string[] = [];
+  for (const [code, statuses] of answered) {
+    const seen = [...statuses].map(([status, ops]) => `${status} (${[...ops].slice(0, 3).join(', ')})`);
+    if (statuses.size > 1) faults.push(`${code} answered with ${statuses.size} statuses: ${seen.join('; ')}`);
+    const row = documented.get(code);
+    if (!row) faults.push(`${code} is not in docs/errors.md`);
+    else if (!statuses.has(row.status) || statuses.size > 1) faults.push(`${code}: docs/errors.md says ${row.status}, answered ${seen.join('; ')}`);
+  }
+  assert.deepEqual(faults, []);
 });

@@ -1,9 +1,9 @@
 import type { ArtifactRecord } from '../../store/artifact-index.ts';
 import { tenantOf } from '../auth.ts';
 import { fetchPage } from '../cursor.ts';
-import { HttpProblem } from '../problem.ts';
+import { RenderingTooLargeError } from '../../errors/index.ts';
 import { defineRoute, type RouteContext } from '../route.ts';
-import { ArtifactListQuery, ArtifactParams, ArtifactView, page, Problem, RenderingParams } from '../schemas.ts';
+import { ArtifactListQuery, ArtifactParams, ArtifactView, page, RenderingParams } from '../schemas/index.ts';
 
 const DEFAULT_PAGE = 100;
 
@@ -43,7 +43,7 @@ export const artifactRoutes = (ctx: RouteContext) => [
     tag: 'artifacts',
     access: 'tenant',
     query: ArtifactListQuery(ctx.limits.pageSize),
-    responses: { 200: { description: 'a page of artifacts', schema: page(ArtifactView) }, 400: { description: 'bad filter or cursor', schema: Problem } },
+    responses: { 200: { description: 'a page of artifacts', schema: page(ArtifactView) }, 400: { description: 'bad filter or cursor' } },
     async handler({ query, caller }) {
       const p = await fetchPage(
         query,
@@ -70,7 +70,7 @@ export const artifactRoutes = (ctx: RouteContext) => [
     tag: 'artifacts',
     access: 'tenant',
     params: ArtifactParams,
-    responses: { 200: { description: 'the artifact', schema: ArtifactView }, 404: { description: 'no such artifact for this tenant', schema: Problem } },
+    responses: { 200: { description: 'the artifact', schema: ArtifactView }, 404: { description: 'no such artifact for this tenant' } },
     handler: async ({ params, caller }) => artifactView(await ctx.runtime.getArtifact(params.id, { tenantId: tenantOf(caller) })),
   }),
   defineRoute({
@@ -84,15 +84,15 @@ export const artifactRoutes = (ctx: RouteContext) => [
     responses: {
       200: { description: 'the bytes', contentType: '*/*', headers: { ETag: 'the sha256 of the bytes' } },
       304: { description: 'not modified (If-None-Match matched)' },
-      404: { description: 'no such artifact or rendering for this tenant', schema: Problem },
-      413: { description: 'the rendering is larger than limits.rendering', schema: Problem },
+      404: { description: 'no such artifact or rendering for this tenant' },
+      403: { description: 'the rendering is larger than limits.rendering (SYM_ERR_RENDERING_TOO_LARGE)' },
     },
     async handler({ params, caller, request, reply }) {
       const scope = { tenantId: tenantOf(caller) };
       const artifact = await ctx.runtime.getArtifact(params.id, scope);
       const ref = artifact.renderings.find((r) => r.name === params.rendering);
       if (ref && ref.sizeBytes > ctx.limits.renderingBytes) {
-        throw new HttpProblem(413, 'SYM_ERR_LIMIT', `rendering '${ref.name}' is ${ref.sizeBytes} bytes, over this server's limit of ${ctx.limits.renderingBytes} (limits.rendering)`);
+        throw new RenderingTooLargeError(`rendering '${ref.name}' is ${ref.sizeBytes} bytes, over this server's limit of ${ctx.limits.renderingBytes} (limits.rendering)`);
       }
       const etag = ref ? `"${ref.sha256}"` : undefined;
       if (etag && noneMatch(request.headers['if-none-match'], etag)) return reply.code(304).header('etag', etag).send();

@@ -1,6 +1,6 @@
 import { tenantOf } from '../auth.ts';
 import { defineRoute, type RouteContext } from '../route.ts';
-import { CachedView, Problem, SessionParams } from '../schemas.ts';
+import { CachedView, SessionParams } from '../schemas/index.ts';
 
 const TEXTUAL = /^(text\/|application\/(json|xml|yaml)|image\/svg)/;
 
@@ -14,7 +14,7 @@ export const cacheRoutes = (ctx: RouteContext) => [
     tag: 'cache',
     access: 'tenant',
     params: SessionParams,
-    responses: { 200: { description: 'live cache entries (possibly none)', schema: CachedView }, 400: { description: 'bad session id', schema: Problem } },
+    responses: { 200: { description: 'live cache entries (possibly none)', schema: CachedView }, 400: { description: 'bad session id' } },
     async handler({ params, caller }) {
       const entries = await ctx.runtime.getCached({ tenantId: tenantOf(caller), sessionId: params.sessionId });
       return {

@@ -1,8 +1,8 @@
 import { tenantOf } from '../auth.ts';
 import { EventStream, type EventStreamOptions } from '../event-stream.ts';
-import { HttpProblem } from '../problem.ts';
+import { InvalidRequestError } from '../../errors/index.ts';
 import { defineRoute, type RouteContext } from '../route.ts';
-import { EventsHeaders, Problem } from '../schemas.ts';
+import { EventsHeaders } from '../schemas/index.ts';
 
 /** `GET /v1/events`: the tenant's committed events as Server-Sent Events, resumable with Last-Event-ID. */
 export const eventRoutes = (ctx: RouteContext, streams: Set<EventStream>, options: EventStreamOptions = {}) => [
@@ -16,15 +16,15 @@ export const eventRoutes = (ctx: RouteContext, streams: Set<EventStream>, option
     headers: EventsHeaders,
     responses: {
       200: { description: 'an endless stream: `id` is the event id, `event` its type, `data` the event as JSON', contentType: 'text/event-stream' },
-      400: { description: 'Last-Event-ID is not an event of this tenant', schema: Problem },
+      400: { description: 'Last-Event-ID is not an event of this tenant' },
     },
     async handler({ headers, caller, request, reply }) {
       const tenantId = tenantOf(caller);
       const last = headers['last-event-id'];
       const after = last ? await ctx.runtime.eventPosition(last, tenantId) : null;
       if (last && !after) {
-        throw new HttpProblem(400, 'SYM_ERR_INVALID_REQUEST', `Last-Event-ID '${last}' is not an event of this tenant`, [
-          { in: 'header', field: 'Last-Event-ID', message: 'is not an event of this tenant' },
+        throw new InvalidRequestError(`Last-Event-ID '${last}' is not an event of this tenant`, [
+          { in: 'header', path: 'Last-Event-ID', message: 'is not an event of this tenant' },
         ]);
       }
       // HEAD (fastify answers it with the GET route): the headers only. Node drops a HEAD response's writes,

@@ -2,7 +2,7 @@ import { acceptedAt, type ExecutionStatus } from '../../store/state-surface.ts';
 import { tenantOf } from '../auth.ts';
 import { fetchPage } from '../cursor.ts';
 import { defineRoute, type RouteContext } from '../route.ts';
-import { Execution, ExecutionListQuery, ExecutionParams, Journey, page, Problem } from '../schemas.ts';
+import { Execution, ExecutionListQuery, ExecutionParams, Journey, page } from '../schemas/index.ts';
 
 const DEFAULT_PAGE = 50;
 
@@ -16,7 +16,7 @@ export const executionRoutes = (ctx: RouteContext) => [
     tag: 'executions',
     access: 'tenant',
     params: ExecutionParams,
-    responses: { 200: { description: 'the execution', schema: Execution }, 404: { description: 'no such execution for this tenant', schema: Problem } },
+    responses: { 200: { description: 'the execution', schema: Execution }, 404: { description: 'no such execution for this tenant' } },
     handler: ({ params, caller }) => ctx.runtime.getExecution(params.id, { tenantId: tenantOf(caller) }),
   }),
   defineRoute({
@@ -27,7 +27,7 @@ export const executionRoutes = (ctx: RouteContext) => [
     tag: 'executions',
     access: 'tenant',
     query: ExecutionListQuery(ctx.limits.pageSize),
-    responses: { 200: { description: 'a page of executions', schema: page(Execution) }, 400: { description: 'bad filter or cursor', schema: Problem } },
+    responses: { 200: { description: 'a page of executions', schema: page(Execution) }, 400: { description: 'bad filter or cursor' } },
     async handler({ query, caller }) {
       return fetchPage(
         query,
@@ -53,7 +53,7 @@ export const executionRoutes = (ctx: RouteContext) => [
     tag: 'executions',
     access: 'tenant',
     params: ExecutionParams,
-    responses: { 200: { description: 'its WAL records', schema: Journey }, 404: { description: 'no such execution for this tenant', schema: Problem } },
+    responses: { 200: { description: 'its WAL records', schema: Journey }, 404: { description: 'no such execution for this tenant' } },
     async handler({ params, caller }) {
       const tenantId = tenantOf(caller);
       await ctx.runtime.getExecution(params.id, { tenantId }); // 404 unless it is this tenant's
@@ -71,8 +71,8 @@ export const executionRoutes = (ctx: RouteContext) => [
     params: ExecutionParams,
     responses: {
       200: { description: 'the execution, queued again', schema: Execution },
-      404: { description: 'no such execution for this tenant', schema: Problem },
-      409: { description: 'the execution is not dead or failed', schema: Problem },
+      404: { description: 'no such execution for this tenant' },
+      409: { description: 'the execution is not dead or failed' },
     },
     async handler({ params, caller }) {
       const requestedBy = caller.kind === 'tenant' ? `api-key:${caller.keyId}` : caller.kind;

@@ -2,8 +2,8 @@ import { tenantOf } from '../auth.ts';
 import { defineRoute, type RouteContext } from '../route.ts';
 import {
   ArtifactParams, ArtifactView, CacheEntryParams, ChainReport, ErasureBody, ErasureReport, ExecutionExplanation, ExecutionParams,
-  HoldBody, KeepResult, Problem, SweepReport,
-} from '../schemas.ts';
+  HoldBody, KeepResult, SweepReport,
+} from '../schemas/index.ts';
 import { artifactView } from './artifacts.ts';
 import { z } from 'zod';
 
@@ -17,7 +17,7 @@ export const governanceRoutes = (ctx: RouteContext) => [
     tag: 'governance',
     access: 'tenant',
     params: ExecutionParams,
-    responses: { 200: { description: 'the explanation', schema: ExecutionExplanation }, 404: { description: 'no such execution for this tenant', schema: Problem } },
+    responses: { 200: { description: 'the explanation', schema: ExecutionExplanation }, 404: { description: 'no such execution for this tenant' } },
     handler: ({ params, caller }) => ctx.runtime.explainExecution(params.id, { tenantId: tenantOf(caller) }),
   }),
   defineRoute({
@@ -31,8 +31,8 @@ export const governanceRoutes = (ctx: RouteContext) => [
     body: HoldBody,
     responses: {
       200: { description: 'held', schema: ArtifactView },
-      404: { description: 'no such artifact for this tenant', schema: Problem },
-      409: { description: 'the artifact was deleted already', schema: Problem },
+      404: { description: 'no such artifact for this tenant' },
+      409: { description: 'the artifact was deleted already' },
     },
     handler: async ({ params, body, caller }) => artifactView(await ctx.runtime.holdArtifact(params.id, { tenantId: tenantOf(caller) }, body.reason)),
   }),
@@ -46,8 +46,8 @@ export const governanceRoutes = (ctx: RouteContext) => [
     params: ArtifactParams,
     responses: {
       200: { description: 'released', schema: ArtifactView },
-      404: { description: 'no such artifact for this tenant', schema: Problem },
-      409: { description: 'it has no legal hold', schema: Problem },
+      404: { description: 'no such artifact for this tenant' },
+      409: { description: 'it has no legal hold' },
     },
     handler: async ({ params, caller }) => artifactView(await ctx.runtime.releaseArtifact(params.id, { tenantId: tenantOf(caller) })),
   }),
@@ -61,7 +61,7 @@ export const governanceRoutes = (ctx: RouteContext) => [
     params: CacheEntryParams,
     responses: {
       200: { description: 'the decision (kept or not, and why)', schema: KeepResult },
-      404: { description: 'not cached (expired, or not this tenant\'s)', schema: Problem },
+      404: { description: 'not cached (expired, or not this tenant\'s)' },
     },
     handler: ({ params, caller }) => ctx.runtime.keepCached(params.cacheId, { tenantId: tenantOf(caller) }),
   }),

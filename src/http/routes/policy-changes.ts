@@ -4,9 +4,9 @@ import { parsePlatformPolicy } from '../../policy/platform-policy.ts';
 import { keepAttached, loadPolicyResolver, type PolicyResolver } from '../../policy/policy-resolver.ts';
 import { parseSolutionConfig } from '../../policy/solution-config.ts';
 import { ANY_TENANT } from '../../db/tenant-scope.ts';
-import { HttpProblem } from '../problem.ts';
+import { InvalidRequestError } from '../../errors/index.ts';
 import { defineRoute, type RouteContext } from '../route.ts';
-import { ApplyReport, PolicyApplyBody, PolicyDiff, PolicyDiffBody, Problem } from '../schemas.ts';
+import { ApplyReport, PolicyApplyBody, PolicyDiff, PolicyDiffBody } from '../schemas/index.ts';
 
 /**
  * The candidate policy of a request body: a solution config and platform
@@ -16,8 +16,8 @@ import { ApplyReport, PolicyApplyBody, PolicyDiff, PolicyDiffBody, Problem } fro
 async function candidate(ctx: RouteContext, body: { solution?: Record<string, unknown> | undefined; platform?: Record<string, unknown> | undefined }): Promise<PolicyResolver> {
   const platform = body.platform ? parsePlatformPolicy(body.platform, 'request body platform') : undefined;
   if (platform && (Object.keys(platform.tenants).length > 0 || Object.keys(platform.solutions).length > 0)) {
-    throw new HttpProblem(400, 'SYM_ERR_INVALID_REQUEST', 'tenants and solutions attach config files; give them in the platform policy file, not a request', [
-      { in: 'body', field: 'platform', message: 'may not attach tenants or solutions' },
+    throw new InvalidRequestError('tenants and solutions attach config files; give them in the platform policy file, not a request', [
+      { in: 'body', path: 'platform', message: 'may not attach tenants or solutions' },
     ]);
   }
   const solution = body.solution ? parseSolutionConfig(body.solution, 'request body solution') : undefined;
@@ -49,7 +49,7 @@ export const policyChangeRoutes = (ctx: RouteContext) => [
     tag: 'admin',
     access: 'admin',
     body: PolicyApplyBody,
-    responses: { 200: { description: 'what was activated and changed', schema: ApplyReport }, 400: { description: 'an invalid candidate', schema: Problem } },
+    responses: { 200: { description: 'what was activated and changed', schema: ApplyReport }, 400: { description: 'an invalid candidate' } },
     handler: async ({ body }) => ctx.runtime.applyPolicy(await candidate(ctx, body), { retroactive: body.retroactive === true }),
   }),
 ];
@@ -60,6 +60,6 @@ function sinceSeconds(value: string): number {
     return parseDuration(value);
   } catch (err) {
     const message = (err as Error).message;
-    throw new HttpProblem(400, 'SYM_ERR_INVALID_REQUEST', `since: ${message}`, [{ in: 'body', field: 'since', message }]);
+    throw new InvalidRequestError(`since: ${message}`, [{ in: 'body', path: 'since', message }]);
   }
 }

@@ -1,6 +1,6 @@
 import { tenantOf } from '../auth.ts';
 import { defineRoute, type RouteContext } from '../route.ts';
-import { ExplainBody, Explanation, Problem } from '../schemas.ts';
+import { ExplainBody, Explanation } from '../schemas/index.ts';
 
 /** `POST /v1/policy/explain`: every layer's verdict for a hypothetical artifact of the caller's tenant. */
 export const policyRoutes = (ctx: RouteContext) => [
@@ -12,7 +12,7 @@ export const policyRoutes = (ctx: RouteContext) => [
     tag: 'policy',
     access: 'tenant',
     body: ExplainBody,
-    responses: { 200: { description: 'the explanation', schema: Explanation }, 400: { description: 'bad input', schema: Problem } },
+    responses: { 200: { description: 'the explanation', schema: Explanation }, 400: { description: 'bad input' } },
     handler: async ({ body, caller }) => {
       const { solutionId, ...input } = body;
       return ctx.runtime.explainPolicy({ ...input, tenantId: tenantOf(caller) }, solutionId ? { solutionId } : {});

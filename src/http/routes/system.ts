@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { StoreError } from '../../errors/index.ts';
 import { defineRoute, type RouteContext } from '../route.ts';
-import { Health, Problem, Ready } from '../schemas.ts';
+import { Health, Ready } from '../schemas/index.ts';
 
 /** /readyz: `ready`, or `degraded` naming each part that is not connected (events wait in the outbox meanwhile). */
 const Readiness = Ready.extend({
@@ -33,7 +33,7 @@ export const systemRoutes = (ctx: RouteContext) => [
     access: 'public',
     responses: {
       200: { description: 'ready, or degraded: serving while a named part (event sink, cache) reconnects', schema: Readiness },
-      503: { description: 'the store does not answer (or the runtime is shutting down); the detail names the part', schema: Problem },
+      503: { description: 'the store does not answer (or the runtime is shutting down); the detail names the part' },
     },
     async handler() {
       const report = await ctx.runtime.readiness();
@@ -54,7 +54,7 @@ export const systemRoutes = (ctx: RouteContext) => [
     summary: 'Prometheus metrics: executions by status, decisions by layer, stage latencies, outbox lag (admin key)',
     tag: 'system',
     access: 'admin',
-    responses: { 200: { description: 'Prometheus text exposition format', contentType: 'text/plain' }, 401: { description: 'no admin key', schema: Problem } },
+    responses: { 200: { description: 'Prometheus text exposition format', contentType: 'text/plain' }, 401: { description: 'no admin key' } },
     async handler({ reply }) {
       const text = await ctx.runtime.metrics.render();
       return reply.type('text/plain; version=0.0.4; charset=utf-8').send(text);

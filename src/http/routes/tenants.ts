@@ -1,5 +1,5 @@
 import { defineRoute, type RouteContext } from '../route.ts';
-import { ApiKey, CreateTenantBody, IssuedKey, KeyParams, Problem, Tenant, TenantParams } from '../schemas.ts';
+import { ApiKey, CreateTenantBody, IssuedKey, KeyParams, Tenant, TenantParams } from '../schemas/index.ts';
 import { z } from 'zod';
 
 /** Tenant and key management, with the admin key only. */
@@ -12,7 +12,7 @@ export const tenantRoutes = (ctx: RouteContext) => [
     tag: 'admin',
     access: 'admin',
     body: CreateTenantBody,
-    responses: { 201: { description: 'created', schema: IssuedKey }, 409: { description: 'the tenant exists', schema: Problem } },
+    responses: { 201: { description: 'created', schema: IssuedKey }, 409: { description: 'the tenant exists' } },
     handler: async ({ body, reply }) => reply.code(201).send(await ctx.runtime.tenants.create(body.tenantId)),
   }),
   defineRoute({
@@ -33,7 +33,7 @@ export const tenantRoutes = (ctx: RouteContext) => [
     tag: 'admin',
     access: 'admin',
     params: TenantParams,
-    responses: { 201: { description: 'issued', schema: IssuedKey }, 404: { description: 'no such tenant', schema: Problem } },
+    responses: { 201: { description: 'issued', schema: IssuedKey }, 404: { description: 'no such tenant' } },
     handler: async ({ params, reply }) => reply.code(201).send(await ctx.runtime.tenants.issueKey(params.tenantId)),
   }),
   defineRoute({
@@ -44,7 +44,7 @@ export const tenantRoutes = (ctx: RouteContext) => [
     tag: 'admin',
     access: 'admin',
     params: TenantParams,
-    responses: { 200: { description: 'keys', schema: z.object({ items: z.array(ApiKey) }) }, 404: { description: 'no such tenant', schema: Problem } },
+    responses: { 200: { description: 'keys', schema: z.object({ items: z.array(ApiKey) }) }, 404: { description: 'no such tenant' } },
     handler: async ({ params }) => ({ items: await ctx.runtime.tenants.keys(params.tenantId) }),
   }),
   defineRoute({
@@ -55,7 +55,7 @@ export const tenantRoutes = (ctx: RouteContext) => [
     tag: 'admin',
     access: 'admin',
     params: KeyParams,
-    responses: { 200: { description: 'revoked', schema: ApiKey }, 404: { description: 'no such key', schema: Problem } },
+    responses: { 200: { description: 'revoked', schema: ApiKey }, 404: { description: 'no such key' } },
     handler: async ({ params }) => ctx.runtime.tenants.revokeKey(params.keyId),
   }),
 ];

@@ -1,0 +1,66 @@
+import { z } from 'zod';
+import { PARAM_KEY } from '../../erasure/erase.ts';
+import { Decision, Id, Json, Layer, Timestamp } from './common.ts';
+
+/** Legal holds, keeping cached artifacts, the WAL's integrity, erasure and the retention sweep. */
+
+export const HoldBody = z.strictObject({ reason: z.string().trim().min(1).max(500).describe('why, recorded in the WAL (e.g. a case number)') });
+export const CacheEntryParams = z.strictObject({ cacheId: z.string().regex(/^cache_[0-9a-f-]{36}$/, 'is not a cache entry id') });
+export const ErasureBody = z.strictObject({
+  sessionId: Id.optional().describe('only this session'),
+  subject: z.strictObject({ key: z.string().regex(PARAM_KEY, 'must be a parameter name'), value: z.string().min(1).max(1000) }).optional()
+    .describe('only executions whose intent parameter `key` equals `value`'),
+});
+
+const Verdict = z.object({ layer: Layer, decision: Decision.nullable(), said: z.string(), ruleId: z.string().optional(), config: z.string().optional(), ttlSeconds: z.number().optional() });
+export const ExecutionExplanation = z.object({
+  executionId: z.string(),
+  artifacts: z.array(z.object({
+    artifactKey: z.string(),
+    resultType: z.string(),
+    recorded: z.object({
+      decision: Decision, layer: Layer, reason: z.string(), policyVersion: z.string(), ruleId: z.string().optional(), config: z.string().optional(),
+      ttlSeconds: z.number().optional(), retentionSeconds: z.number().optional(), recordedAt: Timestamp, seq: z.number().int(),
+    }),
+    inputs: Json,
+    chain: z.array(Verdict).nullable(),
+    note: z.string().optional(),
+  })),
+});
+export const KeepResult = z.object({
+  cacheId: z.string(), kept: z.boolean(), layer: Layer, reason: z.string(), policyVersion: z.string(), artifactId: z.string().optional(),
+});
+export const ChainReport = z.object({
+  tenantId: z.string(), ok: z.boolean(), records: z.number().int(), unchained: z.number().int(), headSha256: z.string().nullable(),
+  problem: z.object({ seq: z.number().int().nullable(), kind: z.string(), message: z.string() }).optional(),
+});
+export const ErasureReport = z.object({
+  erasureId: z.string(),
+  at: Timestamp,
+  scope: z.object({ tenantId: z.string(), sessionId: z.string().optional(), subject: z.object({ key: z.string(), valueSha256: z.string() }).optional() }),
+  executions: z.array(z.string()),
+  unfinished: z.array(z.string()),
+  artifactsDeleted: z.array(z.string()),
+  held: z.array(z.object({ artifactId: z.string(), reason: z.string() })),
+  cacheEntriesRemoved: z.number().int(),
+  walRecordsRedacted: z.number().int(),
+  outboxEventsRedacted: z.number().int(),
+  blobFailures: z.array(z.object({ artifactId: z.string(), message: z.string() })),
+});
+export const SweepReport = z.object({
+  at: Timestamp,
+  deleted: z.array(z.object({ artifactId: z.string(), tenantId: z.string() })),
+  held: z.array(z.object({ artifactId: z.string(), tenantId: z.string(), reason: z.string() })),
+  cacheEntriesExpired: z.number().int(),
+  failures: z.array(z.object({ artifactId: z.string(), message: z.string() })),
+  garbage: z.object({
+    supported: z.boolean().describe('false when the blob store cannot list its files (nothing was collected)'),
+    graceSeconds: z.number().describe('files younger than this were spared'),
+    scanned: z.number().int(),
+    blobsRemoved: z.number().int().describe('renderings no index row references'),
+    manifestsRemoved: z.number().int().describe('manifests of artifacts with no index row'),
+    tempFilesRemoved: z.number().int().describe('temporary and staged files of interrupted writes'),
+    keptYoung: z.number().int(),
+    failures: z.array(z.object({ key: z.string(), message: z.string() })),
+  }).describe('crash leftovers removed from the blob store'),
+});
