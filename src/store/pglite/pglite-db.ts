@@ -81,9 +81,10 @@ export class PgliteDb implements Db {
     let origin: PgliteOrigin = { from: options.loadDataDir ? 'dump' : isNew ? 'initdb' : 'existing', imageRefused: [] };
     let loadDataDir = options.loadDataDir;
     if (options.image && isNew && !loadDataDir) {
-      const image = await migratedImage(options.image === true ? {} : options.image, buildImage);
-      origin = image.origin;
-      if (image.tar) loadDataDir = new Blob([image.tar as Uint8Array<ArrayBuffer>]);
+      // An image only saves time: whatever goes wrong getting one, the database is created the usual way.
+      const image = await migratedImage(options.image === true ? {} : options.image, buildImage).catch(() => null);
+      if (image) origin = image.origin;
+      if (image?.tar) loadDataDir = new Blob([image.tar as Uint8Array<ArrayBuffer>]);
     }
     try {
       const durable = options.dataDir !== undefined && durability === 'fsync' ? durablePgliteOptions(options.dataDir) : null;
