@@ -15,6 +15,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { artifactBench } from './artifacts.ts';
+import { embeddedStartupBench, type StartupFigures } from './embedded-startup.ts';
 import type { CacheMemoryFigures } from './cache-memory.ts';
 import { BENCH_SERVICES, createBenchDatabase, unreachable, type BenchDatabase } from './databases.ts';
 import type { DbosFigures } from './dbos.ts';
@@ -211,6 +212,23 @@ function executionRows(store: StoreKind, ex: Section<StoreExecutions>, floor: Se
   return rows;
 }
 
+/** New embedded database: from the migrated image against initdb + migrations, each in a fresh process. */
+function startupRows(startup: Section<StartupFigures>): Row[] {
+  if (startup.status !== 'measured') return [note('embedded start-up', `not measured — ${startup.reason}`)];
+  const v = startup.figures.variants;
+  const ms = (m: { wallMs: { median: number }; cpuMs: { median: number } }) => `${fmt(m.wallMs.median)} (CPU ${fmt(m.cpuMs.median)})`;
+  const about1s = (m: { wallMs: { median: number } }) => ({ text: '≈ 1 s (≤ 1.5 s)', met: m.wallMs.median <= 1500 });
+  return [
+    row('new embedded database in memory, open + migrate, ms (fresh process)', v['image-memory'].wallMs.median, ms(v['image-memory']),
+      v['cold-memory'].wallMs.median, `initdb + migrations: ${ms(v['cold-memory'])}`, about1s(v['image-memory'])),
+    row('new embedded data dir (durable), open + migrate, ms (fresh process)', v['image-datadir'].wallMs.median, ms(v['image-datadir']),
+      v['cold-datadir'].wallMs.median, `initdb + migrations: ${ms(v['cold-datadir'])}`, about1s(v['image-datadir'])),
+    row('createRuntime({ memory: true }), ms (fresh process)', v['runtime-memory'].wallMs.median, ms(v['runtime-memory']),
+      v['cold-memory'].wallMs.median, `its store the old way: ${ms(v['cold-memory'])}`),
+    note('building the migrated image once (npm run build; first use in a checkout)', `${fmt(startup.figures.buildMs)} ms`),
+  ];
+}
+
 async function main(): Promise<void> {
   const startedAt = new Date();
   log(`bench ${SMOKE ? 'smoke run' : 'full run'}; results to ${OUT}`);
@@ -236,6 +254,7 @@ async function main(): Promise<void> {
       : await section('DBOS Transact', async () =>
           runChild<DbosFigures>('./dbos.ts', [JSON.stringify({ url: (await freshDatabase('dbos')).url, ...SIZE.dbos, rounds: SIZE.rounds })]),
         );
+    const startup = await section('embedded start-up', () => embeddedStartupBench({ rounds: SIZE.rounds }));
     const policy = await section('policy evaluation', () => policyBench(SIZE.policy));
     const artifacts = await section('artifact store', () => artifactBench(SIZE.artifacts));
     const cacheMemory = {
@@ -273,6 +292,7 @@ async function main(): Promise<void> {
     } else {
       rows.push(note('DBOS', `not measured — ${dbos.reason}`));
     }
+    rows.push(...startupRows(startup));
     if (policy.status === 'measured') {
       const p = policy.figures;
       const t = p.typeOnly;
@@ -332,13 +352,13 @@ async function main(): Promise<void> {
       mode: SMOKE ? 'smoke' : 'full',
       machine,
       sizes: SIZE,
-      sections: { executions, rawFloor: floors, dbos, policy, artifacts, cacheMemory },
+      sections: { executions, rawFloor: floors, dbos, startup, policy, artifacts, cacheMemory },
       table: rows,
     };
     await mkdir(dirname(OUT), { recursive: true });
     await writeFile(OUT, `${JSON.stringify(results, null, 2)}\n`);
     log(`wrote ${OUT}`);
-    const failed = [executions.pglite, executions.postgres, floors.pglite, floors.postgres, dbos, policy, artifacts, cacheMemory.embedded, cacheMemory.redis].filter(
+    const failed = [executions.pglite, executions.postgres, floors.pglite, floors.postgres, dbos, startup, policy, artifacts, cacheMemory.embedded, cacheMemory.redis].filter(
       (s) => s.status === 'failed',
     );
     if (failed.length > 0) process.exitCode = 1;

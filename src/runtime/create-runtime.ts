@@ -254,13 +254,13 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
       db = pgDb;
       cleanups.push(() => pgDb.close());
     } else if (options.memory) {
-      db = await PgliteDb.open();
+      db = await PgliteDb.open({ image: true });
       cleanups.push(() => db.close());
     } else {
       dataDir = settings.dataDir;
       const lock = await DataDirLock.acquire(dataDir, options.lockWaitMs);
       cleanups.push(() => lock.release());
-      db = await PgliteDb.open({ dataDir: join(dataDir, 'db') });
+      db = await PgliteDb.open({ dataDir: join(dataDir, 'db'), image: true });
       cleanups.push(() => db.close());
     }
     await migrate(db);

@@ -1,10 +1,13 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
+import { MemoryFS, PGlite } from '@electric-sql/pglite';
 import { ConfigError, StoreError } from '../../errors/index.ts';
 import { inOrder, type Db, type PipelinedOutcome, type Queryable, type ScopedDb } from '../db.ts';
 import { tenantSetting, type TenantScope } from '../tenant-scope.ts';
+import { migrate } from '../migrations/migrate.ts';
+import { MIGRATIONS, type Migration } from '../migrations/migrations.ts';
 import { durablePgliteOptions, type DurableNodeFS } from './durable-node-fs.ts';
+import { migratedImage, type MigratedImageOptions, type PgliteOrigin } from './migrated-image.ts';
 import { syncTree } from './sync-tree.ts';
 
 /**
@@ -18,6 +21,8 @@ import { syncTree } from './sync-tree.ts';
  */
 export type EmbeddedDurability = 'fsync' | 'none';
 
+export type { PgliteOrigin };
+
 export const EMBEDDED_DURABILITY: readonly EmbeddedDurability[] = ['fsync', 'none'];
 
 export interface PgliteDbOptions {
@@ -27,6 +32,16 @@ export interface PgliteDbOptions {
   loadDataDir?: Blob | File;
   /** Ignored for an in-memory database. @default 'fsync' @throws ConfigError for any other value */
   durability?: EmbeddedDurability;
+  /**
+   * A new database (in memory, or a data dir without one) starts from the
+   * image of a database that already ran the migrations (see
+   * `migrated-image.ts`; `true`: the shipped or cached image of
+   * `MIGRATIONS`), so `migrate()` then finds nothing to do. Without a
+   * matching image, one is built (initdb + migrations in memory, the usual
+   * cost) and written to the cache for next time. Ignored for an existing
+   * data dir and with `loadDataDir`. @default false
+   */
+  image?: boolean | MigratedImageOptions;
 }
 
 /**
@@ -41,14 +56,17 @@ export class PgliteDb implements Db {
   readonly location: string;
   /** What a commit survives here: `none` in memory. */
   readonly durability: EmbeddedDurability;
+  /** Whether it started from an image, empty, or existed already. */
+  readonly origin: PgliteOrigin;
   readonly #pg: PGlite;
   readonly #fs: DurableNodeFS | null;
 
-  private constructor(pg: PGlite, location: string, fs: DurableNodeFS | null, durability: EmbeddedDurability) {
+  private constructor(pg: PGlite, location: string, fs: DurableNodeFS | null, durability: EmbeddedDurability, origin: PgliteOrigin) {
     this.#pg = pg;
     this.location = location;
     this.#fs = fs;
     this.durability = durability;
+    this.origin = origin;
   }
 
   static async open(options: PgliteDbOptions = {}): Promise<PgliteDb> {
@@ -57,13 +75,22 @@ export class PgliteDb implements Db {
     if (!EMBEDDED_DURABILITY.includes(durability)) {
       throw new ConfigError(`durability must be one of ${EMBEDDED_DURABILITY.join(', ')}, got ${JSON.stringify(durability)}`);
     }
-    // PGlite's initdb writes a new cluster without syncing it; PostgreSQL only syncs what it writes later.
+    // PGlite's initdb (and loading an image) writes a new cluster without syncing it; PostgreSQL only syncs what it writes later.
     const created = options.dataDir !== undefined && !existsSync(join(options.dataDir, 'PG_VERSION'));
+    const isNew = options.dataDir === undefined || created;
+    let origin: PgliteOrigin = { from: options.loadDataDir ? 'dump' : isNew ? 'initdb' : 'existing', imageRefused: [] };
+    let loadDataDir = options.loadDataDir;
+    if (options.image && isNew && !loadDataDir) {
+      // An image only saves time: whatever goes wrong getting one, the database is created the usual way.
+      const image = await migratedImage(options.image === true ? {} : options.image, buildImage).catch(() => null);
+      if (image) origin = image.origin;
+      if (image?.tar) loadDataDir = new Blob([image.tar as Uint8Array<ArrayBuffer>]);
+    }
     try {
       const durable = options.dataDir !== undefined && durability === 'fsync' ? durablePgliteOptions(options.dataDir) : null;
       const pg = new PGlite({
         ...(options.dataDir ? { dataDir: options.dataDir } : {}),
-        ...(options.loadDataDir ? { loadDataDir: options.loadDataDir } : {}),
+        ...(loadDataDir ? { loadDataDir } : {}),
         ...(durable ? durable.options : {}),
       });
       await pg.waitReady;
@@ -71,7 +98,7 @@ export class PgliteDb implements Db {
         await checkDurable(pg);
         if (created) await syncTree(options.dataDir!);
       }
-      return new PgliteDb(pg, location, durable?.fs ?? null, durable ? 'fsync' : 'none');
+      return new PgliteDb(pg, location, durable?.fs ?? null, durable ? 'fsync' : 'none', origin);
     } catch (err) {
       throw new StoreError(`cannot open the embedded database at ${location}: ${(err as Error).message}`, { cause: err });
     }
@@ -129,6 +156,22 @@ export class PgliteDb implements Db {
     }
   }
 
+  /** See {@link buildImage}. */
+  static async buildImage(migrations: readonly Migration[]): Promise<Uint8Array> {
+    const fs = new DumpOnCloseFS();
+    const pg = new PGlite({ fs });
+    try {
+      await pg.waitReady;
+      await migrate(new PgliteDb(pg, 'memory (image)', null, 'none', { from: 'initdb', imageRefused: [] }), migrations);
+    } catch (err) {
+      await pg.close().catch(() => {});
+      throw new StoreError(`cannot build the migrated database image: ${(err as Error).message}`, { cause: err });
+    }
+    await pg.close();
+    if (!fs.dump) throw new StoreError('cannot build the migrated database image: PGlite closed without handing over its files');
+    return new Uint8Array(await fs.dump.arrayBuffer());
+  }
+
   /** Sync calls PostgreSQL made that reached the disk since open (0 unless `durability` is `fsync` on a data dir). */
   get syncs(): number {
     return this.#fs?.syncs ?? 0;
@@ -141,6 +184,27 @@ export class PgliteDb implements Db {
 
   async close(): Promise<void> {
     if (!this.#pg.closed) await this.#pg.close();
+  }
+}
+
+/**
+ * A migrated database's PGDATA as a tar: initdb and `migrations` in memory,
+ * then a clean shutdown before the files are taken, so that a database
+ * started from it has no crash recovery to run (which, on a durable data
+ * dir, would first fsync every file of the cluster again).
+ * @throws StoreError when initdb, a migration or the shutdown fails
+ */
+export function buildImage(migrations: readonly Migration[] = MIGRATIONS): Promise<Uint8Array> {
+  return PgliteDb.buildImage(migrations);
+}
+
+/** An in-memory filesystem that keeps a tar of PGDATA taken after PostgreSQL shut down, just before it is discarded. */
+class DumpOnCloseFS extends MemoryFS {
+  dump: Blob | null = null;
+
+  override async closeFs(): Promise<void> {
+    this.dump = await this.dumpTar('pgdata', 'none');
+    await super.closeFs();
   }
 }
 
