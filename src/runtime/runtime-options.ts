@@ -9,7 +9,7 @@ import type { Realm } from '../realm/define-realm.ts';
 import type { Db } from '../store/db.ts';
 import type { GroupCommitOptions } from '../store/group-commit.ts';
 import type { Faults } from './fault-points.ts';
-import type { RuntimeConfigFile } from './runtime-config.ts';
+import type { RuntimeConfigFile } from '../options/runtime-config-file.ts';
 import type { RetryPolicy } from '../worker/retry-policy.ts';
 
 /** Options of {@link createRuntime}. Every field has a default; `createRuntime()` alone gives the embedded runtime. */
