@@ -56,7 +56,9 @@ export function durationMs(options: { zero?: boolean; minMs?: number } = {}): Op
     try {
       return Math.round(parseDuration(input, { ...limits, plain }) * 1000);
     } catch (err) {
-      ctx.addIssue({ code: 'custom', message: (err as Error).message });
+      // A bare number here is milliseconds, not the seconds of config files.
+      const message = (err as Error).message;
+      ctx.addIssue({ code: 'custom', message: plain === 'ms' ? message.replace('(or seconds)', '(or milliseconds)') : message });
       return z.NEVER;
     }
   };
