@@ -6,7 +6,10 @@ import { MAX_TIMER_SECONDS, parseDurationMs } from '../policy/duration.ts';
 import { parseByteSize } from '../policy/byte-size.ts';
 import type { HttpLimits, HttpTimeouts } from './http-options.ts';
 import { unknownName } from './did-you-mean.ts';
-import { ARTIFACTS, CACHE, DATABASE_URL, S3_ENDPOINT } from './option-kinds.ts';
+import { ARTIFACTS, CACHE, DATABASE_URL, integer, nonNegativeNumber, S3_ENDPOINT } from './option-kinds.ts';
+
+/** Whole numbers, refused in the words every option uses. */
+const int = (min: number, max?: number) => integer(min, max).value as z.ZodType<number>;
 import type { GroupCommitOptions } from '../store/group-commit.ts';
 import { compileRetryPolicy, type RetryPolicy } from '../worker/retry-policy.ts';
 
@@ -105,9 +108,9 @@ const Schema = z.strictObject({
     .union([
       z.literal(false),
       z.strictObject({
-        max_batch: z.number().int().positive().optional(),
-        max_wait_ms: z.number().nonnegative().optional(),
-        max_concurrent_batches: z.number().int().positive().optional(),
+        max_batch: int(1).optional(),
+        max_wait_ms: (nonNegativeNumber('milliseconds').value as z.ZodType<number>).optional(),
+        max_concurrent_batches: int(1).optional(),
       }),
     ])
     .optional(),
@@ -143,7 +146,7 @@ const Schema = z.strictObject({
     .optional(),
   worker: z
     .strictObject({
-      concurrency: z.number().int().positive().optional(),
+      concurrency: int(1, 1024).optional(),
       // A lease is renewed every third of it: shorter than 300 ms leaves no room for a renewal's round trip.
       lease: durationMs.refine((ms) => ms >= 300, { message: 'must be at least 300ms' }).optional(),
       poll_interval: durationMs.optional(),
@@ -151,15 +154,15 @@ const Schema = z.strictObject({
     .optional(),
   http: z
     .strictObject({
-      port: z.number().int().min(0).max(65535).optional(),
+      port: int(0, 65535).optional(),
       host: text.optional(),
       admin_key: z.string().min(32, 'must be at least 32 characters').optional(),
       limits: z
         .strictObject({
           body: bytes.optional(),
-          parameter_depth: z.number().int().positive().optional(),
+          parameter_depth: int(1).optional(),
           rendering: bytes.optional(),
-          page_size: z.number().int().positive().max(10_000).optional(),
+          page_size: int(1, 10_000).optional(),
         })
         .optional(),
       timeouts: z
@@ -170,7 +173,7 @@ const Schema = z.strictObject({
           idle_socket: durationOrZeroMs.optional(),
         })
         .optional(),
-      max_connections: z.number().int().positive().optional(),
+      max_connections: int(1).optional(),
     })
     .optional(),
 });

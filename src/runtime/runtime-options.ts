@@ -12,7 +12,16 @@ import type { Faults } from './fault-points.ts';
 import type { RuntimeConfigFile } from '../options/runtime-config-file.ts';
 import type { RetryPolicy } from '../worker/retry-policy.ts';
 
-/** Options of {@link createRuntime}. Every field has a default; `createRuntime()` alone gives the embedded runtime. */
+/**
+ * Options of {@link createRuntime}. Every field has a default; `createRuntime()` alone gives the embedded runtime.
+ *
+ * They are compiled with the environment and the runtime config file by
+ * `compileRuntimeOptions` (src/options) before anything opens: one
+ * ConfigError lists every bad or unknown option (`option poolSize: must be
+ * an integer from 1 to 1000, got -3`). The defaults below are those of the
+ * option table (`OPTION_SPECS`), which the README's table is generated from;
+ * `runtime.options` holds the compiled result.
+ */
 export interface RuntimeOptions {
   /**
    * Directory of the embedded database (`db/`) and the artifact blobs
