@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { exampleRealms } from '../../realms/index.ts';
+import { RETRY_FLAGS } from '../options/compile-runtime-options.ts';
 import { OPTION_SPECS } from '../options/runtime-option-specs.ts';
 import type { RuntimeConfigFile } from '../options/runtime-config-file.ts';
 import { loadRealmModule } from '../realm/load-realm-module.ts';
@@ -52,7 +53,7 @@ export function optionFlags(opts: Readonly<Record<string, unknown>>): Record<str
 
 /** Every flag that sets a runtime option (global ones, `serve`'s and `worker`'s). */
 const RUNTIME_FLAGS: readonly string[] = [
-  ...new Set([...OPTION_SPECS.flatMap((s) => s.flags ?? []), '--max-attempts', '--retry-interval', '--retry-max-interval', '--non-retryable']),
+  ...new Set([...OPTION_SPECS.flatMap((s) => s.flags ?? []), ...Object.keys(RETRY_FLAGS)]),
 ];
 
 const camelCase = (flag: string) => flag.slice(2).replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());

@@ -187,7 +187,7 @@ function compileGroupCommit(option: unknown, file: RuntimeConfigFile | undefined
 }
 
 /** The retry policy flags of `worker`, each over the option's (or the file's) field of the same name. */
-const RETRY_FLAGS: Readonly<Record<string, keyof RetryPolicy>> = {
+export const RETRY_FLAGS: Readonly<Record<string, keyof RetryPolicy>> = {
   '--max-attempts': 'maximumAttempts',
   '--retry-interval': 'initialInterval',
   '--retry-max-interval': 'maximumInterval',
