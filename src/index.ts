@@ -81,6 +81,7 @@ export type { Worker, WorkerOptions, WorkerStats } from './worker/worker.ts';
 export type { SubmittedExecution } from './execution/lifecycle-manager.ts';
 export { loadRuntimeConfig, type RuntimeConfigFile } from './runtime/runtime-config.ts';
 export { parseRuntimeConfigYaml } from './runtime/runtime-config.ts';
+export { compileRuntimeOptions, type CompiledRuntimeOptions, type RuntimeOptionsInput } from './options/compile-runtime-options.ts';
 export { compileRetryPolicy, DEFAULT_RETRY_POLICY, type RetryPolicy, type CompiledRetryPolicy } from './policy/retry-policy.ts';
 
 export * from './errors/index.ts';

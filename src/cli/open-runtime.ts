@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 import { exampleRealms } from '../examples/realms.ts';
-import type { RuntimeConfigFile } from '../runtime/runtime-config.ts';
+import { RETRY_FLAGS } from '../options/compile-runtime-options.ts';
+import { OPTION_SPECS } from '../options/runtime-option-specs.ts';
+import type { RuntimeConfigFile } from '../options/runtime-config-file.ts';
 import { loadRealmModule } from '../realm/load-realm-module.ts';
 import { createRuntime, type Runtime } from '../runtime/create-runtime.ts';
 import type { RuntimeOptions } from '../runtime/runtime-options.ts';
@@ -35,23 +37,45 @@ export function addBackendOptions(program: Command): Command {
     .option('--runtime-config <file>', 'runtime config YAML with the same keys (flags and env win); env SYMPHAINY_RUNTIME_CONFIG');
 }
 
-/** Opens a runtime with the example realms and any `--realm` modules; closes it after `fn`. */
+/**
+ * The flags that set runtime options, by flag name, from commander's parsed
+ * options (`dataDir` → `--data-dir`): they go through the runtime's one
+ * compile step, whose errors name them as flags.
+ */
+export function optionFlags(opts: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  const flags: Record<string, unknown> = {};
+  for (const name of RUNTIME_FLAGS) {
+    const value = opts[camelCase(name)];
+    if (value !== undefined) flags[name] = value;
+  }
+  return flags;
+}
+
+/** Every flag that sets a runtime option (global ones, `serve`'s and `worker`'s). */
+const RUNTIME_FLAGS: readonly string[] = [
+  ...new Set([...OPTION_SPECS.flatMap((s) => s.flags ?? []), ...Object.keys(RETRY_FLAGS)]),
+];
+
+const camelCase = (flag: string) => flag.slice(2).replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+
+/**
+ * Opens a runtime with the example realms and any `--realm` modules; closes
+ * it after `fn`. `opts` are the command's options with the global ones
+ * (`cmd.optsWithGlobals()`): every flag that sets a runtime option is
+ * compiled with the others before anything opens.
+ */
 export async function withRuntime<T>(opts: StoreOptions, fn: (runtime: Runtime) => Promise<T>, extra: RuntimeOptions = {}): Promise<T> {
   const realms = [...exampleRealms];
   for (const path of opts.realm ?? []) realms.push(...(await loadRealmModule(path)));
-  const runtime = await createRuntime({
-    ...(opts.dataDir ? { dataDir: opts.dataDir } : {}),
-    ...(opts.databaseUrl ? { databaseUrl: opts.databaseUrl } : {}),
-    ...(opts.artifacts ? { artifacts: opts.artifacts } : {}),
-    ...(opts.s3Endpoint ? { s3Endpoint: opts.s3Endpoint } : {}),
-    ...(opts.cache ? { cache: opts.cache } : {}),
-    ...(opts.events ? { events: opts.events } : {}),
-    ...(opts.runtimeConfig ? { runtimeConfig: opts.runtimeConfig } : {}),
-    ...(opts.config ? { solutionConfig: opts.config } : {}),
-    ...(opts.platformPolicy ? { platformPolicy: opts.platformPolicy } : {}),
-    realms,
-    ...extra,
-  });
+  const runtime = await createRuntime(
+    {
+      ...(typeof opts.runtimeConfig === 'object' ? { runtimeConfig: opts.runtimeConfig } : {}),
+      ...(opts.config ? { solutionConfig: opts.config } : {}),
+      realms,
+      ...extra,
+    },
+    { flags: optionFlags(opts as Record<string, unknown>) },
+  );
   try {
     return await fn(runtime);
   } finally {

@@ -1,21 +1,5 @@
-/** What the HTTP API accepts at most; each can be set in the runtime config's `http.limits`. */
-export interface HttpLimits {
-  /** Bytes of a request body. @default 1 MiB */
-  readonly bodyBytes: number;
-  /** Nesting depth of intent parameters (objects and arrays). @default 32 */
-  readonly parameterDepth: number;
-  /** Bytes of a rendering served by `/v1/artifacts/:id/content/:rendering`. @default 32 MiB */
-  readonly renderingBytes: number;
-  /** Largest `limit` of a listing. @default 500 */
-  readonly pageSize: number;
-}
-
-export const DEFAULT_HTTP_LIMITS: HttpLimits = Object.freeze({
-  bodyBytes: 1024 * 1024,
-  parameterDepth: 32,
-  renderingBytes: 32 * 1024 * 1024,
-  pageSize: 500,
-});
+// The limits and their defaults are options, compiled with every other one (src/options).
+export { DEFAULT_HTTP_LIMITS, type HttpLimits } from '../options/http-options.ts';
 
 /**
  * The nesting depth of a JSON value (a scalar is 0, `{}` is 1), counted

@@ -9,13 +9,15 @@ import { EmbeddedCache } from '../cache/embedded-cache.ts';
 import type { RedisCache } from '../cache/redis/redis-cache.ts';
 import { ConfigError, StoreError } from '../errors/index.ts';
 import type { NatsEventSink } from '../events/nats/nats-sink.ts';
-import { parseDuration } from '../policy/duration.ts';
 import type { Db } from '../db/db.ts';
-import type { RuntimeConfigFile } from './runtime-config.ts';
+import { compileRuntimeOptions, type DatabaseTimeouts } from '../options/compile-runtime-options.ts';
+import { redact } from '../options/option-kinds.ts';
+import type { RuntimeConfigFile } from '../options/runtime-config-file.ts';
+export type { DatabaseTimeouts } from '../options/compile-runtime-options.ts';
 import type { RuntimeOptions } from './runtime-options.ts';
 import { loadNatsDriver, loadRedisDriver, loadS3Driver } from './drivers.ts';
 
-/** Where each part of the runtime lives, after flags, environment and config file are merged. */
+/** Where each part of the runtime lives, after flags, environment and config file are merged (the compiled options have these fields). */
 export interface BackendSettings {
   readonly dataDir: string;
   readonly databaseUrl?: string;
@@ -25,78 +27,31 @@ export interface BackendSettings {
   readonly events?: string;
 }
 
-/** Environment variables, one per setting (`SYMPHAINY_<KEY>`). */
-export const BACKEND_ENV = {
-  dataDir: 'SYMPHAINY_DATA_DIR',
-  databaseUrl: 'SYMPHAINY_DATABASE_URL',
-  artifacts: 'SYMPHAINY_ARTIFACTS',
-  s3Endpoint: 'SYMPHAINY_S3_ENDPOINT',
-  cache: 'SYMPHAINY_CACHE',
-  events: 'SYMPHAINY_EVENTS',
-} as const;
-
-/** Per key: the option (a flag) wins over the environment, which wins over the config file. */
+/**
+ * Per key: the option (a flag) wins over the environment, which wins over
+ * the config file. Reads through {@link compileRuntimeOptions}, so a bad
+ * value anywhere is a ConfigError naming its source.
+ */
 export function resolveBackendSettings(
   options: RuntimeOptions,
   file: RuntimeConfigFile | undefined,
   env: NodeJS.ProcessEnv = process.env,
 ): BackendSettings {
-  const pick = (key: keyof typeof BACKEND_ENV, option: unknown): string | undefined => {
-    if (typeof option === 'string') return option;
-    const fromEnv = env[BACKEND_ENV[key]];
-    if (fromEnv) return fromEnv;
-    return file?.[key];
-  };
+  const o = compileRuntimeOptions({ options, env, ...(file ? { file } : {}) });
   const settings: Record<string, string | undefined> = {
-    dataDir: resolve(pick('dataDir', options.dataDir) ?? '.symphainy'),
-    databaseUrl: pick('databaseUrl', options.databaseUrl),
-    artifacts: pick('artifacts', options.artifacts),
-    s3Endpoint: pick('s3Endpoint', options.s3Endpoint),
-    cache: pick('cache', options.cache),
-    events: pick('events', options.events),
+    dataDir: o.dataDir, databaseUrl: o.databaseUrl, artifacts: o.artifacts, s3Endpoint: o.s3Endpoint, cache: o.cache, events: o.events,
   };
   for (const [k, v] of Object.entries(settings)) if (v === undefined) delete settings[k];
   return settings as unknown as BackendSettings;
 }
 
-/** How the runtime treats its PostgreSQL server (see {@link PgDbOptions}); all milliseconds. */
-export interface DatabaseTimeouts {
-  readonly statementTimeoutMs: number;
-  readonly connectTimeoutMs: number;
-  readonly startupWaitMs: number;
-}
-
-/** Environment variables of {@link DatabaseTimeouts}: durations (`30s`, `2m`; `0` for no start-up wait). */
-export const DATABASE_TIMEOUT_ENV = {
-  statementTimeoutMs: 'SYMPHAINY_STATEMENT_TIMEOUT',
-  connectTimeoutMs: 'SYMPHAINY_CONNECT_TIMEOUT',
-  startupWaitMs: 'SYMPHAINY_DATABASE_WAIT',
-} as const;
-
-/** The defaults of a runtime (PgDb alone does not wait at start-up). */
-export const DEFAULT_DATABASE_TIMEOUTS: DatabaseTimeouts = Object.freeze({ statementTimeoutMs: 30_000, connectTimeoutMs: 5_000, startupWaitMs: 30_000 });
-
-/** Per key: the option wins over the environment, which wins over the config file's `database:` section. */
+/** Per key: the option wins over the environment, which wins over the config file's `database:` section (see {@link compileRuntimeOptions}). */
 export function resolveDatabaseTimeouts(
   options: RuntimeOptions,
   file: RuntimeConfigFile | undefined,
   env: NodeJS.ProcessEnv = process.env,
 ): DatabaseTimeouts {
-  const pick = (key: keyof DatabaseTimeouts): number => {
-    const option = options[key];
-    if (option !== undefined) return option;
-    const fromEnv = env[DATABASE_TIMEOUT_ENV[key]]?.trim();
-    if (fromEnv) {
-      if (key === 'startupWaitMs' && fromEnv === '0') return 0;
-      try {
-        return parseDuration(fromEnv) * 1000;
-      } catch (err) {
-        throw new ConfigError(`${DATABASE_TIMEOUT_ENV[key]}: ${(err as Error).message}`);
-      }
-    }
-    return file?.database?.[key] ?? DEFAULT_DATABASE_TIMEOUTS[key];
-  };
-  return { statementTimeoutMs: pick('statementTimeoutMs'), connectTimeoutMs: pick('connectTimeoutMs'), startupWaitMs: pick('startupWaitMs') };
+  return compileRuntimeOptions({ options, env, ...(file ? { file } : {}) }).database;
 }
 
 /** What a runtime opened for itself (and closes); absent parts use the embedded defaults. */
@@ -113,10 +68,7 @@ export async function openBlobStore(settings: BackendSettings, memory: boolean):
     const store = new S3BlobStore({ ...parseS3Url(where), ...(settings.s3Endpoint ? { endpoint: settings.s3Endpoint } : {}) });
     return { value: store, close: () => store.close() };
   }
-  if (where && /^[a-z][a-z0-9+.-]*:\/\//i.test(where)) {
-    throw new ConfigError(`artifacts must be s3://bucket/prefix or a directory, got ${JSON.stringify(where)}`);
-  }
-  if (settings.s3Endpoint) throw new ConfigError('s3Endpoint is set but artifacts is not an s3:// URL');
+  // Compiled settings: `artifacts` is s3:// or a directory, and `s3Endpoint` only comes with s3://.
   if (where) return { value: new FsBlobStore({ root: resolve(where) }) };
   if (memory) {
     // Blobs live as long as the records that point at them: with an in-memory store, a temp dir.
@@ -156,7 +108,8 @@ export async function openCache(settings: BackendSettings, db: Db, logger?: Logg
     }
     return { value: cache, close: () => cache.close() };
   }
-  throw new ConfigError(`cache must be redis://host:port or 'embedded', got ${JSON.stringify(where.replace(/\/\/[^@/]*@/, '//***@'))}`);
+  // Compiled settings never get here (the compile step refuses other values).
+  throw new ConfigError(`cache must be redis://host:port or 'embedded', got ${JSON.stringify(redact(where))}`);
 }
 
 /** The external event sink for `nats://…` (JetStream), if any. */

@@ -9,10 +9,19 @@ import type { Realm } from '../realm/define-realm.ts';
 import type { Db } from '../db/db.ts';
 import type { GroupCommitOptions } from '../db/group-commit.ts';
 import type { Faults } from '../execution/fault-points.ts';
-import type { RuntimeConfigFile } from './runtime-config.ts';
+import type { RuntimeConfigFile } from '../options/runtime-config-file.ts';
 import type { RetryPolicy } from '../policy/retry-policy.ts';
 
-/** Options of {@link createRuntime}. Every field has a default; `createRuntime()` alone gives the embedded runtime. */
+/**
+ * Options of {@link createRuntime}. Every field has a default; `createRuntime()` alone gives the embedded runtime.
+ *
+ * They are compiled with the environment and the runtime config file by
+ * `compileRuntimeOptions` (src/options) before anything opens: one
+ * ConfigError lists every bad or unknown option (`option poolSize: must be
+ * an integer from 1 to 1000, got -3`). The defaults below are those of the
+ * option table (`OPTION_SPECS`), which the README's table is generated from;
+ * `runtime.options` holds the compiled result.
+ */
 export interface RuntimeOptions {
   /**
    * Directory of the embedded database (`db/`) and the artifact blobs
@@ -115,7 +124,7 @@ export interface RuntimeOptions {
    * Stamps records (state transitions, WAL `recordedAt`, event times, tenant
    * and policy records). Decides nothing: every deadline — retention, cache
    * expiry, sweeps, tombstones, erasure, leases — is the database's time.
-   * @default the database's time (`DatabaseClock`, in `src/db/database-clock.ts`)
+   * @default the database's time (`DatabaseClock`, in `src/store/database-clock.ts`)
    */
   now?: () => Date;
   /** Seconds between retention sweeps while open (`serve` and `worker` set 300); fractions allowed, at most 24 days. @default none: sweep with `runtime.sweep()` */

@@ -10,10 +10,11 @@ const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.ur
 };
 
 const errors = [
-  'ArtifactStorageError', 'AttemptsExhaustedError', 'ConfigError', 'ConflictError', 'DataDirLockedError', 'DuplicateIntentError',
+  'ArtifactStorageError', 'AttemptsExhaustedError', 'ConfigError', 'ConflictError', 'DataDirLockedError', 'DecryptError', 'DuplicateIntentError',
   'ExecutionInterruptedError', 'ForbiddenError', 'InvalidIntentError', 'InvalidRealmResultError', 'InvalidRequestError',
+  'KeyDestroyedError', 'KeyUnavailableError',
   'LimitExceededError', 'MissingPackageError', 'NonRetryableError', 'NotFoundError', 'PolicyConfigError', 'RealmDefinitionError',
-  'RealmHandlerError', 'RealmTimeoutError', 'RuntimeClosedError', 'StoreError', 'SymphainyError', 'UnauthorizedError',
+  'RealmHandlerError', 'RealmTimeoutError', 'RenderingTooLargeError', 'RuntimeClosedError', 'StoreError', 'SymphainyError', 'UnauthorizedError',
   'UnknownIntentError', 'WaitTimeoutError', 'isSymphainyError',
 ];
 
@@ -22,12 +23,12 @@ const surface: Record<string, string[]> = {
     ...errors,
     'ANY_TENANT', 'DEFAULT_CACHE_TTL_SECONDS', 'DEFAULT_POLICY', 'DEFAULT_RETRY_POLICY', 'ExecutionStatus', 'FsBlobStore',
     'MATERIALIZATION_DECISIONS', 'MVP_POLICY_OVERRIDE', 'MaterializationDecision', 'PLATFORM_NATIVE_TYPES', 'POLICY_LAYERS',
-    'PolicyLayer', 'Rendering', 'WalRecordType', 'compileMaterializationPolicy', 'compileRetryPolicy', 'createRuntime',
+    'PolicyLayer', 'Rendering', 'WalRecordType', 'compileMaterializationPolicy', 'compileRetryPolicy', 'compileRuntimeOptions', 'createRuntime',
     'defineRealm', 'formatExplanation', 'isRealm', 'loadPlatformPolicy', 'loadRealmModule', 'loadRuntimeConfig',
     'loadSolutionConfig', 'parsePlatformPolicy', 'parsePlatformPolicyYaml', 'parseRuntimeConfigYaml', 'parseSolutionConfig',
     'parseSolutionConfigYaml', 'rendering', 'validateGovernanceRules',
   ],
-  './http': ['DEFAULT_HTTP_LIMITS', 'DEFAULT_HTTP_TIMEOUTS', 'DEFAULT_MAX_CONNECTIONS', 'createHttpServer'],
+  './http': ['DEFAULT_HTTP_LIMITS', 'DEFAULT_HTTP_TIMEOUTS', 'DEFAULT_MAX_CONNECTIONS', 'PROBLEM_TYPES', 'createHttpServer'],
   './postgres': ['PgDb'],
   './s3': ['S3BlobStore', 'parseS3Url'],
   './redis': ['RedisCache'],

@@ -93,9 +93,9 @@ describe('whatever validates also executes: durations in policy files', () => {
 describe('runtime options given as durations', () => {
   it('are read by the same parser: a timer past 24 days or a zero interval is a ConfigError naming the option', async () => {
     await assert.rejects(createRuntime({ memory: true, realmTimeoutMs: 3e9 }), (err: unknown) =>
-      err instanceof ConfigError && err.message === 'realmTimeoutMs: 3000000000 is longer than the maximum of 24d (the longest timer)');
+      err instanceof ConfigError && err.message === 'option realmTimeoutMs: 3000000000 is longer than the maximum of 24d (the longest timer)');
     await assert.rejects(createRuntime({ memory: true, cachePurgeIntervalSeconds: 0 }), (err: unknown) =>
-      err instanceof ConfigError && err.message === 'cachePurgeIntervalSeconds: expected a duration like 200ms, 30s, 15m, 1h or 7d (or seconds), got 0');
+      err instanceof ConfigError && err.message === 'option cachePurgeIntervalSeconds: expected a duration like 200ms, 30s, 15m, 1h or 7d (or seconds), got 0');
   });
 });
 

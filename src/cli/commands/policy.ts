@@ -6,12 +6,13 @@ import { ConfigError } from '../../errors/index.ts';
 import { decisionText } from '../../policy/policy-reasons.ts';
 import { formatDuration } from '../../policy/duration.ts';
 import { durationSeconds, positiveInt } from '../input.ts';
-import { scopeOf, withRuntime } from '../open-runtime.ts';
+import { compileRuntimeOptions } from '../../options/compile-runtime-options.ts';
+import { optionFlags, scopeOf, withRuntime } from '../open-runtime.ts';
 import { printJson, printTable } from '../output.ts';
 
-/** The platform policy file of these flags (flag, then env), if any. */
+/** The platform policy file of these flags (flag, then env), if any; read through the options compile step. */
 function platformOf(cmd: Command): string | undefined {
-  return (cmd.optsWithGlobals().platformPolicy as string | undefined) ?? (process.env.SYMPHAINY_PLATFORM_POLICY || undefined);
+  return compileRuntimeOptions({ flags: optionFlags(cmd.optsWithGlobals()), env: process.env }).platformPolicy;
 }
 
 /** The policy set a runtime started with these flags would use: solution config and platform policy (with its tenants, solutions and bounds). */

@@ -2,20 +2,18 @@ import type { Command } from 'commander';
 import { ConfigError, ConflictError } from '../../errors/index.ts';
 import { createHttpServer } from '../../http/server.ts';
 import type { Runtime } from '../../runtime/create-runtime.ts';
-import { loadRuntimeConfig } from '../../runtime/runtime-config.ts';
-import { drainTimeoutMs, DRAIN_TIMEOUT_ENV, within } from '../drain.ts';
+import { DRAIN_TIMEOUT_ENV, within } from '../drain.ts';
 import { durationSeconds, positiveInt } from '../input.ts';
 import { withRuntime } from '../open-runtime.ts';
-import { SWEEP_INTERVAL_SECONDS } from './worker.ts';
+import { LONG_RUNNING_SWEEP_INTERVAL_SECONDS } from '../../options/runtime-option-specs.ts';
 
-const DEFAULT_PORT = 7070;
 const durationMs = (flag: string) => (value: string) => durationSeconds(flag)(value) * 1000;
 
 export function registerServe(program: Command): void {
   program
     .command('serve')
     .description('serve the runtime over HTTP (tenant API keys; admin key from SYMPHAINY_ADMIN_KEY); Ctrl-C stops it')
-    .option('--port <n>', `port to listen on, 0 for any free one (default ${DEFAULT_PORT}, or http.port)`, portNumber)
+    .option('--port <n>', `port to listen on, 0 for any free one (default 7070, or http.port)`, portNumber)
     .option('--host <address>', 'address to listen on (default 127.0.0.1, or http.host; 0.0.0.0 for every interface)')
     .option('--config <file>', 'solution config (materialization policy YAML)')
     .option('--realm <module...>', 'load realms from these modules too (repeatable)')
@@ -24,22 +22,13 @@ export function registerServe(program: Command): void {
     .option('--demo', "ensure a tenant 'demo' exists and print a fresh key for it with a curl example")
     .option('--drain-timeout <duration>', `on SIGTERM/SIGINT, how long in-flight requests and claimed executions may finish, e.g. 45s (default: realm timeout + 5s, or drain_timeout; env ${DRAIN_TIMEOUT_ENV})`, durationMs('--drain-timeout'))
     .action(async (opts, cmd: Command) => {
-      const g = cmd.optsWithGlobals();
-      const configPath = g.runtimeConfig ?? (process.env.SYMPHAINY_RUNTIME_CONFIG || undefined);
-      const file = configPath ? await loadRuntimeConfig(configPath) : undefined;
-      const adminKey = process.env.SYMPHAINY_ADMIN_KEY || file?.http?.adminKey;
-      await withRuntime({ ...g, ...(file ? { runtimeConfig: file } : {}), realm: opts.realm, config: opts.config }, async (runtime) => {
-        const app = await createHttpServer(runtime, {
-          adminKey,
-          ...(file?.http?.limits ? { limits: file.http.limits } : {}),
-          ...(file?.http?.timeouts ? { timeouts: file.http.timeouts } : {}),
-          ...(file?.http?.maxConnections ? { maxConnections: file.http.maxConnections } : {}),
-        });
-        const worker = opts.worker
-          ? runtime.startWorker({ concurrency: opts.workerConcurrency ?? file?.worker?.concurrency ?? 4, ...(file?.worker?.leaseMs ? { leaseMs: file.worker.leaseMs } : {}) })
-          : null;
-        const host = opts.host ?? file?.http?.host ?? '127.0.0.1';
-        const port = opts.port ?? file?.http?.port ?? DEFAULT_PORT;
+      // Every flag, variable and runtime config key goes through the runtime's compile step.
+      await withRuntime({ ...cmd.optsWithGlobals(), realm: opts.realm, config: opts.config }, async (runtime) => {
+        const o = runtime.options;
+        const adminKey = o.http.adminKey;
+        const app = await createHttpServer(runtime, { adminKey, limits: o.http.limits, timeouts: o.http.timeouts, maxConnections: o.http.maxConnections });
+        const worker = opts.worker ? runtime.startWorker({ concurrency: o.worker.concurrency, leaseMs: o.leaseMs }) : null;
+        const { host, port } = o.http;
         const address = await app.listen({ port, host }).catch((err: NodeJS.ErrnoException) => {
           const why = err.code === 'EADDRINUSE' ? 'the port is in use (another serve? pick one with --port)' : err.message;
           throw new ConfigError(`cannot listen on ${host}:${port}: ${why}`, { cause: err });
@@ -52,7 +41,7 @@ export function registerServe(program: Command): void {
             `OpenAPI: ${url}/openapi.json\n`,
         );
         if (opts.demo) process.stdout.write(await demoHint(runtime, url));
-        const drainMs = drainTimeoutMs(opts.drainTimeout, file);
+        const drainMs = o.drainTimeoutMs;
         const signal = await new Promise<NodeJS.Signals>((resolve) => {
           process.once('SIGINT', resolve);
           process.once('SIGTERM', resolve);
@@ -72,7 +61,7 @@ export function registerServe(program: Command): void {
           app.server.closeAllConnections();
           await drained;
         }
-      }, { sweepIntervalSeconds: SWEEP_INTERVAL_SECONDS });
+      }, { sweepIntervalSeconds: LONG_RUNNING_SWEEP_INTERVAL_SECONDS });
     });
 }
 

@@ -1,16 +1,15 @@
 import type { Command } from 'commander';
-import { loadRuntimeConfig } from '../../runtime/runtime-config.ts';
 import { MAX_TIMER_SECONDS } from '../../policy/duration.ts';
-import type { RetryPolicy } from '../../policy/retry-policy.ts';
-import { drainTimeoutMs, DRAIN_TIMEOUT_ENV, within } from '../drain.ts';
+import { DRAIN_TIMEOUT_ENV, within } from '../drain.ts';
 import { durationMillis, positiveInt } from '../input.ts';
 import { withRuntime } from '../open-runtime.ts';
+import { LONG_RUNNING_SWEEP_INTERVAL_SECONDS } from '../../options/runtime-option-specs.ts';
 
 /** A duration flag in milliseconds (`200ms`, `0.2`, `30s`), at most what a timer can wait. */
 const durationMs = (flag: string) => durationMillis(flag, { subSecond: true, max: MAX_TIMER_SECONDS });
 
 /** Long-running commands sweep expired renderings this often. */
-export const SWEEP_INTERVAL_SECONDS = 300;
+export const SWEEP_INTERVAL_SECONDS = LONG_RUNNING_SWEEP_INTERVAL_SECONDS;
 
 /**
  * The retry policy flags (each over the runtime config's `retry_policy`):
@@ -22,19 +21,6 @@ export function addRetryPolicyOptions(cmd: Command): Command {
     .option('--retry-interval <duration>', 'wait before the first retry, e.g. 1s (default 1s, or retry_policy.initial_interval)', durationMs('--retry-interval'))
     .option('--retry-max-interval <duration>', 'longest wait between attempts (default 100 × the first)', durationMs('--retry-max-interval'))
     .option('--non-retryable <code...>', 'failure codes never retried, e.g. SYM_ERR_REALM_RESULT');
-}
-
-/** The flags' retry policy over the config file's (null when neither sets one). */
-export function retryPolicyFromFlags(
-  opts: { maxAttempts?: number; retryInterval?: number; retryMaxInterval?: number; nonRetryable?: string[] }, file?: RetryPolicy,
-): RetryPolicy | null {
-  const flags: RetryPolicy = {
-    ...(opts.maxAttempts !== undefined ? { maximumAttempts: opts.maxAttempts } : {}),
-    ...(opts.retryInterval !== undefined ? { initialInterval: opts.retryInterval } : {}),
-    ...(opts.retryMaxInterval !== undefined ? { maximumInterval: opts.retryMaxInterval } : {}),
-    ...(opts.nonRetryable !== undefined ? { nonRetryableErrorCodes: opts.nonRetryable } : {}),
-  };
-  return Object.keys(flags).length > 0 || file ? { ...file, ...flags } : null;
 }
 
 export function registerWorker(program: Command): void {
@@ -49,17 +35,10 @@ export function registerWorker(program: Command): void {
     .option('--realm <module...>', 'load realms from these modules too (repeatable)');
   addRetryPolicyOptions(worker)
     .action(async (opts, cmd: Command) => {
-      const g = cmd.optsWithGlobals();
-      const configPath = g.runtimeConfig ?? (process.env.SYMPHAINY_RUNTIME_CONFIG || undefined);
-      const file = configPath ? await loadRuntimeConfig(configPath) : undefined;
-      const retryPolicy = retryPolicyFromFlags(opts, file?.retryPolicy);
-      const runtimeOptions = { sweepIntervalSeconds: SWEEP_INTERVAL_SECONDS, ...(retryPolicy ? { retryPolicy } : {}) };
-      await withRuntime({ ...g, ...(file ? { runtimeConfig: file } : {}), realm: opts.realm, config: opts.config }, async (runtime) => {
-        const worker = runtime.startWorker({
-          concurrency: opts.concurrency ?? file?.worker?.concurrency ?? 4,
-          leaseMs: opts.lease ?? file?.worker?.leaseMs ?? 30_000,
-          pollIntervalMs: opts.pollInterval ?? file?.worker?.pollIntervalMs ?? 1000,
-        });
+      // Every flag (retry policy ones too), variable and runtime config key goes through the runtime's compile step.
+      await withRuntime({ ...cmd.optsWithGlobals(), realm: opts.realm, config: opts.config }, async (runtime) => {
+        const o = runtime.options;
+        const worker = runtime.startWorker({ concurrency: o.worker.concurrency, leaseMs: o.leaseMs, pollIntervalMs: o.worker.pollIntervalMs });
         const types = runtime.intents().map((i) => i.intentType);
         process.stderr.write(`worker ${worker.workerId}: claiming ${types.length} intent types; stop with Ctrl-C\n`);
         await new Promise<void>((resolve) => {
@@ -67,7 +46,7 @@ export function registerWorker(program: Command): void {
           const onSignal = (signal: NodeJS.Signals) => {
             if (++signals > 1) process.exit(130); // a second signal: stop now; leases expire and others take over
             process.stderr.write(`worker ${worker.workerId}: ${signal}, finishing ${worker.stats.running} claimed executions\n`);
-            const drainMs = drainTimeoutMs(opts.drainTimeout, file);
+            const drainMs = o.drainTimeoutMs;
             void within(worker.stop(), drainMs).then((how) => {
               if (how === 'timeout') process.stderr.write(`worker ${worker.workerId}: drain timeout after ${drainMs} ms; cancelling what still runs\n`);
               resolve();
@@ -78,6 +57,6 @@ export function registerWorker(program: Command): void {
         });
         const s = worker.stats;
         process.stderr.write(`worker ${s.workerId}: stopped after ${s.finished} executions (${s.lost} taken over by others)\n`);
-      }, runtimeOptions);
+      }, { sweepIntervalSeconds: SWEEP_INTERVAL_SECONDS });
     });
 }
