@@ -69,9 +69,9 @@ export async function serveMcpStdio(ctx: McpCallContext, until?: Promise<void>):
 }
 
 /**
- * Answers one streamable-HTTP MCP request (POST a JSON-RPC message; GET and
- * DELETE are answered 405: the server is stateless, so every request gets
- * a fresh server and transport and no MCP session is kept between requests).
+ * Answers one streamable-HTTP MCP request (a POSTed JSON-RPC message). The
+ * server is stateless: every request gets a fresh server and transport and
+ * no MCP session is kept between requests (so the route refuses GET and DELETE).
  * The caller has authenticated the tenant and hijacked the response.
  */
 export async function handleMcpHttpRequest(ctx: McpCallContext, req: IncomingMessage, res: ServerResponse, body: unknown): Promise<void> {

@@ -119,9 +119,15 @@ test('a bad argument is a tool error naming the field, and nothing is recorded a
   assert.deepEqual(added.map((r) => r.recordType), ['intent_rejected', 'intent_rejected']);
 });
 
-test('a missing or wrong API key is refused with 401 before any MCP message is read', async () => {
+test('a missing or wrong API key is refused with 401 before any MCP message is read; GET and DELETE answer 405', async () => {
   const init = { method: 'POST', headers: { accept: 'application/json, text/event-stream' }, json: { jsonrpc: '2.0', id: 1, method: 'tools/list' } };
   await expectProblem(await server.call('/mcp', { ...init, key: null }), 401, { code: 'SYM_ERR_UNAUTHORIZED', field: 'Authorization' });
   await expectProblem(await server.call('/mcp', { ...init, key: 'sk_not_a_real_key' }), 401, { code: 'SYM_ERR_UNAUTHORIZED' });
   await assert.rejects(connect('sk_not_a_real_key'));
+  // Stateless: no server-to-client stream and no session to end.
+  for (const method of ['GET', 'DELETE']) {
+    const res = await server.call('/mcp', { method, key: acmeKey, headers: { accept: 'text/event-stream' } });
+    await expectProblem(res, 405, { code: 'SYM_ERR_INVALID_REQUEST' });
+    assert.equal(res.headers.get('allow'), 'POST');
+  }
 });
