@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { isSymphainyError } from '../errors/index.ts';
 import { registerDemo } from './commands/demo.ts';
 import { registerInspect } from './commands/inspect.ts';
+import { registerMcp } from './commands/mcp.ts';
 import { registerPolicy } from './commands/policy.ts';
 import { registerRun } from './commands/run.ts';
 import { registerWorker } from './commands/worker.ts';
@@ -29,6 +30,7 @@ export function buildProgram(): Command {
   registerDemo(program);
   registerPolicy(program);
   registerInspect(program);
+  registerMcp(program);
   return program;
 }
 

@@ -21,6 +21,7 @@ import { systemRoutes } from './routes/system.ts';
 import { tenantRoutes } from './routes/tenants.ts';
 import { governanceRoutes } from './routes/governance.ts';
 import { policyChangeRoutes } from './routes/policy-changes.ts';
+import { registerMcpRoute } from './routes/mcp.ts';
 import { packagePath } from '../package/package-root.ts';
 
 export interface HttpServerOptions {
@@ -138,6 +139,7 @@ export async function createHttpServer(runtime: Runtime, options: HttpServerOpti
 
   app.server.maxConnections = maxConnections;
   registerRoutes(app, routes, ctx);
+  registerMcpRoute(app, ctx);
   app.get('/openapi.json', async () => document);
   return app;
 }

@@ -1,0 +1,40 @@
+import type { Command } from 'commander';
+import { ConfigError } from '../../errors/index.ts';
+import { loadMcpServer } from '../../mcp/load-mcp.ts';
+import { DEFAULT_MCP_SESSION } from '../../mcp/tools.ts';
+import { withRuntime } from '../open-runtime.ts';
+
+/** Environment variable of `mcp --tenant`. */
+export const MCP_TENANT_ENV = 'SYMPHAINY_TENANT';
+
+export function registerMcp(program: Command): void {
+  program
+    .command('mcp')
+    .description('serve the intent types as MCP tools on stdin/stdout, each call one execution as the tenant')
+    .option('--tenant <id>', `tenant every tool call runs as; env ${MCP_TENANT_ENV}`)
+    .option('--session <id>', "session of calls that pass no '_session' argument", DEFAULT_MCP_SESSION)
+    .option('--config <file>', 'solution config (materialization policy YAML)')
+    .option('--realm <module...>', 'load realms from these modules too (repeatable)')
+    .action(async (opts, cmd: Command) => {
+      const tenantId = (opts.tenant ?? process.env[MCP_TENANT_ENV])?.trim();
+      if (!tenantId) throw new ConfigError(`mcp needs a tenant: --tenant <id> or ${MCP_TENANT_ENV}`);
+      if (opts.session.trim() === '') throw new ConfigError('--session must not be empty');
+      // Loaded before the store is opened: a missing SDK fails fast.
+      const { serveMcpStdio } = await loadMcpServer('symphainy mcp');
+      // SIGINT/SIGTERM stop serving; more of them while the runtime closes change nothing (a client
+      // closing the stdio transport ends stdin, then sends SIGTERM if the process has not exited yet).
+      let stop!: () => void;
+      const stopped = new Promise<void>((resolve) => (stop = resolve));
+      const onSignal = () => stop();
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
+      try {
+        await withRuntime({ ...cmd.optsWithGlobals(), realm: opts.realm, config: opts.config }, (runtime) =>
+          serveMcpStdio({ runtime, tenantId, defaultSessionId: opts.session }, stopped),
+        );
+      } finally {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+      }
+    });
+}

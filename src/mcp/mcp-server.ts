@@ -1,0 +1,86 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { readFileSync } from 'node:fs';
+import { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
+import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { CallToolRequestSchema, ErrorCode, ListToolsRequestSchema, McpError } from '@modelcontextprotocol/sdk/types.js';
+import { packagePath } from '../package/package-root.ts';
+import { callMcpTool, mcpTools, type McpCallContext } from './tools.ts';
+
+/**
+ * The MCP server over a runtime, with the MCP SDK (an optional peer: load
+ * this module through `importOptional`, see `load-mcp.ts`).
+ */
+
+const VERSION = (JSON.parse(readFileSync(packagePath('package.json'), 'utf8')) as { version: string }).version;
+
+/**
+ * An MCP server (the SDK's low-level `Server`, so input schemas are the
+ * intents' JSON Schemas as they are) whose tools are the runtime's intent
+ * types, every call executed as `ctx.tenantId`. Connect it to a transport.
+ * The tool table is read once: realms registered later are not tools of it.
+ * `onCall` sees each call's promise (to wait for calls in flight).
+ * Throws ConfigError when two intent types map to one tool name.
+ */
+export function createMcpServer(ctx: McpCallContext, onCall?: (call: Promise<unknown>) => void): Server {
+  const tools = mcpTools(ctx.runtime.intents());
+  const server = new Server(
+    { name: 'symphainy', version: VERSION },
+    {
+      capabilities: { tools: {} },
+      instructions: 'Each tool is an intent type of the SymphAIny runtime; each call runs one execution, and the materialization policy decides what of its result is persisted, cached or discarded (see the artifacts\' decision and reason).',
+    },
+  );
+  server.setRequestHandler(ListToolsRequestSchema, async () => ({
+    tools: [...tools.values()].map((t) => ({ name: t.name, description: t.description, inputSchema: t.inputSchema })),
+  }));
+  server.setRequestHandler(CallToolRequestSchema, async (request) => {
+    const tool = tools.get(request.params.name);
+    if (!tool) {
+      throw new McpError(ErrorCode.InvalidParams, `unknown tool '${request.params.name}'; tools: ${[...tools.keys()].join(', ')}`);
+    }
+    const call = callMcpTool(ctx, tool, request.params.arguments);
+    onCall?.(call);
+    return call;
+  });
+  return server;
+}
+
+/**
+ * Serves MCP on this process's stdin/stdout until stdin ends (the client
+ * closed it) or `until` resolves (e.g. on SIGTERM); then waits for the calls
+ * in flight, so the caller can close the runtime under none. Nothing else
+ * may write to stdout meanwhile (the runtime logs to stderr).
+ */
+export async function serveMcpStdio(ctx: McpCallContext, until?: Promise<void>): Promise<void> {
+  const inFlight = new Set<Promise<unknown>>();
+  const server = createMcpServer(ctx, (call) => {
+    inFlight.add(call);
+    void call.catch(() => {}).finally(() => inFlight.delete(call));
+  });
+  await server.connect(new StdioServerTransport());
+  await new Promise<void>((resolve) => {
+    process.stdin.once('end', resolve);
+    process.stdin.once('close', resolve);
+    void until?.then(resolve);
+  });
+  await Promise.allSettled([...inFlight]);
+  await server.close();
+}
+
+/**
+ * Answers one streamable-HTTP MCP request (a POSTed JSON-RPC message). The
+ * server is stateless: every request gets a fresh server and transport and
+ * no MCP session is kept between requests (so the route refuses GET and DELETE).
+ * The caller has authenticated the tenant and hijacked the response.
+ */
+export async function handleMcpHttpRequest(ctx: McpCallContext, req: IncomingMessage, res: ServerResponse, body: unknown): Promise<void> {
+  const server = createMcpServer(ctx);
+  const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
+  res.once('close', () => {
+    void transport.close().catch(() => {});
+    void server.close().catch(() => {});
+  });
+  await server.connect(transport);
+  await transport.handleRequest(req, res, body);
+}
