@@ -50,6 +50,7 @@ export const PROBLEM_TYPES = {
 
   // Answered by the HTTP server only (no error class): requests refused before a route runs, and its own failures.
   SYM_ERR_REQUEST_TIMEOUT: { status: 408, title: 'Request not received in time' },
+  SYM_ERR_METHOD_NOT_ALLOWED: { status: 405, title: 'Method not allowed' },
   SYM_ERR_URI_TOO_LONG: { status: 414, title: 'Path too long' },
   SYM_ERR_UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Body not JSON' },
   SYM_ERR_HEADERS_TOO_LARGE: { status: 431, title: 'Headers too large' },

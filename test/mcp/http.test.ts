@@ -127,7 +127,7 @@ test('a missing or wrong API key is refused with 401 before any MCP message is r
   // Stateless: no server-to-client stream and no session to end.
   for (const method of ['GET', 'DELETE']) {
     const res = await server.call('/mcp', { method, key: acmeKey, headers: { accept: 'text/event-stream' } });
-    await expectProblem(res, 405, { code: 'SYM_ERR_INVALID_REQUEST' });
+    await expectProblem(res, 405, { code: 'SYM_ERR_METHOD_NOT_ALLOWED' });
     assert.equal(res.headers.get('allow'), 'POST');
   }
 });

@@ -3,7 +3,7 @@ import { LimitExceededError } from '../../errors/index.ts';
 import { loadMcpServer } from '../../mcp/load-mcp.ts';
 import { authenticate, tenantOf } from '../auth.ts';
 import { jsonDepth } from '../limits.ts';
-import { HttpProblem } from '../problem.ts';
+import { problem, sendProblem } from '../problem.ts';
 import type { RouteContext } from '../route.ts';
 
 /**
@@ -19,7 +19,8 @@ export function registerMcpRoute(app: FastifyInstance, ctx: RouteContext): void 
       const tenantId = tenantOf(await authenticate(request, 'tenant', ctx));
       // Stateless: no stream of server-initiated messages (GET) and no session to end (DELETE).
       if (request.method !== 'POST') {
-        throw new HttpProblem(405, 'SYM_ERR_INVALID_REQUEST', `${request.method} /mcp is not served: the endpoint is stateless, send each MCP message with POST`, undefined, { allow: 'POST' });
+        reply.header('allow', 'POST');
+        return sendProblem(reply, problem('SYM_ERR_METHOD_NOT_ALLOWED', `${request.method} /mcp is not served: the endpoint is stateless, send each MCP message with POST`), request.url);
       }
       const { handleMcpHttpRequest } = await loadMcpServer('the /mcp endpoint');
       const checkParameters = (parameters: Record<string, unknown>) => {
