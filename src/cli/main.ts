@@ -8,10 +8,15 @@ import { registerWorker } from './commands/worker.ts';
 import { registerServe } from './commands/serve.ts';
 import { registerTenants } from './commands/tenants.ts';
 import { registerErase } from './commands/erase.ts';
-import { addBackendOptions } from './open-runtime.ts';
+import { addBackendOptions } from './backend-options.ts';
 import { quietOnClosedStdout } from './output.ts';
 
-/** Builds the `symphainy` command. Thin: parses arguments, calls the public API, prints. */
+/**
+ * Builds the `symphainy` command. Thin: parses arguments, calls the public API, prints.
+ * Start-up stays cheap: the command modules declare names, flags and help
+ * only; each action imports what it runs (the runtime, the database, the HTTP
+ * server) when it runs, so `--help` or `policy validate` load none of them.
+ */
 export function buildProgram(): Command {
   const program = addBackendOptions(
     new Command('symphainy').description('SymphAIny runtime: intents, realms, and persistence as a governed decision'),

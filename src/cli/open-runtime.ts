@@ -1,7 +1,5 @@
-import type { Command } from 'commander';
-import { exampleRealms } from '../../realms/index.ts';
 import type { RuntimeConfigFile } from '../runtime/runtime-config.ts';
-import { loadRealmModule } from '../realm/load-realm-module.ts';
+import { cliRealms } from './realms.ts';
 import { createRuntime, type Runtime } from '../runtime/create-runtime.ts';
 import type { RuntimeOptions } from '../runtime/runtime-options.ts';
 import { ConfigError } from '../errors/index.ts';
@@ -22,23 +20,9 @@ export interface StoreOptions {
   logLevel?: string;
 }
 
-/** The global flags that say where the runtime keeps things; each also has an env var and a config-file key. */
-export function addBackendOptions(program: Command): Command {
-  return program
-    .option('--data-dir <dir>', 'embedded database and default blob folder; env SYMPHAINY_DATA_DIR (default ./.symphainy)')
-    .option('--database-url <url>', 'PostgreSQL server instead of the embedded store; env SYMPHAINY_DATABASE_URL')
-    .option('--artifacts <where>', 'artifact renderings: s3://bucket/prefix or a directory; env SYMPHAINY_ARTIFACTS')
-    .option('--s3-endpoint <url>', 'S3-compatible endpoint for s3:// artifacts; env SYMPHAINY_S3_ENDPOINT')
-    .option('--cache <where>', "cache tier: redis://host:port or 'embedded'; env SYMPHAINY_CACHE")
-    .option('--events <url>', 'also publish events to NATS JetStream (nats://host:port); env SYMPHAINY_EVENTS')
-    .option('--platform-policy <file>', 'platform policy YAML (governance rules above every solution); env SYMPHAINY_PLATFORM_POLICY')
-    .option('--runtime-config <file>', 'runtime config YAML with the same keys (flags and env win); env SYMPHAINY_RUNTIME_CONFIG');
-}
-
 /** Opens a runtime with the example realms and any `--realm` modules; closes it after `fn`. */
 export async function withRuntime<T>(opts: StoreOptions, fn: (runtime: Runtime) => Promise<T>, extra: RuntimeOptions = {}): Promise<T> {
-  const realms = [...exampleRealms];
-  for (const path of opts.realm ?? []) realms.push(...(await loadRealmModule(path)));
+  const realms = await cliRealms(opts.realm);
   const runtime = await createRuntime({
     ...(opts.dataDir ? { dataDir: opts.dataDir } : {}),
     ...(opts.databaseUrl ? { databaseUrl: opts.databaseUrl } : {}),

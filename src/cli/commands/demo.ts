@@ -1,11 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { relative } from 'node:path';
 import type { Command } from 'commander';
-import { compileMaterializationPolicy, type CompiledPolicy } from '../../policy/compile-policy.ts';
-import { loadSolutionConfig, parseSolutionConfig } from '../../policy/solution-config.ts';
+import type { CompiledPolicy } from '../../policy/compile-policy.ts';
 import type { Runtime } from '../../runtime/create-runtime.ts';
 import type { ExecutionResult } from '../../runtime/execution-result.ts';
-import { withRuntime } from '../open-runtime.ts';
 import { formatTable } from '../output.ts';
 import { packagePath } from '../../package-root.ts';
 
@@ -24,6 +22,10 @@ export function registerDemo(program: Command): void {
     .option('--tenant <id>', 'tenant for the demo intents', 'demo')
     .option('--json', 'print the execution results as JSON')
     .action(async (opts, cmd: Command) => {
+      // Loaded when the command runs, not to build the program.
+      const [{ compileMaterializationPolicy }, { loadSolutionConfig, parseSolutionConfig }, { withRuntime }] = await Promise.all([
+        import('../../policy/compile-policy.ts'), import('../../policy/solution-config.ts'), import('../open-runtime.ts'),
+      ]);
       const policies: [string, CompiledPolicy][] = [
         ['default', compileMaterializationPolicy()],
         ['mvp', compileMaterializationPolicy({ solution: await loadSolutionConfig(relative(process.cwd(), root('config/mvp_materialization_policy.yaml'))) })],

@@ -1,7 +1,9 @@
 import type { Command } from 'commander';
 import { ConfigError } from '../../errors/index.ts';
-import { withRuntime } from '../open-runtime.ts';
 import { printJson } from '../output.ts';
+
+/** The runtime, loaded when the command runs (not to build the program or print help). */
+const openRuntime = () => import('../open-runtime.ts');
 
 export function registerErase(program: Command): void {
   program
@@ -18,6 +20,7 @@ export function registerErase(program: Command): void {
         if (eq <= 0) throw new ConfigError(`--subject must be KEY=VALUE, got '${opts.subject}'`);
         subject = { key: opts.subject.slice(0, eq), value: opts.subject.slice(eq + 1) };
       }
+      const { withRuntime } = await openRuntime();
       const r = await withRuntime(cmd.optsWithGlobals(), (rt) =>
         rt.erase({ tenantId: opts.tenant, ...(opts.session ? { sessionId: opts.session } : {}), ...(subject ? { subject } : {}) }),
       );
