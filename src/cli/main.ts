@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { isSymphainyError } from '../errors/index.ts';
 import { registerDemo } from './commands/demo.ts';
@@ -10,6 +11,7 @@ import { registerTenants } from './commands/tenants.ts';
 import { registerErase } from './commands/erase.ts';
 import { addBackendOptions } from './backend-options.ts';
 import { quietOnClosedStdout } from './output.ts';
+import { packagePath } from '../package-root.ts';
 
 /**
  * Builds the `symphainy` command. Thin: parses arguments, calls the public API, prints.
@@ -21,6 +23,7 @@ export function buildProgram(): Command {
   const program = addBackendOptions(
     new Command('symphainy').description('SymphAIny runtime: intents, realms, and persistence as a governed decision'),
   )
+    .version(packageVersion(), '--version', 'print the version of symphainy')
     .showHelpAfterError('(run with --help for usage)')
     // Commander's own refusals (unknown option, missing or extra argument, a flag's bad value) in
     // the same `error [CODE]: message` form as every other error; subcommands inherit this.
@@ -35,6 +38,11 @@ export function buildProgram(): Command {
   registerPolicy(program);
   registerInspect(program);
   return program;
+}
+
+/** The package's version, from its package.json (read once, when the program is built). */
+function packageVersion(): string {
+  return (JSON.parse(readFileSync(packagePath('package.json'), 'utf8')) as { version: string }).version;
 }
 
 /** Runs the CLI. Errors are printed as `error [CODE]: message` — never a stack trace (set SYMPHAINY_DEBUG=1 for one). */
