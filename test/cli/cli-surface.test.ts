@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -107,6 +107,21 @@ describe('commands that need no store', { concurrency: 4 }, () => {
         }
       }
       assert.deepEqual((await readdir(dataDir)).sort(), ['lock'], 'the held data dir was not initialized');
+    } finally {
+      await lock.release();
+    }
+  });
+
+  test('without --config, policy show describes the active policy of an existing store: under a held lock it says so and names --config', async () => {
+    const cwd = await mkdtemp(join(dir, 'active-'));
+    const dataDir = join(cwd, '.symphainy');
+    const lock = await DataDirLock.acquire(dataDir, 0);
+    try {
+      await mkdir(join(dataDir, 'db')); // a store exists: its active policy is what runs use
+      const r = await run(bin, ['policy', 'show', '--json'], cwd);
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(r.stderr, /^error \[SYM_ERR_DATA_DIR_LOCKED\]: .*or describe policy files with --config/);
+      assert.equal((await run(bin, ['policy', 'show', '--config', MVP, '--json'], cwd)).code, 0);
     } finally {
       await lock.release();
     }

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import type { PolicyResolver, ResolverInput } from '../../policy/policy-resolver.ts';
 import type { PolicyExplanation } from '../../policy/compile-policy.ts';
-import { ConfigError } from '../../errors/index.ts';
+import { ConfigError, DataDirLockedError } from '../../errors/index.ts';
 import { formatDuration } from '../../policy/duration.ts';
 import { durationSeconds, positiveInt } from '../input.ts';
 import { printJson, printTable } from '../output.ts';
@@ -54,7 +54,13 @@ async function describedPolicy<T>(config: string | undefined, cmd: Command, fn: 
   const source = await policySource(cmd);
   if (source !== 'store') return fn(await compile(undefined, cmd, source.platform));
   const { withRuntime } = await openRuntime();
-  return withRuntime(cmd.optsWithGlobals(), async (rt) => fn(rt.resolver));
+  try {
+    return await withRuntime(cmd.optsWithGlobals(), async (rt) => fn(rt.resolver));
+  } catch (err) {
+    // The active policy lives in the store; the files need none.
+    if (err instanceof DataDirLockedError) throw new DataDirLockedError(`${err.message}; or describe policy files with --config (and --platform-policy), which opens no store`, { cause: err });
+    throw err;
+  }
 }
 
 export function registerPolicy(program: Command): void {
