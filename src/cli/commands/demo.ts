@@ -6,6 +6,7 @@ import type { Runtime } from '../../runtime/create-runtime.ts';
 import type { ExecutionResult } from '../../runtime/execution-result.ts';
 import { formatTable } from '../output.ts';
 import { packagePath } from '../../package-root.ts';
+import { openRuntime } from '../lazy-runtime.ts';
 
 const root = (path: string) => packagePath(path);
 const example = async (name: string) => JSON.parse(await readFile(root(`examples/${name}.json`), 'utf8')) as Record<string, unknown>;
@@ -24,7 +25,7 @@ export function registerDemo(program: Command): void {
     .action(async (opts, cmd: Command) => {
       // Loaded when the command runs, not to build the program.
       const [{ compileMaterializationPolicy }, { loadSolutionConfig, parseSolutionConfig }, { withRuntime }] = await Promise.all([
-        import('../../policy/compile-policy.ts'), import('../../policy/solution-config.ts'), import('../open-runtime.ts'),
+        import('../../policy/compile-policy.ts'), import('../../policy/solution-config.ts'), openRuntime(),
       ]);
       const policies: [string, CompiledPolicy][] = [
         ['default', compileMaterializationPolicy()],

@@ -1,9 +1,8 @@
 import type { Command } from 'commander';
 import { ConfigError } from '../../errors/index.ts';
+import { openRuntime } from '../lazy-runtime.ts';
 import { printJson } from '../output.ts';
 
-/** The runtime, loaded when the command runs (not to build the program or print help). */
-const openRuntime = () => import('../open-runtime.ts');
 
 export function registerErase(program: Command): void {
   program

@@ -8,10 +8,9 @@ import { ConfigError } from '../../errors/index.ts';
 import { assertName } from '../../realm/rendering-name.ts';
 import { MAX_TIMER_SECONDS, parseDuration } from '../../policy/duration.ts';
 import { durationSeconds, positiveInt } from '../input.ts';
+import { openRuntime } from '../lazy-runtime.ts';
 import { printJson, printTable, renderingJson } from '../output.ts';
 
-/** The runtime, loaded when a command runs (not to build the program or print help). */
-const openRuntime = () => import('../open-runtime.ts');
 
 const oneOf = (flag: string, allowed: readonly string[]) => (value: string) => {
   if (!allowed.includes(value)) throw new ConfigError(`${flag} must be one of ${allowed.join(', ')}, got '${value}'`);

@@ -6,12 +6,12 @@ import type { PolicyExplanation } from '../../policy/compile-policy.ts';
 import { ConfigError, DataDirLockedError } from '../../errors/index.ts';
 import { formatDuration } from '../../policy/duration.ts';
 import { durationSeconds, positiveInt } from '../input.ts';
+import { openRuntime } from '../lazy-runtime.ts';
 import { printJson, printTable } from '../output.ts';
 
 // Loaded when a command runs, not to build the program: only the commands
 // that read recorded data (or the active policy of an existing store) open one.
 const resolverModule = () => import('../../policy/policy-resolver.ts');
-const openRuntime = () => import('../open-runtime.ts');
 
 /** The platform policy file of these flags (flag, then env), if any. */
 function platformOf(cmd: Command): string | undefined {

@@ -3,10 +3,9 @@ import type { IntentInput } from '../../intent/intent.ts';
 import type { ExecutionResult } from '../../runtime/execution-result.ts';
 import { MAX_TIMER_SECONDS } from '../../policy/duration.ts';
 import { durationMillis, readParams } from '../input.ts';
+import { openRuntime } from '../lazy-runtime.ts';
 import { printJson, printTable } from '../output.ts';
 
-/** The runtime, loaded when the command runs (not to build the program or print help). */
-const openRuntime = () => import('../open-runtime.ts');
 
 /** The options `run` and `submit` share: who asks, with what, under which realms and config. */
 function intentCommand(program: Command, name: string, description: string): Command {

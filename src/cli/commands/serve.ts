@@ -4,6 +4,7 @@ import type { Runtime } from '../../runtime/create-runtime.ts';
 import { drainTimeoutMs, DRAIN_TIMEOUT_ENV, within } from '../drain.ts';
 import { durationSeconds, positiveInt } from '../input.ts';
 import { SWEEP_INTERVAL_SECONDS } from './worker.ts';
+import { openRuntime } from '../lazy-runtime.ts';
 
 const DEFAULT_PORT = 7070;
 const durationMs = (flag: string) => (value: string) => durationSeconds(flag)(value) * 1000;
@@ -23,7 +24,7 @@ export function registerServe(program: Command): void {
     .action(async (opts, cmd: Command) => {
       // Loaded here, not to build the program: the HTTP server and the runtime are the heavy part of start-up.
       const [{ createHttpServer }, { loadRuntimeConfig }, { withRuntime }] = await Promise.all([
-        import('../../http/server.ts'), import('../../runtime/runtime-config.ts'), import('../open-runtime.ts'),
+        import('../../http/server.ts'), import('../../runtime/runtime-config.ts'), openRuntime(),
       ]);
       const g = cmd.optsWithGlobals();
       const configPath = g.runtimeConfig ?? (process.env.SYMPHAINY_RUNTIME_CONFIG || undefined);

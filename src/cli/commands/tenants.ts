@@ -1,9 +1,8 @@
 import type { Command } from 'commander';
 import { checkTenantId } from '../../tenants/tenant-registry.ts';
+import { openRuntime } from '../lazy-runtime.ts';
 import { printJson, printTable } from '../output.ts';
 
-/** The runtime, loaded when the command runs (not to build the program or print help). */
-const openRuntime = () => import('../open-runtime.ts');
 
 /**
  * Tenant and API key management on the store directly (the operator's tool).

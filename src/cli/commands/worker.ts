@@ -3,6 +3,7 @@ import { MAX_TIMER_SECONDS } from '../../policy/duration.ts';
 import type { RetryPolicy } from '../../worker/retry-policy.ts';
 import { drainTimeoutMs, DRAIN_TIMEOUT_ENV, within } from '../drain.ts';
 import { durationMillis, positiveInt } from '../input.ts';
+import { openRuntime } from '../lazy-runtime.ts';
 
 /** A duration flag in milliseconds (`200ms`, `0.2`, `30s`), at most what a timer can wait. */
 const durationMs = (flag: string) => durationMillis(flag, { subSecond: true, max: MAX_TIMER_SECONDS });
@@ -48,7 +49,7 @@ export function registerWorker(program: Command): void {
   addRetryPolicyOptions(worker)
     .action(async (opts, cmd: Command) => {
       // Loaded when the command runs, not to build the program.
-      const [{ loadRuntimeConfig }, { withRuntime }] = await Promise.all([import('../../runtime/runtime-config.ts'), import('../open-runtime.ts')]);
+      const [{ loadRuntimeConfig }, { withRuntime }] = await Promise.all([import('../../runtime/runtime-config.ts'), openRuntime()]);
       const g = cmd.optsWithGlobals();
       const configPath = g.runtimeConfig ?? (process.env.SYMPHAINY_RUNTIME_CONFIG || undefined);
       const file = configPath ? await loadRuntimeConfig(configPath) : undefined;
