@@ -16,6 +16,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { artifactBench } from './artifacts.ts';
 import { embeddedStartupBench, type StartupFigures } from './embedded-startup.ts';
+import { cliStartupBench, cliStartupRows } from './cli-startup.ts';
 import type { CacheMemoryFigures } from './cache-memory.ts';
 import { BENCH_SERVICES, createBenchDatabase, unreachable, type BenchDatabase } from './databases.ts';
 import type { DbosFigures } from './dbos.ts';
@@ -257,6 +258,7 @@ async function main(): Promise<void> {
     const startup = await section('embedded start-up', () => embeddedStartupBench({ rounds: SIZE.rounds }));
     const policy = await section('policy evaluation', () => policyBench(SIZE.policy));
     const artifacts = await section('artifact store', () => artifactBench(SIZE.artifacts));
+    const cliStartup = await section('CLI start-up', async () => cliStartupBench(SMOKE ? 1 : 7));
     const cacheMemory = {
       embedded: await section('cache memory, embedded', async () =>
         runChild<CacheMemoryFigures>('./cache-memory.ts', [
@@ -318,6 +320,7 @@ async function main(): Promise<void> {
     } else {
       rows.push(note('artifact store', `not measured — ${artifacts.reason}`));
     }
+    rows.push(...(cliStartup.status === 'measured' ? cliStartupRows(cliStartup.figures, row, note) : [note('CLI start-up', `not measured — ${cliStartup.reason}`)]));
     const n = fmt(SIZE.cacheEntries);
     if (cacheMemory.embedded.status === 'measured') {
       const c = cacheMemory.embedded.figures;
@@ -352,7 +355,7 @@ async function main(): Promise<void> {
       mode: SMOKE ? 'smoke' : 'full',
       machine,
       sizes: SIZE,
-      sections: { executions, rawFloor: floors, dbos, startup, policy, artifacts, cacheMemory },
+      sections: { executions, rawFloor: floors, dbos, startup, policy, artifacts, cacheMemory, cliStartup },
       table: rows,
     };
     await mkdir(dirname(OUT), { recursive: true });

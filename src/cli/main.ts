@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { isSymphainyError } from '../errors/index.ts';
 import { registerDemo } from './commands/demo.ts';
@@ -9,14 +10,21 @@ import { registerWorker } from './commands/worker.ts';
 import { registerServe } from './commands/serve.ts';
 import { registerTenants } from './commands/tenants.ts';
 import { registerErase } from './commands/erase.ts';
-import { addBackendOptions } from './open-runtime.ts';
+import { addBackendOptions } from './backend-options.ts';
 import { quietOnClosedStdout } from './output.ts';
+import { packagePath } from '../package/package-root.ts';
 
-/** Builds the `symphainy` command. Thin: parses arguments, calls the public API, prints. */
+/**
+ * Builds the `symphainy` command. Thin: parses arguments, calls the public API, prints.
+ * Start-up stays cheap: the command modules declare names, flags and help
+ * only; each action imports what it runs (the runtime, the database, the HTTP
+ * server) when it runs, so `--help` or `policy validate` load none of them.
+ */
 export function buildProgram(): Command {
   const program = addBackendOptions(
     new Command('symphainy').description('SymphAIny runtime: intents, realms, and persistence as a governed decision'),
   )
+    .version(packageVersion(), '--version', 'print the version of symphainy')
     .showHelpAfterError('(run with --help for usage)')
     // Commander's own refusals (unknown option, missing or extra argument, a flag's bad value) in
     // the same `error [CODE]: message` form as every other error; subcommands inherit this.
@@ -32,6 +40,11 @@ export function buildProgram(): Command {
   registerInspect(program);
   registerMcp(program);
   return program;
+}
+
+/** The package's version, from its package.json (read once, when the program is built). */
+function packageVersion(): string {
+  return (JSON.parse(readFileSync(packagePath('package.json'), 'utf8')) as { version: string }).version;
 }
 
 /** Runs the CLI. Errors are printed as `error [CODE]: message` — never a stack trace (set SYMPHAINY_DEBUG=1 for one). */

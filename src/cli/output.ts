@@ -38,3 +38,12 @@ export function quietOnClosedStdout(stdout: NodeJS.WriteStream = process.stdout)
     }
   });
 }
+
+/** One rendering as JSON: text for textual content types, else base64. `sizeBytes` counts the bytes. */
+export function renderingJson(name: string, contentType: string, bytes: Uint8Array): {
+  name: string; contentType: string; sizeBytes: number; text?: string; base64?: string;
+} {
+  const textual = /^(text\/|application\/json|image\/svg)/.test(contentType);
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return { name, contentType, sizeBytes: bytes.byteLength, ...(textual ? { text: buf.toString('utf8') } : { base64: buf.toString('base64') }) };
+}

@@ -62,6 +62,19 @@ describe('symphainy command', () => {
     assert.equal(svg.code, 0, svg.stderr);
     assert.match(svg.stdout, /^<svg[\s\S]*<\/svg>\s*$/);
 
+    // --json: the metadata (as without it), or a rendering as text; --out with --json is refused.
+    const visualId = run.artifacts.find((a: { key: string }) => a.key === 'visual').artifactId;
+    const meta = json(await cli(['artifacts', 'get', visualId, '--json'], dataDir));
+    assert.deepEqual([meta.artifactId, meta.resultType], [visualId, 'visual']);
+    const svgJson = json(await cli(['artifacts', 'get', visualId, '--rendering', 'svg', '--json'], dataDir));
+    assert.equal(svgJson.artifactId, visualId);
+    assert.equal(svgJson.name, 'svg');
+    assert.equal(svgJson.text, svg.stdout);
+    assert.equal(svgJson.sizeBytes, Buffer.byteLength(svg.stdout));
+    const both = await cli(['artifacts', 'get', visualId, '--rendering', 'svg', '--json', '--out', join(dir, 'x.svg')], dataDir);
+    assert.equal(both.code, 2);
+    assert.match(both.stderr, /^error \[SYM_ERR_CONFIG\]: use either --out or --json, not both/);
+
     const shown = json(await cli(['executions', 'show', run.executionId], dataDir));
     assert.equal(shown.status, 'completed');
     assert.equal(shown.state.references.workflow_artifact_id, workflow.artifactId);

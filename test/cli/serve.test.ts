@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -97,6 +97,62 @@ describe('symphainy serve and tenants', { timeout: 400_000, concurrency: true },
     await rm(dir, { recursive: true, force: true });
   });
 
+  test('serve --demo again on the same data dir prints the same key; once it is revoked, a new one replaces it and earlier demo keys are revoked', async () => {
+    const dataDir = join(dir, 'demo-twice');
+    const keyFile = join(dataDir, 'demo-api-key');
+    const keyOf = (s: Served) => {
+      const key = /export KEY=(\S+)/.exec(s.stdout())?.[1];
+      assert.ok(key && KEY.test(key), s.stdout());
+      return key;
+    };
+    const keyIdOf = (key: string) => /^sym_([a-f0-9]{16})_/.exec(key)![1]!;
+    const status = (url: string, key: string) => fetch(`${url}/v1/artifacts`, { headers: { authorization: `Bearer ${key}` } }).then((r) => r.status);
+    const activeKeys = async () => {
+      const r = await cli(['--data-dir', dataDir, 'tenants', 'keys', 'demo', '--json']);
+      assert.equal(r.code, 0, r.stderr);
+      return (JSON.parse(r.stdout) as { keyId: string; revokedAt: string | null }[]).filter((k) => !k.revokedAt).map((k) => k.keyId);
+    };
+
+    const first = await serve(['--port', '0', '--demo', '--data-dir', dataDir]);
+    const key = keyOf(first);
+    assert.equal(await first.stop(), 0, first.stderr());
+    assert.equal((await stat(keyFile)).mode & 0o777, 0o600);
+    assert.equal((await readFile(keyFile, 'utf8')).trim(), key);
+
+    const second = await serve(['--port', '0', '--demo', '--data-dir', dataDir]);
+    try {
+      assert.equal(keyOf(second), key, 'the second start prints the first key');
+      assert.match(second.stdout(), /API key \(the same key as the last start, kept in \S+demo-api-key\)/);
+      assert.equal(await status(second.url, key), 200);
+    } finally {
+      assert.equal(await second.stop(), 0, second.stderr());
+    }
+    assert.deepEqual(await activeKeys(), [keyIdOf(key)], 'one demo key is valid, not one per start');
+
+    // The kept key revoked, and another demo key issued by hand: the next start issues a new key and revokes the other.
+    const revoked = await cli(['--data-dir', dataDir, 'tenants', 'revoke-key', keyIdOf(key), '--json']);
+    assert.equal(revoked.code, 0, revoked.stderr);
+    assert.equal(JSON.parse(revoked.stdout).keyId, keyIdOf(key));
+    const added = await cli(['--data-dir', dataDir, 'tenants', 'add-key', 'demo', '--json']);
+    assert.equal(added.code, 0, added.stderr);
+    const other = JSON.parse(added.stdout) as { keyId: string; apiKey: string };
+
+    const third = await serve(['--port', '0', '--demo', '--data-dir', dataDir]);
+    let fresh: string;
+    try {
+      fresh = keyOf(third);
+      assert.notEqual(fresh, key);
+      assert.match(third.stdout(), new RegExp(`earlier demo keys revoked: ${other.keyId}\\)`));
+      assert.equal(await status(third.url, fresh), 200);
+      assert.equal(await status(third.url, key), 401);
+      assert.equal(await status(third.url, other.apiKey), 401);
+    } finally {
+      assert.equal(await third.stop(), 0, third.stderr());
+    }
+    assert.equal((await readFile(keyFile, 'utf8')).trim(), fresh);
+    assert.deepEqual(await activeKeys(), [keyIdOf(fresh)]);
+  });
+
   test('serve --port 0 --demo: prints the URL and a demo key with a curl line that works; SIGTERM stops it with exit code 0', async () => {
     const s = await serve(['--port', '0', '--demo', '--data-dir', join(dir, 'demo')]);
     let code: number | null | undefined;
@@ -108,7 +164,7 @@ describe('symphainy serve and tenants', { timeout: 400_000, concurrency: true },
 
       const key = /export KEY=(\S+)/.exec(s.stdout())?.[1];
       assert.ok(key && KEY.test(key), s.stdout());
-      assert.match(s.stdout(), /Tenant 'demo', API key \(shown once\)/);
+      assert.match(s.stdout(), /Tenant 'demo', API key \(new, kept in \S+demo-api-key \(0600\) and printed again next start\)/);
       // The printed curl command, run with fetch.
       const curl = /curl -s -X POST (\S+) -H "authorization: Bearer \$KEY" -H '(content-type: application\/json)' \\\n\s+-d '([^']+)'/.exec(s.stdout());
       assert.ok(curl, s.stdout());

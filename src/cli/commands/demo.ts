@@ -1,13 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import { relative } from 'node:path';
 import type { Command } from 'commander';
-import { compileMaterializationPolicy, type CompiledPolicy } from '../../policy/compile-policy.ts';
-import { loadSolutionConfig, parseSolutionConfig } from '../../policy/solution-config.ts';
+import type { CompiledPolicy } from '../../policy/compile-policy.ts';
 import type { Runtime } from '../../runtime/create-runtime.ts';
 import type { ExecutionResult } from '../../execution/execution-result.ts';
-import { withRuntime } from '../open-runtime.ts';
 import { formatTable } from '../output.ts';
 import { packagePath } from '../../package/package-root.ts';
+import { openRuntime } from '../lazy-runtime.ts';
 
 const root = (path: string) => packagePath(path);
 const example = async (name: string) => JSON.parse(await readFile(root(`examples/${name}.json`), 'utf8')) as Record<string, unknown>;
@@ -24,6 +23,10 @@ export function registerDemo(program: Command): void {
     .option('--tenant <id>', 'tenant for the demo intents', 'demo')
     .option('--json', 'print the execution results as JSON')
     .action(async (opts, cmd: Command) => {
+      // Loaded when the command runs, not to build the program.
+      const [{ compileMaterializationPolicy }, { loadSolutionConfig, parseSolutionConfig }, { withRuntime }] = await Promise.all([
+        import('../../policy/compile-policy.ts'), import('../../policy/solution-config.ts'), openRuntime(),
+      ]);
       const policies: [string, CompiledPolicy][] = [
         ['default', compileMaterializationPolicy()],
         ['mvp', compileMaterializationPolicy({ solution: await loadSolutionConfig(relative(process.cwd(), root('config/mvp_materialization_policy.yaml'))) })],

@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { ConfigError } from '../../errors/index.ts';
-import { withRuntime } from '../open-runtime.ts';
+import { openRuntime } from '../lazy-runtime.ts';
 import { printJson } from '../output.ts';
+
 
 export function registerErase(program: Command): void {
   program
@@ -18,6 +19,7 @@ export function registerErase(program: Command): void {
         if (eq <= 0) throw new ConfigError(`--subject must be KEY=VALUE, got '${opts.subject}'`);
         subject = { key: opts.subject.slice(0, eq), value: opts.subject.slice(eq + 1) };
       }
+      const { withRuntime } = await openRuntime();
       const r = await withRuntime(cmd.optsWithGlobals(), (rt) =>
         rt.erase({ tenantId: opts.tenant, ...(opts.session ? { sessionId: opts.session } : {}), ...(subject ? { subject } : {}) }),
       );

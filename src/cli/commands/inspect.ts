@@ -8,8 +8,9 @@ import { ConfigError } from '../../errors/index.ts';
 import { assertName } from '../../realm/rendering-name.ts';
 import { MAX_TIMER_SECONDS, parseDuration } from '../../policy/duration.ts';
 import { durationSeconds, positiveInt } from '../input.ts';
-import { scopeOf, withRuntime } from '../open-runtime.ts';
-import { printJson, printTable } from '../output.ts';
+import { openRuntime } from '../lazy-runtime.ts';
+import { printJson, printTable, renderingJson } from '../output.ts';
+
 
 const oneOf = (flag: string, allowed: readonly string[]) => (value: string) => {
   if (!allowed.includes(value)) throw new ConfigError(`${flag} must be one of ${allowed.join(', ')}, got '${value}'`);
@@ -28,6 +29,7 @@ export function registerInspect(program: Command): void {
     .option('--limit <n>', 'at most this many', positiveInt('--limit'), 100)
     .option('--json', 'print JSON')
     .action(async (opts, cmd: Command) => {
+      const { withRuntime, scopeOf } = await openRuntime();
       const rows = await withRuntime(cmd.optsWithGlobals(), (rt) =>
         rt.listArtifacts({
           tenantId: scopeOf(opts.tenant), executionId: opts.execution, sessionId: opts.session,
@@ -49,14 +51,18 @@ export function registerInspect(program: Command): void {
     .option('--tenant <id>', 'read as this tenant')
     .option('--rendering <name>', 'print this rendering\'s bytes instead of the metadata')
     .option('--out <file>', 'with --rendering: write the bytes to this file')
+    .option('--json', 'print JSON: the metadata (also the default), or with --rendering the rendering as text or base64')
     .action(async (artifactId: string, opts, cmd: Command) => {
       // An empty name is a name the rule refuses, not "no rendering asked for".
       if (opts.rendering !== undefined) assertName(opts.rendering, '--rendering', (m) => new ConfigError(m));
       if (opts.out && !opts.rendering) throw new ConfigError('--out needs --rendering NAME (the metadata is printed as JSON)');
+      if (opts.out && opts.json) throw new ConfigError('use either --out or --json, not both (--out writes the rendering\'s bytes)');
+      const { withRuntime, scopeOf } = await openRuntime();
       await withRuntime(cmd.optsWithGlobals(), async (rt) => {
         const scope: Scope = { tenantId: scopeOf(opts.tenant) };
         if (opts.rendering === undefined) return printJson(await rt.getArtifact(artifactId, scope));
-        const { bytes } = await rt.readRendering(artifactId, opts.rendering, scope);
+        const { bytes, contentType } = await rt.readRendering(artifactId, opts.rendering, scope);
+        if (opts.json) return printJson({ artifactId, ...renderingJson(opts.rendering, contentType, bytes) });
         if (!opts.out) return void process.stdout.write(bytes);
         try {
           await writeFile(opts.out, bytes);
@@ -71,18 +77,24 @@ export function registerInspect(program: Command): void {
     .argument('<artifactId>')
     .requiredOption('--reason <text>', 'why (recorded in the WAL), e.g. a case number')
     .option('--tenant <id>', 'as this tenant')
+    .option('--json', 'print the artifact record as JSON')
     .description('place a legal hold: retention, retroactive policy and erasure leave the artifact alone until released')
     .action(async (artifactId: string, opts, cmd: Command) => {
+      const { withRuntime, scopeOf } = await openRuntime();
       const a = await withRuntime(cmd.optsWithGlobals(), (rt) => rt.holdArtifact(artifactId, { tenantId: scopeOf(opts.tenant) }, opts.reason));
+      if (opts.json) return printJson(a);
       process.stdout.write(`artifact ${a.artifactId} of tenant '${a.tenantId}' is held: ${a.legalHold!.reason}\n`);
     });
   artifacts
     .command('release')
     .argument('<artifactId>')
     .option('--tenant <id>', 'as this tenant')
+    .option('--json', 'print the artifact record as JSON')
     .description('release a legal hold (retention applies again)')
     .action(async (artifactId: string, opts, cmd: Command) => {
+      const { withRuntime, scopeOf } = await openRuntime();
       const a = await withRuntime(cmd.optsWithGlobals(), (rt) => rt.releaseArtifact(artifactId, { tenantId: scopeOf(opts.tenant) }));
+      if (opts.json) return printJson(a);
       const when = a.retainUntil ? `retention ends ${a.retainUntil}` : 'no retention limit';
       process.stdout.write(`artifact ${a.artifactId} of tenant '${a.tenantId}' is no longer held (${when})\n`);
     });
@@ -91,10 +103,13 @@ export function registerInspect(program: Command): void {
     .command('keep')
     .argument('<cacheId>', 'a cached artifact (cache get lists them)')
     .requiredOption('--tenant <id>', 'its tenant')
+    .option('--json', 'print the decision as JSON')
     .description("ask for a cached artifact to be persisted: the policy's promote permission decides; recorded either way")
     .action(async (cacheId: string, opts, cmd: Command) => {
+      const { withRuntime, scopeOf } = await openRuntime();
       const r = await withRuntime(cmd.optsWithGlobals(), (rt) => rt.keepCached(cacheId, { tenantId: scopeOf(opts.tenant) as string }));
       if (!r.kept) process.exitCode = 1;
+      if (opts.json) return printJson(r);
       process.stdout.write(r.kept ? `kept as ${r.artifactId}: ${r.reason}\n` : `not kept (${r.layer}): ${r.reason}\n`);
     });
 
@@ -104,6 +119,7 @@ export function registerInspect(program: Command): void {
     .option('--json', 'print JSON')
     .option('--gc-grace <duration>', 'garbage collection spares unreferenced blob-store files younger than this (e.g. 1h, 30m, 0s) [default: the runtime\'s, 1h]')
     .action(async (opts, cmd: Command) => {
+      const { withRuntime, scopeOf } = await openRuntime();
       const gcGraceSeconds = opts.gcGrace === undefined ? undefined : gcGraceOf(opts.gcGrace);
       const r = await withRuntime(cmd.optsWithGlobals(), (rt) => rt.sweep(gcGraceSeconds === undefined ? {} : { gcGraceSeconds }));
       if (r.failures.length > 0 || r.garbage.failures.length > 0) process.exitCode = 1;
@@ -127,7 +143,9 @@ export function registerInspect(program: Command): void {
     .option('--tenant <id>', 'read as this tenant')
     .option('--wait', 'wait until it is completed or failed (a queued or running execution)')
     .option('--wait-timeout <duration>', 'with --wait: give up after this long, e.g. 90s or 5m (bare numbers are seconds)', durationSeconds('--wait-timeout', { subSecond: true, max: MAX_TIMER_SECONDS }), 60)
+    .option('--json', 'print JSON (also the default: the execution record has no table form)')
     .action(async (executionId: string, opts, cmd: Command) => {
+      const { withRuntime, scopeOf } = await openRuntime();
       const scope: Scope = { tenantId: scopeOf(opts.tenant) };
       const e = await withRuntime(cmd.optsWithGlobals(), (rt) =>
         opts.wait ? rt.waitForExecution(executionId, scope, { timeoutMs: Math.round(opts.waitTimeout * 1000) }) : rt.getExecution(executionId, scope),
@@ -143,6 +161,7 @@ export function registerInspect(program: Command): void {
     .option('--limit <n>', 'at most this many', positiveInt('--limit'), 50)
     .option('--json', 'print JSON')
     .action(async (opts, cmd: Command) => {
+      const { withRuntime, scopeOf } = await openRuntime();
       const rows = await withRuntime(cmd.optsWithGlobals(), (rt) =>
         rt.listExecutions({ tenantId: scopeOf(opts.tenant), status: opts.status, intentType: opts.intentType, limit: opts.limit }),
       );
@@ -156,10 +175,13 @@ export function registerInspect(program: Command): void {
     .command('retry')
     .argument('<executionId>')
     .option('--tenant <id>', 'as this tenant')
+    .option('--json', 'print the execution record as JSON')
     .description('re-queue a dead or failed execution with a fresh attempt budget (recorded in the WAL with who asked)')
     .action(async (executionId: string, opts, cmd: Command) => {
+      const { withRuntime, scopeOf } = await openRuntime();
       const requestedBy = `cli:${operator()}@${hostname()}`;
       const e = await withRuntime(cmd.optsWithGlobals(), (rt) => rt.retryExecution(executionId, { tenantId: scopeOf(opts.tenant) }, { requestedBy }));
+      if (opts.json) return printJson(e);
       process.stdout.write(`execution ${e.executionId} of tenant '${e.tenantId}' is queued again (after ${e.attempts} attempts); a worker runs it\n`);
     });
 
@@ -170,6 +192,7 @@ export function registerInspect(program: Command): void {
     .option('--tenant <id>', 'only this tenant')
     .option('--json', 'print JSON')
     .action(async (opts, cmd: Command) => {
+      const { withRuntime, scopeOf } = await openRuntime();
       const reports = await withRuntime(cmd.optsWithGlobals(), (rt) => rt.verifyWal({ tenantId: scopeOf(opts.tenant) }));
       if (reports.some((r) => !r.ok)) process.exitCode = 1;
       if (opts.json) return printJson(reports);
@@ -192,6 +215,7 @@ export function registerInspect(program: Command): void {
     .option('--limit <n>', 'at most this many', positiveInt('--limit'), 1000)
     .option('--json', 'print JSON')
     .action(async (opts, cmd: Command) => {
+      const { withRuntime, scopeOf } = await openRuntime();
       const rows = await withRuntime(cmd.optsWithGlobals(), (rt) =>
         rt.listWal({ tenantId: scopeOf(opts.tenant), executionId: opts.execution, recordType: opts.type, afterSeq: opts.after, limit: opts.limit }),
       );
@@ -212,9 +236,10 @@ export function registerInspect(program: Command): void {
     .option('--execution <id>', 'only this execution')
     .option('--key <artifactKey>', 'only this artifact key')
     .option('--id <cacheId>', 'only this cache entry')
-    .option('--rendering <name>', 'print this rendering\'s bytes (needs exactly one match)')
+    .option('--rendering <name>', 'print this rendering\'s bytes (needs exactly one match; with --json as text or base64)')
     .option('--json', 'print JSON')
     .action(async (opts, cmd: Command) => {
+      const { withRuntime, scopeOf } = await openRuntime();
       const entries = await withRuntime(cmd.optsWithGlobals(), (rt) =>
         rt.getCached({ tenantId: scopeOf(opts.tenant), sessionId: opts.session, executionId: opts.execution, artifactKey: opts.key, cacheId: opts.id }),
       );
@@ -222,15 +247,10 @@ export function registerInspect(program: Command): void {
         if (entries.length !== 1) throw new ConfigError(`--rendering needs exactly one cached artifact; ${entries.length} match (narrow with --id)`);
         const r = entries[0]!.renderings.find((x) => x.name === opts.rendering);
         if (!r) throw new ConfigError(`cached artifact has no rendering '${opts.rendering}' (has: ${entries[0]!.renderings.map((x) => x.name).join(', ')})`);
+        if (opts.json) return printJson({ cacheId: entries[0]!.cacheId, ...renderingJson(r.name, r.contentType, r.bytes) });
         return void process.stdout.write(r.bytes);
       }
-      const view = entries.map((e) => ({
-        ...e,
-        renderings: e.renderings.map((r) => ({
-          name: r.name, contentType: r.contentType, sizeBytes: r.bytes.byteLength,
-          ...(/^(text\/|application\/json|image\/svg)/.test(r.contentType) ? { text: Buffer.from(r.bytes).toString('utf8') } : { base64: Buffer.from(r.bytes).toString('base64') }),
-        })),
-      }));
+      const view = entries.map((e) => ({ ...e, renderings: e.renderings.map((r) => renderingJson(r.name, r.contentType, r.bytes)) }));
       if (opts.json) return printJson(view);
       printTable(
         ['cache id', 'tenant', 'session', 'key', 'type', 'expires', 'renderings'],
@@ -247,6 +267,7 @@ export function registerInspect(program: Command): void {
     .option('--limit <n>', 'at most this many', positiveInt('--limit'), 1000)
     .option('--json', 'print JSON')
     .action(async (opts, cmd: Command) => {
+      const { withRuntime, scopeOf } = await openRuntime();
       const rows = await withRuntime(cmd.optsWithGlobals(), (rt) =>
         rt.listEvents({ tenantId: scopeOf(opts.tenant), executionId: opts.execution, limit: opts.limit }),
       );
@@ -259,13 +280,15 @@ export function registerInspect(program: Command): void {
 
   program
     .command('intents')
-    .description('intent types the runtime can execute (example realms and --realm modules)')
-    .option('--realm <module...>', 'load realms from these modules too')
+    .description('intent types the runtime can execute (example realms and --realm modules); opens no store')
+    .option('--realm <module...>', 'load realms from these modules too (repeatable)')
     .option('--json', 'print JSON')
-    .action(async (opts, cmd: Command) => {
-      const list = await withRuntime({ ...cmd.optsWithGlobals(), realm: opts.realm }, async (rt) =>
-        rt.intents().map((i) => ({ intentType: i.intentType, realm: i.realm, description: i.definition.description ?? '' })),
-      );
+    .action(async (opts) => {
+      // The realms alone answer this: no data dir is opened, created or locked.
+      const [{ cliRealms }, { IntentRegistry }] = await Promise.all([import('../realms.ts'), import('../../realm/intent-registry.ts')]);
+      const registry = new IntentRegistry();
+      for (const realm of await cliRealms(opts.realm)) registry.register(realm);
+      const list = registry.list().map((i) => ({ intentType: i.intentType, realm: i.realm, description: i.definition.description ?? '' }));
       if (opts.json) return printJson(list);
       printTable(['intent type', 'realm', 'description'], list.map((i) => [i.intentType, i.realm, i.description]), 90);
     });

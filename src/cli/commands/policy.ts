@@ -1,33 +1,69 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Command } from 'commander';
-import { formatExplanation } from '../../policy/format-explanation.ts';
-import { keepAttached, loadPolicyResolver, type PolicyResolver, type ResolverInput } from '../../policy/policy-resolver.ts';
+import type { PolicyResolver, ResolverInput } from '../../policy/policy-resolver.ts';
 import type { PolicyExplanation } from '../../policy/compile-policy.ts';
-import { ConfigError } from '../../errors/index.ts';
-import { decisionText } from '../../policy/policy-reasons.ts';
+import { ConfigError, DataDirLockedError } from '../../errors/index.ts';
 import { formatDuration } from '../../policy/duration.ts';
 import { durationSeconds, positiveInt } from '../input.ts';
-import { compileRuntimeOptions } from '../../options/compile-runtime-options.ts';
-import { optionFlags, scopeOf, withRuntime } from '../open-runtime.ts';
+import { openRuntime } from '../lazy-runtime.ts';
 import { printJson, printTable } from '../output.ts';
 
+// Loaded when a command runs, not to build the program: only the commands
+// that read recorded data (or the active policy of an existing store) open one.
+const resolverModule = () => import('../../policy/policy-resolver.ts');
+
 /** The platform policy file of these flags (flag, then env), if any; read through the options compile step. */
-function platformOf(cmd: Command): string | undefined {
+async function platformOf(cmd: Command): Promise<string | undefined> {
+  const [{ compileRuntimeOptions }, { optionFlags }] = await Promise.all([
+    import('../../options/compile-runtime-options.ts'), import('../option-flags.ts'),
+  ]);
   return compileRuntimeOptions({ flags: optionFlags(cmd.optsWithGlobals()), env: process.env }).platformPolicy;
 }
 
 /** The policy set a runtime started with these flags would use: solution config and platform policy (with its tenants, solutions and bounds). */
-async function compile(config: string | undefined, cmd: Command): Promise<PolicyResolver> {
-  return loadPolicyResolver({ solution: config, platform: platformOf(cmd) });
+async function compile(config: string | undefined, cmd: Command, platform?: string): Promise<PolicyResolver> {
+  const { loadPolicyResolver } = await resolverModule();
+  return loadPolicyResolver({ solution: config, platform: platform ?? (await platformOf(cmd)) });
+}
+
+/**
+ * Where the policy a runtime started with these flags would use comes from,
+ * when neither `--config` nor a platform policy flag names it: the runtime
+ * config's `platform_policy`, else the active policy of the store — when
+ * there is a store. A data dir that does not exist has no active policy, so
+ * it is neither created nor locked: the default policy is described.
+ */
+async function policySource(cmd: Command): Promise<{ platform: string | undefined } | 'store'> {
+  const g = cmd.optsWithGlobals();
+  const [{ loadRuntimeConfig }, { resolveBackendSettings }] = await Promise.all([
+    import('../../runtime/runtime-config.ts'), import('../../runtime/backends.ts'),
+  ]);
+  const configPath = (g.runtimeConfig as string | undefined) ?? (process.env.SYMPHAINY_RUNTIME_CONFIG || undefined);
+  const file = configPath ? await loadRuntimeConfig(configPath) : undefined;
+  if (file?.platformPolicy) return { platform: file.platformPolicy };
+  const settings = resolveBackendSettings({ dataDir: g.dataDir as string | undefined, databaseUrl: g.databaseUrl as string | undefined }, file);
+  if (settings.databaseUrl || existsSync(join(settings.dataDir, 'db'))) return 'store';
+  return { platform: undefined };
 }
 
 /**
  * The policy set to describe: the one the files name, or — with neither
  * `--config` nor a platform policy — the one runs actually use: the active
- * policy (`policy apply`) of the store, else the default.
+ * policy (`policy apply`) of the store, else the default (see {@link policySource}).
  */
 async function describedPolicy<T>(config: string | undefined, cmd: Command, fn: (resolver: PolicyResolver) => T): Promise<T> {
-  if (config !== undefined || platformOf(cmd) !== undefined) return fn(await compile(config, cmd));
-  return withRuntime(cmd.optsWithGlobals(), async (rt) => fn(rt.resolver));
+  if (config !== undefined || (await platformOf(cmd)) !== undefined) return fn(await compile(config, cmd));
+  const source = await policySource(cmd);
+  if (source !== 'store') return fn(await compile(undefined, cmd, source.platform));
+  const { withRuntime } = await openRuntime();
+  try {
+    return await withRuntime(cmd.optsWithGlobals(), async (rt) => fn(rt.resolver));
+  } catch (err) {
+    // The active policy lives in the store; the files need none.
+    if (err instanceof DataDirLockedError) throw new DataDirLockedError(`${err.message}; or describe policy files with --config (and --platform-policy), which opens no store`, { cause: err });
+    throw err;
+  }
 }
 
 export function registerPolicy(program: Command): void {
@@ -42,7 +78,7 @@ export function registerPolicy(program: Command): void {
     .option('--tenant <id>', 'tenant (its own config, when the platform policy attaches one)')
     .option('--solution <id>', "the intent's solution id (its config, when the platform policy attaches one)")
     .option('--intent-type <type>', 'intent type, e.g. journey.sop_to_workflow')
-    .option('--realm <name>', 'realm name')
+    .option('--realm-name <name>', 'realm name (--realm names realm modules to load elsewhere)')
     .option('--size-bytes <n>', 'size of its renderings', positiveInt('--size-bytes'))
     .option('--tags <tags>', 'comma-separated tags')
     .option('--json', 'print JSON')
@@ -54,12 +90,13 @@ export function registerPolicy(program: Command): void {
         ...(opts.solution ? { solutionId: opts.solution } : {}),
         ...(opts.tenant ? { tenantId: opts.tenant } : {}),
         ...(opts.intentType ? { intentType: opts.intentType } : {}),
-        ...(opts.realm ? { realm: opts.realm } : {}),
+        ...(opts.realmName ? { realm: opts.realmName } : {}),
         ...(opts.sizeBytes ? { sizeBytes: opts.sizeBytes } : {}),
         ...(opts.tags ? { tags: String(opts.tags).split(',').map((t) => t.trim()).filter(Boolean) } : {}),
       };
       const explanation: PolicyExplanation = await describedPolicy(opts.config, cmd, (resolver) => resolver.explain(input));
       if (opts.json) return printJson(explanation);
+      const { formatExplanation } = await import('../../policy/format-explanation.ts');
       process.stdout.write(`${formatExplanation(explanation)}\n\n${explanation.result.reason}\n`);
     });
 
@@ -71,7 +108,7 @@ export function registerPolicy(program: Command): void {
     .option('--tenant <id>', 'only this tenant')
     .option('--json', 'print JSON')
     .action(async (opts, cmd: Command) => {
-      const files = await compile(opts.config, cmd);
+      const [files, { keepAttached }, { scopeOf, withRuntime }] = await Promise.all([compile(opts.config, cmd), resolverModule(), openRuntime()]);
       const progress = process.stderr.isTTY && !opts.json
         ? (done: number, total: number) => process.stderr.write(`\rre-evaluating recorded decisions: ${done}/${total}${total ? ` (${Math.floor((done / total) * 100)}%)` : ''}`)
         : undefined;
@@ -112,7 +149,7 @@ export function registerPolicy(program: Command): void {
     .option('--retroactive', 're-apply it to stored artifacts: delete renderings it discards (tombstones stay, legal holds win), recompute retention')
     .option('--json', 'print JSON')
     .action(async (opts, cmd: Command) => {
-      const policy = await compile(opts.config, cmd);
+      const [policy, { keepAttached }, { withRuntime }] = await Promise.all([compile(opts.config, cmd), resolverModule(), openRuntime()]);
       const r = await withRuntime(cmd.optsWithGlobals(), async (rt) => rt.applyPolicy(keepAttached(policy, await rt.inForcePolicy()), { retroactive: opts.retroactive === true }));
       if (r.blobFailures.length > 0) process.exitCode = 1;
       if (opts.json) return printJson(r);
@@ -131,8 +168,11 @@ export function registerPolicy(program: Command): void {
     .description('check a solution config file (or with --platform a platform policy file); prints the policy version')
     .argument('<file>', 'solution config (YAML)')
     .option('--platform', 'the file is a platform policy (governance rules)')
+    .option('--json', 'print JSON: the file, its kind and the policy version')
     .action(async (file: string, opts) => {
+      const { loadPolicyResolver } = await resolverModule();
       const compiled = await loadPolicyResolver(opts.platform ? { platform: file } : { solution: file });
+      if (opts.json) return printJson({ file, kind: opts.platform ? 'platform' : 'solution', valid: true, policyVersion: compiled.version });
       process.stdout.write(`${file}: valid (policy ${compiled.version})\n`);
     });
 
@@ -162,6 +202,7 @@ export function registerPolicy(program: Command): void {
 /** `policy explain --execution ID`: the recorded decisions of one execution, each with its chain of layers. */
 async function explainRecorded(executionId: string, opts: { tenant?: string; json?: boolean; resultType?: string }, cmd: Command): Promise<void> {
   if (opts.resultType !== undefined) throw new ConfigError('use --execution or --result-type, not both');
+  const [{ scopeOf, withRuntime }, { decisionText }] = await Promise.all([openRuntime(), import('../../policy/policy-reasons.ts')]);
   const explained = await withRuntime(cmd.optsWithGlobals(), (rt) => rt.explainExecution(executionId, { tenantId: scopeOf(opts.tenant) }));
   if (opts.json) return printJson(explained);
   const blocks = explained.artifacts.map((a) => {

@@ -3,8 +3,9 @@ import type { IntentInput } from '../../intent/intent.ts';
 import type { ExecutionResult } from '../../execution/execution-result.ts';
 import { MAX_TIMER_SECONDS } from '../../policy/duration.ts';
 import { durationMillis, readParams } from '../input.ts';
-import { withRuntime } from '../open-runtime.ts';
+import { openRuntime } from '../lazy-runtime.ts';
 import { printJson, printTable } from '../output.ts';
+
 
 /** The options `run` and `submit` share: who asks, with what, under which realms and config. */
 function intentCommand(program: Command, name: string, description: string): Command {
@@ -39,6 +40,7 @@ export function registerRun(program: Command): void {
     .option('--timeout <duration>', 'realm handler timeout, e.g. 30s or 1500ms; bare numbers are milliseconds (overrides the intent\'s own)', durationMillis('--timeout', { plain: 'ms', subSecond: true, max: MAX_TIMER_SECONDS }))
     .action(async (intentType: string, opts, cmd: Command) => {
       const intent = await intentFrom(intentType, opts);
+      const { withRuntime } = await openRuntime();
       const result = await withRuntime({ ...cmd.optsWithGlobals(), realm: opts.realm, config: opts.config }, (runtime) =>
         runtime.execute(intent, opts.timeout ? { timeoutMs: opts.timeout } : {}),
       );
@@ -50,6 +52,7 @@ export function registerRun(program: Command): void {
   intentCommand(program, 'submit', 'queue one intent for a worker and print its execution id (see `worker`, `executions show --wait`)')
     .action(async (intentType: string, opts, cmd: Command) => {
       const intent = await intentFrom(intentType, opts);
+      const { withRuntime } = await openRuntime();
       const submitted = await withRuntime({ ...cmd.optsWithGlobals(), realm: opts.realm, config: opts.config }, (runtime) =>
         runtime.submit(intent),
       );

@@ -1,11 +1,9 @@
 import type { Command } from 'commander';
-import { ConfigError, ConflictError } from '../../errors/index.ts';
-import { createHttpServer } from '../../http/server.ts';
+import { ConfigError } from '../../errors/index.ts';
 import type { Runtime } from '../../runtime/create-runtime.ts';
 import { DRAIN_TIMEOUT_ENV, within } from '../drain.ts';
 import { durationSeconds, positiveInt } from '../input.ts';
-import { withRuntime } from '../open-runtime.ts';
-import { LONG_RUNNING_SWEEP_INTERVAL_SECONDS } from '../../options/runtime-option-specs.ts';
+import { openRuntime } from '../lazy-runtime.ts';
 
 const durationMs = (flag: string) => (value: string) => durationSeconds(flag)(value) * 1000;
 
@@ -19,9 +17,13 @@ export function registerServe(program: Command): void {
     .option('--realm <module...>', 'load realms from these modules too (repeatable)')
     .option('--no-worker', 'do not run queued (?mode=async) intents in this process (other workers will)')
     .option('--worker-concurrency <n>', 'executions the in-process worker runs at once (default 4)', positiveInt('--worker-concurrency', 1024))
-    .option('--demo', "ensure a tenant 'demo' exists and print a fresh key for it with a curl example")
+    .option('--demo', "ensure a tenant 'demo' exists and print its key with a curl example (the same key each start while it is valid)")
     .option('--drain-timeout <duration>', `on SIGTERM/SIGINT, how long in-flight requests and claimed executions may finish, e.g. 45s (default: realm timeout + 5s, or drain_timeout; env ${DRAIN_TIMEOUT_ENV})`, durationMs('--drain-timeout'))
     .action(async (opts, cmd: Command) => {
+      // Loaded here, not to build the program: the HTTP server and the runtime are the heavy part of start-up.
+      const [{ createHttpServer }, { withRuntime }, { LONG_RUNNING_SWEEP_INTERVAL_SECONDS }] = await Promise.all([
+        import('../../http/server.ts'), openRuntime(), import('../../options/runtime-option-specs.ts'),
+      ]);
       // Every flag, variable and runtime config key goes through the runtime's compile step.
       await withRuntime({ ...cmd.optsWithGlobals(), realm: opts.realm, config: opts.config }, async (runtime) => {
         const o = runtime.options;
@@ -65,20 +67,22 @@ export function registerServe(program: Command): void {
     });
 }
 
-/** A key for tenant 'demo' (created on first use) and a curl line to paste. */
+/** The demo tenant's key (see {@link demoKey}) and a curl line to paste. */
 async function demoHint(runtime: Runtime, url: string): Promise<string> {
-  const issued = await runtime.tenants.create('demo').catch(async (err: unknown) => {
-    if (err instanceof ConflictError) return runtime.tenants.issueKey('demo');
-    throw err;
-  });
+  const { demoKey } = await import('../demo-key.ts');
+  const key = await demoKey(runtime);
   const body = JSON.stringify({
     intentType: 'journey.sop_to_workflow',
     sessionId: 'session-1',
     parameters: { sop_text: '1. Receive the order\n2. Check stock\n3. Ship it' },
   });
+  const note = key.reused
+    ? `the same key as the last start, kept in ${key.file}`
+    : `new${key.file ? `, kept in ${key.file} (0600) and printed again next start` : ''}` +
+      (key.revoked.length ? `; earlier demo keys revoked: ${key.revoked.join(', ')}` : '');
   return (
-    `\nTenant 'demo', API key (shown once): ${issued.apiKey}\n\nTry:\n` +
-    `  export KEY=${issued.apiKey}\n` +
+    `\nTenant 'demo', API key (${note}): ${key.apiKey}\n\nTry:\n` +
+    `  export KEY=${key.apiKey}\n` +
     `  curl -s -X POST ${url}/v1/intents -H "authorization: Bearer $KEY" -H 'content-type: application/json' \\\n` +
     `    -d '${body}'\n` +
     `  curl -s ${url}/v1/artifacts -H "authorization: Bearer $KEY"\n` +

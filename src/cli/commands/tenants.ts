@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { checkTenantId } from '../../tenants/tenant-registry.ts';
-import { withRuntime } from '../open-runtime.ts';
+import { openRuntime } from '../lazy-runtime.ts';
 import { printJson, printTable } from '../output.ts';
+
 
 /**
  * Tenant and API key management on the store directly (the operator's tool).
@@ -17,6 +18,7 @@ export function registerTenants(program: Command): void {
     .description('register a tenant and print its first API key, once')
     .action(async (tenantId: string, opts, cmd: Command) => {
       checkTenantId(tenantId); // before opening the data dir: a typo should not wait for it, or initialize it
+      const { withRuntime } = await openRuntime();
       const issued = await withRuntime(cmd.optsWithGlobals(), (rt) => rt.tenants.create(tenantId));
       printIssued(issued, opts.json);
     });
@@ -26,14 +28,18 @@ export function registerTenants(program: Command): void {
     .option('--json', 'print JSON')
     .description('issue another API key for a tenant (rotate: add, switch clients, revoke the old key)')
     .action(async (tenantId: string, opts, cmd: Command) => {
+      const { withRuntime } = await openRuntime();
       printIssued(await withRuntime(cmd.optsWithGlobals(), (rt) => rt.tenants.issueKey(tenantId)), opts.json);
     });
   tenants
     .command('revoke-key')
     .argument('<keyId>', 'the key id (the 16 hex digits after sym_)')
+    .option('--json', 'print the revoked key record as JSON')
     .description('revoke an API key')
-    .action(async (keyId: string, _opts, cmd: Command) => {
+    .action(async (keyId: string, opts, cmd: Command) => {
+      const { withRuntime } = await openRuntime();
       const k = await withRuntime(cmd.optsWithGlobals(), (rt) => rt.tenants.revokeKey(keyId));
+      if (opts.json) return printJson(k);
       process.stdout.write(`revoked key ${k.keyId} of tenant '${k.tenantId}'\n`);
     });
   tenants
@@ -41,6 +47,7 @@ export function registerTenants(program: Command): void {
     .option('--json', 'print JSON')
     .description('registered tenants and their active key counts')
     .action(async (opts, cmd: Command) => {
+      const { withRuntime } = await openRuntime();
       const rows = await withRuntime(cmd.optsWithGlobals(), (rt) => rt.tenants.list());
       if (opts.json) return printJson(rows);
       printTable(['tenant', 'active keys', 'created'], rows.map((t) => [t.tenantId, t.activeKeys, t.createdAt]));
@@ -51,6 +58,7 @@ export function registerTenants(program: Command): void {
     .option('--json', 'print JSON')
     .description("a tenant's keys: ids and dates (never the keys)")
     .action(async (tenantId: string, opts, cmd: Command) => {
+      const { withRuntime } = await openRuntime();
       const rows = await withRuntime(cmd.optsWithGlobals(), (rt) => rt.tenants.keys(tenantId));
       if (opts.json) return printJson(rows);
       printTable(['key id', 'created', 'revoked'], rows.map((k) => [k.keyId, k.createdAt, k.revokedAt ?? '-']));

@@ -2,14 +2,10 @@ import type { Command } from 'commander';
 import { MAX_TIMER_SECONDS } from '../../policy/duration.ts';
 import { DRAIN_TIMEOUT_ENV, within } from '../drain.ts';
 import { durationMillis, positiveInt } from '../input.ts';
-import { withRuntime } from '../open-runtime.ts';
-import { LONG_RUNNING_SWEEP_INTERVAL_SECONDS } from '../../options/runtime-option-specs.ts';
+import { openRuntime } from '../lazy-runtime.ts';
 
 /** A duration flag in milliseconds (`200ms`, `0.2`, `30s`), at most what a timer can wait. */
 const durationMs = (flag: string) => durationMillis(flag, { subSecond: true, max: MAX_TIMER_SECONDS });
-
-/** Long-running commands sweep expired renderings this often. */
-export const SWEEP_INTERVAL_SECONDS = LONG_RUNNING_SWEEP_INTERVAL_SECONDS;
 
 /**
  * The retry policy flags (each over the runtime config's `retry_policy`):
@@ -35,6 +31,10 @@ export function registerWorker(program: Command): void {
     .option('--realm <module...>', 'load realms from these modules too (repeatable)');
   addRetryPolicyOptions(worker)
     .action(async (opts, cmd: Command) => {
+      // Loaded when the command runs, not to build the program.
+      const [{ withRuntime }, { LONG_RUNNING_SWEEP_INTERVAL_SECONDS }] = await Promise.all([
+        openRuntime(), import('../../options/runtime-option-specs.ts'),
+      ]);
       // Every flag (retry policy ones too), variable and runtime config key goes through the runtime's compile step.
       await withRuntime({ ...cmd.optsWithGlobals(), realm: opts.realm, config: opts.config }, async (runtime) => {
         const o = runtime.options;
@@ -57,6 +57,6 @@ export function registerWorker(program: Command): void {
         });
         const s = worker.stats;
         process.stderr.write(`worker ${s.workerId}: stopped after ${s.finished} executions (${s.lost} taken over by others)\n`);
-      }, { sweepIntervalSeconds: SWEEP_INTERVAL_SECONDS });
+      }, { sweepIntervalSeconds: LONG_RUNNING_SWEEP_INTERVAL_SECONDS });
     });
 }
