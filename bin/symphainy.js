@@ -4,6 +4,7 @@
 // shipped) runs the TypeScript sources through tsx, a development
 // dependency, so an edit never meets a stale build.
 import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 
 // The pinned AWS SDK works on Node 20; its notice about future SDK releases
 // needing Node 22 would print on every S3 command. Library users still see it.
@@ -23,6 +24,9 @@ const checkout = existsSync(here('../tsconfig.json')) && existsSync(here('../src
 const tsx = checkout ? await tsxApis() : null;
 let cli;
 if (tsx) {
+  // The checkout's tsconfig (its paths map 'symphainy' to the sources) wherever the command runs from,
+  // not one tsx would look for in the working directory: a --realm module importing 'symphainy' needs it.
+  process.env.TSX_TSCONFIG_PATH ??= fileURLToPath(here('../tsconfig.json'));
   tsx[0].register(); // --realm modules may be TypeScript, ESM or CommonJS
   tsx[1].register();
   cli = await import(here('../src/cli/main.ts').href);

@@ -1,8 +1,6 @@
 import type { Command } from 'commander';
 import { ConfigError } from '../../errors/index.ts';
-import { loadMcpServer } from '../../mcp/load-mcp.ts';
-import { DEFAULT_MCP_SESSION } from '../../mcp/tools.ts';
-import { withRuntime } from '../open-runtime.ts';
+import { openRuntime } from '../lazy-runtime.ts';
 
 /** Environment variable of `mcp --tenant`. */
 export const MCP_TENANT_ENV = 'SYMPHAINY_TENANT';
@@ -12,13 +10,18 @@ export function registerMcp(program: Command): void {
     .command('mcp')
     .description('serve the intent types as MCP tools on stdin/stdout, each call one execution as the tenant')
     .option('--tenant <id>', `tenant every tool call runs as; env ${MCP_TENANT_ENV}`)
-    .option('--session <id>', "session of calls that pass no '_session' argument", DEFAULT_MCP_SESSION)
+    .option('--session <id>', "session of calls that pass no '_session' argument (default mcp)")
     .option('--config <file>', 'solution config (materialization policy YAML)')
     .option('--realm <module...>', 'load realms from these modules too (repeatable)')
     .action(async (opts, cmd: Command) => {
       const tenantId = (opts.tenant ?? process.env[MCP_TENANT_ENV])?.trim();
       if (!tenantId) throw new ConfigError(`mcp needs a tenant: --tenant <id> or ${MCP_TENANT_ENV}`);
-      if (opts.session.trim() === '') throw new ConfigError('--session must not be empty');
+      // Loaded when the command runs, not to build the program.
+      const [{ loadMcpServer }, { DEFAULT_MCP_SESSION }, { withRuntime }] = await Promise.all([
+        import('../../mcp/load-mcp.ts'), import('../../mcp/tools.ts'), openRuntime(),
+      ]);
+      const session: string = opts.session ?? DEFAULT_MCP_SESSION;
+      if (session.trim() === '') throw new ConfigError('--session must not be empty');
       // Loaded before the store is opened: a missing SDK fails fast.
       const { serveMcpStdio } = await loadMcpServer('symphainy mcp');
       // SIGINT/SIGTERM stop serving; more of them while the runtime closes change nothing (a client
@@ -30,7 +33,7 @@ export function registerMcp(program: Command): void {
       process.on('SIGTERM', onSignal);
       try {
         await withRuntime({ ...cmd.optsWithGlobals(), realm: opts.realm, config: opts.config }, (runtime) =>
-          serveMcpStdio({ runtime, tenantId, defaultSessionId: opts.session }, stopped),
+          serveMcpStdio({ runtime, tenantId, defaultSessionId: session }, stopped),
         );
       } finally {
         process.off('SIGINT', onSignal);
