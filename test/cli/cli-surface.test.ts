@@ -169,7 +169,7 @@ describe('start-up loads only the command being run', { concurrency: true }, () 
 
 describe('the flags of every command', () => {
   /** Long-running processes: they print a log, not data. */
-  const NOT_DATA = new Set(['serve', 'worker', 'mcp']) // long-running: serve a protocol, print no data;
+  const NOT_DATA = new Set(['serve', 'worker', 'mcp']);
 
   function leaves(cmd: Command, path: string[] = []): [string, Command][] {
     return cmd.commands.flatMap((c) => {
