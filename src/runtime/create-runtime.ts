@@ -29,6 +29,8 @@ import { applyPolicy, type ApplyReport } from '../retention/apply-policy.ts';
 import type { PolicyDiff } from '../policy/policy-diff.ts';
 import { explainExecution, type ExecutionExplanation } from './explain-execution.ts';
 import { RuntimeMetrics } from '../metrics/runtime-metrics.ts';
+import { openModelWork, type ModelWork } from '../execution/model-work.ts';
+import { loadPlatformPolicy } from '../policy/platform-policy.ts';
 import { PgliteDb } from '../db/pglite/pglite-db.ts';
 import type { TenantScope } from '../db/tenant-scope.ts';
 import { StateSurface, type ExecutionQuery, type ExecutionRecord } from '../store/state-surface.ts';
@@ -76,6 +78,8 @@ export interface Runtime {
   readonly tenants: TenantRegistry;
   /** Prometheus metrics of this runtime (stage latencies, decisions, executions, outbox lag). */
   readonly metrics: RuntimeMetrics;
+  /** Model usage totals, budgets and execution streams (`ctx.recordUsage`, `ctx.emit`). */
+  readonly modelWork: ModelWork;
   /** `embedded` (PGlite) or `postgres` (a server). */
   readonly storeKind: 'embedded' | 'postgres';
   /** Validates, records, runs and materializes one intent. Throws only for refused intents and store failures. */
@@ -215,11 +219,9 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
   if (!Number.isInteger(leaseMs) || leaseMs < 300) throw new ConfigError(`leaseMs must be an integer of at least 300, got ${String(leaseMs)}`);
 
   // Compile the policies first: a bad config must fail before anything is opened.
-  const ownPolicy = await loadPolicyResolver({
-    solution: options.solutionConfig,
-    platform: options.platformPolicy ?? (process.env.SYMPHAINY_PLATFORM_POLICY || undefined) ?? file?.platformPolicy,
-    governance: options.governance,
-  });
+  const platformSource = options.platformPolicy ?? (process.env.SYMPHAINY_PLATFORM_POLICY || undefined) ?? file?.platformPolicy;
+  const platform = typeof platformSource === 'string' ? await loadPlatformPolicy(platformSource) : platformSource;
+  const ownPolicy = await loadPolicyResolver({ solution: options.solutionConfig, platform, governance: options.governance });
 
   const registry = new IntentRegistry();
   for (const realm of options.realms ?? []) registry.register(realm);
@@ -298,7 +300,9 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     // Leases renew from a thread with its own connection where the store is a server reached by URL.
     const leases = new LeaseKeeper({ stateSurface, logger, databaseUrl: settings.databaseUrl && !options.db ? withDefaultUser(settings.databaseUrl) : undefined });
     cleanups.push(() => leases.close());
+    const modelWork = openModelWork({ db, wal, now, budgets: platform?.budgets ?? [], observer: metrics.models });
     const manager = new ExecutionLifecycleManager({
+      budgetGuard: modelWork.budgetGuard, streams: modelWork.streams,
       leases, retryPolicy, leaseMs, ownerId: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
       db, registry, stateSurface, wal, outbox, artifactIndex, artifactContents, artifactStorage, cache, relay, logger, now,
       clock: databaseClock,
@@ -361,6 +365,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
       inForcePolicy: async () => (open(), (await policies.active())?.resolver ?? live.current),
       tenants,
       metrics,
+      modelWork,
       storeKind: db.capabilities.multipleConnections ? 'postgres' : 'embedded',
       async execute(intent, opts) {
         open();
