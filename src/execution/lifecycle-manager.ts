@@ -218,7 +218,7 @@ export class ExecutionLifecycleManager {
       return await this.#runLeased(r, timeoutMs);
     } finally {
       this.d.leases?.release(r.executionId);
-      await streamEnded(this.d, r);
+      streamEnded(this.d, r);
     }
   }
 

@@ -21,6 +21,8 @@ import { systemRoutes } from './routes/system.ts';
 import { tenantRoutes } from './routes/tenants.ts';
 import { governanceRoutes } from './routes/governance.ts';
 import { policyChangeRoutes } from './routes/policy-changes.ts';
+import { streamRoutes } from './routes/stream.ts';
+import { usageRoutes } from './routes/usage.ts';
 import { packagePath } from '../package/package-root.ts';
 
 export interface HttpServerOptions {
@@ -96,6 +98,7 @@ export async function createHttpServer(runtime: Runtime, options: HttpServerOpti
   app.removeContentTypeParser('text/plain');
   const ctx: RouteContext = { runtime, limits, adminKey: options.adminKey };
   const streams = new Set<EventStream>();
+  const executionStreams = new Set<{ close(): void }>();
   const routes: Route[] = [
     ...intentRoutes(ctx),
     ...executionRoutes(ctx),
@@ -107,6 +110,8 @@ export async function createHttpServer(runtime: Runtime, options: HttpServerOpti
     ...policyChangeRoutes(ctx),
     ...tenantRoutes(ctx),
     ...systemRoutes(ctx),
+    ...usageRoutes(ctx),
+    ...streamRoutes(ctx, executionStreams),
   ];
   const document = buildOpenApi(routes, { version: VERSION });
 
@@ -127,6 +132,7 @@ export async function createHttpServer(runtime: Runtime, options: HttpServerOpti
   // Event streams never end by themselves: end them so close() does not wait on them.
   app.addHook('preClose', async () => {
     for (const s of streams) s.close();
+    for (const s of executionStreams) s.close();
   });
 
   app.server.maxConnections = maxConnections;

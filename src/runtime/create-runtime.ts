@@ -301,6 +301,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     const leases = new LeaseKeeper({ stateSurface, logger, databaseUrl: settings.databaseUrl && !options.db ? withDefaultUser(settings.databaseUrl) : undefined });
     cleanups.push(() => leases.close());
     const modelWork = openModelWork({ db, wal, now, budgets: platform?.budgets ?? [], observer: metrics.models });
+    cleanups.push(() => modelWork.streams.flush());
     const manager = new ExecutionLifecycleManager({
       budgetGuard: modelWork.budgetGuard, streams: modelWork.streams,
       leases, retryPolicy, leaseMs, ownerId: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
