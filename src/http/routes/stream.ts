@@ -42,6 +42,7 @@ export const streamRoutes = (ctx: RouteContext, open: Set<{ close(): void }>, op
     headers: StreamHeaders,
     responses: {
       200: { description: '`id` the chunk seq, `event: chunk`, `data` the chunk as JSON; `event: end` with the status when the execution ended', contentType: 'text/event-stream' },
+      400: { description: 'Last-Event-ID is not a chunk id', schema: Problem },
       404: { description: 'no such execution for this tenant', schema: Problem },
     },
     async handler({ params, headers, caller, request, reply }) {
