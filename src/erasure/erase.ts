@@ -112,6 +112,8 @@ export async function erase(d: ErasureDeps, scope: ErasureScope): Promise<Erasur
       'UPDATE symphainy.outbox SET payload = $3::jsonb WHERE tenant_id = $1 AND execution_id = ANY($2::text[]) RETURNING seq',
       [scope.tenantId, executions, marker],
     );
+    // Partial output a policy kept (result type stream) is content like any rendering.
+    await tx.query('DELETE FROM symphainy.stream_chunks WHERE tenant_id = $1 AND execution_id = ANY($2::text[])', [scope.tenantId, executions]);
     return { wal: wal.length, outbox: outbox.length };
   });
 

@@ -54,15 +54,18 @@ export async function runHandler(
       await d.streams.emit(at, chunk);
     },
   });
+  let result: unknown;
   try {
-    const result = await Promise.race([Promise.resolve().then(() => entry.definition.handler(params, context)), stopped]);
-    // A handler that caught its BudgetExceededError still fails: the budget decided.
-    const over = d.budgetGuard?.takeExceeded(executionId);
-    if (over) throw over;
-    return result;
+    result = await Promise.race([Promise.resolve().then(() => entry.definition.handler(params, context)), stopped]);
+  } catch (err) {
+    // A budget that stopped the execution is why it failed, whatever the handler threw after it.
+    throw d.budgetGuard?.takeExceeded(executionId) ?? err;
   } finally {
-    d.budgetGuard?.takeExceeded(executionId);
     clearTimeout(timer);
     if (onShutdown) d.shutdownSignal.removeEventListener('abort', onShutdown);
   }
+  // A handler that caught its BudgetExceededError still fails: the budget decided.
+  const over = d.budgetGuard?.takeExceeded(executionId);
+  if (over) throw over;
+  return result;
 }

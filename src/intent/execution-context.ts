@@ -41,9 +41,10 @@ export interface ExecutionContext {
   recordUsage(usage: ModelUsage): Promise<void>;
   /**
    * Sends partial output (a string, or a plain JSON object) to readers of
-   * `GET /v1/executions/:id/stream` while the execution runs. Chunks are
-   * numbered from 1 in the order emitted; when the execution ends they are
-   * deleted unless the policy persists result type `stream`.
+   * `GET /v1/executions/:id/stream` while the execution runs (at most
+   * 256 KiB of JSON each). Chunks are numbered in increasing order as
+   * emitted; when the execution ends they are deleted unless the policy
+   * persists result type `stream`.
    * @throws InvalidUsageError (SYM_ERR_INVALID_USAGE) for any other chunk.
    */
   emit(chunk: string | Readonly<Record<string, unknown>>): Promise<void>;

@@ -133,3 +133,19 @@ describe('a policy that persists result type stream keeps the chunks', () => {
     assert.deepEqual(frames.map((f) => f.data), ['a', 'b', { status: 'completed' }]);
   });
 });
+
+test('erasure removes the stream chunks a policy kept', async () => {
+  const talk = talkRealm();
+  talk.release();
+  const s = await startTestServer({
+    runtime: { realms: [talk.realm], governance: [{ id: 'keep-streams', match: { resultType: ['stream'] }, decision: 'persist', retentionSeconds: 86400 }] },
+  });
+  try {
+    const r = await s.runtime.execute({ intentType: 'talk.say', tenantId: 'acme', sessionId: 'gone', parameters: { first: ['secret'], then: [] } });
+    assert.equal((await s.runtime.modelWork.streamChunks('acme', r.executionId)).length, 1);
+    await s.runtime.erase({ tenantId: 'acme', sessionId: 'gone' });
+    assert.deepEqual(await s.runtime.modelWork.streamChunks('acme', r.executionId), []);
+  } finally {
+    await s.close();
+  }
+});
