@@ -303,7 +303,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     const modelWork = openModelWork({ db, wal, now, budgets: platform?.budgets ?? [], observer: metrics.models });
     cleanups.push(() => modelWork.streams.flush());
     const manager = new ExecutionLifecycleManager({
-      budgetGuard: modelWork.budgetGuard, streams: modelWork.streams,
+      budgetGuard: modelWork.budgetGuard, stepHooks: modelWork.budgetGuard, streams: modelWork.streams,
       leases, retryPolicy, leaseMs, ownerId: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
       db, registry, stateSurface, wal, outbox, artifactIndex, artifactContents, artifactStorage, cache, relay, logger, now,
       clock: databaseClock,
