@@ -31,7 +31,7 @@ export type { NormalizedArtifact } from './realm/normalize-result.ts';
 export { loadRealmModule } from './realm/load-realm-module.ts';
 
 export type { Intent, IntentInput } from './intent/intent.ts';
-export type { ExecutionContext } from './intent/execution-context.ts';
+export type { ExecutionContext, ModelUsage } from './intent/execution-context.ts';
 
 export {
   MATERIALIZATION_DECISIONS,

@@ -11,6 +11,7 @@ import { registerServe } from './commands/serve.ts';
 import { registerTenants } from './commands/tenants.ts';
 import { registerErase } from './commands/erase.ts';
 import { addBackendOptions } from './backend-options.ts';
+import { registerUsage } from './commands/usage.ts';
 import { quietOnClosedStdout } from './output.ts';
 import { packagePath } from '../package/package-root.ts';
 
@@ -39,6 +40,7 @@ export function buildProgram(): Command {
   registerPolicy(program);
   registerInspect(program);
   registerMcp(program);
+  registerUsage(program);
   return program;
 }
 

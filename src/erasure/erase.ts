@@ -98,7 +98,7 @@ export async function erase(d: ErasureDeps, scope: ErasureScope): Promise<Erasur
       `UPDATE symphainy.wal SET payload = CASE record_type
           WHEN 'governance_decision' THEN $3::jsonb || jsonb_strip_nulls(jsonb_build_object(
             'artifactKey', payload->'artifactKey', 'resultType', payload->'resultType', 'decision', payload->'decision',
-            'layer', payload->'layer', 'reason', payload->'reason', 'policyVersion', payload->'policyVersion', 'ruleId', payload->'ruleId'))
+            'layer', payload->'layer', 'reason', payload->'reason', 'policyVersion', payload->'policyVersion', 'ruleId', payload->'ruleId', 'kind', payload->'kind'))
           WHEN 'state_transition' THEN $3::jsonb || (payload - 'error') || jsonb_build_object('error', jsonb_build_object('code', payload->'error'->>'code'))
           ELSE $3::jsonb END
         WHERE tenant_id = $1 AND NOT (payload ? 'redacted')
@@ -112,6 +112,8 @@ export async function erase(d: ErasureDeps, scope: ErasureScope): Promise<Erasur
       'UPDATE symphainy.outbox SET payload = $3::jsonb WHERE tenant_id = $1 AND execution_id = ANY($2::text[]) RETURNING seq',
       [scope.tenantId, executions, marker],
     );
+    // Partial output a policy kept (result type stream) is content like any rendering.
+    await tx.query('DELETE FROM symphainy.stream_chunks WHERE tenant_id = $1 AND execution_id = ANY($2::text[])', [scope.tenantId, executions]);
     return { wal: wal.length, outbox: outbox.length };
   });
 

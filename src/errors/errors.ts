@@ -281,3 +281,25 @@ export class KeyUnavailableError extends SymphainyError {
   readonly code = 'SYM_ERR_KEY_UNAVAILABLE';
   readonly statusCode = 503;
 }
+
+/**
+ * A model budget of the platform policy is used up: thrown by `ctx.recordUsage`
+ * and before a step, and recorded as the execution's failure (never retried).
+ * The WAL holds the `governance_decision` naming the rule.
+ */
+export class BudgetExceededError extends SymphainyError {
+  readonly code = 'SYM_ERR_BUDGET';
+  readonly statusCode = 402;
+  /** The budget rule's id, e.g. `acme-drafts`. */
+  readonly ruleId: string;
+  constructor(ruleId: string, message: string) {
+    super(message);
+    this.ruleId = ruleId;
+  }
+}
+
+/** `ctx.recordUsage` or `ctx.emit` was given something it cannot record; the message names the field. */
+export class InvalidUsageError extends SymphainyError {
+  readonly code = 'SYM_ERR_INVALID_USAGE';
+  readonly statusCode = 400;
+}

@@ -26,6 +26,7 @@ import { tagLineage } from './lineage.ts';
 import { decide, materialize, type Pending } from './materialize.ts';
 import { decisionRecord, faultHook, outboxEvent, round, stateOf, toFailure, walRecord } from './records.ts';
 import { runHandler } from './run-handler.ts';
+import { streamEnded } from './execution-stream.ts';
 
 export { LeaseLostError } from './lifecycle-types.ts';
 export type { ClaimBatch, ClaimedRun, ExecuteOptions, ExecutionLifecycleDeps, SubmittedExecution } from './lifecycle-types.ts';
@@ -217,6 +218,7 @@ export class ExecutionLifecycleManager {
       return await this.#runLeased(r, timeoutMs);
     } finally {
       this.d.leases?.release(r.executionId);
+      streamEnded(this.d, r);
     }
   }
 

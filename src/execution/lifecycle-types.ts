@@ -19,6 +19,9 @@ import type { ExecutionObserver } from './execution-observer.ts';
 import type { RetryState } from './execution-retries.ts';
 import type { Faults } from './fault-points.ts';
 import type { LeaseKeeper } from './lease-keeper.ts';
+import type { BudgetGuard } from './budget-guard.ts';
+import type { StepHooks } from './step-hooks.ts';
+import type { ExecutionStreams } from './execution-stream.ts';
 
 /** The shapes an execution's lifecycle works with: what it needs from the runtime, and what it answers. */
 
@@ -61,6 +64,12 @@ export interface ExecutionLifecycleDeps {
   readonly leaseMs?: number;
   /** The retry policy of intents whose realm sets none. @default {@link DEFAULT_RETRY_POLICY} */
   readonly retryPolicy?: CompiledRetryPolicy;
+  /** Model usage and budgets: `ctx.recordUsage`. */
+  readonly budgetGuard?: BudgetGuard;
+  /** Asked before each durable step that has no journaled result (the budget guard). */
+  readonly stepHooks?: StepHooks;
+  /** Partial output: `ctx.emit`, and what the policy keeps of it when the execution ends. */
+  readonly streams?: ExecutionStreams;
 }
 
 export interface ExecuteOptions {

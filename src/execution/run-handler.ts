@@ -1,10 +1,21 @@
-import { RealmTimeoutError } from '../errors/index.ts';
+import { ConfigError, RealmTimeoutError } from '../errors/index.ts';
 import type { ExecutionContext } from '../intent/execution-context.ts';
 import type { Intent } from '../intent/intent.ts';
 import type { RegisteredIntent } from '../realm/intent-registry.ts';
+import type { BudgetGuard } from './budget-guard.ts';
+import type { ExecutionStreams } from './execution-stream.ts';
+import { checkUsage } from './usage-input.ts';
 
-/** What running a handler needs: the runtime's shutdown signal (aborted when it closes). */
-export type HandlerDeps = { readonly shutdownSignal: AbortSignal };
+/**
+ * What running a handler needs: the runtime's shutdown signal (aborted when
+ * it closes); the budget guard and the streams behind `ctx.recordUsage` and
+ * `ctx.emit` (without them, those reject with ConfigError).
+ */
+export type HandlerDeps = {
+  readonly shutdownSignal: AbortSignal;
+  readonly budgetGuard?: BudgetGuard | undefined;
+  readonly streams?: ExecutionStreams | undefined;
+};
 
 /**
  * Runs a realm's handler with its {@link ExecutionContext}: no transaction
@@ -29,14 +40,32 @@ export async function runHandler(
     if (d.shutdownSignal.aborted) onShutdown();
     else d.shutdownSignal.addEventListener('abort', onShutdown, { once: true });
   });
+  const at = { executionId, intentId: intent.intentId, tenantId: intent.tenantId, intentType: intent.intentType };
   const context: ExecutionContext = Object.freeze({
     executionId, intentId: intent.intentId, intentType: intent.intentType, tenantId: intent.tenantId,
     sessionId: intent.sessionId, realm: entry.realm, signal: controller.signal, deadline: Date.now() + timeoutMs,
+    recordUsage: async (usage: unknown) => {
+      const checked = checkUsage(usage);
+      if (!d.budgetGuard) throw new ConfigError('recordUsage: this runtime has no model usage store');
+      await d.budgetGuard.record(at, checked);
+    },
+    emit: async (chunk: unknown) => {
+      if (!d.streams) throw new ConfigError('emit: this runtime has no stream store');
+      await d.streams.emit(at, chunk);
+    },
   });
+  let result: unknown;
   try {
-    return await Promise.race([Promise.resolve().then(() => entry.definition.handler(params, context)), stopped]);
+    result = await Promise.race([Promise.resolve().then(() => entry.definition.handler(params, context)), stopped]);
+  } catch (err) {
+    // A budget that stopped the execution is why it failed, whatever the handler threw after it.
+    throw d.budgetGuard?.takeExceeded(executionId) ?? err;
   } finally {
     clearTimeout(timer);
     if (onShutdown) d.shutdownSignal.removeEventListener('abort', onShutdown);
   }
+  // A handler that caught its BudgetExceededError still fails: the budget decided.
+  const over = d.budgetGuard?.takeExceeded(executionId);
+  if (over) throw over;
+  return result;
 }

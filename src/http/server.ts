@@ -22,6 +22,8 @@ import { tenantRoutes } from './routes/tenants.ts';
 import { governanceRoutes } from './routes/governance.ts';
 import { policyChangeRoutes } from './routes/policy-changes.ts';
 import { registerMcpRoute } from './routes/mcp.ts';
+import { streamRoutes } from './routes/stream.ts';
+import { usageRoutes } from './routes/usage.ts';
 import { packagePath } from '../package/package-root.ts';
 
 export interface HttpServerOptions {
@@ -98,6 +100,7 @@ export async function createHttpServer(runtime: Runtime, options: HttpServerOpti
   app.removeContentTypeParser('text/plain');
   const ctx: RouteContext = { runtime, limits, adminKey: options.adminKey };
   const streams = new Set<EventStream>();
+  const executionStreams = new Set<{ close(): void }>();
   const routes: Route[] = [
     ...intentRoutes(ctx),
     ...executionRoutes(ctx),
@@ -109,6 +112,8 @@ export async function createHttpServer(runtime: Runtime, options: HttpServerOpti
     ...policyChangeRoutes(ctx),
     ...tenantRoutes(ctx),
     ...systemRoutes(ctx),
+    ...usageRoutes(ctx),
+    ...streamRoutes(ctx, executionStreams),
   ];
   const document = buildOpenApi(routes, { version: VERSION });
 
@@ -135,6 +140,7 @@ export async function createHttpServer(runtime: Runtime, options: HttpServerOpti
   app.addHook('preClose', async () => {
     closing = true;
     for (const s of streams) s.close();
+    for (const s of executionStreams) s.close();
   });
 
   app.server.maxConnections = maxConnections;

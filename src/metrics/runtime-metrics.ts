@@ -2,6 +2,7 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { ExecutionObserver, ExecutionStage } from '../execution/execution-observer.ts';
 import type { ExecutionResult } from '../execution/execution-result.ts';
 import type { ExecutionStatus } from '../store/state-surface.ts';
+import { ModelMetrics } from './model-metrics.ts';
 
 /** What the store says at scrape time (every tenant, every process on the database). */
 export interface StoreGauges {
@@ -17,6 +18,8 @@ export interface StoreGauges {
  */
 export class RuntimeMetrics implements ExecutionObserver {
   readonly registry = new Registry();
+  /** Model usage and budget counters (the budget guard's observer). */
+  readonly models = new ModelMetrics(this.registry);
   readonly #stages: Histogram<'stage'>;
   readonly #finished: Counter<'status'>;
   readonly #decisions: Counter<'layer' | 'decision'>;

@@ -5,6 +5,7 @@ import { PLATFORM_NATIVE_TYPES } from './default-policy.ts';
 import type { SolutionConfig } from './solution-config.ts';
 import { SAFE_ID, TENANT_ID } from '../intent/intent.ts';
 import { checkGovernanceRules, type GovernanceRule } from './governance.ts';
+import { checkBudgetRules, type BudgetRule } from './budgets.ts';
 
 /**
  * The platform's policy file: what the platform team sets above every
@@ -37,6 +38,8 @@ export interface PlatformPolicy {
   readonly tenants: Readonly<Record<string, string>>;
   /** Solution id → the solution config file for intents naming that solution (a tenant's own config wins). */
   readonly solutions: Readonly<Record<string, string>>;
+  /** Model budgets (`budgets:`, see {@link BudgetRule}): every matching rule applies. */
+  readonly budgets: readonly BudgetRule[];
 }
 
 export interface PolicyBounds {
@@ -48,7 +51,7 @@ export interface PolicyBounds {
   readonly noPersist?: readonly string[];
 }
 
-const TOP_LEVEL_KEYS = ['governance', 'bounds', 'tenants', 'solutions'] as const;
+const TOP_LEVEL_KEYS = ['governance', 'bounds', 'tenants', 'solutions', 'budgets'] as const;
 const BOUND_KEYS = ['max_cache_ttl', 'max_retention', 'no_persist'] as const;
 
 /** Validates a platform policy given as a plain object in the file's shape. */
@@ -75,7 +78,7 @@ export async function loadPlatformPolicy(file: string): Promise<PlatformPolicy> 
 }
 
 function checkPlatformPolicy(raw: unknown, source: string, issues: IssueList): PlatformPolicy {
-  const empty = Object.freeze({ source, governance: Object.freeze([]), bounds: Object.freeze({}), tenants: Object.freeze({}), solutions: Object.freeze({}) });
+  const empty = Object.freeze({ source, governance: Object.freeze([]), bounds: Object.freeze({}), tenants: Object.freeze({}), solutions: Object.freeze({}), budgets: Object.freeze([]) });
   if (raw === null || raw === undefined) return empty;
   if (!isPlainObject(raw)) {
     issues.add([], '', `expected a mapping at the top level (with keys ${TOP_LEVEL_KEYS.join(', ')}), got ${showValue(raw)}`);
@@ -90,6 +93,7 @@ function checkPlatformPolicy(raw: unknown, source: string, issues: IssueList): P
   return Object.freeze({
     source, governance, bounds: checkBounds(raw.bounds, issues),
     tenants: checkAttachments(raw.tenants, 'tenants', TENANT_ID, issues), solutions: checkAttachments(raw.solutions, 'solutions', SAFE_ID, issues),
+    budgets: checkBudgetRules(raw.budgets, issues),
   });
 }
 

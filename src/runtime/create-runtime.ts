@@ -7,6 +7,8 @@ import { OutboxRelay } from '../events/outbox-relay.ts';
 import { IntentRegistry } from '../realm/intent-registry.ts';
 import { RuntimeMetrics } from '../metrics/runtime-metrics.ts';
 import { loadPolicyResolver } from '../policy/policy-resolver.ts';
+import { loadPlatformPolicy } from '../policy/platform-policy.ts';
+import { openModelWork } from '../execution/model-work.ts';
 import { ArtifactLifecycle } from '../retention/artifact-lifecycle.ts';
 import { ArtifactContents } from '../store/artifact-contents.ts';
 import { ArtifactIndex } from '../store/artifact-index.ts';
@@ -73,11 +75,10 @@ export async function createRuntime(options: RuntimeOptions = {}, opening: Runti
   const now = options.now ?? dbNow;
 
   // Compile the policies first: a bad config must fail before anything is opened.
-  const ownPolicy = await loadPolicyResolver({
-    solution: options.solutionConfig,
-    platform: typeof options.platformPolicy === 'object' ? options.platformPolicy : o.platformPolicy,
-    governance: options.governance,
-  });
+  // The platform policy is read once: its budgets and the resolver come from the same file.
+  const platformSource = typeof options.platformPolicy === 'object' ? options.platformPolicy : o.platformPolicy;
+  const platform = typeof platformSource === 'string' ? await loadPlatformPolicy(platformSource) : platformSource;
+  const ownPolicy = await loadPolicyResolver({ solution: options.solutionConfig, platform, governance: options.governance });
   const registry = new IntentRegistry();
   for (const realm of options.realms ?? []) registry.register(realm);
 
@@ -124,7 +125,10 @@ export async function createRuntime(options: RuntimeOptions = {}, opening: Runti
     // Leases renew from a thread with its own connection where the store is a server reached by URL.
     const leases = new LeaseKeeper({ stateSurface, logger, databaseUrl: o.databaseUrl && !options.db ? withDefaultUser(o.databaseUrl) : undefined });
     cleanups.push(() => leases.close());
+    const modelWork = openModelWork({ db, wal, now, budgets: platform?.budgets ?? [], observer: metrics.models });
+    cleanups.push(() => modelWork.streams.flush());
     const manager = new ExecutionLifecycleManager({
+      budgetGuard: modelWork.budgetGuard, stepHooks: modelWork.budgetGuard, streams: modelWork.streams,
       leases, retryPolicy: o.retryPolicy, leaseMs: o.leaseMs, ownerId: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
       db, registry, stateSurface, wal, outbox, artifactIndex, artifactContents, artifactStorage, cache, relay, logger, now,
       clock: databaseClock,
@@ -146,7 +150,7 @@ export async function createRuntime(options: RuntimeOptions = {}, opening: Runti
       () => [...externalSinks.map((s) => ({ name: `events:${s.name}`, part: s })), { name: `cache:${cache.name}`, part: cache }],
     );
     return runtimeFacade({
-      options: o, dataDir, db, logger, registry, live, policies, policyFor, tenants, metrics, manager, stateSurface, wal, outbox,
+      options: o, dataDir, db, logger, registry, live, policies, policyFor, tenants, metrics, modelWork, manager, stateSurface, wal, outbox,
       artifactIndex, artifactContents, artifactStorage, lifecycle, cache, bus, relay, probe, loops, shutdown, now, dbNow, cleanup,
     });
   } catch (err) {

@@ -3,6 +3,7 @@ import type { MaterializationDecision, PolicyInput, PolicyLayer } from '../polic
 import type { PolicyVersions } from '../store/policy-versions.ts';
 import type { TenantScope } from '../db/tenant-scope.ts';
 import { WalRecordType, type WriteAheadLog } from '../store/write-ahead-log.ts';
+import { explainBudgetDecision, isBudgetDecision, type BudgetDecisionExplanation } from '../execution/budget-explanation.ts';
 
 /** One artifact's recorded decision and the whole chain of layers behind it. */
 export interface ArtifactDecisionExplanation {
@@ -33,6 +34,8 @@ export interface ArtifactDecisionExplanation {
 export interface ExecutionExplanation {
   readonly executionId: string;
   readonly artifacts: readonly ArtifactDecisionExplanation[];
+  /** Budgets of the platform policy that stopped the execution (SYM_ERR_BUDGET). */
+  readonly budgets: readonly BudgetDecisionExplanation[];
 }
 
 /**
@@ -47,7 +50,9 @@ export async function explainExecution(
 ): Promise<ExecutionExplanation> {
   const records = await deps.wal.list({ tenantId, executionId, recordType: WalRecordType.GOVERNANCE_DECISION, limit: 10_000 });
   const artifacts: ArtifactDecisionExplanation[] = [];
+  const budgets = records.filter((r) => isBudgetDecision(r.payload)).map(explainBudgetDecision);
   for (const r of records) {
+    if (isBudgetDecision(r.payload)) continue;
     const p = r.payload as Record<string, unknown> & { inputs: PolicyInput; policyVersion: string };
     const recorded = {
       decision: p.decision as MaterializationDecision,
@@ -75,5 +80,5 @@ export async function explainExecution(
       ...(same ? {} : { note: `re-evaluating gives ${explanation.result.decision} by ${explanation.result.layer}, not the recorded decision` }),
     });
   }
-  return { executionId, artifacts };
+  return { executionId, artifacts, budgets };
 }

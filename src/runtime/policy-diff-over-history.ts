@@ -21,7 +21,8 @@ export interface DiffOptions {
  */
 export async function diffPolicyOverHistory(db: Db, candidate: PolicyResolver, o: DiffOptions): Promise<PolicyDiff> {
   const q = db.scoped(o.tenantId);
-  const where = `w.record_type = 'governance_decision' AND ($1::text IS NULL OR w.tenant_id = $1) AND ($2::timestamptz IS NULL OR w.recorded_at >= $2)`;
+  // Budget decisions (kind 'budget') decide no artifact: a candidate policy cannot change them.
+  const where = `w.record_type = 'governance_decision' AND w.payload->>'kind' IS DISTINCT FROM 'budget' AND ($1::text IS NULL OR w.tenant_id = $1) AND ($2::timestamptz IS NULL OR w.recorded_at >= $2)`;
   const params = [tenantParam(o.tenantId), o.since?.toISOString() ?? null];
   const [{ n }] = (await q.query<{ n: string | number }>(`SELECT count(*) AS n FROM symphainy.wal w WHERE ${where}`, params)) as [{ n: string | number }];
   const total = Number(n);

@@ -10,6 +10,7 @@ import type { PolicyResolver } from '../policy/policy-resolver.ts';
 import type { Realm } from '../realm/define-realm.ts';
 import type { ErasureReport, ErasureScope } from '../erasure/erase.ts';
 import type { RuntimeMetrics } from '../metrics/runtime-metrics.ts';
+import type { ModelWork } from '../execution/model-work.ts';
 import type { ApplyReport } from '../retention/apply-policy.ts';
 import type { SweepOptions, SweepReport } from '../retention/artifact-lifecycle.ts';
 import type { KeepResult } from '../retention/promote.ts';
@@ -56,6 +57,8 @@ export interface Runtime {
   readonly tenants: TenantRegistry;
   /** Prometheus metrics of this runtime (stage latencies, decisions, executions, outbox lag). */
   readonly metrics: RuntimeMetrics;
+  /** Model usage totals, budgets and execution streams (`ctx.recordUsage`, `ctx.emit`). */
+  readonly modelWork: ModelWork;
   /** `embedded` (PGlite) or `postgres` (a server). */
   readonly storeKind: 'embedded' | 'postgres';
   /** Validates, records, runs and materializes one intent. Throws only for refused intents and store failures. */

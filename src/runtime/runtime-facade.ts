@@ -6,6 +6,7 @@ import type { InProcessEventBus } from '../events/in-process-bus.ts';
 import type { OutboxRelay } from '../events/outbox-relay.ts';
 import type { IntentRegistry } from '../realm/intent-registry.ts';
 import type { RuntimeMetrics } from '../metrics/runtime-metrics.ts';
+import type { ModelWork } from '../execution/model-work.ts';
 import type { CompiledRuntimeOptions } from '../options/compile-runtime-options.ts';
 import type { CompiledPolicy } from '../policy/compile-policy.ts';
 import { resolverOf, type PolicyResolver } from '../policy/policy-resolver.ts';
@@ -43,6 +44,7 @@ export interface RuntimeParts {
   readonly policyFor: (tenantId: string, solutionId: string | undefined) => CompiledPolicy;
   readonly tenants: TenantRegistry;
   readonly metrics: RuntimeMetrics;
+  readonly modelWork: ModelWork;
   readonly manager: ExecutionLifecycleManager;
   readonly stateSurface: StateSurface;
   readonly wal: WriteAheadLog;
@@ -95,6 +97,7 @@ export function runtimeFacade(parts: RuntimeParts): Runtime {
     inForcePolicy: async () => (open(), (await policies.active())?.resolver ?? live.current),
     tenants,
     metrics,
+    modelWork: parts.modelWork,
     storeKind: db.capabilities.multipleConnections ? 'postgres' : 'embedded',
     async execute(intent, opts) {
       open();

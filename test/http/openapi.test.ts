@@ -339,6 +339,19 @@ describe('every operation answers as documented', () => {
     await authErrors('streamEvents', '/v1/events');
   });
 
+  test('modelUsage and streamExecution: usage totals; an ended execution\'s stream', async () => {
+    const usage = await expect(200, 'modelUsage', '/v1/usage?since=today', { key });
+    assert.equal(usage.totals.calls, 0);
+    await expect(400, 'modelUsage', '/v1/usage?since=soon', { key });
+    await authErrors('modelUsage', '/v1/usage');
+    const { executionId } = await server.runtime.execute({ ...sop('stream'), tenantId: 'conformance-a' });
+    const stream = await expect(200, 'streamExecution', `/v1/executions/${executionId}/stream`, { key });
+    assert.match(stream, /event: end\ndata: \{"status":"completed"\}/);
+    await expect(400, 'streamExecution', `/v1/executions/${executionId}/stream`, { key, headers: { 'last-event-id': 'a b' } });
+    await expect(404, 'streamExecution', `/v1/executions/${executionId}/stream`, { key: otherKey });
+    await authErrors('streamExecution', `/v1/executions/${executionId}/stream`);
+  });
+
   test('admin: tenants and keys', async () => {
     const issued = await expect(201, 'createTenant', '/v1/admin/tenants', { key: ADMIN_KEY, json: { tenantId: 'conformance-c' } });
     assert.equal(issued.tenantId, 'conformance-c');

@@ -12,6 +12,8 @@ export function fakeContext(realm: string, intent: string): ExecutionContext {
     realm,
     signal: new AbortController().signal,
     deadline: Number.MAX_SAFE_INTEGER,
+    recordUsage: () => Promise.reject(new Error('recordUsage: no runtime behind this test context')),
+    emit: () => Promise.reject(new Error('emit: no runtime behind this test context')),
   };
 }
 

@@ -40,6 +40,8 @@ export async function directResult(realm: Realm, intent: string, params: unknown
   const ctx: ExecutionContext = {
     executionId: 'direct', intentId: 'direct', intentType: `${realm.name}.${intent}`, tenantId: 'direct',
     sessionId: 'direct', realm: realm.name, signal: new AbortController().signal, deadline: Number.MAX_SAFE_INTEGER,
+    recordUsage: () => Promise.reject(new Error('recordUsage: no runtime behind a direct call')),
+    emit: () => Promise.reject(new Error('emit: no runtime behind a direct call')),
   };
   return normalizeResult(await def.handler(schema ? schema.parse(params) : params, ctx));
 }

@@ -309,6 +309,7 @@ function summarize(type: string, p: Record<string, unknown>): string {
     case WalRecordType.STATE_TRANSITION:
       return `${String(p.from)} -> ${String(p.to)}${p.error ? ` (${(p.error as { code: string }).code})` : ''}`;
     case WalRecordType.GOVERNANCE_DECISION:
+      if (p.kind === 'budget') return `budget '${String(p.ruleId)}': ${String(p.decision)} by ${String(p.layer)}`;
       return `${String(p.artifactKey)} (${String(p.resultType)}): ${String(p.decision)} by ${String(p.layer)}`;
     case WalRecordType.INTENT_REJECTED:
       return `rejected: ${(p.error as { code: string })?.code ?? ''}`;

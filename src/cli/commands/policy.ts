@@ -214,5 +214,7 @@ async function explainRecorded(executionId: string, opts: { tenant?: string; jso
       : [];
     return [head, inputs, ...chain, ...(a.note ? [`  note: ${a.note}`] : []), `  reason: ${r.reason}`].join('\n');
   });
+  // Budgets that stopped the execution come first: they are why it has no artifacts.
+  for (const b of [...explained.budgets].reverse()) blocks.unshift(`budget rule '${b.ruleId}' -> fail (${b.when}), by platform\n  reason: ${b.reason}`);
   process.stdout.write(`${blocks.length ? blocks.join('\n\n') : `execution ${executionId} has no materialization decisions`}\n`);
 }

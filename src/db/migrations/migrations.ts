@@ -353,6 +353,40 @@ export const MIGRATIONS: readonly Migration[] = [
         FOR EACH ROW EXECUTE FUNCTION symphainy.lease_on_insert();
     `,
   },
+  {
+    version: 17,
+    name: 'model usage per execution, and the stream chunks of running executions',
+    sql: `
+      -- One row per ctx.recordUsage: tokens and cost a model call spent. Kept after the execution
+      -- ends (money was spent either way); budgets sum it per execution and per tenant per day.
+      CREATE TABLE symphainy.model_usage (
+        seq           bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        tenant_id     text    NOT NULL,
+        execution_id  text    NOT NULL,
+        intent_type   text    NOT NULL,
+        model         text    NOT NULL,
+        input_tokens  bigint  NOT NULL CHECK (input_tokens >= 0),
+        output_tokens bigint  NOT NULL CHECK (output_tokens >= 0),
+        -- US dollars; NULL when the caller did not know the price.
+        cost_usd      numeric CHECK (cost_usd >= 0),
+        -- The database's clock: the day of a per-tenant daily budget is the database's UTC day.
+        recorded_at   timestamptz NOT NULL DEFAULT now()
+      );
+      CREATE INDEX model_usage_execution ON symphainy.model_usage (execution_id);
+      CREATE INDEX model_usage_tenant_day ON symphainy.model_usage (tenant_id, recorded_at);
+      -- Partial output of running executions (ctx.emit), read by GET /v1/executions/:id/stream;
+      -- deleted when the execution ends unless the policy keeps result type 'stream'.
+      CREATE TABLE symphainy.stream_chunks (
+        seq           bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        tenant_id     text  NOT NULL,
+        execution_id  text  NOT NULL,
+        chunk         jsonb NOT NULL,
+        emitted_at    timestamptz NOT NULL DEFAULT now()
+      );
+      CREATE INDEX stream_chunks_execution ON symphainy.stream_chunks (execution_id, seq);
+      ${['model_usage', 'stream_chunks'].map(tenantIsolation).join('\n')}
+    `,
+  },
 ];
 
 /** Row-level security of one tenant table (migration 4): rows of the transaction's tenant, or all with '*'. */

@@ -26,6 +26,10 @@ export const ExecutionExplanation = z.object({
     chain: z.array(Verdict).nullable(),
     note: z.string().optional(),
   })),
+  budgets: z.array(z.object({
+    ruleId: z.string(), decision: z.literal('fail'), scope: z.enum(['execution', 'tenant_day']), limit: z.enum(['max_tokens', 'max_cost_usd']),
+    max: z.number(), used: z.number(), when: z.string(), reason: z.string(), recordedAt: Timestamp, seq: z.number().int(),
+  })).describe('budgets of the platform policy that stopped the execution (SYM_ERR_BUDGET)'),
 });
 export const KeepResult = z.object({
   cacheId: z.string(), kept: z.boolean(), layer: Layer, reason: z.string(), policyVersion: z.string(), artifactId: z.string().optional(),
