@@ -26,6 +26,8 @@ import { tagLineage } from './lineage.ts';
 import { decide, materialize, type Pending } from './materialize.ts';
 import { decisionRecord, faultHook, outboxEvent, round, stateOf, toFailure, walRecord } from './records.ts';
 import { runHandler } from './run-handler.ts';
+import { DurableRun, Suspension } from './durable-run.ts';
+import { recordWait, stepCompletion } from './durable-outcomes.ts';
 
 export { LeaseLostError } from './lifecycle-types.ts';
 export type { ClaimBatch, ClaimedRun, ExecuteOptions, ExecutionLifecycleDeps, SubmittedExecution } from './lifecycle-types.ts';
@@ -227,10 +229,13 @@ export class ExecutionLifecycleManager {
     // Run the realm, with no transaction open and no storage handle.
     const realmStart = performance.now();
     let normalized: NormalizedResult;
+    const durable = new DurableRun(d, this.#writer, { intent, executionId, lease });
     try {
-      const raw = await runHandler(d, entry, params, intent, executionId, timeoutMs);
+      const raw = await runHandler(d, entry, params, intent, executionId, timeoutMs, durable);
+      if (raw instanceof Suspension) return await recordWait(d, this.#writer, r, raw, performance.now() - realmStart);
       normalized = normalizeResult(raw);
     } catch (err) {
+      if (err instanceof LeaseLostError || err instanceof CompletionOutcomeUnknown) throw err;
       const failure = toFailure(err, intent.intentType);
       const outcome = this.#afterFailure(r, failure);
       return this.#fail(ref, failure, [
@@ -253,6 +258,7 @@ export class ExecutionLifecycleManager {
       d.observer?.stage('materialize', materializeMs);
       const finishedAt = d.now().toISOString();
       const outcomes = pending.map((p) => p.outcome);
+      const steps = stepCompletion(durable, policy, intent, executionId, entry.realm, finishedAt);
       const events: OutboxEvent[] = [
         started,
         ...normalized.events.map((e) => outboxEvent(this.d.now(), intent, executionId, 'realm', e.eventType, e.data)),
@@ -271,10 +277,12 @@ export class ExecutionLifecycleManager {
         finish: { executionId, status: 'completed', state: stateOf(pending), result, error: null, finishedAt, lease },
         artifacts: pending.flatMap((p) => (p.index ? [p.index] : [])),
         contents: pending.flatMap((p) => p.inline ?? []),
+        ...(steps.dropSteps ? { dropSteps: steps.dropSteps } : {}),
         cache: pending.flatMap((p) => (p.cacheEntry && d.cache.transactional ? [p.cacheEntry] : [])),
         wal: [
           walRecord(intent, executionId, WalRecordType.STATE_TRANSITION, { from: 'running', to: 'materializing', at: materializingAt, realmMs }, materializingAt),
           ...pending.map((p) => walRecord(intent, executionId, WalRecordType.GOVERNANCE_DECISION, decisionRecord(p, intent, entry.realm, lineage), finishedAt)),
+          ...steps.wal,
           walRecord(intent, executionId, WalRecordType.STATE_TRANSITION, { from: 'materializing', to: 'completed', at: finishedAt, materializeMs }, finishedAt),
         ],
         outbox: events.slice(1),

@@ -15,6 +15,8 @@ import type { ArtifactIndex } from '../store/artifact-index.ts';
 import type { OutboxEvent, TransactionalOutbox } from '../store/outbox.ts';
 import type { ClaimedExecution, ExecutionStatus, Lease, StateSurface } from '../store/state-surface.ts';
 import type { WriteAheadLog } from '../store/write-ahead-log.ts';
+import type { StepJournal } from '../store/step-journal.ts';
+import type { StepHooks } from './step-hooks.ts';
 import type { ExecutionObserver } from './execution-observer.ts';
 import type { RetryState } from './execution-retries.ts';
 import type { Faults } from './fault-points.ts';
@@ -61,6 +63,10 @@ export interface ExecutionLifecycleDeps {
   readonly leaseMs?: number;
   /** The retry policy of intents whose realm sets none. @default {@link DEFAULT_RETRY_POLICY} */
   readonly retryPolicy?: CompiledRetryPolicy;
+  /** The journal of durable steps and waits. @default one on `db` */
+  readonly stepJournal?: StepJournal;
+  /** Asked before each durable step that has no journaled result runs (model budgets). */
+  readonly stepHooks?: StepHooks;
 }
 
 export interface ExecuteOptions {

@@ -49,6 +49,9 @@ import { ReadinessProbe, type ReadinessReport } from '../health/readiness.ts';
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { LeaseKeeper } from '../execution/lease-keeper.ts';
+import { Signals } from '../execution/signals.ts';
+import type { ApprovalResult } from '../intent/execution-context.ts';
+import type { WaitingApproval } from '../store/step-journal.ts';
 import { compileRetryPolicy } from '../policy/retry-policy.ts';
 import { withDefaultUser } from '../db/pg/database-url.ts';
 
@@ -93,6 +96,21 @@ export interface Runtime {
    * SYM_ERR_NOT_FOUND outside the scope, SYM_ERR_CONFLICT for other statuses.
    */
   retryExecution(executionId: string, scope: Scope, options: { requestedBy: string }): Promise<ExecutionRecord>;
+  /**
+   * Sends signal `name` (JSON `data`) to an execution of the scope, for its
+   * `ctx.waitFor(name)`: kept until a wait consumes it; a waiting execution
+   * resumes on any worker. Throws SYM_ERR_NOT_FOUND outside the scope,
+   * SYM_ERR_CONFLICT when it has finished.
+   */
+  signalExecution(executionId: string, name: string, scope: Scope, options?: { data?: unknown; sentBy?: string }): Promise<{ signalId: string; sentAt: string; resumed: boolean }>;
+  /**
+   * Approves or rejects `ctx.approval(name)` of an execution of the scope;
+   * who, when and why are a `governance_decision` WAL record (shown by
+   * `explainExecution`). Throws SYM_ERR_CONFLICT when already decided.
+   */
+  decideApproval(executionId: string, name: string, scope: Scope, decision: { decision: 'approve' | 'reject'; by: string; reason?: string | null }): Promise<ApprovalResult>;
+  /** The approvals the scope's executions wait for, oldest first (the approvals inbox). */
+  listApprovals(scope: Scope, options?: { limit?: number }): Promise<WaitingApproval[]>;
   /** Starts a worker claiming queued executions of this runtime's intent types; stopped by `close()`. */
   startWorker(options?: WorkerOptions): Worker;
   /** Resolves with the execution once it is completed, failed or dead; rejects with SYM_ERR_TIMEOUT after `timeoutMs` (default 60 s). */
@@ -308,6 +326,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
       // Concurrent executions' writes share transactions (groupCommit: false — one transaction each).
       groupCommit,
     });
+    const signals = new Signals({ db, wal, relay, now });
     // Recovery: with the embedded store this process is the only writer, so a
     // `running` execution belongs to a process that stopped mid-way. A server
     // is shared: there, only expired worker leases mean a process stopped.
@@ -371,6 +390,9 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
         open();
         return track(manager.submit(intent));
       },
+      signalExecution: async (executionId, name, scope, o) => (open(), track(signals.signal(executionId, scope.tenantId, name, o))),
+      decideApproval: async (executionId, name, scope, o) => (open(), track(signals.decide(executionId, scope.tenantId, name, o))),
+      listApprovals: async (scope, o) => (open(), signals.waitingApprovals(scope.tenantId, o?.limit)),
       retryExecution: async (executionId, scope, o) => (open(), track(manager.retryExecution(executionId, scope.tenantId, o.requestedBy))),
       startWorker(opts) {
         open();

@@ -33,6 +33,17 @@ export interface ArtifactDecisionExplanation {
 export interface ExecutionExplanation {
   readonly executionId: string;
   readonly artifacts: readonly ArtifactDecisionExplanation[];
+  /** Decisions on the execution's approvals (`ctx.approval`): who, when, why; `by` null when its timeout decided. */
+  readonly approvals: readonly ApprovalDecisionExplanation[];
+}
+
+export interface ApprovalDecisionExplanation {
+  readonly approval: string;
+  readonly decision: 'approved' | 'rejected' | 'timed_out';
+  readonly by: string | null;
+  readonly reason: string | null;
+  readonly at: string;
+  readonly seq: number;
 }
 
 /**
@@ -47,8 +58,16 @@ export async function explainExecution(
 ): Promise<ExecutionExplanation> {
   const records = await deps.wal.list({ tenantId, executionId, recordType: WalRecordType.GOVERNANCE_DECISION, limit: 10_000 });
   const artifacts: ArtifactDecisionExplanation[] = [];
+  const approvals: ApprovalDecisionExplanation[] = [];
   for (const r of records) {
     const p = r.payload as Record<string, unknown> & { inputs: PolicyInput; policyVersion: string };
+    if (p.kind === 'approval') {
+      approvals.push({
+        approval: String(p.approval), decision: p.decision as ApprovalDecisionExplanation['decision'], by: (p.by as string | null) ?? null,
+        reason: (p.reason as string | null) ?? null, at: String(p.at), seq: r.seq,
+      });
+      continue;
+    }
     const recorded = {
       decision: p.decision as MaterializationDecision,
       layer: p.layer as PolicyLayer,
@@ -75,5 +94,5 @@ export async function explainExecution(
       ...(same ? {} : { note: `re-evaluating gives ${explanation.result.decision} by ${explanation.result.layer}, not the recorded decision` }),
     });
   }
-  return { executionId, artifacts };
+  return { executionId, artifacts, approvals };
 }

@@ -12,6 +12,9 @@ export function fakeContext(realm: string, intent: string): ExecutionContext {
     realm,
     signal: new AbortController().signal,
     deadline: Number.MAX_SAFE_INTEGER,
+    // Called directly: steps just run; waits have no runtime to resume them.
+    step: async (_name, fn) => fn(), sleep: () => Promise.reject(new Error('no waits outside a runtime')),
+    waitFor: () => Promise.reject(new Error('no waits outside a runtime')), approval: () => Promise.reject(new Error('no waits outside a runtime')),
   };
 }
 
