@@ -8,6 +8,7 @@ import { registerWorker } from './commands/worker.ts';
 import { registerServe } from './commands/serve.ts';
 import { registerTenants } from './commands/tenants.ts';
 import { registerErase } from './commands/erase.ts';
+import { registerApprovals } from './commands/approvals.ts';
 import { addBackendOptions } from './open-runtime.ts';
 import { quietOnClosedStdout } from './output.ts';
 
@@ -29,6 +30,7 @@ export function buildProgram(): Command {
   registerDemo(program);
   registerPolicy(program);
   registerInspect(program);
+  registerApprovals(program);
   return program;
 }
 

@@ -21,6 +21,7 @@ import { systemRoutes } from './routes/system.ts';
 import { tenantRoutes } from './routes/tenants.ts';
 import { governanceRoutes } from './routes/governance.ts';
 import { policyChangeRoutes } from './routes/policy-changes.ts';
+import { approvalRoutes } from './routes/approvals.ts';
 import { packagePath } from '../package/package-root.ts';
 
 export interface HttpServerOptions {
@@ -99,6 +100,7 @@ export async function createHttpServer(runtime: Runtime, options: HttpServerOpti
   const routes: Route[] = [
     ...intentRoutes(ctx),
     ...executionRoutes(ctx),
+    ...approvalRoutes(ctx),
     ...artifactRoutes(ctx),
     ...cacheRoutes(ctx),
     ...policyRoutes(ctx),
