@@ -16,7 +16,7 @@ import { afterFailedAttempt, recordedRetryPolicy, requeueForOperator, type Attem
 import { ExecutionWriter } from './execution-writer.ts';
 import { recordFailure } from './failures.ts';
 import { FaultPoint } from './fault-points.ts';
-import { priorOfSameType, recordRejected, resumeInterrupted } from './idempotency.ts';
+import { priorOfSameType, recordRejected, resumeInterrupted, resumeWaiting } from './idempotency.ts';
 import { claimExecutions } from './claim.ts';
 import {
   CompletionOutcomeUnknown, LeaseLostError,
@@ -390,6 +390,17 @@ export class ExecutionLifecycleManager {
         return this.#runDirect({ intent, entry, params, policy, executionId: prior.executionId, started: resumed.started, timeoutMs: options.timeoutMs, lease: resumed.lease });
       }
       prior = await priorOfSameType(this.d.stateSurface, intent);
+    }
+    if (prior.status === 'waiting') {
+      // Repeating the intent of a waiting execution runs it here once its timer fired or its signal came; before that, it is still waiting.
+      const resumed = await resumeWaiting(this.d, prior, this.#ownerId);
+      if (resumed) {
+        return this.#runDirect({ intent, entry, params, policy, executionId: prior.executionId, started: resumed.started, timeoutMs: options.timeoutMs, lease: resumed.lease });
+      }
+      return {
+        executionId: prior.executionId, intentId: prior.intentId, intentType: prior.intentType, tenantId: prior.tenantId,
+        sessionId: prior.sessionId, status: 'waiting', policyVersion: prior.policyVersion, artifacts: [], events: [],
+      };
     }
     if (prior.status === 'running' || prior.status === 'queued' || prior.result === null) {
       throw new DuplicateIntentError(intent.intentId, `is still ${prior.status} as execution ${prior.executionId}`);

@@ -286,6 +286,23 @@ export class StateSurface {
     );
     return rows[0] ? { ...toRecord(rows[0]), lease: { owner: c.owner, attempt: Number(rows[0].attempts) } } : null;
   }
+
+  /**
+   * Resumes a `waiting` execution whose timer fired or signal came
+   * (`available_at` passed) for `owner`, run directly: `running` under a new
+   * lease (not counted against its retry policy). Null when it is not due.
+   */
+  async resumeWaiting(q: Queryable, executionId: string, c: { owner: string; leaseMs: number }): Promise<(ExecutionRecord & { lease: Lease }) | null> {
+    const rows = await q.query(
+      `UPDATE symphainy.executions e
+          SET status = 'running', lease_owner = $2, lease_ms = $3::int, lease_expires_at = now() + $3::int * interval '1 millisecond',
+              attempts = e.attempts + 1, retry_base = e.retry_base + 1, available_at = NULL
+        WHERE e.execution_id = $1 AND e.status = 'waiting' AND e.available_at <= now()
+       RETURNING e.*`,
+      [executionId, c.owner, c.leaseMs],
+    );
+    return rows[0] ? { ...toRecord(rows[0]), lease: { owner: c.owner, attempt: Number(rows[0].attempts) } } : null;
+  }
 }
 
 function toRecord(r: Record<string, unknown>): ExecutionRecord {

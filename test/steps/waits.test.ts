@@ -74,6 +74,22 @@ describe('durable timers, signals and approvals', () => {
     assert.equal(e.attempts, 2);
   });
 
+  test('execute() again with the same intent id: still waiting before the timer, resumed in this process after it (as `run` does)', async () => {
+    const first = await t.runtime.execute({ ...intent('nap', { key: 'n2' }), intentId: 'nap-again' });
+    assert.equal(first.status, 'waiting');
+    const early = await t.runtime.execute({ ...intent('nap', { key: 'n2' }), intentId: 'nap-again' });
+    assert.equal(early.executionId, first.executionId);
+    let last = early;
+    await until('the repeated intent completes the execution', async () => {
+      last = await t.runtime.execute({ ...intent('nap', { key: 'n2' }), intentId: 'nap-again' });
+      return last.status !== 'waiting';
+    });
+    assert.equal(last.status, 'completed');
+    assert.equal(last.executionId, first.executionId);
+    assert.equal(runs.get('n2:before'), 1);
+    assert.equal(runs.get('n2:after'), 1);
+  });
+
   test('ctx.waitFor: a signal sent before the wait is kept and consumed at once', async () => {
     const s = await t.runtime.submit(intent('listen', { key: 'l1' }));
     await t.runtime.signalExecution(s.executionId, 'go', ACME, { data: { k: 1 }, sentBy: 'ops' });
@@ -170,6 +186,5 @@ describe('durable timers, signals and approvals', () => {
     const still = await t.db.scoped('acme').query<{ n: number | string }>(
       `SELECT count(*) AS n FROM symphainy.executions WHERE status = 'waiting' AND execution_id = ANY($1::text[])`, [waiting]);
     assert.equal(Number(still[0]!.n), 1000);
-    void until;
   });
 });
