@@ -116,11 +116,14 @@ export class StepJournal {
     if (drops.length === 0) return;
     const ids = drops.map((d) => d.executionId);
     const kept = drops.flatMap((d) => d.keep.map((seq) => `${d.executionId}:${seq}`));
-    await q.query(
-      `DELETE FROM symphainy.execution_steps WHERE execution_id = ANY($1::text[]) AND NOT ((execution_id || ':' || seq) = ANY($2::text[]))`,
-      [ids, kept],
-    );
-    await q.query('DELETE FROM symphainy.execution_signals WHERE execution_id = ANY($1::text[])', [ids]);
+    // Both issued at once: a pipelined transaction takes its statements up front.
+    await Promise.all([
+      q.query(
+        `DELETE FROM symphainy.execution_steps WHERE execution_id = ANY($1::text[]) AND NOT ((execution_id || ':' || seq) = ANY($2::text[]))`,
+        [ids, kept],
+      ),
+      q.query('DELETE FROM symphainy.execution_signals WHERE execution_id = ANY($1::text[])', [ids]),
+    ]);
   }
 
   /** Marks signals consumed by the wait at `seq` of their execution. */

@@ -124,6 +124,13 @@ describe('durable steps: ctx.step', () => {
     assert.equal(r.events.find((ev) => ev.eventType === 'flaky.done')?.payload && (r.events.find((ev) => ev.eventType === 'flaky.done')!.payload as { v: string }).v, 'ok');
   });
 
+  test('concurrent executions with steps share group-commit batches and all complete once', async () => {
+    const results = await Promise.all(Array.from({ length: 24 }, (_, i) =>
+      t.runtime.execute({ intentType: 'steps.retried', tenantId: 'acme', sessionId: 's', parameters: { key: `c${i}` } })));
+    assert.deepEqual(results.map((r) => r.status), results.map(() => 'completed'));
+    assert.deepEqual(new Set(results.map((r) => r.executionId)).size, 24);
+  });
+
   test('bad step options are refused naming the field', async () => {
     const bad = defineRealm({
       name: 'badsteps',
