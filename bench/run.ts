@@ -20,6 +20,7 @@ import { cliStartupBench, cliStartupRows } from './cli-startup.ts';
 import type { CacheMemoryFigures } from './cache-memory.ts';
 import { BENCH_SERVICES, createBenchDatabase, unreachable, type BenchDatabase } from './databases.ts';
 import type { DbosFigures } from './dbos.ts';
+import type { StepFigures } from './steps.ts';
 import { executionRounds, openRuntime, pairedRounds, pgliteTemplateDir, type ExecutionFigures, type StoreKind } from './executions.ts';
 import type { EmbeddedDurability } from '../src/db/pglite/pglite-db.ts';
 import { policyBench } from './policy.ts';
@@ -41,6 +42,7 @@ const SIZE = SMOKE
       exec: { c1: 5, c64: 64, warmup: 4 },
       floor: { perTxTotal: 5, batches: 1 },
       dbos: { c1Total: 5, c64Total: 64 },
+      steps: 10,
       policy: { rounds: 1, fastIterations: 20_000, celIterations: 1_000, jreIterations: 50 },
       artifacts: { rounds: 1, writes: 2 },
       cacheEntries: 500,
@@ -50,6 +52,7 @@ const SIZE = SMOKE
       exec: { c1: 80, c64: 256, warmup: 32 },
       floor: { perTxTotal: 200, batches: 5 },
       dbos: { c1Total: 80, c64Total: 256 },
+      steps: 100,
       policy: { rounds: 5, fastIterations: 3_000_000, celIterations: 100_000, jreIterations: 3_000 },
       artifacts: { rounds: 5, writes: 30 },
       cacheEntries: 100_000,
@@ -256,6 +259,13 @@ async function main(): Promise<void> {
           runChild<DbosFigures>('./dbos.ts', [JSON.stringify({ url: (await freshDatabase('dbos')).url, ...SIZE.dbos, rounds: SIZE.rounds })]),
         );
     const startup = await section('embedded start-up', () => embeddedStartupBench({ rounds: SIZE.rounds }));
+    // Durable steps: each side in its own process, on a database of its own on the same server.
+    const stepsRun = (kind: 'symphainy' | 'dbos') => async () =>
+      runChild<StepFigures>('./steps.ts', [JSON.stringify({ kind, url: (await freshDatabase(`steps_${kind}`)).url, total: SIZE.steps, rounds: SIZE.rounds })]);
+    const steps = {
+      runtime: pgDown ? skipped<StepFigures>(pgDown) : await section('durable steps, runtime', stepsRun('symphainy')),
+      dbos: pgDown ? skipped<StepFigures>(pgDown) : await section('durable steps, DBOS', stepsRun('dbos')),
+    };
     const policy = await section('policy evaluation', () => policyBench(SIZE.policy));
     const artifacts = await section('artifact store', () => artifactBench(SIZE.artifacts));
     const cliStartup = await section('CLI start-up', async () => cliStartupBench(SMOKE ? 1 : 7));
@@ -295,6 +305,17 @@ async function main(): Promise<void> {
       rows.push(note('DBOS', `not measured — ${dbos.reason}`));
     }
     rows.push(...startupRows(startup));
+    if (steps.runtime.status === 'measured' && steps.dbos.status === 'measured') {
+      const [r, d] = [steps.runtime.figures, steps.dbos.figures];
+      for (const c of ['c1', 'c16'] as const) {
+        rows.push(row(`3-step execution/s vs DBOS ${d.version} 3-step workflow, PostgreSQL, c=${c.slice(1)}`, r[c].execPerSec.median, fmt(r[c].execPerSec.median),
+          d[c].execPerSec.median, `${fmt(d[c].execPerSec.median)}/s`));
+      }
+      rows.push(row('cost of one durable step, ms (p50, c=1) vs a DBOS step', r.stepMs.median, fmt(r.stepMs.median, 2), d.stepMs.median, fmt(d.stepMs.median, 2),
+        { text: 'less than a DBOS step', met: r.stepMs.median < d.stepMs.median }));
+    } else {
+      rows.push(note('durable steps vs DBOS', `not measured — ${[steps.runtime, steps.dbos].map((x) => (x.status === 'measured' ? '' : x.reason)).filter(Boolean).join('; ')}`));
+    }
     if (policy.status === 'measured') {
       const p = policy.figures;
       const t = p.typeOnly;
@@ -355,7 +376,7 @@ async function main(): Promise<void> {
       mode: SMOKE ? 'smoke' : 'full',
       machine,
       sizes: SIZE,
-      sections: { executions, rawFloor: floors, dbos, startup, policy, artifacts, cacheMemory, cliStartup },
+      sections: { executions, rawFloor: floors, dbos, steps, startup, policy, artifacts, cacheMemory, cliStartup },
       table: rows,
     };
     await mkdir(dirname(OUT), { recursive: true });

@@ -12,6 +12,7 @@ import { registerTenants } from './commands/tenants.ts';
 import { registerErase } from './commands/erase.ts';
 import { addBackendOptions } from './backend-options.ts';
 import { registerUsage } from './commands/usage.ts';
+import { registerApprovals } from './commands/approvals.ts';
 import { quietOnClosedStdout } from './output.ts';
 import { packagePath } from '../package/package-root.ts';
 
@@ -41,6 +42,7 @@ export function buildProgram(): Command {
   registerInspect(program);
   registerMcp(program);
   registerUsage(program);
+  registerApprovals(program);
   return program;
 }
 

@@ -303,3 +303,19 @@ export class InvalidUsageError extends SymphainyError {
   readonly code = 'SYM_ERR_INVALID_USAGE';
   readonly statusCode = 400;
 }
+
+/**
+ * A durable step (or wait) of a resumed handler does not match the one its
+ * journal recorded at that position: the handler's step sequence changed
+ * between attempts (new code, or a branch on something not journaled).
+ */
+export class StepSequenceError extends SymphainyError {
+  readonly code = 'SYM_ERR_STEP_SEQUENCE';
+  readonly statusCode = 500;
+}
+
+/** An approval (`ctx.approval(…, { onTimeout: 'fail' })`) was neither approved nor rejected in time. */
+export class ApprovalTimeoutError extends SymphainyError {
+  readonly code = 'SYM_ERR_APPROVAL_TIMEOUT';
+  readonly statusCode = 500;
+}

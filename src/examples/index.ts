@@ -14,6 +14,7 @@
 import { packagePath } from '../package/package-root.ts';
 
 export { exampleRealms, journey, outcomes, solution } from './realms.ts';
+export { publishing, mockModel } from './publishing.ts';
 
 /** The plan's MVP solution config (derived artifacts persisted): `config/mvp_materialization_policy.yaml`. */
 export const mvpPolicyPath: string = packagePath('config', 'mvp_materialization_policy.yaml');

@@ -35,7 +35,8 @@ export async function claimExecutions(
         records.push(walRecord(c, c.executionId, WalRecordType.STATE_TRANSITION,
           { from: 'running', to: 'queued', at, reason: `the lease of worker ${c.previousOwner} expired`, attempt: c.attempts - 1 }, at));
       }
-      records.push(walRecord(c, c.executionId, WalRecordType.STATE_TRANSITION, { from: 'queued', to: 'running', at, ...worker }, at));
+      const from = c.claimedFrom === 'waiting' ? 'waiting' : 'queued';
+      records.push(walRecord(c, c.executionId, WalRecordType.STATE_TRANSITION, { from, to: 'running', at, ...worker }, at));
       const started = outboxEvent(d.now(), c, c.executionId, 'runtime', 'execution.started', {
         executionId: c.executionId, intentId: c.intentId, intentType: c.intentType, realm: c.realm, ...worker,
       });

@@ -39,7 +39,7 @@ export interface ExecutionResult {
   readonly tenantId: string;
   readonly sessionId: string;
   /** `dead`: a queued execution's retry policy ran out of attempts; `queued`: an attempt failed and another is due. */
-  readonly status: 'completed' | 'failed' | 'dead' | 'queued';
+  readonly status: 'completed' | 'failed' | 'dead' | 'queued' | 'waiting';
   readonly error?: { readonly code: string; readonly message: string };
   readonly policyVersion: string;
   readonly artifacts: readonly ArtifactOutcome[];

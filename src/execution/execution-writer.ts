@@ -1,6 +1,7 @@
 import { GroupCommit, transactionPerWrite, type TenantWriter } from '../db/group-commit.ts';
 import type { Queryable } from '../db/db.ts';
 import type { TenantScope } from '../db/tenant-scope.ts';
+import { StepJournal } from '../store/step-journal.ts';
 import { ExecutionWrites, type ExecutionWrite, type WriteOutcome } from './execution-writes.ts';
 import type { ExecutionLifecycleDeps } from './lifecycle-types.ts';
 
@@ -16,8 +17,8 @@ export class ExecutionWriter {
   readonly #writes: ExecutionWrites;
   readonly #writer: TenantWriter<ExecutionWrite, WriteOutcome>;
 
-  constructor(d: Pick<ExecutionLifecycleDeps, 'db' | 'stateSurface' | 'artifactIndex' | 'artifactContents' | 'cache' | 'wal' | 'outbox' | 'groupCommit'>) {
-    this.#writes = new ExecutionWrites(d);
+  constructor(d: Pick<ExecutionLifecycleDeps, 'db' | 'stateSurface' | 'artifactIndex' | 'artifactContents' | 'cache' | 'wal' | 'outbox' | 'groupCommit' | 'stepJournal'>) {
+    this.#writes = new ExecutionWrites({ ...d, stepJournal: d.stepJournal ?? new StepJournal(d.db) });
     this.#writer = d.groupCommit ? new GroupCommit(d.db, this.#writes, d.groupCommit) : transactionPerWrite(d.db, this.#writes);
   }
 

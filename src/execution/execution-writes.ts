@@ -5,6 +5,7 @@ import { inOrder, type Queryable } from '../db/db.ts';
 import type { BatchApply } from '../db/group-commit.ts';
 import type { OutboxEvent, TransactionalOutbox } from '../store/outbox.ts';
 import type { FinishRow, NewExecutionRow, StateSurface } from '../store/state-surface.ts';
+import type { StepJournal, StepRow } from '../store/step-journal.ts';
 import type { WalRecordInput, WriteAheadLog } from '../store/write-ahead-log.ts';
 
 /**
@@ -18,6 +19,12 @@ export interface ExecutionWrite {
   readonly insert?: NewExecutionRow;
   /** An outcome; not written (`not-running`) when the execution is no longer running (under this lease). */
   readonly finish?: FinishRow;
+  /** Durable steps' journal rows; not written (`not-running`) when the execution is no longer running under their lease. */
+  readonly steps?: readonly StepRow[];
+  /** Signals the journaled waits consumed. */
+  readonly consumed?: readonly { readonly signalId: string; readonly seq: number }[];
+  /** At completion: the journal rows the policy did not keep are deleted (with the execution's signals). */
+  readonly dropSteps?: { readonly executionId: string; readonly keep: readonly number[] };
   readonly artifacts?: readonly NewArtifact[];
   /** Renderings kept in the database, written with their artifacts' index rows. */
   readonly contents?: readonly InlineContent[];
@@ -59,12 +66,13 @@ export class ExecutionWrites implements BatchApply<ExecutionWrite, WriteOutcome>
       readonly cache: CacheStore;
       readonly wal: WriteAheadLog;
       readonly outbox: TransactionalOutbox;
+      readonly stepJournal: StepJournal;
     },
   ) {}
 
   async batch(tx: Queryable, writes: readonly ExecutionWrite[]): Promise<WriteOutcome[]> {
-    const [inserted, finished] = await inOrder<unknown>([...this.#look(tx, writes), ...this.#rows(tx, writes)]) as [Set<string>, Set<string>];
-    const outcomes = writes.map((w) => outcomeOf(w, inserted, finished));
+    const [inserted, journaled, finished] = await inOrder<unknown>([...this.#look(tx, writes), ...this.#rows(tx, writes)]) as [Set<string>, Set<string>, Set<string>];
+    const outcomes = writes.map((w) => outcomeOf(w, inserted, journaled, finished));
     if (outcomes.some((o) => o !== 'written')) throw new NotAllApplied();
     for (const w of writes) await w.beforeCommit?.();
     return outcomes;
@@ -82,8 +90,8 @@ export class ExecutionWrites implements BatchApply<ExecutionWrite, WriteOutcome>
   }
 
   async one(tx: Queryable, write: ExecutionWrite): Promise<WriteOutcome> {
-    const [inserted, finished] = await inOrder(this.#look(tx, [write]));
-    const outcome = outcomeOf(write, inserted!, finished!);
+    const [inserted, journaled, finished] = await inOrder(this.#look(tx, [write]));
+    const outcome = outcomeOf(write, inserted!, journaled!, finished!);
     if (outcome !== 'written') return outcome;
     await inOrder<unknown>(this.#rows(tx, [write]));
     await write.beforeCommit?.();
@@ -92,12 +100,13 @@ export class ExecutionWrites implements BatchApply<ExecutionWrite, WriteOutcome>
 
   /**
    * The statements whose answers say whether a write applies: new executions,
-   * then outcomes. One that does not apply is left out (`skip`), or fails its
+   * steps' journal rows (before an outcome that suspends the execution), then outcomes. One that does not apply is left out (`skip`), or fails its
    * statement (`fail`).
    */
   #look(tx: Queryable, writes: readonly ExecutionWrite[], notApplying: 'skip' | 'fail' = 'skip'): Promise<Set<string>>[] {
     return [
       this.s.stateSurface.insertMany(tx, writes.flatMap((w) => (w.insert ? [w.insert] : [])), notApplying),
+      this.s.stepJournal.writeMany(tx, writes.flatMap((w) => w.steps ?? []), notApplying),
       this.s.stateSurface.finishMany(tx, writes.flatMap((w) => (w.finish ? [w.finish] : [])), notApplying),
     ];
   }
@@ -105,7 +114,11 @@ export class ExecutionWrites implements BatchApply<ExecutionWrite, WriteOutcome>
   /** The rest, one statement per table (and per tenant's WAL chain). */
   #rows(tx: Queryable, writes: readonly ExecutionWrite[]): Promise<void>[] {
     const cached = writes.flatMap((w) => w.cache ?? []);
+    const consumed = writes.flatMap((w) => w.consumed ?? []);
+    const drops = writes.flatMap((w) => (w.dropSteps ? [w.dropSteps] : []));
     return [
+      ...(consumed.length > 0 ? [this.s.stepJournal.consumeMany(tx, consumed)] : []),
+      ...(drops.length > 0 ? [this.s.stepJournal.dropMany(tx, drops)] : []),
       this.s.artifactContents.insert(tx, writes.flatMap((w) => w.contents ?? [])),
       this.s.artifactIndex.insert(tx, writes.flatMap((w) => w.artifacts ?? [])),
       ...(cached.length > 0 ? [this.s.cache.put(cached, tx)] : []),
@@ -115,8 +128,9 @@ export class ExecutionWrites implements BatchApply<ExecutionWrite, WriteOutcome>
   }
 }
 
-function outcomeOf(w: ExecutionWrite, inserted: Set<string>, finished: Set<string>): WriteOutcome {
+function outcomeOf(w: ExecutionWrite, inserted: Set<string>, journaled: Set<string>, finished: Set<string>): WriteOutcome {
   if (w.insert && !inserted.has(w.insert.execution.executionId)) return 'taken';
+  if (w.steps?.some((s) => !journaled.has(s.executionId))) return 'not-running';
   if (w.finish && !finished.has(w.finish.executionId)) return 'not-running';
   return 'written';
 }

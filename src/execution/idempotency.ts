@@ -75,3 +75,21 @@ export async function resumeInterrupted(
   if (resumed) d.relay.kick();
   return resumed;
 }
+
+/** Resumes a due `waiting` execution in this runtime, when its intent is repeated: `waiting → running` in the WAL, with its event. */
+export async function resumeWaiting(d: ExecutionLifecycleDeps, prior: ExecutionRecord, owner: string): Promise<{ lease: Lease; started: OutboxEvent } | null> {
+  const at = d.now().toISOString();
+  const resumed = await d.db.scoped(prior.tenantId).transaction(async (tx) => {
+    const e = await d.stateSurface.resumeWaiting(tx, prior.executionId, { owner, leaseMs: d.leaseMs ?? 30_000 });
+    if (!e) return null;
+    const attempt = { worker: e.lease.owner, attempt: e.lease.attempt };
+    await d.wal.append(tx, [walRecord(e, e.executionId, WalRecordType.STATE_TRANSITION, { from: 'waiting', to: 'running', at, ...attempt }, at)]);
+    const started = outboxEvent(d.now(), e, e.executionId, 'runtime', 'execution.started', {
+      executionId: e.executionId, intentId: e.intentId, intentType: e.intentType, realm: e.realm, ...attempt,
+    });
+    await d.outbox.insert(tx, [started]);
+    return { lease: e.lease, started };
+  });
+  if (resumed) d.relay.kick();
+  return resumed;
+}

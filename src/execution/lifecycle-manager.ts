@@ -16,7 +16,7 @@ import { afterFailedAttempt, recordedRetryPolicy, requeueForOperator, type Attem
 import { ExecutionWriter } from './execution-writer.ts';
 import { recordFailure } from './failures.ts';
 import { FaultPoint } from './fault-points.ts';
-import { priorOfSameType, recordRejected, resumeInterrupted } from './idempotency.ts';
+import { priorOfSameType, recordRejected, resumeInterrupted, resumeWaiting } from './idempotency.ts';
 import { claimExecutions } from './claim.ts';
 import {
   CompletionOutcomeUnknown, LeaseLostError,
@@ -27,6 +27,8 @@ import { decide, materialize, type Pending } from './materialize.ts';
 import { decisionRecord, faultHook, outboxEvent, round, stateOf, toFailure, walRecord } from './records.ts';
 import { runHandler } from './run-handler.ts';
 import { streamEnded } from './execution-stream.ts';
+import { DurableRun, Suspension } from './durable-run.ts';
+import { recordWait, stepCompletion } from './durable-outcomes.ts';
 
 export { LeaseLostError } from './lifecycle-types.ts';
 export type { ClaimBatch, ClaimedRun, ExecuteOptions, ExecutionLifecycleDeps, SubmittedExecution } from './lifecycle-types.ts';
@@ -229,10 +231,13 @@ export class ExecutionLifecycleManager {
     // Run the realm, with no transaction open and no storage handle.
     const realmStart = performance.now();
     let normalized: NormalizedResult;
+    const durable = new DurableRun(d, this.#writer, { intent, executionId, lease });
     try {
-      const raw = await runHandler(d, entry, params, intent, executionId, timeoutMs);
+      const raw = await runHandler(d, entry, params, intent, executionId, timeoutMs, durable);
+      if (raw instanceof Suspension) return await recordWait(d, this.#writer, r, raw, performance.now() - realmStart);
       normalized = normalizeResult(raw);
     } catch (err) {
+      if (err instanceof LeaseLostError || err instanceof CompletionOutcomeUnknown) throw err;
       const failure = toFailure(err, intent.intentType);
       const outcome = this.#afterFailure(r, failure);
       return this.#fail(ref, failure, [
@@ -255,6 +260,7 @@ export class ExecutionLifecycleManager {
       d.observer?.stage('materialize', materializeMs);
       const finishedAt = d.now().toISOString();
       const outcomes = pending.map((p) => p.outcome);
+      const steps = stepCompletion(durable, policy, intent, executionId, entry.realm, finishedAt);
       const events: OutboxEvent[] = [
         started,
         ...normalized.events.map((e) => outboxEvent(this.d.now(), intent, executionId, 'realm', e.eventType, e.data)),
@@ -273,10 +279,12 @@ export class ExecutionLifecycleManager {
         finish: { executionId, status: 'completed', state: stateOf(pending), result, error: null, finishedAt, lease },
         artifacts: pending.flatMap((p) => (p.index ? [p.index] : [])),
         contents: pending.flatMap((p) => p.inline ?? []),
+        ...(steps.dropSteps ? { dropSteps: steps.dropSteps } : {}),
         cache: pending.flatMap((p) => (p.cacheEntry && d.cache.transactional ? [p.cacheEntry] : [])),
         wal: [
           walRecord(intent, executionId, WalRecordType.STATE_TRANSITION, { from: 'running', to: 'materializing', at: materializingAt, realmMs }, materializingAt),
           ...pending.map((p) => walRecord(intent, executionId, WalRecordType.GOVERNANCE_DECISION, decisionRecord(p, intent, entry.realm, lineage), finishedAt)),
+          ...steps.wal,
           walRecord(intent, executionId, WalRecordType.STATE_TRANSITION, { from: 'materializing', to: 'completed', at: finishedAt, materializeMs }, finishedAt),
         ],
         outbox: events.slice(1),
@@ -384,6 +392,17 @@ export class ExecutionLifecycleManager {
         return this.#runDirect({ intent, entry, params, policy, executionId: prior.executionId, started: resumed.started, timeoutMs: options.timeoutMs, lease: resumed.lease });
       }
       prior = await priorOfSameType(this.d.stateSurface, intent);
+    }
+    if (prior.status === 'waiting') {
+      // Repeating the intent of a waiting execution runs it here once its timer fired or its signal came; before that, it is still waiting.
+      const resumed = await resumeWaiting(this.d, prior, this.#ownerId);
+      if (resumed) {
+        return this.#runDirect({ intent, entry, params, policy, executionId: prior.executionId, started: resumed.started, timeoutMs: options.timeoutMs, lease: resumed.lease });
+      }
+      return {
+        executionId: prior.executionId, intentId: prior.intentId, intentType: prior.intentType, tenantId: prior.tenantId,
+        sessionId: prior.sessionId, status: 'waiting', policyVersion: prior.policyVersion, artifacts: [], events: [],
+      };
     }
     if (prior.status === 'running' || prior.status === 'queued' || prior.result === null) {
       throw new DuplicateIntentError(intent.intentId, `is still ${prior.status} as execution ${prior.executionId}`);

@@ -15,12 +15,13 @@ import type { ArtifactIndex } from '../store/artifact-index.ts';
 import type { OutboxEvent, TransactionalOutbox } from '../store/outbox.ts';
 import type { ClaimedExecution, ExecutionStatus, Lease, StateSurface } from '../store/state-surface.ts';
 import type { WriteAheadLog } from '../store/write-ahead-log.ts';
+import type { StepJournal } from '../store/step-journal.ts';
+import type { StepHooks } from './step-hooks.ts';
 import type { ExecutionObserver } from './execution-observer.ts';
 import type { RetryState } from './execution-retries.ts';
 import type { Faults } from './fault-points.ts';
 import type { LeaseKeeper } from './lease-keeper.ts';
 import type { BudgetGuard } from './budget-guard.ts';
-import type { StepHooks } from './step-hooks.ts';
 import type { ExecutionStreams } from './execution-stream.ts';
 
 /** The shapes an execution's lifecycle works with: what it needs from the runtime, and what it answers. */
@@ -70,6 +71,8 @@ export interface ExecutionLifecycleDeps {
   readonly stepHooks?: StepHooks;
   /** Partial output: `ctx.emit`, and what the policy keeps of it when the execution ends. */
   readonly streams?: ExecutionStreams;
+  /** The journal of durable steps and waits. @default one on `db` */
+  readonly stepJournal?: StepJournal;
 }
 
 export interface ExecuteOptions {

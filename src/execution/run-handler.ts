@@ -3,6 +3,7 @@ import type { ExecutionContext } from '../intent/execution-context.ts';
 import type { Intent } from '../intent/intent.ts';
 import type { RegisteredIntent } from '../realm/intent-registry.ts';
 import type { BudgetGuard } from './budget-guard.ts';
+import type { DurableRun, Suspension } from './durable-run.ts';
 import type { ExecutionStreams } from './execution-stream.ts';
 import { checkUsage } from './usage-input.ts';
 
@@ -22,10 +23,14 @@ export type HandlerDeps = {
  * open and no storage handle. Rejects with RealmTimeoutError after
  * `timeoutMs` milliseconds, or with the shutdown reason when the runtime
  * closes; either way the handler's `signal` is aborted so it can stop.
+ * Resolves with a {@link Suspension} when the handler reaches a wait
+ * (`durable`'s sleep, waitFor, approval) with nothing to return yet.
+ * Rejects with the BudgetExceededError of a budget that stopped the
+ * execution, whatever the handler did after it.
  */
 export async function runHandler(
-  d: HandlerDeps, entry: RegisteredIntent, params: unknown, intent: Intent, executionId: string, timeoutMs: number,
-): Promise<unknown> {
+  d: HandlerDeps, entry: RegisteredIntent, params: unknown, intent: Intent, executionId: string, timeoutMs: number, durable: DurableRun,
+): Promise<unknown | Suspension> {
   const controller = new AbortController();
   let timer: NodeJS.Timeout | undefined;
   let onShutdown: (() => void) | undefined;
@@ -44,6 +49,10 @@ export async function runHandler(
   const context: ExecutionContext = Object.freeze({
     executionId, intentId: intent.intentId, intentType: intent.intentType, tenantId: intent.tenantId,
     sessionId: intent.sessionId, realm: entry.realm, signal: controller.signal, deadline: Date.now() + timeoutMs,
+    step: (name, fn, options) => durable.step(name, fn, options),
+    sleep: (duration) => durable.sleep(duration),
+    waitFor: (name, options) => durable.waitFor(name, options),
+    approval: (name, options) => durable.approval(name, options),
     recordUsage: async (usage: unknown) => {
       const checked = checkUsage(usage);
       if (!d.budgetGuard) throw new ConfigError('recordUsage: this runtime has no model usage store');
@@ -53,10 +62,10 @@ export async function runHandler(
       if (!d.streams) throw new ConfigError('emit: this runtime has no stream store');
       await d.streams.emit(at, chunk);
     },
-  });
+  } satisfies ExecutionContext);
   let result: unknown;
   try {
-    result = await Promise.race([Promise.resolve().then(() => entry.definition.handler(params, context)), stopped]);
+    result = await Promise.race([Promise.resolve().then(() => entry.definition.handler(params, context)), stopped, durable.suspended]);
   } catch (err) {
     // A budget that stopped the execution is why it failed, whatever the handler threw after it.
     throw d.budgetGuard?.takeExceeded(executionId) ?? err;

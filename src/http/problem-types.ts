@@ -37,6 +37,8 @@ export const PROBLEM_TYPES = {
   SYM_ERR_ATTEMPTS_EXHAUSTED: { status: 500, title: 'Retry attempts exhausted' },
   SYM_ERR_BUDGET: { status: 402, title: 'Model budget used up' },
   SYM_ERR_INVALID_USAGE: { status: 400, title: 'Invalid model usage or stream chunk' },
+  SYM_ERR_STEP_SEQUENCE: { status: 500, title: 'Step sequence changed' },
+  SYM_ERR_APPROVAL_TIMEOUT: { status: 500, title: 'Approval timed out' },
   SYM_ERR_KEY_DESTROYED: { status: 410, title: 'Content erased (data key destroyed)' },
   SYM_ERR_DECRYPT: { status: 500, title: 'Cannot decrypt stored content' },
   SYM_ERR_KEY_UNAVAILABLE: { status: 503, title: 'Data key unavailable' },

@@ -24,6 +24,7 @@ import { policyChangeRoutes } from './routes/policy-changes.ts';
 import { registerMcpRoute } from './routes/mcp.ts';
 import { streamRoutes } from './routes/stream.ts';
 import { usageRoutes } from './routes/usage.ts';
+import { approvalRoutes } from './routes/approvals.ts';
 import { packagePath } from '../package/package-root.ts';
 
 export interface HttpServerOptions {
@@ -104,6 +105,7 @@ export async function createHttpServer(runtime: Runtime, options: HttpServerOpti
   const routes: Route[] = [
     ...intentRoutes(ctx),
     ...executionRoutes(ctx),
+    ...approvalRoutes(ctx),
     ...artifactRoutes(ctx),
     ...cacheRoutes(ctx),
     ...policyRoutes(ctx),

@@ -58,7 +58,8 @@ export interface CompiledRetryPolicy {
 export const DEFAULT_MAXIMUM_ATTEMPTS = 5;
 
 /** Codes that retrying cannot change: the input itself was refused. */
-const ALWAYS_FINAL = new Set(['SYM_ERR_INVALID_INTENT', 'SYM_ERR_UNKNOWN_INTENT', 'SYM_ERR_NON_RETRYABLE', 'SYM_ERR_BUDGET']);
+// A used-up budget, a changed step sequence, a timed-out approval: the same on every attempt.
+const ALWAYS_FINAL = new Set(['SYM_ERR_INVALID_INTENT', 'SYM_ERR_UNKNOWN_INTENT', 'SYM_ERR_NON_RETRYABLE', 'SYM_ERR_BUDGET', 'SYM_ERR_STEP_SEQUENCE', 'SYM_ERR_APPROVAL_TIMEOUT']);
 
 /**
  * Validates a retry policy and fills in its defaults.

@@ -9,6 +9,7 @@ import { RuntimeMetrics } from '../metrics/runtime-metrics.ts';
 import { loadPolicyResolver } from '../policy/policy-resolver.ts';
 import { loadPlatformPolicy } from '../policy/platform-policy.ts';
 import { openModelWork } from '../execution/model-work.ts';
+import { Signals } from '../execution/signals.ts';
 import { ArtifactLifecycle } from '../retention/artifact-lifecycle.ts';
 import { ArtifactContents } from '../store/artifact-contents.ts';
 import { ArtifactIndex } from '../store/artifact-index.ts';
@@ -138,6 +139,7 @@ export async function createRuntime(options: RuntimeOptions = {}, opening: Runti
       // Concurrent executions' writes share transactions (groupCommit: false — one transaction each).
       groupCommit: o.groupCommit,
     });
+    const signals = new Signals({ db, wal, relay, now });
     // Recovery: with the embedded store this process is the only writer, so a
     // `running` execution belongs to a process that stopped mid-way. A server
     // is shared: there, only expired worker leases mean a process stopped.
@@ -150,7 +152,7 @@ export async function createRuntime(options: RuntimeOptions = {}, opening: Runti
       () => [...externalSinks.map((s) => ({ name: `events:${s.name}`, part: s })), { name: `cache:${cache.name}`, part: cache }],
     );
     return runtimeFacade({
-      options: o, dataDir, db, logger, registry, live, policies, policyFor, tenants, metrics, modelWork, manager, stateSurface, wal, outbox,
+      options: o, dataDir, db, logger, registry, live, policies, policyFor, tenants, metrics, modelWork, manager, signals, stateSurface, wal, outbox,
       artifactIndex, artifactContents, artifactStorage, lifecycle, cache, bus, relay, probe, loops, shutdown, now, dbNow, cleanup,
     });
   } catch (err) {

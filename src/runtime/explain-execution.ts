@@ -36,6 +36,17 @@ export interface ExecutionExplanation {
   readonly artifacts: readonly ArtifactDecisionExplanation[];
   /** Budgets of the platform policy that stopped the execution (SYM_ERR_BUDGET). */
   readonly budgets: readonly BudgetDecisionExplanation[];
+  /** Decisions on the execution's approvals (`ctx.approval`): who, when, why; `by` null when its timeout decided. */
+  readonly approvals: readonly ApprovalDecisionExplanation[];
+}
+
+export interface ApprovalDecisionExplanation {
+  readonly approval: string;
+  readonly decision: 'approved' | 'rejected' | 'timed_out';
+  readonly by: string | null;
+  readonly reason: string | null;
+  readonly at: string;
+  readonly seq: number;
 }
 
 /**
@@ -51,9 +62,17 @@ export async function explainExecution(
   const records = await deps.wal.list({ tenantId, executionId, recordType: WalRecordType.GOVERNANCE_DECISION, limit: 10_000 });
   const artifacts: ArtifactDecisionExplanation[] = [];
   const budgets = records.filter((r) => isBudgetDecision(r.payload)).map(explainBudgetDecision);
+  const approvals: ApprovalDecisionExplanation[] = [];
   for (const r of records) {
     if (isBudgetDecision(r.payload)) continue;
     const p = r.payload as Record<string, unknown> & { inputs: PolicyInput; policyVersion: string };
+    if (p.kind === 'approval') {
+      approvals.push({
+        approval: String(p.approval), decision: p.decision as ApprovalDecisionExplanation['decision'], by: (p.by as string | null) ?? null,
+        reason: (p.reason as string | null) ?? null, at: String(p.at), seq: r.seq,
+      });
+      continue;
+    }
     const recorded = {
       decision: p.decision as MaterializationDecision,
       layer: p.layer as PolicyLayer,
@@ -80,5 +99,5 @@ export async function explainExecution(
       ...(same ? {} : { note: `re-evaluating gives ${explanation.result.decision} by ${explanation.result.layer}, not the recorded decision` }),
     });
   }
-  return { executionId, artifacts, budgets };
+  return { executionId, artifacts, budgets, approvals };
 }

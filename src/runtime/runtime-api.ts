@@ -11,6 +11,8 @@ import type { Realm } from '../realm/define-realm.ts';
 import type { ErasureReport, ErasureScope } from '../erasure/erase.ts';
 import type { RuntimeMetrics } from '../metrics/runtime-metrics.ts';
 import type { ModelWork } from '../execution/model-work.ts';
+import type { ApprovalResult } from '../intent/execution-context.ts';
+import type { WaitingApproval } from '../store/step-journal.ts';
 import type { ApplyReport } from '../retention/apply-policy.ts';
 import type { SweepOptions, SweepReport } from '../retention/artifact-lifecycle.ts';
 import type { KeepResult } from '../retention/promote.ts';
@@ -76,6 +78,21 @@ export interface Runtime {
    * SYM_ERR_NOT_FOUND outside the scope, SYM_ERR_CONFLICT for other statuses.
    */
   retryExecution(executionId: string, scope: Scope, options: { requestedBy: string }): Promise<ExecutionRecord>;
+  /**
+   * Sends signal `name` (JSON `data`) to an execution of the scope, for its
+   * `ctx.waitFor(name)`: kept until a wait consumes it; a waiting execution
+   * resumes on any worker. Throws SYM_ERR_NOT_FOUND outside the scope,
+   * SYM_ERR_CONFLICT when it has finished.
+   */
+  signalExecution(executionId: string, name: string, scope: Scope, options?: { data?: unknown; sentBy?: string }): Promise<{ signalId: string; sentAt: string; resumed: boolean }>;
+  /**
+   * Approves or rejects `ctx.approval(name)` of an execution of the scope;
+   * who, when and why are a `governance_decision` WAL record (shown by
+   * `explainExecution`). Throws SYM_ERR_CONFLICT when already decided.
+   */
+  decideApproval(executionId: string, name: string, scope: Scope, decision: { decision: 'approve' | 'reject'; by: string; reason?: string | null }): Promise<ApprovalResult>;
+  /** The approvals the scope's executions wait for, oldest first (the approvals inbox). */
+  listApprovals(scope: Scope, options?: { limit?: number }): Promise<WaitingApproval[]>;
   /** Starts a worker claiming queued executions of this runtime's intent types; stopped by `close()`. */
   startWorker(options?: WorkerOptions): Worker;
   /** Resolves with the execution once it is completed, failed or dead; rejects with SYM_ERR_WAIT_TIMEOUT after `timeoutMs` (default 60 s). */

@@ -7,6 +7,7 @@ import type { OutboxRelay } from '../events/outbox-relay.ts';
 import type { IntentRegistry } from '../realm/intent-registry.ts';
 import type { RuntimeMetrics } from '../metrics/runtime-metrics.ts';
 import type { ModelWork } from '../execution/model-work.ts';
+import type { Signals } from '../execution/signals.ts';
 import type { CompiledRuntimeOptions } from '../options/compile-runtime-options.ts';
 import type { CompiledPolicy } from '../policy/compile-policy.ts';
 import { resolverOf, type PolicyResolver } from '../policy/policy-resolver.ts';
@@ -46,6 +47,8 @@ export interface RuntimeParts {
   readonly metrics: RuntimeMetrics;
   readonly modelWork: ModelWork;
   readonly manager: ExecutionLifecycleManager;
+  /** Signals and approval decisions for waiting executions. */
+  readonly signals: Signals;
   readonly stateSurface: StateSurface;
   readonly wal: WriteAheadLog;
   readonly outbox: TransactionalOutbox;
@@ -108,6 +111,9 @@ export function runtimeFacade(parts: RuntimeParts): Runtime {
       open();
       return track(manager.submit(intent));
     },
+    signalExecution: async (executionId, name, scope, o) => (open(), track(parts.signals.signal(executionId, scope.tenantId, name, o))),
+    decideApproval: async (executionId, name, scope, o) => (open(), track(parts.signals.decide(executionId, scope.tenantId, name, o))),
+    listApprovals: async (scope, o) => (open(), parts.signals.waitingApprovals(scope.tenantId, o?.limit)),
     retryExecution: async (executionId, scope, o) => (open(), track(manager.retryExecution(executionId, scope.tenantId, o.requestedBy))),
     startWorker(opts) {
       open();

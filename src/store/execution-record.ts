@@ -5,6 +5,8 @@ import type { TenantScope } from '../db/tenant-scope.ts';
 export const ExecutionStatus = {
   QUEUED: 'queued',
   RUNNING: 'running',
+  /** Suspended in `ctx.sleep`, `waitFor` or `approval`: holds no lease and no worker; resumed when its timer fires or its signal arrives. */
+  WAITING: 'waiting',
   COMPLETED: 'completed',
   FAILED: 'failed',
   /** Terminal: its retry policy's attempts are used up (`executions retry` re-queues it). */
@@ -59,8 +61,8 @@ export interface Lease {
 /** A queued (or abandoned) execution a worker has just claimed. */
 export interface ClaimedExecution extends ExecutionRecord {
   readonly lease: Lease;
-  /** The status before this claim: `queued`, or `running` when taken over from a worker whose lease expired. */
-  readonly claimedFrom: 'queued' | 'running';
+  /** The status before this claim: `queued`, `waiting` (resumed), or `running` when taken over from a worker whose lease expired. */
+  readonly claimedFrom: 'queued' | 'running' | 'waiting';
   readonly previousOwner: string | null;
   /** The compiled retry policy recorded with it (null: the claiming runtime's). */
   readonly retryPolicy: unknown;
@@ -115,9 +117,13 @@ export interface NewExecutionRow {
 /** An outcome, as {@link StateSurface.finishMany} takes it. */
 export interface FinishRow {
   readonly executionId: string;
-  /** `queued`: the attempt failed and another one is due after `retryInMs` (database clock). */
-  readonly status: 'completed' | 'failed' | 'dead' | 'queued';
+  /**
+   * `queued`: the attempt failed and another one is due after `retryInMs` (database clock).
+   * `waiting`: suspended; resumed at the timer of its journal row `waitSeq` (none: only a signal resumes it).
+   */
+  readonly status: 'completed' | 'failed' | 'dead' | 'queued' | 'waiting';
   readonly retryInMs?: number;
+  readonly waitSeq?: number;
   readonly state: ExecutionState | null;
   readonly result: unknown;
   readonly error: ExecutionRecord['error'];

@@ -93,7 +93,8 @@ export class StateSurface {
     if (take.length === 0) {
       take = await q.query(
         `SELECT * FROM symphainy.executions
-          WHERE intent_type = ANY($1::text[]) AND status = 'queued' AND (available_at IS NULL OR available_at <= now())
+          WHERE intent_type = ANY($1::text[])
+            AND ((status = 'queued' AND (available_at IS NULL OR available_at <= now())) OR (status = 'waiting' AND available_at <= now()))
             AND NOT (execution_id = ANY($3::text[]))
           ORDER BY COALESCE(submitted_at, started_at) LIMIT $2 FOR UPDATE SKIP LOCKED`,
         [c.intentTypes, c.limit, c.exclude ?? []],
@@ -111,7 +112,9 @@ export class StateSurface {
     const rows = await q.query(
       `UPDATE symphainy.executions e
           SET status = 'running', lease_owner = $1, lease_ms = $3::int, lease_expires_at = now() + $3::int * interval '1 millisecond',
-              attempts = e.attempts + 1, started_at = COALESCE(e.started_at, $5), policy_version = $4, available_at = NULL
+              attempts = e.attempts + 1, started_at = COALESCE(e.started_at, $5), policy_version = $4, available_at = NULL,
+              -- Resuming a wait is not a retry: it does not count against the retry policy's attempts.
+              retry_base = CASE WHEN e.status = 'waiting' THEN e.retry_base + 1 ELSE e.retry_base END
         WHERE e.execution_id = ANY($2::text[])
        RETURNING e.*`,
       [c.owner, [...prev.keys()], c.leaseMs, c.policyVersion, c.startedAt],
@@ -122,7 +125,7 @@ export class StateSurface {
       return {
         ...record,
         lease: { owner: c.owner, attempt: record.attempts },
-        claimedFrom: before.status as 'queued' | 'running',
+        claimedFrom: before.status as 'queued' | 'running' | 'waiting',
         previousOwner: (before.lease_owner as string | null) ?? null,
         retryPolicy: r.retry_policy ?? null,
         retryBase: Number(r.retry_base ?? 0),
@@ -156,16 +159,19 @@ export class StateSurface {
     if (items.length === 0) return new Set();
     const update = `UPDATE symphainy.executions e
           SET status = f.status, state = COALESCE(f.state, e.state), result = f.result, error = f.error,
-              finished_at = CASE WHEN f.status = 'queued' THEN NULL ELSE f.finished_at END, lease_expires_at = NULL,
-              available_at = CASE WHEN f.status = 'queued' THEN now() + f.retry_in_ms * interval '1 millisecond' END
+              finished_at = CASE WHEN f.status IN ('queued', 'waiting') THEN NULL ELSE f.finished_at END, lease_expires_at = NULL,
+              available_at = CASE WHEN f.status = 'queued' THEN now() + f.retry_in_ms * interval '1 millisecond'
+                                  WHEN f.status = 'waiting' THEN (SELECT w.wake_at FROM symphainy.execution_steps w
+                                                                  WHERE w.execution_id = e.execution_id AND w.seq = f.wait_seq) END
          FROM jsonb_to_recordset($1::jsonb) AS f(execution_id text, status text, state jsonb, result jsonb, error jsonb,
-                                                 finished_at timestamptz, lease_owner text, attempt integer, retry_in_ms integer)
+                                                 finished_at timestamptz, lease_owner text, attempt integer, retry_in_ms integer,
+                                                 wait_seq integer)
         WHERE e.execution_id = f.execution_id AND e.status = 'running'
           AND (f.lease_owner IS NULL OR (e.lease_owner = f.lease_owner AND e.attempts = f.attempt))
         RETURNING e.execution_id`;
     const finishes = JSON.stringify(items.map((f) => ({
       execution_id: f.executionId, status: f.status, state: f.state, result: f.result ?? null, error: f.error,
-      finished_at: f.finishedAt, lease_owner: f.lease?.owner ?? null, attempt: f.lease?.attempt ?? 0, retry_in_ms: f.retryInMs ?? 0,
+      finished_at: f.finishedAt, lease_owner: f.lease?.owner ?? null, attempt: f.lease?.attempt ?? 0, retry_in_ms: f.retryInMs ?? 0, wait_seq: f.waitSeq ?? null,
     })));
     if (notRunning === 'fail') {
       // The aggregate always gives a row, so the check runs even when nothing matched.
@@ -277,6 +283,23 @@ export class StateSurface {
           AND e.attempts - e.retry_base < COALESCE((e.retry_policy->>'maximumAttempts')::int, $4)
        RETURNING e.*`,
       [executionId, c.owner, c.leaseMs, c.defaultMaximumAttempts, c.startedAt],
+    );
+    return rows[0] ? { ...toRecord(rows[0]), lease: { owner: c.owner, attempt: Number(rows[0].attempts) } } : null;
+  }
+
+  /**
+   * Resumes a `waiting` execution whose timer fired or signal came
+   * (`available_at` passed) for `owner`, run directly: `running` under a new
+   * lease (not counted against its retry policy). Null when it is not due.
+   */
+  async resumeWaiting(q: Queryable, executionId: string, c: { owner: string; leaseMs: number }): Promise<(ExecutionRecord & { lease: Lease }) | null> {
+    const rows = await q.query(
+      `UPDATE symphainy.executions e
+          SET status = 'running', lease_owner = $2, lease_ms = $3::int, lease_expires_at = now() + $3::int * interval '1 millisecond',
+              attempts = e.attempts + 1, retry_base = e.retry_base + 1, available_at = NULL
+        WHERE e.execution_id = $1 AND e.status = 'waiting' AND e.available_at <= now()
+       RETURNING e.*`,
+      [executionId, c.owner, c.leaseMs],
     );
     return rows[0] ? { ...toRecord(rows[0]), lease: { owner: c.owner, attempt: Number(rows[0].attempts) } } : null;
   }

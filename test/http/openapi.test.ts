@@ -13,6 +13,7 @@ import { parseSolutionConfig } from '../../src/policy/solution-config.ts';
 import { ADMIN_KEY, startTestServer, type TestServer } from '../support/http-server.ts';
 import { codesWithStatus, PROBLEM_TYPES } from '../../src/http/problem-types.ts';
 import { documentedCodes } from '../errors/documented-codes.ts';
+import { defineRealm } from '../../src/realm/define-realm.ts';
 import { DocumentedResponses, internalsIn, mediaType } from './documented-responses.ts';
 
 /** Responses the document lists that no test here can provoke (`operationId status`), and why. */
@@ -234,6 +235,35 @@ describe('every operation answers as documented', () => {
     await expect(413, 'retryExecution', `/v1/executions/${executionId}/retry`, { key, method: 'POST', json: { pad: 'x'.repeat(1024 * 1024 + 10) } });
     await expect(415, 'retryExecution', `/v1/executions/${executionId}/retry`, { key, method: 'POST', body: '<x/>', headers: { 'content-type': 'application/xml' } });
     await authErrors('retryExecution', `/v1/executions/${executionId}/retry`, { method: 'POST' });
+  });
+
+  test('decideApproval, signalExecution, listApprovals: an execution waiting in ctx.approval', async () => {
+    server.runtime.registerRealm(defineRealm({
+      name: 'conf_approvals',
+      intents: { publish: { async handler(_p, ctx) { const ok = await ctx.approval('publish'); return { artifacts: {}, events: [{ type: 'decided', data: ok }] }; } } },
+    }));
+    const waiting = await expect(200, 'executeIntent', '/v1/intents', { key, json: { intentType: 'conf_approvals.publish', sessionId: 'conf-approvals', parameters: {} } });
+    assert.equal(waiting.status, 'waiting');
+    const inbox = await expect(200, 'listApprovals', '/v1/approvals', { key });
+    assert.ok(inbox.items.some((a: any) => a.executionId === waiting.executionId));
+    await authErrors('listApprovals', '/v1/approvals');
+    const url = `/v1/executions/${waiting.executionId}/approvals/publish`;
+    await expect(400, 'decideApproval', url, { key, method: 'POST', json: { decision: 'maybe' } });
+    await expect(404, 'decideApproval', url, { key: otherKey, method: 'POST', json: { decision: 'approve' } });
+    await expect(413, 'decideApproval', url, { key, method: 'POST', json: { pad: 'x'.repeat(1024 * 1024 + 10) } });
+    await expect(415, 'decideApproval', url, { key, method: 'POST', body: '<x/>', headers: { 'content-type': 'application/xml' } });
+    await authErrors('decideApproval', url, { method: 'POST', json: { decision: 'approve' } });
+    const signal = `/v1/executions/${waiting.executionId}/signals/go`;
+    await expect(200, 'signalExecution', signal, { key, method: 'POST', json: { data: { k: 1 } } });
+    await expect(400, 'signalExecution', '/v1/executions/.hidden/signals/go', { key, method: 'POST', json: {} });
+    await expect(404, 'signalExecution', signal, { key: otherKey, method: 'POST', json: {} });
+    await expect(409, 'signalExecution', `/v1/executions/${executionId}/signals/go`, { key, method: 'POST', json: {} });
+    await expect(413, 'signalExecution', signal, { key, method: 'POST', json: { pad: 'x'.repeat(1024 * 1024 + 10) } });
+    await expect(415, 'signalExecution', signal, { key, method: 'POST', body: '<x/>', headers: { 'content-type': 'application/xml' } });
+    await authErrors('signalExecution', signal, { method: 'POST', json: {} });
+    const decided = await expect(200, 'decideApproval', url, { key, method: 'POST', json: { decision: 'approve', reason: 'ok' } });
+    assert.equal(decided.decision, 'approved');
+    await expect(409, 'decideApproval', url, { key, method: 'POST', json: { decision: 'reject' } });
   });
 
   test('listArtifacts (two pages), getArtifact, getRendering (ETag, 304, 403 over limits.rendering)', async () => {

@@ -14,6 +14,9 @@ export function fakeContext(realm: string, intent: string): ExecutionContext {
     deadline: Number.MAX_SAFE_INTEGER,
     recordUsage: () => Promise.reject(new Error('recordUsage: no runtime behind this test context')),
     emit: () => Promise.reject(new Error('emit: no runtime behind this test context')),
+    // Called directly: steps just run; waits have no runtime to resume them.
+    step: async (_name, fn) => fn(), sleep: () => Promise.reject(new Error('no waits outside a runtime')),
+    waitFor: () => Promise.reject(new Error('no waits outside a runtime')), approval: () => Promise.reject(new Error('no waits outside a runtime')),
   };
 }
 

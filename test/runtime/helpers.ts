@@ -42,6 +42,9 @@ export async function directResult(realm: Realm, intent: string, params: unknown
     sessionId: 'direct', realm: realm.name, signal: new AbortController().signal, deadline: Number.MAX_SAFE_INTEGER,
     recordUsage: () => Promise.reject(new Error('recordUsage: no runtime behind a direct call')),
     emit: () => Promise.reject(new Error('emit: no runtime behind a direct call')),
+    // Called directly: steps just run; waits have no runtime to resume them.
+    step: async (_name, fn) => fn(), sleep: () => Promise.reject(new Error('no waits outside a runtime')),
+    waitFor: () => Promise.reject(new Error('no waits outside a runtime')), approval: () => Promise.reject(new Error('no waits outside a runtime')),
   };
   return normalizeResult(await def.handler(schema ? schema.parse(params) : params, ctx));
 }

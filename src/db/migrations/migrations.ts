@@ -354,6 +354,51 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
+    version: 16,
+    name: 'durable steps: the step journal, signals, the waiting status',
+    sql: `
+      -- waiting: suspended in ctx.sleep / waitFor / approval; holds no lease, resumed at available_at.
+      ALTER TABLE symphainy.executions DROP CONSTRAINT executions_status_check;
+      ALTER TABLE symphainy.executions
+        ADD CONSTRAINT executions_status_check CHECK (status IN ('queued', 'running', 'waiting', 'completed', 'failed', 'dead'));
+      CREATE INDEX executions_waking ON symphainy.executions (available_at) WHERE status = 'waiting';
+      -- One row per step (or wait) of an execution, in the order the handler reached it (seq from 0).
+      -- status done: result journaled (replayed, never run again); waiting: a wait not yet resolved.
+      CREATE TABLE symphainy.execution_steps (
+        tenant_id    text        NOT NULL,
+        execution_id text        NOT NULL REFERENCES symphainy.executions (execution_id) ON DELETE CASCADE,
+        seq          integer     NOT NULL,
+        name         text        NOT NULL,
+        occurrence   integer     NOT NULL,
+        kind         text        NOT NULL CHECK (kind IN ('step', 'sleep', 'signal', 'approval')),
+        status       text        NOT NULL CHECK (status IN ('done', 'waiting')),
+        result       jsonb,
+        result_type  text        NOT NULL,
+        -- Summary, timeout and onTimeout of an approval; what a wait waits for.
+        detail       jsonb,
+        -- A wait's timer (database clock): the execution is resumed then; NULL: only a signal resumes it.
+        wake_at      timestamptz,
+        recorded_at  timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (execution_id, seq)
+      );
+      CREATE INDEX execution_steps_waiting ON symphainy.execution_steps (tenant_id, kind) WHERE status = 'waiting';
+      ${tenantIsolation('execution_steps')}
+      -- Signals (and approval decisions) sent to an execution; kept until a wait consumes them.
+      CREATE TABLE symphainy.execution_signals (
+        signal_id    text        PRIMARY KEY,
+        tenant_id    text        NOT NULL,
+        execution_id text        NOT NULL REFERENCES symphainy.executions (execution_id) ON DELETE CASCADE,
+        name         text        NOT NULL,
+        data         jsonb,
+        sent_by      text,
+        sent_at      timestamptz NOT NULL DEFAULT now(),
+        consumed_seq integer
+      );
+      CREATE INDEX execution_signals_open ON symphainy.execution_signals (execution_id, name, sent_at) WHERE consumed_seq IS NULL;
+      ${tenantIsolation('execution_signals')}
+    `,
+  },
+  {
     version: 17,
     name: 'model usage per execution, and the stream chunks of running executions',
     sql: `

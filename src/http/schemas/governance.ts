@@ -15,6 +15,11 @@ export const ErasureBody = z.strictObject({
 const Verdict = z.object({ layer: Layer, decision: Decision.nullable(), said: z.string(), ruleId: z.string().optional(), config: z.string().optional(), ttlSeconds: z.number().optional() });
 export const ExecutionExplanation = z.object({
   executionId: z.string(),
+  /** Decisions on its approvals (ctx.approval): who, when, why; `by` null when the timeout decided. */
+  approvals: z.array(z.object({
+    approval: z.string(), decision: z.enum(['approved', 'rejected', 'timed_out']), by: z.string().nullable(), reason: z.string().nullable(),
+    at: z.string(), seq: z.number().int(),
+  })),
   artifacts: z.array(z.object({
     artifactKey: z.string(),
     resultType: z.string(),

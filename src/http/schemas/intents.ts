@@ -48,7 +48,7 @@ export const ExecutionResult = z.object({
   intentType: z.string(),
   tenantId: z.string(),
   sessionId: z.string(),
-  status: z.enum(['completed', 'failed', 'dead']),
+  status: z.enum(['completed', 'failed', 'dead', 'waiting']),
   error: ErrorInfo.optional(),
   policyVersion: z.string(),
   artifacts: z.array(ArtifactOutcome),

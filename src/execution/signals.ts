@@ -1,0 +1,120 @@
+import { ConflictError, InvalidRequestError, NotFoundError } from '../errors/index.ts';
+import type { Db } from '../db/db.ts';
+import { tenantParam, type TenantScope } from '../db/tenant-scope.ts';
+import type { OutboxRelay } from '../events/outbox-relay.ts';
+import type { ApprovalResult } from '../intent/execution-context.ts';
+import { approvalSignal, StepJournal, type WaitingApproval } from '../store/step-journal.ts';
+import { WalRecordType, type WriteAheadLog } from '../store/write-ahead-log.ts';
+import { approvalDecisionRecord } from './durable-run.ts';
+
+/** What sending signals and deciding approvals needs from the runtime. */
+export interface SignalDeps {
+  readonly db: Db;
+  readonly wal: WriteAheadLog;
+  readonly relay?: OutboxRelay;
+  readonly now: () => Date;
+  readonly stepJournal?: StepJournal;
+}
+
+const FINISHED = new Set(['completed', 'failed', 'dead']);
+
+/**
+ * Signals and approvals: what people and systems send to executions waiting
+ * in `ctx.waitFor` and `ctx.approval`. A signal sent before the wait is
+ * kept until it consumes it; a waiting execution is resumed at once (any
+ * worker claims it). Each call is one transaction.
+ */
+export class Signals {
+  readonly #journal: StepJournal;
+
+  constructor(private readonly d: SignalDeps) {
+    this.#journal = d.stepJournal ?? new StepJournal(d.db);
+  }
+
+  /**
+   * Sends signal `name` with `data` (JSON, default null) to an execution of
+   * the scope. Throws NotFoundError outside the scope, ConflictError when it
+   * has finished, InvalidRequestError for an empty name or data that is not
+   * JSON.
+   */
+  async signal(executionId: string, tenant: TenantScope, name: string, options: { data?: unknown; sentBy?: string } = {}): Promise<{ signalId: string; sentAt: string; resumed: boolean }> {
+    checkName('signal', name);
+    if (name.startsWith('approval:')) throw new InvalidRequestError(`signal name '${name}': names starting with 'approval:' are approvals' (use approve or reject)`);
+    const data = jsonOf(options.data);
+    return this.d.db.scoped(tenant).transaction(async (tx) => {
+      const e = await this.#lock(tx, executionId, tenant);
+      const sent = await this.#journal.send(tx, { tenantId: e.tenantId, executionId, name, data, sentBy: options.sentBy ?? null });
+      const resumed = await this.#journal.wakeIfSignalled(tx, executionId);
+      return { ...sent, resumed };
+    });
+  }
+
+  /**
+   * Approves or rejects approval `name` of an execution of the scope: who
+   * (`by`), when and why (`reason`) are a `governance_decision` WAL record,
+   * and the waiting handler resumes with the decision. Once per name:
+   * ConflictError when it was decided (or timed out) already, or the
+   * execution has finished; NotFoundError outside the scope.
+   */
+  async decide(
+    executionId: string, tenant: TenantScope, name: string, o: { decision: 'approve' | 'reject'; by: string; reason?: string | null },
+  ): Promise<ApprovalResult> {
+    checkName('approval', name);
+    if (o.decision !== 'approve' && o.decision !== 'reject') {
+      throw new InvalidRequestError(`decision must be 'approve' or 'reject', got ${JSON.stringify(o.decision)}`, [{ path: 'decision', message: 'approve or reject' }]);
+    }
+    if (typeof o.by !== 'string' || o.by === '') throw new InvalidRequestError('an approval decision names who made it (by)', [{ path: 'by', message: 'required' }]);
+    if (o.reason != null && typeof o.reason !== 'string') throw new InvalidRequestError('reason must be a string', [{ path: 'reason', message: 'a string' }]);
+    const at = this.d.now().toISOString();
+    const result: ApprovalResult = {
+      approved: o.decision === 'approve', decision: o.decision === 'approve' ? 'approved' : 'rejected', by: o.by, reason: o.reason ?? null, at,
+    };
+    const decided = await this.d.db.scoped(tenant).transaction(async (tx) => {
+      const e = await this.#lock(tx, executionId, tenant);
+      const timedOut = await tx.query(
+        `SELECT 1 FROM symphainy.execution_steps WHERE execution_id = $1 AND kind = 'approval' AND name = $2 AND status = 'done' LIMIT 1`,
+        [executionId, name],
+      );
+      if (timedOut.length > 0 || (await this.#journal.sent(tx, executionId, approvalSignal(name)))) {
+        throw new ConflictError(`approval '${name}' of execution ${executionId} was decided already`);
+      }
+      await this.#journal.send(tx, { tenantId: e.tenantId, executionId, name: approvalSignal(name), data: result, sentBy: o.by });
+      await this.d.wal.append(tx, [{
+        tenantId: e.tenantId, executionId, intentId: e.intentId, recordType: WalRecordType.GOVERNANCE_DECISION, recordedAt: at,
+        payload: approvalDecisionRecord(name, result),
+      }]);
+      await this.#journal.wakeIfSignalled(tx, executionId);
+      return result;
+    });
+    this.d.relay?.kick();
+    return decided;
+  }
+
+  /** The approvals executions of the scope wait for, oldest first (the approvals inbox). */
+  waitingApprovals(tenant: TenantScope, limit?: number): Promise<WaitingApproval[]> {
+    return this.#journal.waitingApprovals(tenant, limit);
+  }
+
+  async #lock(tx: { query: Db['query'] }, executionId: string, tenant: TenantScope): Promise<{ tenantId: string; intentId: string }> {
+    const rows = await tx.query<{ tenant_id: string; intent_id: string; status: string }>(
+      `SELECT tenant_id, intent_id, status FROM symphainy.executions WHERE execution_id = $1 AND ($2::text IS NULL OR tenant_id = $2) FOR UPDATE`,
+      [executionId, tenantParam(tenant)],
+    );
+    const e = rows[0];
+    if (!e) throw new NotFoundError('execution', executionId);
+    if (FINISHED.has(e.status)) throw new ConflictError(`execution ${executionId} is ${e.status}; it waits for nothing`);
+    return { tenantId: e.tenant_id, intentId: e.intent_id };
+  }
+}
+
+function checkName(what: string, name: unknown): asserts name is string {
+  if (typeof name !== 'string' || name === '' || name.length > 200) {
+    throw new InvalidRequestError(`${what} name must be a non-empty string of at most 200 characters`, [{ path: 'name', message: 'non-empty, ≤ 200 characters' }]);
+  }
+}
+
+function jsonOf(data: unknown): unknown {
+  const text = JSON.stringify(data ?? null);
+  if (text === undefined) throw new InvalidRequestError('signal data must be JSON', [{ path: 'data', message: 'JSON' }]);
+  return JSON.parse(text);
+}
