@@ -16,6 +16,7 @@ const errors = [
   'LimitExceededError', 'MissingPackageError', 'NonRetryableError', 'NotFoundError', 'PolicyConfigError', 'RealmDefinitionError',
   'RealmHandlerError', 'RealmTimeoutError', 'RenderingTooLargeError', 'RuntimeClosedError', 'StoreError', 'SymphainyError', 'UnauthorizedError',
   'UnknownIntentError', 'WaitTimeoutError', 'isSymphainyError',
+  'ApprovalTimeoutError', 'BudgetExceededError', 'InvalidUsageError', 'StepSequenceError',
 ];
 
 const surface: Record<string, string[]> = {
@@ -34,7 +35,8 @@ const surface: Record<string, string[]> = {
   './redis': ['RedisCache'],
   './nats': ['NatsEventSink', 'eventSubject'],
   './testing': ['FaultPoint', 'createMemoryRuntime'],
-  './examples': ['exampleRealms', 'examplesDir', 'journey', 'mvpPolicyPath', 'outcomes', 'platformPolicyPath', 'solution'],
+  './examples': ['exampleRealms', 'examplesDir', 'journey', 'mockModel', 'mvpPolicyPath', 'outcomes', 'platformPolicyPath', 'publishing', 'solution'],
+  './ai': ['generateTextStep', 'streamTextStep', 'usageOf'],
 };
 
 /** The source file behind an export's compiled path: dist/src/x/y.js → src/x/y.ts. */
