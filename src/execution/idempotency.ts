@@ -1,3 +1,4 @@
+import type { Queryable } from '../db/db.ts';
 import { canonicalJson } from '../json/canonical-json.ts';
 import { DuplicateIntentError, type SymphainyError } from '../errors/index.ts';
 import type { Intent } from '../intent/intent.ts';
@@ -52,44 +53,43 @@ export async function recordRejected(d: RejectionDeps, intent: Intent, err: Symp
   }
 }
 
-/** A new attempt of an interrupted direct execution, for this runtime: `failed → running` in the WAL, with its event. */
-export async function resumeInterrupted(
-  d: ExecutionLifecycleDeps, prior: ExecutionRecord, owner: string, maximumAttempts: number,
+/** The execution a restart took, with its new lease. */
+type Taken = Pick<ExecutionRecord, 'executionId' | 'intentId' | 'intentType' | 'tenantId' | 'sessionId' | 'realm'> & { readonly lease: Lease };
+
+/**
+ * A restart of an execution in this runtime, in one transaction: `take`
+ * moves it to `running` under a new lease (null: it was not in the state it
+ * expected), then the WAL transition and its `execution.started` event.
+ */
+async function restart(
+  d: ExecutionLifecycleDeps, tenantId: string, take: (tx: Queryable, at: string) => Promise<Taken | null>, transition: Record<string, unknown>,
 ): Promise<{ lease: Lease; started: OutboxEvent } | null> {
   const at = d.now().toISOString();
-  const resumed = await d.db.scoped(prior.tenantId).transaction(async (tx) => {
-    const e = await d.stateSurface.resumeInterrupted(tx, prior.executionId, {
-      owner, leaseMs: d.leaseMs ?? 30_000, defaultMaximumAttempts: maximumAttempts, startedAt: at,
-    });
+  const restarted = await d.db.scoped(tenantId).transaction(async (tx) => {
+    const e = await take(tx, at);
     if (!e) return null;
     const attempt = { worker: e.lease.owner, attempt: e.lease.attempt };
-    await d.wal.append(tx, [walRecord(e, e.executionId, WalRecordType.STATE_TRANSITION, {
-      from: 'failed', to: 'running', at, reason: 'the intent was repeated after its process stopped', ...attempt,
-    }, at)]);
+    await d.wal.append(tx, [walRecord(e, e.executionId, WalRecordType.STATE_TRANSITION, { ...transition, to: 'running', at, ...attempt }, at)]);
     const started = outboxEvent(d.now(), e, e.executionId, 'runtime', 'execution.started', {
       executionId: e.executionId, intentId: e.intentId, intentType: e.intentType, realm: e.realm, ...attempt,
     });
     await d.outbox.insert(tx, [started]);
     return { lease: e.lease, started };
   });
-  if (resumed) d.relay.kick();
-  return resumed;
+  if (restarted) d.relay.kick();
+  return restarted;
+}
+
+/** A new attempt of an interrupted direct execution, for this runtime: `failed → running` in the WAL, with its event. */
+export function resumeInterrupted(
+  d: ExecutionLifecycleDeps, prior: ExecutionRecord, owner: string, maximumAttempts: number,
+): Promise<{ lease: Lease; started: OutboxEvent } | null> {
+  return restart(d, prior.tenantId, (tx, at) => d.stateSurface.resumeInterrupted(tx, prior.executionId, {
+    owner, leaseMs: d.leaseMs ?? 30_000, defaultMaximumAttempts: maximumAttempts, startedAt: at,
+  }), { from: 'failed', reason: 'the intent was repeated after its process stopped' });
 }
 
 /** Resumes a due `waiting` execution in this runtime, when its intent is repeated: `waiting → running` in the WAL, with its event. */
-export async function resumeWaiting(d: ExecutionLifecycleDeps, prior: ExecutionRecord, owner: string): Promise<{ lease: Lease; started: OutboxEvent } | null> {
-  const at = d.now().toISOString();
-  const resumed = await d.db.scoped(prior.tenantId).transaction(async (tx) => {
-    const e = await d.stateSurface.resumeWaiting(tx, prior.executionId, { owner, leaseMs: d.leaseMs ?? 30_000 });
-    if (!e) return null;
-    const attempt = { worker: e.lease.owner, attempt: e.lease.attempt };
-    await d.wal.append(tx, [walRecord(e, e.executionId, WalRecordType.STATE_TRANSITION, { from: 'waiting', to: 'running', at, ...attempt }, at)]);
-    const started = outboxEvent(d.now(), e, e.executionId, 'runtime', 'execution.started', {
-      executionId: e.executionId, intentId: e.intentId, intentType: e.intentType, realm: e.realm, ...attempt,
-    });
-    await d.outbox.insert(tx, [started]);
-    return { lease: e.lease, started };
-  });
-  if (resumed) d.relay.kick();
-  return resumed;
+export function resumeWaiting(d: ExecutionLifecycleDeps, prior: ExecutionRecord, owner: string): Promise<{ lease: Lease; started: OutboxEvent } | null> {
+  return restart(d, prior.tenantId, (tx) => d.stateSurface.resumeWaiting(tx, prior.executionId, { owner, leaseMs: d.leaseMs ?? 30_000 }), { from: 'waiting' });
 }
