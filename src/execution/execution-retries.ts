@@ -1,3 +1,4 @@
+import type { RunArgs } from './lifecycle-types.ts';
 import { randomUUID } from 'node:crypto';
 import { AttemptsExhaustedError, ConflictError, NotFoundError } from '../errors/index.ts';
 import type { Db } from '../db/db.ts';
@@ -88,4 +89,13 @@ export async function requeueForOperator(
     }]);
     return e;
   });
+}
+
+/** The attempt facts a transition records. */
+export function attemptOf(r: Pick<RunArgs, 'retry' | 'lease'>, outcome: AttemptOutcome): Record<string, unknown> {
+  if (!r.retry) return {};
+  return {
+    attempt: r.lease.attempt, maximumAttempts: r.retry.policy.maximumAttempts,
+    ...(outcome.status === 'queued' ? { retryInMs: outcome.retryInMs } : {}),
+  };
 }

@@ -12,7 +12,7 @@ import type { OutboxEvent } from '../store/outbox.ts';
 import type { ExecutionRecord } from '../store/state-surface.ts';
 import { WalRecordType } from '../store/write-ahead-log.ts';
 import type { ExecutionResult } from './execution-result.ts';
-import { afterFailedAttempt, recordedRetryPolicy, requeueForOperator, type AttemptOutcome, type RetryState } from './execution-retries.ts';
+import { afterFailedAttempt, attemptOf, recordedRetryPolicy, requeueForOperator, type AttemptOutcome, type RetryState } from './execution-retries.ts';
 import { ExecutionWriter } from './execution-writer.ts';
 import { recordFailure } from './failures.ts';
 import { FaultPoint } from './fault-points.ts';
@@ -34,20 +34,6 @@ export { LeaseLostError } from './lifecycle-types.ts';
 export type { ClaimBatch, ClaimedRun, ExecuteOptions, ExecutionLifecycleDeps, SubmittedExecution } from './lifecycle-types.ts';
 
 const STORE_ERROR_CODE = 'SYM_ERR_STORE';
-
-/** The retry policy an intent's realm sets for it (defineRealm compiles it), if any. */
-function realmRetryPolicy(entry: RegisteredIntent): CompiledRetryPolicy | undefined {
-  return compiledRetryPolicyOf(entry.definition);
-}
-
-/** The attempt facts a transition records. */
-function attemptOf(r: RunArgs, outcome: AttemptOutcome): Record<string, unknown> {
-  if (!r.retry) return {};
-  return {
-    attempt: r.lease.attempt, maximumAttempts: r.retry.policy.maximumAttempts,
-    ...(outcome.status === 'queued' ? { retryInMs: outcome.retryInMs } : {}),
-  };
-}
 
 /**
  * General notes: the ExecutionLifecycleManager runs one intent through the
@@ -84,7 +70,7 @@ export class ExecutionLifecycleManager {
 
   /** The retry policy an intent type runs under: its realm's, else the runtime's. */
   #retryPolicyOf(entry: RegisteredIntent): CompiledRetryPolicy {
-    return realmRetryPolicy(entry) ?? this.#retryPolicy;
+    return compiledRetryPolicyOf(entry.definition) ?? this.#retryPolicy;
   }
 
   /** A direct run: if its lease was lost (its process was taken for dead), the caller gets what was recorded instead. */
@@ -141,7 +127,7 @@ export class ExecutionLifecycleManager {
           at,
           lease: to === 'running' ? { owner: this.#ownerId, leaseMs: this.d.leaseMs ?? 30_000 } : null,
           // The realm's own policy travels with the execution; else the claiming worker's applies.
-          retryPolicy: realmRetryPolicy(entry) ?? null,
+          retryPolicy: compiledRetryPolicyOf(entry.definition) ?? null,
         },
         wal: [
           walRecord(intent, executionId, WalRecordType.INTENT, { intent, realm: entry.realm }, at),

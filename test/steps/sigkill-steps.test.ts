@@ -6,7 +6,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ANY_TENANT, createRuntime } from '../../src/index.ts';
-import { PgDb } from '../../src/db/pg/pg-db.ts';
 import { root } from '../faults/worker-supervisor.ts';
 import { skipUnlessPostgres } from '../support/services.ts';
 import { freshServerDb, silentLogger, TEST_DRIVER, type ServerTestDb } from '../support/test-runtime.ts';

@@ -119,7 +119,7 @@ export function registerInspect(program: Command): void {
     .option('--json', 'print JSON')
     .option('--gc-grace <duration>', 'garbage collection spares unreferenced blob-store files younger than this (e.g. 1h, 30m, 0s) [default: the runtime\'s, 1h]')
     .action(async (opts, cmd: Command) => {
-      const { withRuntime, scopeOf } = await openRuntime();
+      const { withRuntime } = await openRuntime();
       const gcGraceSeconds = opts.gcGrace === undefined ? undefined : gcGraceOf(opts.gcGrace);
       const r = await withRuntime(cmd.optsWithGlobals(), (rt) => rt.sweep(gcGraceSeconds === undefined ? {} : { gcGraceSeconds }));
       if (r.failures.length > 0 || r.garbage.failures.length > 0) process.exitCode = 1;
