@@ -15,7 +15,7 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
  * skipped by the bench with a visible note outside CI; with CI=true the
  * bench fails instead, and so does this test.
  */
-test('the bench smoke run completes and writes every section', { timeout: 300_000 }, async () => {
+test('the bench smoke run completes and writes every section', { timeout: 600_000 }, async () => {
   const dir = await mkdtemp(join(tmpdir(), 'symphainy-bench-smoke-'));
   const out = join(dir, 'results.json');
   try {

@@ -210,13 +210,13 @@ describe('the flags of every command', () => {
   });
 
   test('one spelling per concept: --tenant, --session, --execution, --json, --data-dir, --config (a solution config)', () => {
-    // Spellings a command could plausibly use for each concept; only the first is allowed.
+    // Spellings a command could plausibly use for each concept; only the first is allowed. (`--data` is a signal's data, not a directory.)
     const concepts: [RegExp, string][] = [
       [/^--(tenant|tenant-?id|tenants)$/, '--tenant'],
       [/^--(session|session-?id|sessions)$/, '--session'],
       [/^--(execution|execution-?id|exec|executions)$/, '--execution'],
       [/^--(json|format|output|as-json|out-format)$/, '--json'],
-      [/^--(data-?dir|data|dir|data-directory|store-dir)$/, '--data-dir'],
+      [/^--(data-?dir|dir|data-directory|store-dir)$/, '--data-dir'],
       [/^--(config|config-file|solution-config|solution-file|policy|policy-file)$/, '--config'],
     ];
     const wrong: string[] = [];

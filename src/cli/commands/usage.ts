@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { scopeOf, withRuntime } from '../open-runtime.ts';
+import { durationSeconds } from '../input.ts';
+import { openRuntime } from '../lazy-runtime.ts';
 import { printJson, printTable } from '../output.ts';
 
 /**
@@ -13,10 +14,12 @@ export function registerUsage(program: Command): void {
     .description('model usage recorded by executions (ctx.recordUsage): tokens and cost in US dollars, overall and per model')
     .option('--tenant <id>', 'only this tenant (default: every tenant)')
     .option('--execution <id>', 'only this execution')
-    .option('--since <when>', "'today' (the database's UTC day) or an ISO 8601 time")
+    .option('--since <duration>', "a window back from now (e.g. 7d, 12h), 'today' (the database's UTC day) or an ISO 8601 time")
     .option('--json', 'print the totals as JSON')
     .action(async (opts: { tenant?: string; execution?: string; since?: string; json?: boolean }, cmd: Command) => {
-      const filter = { ...(opts.execution ? { executionId: opts.execution } : {}), ...(opts.since ? { since: opts.since } : {}) };
+      const since = opts.since === undefined ? undefined : sinceOf(opts.since);
+      const filter = { ...(opts.execution ? { executionId: opts.execution } : {}), ...(since ? { since } : {}) };
+      const { withRuntime, scopeOf } = await openRuntime();
       const summary = await withRuntime(cmd.optsWithGlobals(), (rt) => rt.modelWork.usage(scopeOf(opts.tenant), filter));
       if (opts.json) return printJson(summary);
       const row = (name: string, t: typeof summary.totals) => [name, t.calls, t.inputTokens, t.outputTokens, t.totalTokens, t.costUsd.toFixed(6)];
@@ -25,4 +28,10 @@ export function registerUsage(program: Command): void {
         row('(all)', summary.totals),
       ]);
     });
+}
+
+/** `--since` as the usage query takes it: 'today' and ISO times as given, a duration as the time that long ago. */
+function sinceOf(value: string): string {
+  if (value === 'today' || /^\d{4}-\d{2}-\d{2}T/.test(value)) return value;
+  return new Date(Date.now() - durationSeconds('--since')(value) * 1000).toISOString();
 }
