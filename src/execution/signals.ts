@@ -78,6 +78,15 @@ export class Signals {
       if (timedOut.length > 0 || (await this.#journal.sent(tx, executionId, approvalSignal(name)))) {
         throw new ConflictError(`approval '${name}' of execution ${executionId} was decided already`);
       }
+      // Only an approval the handler waits for can be decided: a decision nobody asked for is not recorded.
+      const pending = await tx.query<{ name: string }>(
+        `SELECT name FROM symphainy.execution_steps WHERE execution_id = $1 AND kind = 'approval' AND status = 'waiting' ORDER BY seq`,
+        [executionId],
+      );
+      if (!pending.some((p) => p.name === name)) {
+        const waits = pending.map((p) => `'${p.name}'`).join(', ');
+        throw new ConflictError(`execution ${executionId} waits for no approval '${name}' (${waits ? `it waits for ${waits}` : 'it waits for no approval'})`);
+      }
       await this.#journal.send(tx, { tenantId: e.tenantId, executionId, name: approvalSignal(name), data: result, sentBy: o.by });
       await this.d.wal.append(tx, [{
         tenantId: e.tenantId, executionId, intentId: e.intentId, recordType: WalRecordType.GOVERNANCE_DECISION, recordedAt: at,

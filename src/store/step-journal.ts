@@ -191,6 +191,9 @@ export class StepJournal {
          FROM symphainy.execution_steps w JOIN symphainy.executions e ON e.execution_id = w.execution_id
         WHERE w.kind = 'approval' AND w.status = 'waiting' AND e.status IN ('waiting', 'running', 'queued')
           AND ($1::text IS NULL OR w.tenant_id = $1)
+          -- Decided, not yet resumed (no worker ran it since): no longer in the inbox.
+          AND NOT EXISTS (SELECT 1 FROM symphainy.execution_signals s
+                           WHERE s.execution_id = w.execution_id AND s.name = 'approval:' || w.name)
         ORDER BY w.recorded_at, w.execution_id LIMIT $2`,
       [tenantParam(tenant), limit],
     );

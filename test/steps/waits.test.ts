@@ -134,8 +134,13 @@ describe('durable timers, signals and approvals', () => {
     const mine = inbox.find((a) => a.executionId === r.executionId);
     assert.deepEqual(mine && { name: mine.name, summary: mine.summary, onTimeout: mine.onTimeout }, { name: 'publish', summary: 'post p1', onTimeout: 'reject' });
     assert.equal((await t.runtime.listApprovals({ tenantId: 'globex' })).length, 0);
+    // An approval the handler does not wait for is refused, and nothing is recorded for it.
+    await assert.rejects(t.runtime.decideApproval(r.executionId, 'nope', ACME, { decision: 'approve', by: 'mallory' }),
+      { code: 'SYM_ERR_CONFLICT', message: /waits for no approval 'nope' \(it waits for 'publish'\)/ });
     const decided = await t.runtime.decideApproval(r.executionId, 'publish', ACME, { decision: 'approve', by: 'alice', reason: 'looks right' });
     assert.equal(decided.approved, true);
+    // Decided: out of the inbox at once, before any worker resumes it.
+    assert.equal((await t.runtime.listApprovals(ACME)).some((a) => a.executionId === r.executionId), false);
     await assert.rejects(t.runtime.decideApproval(r.executionId, 'publish', ACME, { decision: 'reject', by: 'bob' }), { code: 'SYM_ERR_CONFLICT' });
     const worker = t.runtime.startWorker({ concurrency: 1, pollIntervalMs: 20 });
     const e = await t.runtime.waitForExecution(r.executionId, ACME);
