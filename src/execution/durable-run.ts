@@ -1,4 +1,4 @@
-import { ApprovalTimeoutError, ConfigError, StepSequenceError } from '../errors/index.ts';
+import { ApprovalTimeoutError, ConfigError, InvalidRealmResultError, StepSequenceError } from '../errors/index.ts';
 import type { ApprovalOptions, ApprovalResult, SignalResult, StepOptions } from '../intent/execution-context.ts';
 import type { Intent } from '../intent/intent.ts';
 import { durationOption } from '../policy/duration.ts';
@@ -52,6 +52,7 @@ export class DurableRun {
   }
 
   async step<T>(name: string, fn: () => T | Promise<T>, options: StepOptions = {}): Promise<T> {
+    if (typeof fn !== 'function') throw new ConfigError(`step '${String(name)}': the second argument must be the function to run, got ${typeof fn}`);
     const pos = this.#next(name, 'step');
     const resultType = options.resultType ?? 'step';
     if (typeof resultType !== 'string' || resultType === '') throw new ConfigError(`step '${name}': resultType must be a non-empty string`);
@@ -73,9 +74,7 @@ export class DurableRun {
       }
     }
     // What is journaled is what every run returns: JSON, so the first run sees what a replay will.
-    const text = JSON.stringify(value ?? null);
-    if (text === undefined) throw new ConfigError(`step '${name}' returned a value that is not JSON (a function or symbol)`);
-    const result = JSON.parse(text) as T;
+    const result = JSON.parse(stepJson(name, value)) as T;
     await this.#write([this.#row(pos, 'done', result, resultType, null)]);
     return result;
   }
@@ -198,4 +197,27 @@ export function approvalDecisionRecord(name: string, r: ApprovalResult, onTimeou
     kind: 'approval', approval: name, decision: r.decision, approved: r.approved, by: r.by, reason: r.reason, at: r.at,
     ...(onTimeout ? { onTimeout } : {}),
   };
+}
+
+/**
+ * A step's result as the JSON its journal keeps. Refused (SYM_ERR_REALM_RESULT,
+ * naming the step and the key) where JSON would silently change the value on
+ * replay: a function, symbol or bigint, NaN or ±Infinity, `undefined` in an
+ * array. As in JSON.stringify, a property whose value is `undefined` is left
+ * out and a Date becomes its ISO string.
+ */
+function stepJson(name: string, value: unknown): string {
+  let problem: string | null = null;
+  const text = JSON.stringify(value ?? null, function (this: unknown, key: string, v: unknown) {
+    const kind = typeof v;
+    const where = key === '' ? 'its result' : Array.isArray(this) ? `item ${key}` : `key ${JSON.stringify(key)}`;
+    if (kind === 'function' || kind === 'symbol' || kind === 'bigint') problem ??= `${where} is a ${kind}`;
+    else if (kind === 'number' && !Number.isFinite(v as number)) problem ??= `${where} is ${String(v)}`;
+    else if (v === undefined && Array.isArray(this)) problem ??= `${where} is undefined`;
+    return kind === 'bigint' ? null : v;
+  });
+  if (problem !== null || text === undefined) {
+    throw new InvalidRealmResultError(`step '${name}' returned a value JSON cannot represent exactly: ${problem ?? 'its result is not JSON'} (steps journal plain JSON)`);
+  }
+  return text;
 }

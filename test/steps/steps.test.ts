@@ -143,4 +143,37 @@ describe('durable steps: ctx.step', () => {
     assert.match(r.error!.message, /step 'x' retry/);
     void leaseOf; void until;
   });
+
+  test('a step result JSON cannot keep exactly is refused naming the step and the key; a step without a function is refused', async () => {
+    const results: Record<string, () => unknown> = {
+      fn: () => ({ ok: 1, f: () => 1 }),
+      nan: () => ({ n: Number.NaN }),
+      big: () => [1n],
+      hole: () => [1, undefined],
+    };
+    t.runtime.registerRealm(defineRealm({
+      name: 'jsonsteps',
+      intents: {
+        go: {
+          params: z.strictObject({ which: z.string() }),
+          async handler(p, ctx) {
+            if (p.which === 'nofn') await (ctx.step as (name: string) => Promise<unknown>)('x');
+            else await ctx.step('x', results[p.which]!);
+            return { artifacts: {} };
+          },
+        },
+      },
+    }));
+    const run = (which: string) => t.runtime.execute({ intentType: 'jsonsteps.go', tenantId: 'acme', sessionId: 's', parameters: { which } });
+    for (const [which, said] of [['fn', /key "f" is a function/], ['nan', /key "n" is NaN/], ['big', /item 0 is a bigint/], ['hole', /item 1 is undefined/]] as const) {
+      const r = await run(which);
+      assert.equal(r.status, 'failed', which);
+      assert.equal(r.error?.code, 'SYM_ERR_REALM_RESULT', which);
+      assert.match(r.error!.message, /step 'x' returned a value JSON cannot represent exactly/);
+      assert.match(r.error!.message, said);
+    }
+    const nofn = await run('nofn');
+    assert.equal(nofn.error?.code, 'SYM_ERR_CONFIG');
+    assert.match(nofn.error!.message, /step 'x': the second argument must be the function to run, got undefined/);
+  });
 });
