@@ -128,7 +128,7 @@ describe('symphainy command', () => {
       [['run', 'my.greet', '--tenant', 'acme', '--realm', 'nowhere.js'], /realm module nowhere\.js: file not found/],
       [['policy', 'validate', bad], /bad\.yaml:2/],
       [['executions', 'list', '--data-dir', bad], /SYM_ERR_CONFIG.*cannot use data dir .*bad\.yaml/],
-      [['executions', 'list', '--status', 'done'], /--status must be one of queued, running, completed, failed/],
+      [['executions', 'list', '--status', 'done'], /--status must be one of queued, running, waiting, completed, failed, dead, got 'done'/],
       [['worker', '--once'], /^error \[SYM_ERR_CONFIG\]: unknown option '--once'/m],
       [['policy', 'validate', bad, 'extra.yaml'], /^error \[SYM_ERR_CONFIG\]: too many arguments for 'validate'/m],
     ];
