@@ -47,6 +47,12 @@ const TENANT_ROUTES: Op[] = [
   { method: 'POST', template: '/v1/cache-entries/{cacheId}/keep', path: () => `/v1/cache-entries/cache_${'0'.repeat(8)}-0000-0000-0000-${'0'.repeat(12)}/keep`, success: 404 },
   { method: 'GET', template: '/v1/wal/verify', path: () => '/v1/wal/verify' },
   { method: 'POST', template: '/v1/erasures', path: () => '/v1/erasures', json: { sessionId: 'nothing-to-erase' } },
+  { method: 'GET', template: '/v1/approvals', path: () => '/v1/approvals' },
+  // The execution completed: the key is accepted and the decision or signal refused (it waits for nothing).
+  { method: 'POST', template: '/v1/executions/{id}/approvals/{name}', path: (i) => `/v1/executions/${i.executionId}/approvals/publish`, json: { decision: 'approve' }, success: 409 },
+  { method: 'POST', template: '/v1/executions/{id}/signals/{name}', path: (i) => `/v1/executions/${i.executionId}/signals/go`, json: {}, success: 409 },
+  { method: 'GET', template: '/v1/executions/{id}/stream', path: (i) => `/v1/executions/${i.executionId}/stream` },
+  { method: 'GET', template: '/v1/usage', path: () => '/v1/usage' },
 ];
 
 const ADMIN_ROUTES: Op[] = [
