@@ -95,7 +95,7 @@ export function textMatching(pattern: RegExp, expected: string, describe = expec
     .string(refuse('text'))
     .trim()
     .min(1, 'must not be empty')
-    .refine((s) => pattern.test(s), { error: (issue) => `must be ${expected}, got ${show(redact(String(issue.input)))}` });
+    .refine((s) => pattern.test(s), { error: (issue) => `must be ${expected}, got ${shownUrl(String(issue.input))}` });
   return { describe, value: schema, text: schema };
 }
 
@@ -110,6 +110,15 @@ export function flag(): OptionKind {
   const value = z.boolean(refuse('true or false'));
   const textSchema = z.string().trim().regex(/^(true|false|1|0)$/, refuse('true or false')).transform((s) => s === 'true' || s === '1');
   return { describe: 'true or false', value, text: textSchema };
+}
+
+/**
+ * A refused address as an error may show it: a URL with its credentials
+ * masked; anything else not at all, since a malformed URL (`postgres//u:pw@h`)
+ * still holds the password where no parser can find and mask it.
+ */
+function shownUrl(value: string): string {
+  return /^[a-z][a-z0-9+.-]*:\/\//i.test(value) ? show(redact(value)) : 'a value that is not a URL (not shown: it may hold a password)';
 }
 
 /** A URL's user and password replaced, for messages. */

@@ -18,8 +18,8 @@ const skip = await skipUnlessPostgres();
 
 const TENANT_TABLES = ['executions', 'wal', 'outbox', 'artifacts', 'cache_entries', 'wal_chain_heads', 'artifact_contents'] as const;
 const PLATFORM_TABLES = ['tenants', 'api_keys', 'schema_migrations'] as const;
-// Tenant tables this suite's executions leave no row in (no model usage, no stream); forced all the same.
-const EMPTY_TENANT_TABLES = ['model_usage', 'stream_chunks'] as const;
+// Tenant tables this suite's executions leave no row in (no model usage, stream, step or signal); forced all the same.
+const EMPTY_TENANT_TABLES = ['model_usage', 'stream_chunks', 'execution_steps', 'execution_signals'] as const;
 // Every execution leaves a row in each tenant table: the workflow persisted, the visual cached.
 const CONFIG = parseSolutionConfig({ materialization_policy: { workflow: 'persist', visual: { decision: 'cache', cache_ttl: '1h' } } });
 const sop = (tenantId: string) => ({ intentType: 'journey.sop_to_workflow', tenantId, sessionId: 's', parameters: { sop_text: SOP_TEXT } });
