@@ -52,6 +52,10 @@ test('symphainy usage: per tenant, per execution, every tenant; JSON or a table'
   assert.match(all.stdout, /\(all\)\s+3\s+1101\s+321\s+1422\s+0\.750000/);
 
   const bad = await cli(['--data-dir', join(dir, 'data'), 'usage', '--since', 'last week']);
-  assert.notEqual(bad.code, 0);
-  assert.match(bad.stderr, /SYM_ERR_INVALID_REQUEST.*since must be 'today' or an ISO 8601 time/);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /SYM_ERR_CONFIG\]: --since must be a window \(e\.g\. 7d, 12h\), 'today' or an ISO 8601 time, got "last week"/);
+  // A window: the usage recorded in the last 7 days (all of it, just recorded).
+  const week = await cli(['--data-dir', join(dir, 'data'), 'usage', '--since', '7d', '--json']);
+  assert.equal(week.code, 0, week.stderr);
+  assert.equal((JSON.parse(week.stdout) as { totals: { calls: number } }).totals.calls, 3);
 });

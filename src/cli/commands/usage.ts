@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { ConfigError } from '../../errors/index.ts';
 import { durationSeconds } from '../input.ts';
 import { openRuntime } from '../lazy-runtime.ts';
 import { printJson, printTable } from '../output.ts';
@@ -33,5 +34,9 @@ export function registerUsage(program: Command): void {
 /** `--since` as the usage query takes it: 'today' and ISO times as given, a duration as the time that long ago. */
 function sinceOf(value: string): string {
   if (value === 'today' || /^\d{4}-\d{2}-\d{2}T/.test(value)) return value;
-  return new Date(Date.now() - durationSeconds('--since')(value) * 1000).toISOString();
+  try {
+    return new Date(Date.now() - durationSeconds('--since')(value) * 1000).toISOString();
+  } catch {
+    throw new ConfigError(`--since must be a window (e.g. 7d, 12h), 'today' or an ISO 8601 time, got ${JSON.stringify(value)}`);
+  }
 }
