@@ -117,7 +117,7 @@ export function runtimeFacade(parts: RuntimeParts): Runtime {
     retryExecution: async (executionId, scope, o) => (open(), track(manager.retryExecution(executionId, scope.tenantId, o.requestedBy))),
     startWorker(opts) {
       open();
-      const worker = new Worker({ manager, stateSurface, logger }, opts).start();
+      const worker = new Worker({ manager, logger }, opts).start();
       workers.add(worker);
       return worker;
     },

@@ -4,7 +4,6 @@ import type { Logger } from 'pino';
 import { ConfigError } from '../errors/index.ts';
 import { durationOption, MAX_TIMER_SECONDS } from '../policy/duration.ts';
 import { LeaseLostError, type ClaimedRun, type ExecutionLifecycleManager } from '../execution/lifecycle-manager.ts';
-import type { StateSurface } from '../store/state-surface.ts';
 
 export interface WorkerOptions {
   /** Executions run at once. @default 4 */
@@ -39,7 +38,6 @@ export interface WorkerStats {
 export class Worker {
   readonly workerId: string;
   readonly #manager: ExecutionLifecycleManager;
-  readonly #stateSurface: StateSurface;
   readonly #logger: Logger;
   readonly #concurrency: number;
   readonly #leaseMs: number;
@@ -53,9 +51,8 @@ export class Worker {
   /** Claim nothing more until what runs is done: an isolated (taken-over) run, or one waiting for an idle worker. */
   #drain = false;
 
-  constructor(deps: { manager: ExecutionLifecycleManager; stateSurface: StateSurface; logger: Logger }, options: WorkerOptions = {}) {
+  constructor(deps: { manager: ExecutionLifecycleManager; logger: Logger }, options: WorkerOptions = {}) {
     this.#manager = deps.manager;
-    this.#stateSurface = deps.stateSurface;
     this.#concurrency = positiveInt('concurrency', options.concurrency ?? 4);
     // Durations through the one parser: whole milliseconds, within what a timer can wait.
     const ms = { unit: 'ms', plain: 'ms', subSecond: true, max: MAX_TIMER_SECONDS } as const;
