@@ -25,3 +25,4 @@ export { addKek, ensureKekFile, retireKeks } from './local-kek/kek-file.ts';
 export { LocalKekProvider, parseKekText, type Kek } from './local-kek/local-kek-provider.ts';
 export { coverScopes, describeRecord, type Cover, type KeyScope, type RecordRef, type SubjectRef } from './scope.ts';
 export { isSealed, parseSealed, sealedFromText, sealedToText, type SealedHeader } from './sealed-format.ts';
+export { executionCover, type ContentCipher, type CoveredExecution } from './content-cipher.ts';
