@@ -152,8 +152,14 @@ export async function readConfigFile(file: string, kind: string, fail: (message:
   try {
     return await readFile(file, 'utf8');
   } catch (err) {
-    const missing = (err as NodeJS.ErrnoException).code === 'ENOENT';
-    throw fail(missing ? `${file}: ${kind} file not found` : `${file}: cannot read ${kind}: ${(err as Error).message}`, err);
+    // The common causes in plain words; anything else keeps the system's message.
+    const code = (err as NodeJS.ErrnoException).code;
+    const why =
+      code === 'ENOENT' ? `${kind} file not found`
+      : code === 'EISDIR' ? `is a directory; expected a ${kind} file`
+      : code === 'EACCES' ? `cannot read ${kind}: permission denied`
+      : `cannot read ${kind}: ${(err as Error).message}`;
+    throw fail(`${file}: ${why}`, err);
   }
 }
 

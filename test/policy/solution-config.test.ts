@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { PolicyConfigError } from '../../src/errors/index.ts';
+import { loadRuntimeConfig } from '../../src/options/runtime-config-file.ts';
+import { loadPlatformPolicy } from '../../src/policy/platform-policy.ts';
 import {
   DEFAULT_CACHE_TTL_SECONDS,
   DEFAULT_POLICY,
@@ -115,6 +117,16 @@ describe('loadSolutionConfig', () => {
       assert.equal(err.message, `${file}: solution config file not found`);
       return true;
     });
+  });
+
+  it('names a directory given as the file, and every config kind says it the same way', async () => {
+    await assert.rejects(loadSolutionConfig(dir), (err: unknown) => {
+      assert.ok(err instanceof PolicyConfigError);
+      assert.equal(err.message, `${dir}: is a directory; expected a solution config file`);
+      return true;
+    });
+    await assert.rejects(loadPlatformPolicy(dir), new RegExp(`: ${escape(dir)}: is a directory; expected a platform policy file$`));
+    await assert.rejects(loadRuntimeConfig(dir), new RegExp(`: ${escape(dir)}: is a directory; expected a runtime config file$`));
   });
 });
 
