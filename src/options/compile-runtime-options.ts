@@ -140,6 +140,11 @@ export function compileRuntimeOptions(input: RuntimeOptionsInput = {}): Compiled
   if (out.s3Endpoint !== undefined && !artifacts?.startsWith('s3://')) {
     issues.push(`${from.get('s3Endpoint')}: is set but artifacts is not an s3:// URL`);
   }
+  if (out.memory === true && from.has('dataDir')) {
+    // An in-memory runtime keeps nothing in a data dir: one given beside it would be silently unused.
+    // (memory with databaseUrl is fine: the server holds the database, blobs go to a temporary folder.)
+    issues.push(`${from.get('dataDir')}: is set but memory is on (${from.get('memory')}); an in-memory runtime keeps nothing in a data dir, drop one of them`);
+  }
   const timeouts = (out.http as { timeouts: HttpTimeouts }).timeouts;
   if (timeouts.headersMs > timeouts.requestMs) {
     // Node refuses a headers timeout above the request timeout.

@@ -92,6 +92,17 @@ describe('compileRuntimeOptions', () => {
     ].join('\n'));
   });
 
+  test('memory beside a data dir is refused, naming both sources', () => {
+    assert.equal(problems(() => compileRuntimeOptions({ options: { memory: true, dataDir: '/tmp/x' } })),
+      'option dataDir: is set but memory is on (option memory); an in-memory runtime keeps nothing in a data dir, drop one of them');
+    assert.equal(problems(() => compileRuntimeOptions({ options: { memory: true }, flags: { '--data-dir': '/tmp/x' } })),
+      'flag --data-dir: is set but memory is on (option memory); an in-memory runtime keeps nothing in a data dir, drop one of them');
+    // memory alone, a data dir alone, or memory with a database server (blobs in a temporary folder) are fine.
+    assert.equal(compileRuntimeOptions({ options: { memory: true } }).memory, true);
+    assert.equal(compileRuntimeOptions({ options: { dataDir: '/tmp/x' } }).memory, false);
+    assert.equal(compileRuntimeOptions({ options: { memory: true, databaseUrl: 'postgres://127.0.0.1/x' } }).memory, true);
+  });
+
   test('the whole kind: NaN, infinity, fractions, zero, negatives and wrong types are refused', () => {
     const cases: [Record<string, unknown>, string][] = [
       [{ poolSize: Number.NaN }, 'option poolSize: must be an integer from 1 to 1000, got NaN'],
