@@ -27,7 +27,7 @@ export async function authenticate(request: FastifyRequest, access: Access, ctx:
   if (access === 'admin') {
     if (isAdmin) return { kind: 'admin' };
     const tenant = await ctx.runtime.tenants.authenticate(key);
-    if (tenant) throw new ForbiddenError('this route needs the admin key; a tenant key cannot manage tenants');
+    if (tenant) throw new ForbiddenError(`${request.method} ${request.routeOptions.url} needs the admin key; a tenant key cannot use it`);
     throw invalidKey();
   }
   if (isAdmin) throw new ForbiddenError("the admin key manages tenants; call tenant routes with a tenant's key");

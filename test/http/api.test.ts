@@ -280,7 +280,8 @@ describe('HTTP API: every route', () => {
     assert.match(text, /^symphainy_http_requests_total\{method="POST",route="\/v1\/intents",status="200"\} \d+/m);
     assert.doesNotMatch(text, new RegExp(run.executionId), 'routes are labelled by pattern, not by URL');
 
-    await expectProblem(await server.call('/metrics', { key }), 403, { code: 'SYM_ERR_FORBIDDEN' });
+    const forbidden = await expectProblem(await server.call('/metrics', { key }), 403, { code: 'SYM_ERR_FORBIDDEN' });
+    assert.equal(forbidden.detail, 'GET /metrics needs the admin key; a tenant key cannot use it');
     await expectProblem(await server.call('/metrics'), 401, { code: 'SYM_ERR_UNAUTHORIZED' });
   });
 });
