@@ -3,7 +3,7 @@ import type { Db } from '../db/db.ts';
 import { tenantParam, type TenantScope } from '../db/tenant-scope.ts';
 import type { OutboxRelay } from '../events/outbox-relay.ts';
 import type { ApprovalResult } from '../intent/execution-context.ts';
-import { approvalSignal, StepJournal, type WaitingApproval } from '../store/step-journal.ts';
+import { APPROVAL_SIGNAL_PREFIX, approvalSignal, StepJournal, type WaitingApproval } from '../store/step-journal.ts';
 import { WalRecordType, type WriteAheadLog } from '../store/write-ahead-log.ts';
 import { approvalDecisionRecord } from './durable-run.ts';
 
@@ -39,7 +39,7 @@ export class Signals {
    */
   async signal(executionId: string, tenant: TenantScope, name: string, options: { data?: unknown; sentBy?: string } = {}): Promise<{ signalId: string; sentAt: string; resumed: boolean }> {
     checkName('signal', name);
-    if (name.startsWith('approval:')) throw new InvalidRequestError(`signal name '${name}': names starting with 'approval:' are approvals' (use approve or reject)`);
+    if (name.startsWith(APPROVAL_SIGNAL_PREFIX)) throw new InvalidRequestError(`signal name '${name}': names starting with '${APPROVAL_SIGNAL_PREFIX}' are approvals' (use approve or reject)`);
     const data = jsonOf(options.data);
     return this.d.db.scoped(tenant).transaction(async (tx) => {
       const e = await this.#lock(tx, executionId, tenant);
@@ -71,20 +71,13 @@ export class Signals {
     };
     const decided = await this.d.db.scoped(tenant).transaction(async (tx) => {
       const e = await this.#lock(tx, executionId, tenant);
-      const timedOut = await tx.query(
-        `SELECT 1 FROM symphainy.execution_steps WHERE execution_id = $1 AND kind = 'approval' AND name = $2 AND status = 'done' LIMIT 1`,
-        [executionId, name],
-      );
-      if (timedOut.length > 0 || (await this.#journal.sent(tx, executionId, approvalSignal(name)))) {
+      const approvals = await this.#journal.approvals(tx, executionId);
+      if (approvals.done.includes(name) || (await this.#journal.sent(tx, executionId, approvalSignal(name)))) {
         throw new ConflictError(`approval '${name}' of execution ${executionId} was decided already`);
       }
       // Only an approval the handler waits for can be decided: a decision nobody asked for is not recorded.
-      const pending = await tx.query<{ name: string }>(
-        `SELECT name FROM symphainy.execution_steps WHERE execution_id = $1 AND kind = 'approval' AND status = 'waiting' ORDER BY seq`,
-        [executionId],
-      );
-      if (!pending.some((p) => p.name === name)) {
-        const waits = pending.map((p) => `'${p.name}'`).join(', ');
+      if (!approvals.waiting.includes(name)) {
+        const waits = approvals.waiting.map((n) => `'${n}'`).join(', ');
         throw new ConflictError(`execution ${executionId} waits for no approval '${name}' (${waits ? `it waits for ${waits}` : 'it waits for no approval'})`);
       }
       await this.#journal.send(tx, { tenantId: e.tenantId, executionId, name: approvalSignal(name), data: result, sentBy: o.by });

@@ -56,8 +56,11 @@ export interface WaitingApproval {
   readonly waitingSince: string;
 }
 
+/** What the signal name of an approval decision starts with (the rest is the approval's name). */
+export const APPROVAL_SIGNAL_PREFIX = 'approval:';
+
 /** The signal name an approval decision travels under. */
-export const approvalSignal = (name: string): string => `approval:${name}`;
+export const approvalSignal = (name: string): string => `${APPROVAL_SIGNAL_PREFIX}${name}`;
 
 /**
  * General notes: the step journal owns `execution_steps` (each durable
@@ -176,12 +179,24 @@ export class StepJournal {
         WHERE e.execution_id = $1 AND e.status = 'waiting' AND EXISTS (
           SELECT 1 FROM symphainy.execution_steps w JOIN symphainy.execution_signals s
               ON s.execution_id = w.execution_id AND s.consumed_seq IS NULL
-             AND s.name = CASE WHEN w.kind = 'approval' THEN 'approval:' || w.name ELSE w.name END
+             AND s.name = CASE WHEN w.kind = 'approval' THEN $2 || w.name ELSE w.name END
            WHERE w.execution_id = e.execution_id AND w.status = 'waiting' AND w.kind IN ('signal', 'approval'))
        RETURNING e.execution_id`,
-      [executionId],
+      [executionId, APPROVAL_SIGNAL_PREFIX],
     );
     return rows.length > 0;
+  }
+
+  /** One execution's approvals by state, in the caller's transaction: those it waits for, and those ended (timed out). */
+  async approvals(q: Queryable, executionId: string): Promise<{ waiting: string[]; done: string[] }> {
+    const rows = await q.query<{ name: string; status: 'waiting' | 'done' }>(
+      `SELECT name, status FROM symphainy.execution_steps WHERE execution_id = $1 AND kind = 'approval' ORDER BY seq`,
+      [executionId],
+    );
+    return {
+      waiting: rows.filter((r) => r.status === 'waiting').map((r) => r.name),
+      done: rows.filter((r) => r.status === 'done').map((r) => r.name),
+    };
   }
 
   /** The approvals executions of the scope wait for (oldest first): a tenant's inbox. */
@@ -193,9 +208,9 @@ export class StepJournal {
           AND ($1::text IS NULL OR w.tenant_id = $1)
           -- Decided, not yet resumed (no worker ran it since): no longer in the inbox.
           AND NOT EXISTS (SELECT 1 FROM symphainy.execution_signals s
-                           WHERE s.execution_id = w.execution_id AND s.name = 'approval:' || w.name)
+                           WHERE s.execution_id = w.execution_id AND s.name = $3 || w.name)
         ORDER BY w.recorded_at, w.execution_id LIMIT $2`,
-      [tenantParam(tenant), limit],
+      [tenantParam(tenant), limit, APPROVAL_SIGNAL_PREFIX],
     );
     return rows.map((r) => {
       const detail = (r.detail ?? {}) as Record<string, unknown>;
