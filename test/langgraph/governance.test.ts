@@ -62,6 +62,8 @@ test('keep_latest keeps the newest N checkpoints of a thread, with their writes;
     assert.match(why.recorded.reason, /checkpoint: persist \(keep latest 2 per thread\)/);
     assert.deepEqual(why.chain?.map((v) => `${v.layer}:${v.decision}`), ['platform:null', 'governance:null', 'solution:persist', 'default:null', 'fallback:discard']);
     assert.equal(why.note, undefined);
+    // The decisions extend the tenant's hash chain like any record.
+    assert.deepEqual((await t.runtime.verifyWal({ tenantId: 'acme' })).map((r) => [r.tenantId, r.ok, r.records]), [['acme', true, 4]]);
   });
 });
 
