@@ -9,6 +9,7 @@ import type { EventStream, EventStreamOptions } from './event-stream.ts';
 import { DEFAULT_HTTP_LIMITS, type HttpLimits } from './limits.ts';
 import { compileHttpTimeouts, DEFAULT_MAX_CONNECTIONS, type HttpTimeouts } from './timeouts.ts';
 import { buildOpenApi } from './openapi.ts';
+import { registerJsonBodyParser } from './json-body.ts';
 import { clientErrorResponse, problem, problemOf, sendProblem } from './problem.ts';
 import { registerRoutes, type Route, type RouteContext } from './route.ts';
 import { artifactRoutes } from './routes/artifacts.ts';
@@ -99,6 +100,7 @@ export async function createHttpServer(runtime: Runtime, options: HttpServerOpti
   });
   // Bodies are JSON only: fastify's default text/plain parser would turn any text into a string body (a 400, not a 415).
   app.removeContentTypeParser('text/plain');
+  registerJsonBodyParser(app);
   const ctx: RouteContext = { runtime, limits, adminKey: options.adminKey };
   const streams = new Set<EventStream>();
   const executionStreams = new Set<{ close(): void }>();
