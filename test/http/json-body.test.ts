@@ -14,8 +14,8 @@ after(() => server.close());
 
 const INTENT = { intentType: 'journey.sop_to_workflow', sessionId: 's1', parameters: { sop_text: '1. Receive\n2. Ship' } };
 
-function post(body: string | Buffer, headers: Record<string, string>): Promise<Response> {
-  return fetch(`${server.url}/v1/intents`, { method: 'POST', headers: { authorization: `Bearer ${key}`, ...headers }, body });
+function post(body: string | Uint8Array, headers: Record<string, string>): Promise<Response> {
+  return fetch(`${server.url}/v1/intents`, { method: 'POST', headers: { authorization: `Bearer ${key}`, ...headers }, body: typeof body === 'string' ? body : new Blob([new Uint8Array(body)]) });
 }
 
 async function executionCount(): Promise<number> {
