@@ -64,7 +64,7 @@ export async function materialize(d: MaterializeDeps, p: Pending, intent: Intent
       const stored = await d.artifactStorage.storeCompositeArtifact(artifact.resultType, artifact.renderings, intent.tenantId, {
         executionId, sessionId: intent.sessionId, intentId: intent.intentId, intentType: intent.intentType,
         artifactKey: artifact.key, semanticPayloadStored: artifact.semanticPayload !== null,
-      });
+      }, intent);
       p.outcome = { ...p.outcome, artifactId: stored.artifactId, storagePath: stored.storagePath, stored: true };
       p.inline = stored.inline;
       p.index = {

@@ -51,7 +51,7 @@ export async function keepCached(
     stored = await d.artifactStorage.storeCompositeArtifact(entry.resultType, entry.renderings, tenantId, {
       executionId: entry.executionId, sessionId: entry.sessionId, intentId: entry.lineage.intentId, intentType: entry.lineage.intentType,
       artifactKey: entry.artifactKey, promotedFrom: cacheId,
-    });
+    }, { tenantId, sessionId: entry.sessionId });
   }
   await d.db.scoped(tenantId).transaction(async (tx) => {
     if (stored) {
