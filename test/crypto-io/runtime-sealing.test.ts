@@ -1,0 +1,104 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { z } from 'zod';
+import { ANY_TENANT, createRuntime, defineRealm, FsBlobStore, parseSolutionConfig, type OutboxEvent, type Runtime } from '../../src/index.ts';
+import { KeyDestroyedError } from '../../src/errors/index.ts';
+import { rawFiles } from '../crypto/crypto-fixtures.ts';
+import { freshDb, silentLogger, TEST_DRIVER, type TestDb } from '../support/test-runtime.ts';
+import { freshCipher, holds } from './cipher-fixtures.ts';
+
+/**
+ * The runtime hands its cipher to the artifact storage, the cache tier, the
+ * outbox and the in-process bus: what an execution leaves in blobs, cache
+ * entries, inline renderings and outbox payloads is sealed under its cover
+ * (tenant, session, declared subject), and erasing the subject's key makes
+ * all of it unreadable.
+ */
+
+const MARK = 'SEALED-CONTENT-MARKER-0042';
+const notes = defineRealm({
+  name: 'notes',
+  intents: {
+    write: {
+      params: z.object({ text: z.string(), customer_id: z.string() }),
+      handler: ({ text }: { text: string }) => ({
+        artifacts: {
+          workflow: { resultType: 'workflow', renderings: { big: `${MARK}${text}`.padEnd(40_000, '.'), small: `${MARK}${text}` } },
+          visual: { resultType: 'visual', renderings: { svg: `${MARK}<svg>${text}</svg>` } },
+        },
+        events: [{ type: 'note.written', data: { text: `${MARK}${text}` } }],
+      }),
+    },
+  },
+});
+const POLICY = parseSolutionConfig({ name: 'sealing', materialization_policy: { workflow: 'persist', visual: { decision: 'cache', cache_ttl: '1h' } } });
+
+describe(`a runtime with a cipher seals blobs, cache entries and events (${TEST_DRIVER})`, () => {
+  let db: TestDb;
+  let blobRoot: string;
+  let fx: Awaited<ReturnType<typeof freshCipher>>;
+  let runtime: Runtime;
+  before(async () => {
+    db = await freshDb();
+    blobRoot = await mkdtemp(join(tmpdir(), 'sym-sealed-runtime-'));
+    fx = await freshCipher();
+    runtime = await createRuntime(
+      { db, blobStore: new FsBlobStore({ root: blobRoot, fsync: false }), realms: [notes], solutionConfig: POLICY, logger: silentLogger },
+      { cipher: fx.cipher },
+    );
+  });
+  after(async () => {
+    await runtime?.close();
+    await db?.close();
+    await rm(blobRoot, { recursive: true, force: true });
+    await fx?.cleanup();
+  });
+
+  it('leaves no clear content in blobs, cache entries, inline renderings or outbox payloads; reads open them; erasure by key destruction closes them', async () => {
+    const heard: OutboxEvent[] = [];
+    runtime.subscribe((e) => void heard.push(e), { tenantId: 'acme', eventTypes: ['note.written'] });
+    const result = await runtime.execute({ intentType: 'notes.write', tenantId: 'acme', sessionId: 's1', parameters: { text: 'hello', customer_id: '42' } });
+    assert.equal(result.status, 'completed');
+    await runtime.flushEvents();
+    const workflow = result.artifacts.find((a) => a.key === 'workflow')!;
+    const visual = result.artifacts.find((a) => a.key === 'visual')!;
+    assert.equal(workflow.stored, true);
+    assert.equal(visual.stored, true);
+
+    // Raw: blob files, and the tables this covers.
+    for (const f of await rawFiles(blobRoot)) assert.ok(!holds(f.bytes, MARK), `blob ${f.path} holds content in clear`);
+    const q = db.scoped(ANY_TENANT);
+    const rows = [
+      ...(await q.query<{ v: string }>('SELECT renderings::text AS v FROM symphainy.cache_entries')),
+      ...(await q.query<{ v: string }>("SELECT payload::text AS v FROM symphainy.outbox WHERE event_type = 'note.written'")),
+    ];
+    assert.equal(rows.length, 2);
+    for (const r of rows) assert.ok(!holds(r.v, MARK), `row holds content in clear: ${r.v.slice(0, 60)}`);
+    const inline = await q.query<{ bytes: Uint8Array }>('SELECT bytes FROM symphainy.artifact_contents');
+    assert.equal(inline.length, 1);
+    assert.ok(!holds(inline[0]!.bytes, MARK));
+
+    // Reads open them.
+    const scope = { tenantId: 'acme' };
+    const big = await runtime.readRendering(workflow.artifactId!, 'big', scope);
+    const small = await runtime.readRendering(workflow.artifactId!, 'small', scope);
+    assert.ok(Buffer.from(big.bytes).toString().startsWith(`${MARK}hello`));
+    assert.equal(Buffer.from(small.bytes).toString(), `${MARK}hello`);
+    const [cached] = await runtime.getCached({ tenantId: 'acme', cacheId: visual.cacheId! });
+    assert.equal(Buffer.from(cached!.renderings[0]!.bytes).toString(), `${MARK}<svg>hello</svg>`);
+    assert.deepEqual(heard.map((e) => e.payload), [{ text: `${MARK}hello` }]);
+    const listed = (await runtime.listEvents({ tenantId: 'acme', executionId: result.executionId })).find((e) => e.eventType === 'note.written');
+    assert.deepEqual(listed!.payload, { text: `${MARK}hello` });
+
+    // Destroying the subject's key closes every copy.
+    await fx.keyring.destroy({ kind: 'subject', tenantId: 'acme', name: 'customer_id', value: '42' });
+    await assert.rejects(runtime.readRendering(workflow.artifactId!, 'big', scope), KeyDestroyedError);
+    await assert.rejects(runtime.readRendering(workflow.artifactId!, 'small', scope), KeyDestroyedError);
+    assert.deepEqual(await runtime.getCached({ tenantId: 'acme', cacheId: visual.cacheId! }), []);
+    const after = (await runtime.listEvents({ tenantId: 'acme', executionId: result.executionId })).find((e) => e.eventType === 'note.written');
+    assert.equal((after!.payload as { redacted: boolean }).redacted, true);
+  });
+});
