@@ -49,18 +49,21 @@ export class CacheSealing {
 }
 
 /**
- * What a store writes for an entry's renderings: the sealed text when the
- * store has a cipher (an entry not sealed yet is sealed here, under its
- * tenant and session, where no transaction waits), else the plain list.
- * @throws Error when a sealing store is handed an unsealed entry inside a transaction: sealing there would hold the transaction (or a group commit) on key files.
+ * What a store writes for an entry's renderings, at once (no await, so a
+ * statement built from it can still be pipelined into a transaction): the
+ * sealed text when the store has a cipher, else the plain list.
+ * @throws Error when a sealing store is handed an unsealed entry here: inside a transaction, sealing would hold it (or a group commit) on key files.
  */
-export async function storedRenderings(
-  sealing: CacheSealing | undefined, entry: CacheEntry, inTransaction: boolean,
-): Promise<string | StoredRendering[]> {
+export function storedRenderingsNow(sealing: CacheSealing | undefined, entry: CacheEntry): string | StoredRendering[] {
   if (!sealing) return toStored(entry.renderings);
   if (entry.sealedRenderings !== undefined) return entry.sealedRenderings;
-  if (inTransaction) throw new Error(`cache entry '${entry.cacheId}' must be sealed (CacheStore.seal) before the transaction that writes it`);
-  return (await sealing.seal(entry, { tenantId: entry.tenantId, sessionId: entry.sessionId })).sealedRenderings!;
+  throw new Error(`cache entry '${entry.cacheId}' must be sealed (CacheStore.seal) before the transaction that writes it`);
+}
+
+/** Outside any transaction: {@link storedRenderingsNow}, sealing an entry not sealed yet under its tenant and session. */
+export async function storedRenderings(sealing: CacheSealing | undefined, entry: CacheEntry): Promise<string | StoredRendering[]> {
+  if (sealing && entry.sealedRenderings === undefined) return (await sealing.seal(entry, { tenantId: entry.tenantId, sessionId: entry.sessionId })).sealedRenderings!;
+  return storedRenderingsNow(sealing, entry);
 }
 
 /**

@@ -2,7 +2,7 @@ import { ANY_TENANT, tenantParam } from '../db/tenant-scope.ts';
 import { insertMany, iso } from '../db/sql.ts';
 import type { Db, Queryable } from '../db/db.ts';
 import type { ContentCipher, CoveredExecution } from '../crypto/content-cipher.ts';
-import { CacheSealing, readRenderings, storedRenderings } from './cache-sealing.ts';
+import { CacheSealing, readRenderings, storedRenderings, storedRenderingsNow } from './cache-sealing.ts';
 import type { CacheEntry, CacheLookup, CacheStore } from './cache-store.ts';
 
 const INSERT_COLUMNS = [
@@ -35,18 +35,22 @@ export class EmbeddedCache implements CacheStore {
     return this.#sealing ? this.#sealing.seal(entry, coveredBy) : entry;
   }
 
-  /** Within `tx` (the caller's transaction, scoped to the entries' tenant), or one scoped transaction per tenant. */
+  /**
+   * Within `tx` (the caller's transaction, scoped to the entries' tenant;
+   * entries sealed by {@link seal} beforehand when the cache has a cipher), or
+   * one scoped transaction per tenant.
+   */
   async put(entries: readonly CacheEntry[], tx?: Queryable): Promise<void> {
-    // Sealed before any transaction: a group commit never waits on keys.
-    const rows = await Promise.all(entries.map(async (e) => [
-      e.cacheId, e.tenantId, e.sessionId, e.executionId, e.artifactKey, e.resultType,
-      await storedRenderings(this.#sealing, e, tx !== undefined),
-      e.decision, e.lineage, e.createdAt, e.expiresAt,
-    ]));
-    if (tx) return this.#insert(tx, rows);
+    // In the caller's transaction the statement is issued at once (no await first): a group commit may pipeline it with its COMMIT.
+    if (tx) return this.#insert(tx, entries.map((e) => this.#row(e, storedRenderingsNow(this.#sealing, e))));
+    const rows = await Promise.all(entries.map(async (e) => this.#row(e, await storedRenderings(this.#sealing, e))));
     for (const tenantId of new Set(entries.map((e) => e.tenantId))) {
       await this.db.scoped(tenantId).transaction((q) => this.#insert(q, rows.filter((r) => r[1] === tenantId)));
     }
+  }
+
+  #row(e: CacheEntry, renderings: unknown): unknown[] {
+    return [e.cacheId, e.tenantId, e.sessionId, e.executionId, e.artifactKey, e.resultType, renderings, e.decision, e.lineage, e.createdAt, e.expiresAt];
   }
 
   async #insert(q: Queryable, rows: readonly unknown[][]): Promise<void> {

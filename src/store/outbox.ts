@@ -88,6 +88,7 @@ export class TransactionalOutbox {
 
   /** Inserts events in `q`'s transaction; with a cipher, an event not sealed by {@link seal} is sealed here (tenant and session cover). */
   async insert(q: Queryable, events: readonly OutboxEvent[]): Promise<void> {
+    // Events sealed beforehand are inserted at once (no await first), so a group commit can pipeline the statement.
     const rows = this.#cipher && events.some((e) => !this.#sealed.has(e)) ? await this.seal(events) : events;
     await insertMany(
       q,

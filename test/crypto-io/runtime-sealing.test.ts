@@ -71,11 +71,10 @@ describe(`a runtime with a cipher seals blobs, cache entries and events (${TEST_
     // Raw: blob files, and the tables this covers.
     for (const f of await rawFiles(blobRoot)) assert.ok(!holds(f.bytes, MARK), `blob ${f.path} holds content in clear`);
     const q = db.scoped(ANY_TENANT);
-    const rows = [
-      ...(await q.query<{ v: string }>('SELECT renderings::text AS v FROM symphainy.cache_entries')),
-      ...(await q.query<{ v: string }>("SELECT payload::text AS v FROM symphainy.outbox WHERE event_type = 'note.written'")),
-    ];
-    assert.equal(rows.length, 2);
+    const cacheRows = await db.scoped('acme').query<{ v: string }>('SELECT renderings::text AS v FROM symphainy.cache_entries WHERE tenant_id = $1', ['acme']);
+    const eventRows = await q.query<{ v: string }>("SELECT payload::text AS v FROM symphainy.outbox WHERE event_type = 'note.written'");
+    assert.deepEqual([cacheRows.length, eventRows.length], [1, 1]);
+    const rows = [...cacheRows, ...eventRows];
     for (const r of rows) assert.ok(!holds(r.v, MARK), `row holds content in clear: ${r.v.slice(0, 60)}`);
     const inline = await q.query<{ bytes: Uint8Array }>('SELECT bytes FROM symphainy.artifact_contents');
     assert.equal(inline.length, 1);

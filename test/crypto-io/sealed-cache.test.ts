@@ -121,7 +121,7 @@ describe('sealed entries in the Redis cache', { skip }, () => {
       const values: string[] = [];
       for (const k of keys) {
         const type = await admin.type(k);
-        values.push(type === 'string' ? (await admin.get(k))! : (await admin.zrange(k, 0, -1)).join('\n'));
+        values.push(type === 'string' ? (await admin.get(k))! : (await admin.zrange(k, '0', '-1')).join('\n'));
       }
       return values;
     };

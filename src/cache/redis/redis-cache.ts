@@ -166,7 +166,7 @@ export class RedisCache implements CacheStore {
 
   async put(entries: readonly CacheEntry[]): Promise<void> {
     if (entries.length === 0) return;
-    const renderings = await Promise.all(entries.map((e) => storedRenderings(this.#sealing, e, false)));
+    const renderings = await Promise.all(entries.map((e) => storedRenderings(this.#sealing, e)));
     const m = this.#client.multi();
     for (const [i, e] of entries.entries()) {
       const at = Date.parse(e.expiresAt);
