@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { z } from 'zod';
 import { ANY_TENANT, createRuntime, defineRealm, FsBlobStore, parseSolutionConfig, type OutboxEvent, type Runtime } from '../../src/index.ts';
@@ -99,5 +100,33 @@ describe(`a runtime with a cipher seals blobs, cache entries and events (${TEST_
     assert.deepEqual(await runtime.getCached({ tenantId: 'acme', cacheId: visual.cacheId! }), []);
     const after = (await runtime.listEvents({ tenantId: 'acme', executionId: result.executionId })).find((e) => e.eventType === 'note.written');
     assert.equal((after!.payload as { redacted: boolean }).redacted, true);
+  });
+
+  it('dedupes sealed renderings within a cover, and garbage collection removes unreferenced sealed blobs only', async () => {
+    const run = (sessionId: string) =>
+      runtime.execute({ intentType: 'notes.write', tenantId: 'gc', sessionId, parameters: { text: 'same', customer_id: '9' } });
+    const [a, b, c] = [await run('s1'), await run('s1'), await run('s2')];
+    const pathOf = async (r: typeof a) => {
+      const [row] = await db.scoped('gc').query<{ renderings: { name: string; path: string }[] }>(
+        'SELECT renderings FROM symphainy.artifacts WHERE artifact_id = $1', [r.artifacts.find((x) => x.key === 'workflow')!.artifactId]);
+      return row!.renderings.find((x) => x.name === 'big')!.path;
+    };
+    assert.equal(await pathOf(a), await pathOf(b), 'same bytes, same cover: one blob');
+    assert.notEqual(await pathOf(a), await pathOf(c), 'another session: its own blob');
+    assert.match(await pathOf(a), /^tenants\/gc\/hk1\//);
+
+    // Everything old; an orphan at a keyed address too: only the orphan goes.
+    const old = new Date(Date.now() - 2 * 3600_000);
+    const orphan = `tenants/gc/hk1/ab/ab${randomBytes(31).toString('hex')}`;
+    await mkdir(dirname(join(blobRoot, orphan)), { recursive: true });
+    await writeFile(join(blobRoot, orphan), randomBytes(100));
+    for (const f of await rawFiles(blobRoot)) await utimes(f.path, old, old);
+    const report = await runtime.sweep();
+    assert.equal(report.garbage.blobsRemoved, 1);
+    assert.ok(!(await rawFiles(blobRoot)).some((f) => f.path.endsWith(orphan)));
+    for (const r of [a, b, c]) {
+      const bytes = await runtime.readRendering(r.artifacts.find((x) => x.key === 'workflow')!.artifactId!, 'big', { tenantId: 'gc' });
+      assert.ok(Buffer.from(bytes.bytes).toString().startsWith(`${MARK}same`));
+    }
   });
 });
