@@ -56,6 +56,8 @@ describe(`sealed outbox payloads (${TEST_DRIVER})`, () => {
       assert.match(JSON.parse(p), /^sye1:/);
     }
     assert.deepEqual((await outbox.list({ tenantId })).map((e) => e.payload), [{ note: secret }, { note: secret }]);
+    // The SSE stream reads committed events the same way.
+    assert.deepEqual((await outbox.listCommitted({ tenantId, after: null, limit: 10 })).map((e) => e.payload), [{ note: secret }, { note: secret }]);
 
     await fx.keyring.destroy({ kind: 'subject', tenantId, name: 'customer_id', value: '42' });
     const [erased, kept] = await outbox.list({ tenantId });
