@@ -35,7 +35,7 @@ const notes = defineRealm({
     },
   },
 });
-const POLICY = parseSolutionConfig({ name: 'sealing', materialization_policy: { workflow: 'persist', visual: { decision: 'cache', cache_ttl: '1h' } } });
+const POLICY = parseSolutionConfig({ name: 'sealing', materialization_policy: { workflow: 'persist', visual: { decision: 'cache', cache_ttl: '1h', promote: true } } });
 
 describe(`a runtime with a cipher seals blobs, cache entries and events (${TEST_DRIVER})`, () => {
   let db: TestDb;
@@ -128,5 +128,16 @@ describe(`a runtime with a cipher seals blobs, cache entries and events (${TEST_
       const bytes = await runtime.readRendering(r.artifacts.find((x) => x.key === 'workflow')!.artifactId!, 'big', { tenantId: 'gc' });
       assert.ok(Buffer.from(bytes.bytes).toString().startsWith(`${MARK}same`));
     }
+  });
+
+  it("a cached artifact kept (promoted) is sealed under its execution's cover: erasing its subject closes it", async () => {
+    const r = await runtime.execute({ intentType: 'notes.write', tenantId: 'keep', sessionId: 's1', parameters: { text: 'kept', customer_id: '77' } });
+    const visual = r.artifacts.find((a) => a.key === 'visual')!;
+    const kept = await runtime.keepCached(visual.cacheId!, { tenantId: 'keep' });
+    assert.equal(kept.kept, true);
+    const read = await runtime.readRendering(kept.artifactId!, 'svg', { tenantId: 'keep' });
+    assert.equal(Buffer.from(read.bytes).toString(), `${MARK}<svg>kept</svg>`);
+    await fx.keyring.destroy({ kind: 'subject', tenantId: 'keep', name: 'customer_id', value: '77' });
+    await assert.rejects(runtime.readRendering(kept.artifactId!, 'svg', { tenantId: 'keep' }), KeyDestroyedError);
   });
 });
