@@ -19,7 +19,11 @@ export interface ArtifactLineage {
 export interface RenderingRef {
   readonly name: string;
   readonly contentType: string;
-  /** sha256 of the bytes (hex); also the content address in the blob store. */
+  /**
+   * The content address (hex): sha256 of the bytes, or with encryption on a
+   * keyed HMAC-SHA256 under the cover's keys (path `…/hk1/…`), which
+   * confirms no guess of the content.
+   */
   readonly sha256: string;
   readonly sizeBytes: number;
   /** Blob store path of the bytes. */
