@@ -80,3 +80,18 @@ export const ApplyReport = z.object({
   skipped: z.number().int(),
   blobFailures: z.array(z.object({ artifactId: z.string(), message: z.string() })),
 });
+
+/** `GET /v1/policy`: the effective policy's version and layers (as `symphainy policy show` prints them). */
+export const ActivePolicy = z.object({
+  version: z.string(),
+  solutionName: z.string().optional(),
+  cacheTtlSeconds: z.number().describe('TTL of `cache` decisions that name none, in seconds'),
+  layers: z.object({
+    platform: z.object({ persists: z.array(z.string()) }),
+    governance: z.array(Json),
+    solution: z.object({
+      source: z.string(), name: z.string().optional(), cacheTtlSeconds: z.number(), materializationPolicy: z.record(z.string(), Json),
+    }).nullable(),
+    attached: z.array(Json).optional(),
+  }),
+});
