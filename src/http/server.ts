@@ -26,6 +26,7 @@ import { streamRoutes } from './routes/stream.ts';
 import { usageRoutes } from './routes/usage.ts';
 import { approvalRoutes } from './routes/approvals.ts';
 import { packagePath } from '../package/package-root.ts';
+import { registerConsole } from './console.ts';
 
 export interface HttpServerOptions {
   /** The admin key that manages tenants and reads /metrics (at least 32 characters); none: admin routes are off. */
@@ -148,6 +149,7 @@ export async function createHttpServer(runtime: Runtime, options: HttpServerOpti
   app.server.maxConnections = maxConnections;
   registerRoutes(app, routes, ctx);
   registerMcpRoute(app, ctx);
+  registerConsole(app);
   app.get('/openapi.json', async () => document);
   return app;
 }

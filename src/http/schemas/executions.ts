@@ -56,6 +56,8 @@ export const Journey = z.object({ executionId: z.string(), records: z.array(WalR
 
 /** One row of an execution's step journal. */
 export const Step = z.object({
+  executionId: z.string(),
+  tenantId: z.string(),
   seq: z.number().int().describe("position in the handler's sequence, from 0"),
   name: z.string(),
   occurrence: z.number().int().describe('the n-th step of this name, from 1'),

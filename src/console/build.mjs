@@ -1,0 +1,34 @@
+// Builds the operator console (src/console/ui) into dist/console: one ES
+// module bundle (Preact, htm, marked, DOMPurify; Mermaid split into chunks
+// loaded when a diagram is drawn), its stylesheet and index.html. Nothing is
+// fetched at run time. `npm run build:console`; `npm run build` and
+// `npm start` run it.
+import { copyFileSync, mkdirSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const ui = join(root, 'src', 'console', 'ui');
+const out = join(root, 'dist', 'console');
+
+rmSync(out, { recursive: true, force: true });
+mkdirSync(out, { recursive: true });
+await build({
+  entryPoints: [join(ui, 'main.js')],
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  target: 'es2022',
+  minify: true,
+  sourcemap: false,
+  outdir: out,
+  entryNames: '[name]',
+  chunkNames: 'chunks/[name]-[hash]',
+  legalComments: 'none',
+  logLevel: 'warning',
+  define: { 'process.env.NODE_ENV': '"production"' },
+});
+copyFileSync(join(ui, 'index.html'), join(out, 'index.html'));
+copyFileSync(join(ui, 'app.css'), join(out, 'app.css'));
+console.log(`console built into ${out}`);
