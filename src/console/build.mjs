@@ -1,6 +1,6 @@
 // Builds the operator console (src/console/ui) into dist/console: one ES
-// module bundle (Preact, htm, marked, DOMPurify; Mermaid split into chunks
-// loaded when a diagram is drawn), its stylesheet and index.html. Nothing is
+// module bundle (Preact, htm, marked, DOMPurify), the diagram frame's bundle
+// (Mermaid, loaded when a diagram is drawn), the stylesheet and the pages. Nothing is
 // fetched at run time. `npm run build:console`; `npm run build` and
 // `npm start` run it.
 import { copyFileSync, mkdirSync, rmSync } from 'node:fs';
@@ -15,7 +15,7 @@ const out = join(root, 'dist', 'console');
 rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
 await build({
-  entryPoints: [join(ui, 'main.js')],
+  entryPoints: [join(ui, 'main.js'), join(ui, 'diagram.js')],
   bundle: true,
   splitting: true,
   format: 'esm',
@@ -29,6 +29,6 @@ await build({
   logLevel: 'warning',
   define: { 'process.env.NODE_ENV': '"production"' },
 });
-copyFileSync(join(ui, 'index.html'), join(out, 'index.html'));
+for (const file of ['index.html', 'diagram.html']) copyFileSync(join(ui, file), join(out, file));
 copyFileSync(join(ui, 'app.css'), join(out, 'app.css'));
 console.log(`console built into ${out}`);

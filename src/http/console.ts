@@ -11,7 +11,8 @@ export const CONSOLE_DIR = packagePath('dist', 'console');
 /**
  * Only what the bundle needs: its own scripts and styles, images from its
  * own origin or from blob: URLs it makes (SVG renderings, Mermaid diagrams),
- * API calls to this origin. No inline script, no frames, no plugins.
+ * API calls to this origin, its own diagram frame. No inline script or
+ * style, no plugins.
  */
 export const CONSOLE_CSP = [
   "default-src 'none'",
@@ -20,9 +21,26 @@ export const CONSOLE_CSP = [
   "img-src 'self' blob: data:",
   "font-src 'self'",
   "connect-src 'self'",
+  "frame-src 'self'",
   "base-uri 'none'",
   "form-action 'none'",
   "frame-ancestors 'none'",
+].join('; ');
+
+/**
+ * The diagram frame (diagram.html, same origin, never framed elsewhere):
+ * Mermaid's layout sets inline styles, allowed here and only here; scripts
+ * stay the bundle's own.
+ */
+export const DIAGRAM_CSP = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self' 'unsafe-inline'",
+  "img-src 'self' data:",
+  "font-src 'self'",
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'self'",
 ].join('; ');
 
 const TYPES: Record<string, string> = {
@@ -54,7 +72,7 @@ export function registerConsole(app: FastifyInstance, dir = CONSOLE_DIR): void {
     }
     return reply
       .type(type)
-      .header('content-security-policy', CONSOLE_CSP)
+      .header('content-security-policy', file === 'diagram.html' ? DIAGRAM_CSP : CONSOLE_CSP)
       .header('referrer-policy', 'no-referrer')
       .header('cross-origin-opener-policy', 'same-origin')
       // index.html names the hashed bundle; the bundle's files may be cached.

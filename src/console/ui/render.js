@@ -19,15 +19,42 @@ const kindOf = (type, name) => {
   return 'bytes';
 };
 
-let mermaidReady = null;
-let diagrams = 0;
-/** Mermaid, loaded on first use (its own chunk), strict: no script, no HTML labels. */
-function loadMermaid() {
-  mermaidReady ??= import('mermaid').then(({ default: mermaid }) => {
-    mermaid.initialize({ startOnLoad: false, securityLevel: 'strict', htmlLabels: false, flowchart: { htmlLabels: false }, theme: 'neutral' });
-    return mermaid;
-  });
-  return mermaidReady;
+let frame = null;
+let ready = null;
+let nextId = 0;
+const waiting = new Map();
+/**
+ * Draws Mermaid source to SVG text in the diagram frame (diagram.html, one
+ * for the page, made on first use): Mermaid's layout sets inline styles,
+ * which the console's own CSP refuses.
+ */
+function drawDiagram(source) {
+  if (!frame) {
+    frame = document.createElement('iframe');
+    frame.src = '/console/diagram.html';
+    frame.title = 'Diagram renderer (hidden)';
+    frame.className = 'diagram-frame';
+    frame.setAttribute('aria-hidden', 'true');
+    frame.tabIndex = -1;
+    ready = new Promise((resolve) => {
+      addEventListener('message', (event) => {
+        if (event.origin !== location.origin || event.source !== frame.contentWindow) return;
+        const m = event.data ?? {};
+        if (m.ready) return resolve();
+        const w = waiting.get(m.id);
+        if (!w) return;
+        waiting.delete(m.id);
+        if (typeof m.svg === 'string') w.resolve(m.svg);
+        else w.reject(new Error(m.error ?? 'unknown error'));
+      });
+    });
+    document.body.append(frame);
+  }
+  return ready.then(() => new Promise((resolve, reject) => {
+    const id = ++nextId;
+    waiting.set(id, { resolve, reject });
+    frame.contentWindow.postMessage({ id, source }, location.origin);
+  }));
 }
 
 /** A Mermaid diagram, drawn to SVG and shown as an image (`label` is its text alternative). */
@@ -37,9 +64,8 @@ export function Mermaid({ source, label }) {
   useEffect(() => {
     let made = null;
     let live = true;
-    loadMermaid()
-      .then((mermaid) => mermaid.render(`diagram-${++diagrams}`, source))
-      .then(({ svg }) => {
+    drawDiagram(source)
+      .then((svg) => {
         made = URL.createObjectURL(new Blob([svg], { type: 'image/svg+xml' }));
         if (live) setUrl(made);
       })
@@ -49,7 +75,7 @@ export function Mermaid({ source, label }) {
       if (made) URL.revokeObjectURL(made);
     };
   }, [source]);
-  if (error) return html`<${ErrorBox} error=${error} /><pre class="source">${source}</pre>`;
+  if (error) return html`<${ErrorBox} error=${error} /><pre class="source" tabindex="0" aria-label="Diagram source">${source}</pre>`;
   return url ? html`<img class="diagram" src=${url} alt=${label} />` : html`<p role="status" class="muted">Drawing the diagram…</p>`;
 }
 
@@ -82,8 +108,8 @@ export function Rendering({ session, artifact, rendering }) {
   else if (kind === 'image') body = html`<img class="rendering-image" src=${content} alt=${`${rendering.name} of ${artifact.artifactKey}`} />`;
   else if (kind === 'mermaid') body = html`<${Mermaid} source=${content} label=${`${rendering.name} of ${artifact.artifactKey} (Mermaid diagram)`} />`;
   else if (kind === 'markdown') body = html`<div class="markdown" dangerouslySetInnerHTML=${{ __html: DOMPurify.sanitize(marked.parse(content)) }}></div>`;
-  else if (kind === 'json') body = html`<pre class="json">${pretty(content)}</pre>`;
-  else if (kind === 'text') body = html`<pre class="text">${content}</pre>`;
+  else if (kind === 'json') body = html`<pre class="json" tabindex="0" aria-label=${`${rendering.name} (JSON)`}>${pretty(content)}</pre>`;
+  else if (kind === 'text') body = html`<pre class="text" tabindex="0" aria-label=${rendering.name}>${content}</pre>`;
   else body = html`<a class="button" href=${content} download=${`${artifact.artifactKey}-${rendering.name}`}>Download ${rendering.name}</a>`;
   return html`<section class=${`rendering rendering-${kind}`} data-rendering=${rendering.name}>${title}${body}</section>`;
 }

@@ -74,7 +74,7 @@ function WalVerify({ session }) {
   return html`<section aria-labelledby="h-wal"><h2 id="h-wal">Write-ahead log</h2>
     <button type="button" onClick=${verify}>Verify the WAL</button>
     <${ErrorBox} error=${error} />
-    ${report ? html`<ul role="status">${report.chains.map((c) => html`<li>${c.tenantId}: <strong>${c.ok ? 'OK' : 'BROKEN'}</strong>, ${c.records} records${c.problem ? ` — ${c.problem.kind} at ${c.problem.seq}: ${c.problem.message}` : ''}</li>`)}</ul>` : null}
+    <div role="status">${report ? html`<ul>${report.chains.map((c) => html`<li>${c.tenantId}: <strong>${c.ok ? 'OK' : 'BROKEN'}</strong>, ${c.records} records${c.problem ? ` — ${c.problem.kind} at ${c.problem.seq}: ${c.problem.message}` : ''}</li>`)}</ul>` : null}</div>
   </section>`;
 }
 
