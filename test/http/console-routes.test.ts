@@ -36,7 +36,7 @@ describe('console routes: steps, lineage, retention due, the active policy, sinc
     assert.deepEqual(doc.violations(operationId, res.status, res.headers, body), [], `${operationId} ${res.status}: ${body}`);
     return res;
   };
-  const admin = (tenant?: string) => ({ key: ADMIN_KEY, headers: tenant ? { 'symphainy-tenant': tenant } : {} });
+  const admin = (tenant?: string) => ({ key: ADMIN_KEY, headers: (tenant ? { 'symphainy-tenant': tenant } : {}) as Record<string, string> });
 
   before(async () => {
     s = await startTestServer({

@@ -121,4 +121,6 @@ function App() {
   return session ? html`<${Shell} session=${session} onSession=${onSession} />` : html`<${SignIn} onSession=${onSession} />`;
 }
 
-render(html`<${App} />`, document.getElementById('app'));
+const root = document.getElementById('app');
+root.textContent = ''; // the loading note
+render(html`<${App} />`, root);

@@ -60,9 +60,8 @@ function Verdicts({ chain }) {
 function Artifact({ session, explained, artifact }) {
   return html`<article class="card artifact" aria-labelledby=${`a-${explained.artifactKey}`}>
     <h3 id=${`a-${explained.artifactKey}`}>${explained.artifactKey} <span class="muted">(${explained.resultType})</span></h3>
-    <p>Decision: <strong class=${`decision-${explained.recorded.decision}`}>${explained.recorded.decision}</strong>
-      by the <strong>${explained.recorded.layer}</strong> layer — ${explained.recorded.reason}
-      <span class="muted"> (policy ${explained.recorded.policyVersion})</span></p>
+    <p>Decision: <strong class=${`decision-${explained.recorded.decision}`}>${explained.recorded.decision}</strong>${' '}by
+      the <strong>${explained.recorded.layer}</strong> layer — ${explained.recorded.reason}${' '}<span class="muted">(policy ${explained.recorded.policyVersion})</span></p>
     ${explained.note ? html`<p class="muted">${explained.note}</p>` : null}
     <${Verdicts} chain=${explained.chain} />
     ${artifact
