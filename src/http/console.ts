@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { extname, join, normalize, sep } from 'node:path';
+import { extname, join, normalize, resolve, sep } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { packagePath } from '../package/package-root.ts';
 import { problem, sendProblem } from './problem.ts';
@@ -60,7 +60,8 @@ const TYPES: Record<string, string> = {
  * It calls only the public HTTP API, with the key the operator signs in with.
  * A checkout that has not built it answers 404 naming the command.
  */
-export function registerConsole(app: FastifyInstance, dir = CONSOLE_DIR): void {
+export function registerConsole(app: FastifyInstance, consoleDir: string = CONSOLE_DIR): void {
+  const dir = resolve(consoleDir);
   const send = async (file: string, reply: import('fastify').FastifyReply, instance: string) => {
     const type = TYPES[extname(file)];
     const full = normalize(join(dir, file));

@@ -40,6 +40,8 @@ export interface HttpServerOptions {
   readonly logger?: Logger;
   /** Tuning of `/v1/events` streams. */
   readonly events?: EventStreamOptions;
+  /** The built operator console served at `/console`. @default the package's dist/console (`npm run build:console`) */
+  readonly consoleDir?: string;
 }
 
 const VERSION = (JSON.parse(readFileSync(packagePath('package.json'), 'utf8')) as { version: string }).version;
@@ -149,7 +151,7 @@ export async function createHttpServer(runtime: Runtime, options: HttpServerOpti
   app.server.maxConnections = maxConnections;
   registerRoutes(app, routes, ctx);
   registerMcpRoute(app, ctx);
-  registerConsole(app);
+  registerConsole(app, options.consoleDir);
   app.get('/openapi.json', async () => document);
   return app;
 }

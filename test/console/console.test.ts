@@ -8,6 +8,9 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { after, before, describe, test } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -56,10 +59,13 @@ describe('operator console in Chromium', { skip: available ? false : `no chromiu
   let browser: Browser;
   let acme: string;
   let globex: string;
+  let consoleDir = '';
   const cspViolations: string[] = [];
 
   before(async () => {
-    const built = spawnSync(process.execPath, ['src/console/build.mjs'], { cwd: new URL('../../', import.meta.url).pathname, encoding: 'utf8' });
+    // Built from the sources into a directory of its own (a concurrent `npm pack` rebuilds dist/).
+    consoleDir = await mkdtemp(join(tmpdir(), 'symphainy-console-'));
+    const built = spawnSync(process.execPath, ['src/console/build.mjs', '--out', consoleDir], { cwd: new URL('../../', import.meta.url).pathname, encoding: 'utf8' });
     assert.equal(built.status, 0, built.stderr);
     mkdirSync(SHOTS, { recursive: true });
     s = await startTestServer({
@@ -70,7 +76,7 @@ describe('operator console in Chromium', { skip: available ? false : `no chromiu
           materialization_policy: { workflow: { decision: 'persist', retention: '3d' }, sop: 'persist', visual: 'persist' },
         }, 'inline'),
       },
-      http: { events: { pollMs: 100 } },
+      http: { events: { pollMs: 100 }, consoleDir },
     });
     worker = s.runtime.startWorker({ pollIntervalMs: 50 });
     acme = await s.tenant('acme');
@@ -81,6 +87,7 @@ describe('operator console in Chromium', { skip: available ? false : `no chromiu
     await browser?.close();
     await worker?.stop();
     await s?.close();
+    if (consoleDir) await rm(consoleDir, { recursive: true, force: true });
   });
 
   /** A fresh page signed in with `key` (keyboard only: Tab to the field, type, Enter). */
@@ -135,7 +142,7 @@ describe('operator console in Chromium', { skip: available ? false : `no chromiu
     await page.getByRole('heading', { level: 1, name: /Execution/ }).waitFor();
     await page.getByRole('heading', { name: 'Artifacts and decisions' }).waitFor();
     const workflow = page.locator('article.artifact', { hasText: 'workflow' }).first();
-    assert.match((await workflow.textContent())!, /Decision: persist\s*by the solution layer/);
+    assert.match((await workflow.locator('p').first().innerText()).replace(/\s+/g, ' '), /^Decision: persist by the solution layer — solution config 'console'/);
     assert.ok((await workflow.locator('table.verdicts tbody tr').count()) >= 3, 'every layer has a verdict row');
     await page.locator('.timeline li', { hasText: 'intent' }).first().waitFor();
     // Lineage drawn by Mermaid, shown as an image with a text alternative.

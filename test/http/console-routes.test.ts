@@ -7,6 +7,8 @@ import { parseSolutionConfig } from '../../src/policy/solution-config.ts';
 import { expectProblem, ok, SOP } from './api-helpers.ts';
 import { DocumentedResponses } from './documented-responses.ts';
 import { ADMIN_KEY, startTestServer, type TestServer } from '../support/http-server.ts';
+import { createHttpServer } from '../../src/http/server.ts';
+import { silentLogger } from '../support/test-runtime.ts';
 import { example } from '../runtime/helpers.ts';
 
 const review = defineRealm({
@@ -119,6 +121,18 @@ describe('console routes: steps, lineage, retention due, the active policy, sinc
     assert.deepEqual(policy.layers.solution.materializationPolicy.workflow, { decision: 'persist', retentionSeconds: 3 * 86_400 });
     assert.ok(policy.layers.platform.persists.includes('intent'));
     await expectProblem(await call('getPolicy', '/v1/policy', { key: ADMIN_KEY }), 403);
+  });
+
+  test('a server whose console is not built answers /console with a 404 naming the build command', async () => {
+    const app = await createHttpServer(s.runtime, { logger: silentLogger, consoleDir: '/nonexistent/console' });
+    try {
+      const res = await app.inject({ method: 'GET', url: '/console' });
+      assert.equal(res.statusCode, 404);
+      assert.match(res.headers['content-type'] as string, /^application\/problem\+json/);
+      assert.match(res.json().detail, /the console is not built: run `npm run build:console`/);
+    } finally {
+      await app.close();
+    }
   });
 
   test('since/until narrow the executions list to a time range; a bad instant is a 400 naming it', async () => {
