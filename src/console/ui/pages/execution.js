@@ -13,11 +13,13 @@ function summary(r) {
     case 'intent': return `intent ${p.intentType ?? ''} accepted`;
     case 'state_transition': {
       const err = p.error ? ` — ${p.error.code ?? ''} ${p.error.message ?? ''}` : '';
-      const attempt = p.attempt !== undefined ? ` (attempt ${p.attempt})` : '';
-      return `${p.from ?? '∅'} → ${p.to ?? '?'}${attempt}${err}`;
+      const attempt = p.attempt !== undefined && p.attempt !== null ? ` (attempt ${p.attempt})` : '';
+      const reason = p.reason ? ` — ${p.reason}` : '';
+      const wait = p.wait ? ` — waits for ${p.wait.kind ?? ''} ${p.wait.name ?? ''}`.trimEnd() : '';
+      return `${p.from ?? '∅'} → ${p.to ?? '?'}${attempt}${reason}${wait}${err}`;
     }
     case 'governance_decision':
-      if (p.approval) return `approval ${p.approval}: ${p.decision} by ${p.by ?? 'timeout'}${p.reason ? ` (${p.reason})` : ''}`;
+      if (p.kind === 'approval' || p.approval) return `approval ${p.approval}: ${p.decision} by ${p.by ?? 'timeout'}${p.reason ? ` (${p.reason})` : ''}`;
       return `${p.artifactKey ?? p.ruleId ?? 'decision'}: ${p.decision ?? ''} by ${p.layer ?? ''}${p.reason ? ` — ${p.reason}` : ''}`;
     case 'legal_hold': return `legal hold ${p.action ?? ''} ${p.artifactId ?? ''} ${p.reason ?? ''}`;
     case 'artifact_deleted': return `artifact ${p.artifactId ?? ''} deleted (${p.reason ?? ''})`;
