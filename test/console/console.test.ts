@@ -224,6 +224,7 @@ describe('operator console in Chromium', { skip: available ? false : `no chromiu
     const theirs = await s.runtime.listExecutions({ tenantId: 'acme', limit: 100 });
     assert.ok(theirs.length > 0);
     const page = await signIn(globex, { width: 390, height: 844 });
+    assert.match((await page.locator('.who').innerText()).replace(/\s+/g, ' '), /Tenant globex tenant key/);
     await page.locator('table.executions tbody tr').first().waitFor();
     const shown = await page.locator('tr[data-execution]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-execution')));
     const mine = new Set((await s.runtime.listExecutions({ tenantId: 'globex', limit: 100 })).map((e) => e.executionId));

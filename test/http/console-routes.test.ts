@@ -117,6 +117,7 @@ describe('console routes: steps, lineage, retention due, the active policy, sinc
 
   test('the active policy: its version and rules, as explain uses them', async () => {
     const policy = await ok(await call('getPolicy', '/v1/policy', { key: acme }));
+    assert.equal(policy.tenantId, 'acme');
     assert.equal(policy.version, s.runtime.resolver.resolve('acme').version);
     assert.deepEqual(policy.layers.solution.materializationPolicy.workflow, { decision: 'persist', retentionSeconds: 3 * 86_400 });
     assert.ok(policy.layers.platform.persists.includes('intent'));

@@ -27,7 +27,7 @@ function useHash() {
   return hash.replace(/^#\/?/, '').split('/').map(decodeURIComponent);
 }
 
-/** Which key is it: the admin key lists tenants; a tenant key is refused there (403) but reads its own executions. */
+/** Which key is it: the admin key lists tenants; a tenant key is refused there (403) but reads its tenant's policy. */
 async function identify(key) {
   const probe = { key, admin: false, tenantId: null };
   try {
@@ -36,9 +36,8 @@ async function identify(key) {
   } catch (err) {
     if (!(err instanceof ApiError) || err.status !== 403) throw err;
   }
-  const page = await api(probe, '/v1/executions?limit=1');
-  const tenantId = page.items[0]?.tenantId ?? null;
-  return { key, admin: false, tenantId };
+  const policy = await api(probe, '/v1/policy'); // names the key's tenant
+  return { key, admin: false, tenantId: policy.tenantId };
 }
 
 function SignIn({ onSession }) {
@@ -104,7 +103,7 @@ function Shell({ session, onSession }) {
         <ul>${PAGES.map(([p, label]) => html`<li><a href=${`#/${p}`} aria-current=${p === current ? 'page' : undefined}>${label}</a></li>`)}</ul>
       </nav>
       <div class="who">
-        ${session.admin ? html`<${TenantPicker} session=${session} onSession=${onSession} />` : html`<span>Tenant <strong>${session.tenantId ?? 'yours'}</strong></span>`}
+        ${session.admin ? html`<${TenantPicker} session=${session} onSession=${onSession} />` : html`<span>Tenant <strong>${session.tenantId}</strong></span>`}
         <span class="role">${session.admin ? 'admin key' : 'tenant key'}</span>
         <button type="button" class="link" onClick=${() => onSession(null)}>Sign out</button>
       </div>

@@ -12,7 +12,10 @@ export const policyRoutes = (ctx: RouteContext) => [
     tag: 'policy',
     access: 'tenant',
     responses: { 200: { description: 'the policy', schema: ActivePolicy } },
-    handler: async ({ caller }) => (await ctx.runtime.inForcePolicy()).resolve(tenantOf(caller)).describe(),
+    handler: async ({ caller }) => {
+      const tenantId = tenantOf(caller);
+      return { tenantId, ...(await ctx.runtime.inForcePolicy()).resolve(tenantId).describe() };
+    },
   }),
   defineRoute({
     method: 'POST',

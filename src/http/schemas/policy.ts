@@ -83,6 +83,7 @@ export const ApplyReport = z.object({
 
 /** `GET /v1/policy`: the effective policy's version and layers (as `symphainy policy show` prints them). */
 export const ActivePolicy = z.object({
+  tenantId: z.string().describe('the tenant it is in force for: the key\'s (or the one Symphainy-Tenant names)'),
   version: z.string(),
   solutionName: z.string().optional(),
   cacheTtlSeconds: z.number().describe('TTL of `cache` decisions that name none, in seconds'),
