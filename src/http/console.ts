@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { extname, join, normalize, resolve, sep } from 'node:path';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import { packagePath } from '../package/package-root.ts';
 import { problem, sendProblem } from './problem.ts';
 
@@ -62,7 +62,7 @@ const TYPES: Record<string, string> = {
  */
 export function registerConsole(app: FastifyInstance, consoleDir: string = CONSOLE_DIR): void {
   const dir = resolve(consoleDir);
-  const send = async (file: string, reply: import('fastify').FastifyReply, instance: string) => {
+  const send = async (file: string, reply: FastifyReply, instance: string) => {
     const type = TYPES[extname(file)];
     const full = normalize(join(dir, file));
     if (!type || !full.startsWith(dir + sep) || !existsSync(full)) {
@@ -76,8 +76,8 @@ export function registerConsole(app: FastifyInstance, consoleDir: string = CONSO
       .header('content-security-policy', file === 'diagram.html' ? DIAGRAM_CSP : CONSOLE_CSP)
       .header('referrer-policy', 'no-referrer')
       .header('cross-origin-opener-policy', 'same-origin')
-      // index.html names the hashed bundle; the bundle's files may be cached.
-      .header('cache-control', file === 'index.html' ? 'no-cache' : 'public, max-age=3600')
+      // Chunks are named by their content hash; everything else keeps its name across builds, so is revalidated.
+      .header('cache-control', file.startsWith('chunks/') ? 'public, max-age=31536000, immutable' : 'no-cache')
       .send(await readFile(full));
   };
   app.get('/console', (_request, reply) => send('index.html', reply, '/console'));
