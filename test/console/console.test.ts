@@ -161,6 +161,8 @@ describe('operator console in Chromium', { skip: available ? false : `no chromiu
     const page = await signIn(acme);
     await page.getByRole('link', { name: 'Governance' }).click();
     await page.getByRole('heading', { level: 1, name: 'Governance' }).waitFor();
+    // Keyboard and screen reader users land on the new page's heading.
+    await page.waitForFunction(() => document.activeElement?.tagName === 'H1' && document.activeElement.textContent === 'Governance');
     await page.getByLabel('Artifact id').fill(artifactId);
     await page.getByLabel('Reason', { exact: true }).fill('case 42');
     await page.getByRole('button', { name: 'Place hold' }).click();
