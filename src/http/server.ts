@@ -27,6 +27,7 @@ import { streamRoutes } from './routes/stream.ts';
 import { usageRoutes } from './routes/usage.ts';
 import { approvalRoutes } from './routes/approvals.ts';
 import { packagePath } from '../package/package-root.ts';
+import { registerConsole } from './console.ts';
 
 export interface HttpServerOptions {
   /** The admin key that manages tenants and reads /metrics (at least 32 characters); none: admin routes are off. */
@@ -40,6 +41,8 @@ export interface HttpServerOptions {
   readonly logger?: Logger;
   /** Tuning of `/v1/events` streams. */
   readonly events?: EventStreamOptions;
+  /** The built operator console served at `/console`. @default the package's dist/console (`npm run build:console`) */
+  readonly consoleDir?: string;
 }
 
 const VERSION = (JSON.parse(readFileSync(packagePath('package.json'), 'utf8')) as { version: string }).version;
@@ -150,6 +153,7 @@ export async function createHttpServer(runtime: Runtime, options: HttpServerOpti
   app.server.maxConnections = maxConnections;
   registerRoutes(app, routes, ctx);
   registerMcpRoute(app, ctx);
+  registerConsole(app, options.consoleDir);
   app.get('/openapi.json', async () => document);
   return app;
 }

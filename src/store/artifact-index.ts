@@ -145,6 +145,21 @@ export class ArtifactIndex {
     return rows.map(toRecord);
   }
 
+  /**
+   * Live artifacts of the scope whose retention ends within `withinSeconds`
+   * of the database's clock (or has ended and the sweeper has not run yet),
+   * soonest first; held ones included (their hold keeps them).
+   */
+  async dueWithin(tenant: TenantScope, withinSeconds: number, limit: number): Promise<ArtifactRecord[]> {
+    const rows = await this.db.scoped(tenant).query(
+      `${SELECT} WHERE ($1::text IS NULL OR tenant_id = $1) AND deleted_at IS NULL AND retain_until IS NOT NULL
+          AND retain_until <= now() + make_interval(secs => $2::double precision)
+        ORDER BY retain_until, artifact_id LIMIT $3`,
+      [tenantParam(tenant), withinSeconds, limit],
+    );
+    return rows.map(toRecord);
+  }
+
   /** Marks artifacts deleted (a tombstone), unless held or already deleted; returns the ids it marked. */
   async markDeleted(q: Queryable, artifactIds: readonly string[], reason: string, at: string): Promise<string[]> {
     const rows = await q.query<{ artifact_id: string }>(
