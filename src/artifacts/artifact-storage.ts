@@ -1,8 +1,11 @@
 import { createHash, randomUUID, webcrypto } from 'node:crypto';
 import { ArtifactStorageError } from '../errors/index.ts';
+import { executionCover, type ContentCipher, type CoveredExecution } from '../crypto/content-cipher.ts';
+import type { Cover, RecordRef } from '../crypto/scope.ts';
 import type { EncodedRendering } from '../realm/rendering.ts';
 import type { RenderingRef } from '../store/artifact-index.ts';
 import type { ArtifactContents, InlineContent } from '../store/artifact-contents.ts';
+import { isSealed } from '../crypto/sealed-format.ts';
 import type { BlobStore, StagedBlob } from './blob-store.ts';
 
 /** What {@link ArtifactStorage.storeCompositeArtifact} returns. */
@@ -25,7 +28,16 @@ export interface ArtifactStorageOptions {
   readonly contents?: ArtifactContents;
   /** Largest rendering kept in the database; 0: none. @default 16384 */
   readonly inlineMaxBytes?: number;
+  /**
+   * Seals renderings and manifests before the blob store (or the database)
+   * sees them, under keyed content addresses. Absent: plaintext under
+   * `sha256/` addresses (encryption off).
+   */
+  readonly cipher?: ContentCipher;
 }
+
+/** The keyed-hash purpose of a sealed rendering's content address. */
+export const BLOB_ADDRESS_PURPOSE = 'blob-address';
 
 /** SHA-256 (hex) computed on the thread pool (WebCrypto), leaving this thread to drive the writes meanwhile. */
 async function sha256Async(bytes: Uint8Array): Promise<string> {
@@ -45,7 +57,13 @@ export const ARTIFACT_ID = /^art_[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}
  * General notes: ArtifactStorage turns a composite artifact (several
  * renderings) into blobs. Each rendering is stored content-addressed under
  * its tenant (`tenants/<tenant>/sha256/<ab>/<hash>`), so identical bytes are
- * stored once per tenant and never shared across tenants; a JSON manifest per
+ * stored once per tenant and never shared across tenants; with a cipher, the
+ * address is a keyed hash instead (`tenants/<tenant>/hk1/<ab>/<hmac>`,
+ * HMAC-SHA256 under the cover's keys, so an address confirms no guess of the
+ * content) and the bytes are sealed for that address (associated data
+ * `blob:<hmac>`, so any artifact sharing the address opens them), which
+ * dedupes within one cover only: erasing a session or a subject never
+ * breaks another cover's artifact; a JSON manifest per
  * artifact (`tenants/<tenant>/artifacts/<id>.json`) lists them with the
  * metadata, so the blob store alone can say what an artifact was. Renderings
  * of at most `inlineMaxBytes` are kept in the database instead (no file and
@@ -58,18 +76,29 @@ export const ARTIFACT_ID = /^art_[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}
 export class ArtifactStorage {
   readonly #contents: ArtifactContents | undefined;
   readonly #inlineMaxBytes: number;
+  readonly #cipher: ContentCipher | undefined;
 
   constructor(readonly blobs: BlobStore, options: ArtifactStorageOptions = {}) {
     this.#contents = options.contents;
     this.#inlineMaxBytes = options.contents ? (options.inlineMaxBytes ?? DEFAULT_INLINE_MAX_BYTES) : 0;
+    this.#cipher = options.cipher;
   }
 
+  /**
+   * Stores an artifact's renderings (and its manifest) for `tenantId`.
+   * `coveredBy` is the execution it came from (tenant, session, intent
+   * parameters): its cover's keys seal the bytes when the storage has a
+   * cipher. @default `{ tenantId }` (the tenant's key alone)
+   * @throws ArtifactStorageError when the store fails; KeyUnavailableError when a key cannot be made or read.
+   */
   async storeCompositeArtifact(
     artifactType: string,
     renderings: readonly EncodedRendering[],
     tenantId: string,
     metadata: Record<string, unknown>,
+    coveredBy: CoveredExecution = { tenantId },
   ): Promise<StoredArtifact> {
+    if (this.#cipher) return this.#storeSealed(this.#cipher, artifactType, renderings, tenantId, metadata, executionCover(this.#cipher, { ...coveredBy, tenantId }));
     const artifactId = `${ARTIFACT_ID_PREFIX}${randomUUID()}`;
     // Renderings for the blob store start writing before they are hashed, where the store can stage
     // them, and are hashed off this thread (about 0.6 ms per MB): the hash overlaps the write.
@@ -119,9 +148,55 @@ export class ArtifactStorage {
   }
 
 
-  /** Reads one rendering of a tenant's artifact and checks its bytes against the recorded hash. */
+  /**
+   * Sealed: each rendering's keyed address first (the seal's associated data
+   * names it), then a blob already at that address is reused (touched) and
+   * not sealed again; otherwise the sealed bytes are written.
+   */
+  async #storeSealed(
+    cipher: ContentCipher, artifactType: string, renderings: readonly EncodedRendering[], tenantId: string,
+    metadata: Record<string, unknown>, cover: Cover,
+  ): Promise<StoredArtifact> {
+    const { envelope } = cipher;
+    const artifactId = `${ARTIFACT_ID_PREFIX}${randomUUID()}`;
+    const inline: InlineContent[] = [];
+    const writes: { path: string; bytes: Uint8Array; ref: RecordRef }[] = [];
+    const refs: RenderingRef[] = await Promise.all(renderings.map(async (r) => {
+      const inDb = r.bytes.byteLength <= this.#inlineMaxBytes;
+      const { hex } = await envelope.keyedHash(r.bytes, cover, BLOB_ADDRESS_PURPOSE);
+      const path = `${inDb ? INLINE_PREFIX : ''}${sealedBlobPath(tenantId, hex)}`;
+      if (inDb) inline.push({ tenantId, sha256: hex, bytes: await envelope.seal(r.bytes, cover, blobRecord(tenantId, hex)) });
+      else if (!writes.some((w) => w.path === path)) writes.push({ path, bytes: r.bytes, ref: blobRecord(tenantId, hex) });
+      return { name: r.name, contentType: r.contentType, sha256: hex, sizeBytes: r.bytes.byteLength, path };
+    }));
+    const sizeBytes = refs.reduce((sum, r) => sum + r.sizeBytes, 0);
+    const manifestPath = `tenants/${tenantId}/artifacts/${artifactId}.json`;
+    if (inline.length === renderings.length) return { artifactId, storagePath: `${INLINE_PREFIX}${manifestPath}`, renderings: refs, sizeBytes, inline };
+    const manifest = JSON.stringify({ artifactId, artifactType, tenantId, renderings: refs, metadata }, null, 2);
+    await Promise.all([
+      ...writes.map(async (w) => {
+        // Reusing a blob refreshes its time, so garbage collection cannot take it before this artifact's row commits.
+        if (this.blobs.touch && (await this.blobs.touch(w.path))) return;
+        await this.blobs.put(w.path, await envelope.seal(w.bytes, cover, w.ref));
+      }),
+      (async () => this.blobs.put(manifestPath, await envelope.seal(manifest, cover, manifestRecord(tenantId, artifactId))))(),
+    ]);
+    return { artifactId, storagePath: manifestPath, renderings: refs, sizeBytes, inline };
+  }
+
+  /**
+   * Reads one rendering of a tenant's artifact and checks its bytes against
+   * the recorded hash; a sealed one (keyed address) is opened instead, which
+   * authenticates it for its address.
+   * @throws ArtifactStorageError when missing or altered; KeyDestroyedError (naming the key and the record) when a covering key was destroyed.
+   */
   async readRendering(ref: RenderingRef, tenantId: string): Promise<Uint8Array> {
-    const bytes = isInline(ref.path) ? await this.#readInline(ref, tenantId) : await this.blobs.get(ref.path);
+    const stored = isInline(ref.path) ? await this.#readInline(ref, tenantId) : await this.blobs.get(ref.path);
+    if (isSealedBlobPath(ref.path)) {
+      if (!this.#cipher) throw new ArtifactStorageError(`rendering '${ref.name}' at '${ref.path}' is sealed, and this runtime has no encryption keys to open it`);
+      return this.#cipher.envelope.open(stored, blobRecord(tenantId, ref.sha256));
+    }
+    const bytes = stored;
     const actual = createHash('sha256').update(bytes).digest('hex');
     if (actual !== ref.sha256) {
       throw new ArtifactStorageError(`rendering '${ref.name}' at '${ref.path}' does not match its recorded sha256 (corrupted or altered)`);
@@ -129,9 +204,41 @@ export class ArtifactStorage {
     return bytes;
   }
 
+  /**
+   * A sealed artifact's manifest, opened (null for an artifact kept in the
+   * database, which has no manifest file).
+   * @throws KeyDestroyedError when a covering key was destroyed; ArtifactStorageError when the file is missing.
+   */
+  async readManifest(storagePath: string, tenantId: string, artifactId: string): Promise<Record<string, unknown> | null> {
+    if (isInline(storagePath)) return null;
+    const bytes = await this.blobs.get(storagePath);
+    const text = this.#cipher && isSealed(bytes)
+      ? (await this.#cipher.envelope.open(bytes, manifestRecord(tenantId, artifactId))).toString('utf8')
+      : Buffer.from(bytes).toString('utf8');
+    return JSON.parse(text) as Record<string, unknown>;
+  }
+
   async #readInline(ref: RenderingRef, tenantId: string): Promise<Uint8Array> {
     const bytes = this.#contents ? await this.#contents.get(tenantId, ref.sha256) : null;
     if (!bytes) throw new ArtifactStorageError(`rendering '${ref.name}' at '${ref.path}' is missing from the database`);
     return bytes;
   }
+}
+
+/** Where a sealed rendering lives: its keyed address (HMAC-SHA256 hex) under its tenant. */
+export function sealedBlobPath(tenantId: string, hex: string): string {
+  return `tenants/${tenantId}/hk1/${hex.slice(0, 2)}/${hex}`;
+}
+
+const SEALED_PATH = /(^|:)tenants\/[^/]+\/hk1\/[0-9a-f]{2}\/[0-9a-f]{64}$/;
+/** True for a keyed (sealed) rendering address, in the blob store or `inline:`. */
+export const isSealedBlobPath = (path: string): boolean => SEALED_PATH.test(path);
+
+/** The record a sealed rendering is bound to: its address, so every artifact sharing it opens it. */
+function blobRecord(tenantId: string, hex: string): RecordRef {
+  return { tenantId, record: `blob:${hex}`, field: 'rendering' };
+}
+
+function manifestRecord(tenantId: string, artifactId: string): RecordRef {
+  return { tenantId, record: `artifact:${artifactId}`, field: 'manifest' };
 }

@@ -1,3 +1,4 @@
+import type { CoveredExecution } from '../crypto/content-cipher.ts';
 import type { PolicyLayer } from '../policy/decision.ts';
 import type { EncodedRendering } from '../realm/rendering.ts';
 import type { ArtifactLineage } from '../store/artifact-index.ts';
@@ -18,6 +19,8 @@ export interface CacheEntry {
   readonly lineage: ArtifactLineage;
   readonly createdAt: string;
   readonly expiresAt: string;
+  /** The renderings sealed (`sye1:…`) by {@link CacheStore.seal}: what a store with a cipher writes in their place. */
+  readonly sealedRenderings?: string;
 }
 
 export interface CacheLookup {
@@ -41,10 +44,19 @@ export interface CacheStore {
    * entries before the completion transaction.
    */
   readonly transactional: boolean;
+  /**
+   * Optional: prepares an entry for {@link put} — seals its renderings under
+   * the cover of the execution that produced it, when the store has a
+   * cipher. Call it before the transaction `put` joins; a sealing store
+   * refuses an unsealed entry inside a transaction. Stores without it (or
+   * without a cipher) store plaintext.
+   */
+  seal?(entry: CacheEntry, coveredBy: CoveredExecution): Promise<CacheEntry>;
   put(entries: readonly CacheEntry[], tx?: Queryable): Promise<void>;
   /**
    * Live entries matching the lookup: `expiresAt` after `now`, the
    * database's current time (a {@link DatabaseClock}'s `now`, never a host's clock).
+   * A sealed entry whose covering key was destroyed is left out (erased: a miss).
    */
   get(lookup: CacheLookup, now: Date): Promise<CacheEntry[]>;
   /** Removes entries by id (e.g. written for an execution whose completion then failed). */

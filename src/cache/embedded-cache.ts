@@ -1,6 +1,8 @@
 import { ANY_TENANT, tenantParam } from '../db/tenant-scope.ts';
 import { insertMany, iso } from '../db/sql.ts';
 import type { Db, Queryable } from '../db/db.ts';
+import type { ContentCipher, CoveredExecution } from '../crypto/content-cipher.ts';
+import { CacheSealing, readRenderings, storedRenderings, storedRenderingsNow } from './cache-sealing.ts';
 import type { CacheEntry, CacheLookup, CacheStore } from './cache-store.ts';
 
 const INSERT_COLUMNS = [
@@ -15,28 +17,44 @@ const INSERT_COLUMNS = [
  * atomically with their execution. Expired rows are invisible to reads at
  * once and deleted by {@link purgeExpired}. Statements are tenant-scoped
  * ({@link Db.scoped}): a lookup's tenant, an entry's tenant, or every tenant
- * for the runtime's own clean-up by id and by expiry.
+ * for the runtime's own clean-up by id and by expiry. With a cipher, the
+ * `renderings` column holds the sealed text (see {@link CacheSealing}).
  */
 export class EmbeddedCache implements CacheStore {
   readonly name = 'embedded';
   readonly transactional = true;
 
-  constructor(private readonly db: Db) {}
+  readonly #sealing: CacheSealing | undefined;
 
-  /** Within `tx` (the caller's transaction, scoped to the entries' tenant), or one scoped transaction per tenant. */
+  /** `cipher`: seal renderings (absent: plaintext, encryption off). */
+  constructor(private readonly db: Db, options: { cipher?: ContentCipher } = {}) {
+    this.#sealing = options.cipher ? new CacheSealing(options.cipher) : undefined;
+  }
+
+  async seal(entry: CacheEntry, coveredBy: CoveredExecution): Promise<CacheEntry> {
+    return this.#sealing ? this.#sealing.seal(entry, coveredBy) : entry;
+  }
+
+  /**
+   * Within `tx` (the caller's transaction, scoped to the entries' tenant;
+   * entries sealed by {@link seal} beforehand when the cache has a cipher), or
+   * one scoped transaction per tenant.
+   */
   async put(entries: readonly CacheEntry[], tx?: Queryable): Promise<void> {
-    if (tx) return this.#insert(tx, entries);
+    // In the caller's transaction the statement is issued at once (no await first): a group commit may pipeline it with its COMMIT.
+    if (tx) return this.#insert(tx, entries.map((e) => this.#row(e, storedRenderingsNow(this.#sealing, e))));
+    const rows = await Promise.all(entries.map(async (e) => this.#row(e, await storedRenderings(this.#sealing, e))));
     for (const tenantId of new Set(entries.map((e) => e.tenantId))) {
-      await this.db.scoped(tenantId).transaction((q) => this.#insert(q, entries.filter((e) => e.tenantId === tenantId)));
+      await this.db.scoped(tenantId).transaction((q) => this.#insert(q, rows.filter((r) => r[1] === tenantId)));
     }
   }
 
-  async #insert(q: Queryable, entries: readonly CacheEntry[]): Promise<void> {
-    await insertMany(q, 'symphainy.cache_entries', INSERT_COLUMNS, entries.map((e) => [
-      e.cacheId, e.tenantId, e.sessionId, e.executionId, e.artifactKey, e.resultType,
-      e.renderings.map((r) => ({ name: r.name, contentType: r.contentType, base64: Buffer.from(r.bytes).toString('base64') })),
-      e.decision, e.lineage, e.createdAt, e.expiresAt,
-    ]));
+  #row(e: CacheEntry, renderings: unknown): unknown[] {
+    return [e.cacheId, e.tenantId, e.sessionId, e.executionId, e.artifactKey, e.resultType, renderings, e.decision, e.lineage, e.createdAt, e.expiresAt];
+  }
+
+  async #insert(q: Queryable, rows: readonly unknown[][]): Promise<void> {
+    await insertMany(q, 'symphainy.cache_entries', INSERT_COLUMNS, rows);
   }
 
   async get(lookup: CacheLookup, now: Date): Promise<CacheEntry[]> {
@@ -49,23 +67,24 @@ export class EmbeddedCache implements CacheStore {
       [tenantParam(lookup.tenantId), lookup.sessionId ?? null, lookup.executionId ?? null, lookup.artifactKey ?? null,
        lookup.cacheId ?? null, now.toISOString()],
     );
-    return rows.map((r) => ({
-      cacheId: r.cache_id as string,
-      tenantId: r.tenant_id as string,
-      sessionId: r.session_id as string,
-      executionId: r.execution_id as string,
-      artifactKey: r.artifact_key as string,
-      resultType: r.result_type as string,
-      renderings: (r.renderings as { name: string; contentType: string; base64: string }[]).map((x) => ({
-        name: x.name,
-        contentType: x.contentType,
-        bytes: Buffer.from(x.base64, 'base64'),
-      })),
-      decision: r.decision as CacheEntry['decision'],
-      lineage: r.lineage as CacheEntry['lineage'],
-      createdAt: iso(r.created_at)!,
-      expiresAt: iso(r.expires_at)!,
+    const entries = await Promise.all(rows.map(async (r): Promise<CacheEntry | null> => {
+      const at = { tenantId: r.tenant_id as string, cacheId: r.cache_id as string };
+      const renderings = await readRenderings(this.#sealing, at, r.renderings);
+      if (renderings === null) return null; // erased: its key was destroyed
+      return {
+        ...at,
+        sessionId: r.session_id as string,
+        executionId: r.execution_id as string,
+        artifactKey: r.artifact_key as string,
+        resultType: r.result_type as string,
+        renderings,
+        decision: r.decision as CacheEntry['decision'],
+        lineage: r.lineage as CacheEntry['lineage'],
+        createdAt: iso(r.created_at)!,
+        expiresAt: iso(r.expires_at)!,
+      };
     }));
+    return entries.filter((e): e is CacheEntry => e !== null);
   }
 
   /** By id, of any tenant: ids are the runtime's own (random), handed out for entries it just wrote. */

@@ -14,6 +14,9 @@ import {
   sealedToText,
 } from './sealed-format.ts';
 
+/** Derived hash keys kept (oldest dropped first). */
+const HASH_KEY_CACHE = 4096;
+
 /** A keyed content hash: which keys it depends on, and the HMAC-SHA256 digest (hex). */
 export interface KeyedDigest {
   readonly keyIds: readonly string[];
@@ -41,6 +44,12 @@ export interface KeyedDigest {
  */
 export class Envelope {
   readonly #keyring: Keyring;
+  /**
+   * Derived hash keys by key ids and purpose: one HKDF per cover and
+   * purpose, not one per digest. Consulted only after the keyring handed out
+   * every named key, so a destroyed key still fails the digest.
+   */
+  readonly #hashKeys = new Map<string, Buffer>();
 
   constructor(keyring: Keyring) {
     this.#keyring = keyring;
@@ -160,8 +169,14 @@ export class Envelope {
     if (typeof purpose !== 'string' || !/^[a-z0-9._-]{1,64}$/.test(purpose)) {
       throw new InvalidRequestError(`keyed hash purpose '${purpose}' must be 1–64 of a-z 0-9 . _ -`, [{ path: 'purpose', message: 'must be 1–64 of a-z 0-9 . _ -' }]);
     }
-    // The purpose is the HKDF salt: one derived key per (keys, purpose).
-    const hashKey = deriveKey(keys, keyIds, Buffer.from(purpose, 'utf8'), 'hash');
+    // The purpose is the HKDF salt: one derived key per (keys, purpose), kept for the next digest.
+    const cacheKey = `${purpose}\n${keyIds.join(',')}`;
+    let hashKey = this.#hashKeys.get(cacheKey);
+    if (!hashKey) {
+      hashKey = deriveKey(keys, keyIds, Buffer.from(purpose, 'utf8'), 'hash');
+      if (this.#hashKeys.size >= HASH_KEY_CACHE) this.#hashKeys.delete(this.#hashKeys.keys().next().value!);
+      this.#hashKeys.set(cacheKey, hashKey);
+    }
     const hex = createHmac('sha256', hashKey).update(content).digest('hex');
     return { keyIds, hex, text: `hk1:${keyIds.join(',')}:${hex}` };
   }

@@ -16,15 +16,19 @@ import type { ExecutionLifecycleDeps } from './lifecycle-types.ts';
 export class ExecutionWriter {
   readonly #writes: ExecutionWrites;
   readonly #writer: TenantWriter<ExecutionWrite, WriteOutcome>;
+  readonly #outbox: ExecutionLifecycleDeps['outbox'];
 
   constructor(d: Pick<ExecutionLifecycleDeps, 'db' | 'stateSurface' | 'artifactIndex' | 'artifactContents' | 'cache' | 'wal' | 'outbox' | 'groupCommit' | 'stepJournal'>) {
+    this.#outbox = d.outbox;
     this.#writes = new ExecutionWrites({ ...d, stepJournal: d.stepJournal ?? new StepJournal(d.db) });
     this.#writer = d.groupCommit ? new GroupCommit(d.db, this.#writes, d.groupCommit) : transactionPerWrite(d.db, this.#writes);
   }
 
   /** Commits `write` for `tenant`: `written`, or why none of it was (`taken`, `not-running`). Throws when the store fails. */
-  write(tenant: TenantScope, write: ExecutionWrite): Promise<WriteOutcome> {
-    return this.#writer.write(tenant, write);
+  async write(tenant: TenantScope, write: ExecutionWrite): Promise<WriteOutcome> {
+    // Event payloads are sealed before the write joins a (group) commit, which then never waits on keys.
+    const outbox = write.outbox.length > 0 ? await this.#outbox.seal(write.outbox, write.coveredBy) : write.outbox;
+    return this.#writer.write(tenant, { ...write, outbox });
   }
 
   /** Writes `write` in the caller's transaction `tx` (committed, or rolled back, with it). */

@@ -134,6 +134,7 @@ export class ExecutionLifecycleManager {
           walRecord(intent, executionId, WalRecordType.STATE_TRANSITION, { from: 'accepted', to, at }, at),
         ],
         outbox: [event],
+        coveredBy: intent,
         ...faultHook(this.d.faults, FaultPoint.BEFORE_START_COMMIT),
       });
       if (outcome === 'taken') return 'taken';
@@ -274,6 +275,7 @@ export class ExecutionLifecycleManager {
           walRecord(intent, executionId, WalRecordType.STATE_TRANSITION, { from: 'materializing', to: 'completed', at: finishedAt, materializeMs }, finishedAt),
         ],
         outbox: events.slice(1),
+        coveredBy: intent,
         ...faultHook(this.d.faults, FaultPoint.BEFORE_COMPLETE_COMMIT),
       });
       if (outcome === 'not-running' && lease === null) {

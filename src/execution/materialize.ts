@@ -64,7 +64,7 @@ export async function materialize(d: MaterializeDeps, p: Pending, intent: Intent
       const stored = await d.artifactStorage.storeCompositeArtifact(artifact.resultType, artifact.renderings, intent.tenantId, {
         executionId, sessionId: intent.sessionId, intentId: intent.intentId, intentType: intent.intentType,
         artifactKey: artifact.key, semanticPayloadStored: artifact.semanticPayload !== null,
-      });
+      }, intent);
       p.outcome = { ...p.outcome, artifactId: stored.artifactId, storagePath: stored.storagePath, stored: true };
       p.inline = stored.inline;
       p.index = {
@@ -83,21 +83,22 @@ export async function materialize(d: MaterializeDeps, p: Pending, intent: Intent
     const ttlSeconds = decision.ttlSeconds ?? DEFAULT_CACHE_TTL_SECONDS;
     const expiresAt = d.clock.deadline(ttlSeconds).toISOString();
     const cacheId = `cache_${randomUUID()}`;
-    p.cacheEntry = {
+    const entry: CacheEntry = {
       cacheId, tenantId: intent.tenantId, sessionId: intent.sessionId, executionId, artifactKey: artifact.key,
       resultType: artifact.resultType, renderings: artifact.renderings,
       decision: { layer: decision.layer, reason: decision.reason, policyVersion: decision.policyVersion, ttlSeconds },
       lineage, createdAt: createdAt.toISOString(), expiresAt,
     };
     p.outcome = { ...p.outcome, cacheId, expiresAt, stored: true };
-    // A cache that cannot join the transaction is written now (and taken back if completion fails).
-    if (!d.cache.transactional) {
-      try {
-        await d.cache.put([p.cacheEntry]);
-      } catch (err) {
-        d.logger.warn({ err, executionId, key: artifact.key }, 'caching artifact failed');
-        p.outcome = { ...p.outcome, stored: false, storageError: (err as Error).message };
-      }
+    try {
+      // Sealed here, outside any transaction: the completion's (group) commit never waits on keys.
+      p.cacheEntry = d.cache.seal ? await d.cache.seal(entry, intent) : entry;
+      // A cache that cannot join the transaction is written now (and taken back if completion fails).
+      if (!d.cache.transactional) await d.cache.put([p.cacheEntry]);
+    } catch (err) {
+      d.logger.warn({ err, executionId, key: artifact.key }, 'caching artifact failed');
+      delete p.cacheEntry;
+      p.outcome = { ...p.outcome, stored: false, storageError: (err as Error).message };
     }
   }
 }

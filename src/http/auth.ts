@@ -4,8 +4,19 @@ import { sha256Hex } from '../tenants/api-key.ts';
 import type { Access, RouteContext } from './route.ts';
 import { ForbiddenError, UnauthorizedError } from '../errors/index.ts';
 
-/** Who is calling: a tenant (by its key), the operator (admin key), or anyone on a public route. */
-export type Caller = { readonly kind: 'tenant'; readonly tenantId: string; readonly keyId: string } | { readonly kind: 'admin' } | { readonly kind: 'anonymous' };
+/**
+ * Who is calling: a tenant (by its key), the operator (admin key), the
+ * operator acting for one tenant (admin key with a `Symphainy-Tenant`
+ * header on a tenant route), or anyone on a public route.
+ */
+export type Caller =
+  | { readonly kind: 'tenant'; readonly tenantId: string; readonly keyId: string }
+  | { readonly kind: 'operator'; readonly tenantId: string }
+  | { readonly kind: 'admin' }
+  | { readonly kind: 'anonymous' };
+
+/** The header with which the admin key acts for one tenant on tenant routes. */
+export const TENANT_HEADER = 'symphainy-tenant';
 
 /**
  * Resolves the caller from `Authorization: Bearer <key>` and checks it may
@@ -30,18 +41,31 @@ export async function authenticate(request: FastifyRequest, access: Access, ctx:
     if (tenant) throw new ForbiddenError(`${request.method} ${request.routeOptions.url} needs the admin key; a tenant key cannot use it`);
     throw invalidKey();
   }
-  if (isAdmin) throw new ForbiddenError("the admin key manages tenants; call tenant routes with a tenant's key");
+  if (isAdmin) {
+    const named = request.headers[TENANT_HEADER];
+    if (typeof named !== 'string' || named.length === 0) {
+      throw new ForbiddenError("the admin key manages tenants; call tenant routes with a tenant's key, or name the tenant in a Symphainy-Tenant header");
+    }
+    if (!(await ctx.runtime.tenants.list()).some((t) => t.tenantId === named)) {
+      throw new ForbiddenError(`Symphainy-Tenant names no registered tenant ('${named.slice(0, 100)}')`);
+    }
+    request.log = request.log.child({ tenantId: named, operator: true });
+    return { kind: 'operator', tenantId: named };
+  }
   const tenant = await ctx.runtime.tenants.authenticate(key);
   if (!tenant) throw invalidKey();
   request.log = request.log.child({ tenantId: tenant.tenantId });
   return { kind: 'tenant', ...tenant };
 }
 
-/** The tenant of a tenant route's caller (registerRoutes has checked it is one). */
+/** The tenant of a tenant route's caller: the key's, or the one the admin key named (registerRoutes has checked it is one). */
 export function tenantOf(caller: Caller): string {
-  if (caller.kind !== 'tenant') throw new Error('tenant route reached without a tenant key');
+  if (caller.kind !== 'tenant' && caller.kind !== 'operator') throw new Error('tenant route reached without a tenant key');
   return caller.tenantId;
 }
+
+/** Who acted, as the WAL records it: `api-key:<id>` for a tenant key, `operator` for the admin key acting for a tenant. */
+export const actorOf = (caller: Caller): string => (caller.kind === 'tenant' ? `api-key:${caller.keyId}` : caller.kind);
 
 function invalidKey(): UnauthorizedError {
   return new UnauthorizedError('the API key is not valid (unknown, revoked or malformed)', [

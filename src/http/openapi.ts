@@ -30,6 +30,15 @@ function parameters(schema: z.ZodType | undefined, where: 'path' | 'query' | 'he
   });
 }
 
+/** On every tenant route: the admin key acts for the tenant this header names (the operator console's tenant picker). */
+const ACT_FOR_TENANT: JsonSchema = {
+  name: 'Symphainy-Tenant',
+  in: 'header',
+  required: false,
+  description: 'with the admin key only: act for this registered tenant (a tenant key ignores it; its tenant is its own)',
+  schema: { type: 'string' },
+};
+
 /**
  * The OpenAPI 3.1 document of the routes, built from the zod schemas that
  * validate their requests, so the document is never out of date.
@@ -63,7 +72,7 @@ export function buildOpenApi(routes: readonly Route[], info: { version: string }
     };
     if (r.access !== 'public') {
       if (!r.responses[401]) also(401, 'no API key, or an invalid one');
-      also(403, r.access === 'admin' ? 'not the admin key' : 'the admin key on a tenant route');
+      also(403, r.access === 'admin' ? 'not the admin key' : 'the admin key on a tenant route without a Symphainy-Tenant header naming a registered tenant');
     }
     if ((r.params || r.query || r.body || r.headers) && !r.responses[400]) also(400, 'a malformed request; `errors` names each field');
     if (r.body || r.method !== 'GET') {
@@ -76,7 +85,10 @@ export function buildOpenApi(routes: readonly Route[], info: { version: string }
       summary: r.summary,
       tags: [r.tag],
       ...(r.access === 'public' ? { security: [] } : r.access === 'admin' ? { security: [{ adminKey: [] }] } : {}),
-      parameters: [...parameters(r.params, 'path'), ...parameters(r.query, 'query'), ...parameters(r.headers, 'header')],
+      parameters: [
+        ...parameters(r.params, 'path'), ...parameters(r.query, 'query'), ...parameters(r.headers, 'header'),
+        ...(r.access === 'tenant' ? [ACT_FOR_TENANT] : []),
+      ],
       ...(r.body ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(r.body, 'input') } } } } : {}),
       responses,
     };

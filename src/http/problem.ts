@@ -52,6 +52,7 @@ export function problem(code: ProblemCode, detail: string, errors?: readonly Fie
  * — a 500 SYM_ERR_INTERNAL whose detail says nothing of internals.
  */
 export function problemOf(err: unknown): Problem {
+  if (err instanceof Error && 'problem' in err && err.name === 'BodyRefused') return (err as Error & { problem: Problem }).problem;
   if (isSymphainyError(err) && isProblemCode(err.code)) {
     const issues = (err as SymphainyError & { issues?: readonly ErrorIssue[] }).issues;
     return problem(

@@ -9,6 +9,7 @@ import type { EventStream, EventStreamOptions } from './event-stream.ts';
 import { DEFAULT_HTTP_LIMITS, type HttpLimits } from './limits.ts';
 import { compileHttpTimeouts, DEFAULT_MAX_CONNECTIONS, type HttpTimeouts } from './timeouts.ts';
 import { buildOpenApi } from './openapi.ts';
+import { registerJsonBodyParser } from './json-body.ts';
 import { clientErrorResponse, problem, problemOf, sendProblem } from './problem.ts';
 import { registerRoutes, type Route, type RouteContext } from './route.ts';
 import { artifactRoutes } from './routes/artifacts.ts';
@@ -26,6 +27,7 @@ import { streamRoutes } from './routes/stream.ts';
 import { usageRoutes } from './routes/usage.ts';
 import { approvalRoutes } from './routes/approvals.ts';
 import { packagePath } from '../package/package-root.ts';
+import { registerConsole } from './console.ts';
 
 export interface HttpServerOptions {
   /** The admin key that manages tenants and reads /metrics (at least 32 characters); none: admin routes are off. */
@@ -39,6 +41,8 @@ export interface HttpServerOptions {
   readonly logger?: Logger;
   /** Tuning of `/v1/events` streams. */
   readonly events?: EventStreamOptions;
+  /** The built operator console served at `/console`. @default the package's dist/console (`npm run build:console`) */
+  readonly consoleDir?: string;
 }
 
 const VERSION = (JSON.parse(readFileSync(packagePath('package.json'), 'utf8')) as { version: string }).version;
@@ -99,6 +103,7 @@ export async function createHttpServer(runtime: Runtime, options: HttpServerOpti
   });
   // Bodies are JSON only: fastify's default text/plain parser would turn any text into a string body (a 400, not a 415).
   app.removeContentTypeParser('text/plain');
+  registerJsonBodyParser(app);
   const ctx: RouteContext = { runtime, limits, adminKey: options.adminKey };
   const streams = new Set<EventStream>();
   const executionStreams = new Set<{ close(): void }>();
@@ -148,6 +153,7 @@ export async function createHttpServer(runtime: Runtime, options: HttpServerOpti
   app.server.maxConnections = maxConnections;
   registerRoutes(app, routes, ctx);
   registerMcpRoute(app, ctx);
+  registerConsole(app, options.consoleDir);
   app.get('/openapi.json', async () => document);
   return app;
 }

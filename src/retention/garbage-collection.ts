@@ -38,7 +38,7 @@ export function checkGcGrace(seconds: unknown, source: string): number {
   return seconds;
 }
 
-const BLOB = /^tenants\/([^/]+)\/sha256\/[0-9a-f]{2}\/[0-9a-f]{64}$/;
+const BLOB = /^tenants\/([^/]+)\/(?:sha256|hk1)\/[0-9a-f]{2}\/[0-9a-f]{64}$/;
 const MANIFEST = /^tenants\/([^/]+)\/artifacts\/(art_[0-9a-f-]{36})\.json$/;
 /** Left by `put` (`<key>.<hex>.tmp`), `stage` (`.staging/<hex>.tmp`) or an interrupted collection (`<key>.<hex>.gc`). */
 const TEMP = /(^|\/)\.staging\/[^/]+$|\.[0-9a-f]+\.(tmp|gc)$/;

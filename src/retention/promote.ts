@@ -40,8 +40,8 @@ export async function keepCached(
     sizeBytes: entry.renderings.reduce((n, r) => n + r.bytes.byteLength, 0),
   };
   // The resolver picks the policy the execution was decided under: its tenant's and its solution's configs.
-  const [execution] = await d.db.scoped(tenantId).query<{ solution_id: string | null }>(
-    'SELECT solution_id FROM symphainy.executions WHERE execution_id = $1', [entry.executionId],
+  const [execution] = await d.db.scoped(tenantId).query<{ solution_id: string | null; parameters: unknown }>(
+    'SELECT solution_id, parameters FROM symphainy.executions WHERE execution_id = $1', [entry.executionId],
   );
   const policy = d.policyFor(tenantId, execution?.solution_id ?? undefined);
   const verdict = policy.promotion(inputs);
@@ -51,7 +51,7 @@ export async function keepCached(
     stored = await d.artifactStorage.storeCompositeArtifact(entry.resultType, entry.renderings, tenantId, {
       executionId: entry.executionId, sessionId: entry.sessionId, intentId: entry.lineage.intentId, intentType: entry.lineage.intentType,
       artifactKey: entry.artifactKey, promotedFrom: cacheId,
-    });
+    }, { tenantId, sessionId: entry.sessionId, parameters: execution?.parameters }); // sealed under the execution's cover, like the cache entry
   }
   await d.db.scoped(tenantId).transaction(async (tx) => {
     if (stored) {

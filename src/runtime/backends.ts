@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import type { BlobStore } from '../artifacts/blob-store.ts';
 import { FsBlobStore } from '../artifacts/fs/fs-blob-store.ts';
 import type { CacheStore } from '../cache/cache-store.ts';
+import type { ContentCipher } from '../crypto/content-cipher.ts';
 import { EmbeddedCache } from '../cache/embedded-cache.ts';
 import type { RedisCache } from '../cache/redis/redis-cache.ts';
 import { ConfigError, StoreError } from '../errors/index.ts';
@@ -79,9 +80,10 @@ export async function openBlobStore(settings: BackendSettings, memory: boolean):
 }
 
 /** The cache tier: Redis for `redis://…`/`rediss://…` (optionally `?prefix=NAME`), else the embedded table in the runtime's database. */
-export async function openCache(settings: BackendSettings, db: Db, logger?: Logger): Promise<OpenedBackend<CacheStore>> {
+export async function openCache(settings: BackendSettings, db: Db, logger?: Logger, cipher?: ContentCipher): Promise<OpenedBackend<CacheStore>> {
   const where = settings.cache;
-  if (where === undefined || where === 'embedded') return { value: new EmbeddedCache(db) };
+  const sealing = cipher ? { cipher } : {};
+  if (where === undefined || where === 'embedded') return { value: new EmbeddedCache(db, sealing) };
   if (/^rediss?:\/\//.test(where)) {
     // `?prefix=NAME` puts every key under NAME (default `symphainy`), so deployments can share a Redis.
     let url = where;
@@ -97,13 +99,13 @@ export async function openCache(settings: BackendSettings, db: Db, logger?: Logg
     const { RedisCache } = await loadRedisDriver();
     let cache: RedisCache;
     try {
-      cache = await RedisCache.connect({ url, ...(keyPrefix ? { keyPrefix } : {}) });
+      cache = await RedisCache.connect({ url, ...(keyPrefix ? { keyPrefix } : {}), ...sealing });
     } catch (err) {
       if (!(err instanceof StoreError)) throw err;
       // Redis down at start is not fatal: the runtime starts with the cache tier degraded (cache
       // decisions fail with SYM_ERR_STORE) and the client keeps connecting.
       logger?.warn({ err: err.message }, 'Redis unreachable at start; the cache tier is degraded until it answers');
-      cache = new RedisCache({ url, ...(keyPrefix ? { keyPrefix } : {}), retryFromStart: true });
+      cache = new RedisCache({ url, ...(keyPrefix ? { keyPrefix } : {}), retryFromStart: true, ...sealing });
       cache.connectInBackground();
     }
     return { value: cache, close: () => cache.close() };

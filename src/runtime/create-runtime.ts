@@ -3,6 +3,7 @@ import { setMaxListeners } from 'node:events';
 import { hostname } from 'node:os';
 import { ArtifactStorage } from '../artifacts/artifact-storage.ts';
 import { InProcessEventBus } from '../events/in-process-bus.ts';
+import type { ContentCipher } from '../crypto/content-cipher.ts';
 import { OutboxRelay } from '../events/outbox-relay.ts';
 import { IntentRegistry } from '../realm/intent-registry.ts';
 import { RuntimeMetrics } from '../metrics/runtime-metrics.ts';
@@ -44,6 +45,8 @@ export interface RuntimeOpening {
   readonly flags?: Readonly<Record<string, unknown>>;
   /** @default process.env */
   readonly env?: Readonly<Record<string, string | undefined>>;
+  /** Seals tenant content in blobs, the cache tier and outbox payloads (absent: plaintext). */
+  readonly cipher?: ContentCipher;
 }
 
 /**
@@ -99,17 +102,19 @@ export async function createRuntime(options: RuntimeOptions = {}, opening: Runti
     const { db, dataDir, ownsDb, clock: databaseClock } = await openStore(options.db, o, logger, cleanups);
     clock = databaseClock;
     const blobStore = options.blobStore ?? opened(await openBlobStore(o, o.memory));
-    const cache = typeof options.cache === 'object' ? options.cache : opened(await openCache(o, db, logger));
+    const cipher = opening.cipher;
+    const sealing = cipher ? { cipher } : {};
+    const cache = typeof options.cache === 'object' ? options.cache : opened(await openCache(o, db, logger, cipher));
     const nats = await openEventSink(o, logger);
     const externalSinks = [...(nats ? [opened(nats)] : []), ...(options.eventSinks ?? [])];
 
     const stateSurface = new StateSurface(db);
     const wal = new WriteAheadLog(db);
-    const outbox = new TransactionalOutbox(db);
+    const outbox = new TransactionalOutbox(db, sealing);
     const artifactIndex = new ArtifactIndex(db);
     const artifactContents = new ArtifactContents(db);
-    const artifactStorage = new ArtifactStorage(blobStore, { contents: artifactContents, inlineMaxBytes: o.inlineMaxBytes });
-    const bus = new InProcessEventBus(logger);
+    const artifactStorage = new ArtifactStorage(blobStore, { contents: artifactContents, inlineMaxBytes: o.inlineMaxBytes, ...sealing });
+    const bus = new InProcessEventBus(logger, sealing);
     const relay = new OutboxRelay({ outbox, sinks: [...externalSinks, bus], logger });
     const shutdown = new AbortController();
     // Every running handler listens for shutdown: many at once is normal, not a leak.

@@ -12,7 +12,7 @@ import type { ErasureReport, ErasureScope } from '../erasure/erase.ts';
 import type { RuntimeMetrics } from '../metrics/runtime-metrics.ts';
 import type { ModelWork } from '../execution/model-work.ts';
 import type { ApprovalResult } from '../intent/execution-context.ts';
-import type { WaitingApproval } from '../store/step-journal.ts';
+import type { StepRecord, WaitingApproval } from '../store/step-journal.ts';
 import type { ApplyReport } from '../retention/apply-policy.ts';
 import type { SweepOptions, SweepReport } from '../retention/artifact-lifecycle.ts';
 import type { KeepResult } from '../retention/promote.ts';
@@ -109,6 +109,10 @@ export interface Runtime {
   listExecutions(query: ExecutionQuery): Promise<ExecutionRecord[]>;
   getArtifact(artifactId: string, scope: Scope): Promise<ArtifactRecord>;
   listArtifacts(query: ArtifactQuery): Promise<ArtifactRecord[]>;
+  /** Live artifacts whose retention ends within `withinSeconds` (database clock), soonest first. @default limit 100 */
+  listRetentionDue(scope: Scope, options: { withinSeconds: number; limit?: number }): Promise<ArtifactRecord[]>;
+  /** An execution's step journal (durable steps, sleeps, signal waits, approvals) in sequence order; NotFoundError unless it is the scope's. */
+  listSteps(executionId: string, scope: Scope): Promise<StepRecord[]>;
   /** The bytes of one rendering of a persisted artifact, checked against its content hash. */
   readRendering(artifactId: string, rendering: string, scope: Scope): Promise<{ bytes: Uint8Array; contentType: string }>;
   /** Places a legal hold on a persisted artifact: retention, retroactive policy and erasure leave it alone until released. */

@@ -21,6 +21,7 @@ import type { Db } from '../db/db.ts';
 import type { TransactionalOutbox } from '../store/outbox.ts';
 import type { PolicyVersions } from '../store/policy-versions.ts';
 import type { StateSurface } from '../store/state-surface.ts';
+import { StepJournal } from '../store/step-journal.ts';
 import { verifyWal } from '../store/wal-verify.ts';
 import type { WriteAheadLog } from '../store/write-ahead-log.ts';
 import type { TenantRegistry } from '../tenants/tenant-registry.ts';
@@ -83,6 +84,7 @@ export function runtimeFacade(parts: RuntimeParts): Runtime {
     dataDir, db, logger, registry, live, policies, policyFor, tenants, metrics, manager, stateSurface, wal, outbox,
     artifactIndex, artifactContents, artifactStorage, lifecycle, cache, bus, relay, probe, loops, shutdown, now, dbNow, cleanup,
   } = parts;
+  const stepJournal = new StepJournal(db);
   const workers = new Set<Worker>();
   let closed = false;
   let closing: Promise<void> | null = null;
@@ -155,6 +157,12 @@ export function runtimeFacade(parts: RuntimeParts): Runtime {
       return a;
     },
     listArtifacts: async (q) => (open(), artifactIndex.list(q)),
+    listRetentionDue: async (scope, o) => (open(), artifactIndex.dueWithin(scope.tenantId, o.withinSeconds, o.limit ?? 100)),
+    async listSteps(executionId, scope) {
+      await runtime.getExecution(executionId, scope); // NotFoundError unless it is the scope's
+      const steps = await stepJournal.load(executionId, scope.tenantId);
+      return steps.map(({ due: _due, ...step }) => step);
+    },
     async readRendering(artifactId, name, scope) {
       const a = await runtime.getArtifact(artifactId, scope);
       if (a.deleted) {

@@ -19,7 +19,11 @@ export interface ArtifactLineage {
 export interface RenderingRef {
   readonly name: string;
   readonly contentType: string;
-  /** sha256 of the bytes (hex); also the content address in the blob store. */
+  /**
+   * The content address (hex): sha256 of the bytes, or with encryption on a
+   * keyed HMAC-SHA256 under the cover's keys (path `…/hk1/…`), which
+   * confirms no guess of the content.
+   */
   readonly sha256: string;
   readonly sizeBytes: number;
   /** Blob store path of the bytes. */
@@ -137,6 +141,21 @@ export class ArtifactIndex {
       `${SELECT} WHERE deleted_at IS NULL AND retain_until IS NOT NULL AND retain_until <= now() AND (held_at IS NOT NULL) = $2
         ORDER BY retain_until, artifact_id LIMIT $1`,
       [limit, held],
+    );
+    return rows.map(toRecord);
+  }
+
+  /**
+   * Live artifacts of the scope whose retention ends within `withinSeconds`
+   * of the database's clock (or has ended and the sweeper has not run yet),
+   * soonest first; held ones included (their hold keeps them).
+   */
+  async dueWithin(tenant: TenantScope, withinSeconds: number, limit: number): Promise<ArtifactRecord[]> {
+    const rows = await this.db.scoped(tenant).query(
+      `${SELECT} WHERE ($1::text IS NULL OR tenant_id = $1) AND deleted_at IS NULL AND retain_until IS NOT NULL
+          AND retain_until <= now() + make_interval(secs => $2::double precision)
+        ORDER BY retain_until, artifact_id LIMIT $3`,
+      [tenantParam(tenant), withinSeconds, limit],
     );
     return rows.map(toRecord);
   }

@@ -88,6 +88,10 @@ export interface ExecutionQuery {
   readonly status?: ExecutionStatus;
   readonly intentType?: string;
   readonly sessionId?: string;
+  /** Only executions accepted at or after this instant (ISO-8601). */
+  readonly since?: string;
+  /** Only executions accepted before this instant (ISO-8601). */
+  readonly until?: string;
   /** Only executions accepted before this one (keyset paging, newest first). */
   readonly before?: PageKey;
   /** @default 50 */

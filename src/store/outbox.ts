@@ -1,6 +1,8 @@
 import type { Db, Queryable } from '../db/db.ts';
 import { ANY_TENANT, tenantParam, type TenantScope } from '../db/tenant-scope.ts';
 import { insertMany, iso } from '../db/sql.ts';
+import type { ContentCipher, CoveredExecution } from '../crypto/content-cipher.ts';
+import { openEvent, sealEvent } from './outbox-sealing.ts';
 
 /** An event as delivered to subscribers; `eventId` never changes, also on redelivery. */
 export interface OutboxEvent {
@@ -48,16 +50,51 @@ const SELECT = `SELECT seq, event_id, tenant_id, session_id, execution_id, event
  * General notes: the transactional outbox owns the `outbox` table. Events are
  * inserted in the same transaction as the state change that produced them
  * and handed to the relay only after that commits; it never publishes.
+ *
+ * With a cipher, payloads are sealed (see outbox-sealing.ts): by
+ * {@link seal} before the writing transaction, or else by {@link insert};
+ * {@link list} and {@link listCommitted} open them, {@link claimUnpublished}
+ * hands them to the relay sealed (the sinks decide: NATS publishes them
+ * sealed, the in-process bus opens them).
  */
 export class TransactionalOutbox {
-  constructor(private readonly db: Db) {}
+  readonly #cipher: ContentCipher | undefined;
+  /** Events this outbox sealed, so {@link insert} does not seal them twice. */
+  readonly #sealed = new WeakSet<OutboxEvent>();
 
+  /** `cipher`: seal payloads (absent: plaintext, encryption off). */
+  constructor(private readonly db: Db, options: { cipher?: ContentCipher } = {}) {
+    this.#cipher = options.cipher;
+  }
+
+  /**
+   * The events with their payloads sealed, under the cover of the execution
+   * they belong to (`coveredBy`: its tenant, session and intent parameters;
+   * default: each event's tenant and session). Call before the transaction
+   * that inserts them, so it (or a group commit) never waits on keys. Without
+   * a cipher, the events as given.
+   * @throws KeyUnavailableError when a key cannot be made or read.
+   */
+  async seal(events: readonly OutboxEvent[], coveredBy?: CoveredExecution): Promise<OutboxEvent[]> {
+    const cipher = this.#cipher;
+    if (!cipher) return [...events];
+    return Promise.all(events.map(async (e) => {
+      if (this.#sealed.has(e)) return e;
+      const sealed = await sealEvent(cipher, e, coveredBy);
+      this.#sealed.add(sealed);
+      return sealed;
+    }));
+  }
+
+  /** Inserts events in `q`'s transaction; with a cipher, an event not sealed by {@link seal} is sealed here (tenant and session cover). */
   async insert(q: Queryable, events: readonly OutboxEvent[]): Promise<void> {
+    // Events sealed beforehand are inserted at once (no await first), so a group commit can pipeline the statement.
+    const rows = this.#cipher && events.some((e) => !this.#sealed.has(e)) ? await this.seal(events) : events;
     await insertMany(
       q,
       'symphainy.outbox',
       COLUMNS,
-      events.map((e) => [e.eventId, e.tenantId, e.sessionId, e.executionId, e.eventType, e.source, e.payload, e.createdAt]),
+      rows.map((e) => [e.eventId, e.tenantId, e.sessionId, e.executionId, e.eventType, e.source, e.payload, e.createdAt]),
     );
   }
 
@@ -138,7 +175,7 @@ export class TransactionalOutbox {
         LIMIT $4`,
       [tenantParam(query.tenantId), query.after?.txId ?? null, query.after?.seq ?? 0, query.limit],
     );
-    return rows.map((r) => ({ ...toEvent(r), position: { txId: r.tx_id as string, seq: Number(r.seq) } }));
+    return Promise.all(rows.map((r) => this.#open({ ...toEvent(r), position: { txId: r.tx_id as string, seq: Number(r.seq) } })));
   }
 
   /** Where an event of this tenant is in its stream (to resume after it), or null when it has no such event. */
@@ -155,7 +192,12 @@ export class TransactionalOutbox {
       `${SELECT} WHERE ($1::text IS NULL OR tenant_id = $1) AND ($2::text IS NULL OR execution_id = $2) ORDER BY seq LIMIT $3`,
       [tenantParam(query.tenantId), query.executionId ?? null, query.limit ?? 1000],
     );
-    return rows.map(toEvent);
+    return Promise.all(rows.map((r) => this.#open(toEvent(r))));
+  }
+
+  /** Opens a sealed payload; one whose key was destroyed reads as `{ redacted: true, keyDestroyed: <keyId> }`. */
+  #open<E extends StoredOutboxEvent>(event: E): Promise<E> {
+    return openEvent(this.#cipher?.envelope, event);
   }
 }
 

@@ -204,10 +204,12 @@ export class StateSurface {
         WHERE ($1::text IS NULL OR tenant_id = $1) AND ($2::text IS NULL OR status = $2)
           AND ($3::text IS NULL OR intent_type = $3) AND ($4::text IS NULL OR session_id = $4)
           AND ($6::timestamptz IS NULL OR (COALESCE(submitted_at, started_at), execution_id) < ($6::timestamptz, $7::text))
+          AND ($8::timestamptz IS NULL OR COALESCE(submitted_at, started_at) >= $8::timestamptz)
+          AND ($9::timestamptz IS NULL OR COALESCE(submitted_at, started_at) < $9::timestamptz)
         ORDER BY COALESCE(submitted_at, started_at) DESC, execution_id DESC
         LIMIT $5`,
       [tenantParam(query.tenantId), query.status ?? null, query.intentType ?? null, query.sessionId ?? null, query.limit ?? 50,
-       query.before?.at ?? null, query.before?.id ?? null],
+       query.before?.at ?? null, query.before?.id ?? null, query.since ?? null, query.until ?? null],
     );
     return rows.map(toRecord);
   }

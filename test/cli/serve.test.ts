@@ -161,6 +161,7 @@ describe('symphainy serve and tenants', { timeout: 400_000, concurrency: true },
       assert.ok(port > 0 && port <= 65535, `the actual port is printed: ${s.url}`);
       assert.equal(new URL(s.url).hostname, '127.0.0.1');
       assert.match(s.stderr(), new RegExp(`OpenAPI: ${s.url}/openapi.json`));
+      assert.match(s.stderr(), new RegExp(`Console: ${s.url}/console`));
 
       const key = /export KEY=(\S+)/.exec(s.stdout())?.[1];
       assert.ok(key && KEY.test(key), s.stdout());

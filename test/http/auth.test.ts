@@ -53,6 +53,10 @@ const TENANT_ROUTES: Op[] = [
   { method: 'POST', template: '/v1/executions/{id}/signals/{name}', path: (i) => `/v1/executions/${i.executionId}/signals/go`, json: {}, success: 409 },
   { method: 'GET', template: '/v1/executions/{id}/stream', path: (i) => `/v1/executions/${i.executionId}/stream` },
   { method: 'GET', template: '/v1/usage', path: () => '/v1/usage' },
+  { method: 'GET', template: '/v1/executions/{id}/steps', path: (i) => `/v1/executions/${i.executionId}/steps` },
+  { method: 'GET', template: '/v1/executions/{id}/lineage', path: (i) => `/v1/executions/${i.executionId}/lineage` },
+  { method: 'GET', template: '/v1/retention/due', path: () => '/v1/retention/due' },
+  { method: 'GET', template: '/v1/policy', path: () => '/v1/policy' },
 ];
 
 const ADMIN_ROUTES: Op[] = [

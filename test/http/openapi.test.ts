@@ -223,6 +223,28 @@ describe('every operation answers as documented', () => {
     await authErrors('getJourney', `/v1/executions/${executionId}/journey`);
   });
 
+  test('listSteps, getLineage, listRetentionDue, getPolicy (the console reads)', async () => {
+    const steps = await expect(200, 'listSteps', `/v1/executions/${executionId}/steps`, { key });
+    assert.equal(steps.executionId, executionId);
+    await expect(400, 'listSteps', '/v1/executions/a%20b/steps', { key });
+    await expect(404, 'listSteps', `/v1/executions/${executionId}/steps`, { key: otherKey });
+    await authErrors('listSteps', `/v1/executions/${executionId}/steps`);
+
+    const lineage = await expect(200, 'getLineage', `/v1/executions/${executionId}/lineage`, { key });
+    assert.ok(lineage.outputs.some((a: any) => a.resultType === 'workflow'));
+    await expect(400, 'getLineage', '/v1/executions/a%20b/lineage', { key });
+    await expect(404, 'getLineage', `/v1/executions/${executionId}/lineage`, { key: otherKey });
+    await authErrors('getLineage', `/v1/executions/${executionId}/lineage`);
+
+    await expect(200, 'listRetentionDue', '/v1/retention/due?within=30d&limit=5', { key });
+    await expect(400, 'listRetentionDue', '/v1/retention/due?within=whenever', { key });
+    await authErrors('listRetentionDue', '/v1/retention/due');
+
+    const policy = await expect(200, 'getPolicy', '/v1/policy', { key });
+    assert.equal(policy.layers.solution.name, 'conformance');
+    await authErrors('getPolicy', '/v1/policy');
+  });
+
   test('retryExecution: a failed execution is queued again; 409 once it is not failed or dead', async () => {
     const failed = await expect(200, 'executeIntent', '/v1/intents', { key, json: sop('conf-retry', '# Only a heading') });
     assert.equal(failed.status, 'failed');

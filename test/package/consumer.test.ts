@@ -90,7 +90,9 @@ describe('the packed package, installed in a new project', { timeout: 600_000 },
     for (const name of [...OPTIONAL, 'tsx', 'esbuild', 'typescript']) {
       assert.ok(!existsSync(join(modules, name)), `${name} was installed, but it is optional or for development only`);
     }
-    for (const file of ['dist/src/index.js', 'dist/src/index.d.ts', 'dist/src/index.d.ts.map', 'dist/src/cli/main.js', 'config/mvp_materialization_policy.yaml']) {
+    for (const file of ['dist/src/index.js', 'dist/src/index.d.ts', 'dist/src/index.d.ts.map', 'dist/src/cli/main.js', 'config/mvp_materialization_policy.yaml',
+      // The operator console, built (serve answers /console from it; nothing is built or fetched at run time).
+      'dist/console/index.html', 'dist/console/main.js', 'dist/console/diagram.html', 'dist/console/diagram.js', 'dist/console/app.css']) {
       assert.ok(existsSync(join(modules, 'symphainy', file)), `the package lacks ${file}`);
     }
   });

@@ -33,7 +33,7 @@ const surface: Record<string, string[]> = {
   './postgres': ['PgDb'],
   './s3': ['S3BlobStore', 'parseS3Url'],
   './redis': ['RedisCache'],
-  './nats': ['NatsEventSink', 'eventSubject'],
+  './nats': ['KEY_IDS_HEADER', 'NatsEventSink', 'eventSubject', 'openEmbeddedKeyring', 'openEventMessage'],
   './testing': ['FaultPoint', 'createMemoryRuntime'],
   './examples': ['exampleRealms', 'examplesDir', 'journey', 'mockModel', 'mvpPolicyPath', 'outcomes', 'platformPolicyPath', 'publishing', 'solution'],
   './ai': ['generateTextStep', 'streamTextStep', 'usageOf'],

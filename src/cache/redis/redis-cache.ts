@@ -2,6 +2,8 @@ import { Redis, type ChainableCommander } from 'ioredis';
 import { ConfigError, StoreError } from '../../errors/index.ts';
 import { durationOption, MAX_TIMER_SECONDS } from '../../policy/duration.ts';
 import { tenantParam } from '../../db/tenant-scope.ts';
+import type { ContentCipher, CoveredExecution } from '../../crypto/content-cipher.ts';
+import { CacheSealing, readRenderings, storedRenderings, type StoredRendering } from '../cache-sealing.ts';
 import type { CacheEntry, CacheLookup, CacheStore } from '../cache-store.ts';
 import type { DatabaseClock } from '../../db/database-clock.ts';
 
@@ -22,11 +24,13 @@ export interface RedisCacheOptions {
    * until it answers. @default false: the first connection failing is final
    */
   retryFromStart?: boolean;
+  /** Seal entries' renderings before they reach Redis. Absent: plaintext (encryption off). */
+  cipher?: ContentCipher;
 }
 
-/** One entry as stored: the {@link CacheEntry} with renderings as base64 (JSON has no bytes). */
-interface StoredEntry extends Omit<CacheEntry, 'renderings'> {
-  readonly renderings: { name: string; contentType: string; base64: string }[];
+/** One entry as stored: the {@link CacheEntry} with renderings as base64 (JSON has no bytes), or sealed (`sye1:…`). */
+interface StoredEntry extends Omit<CacheEntry, 'renderings' | 'sealedRenderings'> {
+  readonly renderings: StoredRendering[] | string;
 }
 
 /** Where an entry lives: enough to find every key that names it. */
@@ -79,6 +83,7 @@ export class RedisCache implements CacheStore {
   /** ioredis reports the cause of a failed connection as an event; commands then only say "Connection is closed". */
   #lastConnectionError: Error | undefined;
   readonly #connectTimeoutMs: number;
+  readonly #sealing: CacheSealing | undefined;
   #closed = false;
 
   /** Opens (lazily) a client; prefer {@link RedisCache.connect}, which checks the server answers. */
@@ -94,6 +99,7 @@ export class RedisCache implements CacheStore {
     const ms = { unit: 'ms', plain: 'ms', subSecond: true, max: MAX_TIMER_SECONDS } as const;
     this.#connectTimeoutMs = durationOption('RedisCache connectTimeoutMs', options.connectTimeoutMs ?? 3000, ms);
     const commandTimeoutMs = durationOption('RedisCache commandTimeoutMs', options.commandTimeoutMs ?? 5000, ms);
+    this.#sealing = options.cipher ? new CacheSealing(options.cipher) : undefined;
     this.#ownsClient = !options.client;
     if (options.client) {
       this.#client = options.client;
@@ -154,10 +160,15 @@ export class RedisCache implements CacheStore {
     return cache;
   }
 
+  async seal(entry: CacheEntry, coveredBy: CoveredExecution): Promise<CacheEntry> {
+    return this.#sealing ? this.#sealing.seal(entry, coveredBy) : entry;
+  }
+
   async put(entries: readonly CacheEntry[]): Promise<void> {
     if (entries.length === 0) return;
+    const renderings = await Promise.all(entries.map((e) => storedRenderings(this.#sealing, e)));
     const m = this.#client.multi();
-    for (const e of entries) {
+    for (const [i, e] of entries.entries()) {
       const at = Date.parse(e.expiresAt);
       const from = Date.parse(e.createdAt);
       if (!Number.isFinite(at)) throw new TypeError(`cache entry '${e.cacheId}' has an invalid expiresAt '${e.expiresAt}'`);
@@ -166,10 +177,8 @@ export class RedisCache implements CacheStore {
       // may disagree with the database's; an absolute instant (PXAT) would be read on Redis's clock.
       const ttlMs = Math.max(1, Math.ceil(at - from));
       const loc = this.#location(e);
-      const stored: StoredEntry = {
-        ...e,
-        renderings: e.renderings.map((r) => ({ name: r.name, contentType: r.contentType, base64: Buffer.from(r.bytes).toString('base64') })),
-      };
+      const { sealedRenderings: _, ...rest } = e;
+      const stored: StoredEntry = { ...rest, renderings: renderings[i]! };
       m.set(this.#entryKey(e.tenantId, e.cacheId), JSON.stringify(stored), 'PX', ttlMs);
       m.set(this.#locKey(e.cacheId), loc, 'PX', ttlMs);
       this.#index(m, this.#sessionKey(e.tenantId, e.sessionId), e.cacheId, at, ttlMs);
@@ -212,7 +221,8 @@ export class RedisCache implements CacheStore {
         (lookup.cacheId == null || s.cacheId === lookup.cacheId) &&
         Date.parse(s.expiresAt) > nowMs
       ) {
-        entries.push({ ...s, renderings: s.renderings.map((r) => ({ name: r.name, contentType: r.contentType, bytes: Buffer.from(r.base64, 'base64') })) });
+        const renderings = await readRenderings(this.#sealing, s, s.renderings);
+        if (renderings !== null) entries.push({ ...s, renderings }); // null: erased, its key was destroyed
       }
     }
     // Same order as the embedded cache: ORDER BY created_at, artifact_key.

@@ -40,7 +40,7 @@ export function registerServe(program: Command): void {
         process.stderr.write(
           `SymphAIny API on ${url} (${where}; ${runtime.intents().length} intent types; ` +
             `${worker ? 'queued intents run here' : 'no in-process worker'}; admin routes ${adminKey ? 'on' : 'off: set SYMPHAINY_ADMIN_KEY'})\n` +
-            `OpenAPI: ${url}/openapi.json\n`,
+            `OpenAPI: ${url}/openapi.json\nConsole: ${url}/console (sign in with a tenant key or the admin key)\n`,
         );
         if (opts.demo) process.stdout.write(await demoHint(runtime, url));
         const drainMs = o.drainTimeoutMs;

@@ -5,3 +5,5 @@
  * @module
  */
 export { NatsEventSink, eventSubject, type NatsEventSinkOptions } from './nats-sink.ts';
+export { KEY_IDS_HEADER, openEventMessage, type EventMessageLike } from './open-event-message.ts';
+export { openEmbeddedKeyring } from '../../crypto/embedded-keyring.ts';

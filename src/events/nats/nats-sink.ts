@@ -12,7 +12,10 @@ import {
 } from 'nats';
 import type { Logger } from 'pino';
 import { ConfigError, StoreError } from '../../errors/index.ts';
+import { parseSealed, sealedFromText } from '../../crypto/sealed-format.ts';
 import type { OutboxEvent } from '../../store/outbox.ts';
+import { isSealedPayload } from '../../store/outbox-sealing.ts';
+import { KEY_IDS_HEADER } from './open-event-message.ts';
 import type { EventSink } from '../event-sink.ts';
 import type { HealthReporting } from '../../health/readiness.ts';
 
@@ -76,7 +79,10 @@ export function eventSubject(prefix: string, event: Pick<OutboxEvent, 'tenantId'
  * General notes: publishes outbox events to a JetStream stream, one message
  * per event, with the event id as `Nats-Msg-Id`. The relay re-sends a batch
  * after any failure; JetStream drops a re-sent id within the stream's
- * duplicate window, so each event is stored once. The sink owns its NATS
+ * duplicate window, so each event is stored once. A sealed payload (the
+ * runtime's encryption on) is published as stored, still sealed, with the
+ * `Symphainy-Key-Ids` header naming its keys; a consumer opens it with
+ * `openEventMessage`. The sink owns its NATS
  * connection (reconnecting forever) and creates the stream if missing; it
  * does not own the stream's settings, retention or consumers.
  */
@@ -191,6 +197,8 @@ export class NatsEventSink implements EventSink, HealthReporting {
       const h = natsHeaders();
       h.set('Symphainy-Tenant', headerValue(e.tenantId));
       h.set('Symphainy-Event-Type', headerValue(e.eventType));
+      const keyIds = sealedKeyIds(e.payload);
+      if (keyIds) h.set(KEY_IDS_HEADER, keyIds.join(','));
       const body = {
         eventId: e.eventId, eventType: e.eventType, source: e.source, tenantId: e.tenantId, sessionId: e.sessionId,
         executionId: e.executionId, payload: e.payload, createdAt: e.createdAt,
@@ -256,6 +264,16 @@ function settingsOf(options: NatsEventSinkOptions): SinkSettings {
     if (!Number.isInteger(v) || v <= 0) throw new ConfigError(`NatsEventSink ${key} must be a positive integer (got ${v})`);
   }
   return { stream, prefix, duplicateWindowMs, timeoutMs, connectTimeoutMs, ...parseServers(options.servers), log: options.logger };
+}
+
+/** The keys a sealed payload names; null for a plain one (also a plain string that merely starts like a sealed one). */
+function sealedKeyIds(payload: unknown): readonly string[] | null {
+  if (!isSealedPayload(payload)) return null;
+  try {
+    return parseSealed(sealedFromText(payload)).keyIds;
+  } catch {
+    return null;
+  }
 }
 
 /** NATS headers cannot carry CR or LF (nats.js throws); encode just those. The JSON payload stays authoritative. */

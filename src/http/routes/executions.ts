@@ -1,12 +1,19 @@
+import { artifactIdsIn } from '../../execution/lineage.ts';
+import { NotFoundError } from '../../errors/index.ts';
+import type { ArtifactRecord } from '../../store/artifact-index.ts';
 import { acceptedAt, type ExecutionStatus } from '../../store/state-surface.ts';
-import { tenantOf } from '../auth.ts';
+import { actorOf, tenantOf } from '../auth.ts';
 import { fetchPage } from '../cursor.ts';
 import { defineRoute, type RouteContext } from '../route.ts';
-import { Execution, ExecutionListQuery, ExecutionParams, Journey, page } from '../schemas/index.ts';
+import { Execution, ExecutionLineage, ExecutionListQuery, ExecutionParams, Journey, page, Steps } from '../schemas/index.ts';
+import { artifactView } from './artifacts.ts';
 
 const DEFAULT_PAGE = 50;
 
-/** Executions of the caller's tenant: one, a filtered page, one's journey through the WAL, and a retry of a dead one. */
+/**
+ * Executions of the caller's tenant: one, a filtered page, one's journey
+ * through the WAL, its step journal, its lineage, and a retry of a dead one.
+ */
 export const executionRoutes = (ctx: RouteContext) => [
   defineRoute({
     method: 'GET',
@@ -39,6 +46,8 @@ export const executionRoutes = (ctx: RouteContext) => [
             ...(query.status ? { status: query.status as ExecutionStatus } : {}),
             ...(query.intentType ? { intentType: query.intentType } : {}),
             ...(query.sessionId ? { sessionId: query.sessionId } : {}),
+            ...(query.since ? { since: query.since } : {}),
+            ...(query.until ? { until: query.until } : {}),
             ...(before ? { before } : {}),
           }),
         (e) => ({ at: acceptedAt(e), id: e.executionId }),
@@ -75,8 +84,51 @@ export const executionRoutes = (ctx: RouteContext) => [
       409: { description: 'the execution is not dead or failed' },
     },
     async handler({ params, caller }) {
-      const requestedBy = caller.kind === 'tenant' ? `api-key:${caller.keyId}` : caller.kind;
-      return ctx.runtime.retryExecution(params.id, { tenantId: tenantOf(caller) }, { requestedBy });
+      return ctx.runtime.retryExecution(params.id, { tenantId: tenantOf(caller) }, { requestedBy: actorOf(caller) });
+    },
+  }),
+  defineRoute({
+    method: 'GET',
+    url: '/v1/executions/:id/steps',
+    operationId: 'listSteps',
+    summary: "An execution's step journal: durable steps, sleeps, signal waits and approvals, in the handler's order",
+    tag: 'executions',
+    access: 'tenant',
+    params: ExecutionParams,
+    responses: { 200: { description: 'its journaled steps', schema: Steps }, 404: { description: 'no such execution for this tenant' } },
+    handler: async ({ params, caller }) => ({
+      executionId: params.id,
+      items: await ctx.runtime.listSteps(params.id, { tenantId: tenantOf(caller) }),
+    }),
+  }),
+  defineRoute({
+    method: 'GET',
+    url: '/v1/executions/:id/lineage',
+    operationId: 'getLineage',
+    summary: 'Where an execution stands in lineage: the persisted artifacts its parameters named (inputs) and those it produced (outputs)',
+    tag: 'executions',
+    access: 'tenant',
+    params: ExecutionParams,
+    responses: { 200: { description: 'inputs → execution → outputs', schema: ExecutionLineage }, 404: { description: 'no such execution for this tenant' } },
+    async handler({ params, caller }) {
+      const scope = { tenantId: tenantOf(caller) };
+      const execution = await ctx.runtime.getExecution(params.id, scope);
+      const outputs = await ctx.runtime.listArtifacts({ ...scope, executionId: params.id, limit: 1000 });
+      // Only this tenant's artifacts: an id naming another tenant's artifact is no lineage and reveals nothing.
+      const named = new Set([...artifactIdsIn(execution.parameters), ...outputs.flatMap((a) => a.lineage.inputArtifactIds)]);
+      const inputs: ArtifactRecord[] = [];
+      for (const id of named) {
+        try {
+          inputs.push(await ctx.runtime.getArtifact(id, scope));
+        } catch (err) {
+          if (!(err instanceof NotFoundError)) throw err;
+        }
+      }
+      return {
+        execution: { executionId: execution.executionId, intentType: execution.intentType, status: execution.status, realm: execution.realm },
+        inputs: inputs.map(artifactView),
+        outputs: outputs.reverse().map(artifactView),
+      };
     },
   }),
 ];

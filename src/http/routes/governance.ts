@@ -6,6 +6,9 @@ import {
 } from '../schemas/index.ts';
 import { artifactView } from './artifacts.ts';
 import { z } from 'zod';
+import { parseDuration } from '../../policy/duration.ts';
+import { InvalidRequestError } from '../../errors/index.ts';
+import { RetentionDueQuery } from '../schemas/index.ts';
 
 /** Why was it kept, legal holds, keeping cached artifacts, the WAL's integrity, erasure, and (admin) the retention sweep. */
 export const governanceRoutes = (ctx: RouteContext) => [
@@ -74,6 +77,29 @@ export const governanceRoutes = (ctx: RouteContext) => [
     access: 'tenant',
     responses: { 200: { description: 'the report (ok: false names the record)', schema: z.object({ chains: z.array(ChainReport) }) } },
     handler: async ({ caller }) => ({ chains: await ctx.runtime.verifyWal({ tenantId: tenantOf(caller) }) }),
+  }),
+  defineRoute({
+    method: 'GET',
+    url: '/v1/retention/due',
+    operationId: 'listRetentionDue',
+    summary: 'Artifacts whose retention ends soon (within `within`, default 7 days, by the database clock), soonest first; held ones included',
+    tag: 'governance',
+    access: 'tenant',
+    query: RetentionDueQuery(ctx.limits.pageSize),
+    responses: { 200: { description: 'the artifacts', schema: z.object({ items: z.array(ArtifactView) }) }, 400: { description: 'a bad duration or limit' } },
+    async handler({ query, caller }) {
+      let withinSeconds = 7 * 86_400;
+      if (query.within !== undefined) {
+        try {
+          withinSeconds = parseDuration(query.within);
+        } catch (err) {
+          const message = (err as Error).message;
+          throw new InvalidRequestError(`query parameter 'within': ${message}`, [{ in: 'query', path: 'within', message }]);
+        }
+      }
+      const items = await ctx.runtime.listRetentionDue({ tenantId: tenantOf(caller) }, { withinSeconds, limit: query.limit ?? 100 });
+      return { items: items.map(artifactView) };
+    },
   }),
   defineRoute({
     method: 'POST',

@@ -1,9 +1,22 @@
 import { tenantOf } from '../auth.ts';
 import { defineRoute, type RouteContext } from '../route.ts';
-import { ExplainBody, Explanation } from '../schemas/index.ts';
+import { ActivePolicy, ExplainBody, Explanation } from '../schemas/index.ts';
 
-/** `POST /v1/policy/explain`: every layer's verdict for a hypothetical artifact of the caller's tenant. */
+/** The policy in force for the caller's tenant, and every layer's verdict for a hypothetical artifact of it. */
 export const policyRoutes = (ctx: RouteContext) => [
+  defineRoute({
+    method: 'GET',
+    url: '/v1/policy',
+    operationId: 'getPolicy',
+    summary: "The policy in force for the caller's tenant: its version and every layer's rules (platform, governance, solution, attached configs)",
+    tag: 'policy',
+    access: 'tenant',
+    responses: { 200: { description: 'the policy', schema: ActivePolicy } },
+    handler: async ({ caller }) => {
+      const tenantId = tenantOf(caller);
+      return { tenantId, ...(await ctx.runtime.inForcePolicy()).resolve(tenantId).describe() };
+    },
+  }),
   defineRoute({
     method: 'POST',
     url: '/v1/policy/explain',

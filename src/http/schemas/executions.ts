@@ -1,8 +1,12 @@
 import { z } from 'zod';
 import { ExecutionStatus } from '../../store/state-surface.ts';
+import { ArtifactView } from './artifacts.ts';
 import { ErrorInfo, Id, IntentType, Json, pageQuery, Timestamp } from './common.ts';
 
 /** `/v1/executions`: one, a filtered page, and its journey through the WAL. */
+
+/** An ISO-8601 instant with a zone (`2026-01-31T12:00:00Z`), normalized to UTC. */
+const QueryInstant = z.iso.datetime({ offset: true }).transform((v) => new Date(v).toISOString());
 
 export const ExecutionParams = z.strictObject({ id: Id });
 
@@ -11,6 +15,8 @@ export const ExecutionListQuery = (pageSize: number) =>
     status: z.enum(Object.values(ExecutionStatus) as [string, ...string[]]).optional(),
     intentType: IntentType.optional(),
     sessionId: Id.optional(),
+    since: QueryInstant.optional().describe('only executions accepted at or after this instant (ISO-8601)'),
+    until: QueryInstant.optional().describe('only executions accepted before this instant (ISO-8601)'),
     ...pageQuery(pageSize),
   });
 
@@ -47,3 +53,25 @@ export const WalRecord = z.object({
 });
 
 export const Journey = z.object({ executionId: z.string(), records: z.array(WalRecord) });
+
+/** One row of an execution's step journal. */
+export const Step = z.object({
+  executionId: z.string(),
+  tenantId: z.string(),
+  seq: z.number().int().describe("position in the handler's sequence, from 0"),
+  name: z.string(),
+  occurrence: z.number().int().describe('the n-th step of this name, from 1'),
+  kind: z.enum(['step', 'sleep', 'signal', 'approval']),
+  status: z.enum(['done', 'waiting']),
+  result: z.unknown(),
+  resultType: z.string(),
+  detail: Json.nullable(),
+});
+
+export const Steps = z.object({ executionId: z.string(), items: z.array(Step) });
+
+export const ExecutionLineage = z.object({
+  execution: z.object({ executionId: z.string(), intentType: z.string(), status: z.string(), realm: z.string() }),
+  inputs: z.array(ArtifactView).describe("persisted artifacts of this tenant its parameters named"),
+  outputs: z.array(ArtifactView).describe('persisted artifacts it produced, oldest first'),
+});

@@ -1,8 +1,15 @@
 import { z } from 'zod';
 import { PARAM_KEY } from '../../erasure/erase.ts';
-import { Decision, Id, Json, Layer, Timestamp } from './common.ts';
+import { Decision, Id, Json, Layer, QueryInt, Timestamp } from './common.ts';
 
 /** Legal holds, keeping cached artifacts, the WAL's integrity, erasure and the retention sweep. */
+
+/** `?within=7d` (a duration, up to 100 years; default 7 days) and `?limit=`. */
+export const RetentionDueQuery = (pageSize: number) =>
+  z.strictObject({
+    within: z.string().min(1).max(32).optional().describe('a duration (`30m`, `7d`; default `7d`): retention ending within it from now'),
+    limit: QueryInt(pageSize).optional(),
+  });
 
 export const HoldBody = z.strictObject({ reason: z.string().trim().min(1).max(500).describe('why, recorded in the WAL (e.g. a case number)') });
 export const CacheEntryParams = z.strictObject({ cacheId: z.string().regex(/^cache_[0-9a-f-]{36}$/, 'is not a cache entry id') });

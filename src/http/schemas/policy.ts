@@ -80,3 +80,29 @@ export const ApplyReport = z.object({
   skipped: z.number().int(),
   blobFailures: z.array(z.object({ artifactId: z.string(), message: z.string() })),
 });
+
+/** `GET /v1/policy`: the effective policy's version and layers (as `symphainy policy show` prints them). */
+export const ActivePolicy = z.object({
+  tenantId: z.string().describe('the tenant it is in force for: the key\'s (or the one Symphainy-Tenant names)'),
+  version: z.string(),
+  solutionName: z.string().optional(),
+  cacheTtlSeconds: z.number().describe('TTL of `cache` decisions that name none, in seconds'),
+  layers: z.object({
+    platform: z.object({ persists: z.array(z.string()) }),
+    governance: z.array(Json),
+    solution: z.object({
+      source: z.string(), name: z.string().optional(), cacheTtlSeconds: z.number(), materializationPolicy: z.record(z.string(), Json),
+    }).nullable(),
+    attached: z.array(Json).optional(),
+    default: z.record(z.string(), Decision).describe("the default layer's table (derived types it decides when no other layer does)"),
+    fallback: z.object({ decision: Decision }),
+  }),
+  types: z.array(z.object({
+    resultType: z.string(), decision: Decision, layer: Layer, reason: z.string(), ttlSeconds: z.number().optional(), ruleId: z.string().optional(),
+    config: z.string().optional(), conditionalRules: z.array(z.string()).describe('governance rules with tenant or intent conditions that may decide otherwise'),
+  })).describe('the effective decision for every type some layer names, sorted by type'),
+  otherTypes: z.object({
+    decision: Decision, layer: Layer, ttlSeconds: z.number().optional(), ruleId: z.string().optional(), config: z.string().optional(),
+    conditionalRules: z.array(z.string()),
+  }).describe('what happens to a type no layer names'),
+});
