@@ -63,6 +63,8 @@ export type { WalRecord, WalQuery } from './store/write-ahead-log.ts';
 export type { ChainReport, ChainProblemKind } from './store/wal-verify.ts';
 export type { ErasureScope, ErasureReport } from './erasure/erase.ts';
 export type { SweepReport } from './retention/artifact-lifecycle.ts';
+export type { CheckpointDecisionExplanation, CheckpointErasure, TenantCheckpoints } from './checkpoints/checkpoint-governance.ts';
+export type { CheckpointSweepReport, StoredCheckpoint } from './checkpoints/checkpoint-store.ts';
 export type { SweepOptions } from './retention/artifact-lifecycle.ts';
 export type { GarbageCollectionReport } from './retention/garbage-collection.ts';
 export type { RenderingBytes } from './realm/rendering.ts';

@@ -3,6 +3,7 @@ import type { CacheStore } from '../cache/cache-store.ts';
 import { InvalidRequestError } from '../errors/index.ts';
 import { SAFE_ID, TENANT_ID } from '../intent/intent.ts';
 import type { ArtifactLifecycle } from '../retention/artifact-lifecycle.ts';
+import type { CheckpointErasure, Checkpoints } from '../checkpoints/checkpoint-governance.ts';
 import type { ArtifactIndex } from '../store/artifact-index.ts';
 import type { Db } from '../db/db.ts';
 import { WalRecordType, type WriteAheadLog } from '../store/write-ahead-log.ts';
@@ -32,6 +33,8 @@ export interface ErasureReport {
   readonly outboxEventsRedacted: number;
   /** Rendering removals (blobs, rows kept in the database) that failed; retried by the sweep. */
   readonly blobFailures: readonly { readonly artifactId: string; readonly message: string }[];
+  /** LangGraph checkpoints of the scope (a session is a thread id; a subject, a top-level value of a checkpoint's metadata or config). */
+  readonly checkpoints: CheckpointErasure;
 }
 
 export interface ErasureDeps {
@@ -40,6 +43,7 @@ export interface ErasureDeps {
   readonly artifactIndex: ArtifactIndex;
   readonly lifecycle: ArtifactLifecycle;
   readonly cache: CacheStore;
+  readonly checkpoints: Checkpoints;
   readonly now: () => Date;
 }
 
@@ -84,6 +88,9 @@ export async function erase(d: ErasureDeps, scope: ErasureScope): Promise<Erasur
     .filter((e) => inScope.has(e.executionId));
   await d.cache.delete(cached.map((e) => e.cacheId));
   const cacheEntriesRemoved = cached.length;
+
+  // Checkpoints are content of the thread (= session): deleted outright, held threads left.
+  const checkpoints = await d.checkpoints.erase(scope);
 
   const counts = await q.transaction(async (tx) => {
     await tx.query(
@@ -133,6 +140,7 @@ export async function erase(d: ErasureDeps, scope: ErasureScope): Promise<Erasur
     walRecordsRedacted: counts.wal,
     outboxEventsRedacted: counts.outbox,
     blobFailures,
+    checkpoints,
   };
   await q.transaction((tx) =>
     d.wal.append(tx, [{ tenantId: scope.tenantId, executionId: null, intentId: null, recordType: WalRecordType.ERASURE, payload: { ...report }, recordedAt: at }]),

@@ -49,6 +49,8 @@ export interface PolicyDecision {
   readonly ruleId?: string;
   /** Seconds a `persist` decision keeps the renderings (the deciding layer's `retention`); absent: until deleted. */
   readonly retentionSeconds?: number;
+  /** For result type `checkpoint` with `persist`: only the latest N checkpoints of each thread are kept (the rule's `keep_latest`); absent: all. */
+  readonly keepLatest?: number;
   /** When a config layer decided: which config — `tenant:acme`, `solution:bot` or `runtime`. */
   readonly config?: string;
 }

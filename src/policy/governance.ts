@@ -4,6 +4,7 @@ import { MATERIALIZATION_DECISIONS, type MaterializationDecision } from './decis
 import { PLATFORM_NATIVE_TYPES } from './default-policy.ts';
 import { parseByteSize } from './byte-size.ts';
 import { parseDuration, showValue } from './duration.ts';
+import { keepLatestProblem } from './solution-config.ts';
 
 /**
  * When a governance rule applies. Every condition given must hold; a rule
@@ -61,6 +62,8 @@ export interface GovernanceRule {
   readonly ttlSeconds?: number;
   /** Seconds a `persist` decision keeps renderings before the sweeper may delete them; only allowed with `persist`. @default kept until deleted */
   readonly retentionSeconds?: number;
+  /** Keeps only the latest N checkpoints of each thread; only allowed with `persist` and `match.resultType: ['checkpoint']`. @default all kept */
+  readonly keepLatest?: number;
   /** Why the rule exists; quoted in the reasons of its decisions. */
   readonly description?: string;
 }
@@ -72,11 +75,11 @@ export interface GovernanceRule {
  */
 export type RuleSpelling = 'api' | 'file';
 const NAMES = {
-  api: { resultType: 'resultType', intentType: 'intentType', sizeBytes: 'sizeBytes', ttl: 'ttlSeconds', retention: 'retentionSeconds' },
-  file: { resultType: 'result_type', intentType: 'intent_type', sizeBytes: 'size_bytes', ttl: 'ttl', retention: 'retention' },
+  api: { resultType: 'resultType', intentType: 'intentType', sizeBytes: 'sizeBytes', ttl: 'ttlSeconds', retention: 'retentionSeconds', keepLatest: 'keepLatest' },
+  file: { resultType: 'result_type', intentType: 'intent_type', sizeBytes: 'size_bytes', ttl: 'ttl', retention: 'retention', keepLatest: 'keep_latest' },
 } as const;
 type Names = (typeof NAMES)[RuleSpelling];
-const ruleKeys = (n: Names) => ['id', 'match', 'decision', n.ttl, n.retention, 'description'];
+const ruleKeys = (n: Names) => ['id', 'match', 'decision', n.ttl, n.retention, n.keepLatest, 'description'];
 const matchKeys = (n: Names) => [n.resultType, 'tenant', n.intentType, 'realm', n.sizeBytes, 'tags'];
 /** Same spelling as solution config keys, so a rule and a config entry name types alike. */
 const RESULT_TYPE = /^[a-z][a-z0-9_]*$/;
@@ -211,6 +214,16 @@ function checkRule(raw: unknown, index: number, issues: IssueList, n: Names, lis
   const ttlSeconds = durationFor(n.ttl, 'cache');
   const retentionSeconds = durationFor(n.retention, 'persist');
 
+  let keepLatest: number | undefined;
+  if (raw[n.keepLatest] !== undefined) {
+    // "The latest N per thread" only means something for checkpoints: the rule must cover exactly that type.
+    const types = isPlainObject(raw.match) ? raw.match[n.resultType] : undefined;
+    const only = Array.isArray(types) && types.length === 1 && typeof types[0] === 'string' ? types[0] : undefined;
+    const problem = keepLatestProblem(raw[n.keepLatest], only ?? (Array.isArray(types) ? types.join("', '") : undefined), decision);
+    if (problem) at([n.keepLatest], problem);
+    else keepLatest = raw[n.keepLatest] as number;
+  }
+
   if (raw.description !== undefined && typeof raw.description !== 'string') {
     at(['description'], `expected a string, got ${showValue(raw.description)}`);
   }
@@ -224,6 +237,7 @@ function checkRule(raw: unknown, index: number, issues: IssueList, n: Names, lis
     decision,
     ...(ttlSeconds === undefined ? {} : { ttlSeconds }),
     ...(retentionSeconds === undefined ? {} : { retentionSeconds }),
+    ...(keepLatest === undefined ? {} : { keepLatest }),
     ...(raw.description === undefined ? {} : { description: raw.description as string }),
   };
   return Object.freeze(rule);

@@ -34,6 +34,7 @@ export function policyContent(p: PolicyParts): unknown {
       decision: rule.decision,
       ttlSeconds: rule.ttlSeconds,
       retentionSeconds: rule.retentionSeconds,
+      keepLatest: rule.keepLatest,
     })),
     solution: Object.fromEntries(
       Object.entries(p.solution?.materializationPolicy ?? {}).filter(([type]) => !PLATFORM_NATIVE_TYPES.has(type)),

@@ -20,7 +20,7 @@ export function platformReason(resultType: string): string {
 
 export function governanceReason(rule: GovernanceRule, resultType: string, ttlSeconds: number | undefined): string {
   const retention = rule.retentionSeconds === undefined ? '' : ` (retention ${formatDuration(rule.retentionSeconds)})`;
-  const base = `governance rule '${rule.id}' decides ${decisionText(rule.decision, ttlSeconds)}${retention} for '${resultType}'`;
+  const base = `governance rule '${rule.id}' decides ${decisionText(rule.decision, ttlSeconds)}${retention}${keepLatestText(rule.keepLatest)} for '${resultType}'`;
   return rule.description ? `${base} (${rule.description})` : base;
 }
 
@@ -54,9 +54,15 @@ export function solutionReason(
   decision: MaterializationDecision,
   ttlSeconds: number | undefined,
   retentionSeconds?: number,
+  keepLatest?: number,
 ): string {
   const retention = retentionSeconds === undefined ? '' : ` (retention ${formatDuration(retentionSeconds)})`;
-  return `${label} sets ${resultType}: ${decisionText(decision, ttlSeconds)}${retention}`;
+  return `${label} sets ${resultType}: ${decisionText(decision, ttlSeconds)}${retention}${keepLatestText(keepLatest)}`;
+}
+
+/** ` (keep latest 5 per thread)`, or nothing. */
+function keepLatestText(keepLatest: number | undefined): string {
+  return keepLatest === undefined ? '' : ` (keep latest ${keepLatest} per thread)`;
 }
 
 export function defaultReason(

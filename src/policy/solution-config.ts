@@ -13,6 +13,8 @@ export interface SolutionRule {
   readonly retentionSeconds?: number;
   /** A cached artifact of this type may be promoted to persisted on request (`artifacts keep`); only for `cache`. */
   readonly promote?: boolean;
+  /** Only the latest N checkpoints of each thread are kept (older ones are pruned); only for result type `checkpoint` with `persist`. */
+  readonly keepLatest?: number;
 }
 
 /**
@@ -39,7 +41,7 @@ export interface SolutionConfig {
 /** Top-level keys of a solution config file, in the order they are documented. */
 const TOP_LEVEL_KEYS = ['name', 'cache_ttl', 'materialization_policy'] as const;
 /** Keys of the object form of one entry (`visual: { decision: cache, cache_ttl: 10m }`). */
-const RULE_KEYS = ['decision', 'cache_ttl', 'retention', 'promote'] as const;
+const RULE_KEYS = ['decision', 'cache_ttl', 'retention', 'promote', 'keep_latest'] as const;
 /** Result type names: the plan's snake_case (`state_transition`, `governance_decision`). */
 const RESULT_TYPE = /^[a-z][a-z0-9_]*$/;
 const DECISION_WORDS = 'persist, cache or discard';
@@ -177,6 +179,7 @@ function checkRule(entry: unknown, path: readonly string[], issues: IssueList): 
   let cacheTtlSeconds: number | undefined;
   let retentionSeconds: number | undefined;
   let promote: boolean | undefined;
+  let keepLatest: number | undefined;
 
   if (typeof entry === 'string') {
     decision = checkDecision(entry, path, label, issues);
@@ -227,12 +230,21 @@ function checkRule(entry: unknown, path: readonly string[], issues: IssueList): 
         if (retentionSeconds === undefined) ok = false;
       }
     }
+    if (entry.keep_latest !== undefined) {
+      const problem = keepLatestProblem(entry.keep_latest, resultType, decision);
+      if (problem) {
+        issues.add([...path, 'keep_latest'], `${label}.keep_latest`, problem);
+        ok = false;
+      } else {
+        keepLatest = entry.keep_latest as number;
+      }
+    }
     if (!ok) return undefined;
   } else {
     issues.add(
       path,
       label,
-      `expected ${DECISION_WORDS} (or a mapping with decision, cache_ttl, retention, promote), got ${showValue(entry)}`,
+      `expected ${DECISION_WORDS} (or a mapping with decision, cache_ttl, retention, promote, keep_latest), got ${showValue(entry)}`,
     );
     return undefined;
   }
@@ -251,7 +263,27 @@ function checkRule(entry: unknown, path: readonly string[], issues: IssueList): 
     ...(cacheTtlSeconds === undefined ? {} : { cacheTtlSeconds }),
     ...(retentionSeconds === undefined ? {} : { retentionSeconds }),
     ...(promote === undefined ? {} : { promote }),
+    ...(keepLatest === undefined ? {} : { keepLatest }),
   });
+}
+
+/** The one result type `keep_latest` applies to: checkpoints are kept per thread, so "the latest N" has a meaning. */
+export const KEEP_LATEST_RESULT_TYPE = 'checkpoint';
+
+/**
+ * Why a `keep_latest` value cannot be used for `resultType` with `decision`,
+ * or null when it can: a positive integer, on result type `checkpoint`, with
+ * decision `persist`. Shared by solution configs and governance rules.
+ *
+ * @internal
+ */
+export function keepLatestProblem(value: unknown, resultType: string | undefined, decision: MaterializationDecision | undefined): string | null {
+  if (resultType !== KEEP_LATEST_RESULT_TYPE) {
+    return `only allowed for result type '${KEEP_LATEST_RESULT_TYPE}' (it keeps the latest N checkpoints of each thread), not for ${resultType === undefined ? 'every result type' : `'${resultType}'`}`;
+  }
+  if (decision !== undefined && decision !== 'persist') return `only allowed with decision 'persist' (this entry's decision is '${decision}')`;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) return `expected a whole number of checkpoints, 1 or more, got ${showValue(value)}`;
+  return null;
 }
 
 function checkDecision(

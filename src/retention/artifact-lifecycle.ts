@@ -10,6 +10,7 @@ import type { DatabaseClock } from '../db/database-clock.ts';
 import type { TenantScope } from '../db/tenant-scope.ts';
 import { WalRecordType, type WalRecordInput, type WriteAheadLog } from '../store/write-ahead-log.ts';
 import { collectGarbage, type GarbageCollectionReport } from './garbage-collection.ts';
+import type { CheckpointSweepReport } from '../checkpoints/checkpoint-store.ts';
 
 export interface LifecycleDeps {
   readonly db: Db;
@@ -26,6 +27,8 @@ export interface LifecycleDeps {
   readonly now: () => Date;
   /** Grace period of the sweep's garbage collection, seconds. @default 3600 */
   readonly gcGraceSeconds?: number;
+  /** Sweeps expired checkpoints (checkpoints/checkpoint-store.ts). */
+  readonly sweepCheckpoints: () => Promise<CheckpointSweepReport>;
 }
 
 /** Options of one sweep. */
@@ -47,6 +50,8 @@ export interface SweepReport {
   readonly failures: readonly { readonly artifactId: string; readonly message: string }[];
   /** Crash leftovers removed from the blob store (see garbage-collection.ts). */
   readonly garbage: GarbageCollectionReport;
+  /** LangGraph checkpoints whose retention ended or TTL passed (held threads kept). */
+  readonly checkpoints: CheckpointSweepReport;
 }
 
 const BATCH = 500;
@@ -170,7 +175,8 @@ export class ArtifactLifecycle {
     }
     const cacheEntriesExpired = await this.d.cache.purgeExpired(this.d.now());
     const garbage = await collectGarbage(this.d, options.gcGraceSeconds ?? this.d.gcGraceSeconds);
-    return { at: now.toISOString(), deleted, held, cacheEntriesExpired, failures, garbage };
+    const checkpoints = await this.d.sweepCheckpoints();
+    return { at: now.toISOString(), deleted, held, cacheEntriesExpired, failures, garbage, checkpoints };
   }
 }
 

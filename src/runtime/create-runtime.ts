@@ -12,6 +12,9 @@ import { loadPlatformPolicy } from '../policy/platform-policy.ts';
 import { openModelWork } from '../execution/model-work.ts';
 import { Signals } from '../execution/signals.ts';
 import { ArtifactLifecycle } from '../retention/artifact-lifecycle.ts';
+import { Checkpoints } from '../checkpoints/checkpoint-governance.ts';
+import { sweepCheckpoints } from '../checkpoints/checkpoint-store.ts';
+import { ANY_TENANT } from '../db/tenant-scope.ts';
 import { ArtifactContents } from '../store/artifact-contents.ts';
 import { ArtifactIndex } from '../store/artifact-index.ts';
 import type { DatabaseClock } from '../db/database-clock.ts';
@@ -118,11 +121,14 @@ export async function createRuntime(options: RuntimeOptions = {}, opening: Runti
     setMaxListeners(0, shutdown.signal);
     const tenants = new TenantRegistry(db, now);
     const policies = new PolicyVersions(db);
-    const lifecycle = new ArtifactLifecycle({ db, artifactIndex, artifactContents, wal, blobs: blobStore, cache, now: dbNow, gcGraceSeconds: o.gcGraceSeconds });
+    const lifecycle = new ArtifactLifecycle({
+      db, artifactIndex, artifactContents, wal, blobs: blobStore, cache, now: dbNow, gcGraceSeconds: o.gcGraceSeconds, sweepCheckpoints: () => sweepCheckpoints(db, ANY_TENANT),
+    });
     // No policy of its own: the one last made active with `policy apply`, followed while running.
     const live = await LivePolicy.open({ own: ownPolicy, policies, logger, now, databaseUrl: options.db ? undefined : o.databaseUrl });
     cleanups.push(() => live.close());
     const policyFor = (tenantId: string, solutionId: string | undefined) => live.current.resolve(tenantId, solutionId);
+    const checkpoints = new Checkpoints({ db, wal, policies, policyFor, now: dbNow });
     const metrics = new RuntimeMetrics(async () => {
       const [executionsByStatus, backlog] = await Promise.all([stateSurface.countByStatus(), outbox.backlog(now())]);
       return { executionsByStatus, outboxUnpublished: backlog.unpublished, outboxOldestAgeSeconds: backlog.oldestAgeSeconds };
@@ -158,7 +164,7 @@ export async function createRuntime(options: RuntimeOptions = {}, opening: Runti
     );
     return runtimeFacade({
       options: o, dataDir, db, logger, registry, live, policies, policyFor, tenants, metrics, modelWork, manager, signals, stateSurface, wal, outbox,
-      artifactIndex, artifactContents, artifactStorage, lifecycle, cache, bus, relay, probe, loops, shutdown, now, dbNow, cleanup,
+      artifactIndex, artifactContents, artifactStorage, lifecycle, cache, bus, relay, probe, loops, shutdown, now, dbNow, cleanup, checkpoints,
     });
   } catch (err) {
     await cleanup();

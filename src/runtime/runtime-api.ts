@@ -29,6 +29,7 @@ import type { ExecutionResult } from '../execution/execution-result.ts';
 import type { DiffOptions } from './policy-diff-over-history.ts';
 import type { ExecutionExplanation } from './explain-execution.ts';
 import type { ReadinessReport } from '../health/readiness.ts';
+import type { TenantCheckpoints } from '../checkpoints/checkpoint-governance.ts';
 
 /** Where a read is scoped: one tenant, or ANY_TENANT for operator tools. */
 export interface Scope {
@@ -124,6 +125,14 @@ export interface Runtime {
    * counts and ids. Legal holds keep their artifacts and are reported.
    */
   erase(scope: ErasureScope): Promise<ErasureReport>;
+  /**
+   * One tenant's LangGraph checkpoints, governed by the materialization
+   * policy (result type `checkpoint`): what `symphainy/langgraph`'s saver
+   * stores through, plus legal holds per thread and explanations of each
+   * checkpoint's decision. Throws SYM_ERR_INVALID_REQUEST naming `tenantId`
+   * when it is not a valid tenant id.
+   */
+  checkpoints(tenantId: string): TenantCheckpoints;
   /** Asks for a cached artifact to be persisted: the policy's `promote` permission decides, and the decision is recorded. */
   keepCached(cacheId: string, scope: { tenantId: string }): Promise<KeepResult>;
   /** Deletes renderings whose retention ended (tombstones and WAL records stay) and expired cache entries, collects crash leftovers; reports held ones. */

@@ -13,6 +13,7 @@ import type { CompiledPolicy } from '../policy/compile-policy.ts';
 import { resolverOf, type PolicyResolver } from '../policy/policy-resolver.ts';
 import { applyPolicy } from '../retention/apply-policy.ts';
 import type { ArtifactLifecycle } from '../retention/artifact-lifecycle.ts';
+import type { Checkpoints } from '../checkpoints/checkpoint-governance.ts';
 import { keepCached } from '../retention/promote.ts';
 import type { ArtifactContents } from '../store/artifact-contents.ts';
 import type { ArtifactIndex } from '../store/artifact-index.ts';
@@ -58,6 +59,8 @@ export interface RuntimeParts {
   readonly artifactStorage: ArtifactStorage;
   readonly lifecycle: ArtifactLifecycle;
   readonly cache: CacheStore;
+  /** LangGraph checkpoints, governed per tenant. */
+  readonly checkpoints: Checkpoints;
   readonly bus: InProcessEventBus;
   readonly relay: OutboxRelay;
   readonly probe: ReadinessProbe;
@@ -176,7 +179,8 @@ export function runtimeFacade(parts: RuntimeParts): Runtime {
     sweep: async (o) => (open(), track(lifecycle.sweep(o))),
     keepCached: async (cacheId, scope) =>
       (open(), track(keepCached({ db, cache, artifactIndex, artifactContents, artifactStorage, wal, now: dbNow, policyFor }, cacheId, scope.tenantId))),
-    erase: async (scope) => (open(), track(erase({ db, wal, artifactIndex, lifecycle, cache, now: dbNow }, scope))),
+    erase: async (scope) => (open(), track(erase({ db, wal, artifactIndex, lifecycle, cache, checkpoints: parts.checkpoints, now: dbNow }, scope))),
+    checkpoints: (tenantId) => (open(), parts.checkpoints.forTenant(tenantId)),
     listWal: async (q) => (open(), wal.list(q)),
     verifyWal: async (scope) => (open(), verifyWal(db, scope.tenantId)),
     listEvents: async (q) => (open(), outbox.list(q)),

@@ -17,7 +17,7 @@ import { IN_CI } from '../support/services.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const bin = (name: string) => join(root, 'node_modules', '.bin', name);
-const OPTIONAL = ['pg', 'ioredis', 'nats', '@aws-sdk/client-s3', '@aws-sdk/lib-storage'];
+const OPTIONAL = ['pg', 'ioredis', 'nats', '@aws-sdk/client-s3', '@aws-sdk/lib-storage', '@langchain/langgraph-checkpoint'];
 
 interface Ran {
   readonly code: number;

@@ -37,6 +37,7 @@ const surface: Record<string, string[]> = {
   './testing': ['FaultPoint', 'createMemoryRuntime'],
   './examples': ['exampleRealms', 'examplesDir', 'journey', 'mockModel', 'mvpPolicyPath', 'outcomes', 'platformPolicyPath', 'publishing', 'solution'],
   './ai': ['generateTextStep', 'streamTextStep', 'usageOf'],
+  './langgraph': ['SymphainyCheckpointSaver'],
 };
 
 /** The source file behind an export's compiled path: dist/src/x/y.js → src/x/y.ts. */

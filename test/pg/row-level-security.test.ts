@@ -16,12 +16,16 @@ import { uid } from '../runtime/helpers.ts';
  */
 const skip = await skipUnlessPostgres();
 
-const TENANT_TABLES = ['executions', 'wal', 'outbox', 'artifacts', 'cache_entries', 'wal_chain_heads', 'artifact_contents'] as const;
+const TENANT_TABLES = [
+  'executions', 'wal', 'outbox', 'artifacts', 'cache_entries', 'wal_chain_heads', 'artifact_contents',
+  'checkpoints', 'checkpoint_blobs', 'checkpoint_writes', 'checkpoint_holds',
+] as const;
 const PLATFORM_TABLES = ['tenants', 'api_keys', 'schema_migrations'] as const;
 // Tenant tables this suite's executions leave no row in (no model usage, stream, step or signal); forced all the same.
 const EMPTY_TENANT_TABLES = ['model_usage', 'stream_chunks', 'execution_steps', 'execution_signals'] as const;
 // Every execution leaves a row in each tenant table: the workflow persisted, the visual cached.
-const CONFIG = parseSolutionConfig({ materialization_policy: { workflow: 'persist', visual: { decision: 'cache', cache_ttl: '1h' } } });
+const CONFIG = parseSolutionConfig({ materialization_policy: { workflow: 'persist', visual: { decision: 'cache', cache_ttl: '1h' }, checkpoint: 'persist' } });
+const bytes = (text: string) => ({ type: 'json', bytes: new TextEncoder().encode(text) });
 const sop = (tenantId: string) => ({ intentType: 'journey.sop_to_workflow', tenantId, sessionId: 's', parameters: { sop_text: SOP_TEXT } });
 
 describe('row-level security (PostgreSQL server)', { skip }, () => {
@@ -56,6 +60,15 @@ describe('row-level security (PostgreSQL server)', { skip }, () => {
       const r = await runtime.execute(sop(tenantId));
       assert.equal(r.status, 'completed');
       if (tenantId === B) executionOfB = r.executionId;
+      // A LangGraph thread of the tenant: a checkpoint with a channel value, a pending write, a legal hold.
+      const checkpoints = runtime.checkpoints(tenantId);
+      const key = { threadId: 'thread-1', checkpointNs: '', checkpointId: 'cp-1' };
+      await checkpoints.put({
+        ...key, parentCheckpointId: null, channelVersions: { messages: 1 }, checkpoint: bytes('{}'), metadata: bytes('{}'),
+        blobs: [{ channel: 'messages', version: '1', value: bytes('["hi"]') }], subjectHashes: [], sizeBytes: 10,
+      });
+      await checkpoints.putWrites(key, [{ taskId: 'task', idx: 0, channel: 'messages', taskPath: '', value: bytes('"there"') }], false);
+      await checkpoints.hold('thread-1', 'audit');
     }
     await runtime.flushEvents();
     app = new pg.Pool({ connectionString: db.url, max: 1 });

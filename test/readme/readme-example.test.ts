@@ -66,3 +66,22 @@ await runtime.close();
     await rm(dataDir, { recursive: true, force: true });
   }
 });
+
+test("the README's LangGraph example checkpoints a graph through the runtime, resumes it and explains the decision", async () => {
+  const readme = await readFile(join(root, 'README.md'), 'utf8');
+  const code = /```ts\n([\s\S]*?)```/.exec(readme.slice(readme.indexOf('## LangGraph checkpoints')))?.[1];
+  assert.ok(code?.includes('SymphainyCheckpointSaver'), 'README has a ts block under "LangGraph checkpoints"');
+  const file = join(root, 'test/readme', `.example-langgraph-${process.pid}.ts`);
+  await writeFile(file, code!);
+  try {
+    const stdout = await new Promise<string>((resolve, reject) =>
+      execFile(process.execPath, ['--import', 'tsx', file], { cwd: root }, (err, out, errOut) => (err ? reject(new Error(`${err.message}\n${errOut}`)) : resolve(out))),
+    );
+    assert.deepEqual(stdout.trim().split('\n'), [
+      'published',
+      'solution config (inline) sets checkpoint: persist (retention 30d) (keep latest 20 per thread)',
+    ]);
+  } finally {
+    await rm(file, { force: true });
+  }
+});

@@ -23,12 +23,14 @@ export function registerErase(program: Command): void {
       const r = await withRuntime(cmd.optsWithGlobals(), (rt) =>
         rt.erase({ tenantId: opts.tenant, ...(opts.session ? { sessionId: opts.session } : {}), ...(subject ? { subject } : {}) }),
       );
-      if (r.held.length > 0 || r.unfinished.length > 0 || r.blobFailures.length > 0) process.exitCode = 1;
+      if (r.held.length > 0 || r.unfinished.length > 0 || r.blobFailures.length > 0 || r.checkpoints.threadsHeld.length > 0) process.exitCode = 1;
       if (opts.json) return printJson(r);
       process.stdout.write(
         `${r.erasureId}: ${r.executions.length} executions erased, ${r.artifactsDeleted.length} artifacts deleted, ` +
           `${r.cacheEntriesRemoved} cache entries removed, ${r.walRecordsRedacted} WAL records and ${r.outboxEventsRedacted} events redacted\n` +
+          `${r.checkpoints.threadsErased.length} LangGraph threads erased (${r.checkpoints.checkpointsDeleted} checkpoints, ${r.checkpoints.writesDeleted} writes)\n` +
           r.held.map((h) => `  kept by legal hold: ${h.artifactId}: ${h.reason}\n`).join('') +
+          r.checkpoints.threadsHeld.map((t) => `  kept by legal hold: LangGraph thread ${t}\n`).join('') +
           (r.unfinished.length ? `  still queued or running, not erased (erase again later): ${r.unfinished.join(', ')}\n` : '') +
           r.blobFailures.map((f) => `  blob removal failed, retried by the sweep: ${f.artifactId}: ${f.message}\n`).join(''),
       );

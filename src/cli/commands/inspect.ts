@@ -128,6 +128,8 @@ export function registerInspect(program: Command): void {
       process.stdout.write(
         `swept at ${r.at}: ${r.deleted.length} artifacts deleted, ${r.cacheEntriesExpired} cache entries expired\n` +
           r.held.map((h) => `  kept by legal hold: ${h.artifactId} (tenant '${h.tenantId}'): ${h.reason}\n`).join('') +
+          `${r.checkpoints.checkpointsDeleted} LangGraph checkpoints deleted (${r.checkpoints.writesDeleted} writes)\n` +
+          r.checkpoints.heldThreads.map((h) => `  kept by legal hold: LangGraph thread ${h.threadId} (tenant '${h.tenantId}')\n`).join('') +
           r.failures.map((f) => `  blob removal failed, retried next sweep: ${f.artifactId}: ${f.message}\n`).join('') +
           (g.supported
             ? `garbage (unreferenced, older than ${g.graceSeconds} s): ${g.blobsRemoved} blobs, ${g.manifestsRemoved} manifests, ${g.tempFilesRemoved} temporary files removed; ${g.keptYoung} younger kept\n`

@@ -432,6 +432,72 @@ export const MIGRATIONS: readonly Migration[] = [
       ${['model_usage', 'stream_chunks'].map(tenantIsolation).join('\n')}
     `,
   },
+  {
+    version: 18,
+    name: 'LangGraph checkpoints, their channel values and pending writes, per tenant; legal holds per thread',
+    sql: `
+      -- One row per stored checkpoint (the materialization policy decided persist or cache; discarded
+      -- ones have no row). checkpoint and metadata are the encoded content (checkpoints/checkpoint-content.ts);
+      -- channel_versions stays readable so channel values can be joined and pruned without decoding.
+      CREATE TABLE symphainy.checkpoints (
+        tenant_id            text        NOT NULL,
+        thread_id            text        NOT NULL,
+        checkpoint_ns        text        NOT NULL DEFAULT '',
+        -- uuid6 ids sort by time in byte order (COLLATE "C"): newest first is ORDER BY checkpoint_id DESC.
+        checkpoint_id        text COLLATE "C" NOT NULL,
+        parent_checkpoint_id text,
+        channel_versions     jsonb       NOT NULL,
+        checkpoint           bytea       NOT NULL,
+        metadata             bytea       NOT NULL,
+        -- sha256 of 'key=value' for the metadata's and config's top-level values: erasure by subject finds threads without decoding.
+        subject_hashes       text[]      NOT NULL DEFAULT '{}',
+        decision             text        NOT NULL CHECK (decision IN ('persist', 'cache')),
+        -- persist with retention: the sweep deletes it after (database clock).
+        retain_until         timestamptz,
+        -- cache: gone (unreadable, then swept) after.
+        expires_at           timestamptz,
+        created_at           timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (tenant_id, thread_id, checkpoint_ns, checkpoint_id)
+      );
+      CREATE INDEX checkpoints_retention ON symphainy.checkpoints (retain_until) WHERE retain_until IS NOT NULL;
+      CREATE INDEX checkpoints_expiry ON symphainy.checkpoints (expires_at) WHERE expires_at IS NOT NULL;
+      -- A channel's value at one version, shared by every checkpoint of the thread that has that version.
+      CREATE TABLE symphainy.checkpoint_blobs (
+        tenant_id     text  NOT NULL,
+        thread_id     text  NOT NULL,
+        checkpoint_ns text  NOT NULL DEFAULT '',
+        channel       text  NOT NULL,
+        version       text  NOT NULL,
+        -- NULL: the channel was empty at that version.
+        blob          bytea,
+        PRIMARY KEY (tenant_id, thread_id, checkpoint_ns, channel, version)
+      );
+      -- Writes of a checkpoint's tasks not yet folded into a checkpoint (pending writes).
+      CREATE TABLE symphainy.checkpoint_writes (
+        tenant_id     text    NOT NULL,
+        thread_id     text    NOT NULL,
+        checkpoint_ns text    NOT NULL DEFAULT '',
+        checkpoint_id text COLLATE "C" NOT NULL,
+        task_id       text COLLATE "C" NOT NULL,
+        idx           integer NOT NULL,
+        channel       text    NOT NULL,
+        task_path     text COLLATE "C" NOT NULL DEFAULT '',
+        value         bytea   NOT NULL,
+        -- Writes may arrive before their checkpoint commits; the sweep removes orphans only past a grace period.
+        written_at    timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (tenant_id, thread_id, checkpoint_ns, checkpoint_id, task_id, idx)
+      );
+      -- A legal hold on a thread: nothing of it is pruned, swept, erased or deleted until released.
+      CREATE TABLE symphainy.checkpoint_holds (
+        tenant_id text        NOT NULL,
+        thread_id text        NOT NULL,
+        reason    text        NOT NULL,
+        held_at   timestamptz NOT NULL,
+        PRIMARY KEY (tenant_id, thread_id)
+      );
+      ${['checkpoints', 'checkpoint_blobs', 'checkpoint_writes', 'checkpoint_holds'].map(tenantIsolation).join('\n')}
+    `,
+  },
 ];
 
 /** Row-level security of one tenant table (migration 4): rows of the transaction's tenant, or all with '*'. */

@@ -62,6 +62,12 @@ export const ErasureReport = z.object({
   walRecordsRedacted: z.number().int(),
   outboxEventsRedacted: z.number().int(),
   blobFailures: z.array(z.object({ artifactId: z.string(), message: z.string() })),
+  checkpoints: z.object({
+    threadsErased: z.array(z.string()),
+    threadsHeld: z.array(z.string()).describe('threads in scope a legal hold kept'),
+    checkpointsDeleted: z.number().int(),
+    writesDeleted: z.number().int(),
+  }).describe('LangGraph checkpoints of the scope (the session is the thread id)'),
 });
 export const SweepReport = z.object({
   at: Timestamp,
@@ -69,6 +75,11 @@ export const SweepReport = z.object({
   held: z.array(z.object({ artifactId: z.string(), tenantId: z.string(), reason: z.string() })),
   cacheEntriesExpired: z.number().int(),
   failures: z.array(z.object({ artifactId: z.string(), message: z.string() })),
+  checkpoints: z.object({
+    checkpointsDeleted: z.number().int().describe('LangGraph checkpoints whose retention ended or cache TTL passed'),
+    writesDeleted: z.number().int(),
+    heldThreads: z.array(z.object({ tenantId: z.string(), threadId: z.string() })).describe('threads a legal hold kept'),
+  }),
   garbage: z.object({
     supported: z.boolean().describe('false when the blob store cannot list its files (nothing was collected)'),
     graceSeconds: z.number().describe('files younger than this were spared'),

@@ -1,0 +1,237 @@
+import { createHash } from 'node:crypto';
+import type { Db, Queryable } from '../db/db.ts';
+import { ANY_TENANT } from '../db/tenant-scope.ts';
+import { iso } from '../db/sql.ts';
+import { ConflictError, InvalidRequestError, NotFoundError } from '../errors/index.ts';
+import { SAFE_ID, TENANT_ID } from '../intent/intent.ts';
+import type { CompiledPolicy, LayerVerdict } from '../policy/compile-policy.ts';
+import type { PolicyDecision, PolicyInput } from '../policy/decision.ts';
+import type { PolicyVersions } from '../store/policy-versions.ts';
+import { WalRecordType, type WriteAheadLog } from '../store/write-ahead-log.ts';
+import {
+  CheckpointStore,
+  sweepCheckpoints,
+  type CheckpointInput,
+  type CheckpointKey,
+  type CheckpointSelection,
+  type CheckpointSweepReport,
+  type StoredCheckpoint,
+  type StoredWrite,
+} from './checkpoint-store.ts';
+
+/** The result type the materialization policy decides checkpoints under. */
+export const CHECKPOINT_RESULT_TYPE = 'checkpoint';
+
+export interface CheckpointDeps {
+  readonly db: Db;
+  readonly wal: WriteAheadLog;
+  readonly policies: PolicyVersions;
+  /** The policy deciding for a tenant now (the runtime's live policy). */
+  readonly policyFor: (tenantId: string, solutionId: string | undefined) => CompiledPolicy;
+  /** The database's time: stamps decisions and holds. */
+  readonly now: () => Date;
+}
+
+/** A checkpoint's recorded decision and every policy layer's verdict under the policy that decided. */
+export interface CheckpointDecisionExplanation {
+  readonly threadId: string;
+  readonly checkpointNs: string;
+  readonly checkpointId: string;
+  readonly recorded: PolicyDecision & { readonly recordedAt: string; readonly seq: number; readonly pruned: number };
+  readonly inputs: PolicyInput;
+  /** Null when the deciding policy is not stored. */
+  readonly chain: readonly LayerVerdict[] | null;
+  readonly note?: string;
+}
+
+/** What an erasure did to checkpoints. */
+export interface CheckpointErasure {
+  readonly threadsErased: readonly string[];
+  /** Threads in scope a legal hold kept. */
+  readonly threadsHeld: readonly string[];
+  readonly checkpointsDeleted: number;
+  readonly writesDeleted: number;
+}
+
+/** Checks a thread id (the thread's session id in erasure). @throws InvalidRequestError naming `field`. */
+export function checkThreadId(threadId: unknown, field: string): asserts threadId is string {
+  if (typeof threadId !== 'string' || !SAFE_ID.test(threadId)) {
+    const got = threadId === undefined ? 'it is missing' : `got ${JSON.stringify(threadId)}`;
+    throw new InvalidRequestError(`${field} must be a thread id (letters, digits, . _ - : @; at most 128), ${got}`, [{ path: field, message: 'is required (a valid thread id)' }]);
+  }
+}
+
+/**
+ * General notes: the runtime's checkpoints as governed content. The
+ * materialization policy decides every checkpoint (result type
+ * `checkpoint`): persist (with retention, optionally keeping only the latest
+ * N per thread), cache (with a TTL) or discard; the decision is a
+ * `governance_decision` WAL record in the same transaction as the stored
+ * rows. Legal holds are per thread. Reads and writes of one tenant go
+ * through {@link forTenant}.
+ */
+export class Checkpoints {
+  constructor(private readonly d: CheckpointDeps) {}
+
+  /** One tenant's checkpoints. @throws InvalidRequestError naming `tenantId` when it is missing or not a valid tenant id. */
+  forTenant(tenantId: string): TenantCheckpoints {
+    if (typeof tenantId !== 'string' || !TENANT_ID.test(tenantId)) {
+      throw new InvalidRequestError(
+        `tenantId must be a tenant id (letters, digits, . _ - : @; at most 128; not starting with 'symphainy:'), got ${tenantId === undefined ? 'nothing' : JSON.stringify(tenantId)}`,
+        [{ path: 'tenantId', message: 'is required (a valid tenant id)' }],
+      );
+    }
+    return new TenantCheckpoints(this.d, tenantId);
+  }
+
+  /** Deletes every tenant's checkpoints whose retention ended or TTL passed, except on held threads. */
+  sweep(): Promise<CheckpointSweepReport> {
+    return sweepCheckpoints(this.d.db, ANY_TENANT);
+  }
+
+  /**
+   * Erases a tenant's threads: every thread, one thread (`sessionId` is the
+   * thread id) or the threads a subject appears in (a top-level value of a
+   * checkpoint's metadata or config). Held threads are left and reported.
+   */
+  async erase(scope: { tenantId: string; sessionId?: string; subject?: { key: string; value: string } }): Promise<CheckpointErasure> {
+    const own = this.forTenant(scope.tenantId);
+    let threads: string[] | null = null;
+    if (scope.sessionId !== undefined) threads = [scope.sessionId];
+    if (scope.subject !== undefined) {
+      const bySubject = await own.store.threadsWithSubject(subjectHash(scope.subject.key, scope.subject.value));
+      threads = threads === null ? bySubject : threads.filter((t) => bySubject.includes(t));
+    }
+    if (threads !== null && threads.length === 0) return { threadsErased: [], threadsHeld: [], checkpointsDeleted: 0, writesDeleted: 0 };
+    const r = await this.d.db.scoped(scope.tenantId).transaction((tx) => own.store.deleteThreads(tx, threads));
+    return { threadsErased: r.deleted, threadsHeld: r.held, checkpointsDeleted: r.checkpoints, writesDeleted: r.writes };
+  }
+}
+
+/** sha256 of `key=value`: how a subject is recorded with checkpoints without keeping the value readable. */
+export function subjectHash(key: string, value: string | number): string {
+  return createHash('sha256').update(`${key}=${value}`).digest('hex');
+}
+
+/** One tenant's checkpoints: governed writes, reads, legal holds and explanations. */
+export class TenantCheckpoints {
+  readonly store: CheckpointStore;
+
+  constructor(
+    private readonly d: CheckpointDeps,
+    readonly tenantId: string,
+  ) {
+    this.store = new CheckpointStore(d.db, tenantId);
+  }
+
+  /**
+   * Asks the policy about one checkpoint and records the decision in the
+   * WAL; stores it (persist or cache) in the same transaction, or only
+   * records the decision (discard).
+   */
+  async put(input: CheckpointInput & { readonly sizeBytes: number }): Promise<PolicyDecision> {
+    const policy = this.d.policyFor(this.tenantId, undefined);
+    const inputs: PolicyInput = { resultType: CHECKPOINT_RESULT_TYPE, tenantId: this.tenantId, sizeBytes: input.sizeBytes };
+    const decision = policy.evaluate(inputs);
+    const at = this.d.now().toISOString();
+    await this.d.policies.record(policy, this.d.now());
+    await this.d.db.scoped(this.tenantId).transaction(async (tx) => {
+      const pruned = decision.decision === 'discard'
+        ? 0
+        : await this.store.put(tx, input, {
+            decision: decision.decision,
+            ...(decision.retentionSeconds === undefined ? {} : { retentionSeconds: decision.retentionSeconds }),
+            ...(decision.ttlSeconds === undefined ? {} : { ttlSeconds: decision.ttlSeconds }),
+            ...(decision.keepLatest === undefined ? {} : { keepLatest: decision.keepLatest }),
+          });
+      await this.d.wal.append(tx, [{
+        tenantId: this.tenantId, executionId: null, intentId: null, recordType: WalRecordType.GOVERNANCE_DECISION, recordedAt: at,
+        payload: {
+          kind: 'checkpoint', threadId: input.threadId, checkpointNs: input.checkpointNs, checkpointId: input.checkpointId,
+          resultType: CHECKPOINT_RESULT_TYPE, ...decision, pruned, inputs,
+        },
+      }]);
+    });
+    return decision;
+  }
+
+  putWrites(key: CheckpointKey, writes: readonly StoredWrite[], replace: boolean): Promise<void> {
+    return this.store.putWrites(key, writes, replace);
+  }
+
+  get(threadId: string, checkpointNs: string, checkpointId: string | undefined): Promise<StoredCheckpoint | undefined> {
+    return this.store.get(threadId, checkpointNs, checkpointId);
+  }
+
+  list(selection: CheckpointSelection, limit: number, after?: CheckpointKey): Promise<StoredCheckpoint[]> {
+    return this.store.list(selection, limit, after);
+  }
+
+  /** Deletes a thread's checkpoints and writes. @throws ConflictError when the thread is under a legal hold. */
+  async deleteThread(threadId: string): Promise<void> {
+    checkThreadId(threadId, 'threadId');
+    await this.d.db.scoped(this.tenantId).transaction(async (tx) => {
+      const r = await this.store.deleteThreads(tx, [threadId]);
+      if (r.held.length > 0) throw new ConflictError(`thread '${threadId}' is under a legal hold; release it before deleting the thread`);
+    });
+  }
+
+  /** Places a legal hold on a thread (recorded in the WAL): nothing of it is pruned, swept, erased or deleted until released. */
+  async hold(threadId: string, reason: string): Promise<{ threadId: string; reason: string; since: string }> {
+    checkThreadId(threadId, 'threadId');
+    if (typeof reason !== 'string' || reason.trim() === '') {
+      throw new InvalidRequestError('a legal hold needs a reason', [{ path: 'reason', message: 'is required' }]);
+    }
+    const at = this.d.now().toISOString();
+    await this.d.db.scoped(this.tenantId).transaction(async (tx) => {
+      if (!(await this.store.setHold(tx, threadId, { reason: reason.trim(), at }))) {
+        throw new ConflictError(`thread '${threadId}' is already under a legal hold`);
+      }
+      await this.#recordHold(tx, { threadId, action: 'hold', reason: reason.trim() }, at);
+    });
+    return { threadId, reason: reason.trim(), since: at };
+  }
+
+  /** Releases a thread's legal hold. @throws ConflictError when it has none. */
+  async release(threadId: string): Promise<void> {
+    checkThreadId(threadId, 'threadId');
+    const at = this.d.now().toISOString();
+    await this.d.db.scoped(this.tenantId).transaction(async (tx) => {
+      if (!(await this.store.setHold(tx, threadId, null))) throw new ConflictError(`thread '${threadId}' has no legal hold to release`);
+      await this.#recordHold(tx, { threadId, action: 'release' }, at);
+    });
+  }
+
+  /**
+   * The recorded decision for one checkpoint and every layer's verdict under
+   * the policy version that decided. @throws NotFoundError when no decision
+   * for it is recorded for this tenant.
+   */
+  async explain(threadId: string, checkpointId: string, checkpointNs = ''): Promise<CheckpointDecisionExplanation> {
+    const rows = await this.d.db.scoped(this.tenantId).query<{ seq: string | number; payload: Record<string, unknown>; recorded_at: unknown }>(
+      `SELECT seq, payload, recorded_at FROM symphainy.wal
+        WHERE tenant_id = $1 AND record_type = 'governance_decision' AND payload->>'kind' = 'checkpoint'
+          AND payload->>'threadId' = $2 AND payload->>'checkpointNs' = $3 AND payload->>'checkpointId' = $4
+        ORDER BY seq DESC LIMIT 1`,
+      [this.tenantId, threadId, checkpointNs, checkpointId],
+    );
+    const row = rows[0];
+    if (!row) throw new NotFoundError('checkpoint decision', checkpointId, `no decision is recorded for checkpoint '${checkpointId}' of thread '${threadId}'`);
+    const { kind: _k, threadId: _t, checkpointNs: _n, checkpointId: _c, resultType: _r, inputs, pruned, ...decision } = row.payload;
+    const recorded = { ...(decision as unknown as PolicyDecision), recordedAt: iso(row.recorded_at)!, seq: Number(row.seq), pruned: Number(pruned ?? 0) };
+    const base = { threadId, checkpointNs, checkpointId, recorded, inputs: inputs as PolicyInput };
+    const policy = await this.d.policies.get(recorded.policyVersion);
+    if (!policy) return { ...base, chain: null, note: `policy ${recorded.policyVersion} is not stored, so its layers cannot be shown` };
+    const explanation = policy.explain(base.inputs);
+    const same = explanation.result.decision === recorded.decision && explanation.result.layer === recorded.layer;
+    return {
+      ...base,
+      chain: explanation.chain,
+      ...(same ? {} : { note: `re-evaluating gives ${explanation.result.decision} by ${explanation.result.layer}, not the recorded decision` }),
+    };
+  }
+
+  async #recordHold(tx: Queryable, payload: Record<string, unknown>, at: string): Promise<void> {
+    await this.d.wal.append(tx, [{ tenantId: this.tenantId, executionId: null, intentId: null, recordType: WalRecordType.LEGAL_HOLD, payload, recordedAt: at }]);
+  }
+}

@@ -1,0 +1,26 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { fromStored, toStored } from '../../src/checkpoints/checkpoint-content.ts';
+
+// Checkpoint content becomes stored bytes in one module: the serializer's type travels inside the
+// bytes (no content in readable columns), and bytes in an unknown format are refused by name.
+
+const scope = { tenantId: 'acme', threadId: 'thread-1' };
+
+test('typed content round-trips through the stored format, type included', async () => {
+  const bytes = new TextEncoder().encode('{"messages":["hi"]}');
+  const stored = await toStored(scope, { type: 'json', bytes });
+  assert.equal(stored[0], 1, 'format version');
+  const back = await fromStored(scope, stored);
+  assert.equal(back.type, 'json');
+  assert.deepEqual([...back.bytes], [...bytes]);
+  const empty = await fromStored(scope, await toStored(scope, { type: 'bytes', bytes: new Uint8Array() }));
+  assert.deepEqual({ type: empty.type, length: empty.bytes.length }, { type: 'bytes', length: 0 });
+});
+
+test('an empty or oversized type, and bytes of an unknown format, are refused with the reason', async () => {
+  await assert.rejects(toStored(scope, { type: '', bytes: new Uint8Array([1]) }), /a serializer type must be 1 to 255 bytes/);
+  await assert.rejects(toStored(scope, { type: 'x'.repeat(256), bytes: new Uint8Array([1]) }), /1 to 255 bytes/);
+  await assert.rejects(fromStored(scope, new Uint8Array([9, 1, 65, 66])), /unknown format \(first byte 9\)/);
+  await assert.rejects(fromStored(scope, new Uint8Array()), /unknown format \(first byte missing\)/);
+});
