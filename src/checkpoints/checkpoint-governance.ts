@@ -30,6 +30,8 @@ export interface CheckpointDeps {
   readonly policyFor: (tenantId: string, solutionId: string | undefined) => CompiledPolicy;
   /** The database's time: stamps decisions and holds. */
   readonly now: () => Date;
+  /** Told once per tenant when the policy's fallback discards checkpoints (a graph cannot resume). */
+  readonly warn?: (fields: Record<string, unknown>, message: string) => void;
 }
 
 /** A checkpoint's recorded decision and every policy layer's verdict under the policy that decided. */
@@ -71,6 +73,9 @@ export function checkThreadId(threadId: unknown, field: string): asserts threadI
  * through {@link forTenant}.
  */
 export class Checkpoints {
+  /** Tenants already warned that no rule keeps their checkpoints. */
+  readonly #warned = new Set<string>();
+
   constructor(private readonly d: CheckpointDeps) {}
 
   /** One tenant's checkpoints. @throws InvalidRequestError naming `tenantId` when it is missing or not a valid tenant id. */
@@ -81,7 +86,7 @@ export class Checkpoints {
         [{ path: 'tenantId', message: 'is required (a valid tenant id)' }],
       );
     }
-    return new TenantCheckpoints(this.d, tenantId);
+    return new TenantCheckpoints(this.d, tenantId, this.#warned);
   }
 
   /** Deletes every tenant's checkpoints whose retention ended or TTL passed, except on held threads. */
@@ -120,6 +125,7 @@ export class TenantCheckpoints {
   constructor(
     private readonly d: CheckpointDeps,
     readonly tenantId: string,
+    private readonly warned: Set<string> = new Set(),
   ) {
     this.store = new CheckpointStore(d.db, tenantId);
   }
@@ -133,6 +139,14 @@ export class TenantCheckpoints {
     const policy = this.d.policyFor(this.tenantId, undefined);
     const inputs: PolicyInput = { resultType: CHECKPOINT_RESULT_TYPE, tenantId: this.tenantId, sizeBytes: input.sizeBytes };
     const decision = policy.evaluate(inputs);
+    if (decision.decision === 'discard' && decision.layer === 'fallback' && !this.warned.has(this.tenantId)) {
+      // No layer names checkpoints: every one is dropped and a graph cannot resume. Legal, but rarely meant.
+      this.warned.add(this.tenantId);
+      this.d.warn?.(
+        { tenantId: this.tenantId, resultType: CHECKPOINT_RESULT_TYPE, policyVersion: decision.policyVersion },
+        `no policy rule names result type '${CHECKPOINT_RESULT_TYPE}', so the fallback discards tenant '${this.tenantId}'s checkpoints and a graph cannot resume; add a rule (e.g. checkpoint: { decision: persist, keep_latest: 10 })`,
+      );
+    }
     const at = this.d.now().toISOString();
     await this.d.policies.record(policy, this.d.now());
     await this.d.db.scoped(this.tenantId).transaction(async (tx) => {

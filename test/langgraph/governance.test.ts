@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { pino } from 'pino';
 import { emptyCheckpoint, uuid6, type Checkpoint } from '@langchain/langgraph-checkpoint';
 import { ANY_TENANT, parseSolutionConfig, type Runtime } from '../../src/index.ts';
 import { SymphainyCheckpointSaver } from '../../src/langgraph/index.ts';
@@ -67,15 +68,24 @@ test('keep_latest keeps the newest N checkpoints of a thread, with their writes;
   });
 });
 
-test('with no rule for checkpoint the fallback discards it: recorded, explainable, not stored', async () => {
-  await withRuntime(null, async (t) => {
+test('with no rule for checkpoint the fallback discards it: recorded, explainable, not stored, and the log says so once per tenant', async () => {
+  const lines: string[] = [];
+  const logger = pino({ level: 'warn' }, { write: (line: string) => void lines.push(line) });
+  const t = await testRuntime({ logger });
+  try {
     const saver = new SymphainyCheckpointSaver(t.runtime, { tenantId: 'acme' });
-    const [id] = await putChain(saver, 'th-1', 1);
+    const [id] = await putChain(saver, 'th-1', 2);
+    await putChain(new SymphainyCheckpointSaver(t.runtime, { tenantId: 'bravo' }), 'th-1', 1);
+    const warnings = lines.map((l) => JSON.parse(l)).filter((l) => /no policy rule names result type 'checkpoint'/.test(l.msg));
+    assert.deepEqual(warnings.map((w) => w.tenantId), ['acme', 'bravo']);
+    assert.match(warnings[0].msg, /a graph cannot resume; add a rule/);
     assert.equal(await saver.getTuple({ configurable: { thread_id: 'th-1' } }), undefined);
     const why = await t.runtime.checkpoints('acme').explain('th-1', id!);
     assert.equal(why.recorded.decision, 'discard');
     assert.equal(why.recorded.layer, 'fallback');
-  });
+  } finally {
+    await t.close();
+  }
 });
 
 test('cache: a checkpoint past its TTL is gone for reads, and the sweep deletes it with its writes', async () => {
