@@ -251,7 +251,8 @@ class CompiledMaterializationPolicy implements CompiledPolicy {
     if (!rule) return undefined;
     const ttl = rule.decision === 'cache' ? (rule.cacheTtlSeconds ?? c.config.cacheTtlSeconds) : undefined;
     const reason = solutionReason(configLabel(c.scope, c.config, c.id), type, rule.decision, ttl, rule.retentionSeconds);
-    return this.#decision(rule.decision, PolicyLayer.SOLUTION, reason, ttl, undefined, rule.retentionSeconds, configName(c.scope, c.id));
+    const decision = this.#decision(rule.decision, PolicyLayer.SOLUTION, reason, ttl, undefined, rule.retentionSeconds, configName(c.scope, c.id));
+    return rule.trace === undefined ? decision : Object.freeze({ ...decision, trace: rule.trace });
   }
 
   #defaultDecision(type: string): PolicyDecision | undefined {
