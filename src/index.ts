@@ -22,7 +22,7 @@ export { createRuntime } from './runtime/create-runtime.ts';
 export type { Runtime, Scope } from './runtime/create-runtime.ts';
 export type { RuntimeOptions } from './runtime/runtime-options.ts';
 export type { ExecutionResult, ArtifactOutcome } from './execution/execution-result.ts';
-export type { ExecuteOptions } from './execution/lifecycle-manager.ts';
+export type { ExecuteOptions, SubmitOptions } from './execution/lifecycle-manager.ts';
 
 export { defineRealm, isRealm } from './realm/define-realm.ts';
 export type { Realm, RealmDefinitionInput, IntentDefinition, RealmResult, RealmEvent, ParamsSchema } from './realm/define-realm.ts';

@@ -55,6 +55,8 @@ export const ErasureReport = z.object({
   walRecordsRedacted: z.number().int(),
   outboxEventsRedacted: z.number().int(),
   blobFailures: z.array(z.object({ artifactId: z.string(), message: z.string() })),
+  traceIdsWithContent: z.array(z.string())
+    .describe("trace ids whose spans carried content of the erased executions (a policy's trace: include): the runtime cannot delete spans from a tracing backend, so purge these there"),
 });
 export const SweepReport = z.object({
   at: Timestamp,
