@@ -126,6 +126,16 @@ export function redact(url: string): string {
   return url.replace(/\/\/[^@/]*@/, '//***@');
 }
 
+/** An http:// or https:// URL a URL parser accepts (an OTLP endpoint). */
+export function httpUrl(): OptionKind {
+  const schema = z
+    .string(refuse('text'))
+    .trim()
+    .min(1, 'must not be empty')
+    .refine((s) => /^https?:\/\//i.test(s) && URL.canParse(s), { error: (issue) => `must be an http:// or https:// URL, got ${shownUrl(String(issue.input))}` });
+  return { describe: 'an http:// or https:// URL', value: schema, text: schema };
+}
+
 /** The backends' addresses, checked alike in options, flags, environment and the runtime config file. */
 export const DATABASE_URL = textMatching(/^postgres(ql)?:\/\//, 'a postgres:// URL');
 export const ARTIFACTS = textMatching(/^(s3:\/\/|(?![a-z][a-z0-9+.-]*:\/\/))/i, 's3://bucket/prefix or a directory');
