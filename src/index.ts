@@ -82,6 +82,7 @@ export type { SubmittedExecution } from './execution/lifecycle-manager.ts';
 export { loadRuntimeConfig, type RuntimeConfigFile } from './runtime/runtime-config.ts';
 export { parseRuntimeConfigYaml } from './runtime/runtime-config.ts';
 export { compileRuntimeOptions, type CompiledRuntimeOptions, type RuntimeOptionsInput } from './options/compile-runtime-options.ts';
+export { startTracing, type Tracing, type TracingOptions } from './telemetry/start-tracing.ts';
 export { compileRetryPolicy, DEFAULT_RETRY_POLICY, type RetryPolicy, type CompiledRetryPolicy } from './policy/retry-policy.ts';
 
 export * from './errors/index.ts';
