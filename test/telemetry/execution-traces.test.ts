@@ -7,6 +7,7 @@ import { compileRuntimeOptions } from '../../src/options/index.ts';
 import { defineRealm, parseSolutionConfig, type ExecutionContext } from '../../src/index.ts';
 import { startTracing, type Tracing } from '../../src/telemetry/start-tracing.ts';
 import { traceLogFields } from '../../src/telemetry/execution-spans.ts';
+import { callMcpTool, mcpTools } from '../../src/mcp/tools.ts';
 import { ok } from '../http/api-helpers.ts';
 import { startTestServer, type TestServer } from '../support/http-server.ts';
 import { testRuntime } from '../support/test-runtime.ts';
@@ -193,6 +194,24 @@ test('a log line inside an execution carries its trace id (the default logger\'s
     assert.ok(line, 'a line for the execution');
     assert.equal(line.trace_id, caller.traceId);
     assert.match(String(line.span_id), /^[0-9a-f]{16}$/);
+  } finally {
+    await t.close();
+  }
+});
+
+test('an MCP tool call is an execution with its spans', async () => {
+  const t = await testRuntime({ realms: [realm] });
+  try {
+    const tool = mcpTools(t.runtime.intents()).get('traced__write')!;
+    const called = await callMcpTool({ runtime: t.runtime, tenantId: 'acme' }, tool, { secret: PARAM_MARKER });
+    const executionId = (called.structuredContent as { executionId: string }).executionId;
+    const record = await t.runtime.getExecution(executionId, { tenantId: 'acme' });
+    assert.match(String(record.traceId), /^[0-9a-f]{32}$/, 'a new trace when the caller sent none');
+    const spans = await traceSpans(record.traceId!);
+    const root = one(spans, 'execute traced.write');
+    assert.equal(root.parentSpanId ?? '', '', 'the root of its own trace');
+    assert.equal(attr(root.attributes, 'symphainy.execution.id'), executionId);
+    assert.equal(one(spans, 'handler traced.write').parentSpanId, root.spanId);
   } finally {
     await t.close();
   }
