@@ -1,9 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import type { TenantScope } from '../db/tenant-scope.ts';
-import { DuplicateIntentError, ExecutionInterruptedError, StoreError, type SymphainyError } from '../errors/index.ts';
-import { createIntent, type Intent, type IntentInput } from '../intent/intent.ts';
+import { DuplicateIntentError, ExecutionInterruptedError, StoreError } from '../errors/index.ts';
+import type { Intent, IntentInput } from '../intent/intent.ts';
 import type { CompiledPolicy } from '../policy/compile-policy.ts';
-import { durationOption, MAX_TIMER_SECONDS } from '../policy/duration.ts';
 import { DEFAULT_RETRY_POLICY, type CompiledRetryPolicy } from '../policy/retry-policy.ts';
 import { compiledRetryPolicyOf } from '../realm/define-realm.ts';
 import type { RegisteredIntent } from '../realm/intent-registry.ts';
@@ -16,7 +14,7 @@ import { afterFailedAttempt, attemptOf, recordedRetryPolicy, requeueForOperator,
 import { ExecutionWriter } from './execution-writer.ts';
 import { recordFailure } from './failures.ts';
 import { FaultPoint } from './fault-points.ts';
-import { priorOfSameType, recordRejected, resumeInterrupted, resumeWaiting } from './idempotency.ts';
+import { priorOfSameType, resumeInterrupted, resumeWaiting } from './idempotency.ts';
 import { claimExecutions } from './claim.ts';
 import {
   CompletionOutcomeUnknown, LeaseLostError,
@@ -29,8 +27,9 @@ import { runHandler } from './run-handler.ts';
 import { streamEnded } from './execution-stream.ts';
 import { DurableRun, Suspension } from './durable-run.ts';
 import { recordWait, stepCompletion } from './durable-outcomes.ts';
+import { acceptIntent, recordIntent } from './accept-intent.ts';
 import { contentTraceId, executionAttributes, traceContent, traceDecisions, traceOutcome, type RunTrace } from './execution-trace.ts';
-import { failSpan, inSpan, parentContext, SpanAttr, startSpan, traceOf } from '../telemetry/execution-spans.ts';
+import { inSpan, parentContext, SpanAttr, startSpan } from '../telemetry/execution-spans.ts';
 
 export { LeaseLostError } from './lifecycle-types.ts';
 export type { ClaimBatch, ClaimedRun, ExecuteOptions, ExecutionLifecycleDeps, SubmitOptions, SubmittedExecution } from './lifecycle-types.ts';
@@ -57,8 +56,8 @@ export class ExecutionLifecycleManager {
     const span = startSpan('execute', parent, {});
     return inSpan(span, parent, async (context) => {
       const trace: RunTrace = { span, context };
-      const { intent, entry, params, policy } = await this.#accept(input, options, trace, 'execute');
-      const recorded = await this.#record(intent, entry, policy, 'running', trace);
+      const { intent, entry, params, policy } = await acceptIntent(this.d, input, options, (i) => this.#policyOf(i), trace, 'execute');
+      const recorded = await recordIntent(this.d, this.#writer, this.#ownerId, intent, entry, policy, 'running', trace);
       // The intent id is taken: replay its recorded result (same tenant, finished), start a new attempt, or refuse.
       if (recorded === 'taken') return this.#traced(span, await this.#replay(intent, entry, params, policy, options, trace));
       const { executionId, event: started } = recorded;
@@ -109,8 +108,8 @@ export class ExecutionLifecycleManager {
     const span = startSpan('submit', parent, {});
     return inSpan(span, parent, async (context) => {
       const trace: RunTrace = { span, context };
-      const { intent, entry, policy } = await this.#accept(input, {}, trace, 'submit');
-      const recorded = await this.#record(intent, entry, policy, 'queued', trace);
+      const { intent, entry, policy } = await acceptIntent(this.d, input, {}, (i) => this.#policyOf(i), trace, 'submit');
+      const recorded = await recordIntent(this.d, this.#writer, this.#ownerId, intent, entry, policy, 'queued', trace);
       if (recorded === 'taken') {
         const prior = await priorOfSameType(this.d.stateSurface, intent);
         span.setAttribute(SpanAttr.EXECUTION_ID, prior.executionId);
@@ -119,56 +118,6 @@ export class ExecutionLifecycleManager {
       span.setAttributes({ [SpanAttr.EXECUTION_ID]: recorded.executionId, [SpanAttr.EXECUTION_STATUS]: 'queued' });
       return { executionId: recorded.executionId, intentId: intent.intentId, tenantId: intent.tenantId, status: 'queued', duplicate: false };
     });
-  }
-
-  /**
-   * Record: the intent, the execution (`running`, or `queued` for a worker)
-   * and its first transition and event commit together. `'taken'` when this
-   * tenant already used the intent id.
-   */
-  async #record(
-    intent: Intent, entry: RegisteredIntent, policy: CompiledPolicy, to: 'running' | 'queued', trace: RunTrace,
-  ): Promise<{ executionId: string; event: OutboxEvent } | 'taken'> {
-    const d = this.d;
-    const executionId = randomUUID();
-    const at = d.now().toISOString();
-    const event = outboxEvent(this.d.now(), intent, executionId, 'runtime', to === 'running' ? 'execution.started' : 'execution.queued', {
-      executionId, intentId: intent.intentId, intentType: intent.intentType, realm: entry.realm,
-    });
-    const recordStart = performance.now();
-    const span = startSpan('record', trace.context, executionAttributes(intent, executionId, entry.realm));
-    try {
-      const outcome = await this.#writer.write(intent.tenantId, {
-        insert: {
-          execution: {
-            executionId, intentId: intent.intentId, tenantId: intent.tenantId, sessionId: intent.sessionId,
-            intentType: intent.intentType, realm: entry.realm, parameters: intent.parameters as Record<string, unknown>,
-            policyVersion: policy.version, intentCreatedAt: intent.createdAt, solutionId: intent.solutionId ?? null,
-            trace: traceOf(trace.span),
-          },
-          status: to,
-          at,
-          lease: to === 'running' ? { owner: this.#ownerId, leaseMs: this.d.leaseMs ?? 30_000 } : null,
-          // The realm's own policy travels with the execution; else the claiming worker's applies.
-          retryPolicy: compiledRetryPolicyOf(entry.definition) ?? null,
-        },
-        wal: [
-          walRecord(intent, executionId, WalRecordType.INTENT, { intent, realm: entry.realm }, at),
-          walRecord(intent, executionId, WalRecordType.STATE_TRANSITION, { from: 'accepted', to, at }, at),
-        ],
-        outbox: [event],
-        ...faultHook(this.d.faults, FaultPoint.BEFORE_START_COMMIT),
-      });
-      if (outcome === 'taken') return 'taken';
-    } catch (err) {
-      failSpan(span, err, STORE_ERROR_CODE);
-      throw new StoreError(`cannot record intent '${intent.intentId}': ${(err as Error).message}`, { cause: err });
-    } finally {
-      span.end();
-    }
-    d.observer?.stage('record', performance.now() - recordStart);
-    d.relay.kick();
-    return { executionId, event };
   }
 
   /**
@@ -210,41 +159,6 @@ export class ExecutionLifecycleManager {
     }
     const retry: RetryState = { policy: recordedRetryPolicy(c.retryPolicy, this.#retryPolicyOf(entry)), retryBase: c.retryBase };
     return this.#run({ intent, entry, params, policy, executionId: c.executionId, started, lease: c.lease, leaseMs: c.leaseMs, retry, trace });
-  }
-
-  /** Validates an intent; a refused one is recorded (`intent_rejected`) and thrown. */
-  async #accept(input: IntentInput | Intent, options: ExecuteOptions, trace: RunTrace, op: 'execute' | 'submit') {
-    const span = startSpan('accept', trace.context, {});
-    try {
-      const accepted = await this.#validate(input, options);
-      const attributes = executionAttributes(accepted.intent, null, accepted.entry.realm);
-      span.setAttributes(attributes);
-      // Named by intent type only once it is routed: the span name stays within the registered types.
-      trace.span.updateName(`${op} ${accepted.intent.intentType}`);
-      trace.span.setAttributes(attributes);
-      return accepted;
-    } catch (err) {
-      failSpan(span, err);
-      throw err;
-    } finally {
-      span.end();
-    }
-  }
-
-  async #validate(input: IntentInput | Intent, options: ExecuteOptions) {
-    const intent = createIntent(input as IntentInput);
-    const policy = options.policy ?? this.#policyOf(intent);
-    // The one duration parser: whole milliseconds, at most what a timer can wait.
-    if (options.timeoutMs !== undefined) durationOption('timeoutMs', options.timeoutMs, { unit: 'ms', plain: 'ms', subSecond: true, max: MAX_TIMER_SECONDS });
-    // Validate: unknown type or bad parameters are refused before anything runs.
-    try {
-      const entry = this.d.registry.resolve(intent.intentType);
-      const params = this.d.registry.validateParameters(entry, intent.parameters);
-      return { intent, entry, params, policy };
-    } catch (err) {
-      await recordRejected(this.d, intent, err as SymphainyError);
-      throw err;
-    }
   }
 
   #policyOf(intent: Pick<Intent, 'tenantId' | 'solutionId'>): CompiledPolicy {
