@@ -29,6 +29,7 @@ import { DurableRun, Suspension } from './durable-run.ts';
 import { recordWait, stepCompletion } from './durable-outcomes.ts';
 import { acceptIntent, recordIntent } from './accept-intent.ts';
 import { contentTraceId, executionAttributes, traceContent, traceDecisions, traceOutcome, type RunTrace } from './execution-trace.ts';
+import { SpanKind } from '@opentelemetry/api';
 import { inSpan, parentContext, SpanAttr, startSpan } from '../telemetry/execution-spans.ts';
 
 export { LeaseLostError } from './lifecycle-types.ts';
@@ -105,7 +106,8 @@ export class ExecutionLifecycleManager {
    */
   async submit(input: IntentInput | Intent, options: SubmitOptions = {}): Promise<SubmittedExecution> {
     const parent = parentContext(options.traceparent);
-    const span = startSpan('submit', parent, {});
+    // A queued execution is a message to a worker: producer here, consumer where it is claimed (messaging conventions).
+    const span = startSpan('submit', parent, {}, SpanKind.PRODUCER);
     return inSpan(span, parent, async (context) => {
       const trace: RunTrace = { span, context };
       const { intent, entry, policy } = await acceptIntent(this.d, input, {}, (i) => this.#policyOf(i), trace, 'submit');
@@ -140,7 +142,7 @@ export class ExecutionLifecycleManager {
     const parent = parentContext(c.traceparent);
     const span = startSpan(`execute ${c.intentType}`, parent, {
       ...executionAttributes(intent, c.executionId, c.realm), [SpanAttr.ATTEMPT]: c.lease.attempt,
-    });
+    }, SpanKind.CONSUMER);
     return inSpan(span, parent, async (context) => this.#traced(span, await this.#runClaimed(run, intent, { span, context })));
   }
 

@@ -176,6 +176,7 @@ test('a queued execution keeps its traceparent: the worker that claims it contin
     assert.equal(submit.parentSpanId, caller.spanId);
     const run = one(spans, 'execute traced.write');
     assert.equal(run.parentSpanId, submit.spanId, "the worker's execution span continues from the submit span");
+    assert.deepEqual([submit.kind, run.kind], [4, 5], 'producer and consumer (OTLP SPAN_KIND_PRODUCER, SPAN_KIND_CONSUMER)');
     assert.equal(attr(run.attributes, 'symphainy.execution.attempt'), 1);
     assert.equal(one(spans, 'handler traced.write').parentSpanId, run.spanId);
   } finally {
