@@ -242,7 +242,8 @@ class CompiledMaterializationPolicy implements CompiledPolicy {
     // A rule without a TTL takes the type's own cache_ttl from the first config that sets one.
     const typeTtl = this.#configs.find((c) => c.table.get(type)?.cacheTtlSeconds !== undefined)?.table.get(type)?.cacheTtlSeconds;
     const ttl = rule.decision === 'cache' ? (rule.ttlSeconds ?? typeTtl ?? this.#cacheTtlSeconds) : undefined;
-    return this.#decision(rule.decision, PolicyLayer.GOVERNANCE, governanceReason(rule, type, ttl), ttl, rule.id, rule.retentionSeconds);
+    const decision = this.#decision(rule.decision, PolicyLayer.GOVERNANCE, governanceReason(rule, type, ttl), ttl, rule.id, rule.retentionSeconds);
+    return rule.trace === undefined ? decision : Object.freeze({ ...decision, trace: rule.trace });
   }
 
   /** A config's decision for a type it names; its TTL is the entry's, else that config's cache_ttl. */

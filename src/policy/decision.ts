@@ -51,7 +51,7 @@ export interface PolicyDecision {
   readonly retentionSeconds?: number;
   /** When a config layer decided: which config — `tenant:acme`, `solution:bot` or `runtime`. */
   readonly config?: string;
-  /** `include` when the deciding config entry lets this type's content into traces (`trace: include`); absent: no content in traces. */
+  /** `include` when the deciding config entry or governance rule lets this content into traces (`trace: include`); absent: no content in traces. */
   readonly trace?: 'include';
 }
 

@@ -49,6 +49,25 @@ test('trace: include is validated in the solution config, carried in the decisio
   assert.notEqual(policy.version, without.version);
 });
 
+test('a governance rule may say trace: include too; the rule that decides says whether content enters traces', () => {
+  assert.throws(
+    () => compileMaterializationPolicy({ governance: [{ id: 'r', match: {}, decision: 'cache', trace: 'always' } as never] }),
+    (err: unknown) => err instanceof PolicyConfigError && /rules\[0\] \('r'\): trace: expected 'include'/.test(err.message),
+  );
+  const policy = compileMaterializationPolicy({
+    governance: [{ id: 'visuals-traced', match: { resultType: ['visual'] }, decision: 'cache', trace: 'include' }],
+    solution: parseSolutionConfig({ materialization_policy: { visual: { decision: 'persist', trace: 'include' }, sop: { decision: 'persist', trace: 'include' } } }),
+  });
+  assert.equal(policy.evaluate({ resultType: 'visual' }).ruleId, 'visuals-traced');
+  assert.equal(policy.evaluate({ resultType: 'visual' }).trace, 'include');
+  const untraced = compileMaterializationPolicy({
+    governance: [{ id: 'sop-cached', match: { resultType: ['sop'] }, decision: 'cache' }],
+    solution: parseSolutionConfig({ materialization_policy: { sop: { decision: 'persist', trace: 'include' } } }),
+  });
+  // The governance rule decides, and it does not let content in: the config entry below it does not either.
+  assert.equal(untraced.evaluate({ resultType: 'sop' }).trace, undefined);
+});
+
 test('a traceparent is read as the W3C Trace Context says: malformed, version ff or all-zero ids are ignored', () => {
   const header = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
   const parsed = parseTraceparent(header);
