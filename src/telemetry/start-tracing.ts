@@ -1,4 +1,5 @@
 import { context, trace } from '@opentelemetry/api';
+import { ConfigError } from '../errors/index.ts';
 import { importOptional } from '../package/optional-packages.ts';
 
 /** The optional packages span export needs (installed together). */
@@ -15,8 +16,11 @@ export const DEFAULT_OTLP_ENDPOINT = 'http://localhost:4318';
  * `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`, `OTEL_SERVICE_NAME`).
  */
 export interface TracingOptions {
-  /** `otlp`: OTLP over HTTP with JSON bodies; `none`: spans are not exported. @default 'none' */
-  readonly tracesExporter: 'otlp' | 'none';
+  /**
+   * `otlp`: OTLP over HTTP with JSON bodies; `none`: spans are not exported
+   * (a comma-separated list, as the variable allows). @default 'none'
+   */
+  readonly tracesExporter: string;
   /** Base URL; traces go to `<endpoint>/v1/traces`. @default DEFAULT_OTLP_ENDPOINT */
   readonly endpoint?: string | undefined;
   /** The traces URL, used as it is (wins over `endpoint`). */
@@ -41,6 +45,8 @@ const OFF: Tracing = Object.freeze({ url: null, flush: async () => {}, shutdown:
  * manager (so logs and nested instrumentation see the active span) — when
  * `tracesExporter` is `otlp`; does nothing for `none`. One per process.
  *
+ * @throws ConfigError (SYM_ERR_CONFIG) naming `OTEL_TRACES_EXPORTER` for an
+ *   exporter other than `otlp` or `none` (e.g. `zipkin`).
  * @throws MissingPackageError (SYM_ERR_MISSING_PACKAGE) naming the packages
  *   when the optional SDK packages ({@link TRACING_PACKAGES}) are not installed.
  *
@@ -52,7 +58,13 @@ const OFF: Tracing = Object.freeze({ url: null, flush: async () => {}, shutdown:
  * ```
  */
 export async function startTracing(options: TracingOptions): Promise<Tracing> {
-  if (options.tracesExporter === 'none') return OFF;
+  const exporters = new Set(options.tracesExporter.split(',').map((w) => w.trim()).filter((w) => w !== '' && w !== 'none'));
+  const unsupported = [...exporters].filter((w) => w !== 'otlp');
+  if (unsupported.length > 0) {
+    // Refused, never silently off: the operator asked for spans somewhere this runtime cannot send them.
+    throw new ConfigError(`env OTEL_TRACES_EXPORTER: ${unsupported.map((w) => `'${w}'`).join(', ')} is not supported here (symphainy exports otlp over HTTP with JSON, or none)`);
+  }
+  if (exporters.size === 0) return OFF;
   const [sdk, otlp, resources, hooks] = await importOptional(
     () => Promise.all([
       import('@opentelemetry/sdk-trace-base'), import('@opentelemetry/exporter-trace-otlp-http'),

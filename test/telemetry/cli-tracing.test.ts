@@ -48,7 +48,7 @@ test('symphainy run with OTEL_TRACES_EXPORTER=otlp exports the execution\'s span
 test('an unsupported exporter or an unparsable endpoint stops the command with an error naming the variable', async () => {
   const exporter = await cli(RUN, { OTEL_TRACES_EXPORTER: 'zipkin' });
   assert.notEqual(exporter.code, 0);
-  assert.match(exporter.stderr, /SYM_ERR_CONFIG.*\n?.*env OTEL_TRACES_EXPORTER: must be one of otlp, none, got "zipkin"/);
+  assert.match(exporter.stderr, /SYM_ERR_CONFIG.*env OTEL_TRACES_EXPORTER: 'zipkin' is not supported here/);
   const endpoint = await cli(RUN, { OTEL_TRACES_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'collector:4318' });
   assert.notEqual(endpoint.code, 0);
   assert.match(endpoint.stderr, /env OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: must be an http:\/\/ or https:\/\/ URL/);

@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import { compileMaterializationPolicy, ConfigError, formatExplanation, parseSolutionConfig, parseSolutionConfigYaml, PolicyConfigError } from '../../src/index.ts';
 import { compileRuntimeOptions } from '../../src/options/index.ts';
 import { formatTraceparent, parseTraceparent } from '../../src/telemetry/trace-context.ts';
+import { startTracing } from '../../src/telemetry/start-tracing.ts';
 
 test('span export is off unless OTEL_TRACES_EXPORTER says otlp; traces go to the endpoint\'s /v1/traces unless the traces endpoint is given', () => {
   assert.deepEqual({ ...compileRuntimeOptions({ env: {} }).telemetry }, {
@@ -27,10 +28,19 @@ test('an unsupported exporter or protocol, or an endpoint that is no http(s) URL
     }
     assert.fail(`accepted ${JSON.stringify(env)}`);
   };
-  assert.equal(refused({ OTEL_TRACES_EXPORTER: 'zipkin' }), 'env OTEL_TRACES_EXPORTER: must be one of otlp, none, got "zipkin"');
+  assert.equal(refused({ OTEL_TRACES_EXPORTER: 'otpl' }), 'env OTEL_TRACES_EXPORTER: must be a comma-separated list of otlp, zipkin, console, none, got "otpl"');
   assert.equal(refused({ OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' }), 'env OTEL_EXPORTER_OTLP_PROTOCOL: must be one of http/json, got "grpc"');
   assert.match(refused({ OTEL_EXPORTER_OTLP_ENDPOINT: 'localhost:4318' }), /^env OTEL_EXPORTER_OTLP_ENDPOINT: must be an http:\/\/ or https:\/\/ URL/);
   assert.match(refused({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://exa mple' }), /^env OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: must be an http:\/\/ or https:\/\/ URL/);
+});
+
+test('a standard exporter this runtime cannot send to passes the options (an embedding app\'s SDK may use it) but stops startTracing, naming the variable', async () => {
+  const telemetry = compileRuntimeOptions({ env: { OTEL_TRACES_EXPORTER: 'zipkin, console' } }).telemetry;
+  assert.equal(telemetry.tracesExporter, 'zipkin,console');
+  await assert.rejects(startTracing(telemetry), (err: unknown) => err instanceof ConfigError
+    && err.message === "env OTEL_TRACES_EXPORTER: 'zipkin', 'console' is not supported here (symphainy exports otlp over HTTP with JSON, or none)");
+  // none (alone or listed) is off: nothing registered, nothing to load.
+  assert.equal((await startTracing(compileRuntimeOptions({ env: { OTEL_TRACES_EXPORTER: 'none' } }).telemetry)).url, null);
 });
 
 test('trace: include is validated in the solution config, carried in the decision and shown by explain', () => {
