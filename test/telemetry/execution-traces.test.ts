@@ -149,6 +149,11 @@ test('trace: include lets a result type\'s content into its trace (never paramet
       assert.ok(!body.includes(STEP_MARKER), 'a step result leaked into a span');
     }
 
+    // The decision record says so.
+    const journey = await s.runtime.listWal({ tenantId: 'acme', executionId: result.executionId });
+    const decided = journey.find((w) => w.recordType === 'governance_decision');
+    assert.equal((decided?.payload as { trace?: string }).trace, 'include');
+
     // The runtime cannot delete spans from the backend: erasure names the trace to purge there.
     const report = await s.runtime.erase({ tenantId: 'acme', sessionId: 's-include' });
     assert.deepEqual(report.executions, [result.executionId]);
