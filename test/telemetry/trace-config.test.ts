@@ -4,6 +4,7 @@ import { compileMaterializationPolicy, ConfigError, formatExplanation, parseSolu
 import { compileRuntimeOptions } from '../../src/options/index.ts';
 import { formatTraceparent, parseTraceparent } from '../../src/telemetry/trace-context.ts';
 import { startTracing } from '../../src/telemetry/start-tracing.ts';
+import { CONTENT_ATTRIBUTE_MAX, contentAttribute, usageAttributes } from '../../src/telemetry/execution-spans.ts';
 
 test('span export is off unless OTEL_TRACES_EXPORTER says otlp; traces go to the endpoint\'s /v1/traces unless the traces endpoint is given', () => {
   assert.deepEqual({ ...compileRuntimeOptions({ env: {} }).telemetry }, {
@@ -90,4 +91,23 @@ test('a traceparent is read as the W3C Trace Context says: malformed, version ff
   ]) assert.equal(parseTraceparent(bad), null, bad);
   // A later version may append fields.
   assert.equal(parseTraceparent(`01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-later`)?.traceId, '4bf92f3577b34da6a3ce929d0e0e4736');
+});
+
+test('content let into a trace: the semantic payload and text renderings as JSON, binary renderings left out, cut at 16 KiB', () => {
+  const text = (name: string, contentType: string, value: string) => ({ name, contentType, bytes: new TextEncoder().encode(value) });
+  const small = JSON.parse(contentAttribute({
+    semanticPayload: { steps: 3 },
+    renderings: [text('markdown', 'text/markdown', '# hi'), text('json', 'application/json', '{"a":1}'), { name: 'png', contentType: 'image/png', bytes: new Uint8Array([137, 80]) }],
+  }));
+  assert.deepEqual(small, { semanticPayload: { steps: 3 }, renderings: { markdown: '# hi', json: '{"a":1}' } });
+  const big = contentAttribute({ semanticPayload: null, renderings: [text('markdown', 'text/markdown', 'x'.repeat(40_000))] });
+  assert.equal(big.length, CONTENT_ATTRIBUTE_MAX + '…(cut)'.length);
+  assert.ok(big.endsWith('…(cut)'));
+});
+
+test('GenAI attributes of a usage record: the provider only when the model name says it', () => {
+  assert.deepEqual(usageAttributes({ model: 'gpt-4o-mini', inputTokens: 1, outputTokens: 2 }), {
+    'gen_ai.request.model': 'gpt-4o-mini', 'gen_ai.usage.input_tokens': 1, 'gen_ai.usage.output_tokens': 2,
+  });
+  assert.equal(usageAttributes({ model: 'anthropic/claude-haiku', inputTokens: 1, outputTokens: 2, costUsd: 0.5 })['gen_ai.provider.name'], 'anthropic');
 });
