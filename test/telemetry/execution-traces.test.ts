@@ -205,6 +205,25 @@ test('a log line inside an execution carries its trace id (the default logger\'s
   }
 });
 
+test('an MCP tool call over HTTP joins the request\'s traceparent', async () => {
+  const { s, key } = await server();
+  try {
+    const caller = newTraceparent();
+    const res = await s.call('/mcp', {
+      method: 'POST', key,
+      headers: { traceparent: caller.header, accept: 'application/json, text/event-stream' },
+      json: { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'traced__write', arguments: { secret: PARAM_MARKER } } },
+    });
+    const answer = await ok(res);
+    const executionId = answer.result.structuredContent.executionId as string;
+    const root = one(await traceSpans(caller.traceId), 'execute traced.write');
+    assert.equal(root.parentSpanId, caller.spanId);
+    assert.equal(attr(root.attributes, 'symphainy.execution.id'), executionId);
+  } finally {
+    await s.close();
+  }
+});
+
 test('an MCP tool call is an execution with its spans', async () => {
   const t = await testRuntime({ realms: [realm] });
   try {
