@@ -22,7 +22,7 @@ export { createRuntime } from './runtime/create-runtime.ts';
 export type { Runtime, Scope } from './runtime/create-runtime.ts';
 export type { RuntimeOptions } from './runtime/runtime-options.ts';
 export type { ExecutionResult, ArtifactOutcome } from './execution/execution-result.ts';
-export type { ExecuteOptions } from './execution/lifecycle-manager.ts';
+export type { ExecuteOptions, SubmitOptions } from './execution/lifecycle-manager.ts';
 
 export { defineRealm, isRealm } from './realm/define-realm.ts';
 export type { Realm, RealmDefinitionInput, IntentDefinition, RealmResult, RealmEvent, ParamsSchema } from './realm/define-realm.ts';
@@ -84,6 +84,7 @@ export type { SubmittedExecution } from './execution/lifecycle-manager.ts';
 export { loadRuntimeConfig, type RuntimeConfigFile } from './runtime/runtime-config.ts';
 export { parseRuntimeConfigYaml } from './runtime/runtime-config.ts';
 export { compileRuntimeOptions, type CompiledRuntimeOptions, type RuntimeOptionsInput } from './options/compile-runtime-options.ts';
+export { startTracing, type Tracing, type TracingOptions } from './telemetry/start-tracing.ts';
 export { compileRetryPolicy, DEFAULT_RETRY_POLICY, type RetryPolicy, type CompiledRetryPolicy } from './policy/retry-policy.ts';
 
 export * from './errors/index.ts';

@@ -5,6 +5,7 @@ import { createRuntime, type Runtime } from '../runtime/create-runtime.ts';
 import type { RuntimeOptions } from '../runtime/runtime-options.ts';
 import { ConfigError } from '../errors/index.ts';
 import { ANY_TENANT, type TenantScope } from '../db/tenant-scope.ts';
+import { startTracing, type Tracing } from '../telemetry/start-tracing.ts';
 
 /** Options every command that opens the store shares (global flags plus `--realm`/`--config`). */
 export interface StoreOptions {
@@ -28,7 +29,9 @@ export interface StoreOptions {
  * (`cmd.optsWithGlobals()`): every flag that sets a runtime option is
  * compiled with the others before anything opens.
  */
-export async function withRuntime<T>(opts: StoreOptions, fn: (runtime: Runtime) => Promise<T>, extra: RuntimeOptions = {}): Promise<T> {
+export async function withRuntime<T>(
+  opts: StoreOptions, fn: (runtime: Runtime) => Promise<T>, extra: RuntimeOptions = {}, cli: { tracing?: boolean } = {},
+): Promise<T> {
   const realms = await cliRealms(opts.realm);
   const runtime = await createRuntime(
     {
@@ -39,10 +42,15 @@ export async function withRuntime<T>(opts: StoreOptions, fn: (runtime: Runtime) 
     },
     { flags: optionFlags(opts as Record<string, unknown>) },
   );
+  let tracing: Tracing | undefined;
   try {
+    // Span export from the standard OTEL_ variables (compiled with the other options): on for the commands that run executions.
+    if (cli.tracing) tracing = await startTracing(runtime.options.telemetry);
     return await fn(runtime);
   } finally {
     await runtime.close();
+    // After the runtime closed: the spans of executions it drained are exported too.
+    await tracing?.shutdown();
   }
 }
 

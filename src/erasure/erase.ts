@@ -35,6 +35,12 @@ export interface ErasureReport {
   readonly blobFailures: readonly { readonly artifactId: string; readonly message: string }[];
   /** LangGraph checkpoints of the scope (a session is a thread id; a subject, a top-level value of a checkpoint's metadata or config). */
   readonly checkpoints: CheckpointErasure;
+  /**
+   * Traces whose spans carried content of the erased executions (a policy's
+   * `trace: include`). The runtime cannot delete spans from a tracing
+   * backend: purge these trace ids there to complete the erasure.
+   */
+  readonly traceIdsWithContent: readonly string[];
 }
 
 export interface ErasureDeps {
@@ -65,15 +71,17 @@ export async function erase(d: ErasureDeps, scope: ErasureScope): Promise<Erasur
   const q = d.db.scoped(scope.tenantId);
   const marker = JSON.stringify({ redacted: true, erasureId });
 
-  const rows = await q.query<{ execution_id: string; status: string }>(
-    `SELECT execution_id, status FROM symphainy.executions
+  const rows = await q.query<{ execution_id: string; status: string; content_trace_ids: string[] | null }>(
+    `SELECT execution_id, status, content_trace_ids FROM symphainy.executions
       WHERE tenant_id = $1 AND ($2::text IS NULL OR session_id = $2) AND ($3::text IS NULL OR parameters ->> $3 = $4)
         AND NOT (parameters ? 'redacted')
       ORDER BY execution_id`,
     [scope.tenantId, scope.sessionId ?? null, scope.subject?.key ?? null, scope.subject?.value ?? null],
   );
   const unfinished = rows.filter((r) => r.status === 'queued' || r.status === 'running').map((r) => r.execution_id);
-  const executions = rows.filter((r) => r.status === 'completed' || r.status === 'failed').map((r) => r.execution_id);
+  const erased = rows.filter((r) => r.status === 'completed' || r.status === 'failed');
+  const executions = erased.map((r) => r.execution_id);
+  const traceIdsWithContent = [...new Set(erased.flatMap((r) => r.content_trace_ids ?? []))].sort();
 
   // Renderings: tombstones first (holds win), then the blobs.
   const artifacts = (await d.artifactIndex.byExecutions(scope.tenantId, executions)).filter((a) => !a.deleted);
@@ -141,6 +149,7 @@ export async function erase(d: ErasureDeps, scope: ErasureScope): Promise<Erasur
     outboxEventsRedacted: counts.outbox,
     blobFailures,
     checkpoints,
+    traceIdsWithContent,
   };
   await q.transaction((tx) =>
     d.wal.append(tx, [{ tenantId: scope.tenantId, executionId: null, intentId: null, recordType: WalRecordType.ERASURE, payload: { ...report }, recordedAt: at }]),

@@ -9,6 +9,8 @@ import { WalRecordType, type WalRecordInput } from '../store/write-ahead-log.ts'
 import type { ExecutionWriter } from './execution-writer.ts';
 import { LeaseLostError, type ExecutionLifecycleDeps } from './lifecycle-types.ts';
 import { walRecord } from './records.ts';
+import type { Context } from '@opentelemetry/api';
+import { inSpan, parentContext, SpanAttr, startSpan } from '../telemetry/execution-spans.ts';
 
 /** The handler stopped at a wait: the run ends `waiting`, with this journal row (not yet written) holding the wait. */
 export class Suspension {
@@ -36,6 +38,8 @@ export class DurableRun {
   readonly suspended: Promise<Suspension>;
   #suspend!: (s: Suspension) => void;
   readonly #journalStore: StepJournal;
+  /** The handler's span context: steps' spans go under it. */
+  traceContext: Context | undefined;
 
   constructor(
     private readonly d: Pick<ExecutionLifecycleDeps, 'db' | 'stepHooks' | 'stepJournal'>,
@@ -63,16 +67,19 @@ export class DurableRun {
     await this.d.stepHooks?.beforeStep({
       executionId, tenantId: intent.tenantId, intentType: intent.intentType, step: name, occurrence: pos.occurrence,
     });
-    let value: unknown;
-    for (let attempt = 1; ; attempt++) {
-      try {
-        value = await fn();
-        break;
-      } catch (err) {
-        if (attempt >= retry.maximumAttempts) throw err;
-        await new Promise((r) => setTimeout(r, retryDelayMs(retry, attempt)));
+    // A span for a step that runs (a journaled one returned above without running): its name, never its result.
+    const parent = this.traceContext ?? parentContext();
+    const span = startSpan(`step ${name}`, parent, { [SpanAttr.STEP_NAME]: name, [SpanAttr.EXECUTION_ID]: executionId });
+    const value = await inSpan(span, parent, async () => {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await fn();
+        } catch (err) {
+          if (attempt >= retry.maximumAttempts) throw err;
+          await new Promise((r) => setTimeout(r, retryDelayMs(retry, attempt)));
+        }
       }
-    }
+    });
     // What is journaled is what every run returns: JSON, so the first run sees what a replay will.
     const result = JSON.parse(stepJson(name, value)) as T;
     await this.#write([this.#row(pos, 'done', result, resultType, null)]);

@@ -1,9 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import type { TenantScope } from '../db/tenant-scope.ts';
-import { DuplicateIntentError, ExecutionInterruptedError, StoreError, type SymphainyError } from '../errors/index.ts';
-import { createIntent, type Intent, type IntentInput } from '../intent/intent.ts';
+import { DuplicateIntentError, ExecutionInterruptedError, StoreError } from '../errors/index.ts';
+import type { Intent, IntentInput } from '../intent/intent.ts';
 import type { CompiledPolicy } from '../policy/compile-policy.ts';
-import { durationOption, MAX_TIMER_SECONDS } from '../policy/duration.ts';
 import { DEFAULT_RETRY_POLICY, type CompiledRetryPolicy } from '../policy/retry-policy.ts';
 import { compiledRetryPolicyOf } from '../realm/define-realm.ts';
 import type { RegisteredIntent } from '../realm/intent-registry.ts';
@@ -16,11 +14,11 @@ import { afterFailedAttempt, attemptOf, recordedRetryPolicy, requeueForOperator,
 import { ExecutionWriter } from './execution-writer.ts';
 import { recordFailure } from './failures.ts';
 import { FaultPoint } from './fault-points.ts';
-import { priorOfSameType, recordRejected, resumeInterrupted, resumeWaiting } from './idempotency.ts';
+import { priorOfSameType, resumeInterrupted, resumeWaiting } from './idempotency.ts';
 import { claimExecutions } from './claim.ts';
 import {
   CompletionOutcomeUnknown, LeaseLostError,
-  type ClaimBatch, type ClaimedRun, type ExecuteOptions, type ExecutionLifecycleDeps, type ExecutionRef, type RunArgs, type SubmittedExecution,
+  type ClaimBatch, type ClaimedRun, type ExecuteOptions, type ExecutionLifecycleDeps, type ExecutionRef, type RunArgs, type SubmitOptions, type SubmittedExecution,
 } from './lifecycle-types.ts';
 import { tagLineage } from './lineage.ts';
 import { decide, materialize, type Pending } from './materialize.ts';
@@ -29,9 +27,13 @@ import { runHandler } from './run-handler.ts';
 import { streamEnded } from './execution-stream.ts';
 import { DurableRun, Suspension } from './durable-run.ts';
 import { recordWait, stepCompletion } from './durable-outcomes.ts';
+import { acceptIntent, recordIntent } from './accept-intent.ts';
+import { contentTraceId, executionAttributes, traceContent, traceDecisions, traceOutcome, type RunTrace } from './execution-trace.ts';
+import { SpanKind } from '@opentelemetry/api';
+import { inSpan, parentContext, SpanAttr, startSpan } from '../telemetry/execution-spans.ts';
 
 export { LeaseLostError } from './lifecycle-types.ts';
-export type { ClaimBatch, ClaimedRun, ExecuteOptions, ExecutionLifecycleDeps, SubmittedExecution } from './lifecycle-types.ts';
+export type { ClaimBatch, ClaimedRun, ExecuteOptions, ExecutionLifecycleDeps, SubmitOptions, SubmittedExecution } from './lifecycle-types.ts';
 
 const STORE_ERROR_CODE = 'SYM_ERR_STORE';
 
@@ -51,13 +53,25 @@ export class ExecutionLifecycleManager {
   }
 
   async execute(input: IntentInput | Intent, options: ExecuteOptions = {}): Promise<ExecutionResult> {
-    const { intent, entry, params, policy } = await this.#accept(input, options);
-    const recorded = await this.#record(intent, entry, policy, 'running');
-    // The intent id is taken: replay its recorded result (same tenant, finished), start a new attempt, or refuse.
-    if (recorded === 'taken') return this.#replay(intent, entry, params, policy, options);
-    const { executionId, event: started } = recorded;
-    const lease = { owner: this.#ownerId, attempt: 1 };
-    return this.#runDirect({ intent, entry, params, policy, executionId, started, timeoutMs: options.timeoutMs, lease });
+    const parent = parentContext(options.traceparent);
+    const span = startSpan('execute', parent, {});
+    return inSpan(span, parent, async (context) => {
+      const trace: RunTrace = { span, context };
+      const { intent, entry, params, policy } = await acceptIntent(this.d, input, options, (i) => this.#policyOf(i), trace, 'execute');
+      const recorded = await recordIntent(this.d, this.#writer, this.#ownerId, intent, entry, policy, 'running', trace);
+      // The intent id is taken: replay its recorded result (same tenant, finished), start a new attempt, or refuse.
+      if (recorded === 'taken') return this.#traced(span, await this.#replay(intent, entry, params, policy, options, trace));
+      const { executionId, event: started } = recorded;
+      const lease = { owner: this.#ownerId, attempt: 1 };
+      return this.#traced(span, await this.#runDirect({ intent, entry, params, policy, executionId, started, timeoutMs: options.timeoutMs, lease, trace }));
+    });
+  }
+
+  /** The execution span's outcome, and a log line in it (the default logger adds its trace id). */
+  #traced(span: RunTrace['span'], result: ExecutionResult): ExecutionResult {
+    traceOutcome(span, result);
+    this.d.logger.debug({ executionId: result.executionId, status: result.status }, 'execution ended its run');
+    return result;
   }
 
   get #ownerId(): string {
@@ -90,60 +104,22 @@ export class ExecutionLifecycleManager {
    * queued`, an `execution.queued` event) for a worker to claim, and returns
    * at once. Submitting an intent id again returns the same execution.
    */
-  async submit(input: IntentInput | Intent): Promise<SubmittedExecution> {
-    const { intent, entry, policy } = await this.#accept(input, {});
-    const recorded = await this.#record(intent, entry, policy, 'queued');
-    if (recorded === 'taken') {
-      const prior = await priorOfSameType(this.d.stateSurface, intent);
-      return { executionId: prior.executionId, intentId: prior.intentId, tenantId: prior.tenantId, status: prior.status, duplicate: true };
-    }
-    return { executionId: recorded.executionId, intentId: intent.intentId, tenantId: intent.tenantId, status: 'queued', duplicate: false };
-  }
-
-  /**
-   * Record: the intent, the execution (`running`, or `queued` for a worker)
-   * and its first transition and event commit together. `'taken'` when this
-   * tenant already used the intent id.
-   */
-  async #record(
-    intent: Intent, entry: RegisteredIntent, policy: CompiledPolicy, to: 'running' | 'queued',
-  ): Promise<{ executionId: string; event: OutboxEvent } | 'taken'> {
-    const d = this.d;
-    const executionId = randomUUID();
-    const at = d.now().toISOString();
-    const event = outboxEvent(this.d.now(), intent, executionId, 'runtime', to === 'running' ? 'execution.started' : 'execution.queued', {
-      executionId, intentId: intent.intentId, intentType: intent.intentType, realm: entry.realm,
+  async submit(input: IntentInput | Intent, options: SubmitOptions = {}): Promise<SubmittedExecution> {
+    const parent = parentContext(options.traceparent);
+    // A queued execution is a message to a worker: producer here, consumer where it is claimed (messaging conventions).
+    const span = startSpan('submit', parent, {}, SpanKind.PRODUCER);
+    return inSpan(span, parent, async (context) => {
+      const trace: RunTrace = { span, context };
+      const { intent, entry, policy } = await acceptIntent(this.d, input, {}, (i) => this.#policyOf(i), trace, 'submit');
+      const recorded = await recordIntent(this.d, this.#writer, this.#ownerId, intent, entry, policy, 'queued', trace);
+      if (recorded === 'taken') {
+        const prior = await priorOfSameType(this.d.stateSurface, intent);
+        span.setAttribute(SpanAttr.EXECUTION_ID, prior.executionId);
+        return { executionId: prior.executionId, intentId: prior.intentId, tenantId: prior.tenantId, status: prior.status, duplicate: true };
+      }
+      span.setAttributes({ [SpanAttr.EXECUTION_ID]: recorded.executionId, [SpanAttr.EXECUTION_STATUS]: 'queued' });
+      return { executionId: recorded.executionId, intentId: intent.intentId, tenantId: intent.tenantId, status: 'queued', duplicate: false };
     });
-    const recordStart = performance.now();
-    try {
-      const outcome = await this.#writer.write(intent.tenantId, {
-        insert: {
-          execution: {
-            executionId, intentId: intent.intentId, tenantId: intent.tenantId, sessionId: intent.sessionId,
-            intentType: intent.intentType, realm: entry.realm, parameters: intent.parameters as Record<string, unknown>,
-            policyVersion: policy.version, intentCreatedAt: intent.createdAt, solutionId: intent.solutionId ?? null,
-          },
-          status: to,
-          at,
-          lease: to === 'running' ? { owner: this.#ownerId, leaseMs: this.d.leaseMs ?? 30_000 } : null,
-          // The realm's own policy travels with the execution; else the claiming worker's applies.
-          retryPolicy: compiledRetryPolicyOf(entry.definition) ?? null,
-        },
-        wal: [
-          walRecord(intent, executionId, WalRecordType.INTENT, { intent, realm: entry.realm }, at),
-          walRecord(intent, executionId, WalRecordType.STATE_TRANSITION, { from: 'accepted', to, at }, at),
-        ],
-        outbox: [event],
-        coveredBy: intent,
-        ...faultHook(this.d.faults, FaultPoint.BEFORE_START_COMMIT),
-      });
-      if (outcome === 'taken') return 'taken';
-    } catch (err) {
-      throw new StoreError(`cannot record intent '${intent.intentId}': ${(err as Error).message}`, { cause: err });
-    }
-    d.observer?.stage('record', performance.now() - recordStart);
-    d.relay.kick();
-    return { executionId, event };
   }
 
   /**
@@ -157,11 +133,21 @@ export class ExecutionLifecycleManager {
 
   /** Runs an execution {@link claim}ed by this worker; its completion is recorded only while the lease holds. */
   async runClaimed(run: ClaimedRun): Promise<ExecutionResult> {
-    const { execution: c, started } = run;
+    const { execution: c } = run;
     const intent: Intent = Object.freeze({
       intentId: c.intentId, intentType: c.intentType, tenantId: c.tenantId, sessionId: c.sessionId,
       parameters: c.parameters, createdAt: c.intentCreatedAt, ...(c.solutionId ? { solutionId: c.solutionId } : {}),
     });
+    // The submitter's trace continues here, in whichever process claimed it.
+    const parent = parentContext(c.traceparent);
+    const span = startSpan(`execute ${c.intentType}`, parent, {
+      ...executionAttributes(intent, c.executionId, c.realm), [SpanAttr.ATTEMPT]: c.lease.attempt,
+    }, SpanKind.CONSUMER);
+    return inSpan(span, parent, async (context) => this.#traced(span, await this.#runClaimed(run, intent, { span, context })));
+  }
+
+  async #runClaimed(run: ClaimedRun, intent: Intent, trace: RunTrace): Promise<ExecutionResult> {
+    const { execution: c, started } = run;
     const policy = this.#policyOf(intent);
     const ref = { ...intent, executionId: c.executionId, policyVersion: policy.version, lease: c.lease };
     let entry: RegisteredIntent;
@@ -174,24 +160,7 @@ export class ExecutionLifecycleManager {
       return this.#fail(ref, toFailure(err, c.intentType), [{ from: 'running', to: 'failed', at: this.d.now().toISOString() }]);
     }
     const retry: RetryState = { policy: recordedRetryPolicy(c.retryPolicy, this.#retryPolicyOf(entry)), retryBase: c.retryBase };
-    return this.#run({ intent, entry, params, policy, executionId: c.executionId, started, lease: c.lease, leaseMs: c.leaseMs, retry });
-  }
-
-  /** Validates an intent; a refused one is recorded (`intent_rejected`) and thrown. */
-  async #accept(input: IntentInput | Intent, options: ExecuteOptions) {
-    const intent = createIntent(input as IntentInput);
-    const policy = options.policy ?? this.#policyOf(intent);
-    // The one duration parser: whole milliseconds, at most what a timer can wait.
-    if (options.timeoutMs !== undefined) durationOption('timeoutMs', options.timeoutMs, { unit: 'ms', plain: 'ms', subSecond: true, max: MAX_TIMER_SECONDS });
-    // Validate: unknown type or bad parameters are refused before anything runs.
-    try {
-      const entry = this.d.registry.resolve(intent.intentType);
-      const params = this.d.registry.validateParameters(entry, intent.parameters);
-      return { intent, entry, params, policy };
-    } catch (err) {
-      await recordRejected(this.d, intent, err as SymphainyError);
-      throw err;
-    }
+    return this.#run({ intent, entry, params, policy, executionId: c.executionId, started, lease: c.lease, leaseMs: c.leaseMs, retry, trace });
   }
 
   #policyOf(intent: Pick<Intent, 'tenantId' | 'solutionId'>): CompiledPolicy {
@@ -220,7 +189,12 @@ export class ExecutionLifecycleManager {
     let normalized: NormalizedResult;
     const durable = new DurableRun(d, this.#writer, { intent, executionId, lease });
     try {
-      const raw = await runHandler(d, entry, params, intent, executionId, timeoutMs, durable);
+      const parent = r.trace?.context ?? parentContext();
+      const handlerSpan = startSpan(`handler ${intent.intentType}`, parent, executionAttributes(intent, executionId, entry.realm));
+      const raw = await inSpan(handlerSpan, parent, (context) => {
+        durable.traceContext = context;
+        return runHandler(d, entry, params, intent, executionId, timeoutMs, durable, context);
+      });
       if (raw instanceof Suspension) return await recordWait(d, this.#writer, r, raw, performance.now() - realmStart);
       normalized = normalizeResult(raw);
     } catch (err) {
@@ -240,9 +214,14 @@ export class ExecutionLifecycleManager {
     let pending: Pending[] = [];
     try {
       const materializeStart = performance.now();
-      const lineage = await tagLineage(d.artifactIndex, intent, executionId, entry.realm);
-      pending = normalized.artifacts.map((artifact) => decide(policy, artifact, intent, entry.realm));
-      await Promise.all(pending.map((p) => materialize(d, p, intent, executionId, lineage)));
+      const parent = r.trace?.context ?? parentContext();
+      const lineage = await inSpan(startSpan('materialize', parent, executionAttributes(intent, executionId, entry.realm)), parent, async (_, span) => {
+        const tagged = await tagLineage(d.artifactIndex, intent, executionId, entry.realm);
+        pending = normalized.artifacts.map((artifact) => decide(policy, artifact, intent, entry.realm));
+        traceDecisions(span, pending);
+        await Promise.all(pending.map((p) => materialize(d, p, intent, executionId, tagged)));
+        return tagged;
+      });
       const materializeMs = round(performance.now() - materializeStart);
       d.observer?.stage('materialize', materializeMs);
       const finishedAt = d.now().toISOString();
@@ -262,8 +241,9 @@ export class ExecutionLifecycleManager {
       };
       await d.faults[FaultPoint.BEFORE_COMPLETE]?.();
       const completeStart = performance.now();
-      const outcome = await this.#writer.write(intent.tenantId, {
-        finish: { executionId, status: 'completed', state: stateOf(pending), result, error: null, finishedAt, lease },
+      const commitSpan = startSpan('commit', parent, executionAttributes(intent, executionId, entry.realm));
+      const outcome = await inSpan(commitSpan, parent, () => this.#writer.write(intent.tenantId, {
+        finish: { executionId, status: 'completed', state: stateOf(pending), result, error: null, finishedAt, lease, contentTraceId: contentTraceId(r.trace, pending) },
         artifacts: pending.flatMap((p) => (p.index ? [p.index] : [])),
         contents: pending.flatMap((p) => p.inline ?? []),
         ...(steps.dropSteps ? { dropSteps: steps.dropSteps } : {}),
@@ -277,7 +257,7 @@ export class ExecutionLifecycleManager {
         outbox: events.slice(1),
         coveredBy: intent,
         ...faultHook(this.d.faults, FaultPoint.BEFORE_COMPLETE_COMMIT),
-      });
+      }));
       if (outcome === 'not-running' && lease === null) {
         // A direct execution has no other owner: an earlier try of this completion committed
         // on a connection that failed before its reply came back. Answer from what is stored.
@@ -287,6 +267,8 @@ export class ExecutionLifecycleManager {
       }
       if (outcome === 'not-running') throw new LeaseLostError(executionId, lease);
       d.observer?.stage('complete', performance.now() - completeStart);
+      // Recorded as carrying content (the completion committed): now the content may enter the trace.
+      traceContent(r.trace, pending);
       d.observer?.finished(result);
       d.relay.kick();
       return result;
@@ -367,7 +349,7 @@ export class ExecutionLifecycleManager {
    * execution when its process stopped (SYM_ERR_INTERRUPTED) and its retry
    * policy has attempts left; refused while it is queued or running.
    */
-  async #replay(intent: Intent, entry: RegisteredIntent, params: unknown, policy: CompiledPolicy, options: ExecuteOptions): Promise<ExecutionResult> {
+  async #replay(intent: Intent, entry: RegisteredIntent, params: unknown, policy: CompiledPolicy, options: ExecuteOptions, trace: RunTrace): Promise<ExecutionResult> {
     let prior = await priorOfSameType(this.d.stateSurface, intent);
     if (prior.status === 'running') {
       // Its process may be gone: recover expired leases first (cheap, indexed).
@@ -377,7 +359,7 @@ export class ExecutionLifecycleManager {
     if (prior.status === 'failed' && prior.error?.code === 'SYM_ERR_INTERRUPTED' && prior.submittedAt === null) {
       const resumed = await resumeInterrupted(this.d, prior, this.#ownerId, this.#retryPolicyOf(entry).maximumAttempts);
       if (resumed) {
-        return this.#runDirect({ intent, entry, params, policy, executionId: prior.executionId, started: resumed.started, timeoutMs: options.timeoutMs, lease: resumed.lease });
+        return this.#runDirect({ intent, entry, params, policy, executionId: prior.executionId, started: resumed.started, timeoutMs: options.timeoutMs, lease: resumed.lease, trace });
       }
       prior = await priorOfSameType(this.d.stateSurface, intent);
     }
@@ -385,7 +367,7 @@ export class ExecutionLifecycleManager {
       // Repeating the intent of a waiting execution runs it here once its timer fired or its signal came; before that, it is still waiting.
       const resumed = await resumeWaiting(this.d, prior, this.#ownerId);
       if (resumed) {
-        return this.#runDirect({ intent, entry, params, policy, executionId: prior.executionId, started: resumed.started, timeoutMs: options.timeoutMs, lease: resumed.lease });
+        return this.#runDirect({ intent, entry, params, policy, executionId: prior.executionId, started: resumed.started, timeoutMs: options.timeoutMs, lease: resumed.lease, trace });
       }
       return {
         executionId: prior.executionId, intentId: prior.intentId, intentType: prior.intentType, tenantId: prior.tenantId,

@@ -23,6 +23,7 @@ import type { Faults } from './fault-points.ts';
 import type { LeaseKeeper } from './lease-keeper.ts';
 import type { BudgetGuard } from './budget-guard.ts';
 import type { ExecutionStreams } from './execution-stream.ts';
+import type { RunTrace } from './execution-trace.ts';
 
 /** The shapes an execution's lifecycle works with: what it needs from the runtime, and what it answers. */
 
@@ -80,6 +81,17 @@ export interface ExecuteOptions {
   readonly policy?: CompiledPolicy;
   /** Milliseconds the handler may run, overriding the intent's `timeoutMs` and the runtime default. */
   readonly timeoutMs?: number;
+  /**
+   * The caller's W3C `traceparent`: the execution's spans join that trace.
+   * Absent or malformed: the active OpenTelemetry context's trace, else a new one.
+   */
+  readonly traceparent?: string;
+}
+
+/** Options of {@link ExecutionLifecycleManager.submit}. */
+export interface SubmitOptions {
+  /** The caller's W3C `traceparent`: recorded with the queued execution, so the worker that runs it continues the trace. */
+  readonly traceparent?: string;
 }
 
 /** The identity fields of an intent, as records and events carry them. */
@@ -95,6 +107,8 @@ export interface RunArgs {
   leaseMs?: number | undefined;
   /** A queued-origin execution's retry policy and budget; absent for a direct run (a failure is final). */
   retry?: RetryState | undefined;
+  /** The run's `execute` span, under which its stages' spans go. */
+  trace?: RunTrace | undefined;
 }
 
 /** What {@link ExecutionLifecycleManager.submit} returns: the queued (or, for a repeated intent id, existing) execution. */

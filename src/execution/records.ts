@@ -66,6 +66,8 @@ export function decisionRecord(p: Pending, intent: Intent, realm: string, lineag
     ...(decision.config ? { config: decision.config } : {}),
     ...(decision.ttlSeconds !== undefined ? { ttlSeconds: decision.ttlSeconds } : {}),
     ...(decision.retentionSeconds !== undefined ? { retentionSeconds: decision.retentionSeconds } : {}),
+    // The policy let this artifact's content into the execution's trace.
+    ...(decision.trace !== undefined ? { trace: decision.trace } : {}),
     inputs: { resultType: artifact.resultType, tenantId: intent.tenantId, intentType: intent.intentType, realm, sizeBytes: artifact.sizeBytes, tags: artifact.tags },
     outcome: {
       stored: outcome.stored ?? false,

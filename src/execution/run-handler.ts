@@ -6,6 +6,8 @@ import type { BudgetGuard } from './budget-guard.ts';
 import type { DurableRun, Suspension } from './durable-run.ts';
 import type { ExecutionStreams } from './execution-stream.ts';
 import { checkUsage } from './usage-input.ts';
+import type { Context } from '@opentelemetry/api';
+import { inSpan, parentContext, SpanAttr, startSpan, usageAttributes } from '../telemetry/execution-spans.ts';
 
 /**
  * What running a handler needs: the runtime's shutdown signal (aborted when
@@ -30,6 +32,7 @@ export type HandlerDeps = {
  */
 export async function runHandler(
   d: HandlerDeps, entry: RegisteredIntent, params: unknown, intent: Intent, executionId: string, timeoutMs: number, durable: DurableRun,
+  traceContext: Context = parentContext(),
 ): Promise<unknown | Suspension> {
   const controller = new AbortController();
   let timer: NodeJS.Timeout | undefined;
@@ -56,7 +59,9 @@ export async function runHandler(
     recordUsage: async (usage: unknown) => {
       const checked = checkUsage(usage);
       if (!d.budgetGuard) throw new ConfigError('recordUsage: this runtime has no model usage store');
-      await d.budgetGuard.record(at, checked);
+      // GenAI semantic conventions: the model and its tokens (no prompt, no completion).
+      const span = startSpan(`usage ${checked.model}`, traceContext, { ...usageAttributes(checked), [SpanAttr.EXECUTION_ID]: executionId });
+      await inSpan(span, traceContext, () => d.budgetGuard!.record(at, checked));
     },
     emit: async (chunk: unknown) => {
       if (!d.streams) throw new ConfigError('emit: this runtime has no stream store');

@@ -103,6 +103,8 @@ export interface McpCallContext {
   readonly defaultSessionId?: string;
   /** Refuses parameters before anything runs (e.g. the HTTP API's nesting limit); throws a SymphainyError. */
   readonly checkParameters?: (parameters: Record<string, unknown>) => void;
+  /** The W3C traceparent of the request carrying the call (streamable HTTP): the execution joins that trace. */
+  readonly traceparent?: string;
 }
 
 /**
@@ -127,7 +129,7 @@ export async function callMcpTool(ctx: McpCallContext, tool: McpTool, args: Reco
       tenantId: ctx.tenantId,
       sessionId: (session as string | undefined) ?? ctx.defaultSessionId ?? DEFAULT_MCP_SESSION,
       parameters,
-    });
+    }, ctx.traceparent ? { traceparent: ctx.traceparent } : {});
     const structured = result as unknown as Record<string, unknown>;
     return { content: [{ type: 'text', text: JSON.stringify(result, null, 2) }], structuredContent: structured, isError: result.status !== 'completed' };
   } catch (err) {

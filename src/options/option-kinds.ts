@@ -126,6 +126,28 @@ export function redact(url: string): string {
   return url.replace(/\/\/[^@/]*@/, '//***@');
 }
 
+/** An http:// or https:// URL a URL parser accepts (an OTLP endpoint). */
+export function httpUrl(): OptionKind {
+  const schema = z
+    .string(refuse('text'))
+    .trim()
+    .min(1, 'must not be empty')
+    .refine((s) => /^https?:\/\//i.test(s) && URL.canParse(s), { error: (issue) => `must be an http:// or https:// URL, got ${shownUrl(String(issue.input))}` });
+  return { describe: 'an http:// or https:// URL', value: schema, text: schema };
+}
+
+/** A comma-separated list of these words (OpenTelemetry's `OTEL_TRACES_EXPORTER`), normalized to `a,b`. */
+export function wordList(words: readonly [string, ...string[]]): OptionKind {
+  const expected = `a comma-separated list of ${words.join(', ')}`;
+  const schema = z.string(refuse(expected)).transform((text, ctx) => {
+    const list = text.split(',').map((w) => w.trim().toLowerCase()).filter((w) => w !== '');
+    if (list.length > 0 && list.every((w) => words.includes(w))) return list.join(',');
+    ctx.addIssue({ code: 'custom', message: `must be ${expected}, got ${show(text)}` });
+    return z.NEVER;
+  });
+  return { describe: expected.replace(/^a /, ''), value: schema, text: schema };
+}
+
 /** The backends' addresses, checked alike in options, flags, environment and the runtime config file. */
 export const DATABASE_URL = textMatching(/^postgres(ql)?:\/\//, 'a postgres:// URL');
 export const ARTIFACTS = textMatching(/^(s3:\/\/|(?![a-z][a-z0-9+.-]*:\/\/))/i, 's3://bucket/prefix or a directory');

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { DEFAULT_HTTP_LIMITS, DEFAULT_HTTP_TIMEOUTS, DEFAULT_MAX_CONNECTIONS } from './http-options.ts';
-import { ARTIFACTS, CACHE, DATABASE_URL, durationMs, durationSeconds, flag, integer, nonNegativeNumber, oneOf, S3_ENDPOINT, text, type OptionKind } from './option-kinds.ts';
+import { ARTIFACTS, CACHE, DATABASE_URL, durationMs, durationSeconds, flag, httpUrl, integer, wordList, nonNegativeNumber, oneOf, S3_ENDPOINT, text, type OptionKind } from './option-kinds.ts';
 import type { RuntimeConfigFile } from './runtime-config-file.ts';
 
 /**
@@ -29,6 +29,9 @@ export interface OptionSpec {
   /** What happens by default, for options whose default is not a value (undefined); others are shown from `default`. */
   readonly defaultText?: string;
 }
+
+/** The values OpenTelemetry defines for `OTEL_TRACES_EXPORTER` (symphainy itself exports `otlp` only). */
+export const OTEL_TRACES_EXPORTERS = ['otlp', 'zipkin', 'console', 'none'] as const;
 
 /** The levels of the default (pino) logger. */
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -122,6 +125,15 @@ const OPTION_SPECS_LIST: readonly OptionSpec[] = [
     default: DEFAULT_HTTP_TIMEOUTS.idleSocketMs },
   { name: 'http.maxConnections', doc: '`serve`: open connections at once', file: { key: 'http.max_connections', get: (f) => f.http?.maxConnections },
     kind: integer(1), default: DEFAULT_MAX_CONNECTIONS },
+  { name: 'telemetry.tracesExporter', doc: '`serve`, `run`, `submit`, `worker`: export spans (`otlp`: OTLP over HTTP, JSON) or not; other standard exporters are refused there',
+    env: 'OTEL_TRACES_EXPORTER', kind: wordList(OTEL_TRACES_EXPORTERS), default: 'none' },
+  { name: 'telemetry.endpoint', doc: 'OTLP endpoint; spans go to `<endpoint>/v1/traces`', env: 'OTEL_EXPORTER_OTLP_ENDPOINT',
+    kind: httpUrl(), default: undefined, defaultText: '`http://localhost:4318`' },
+  { name: 'telemetry.tracesEndpoint', doc: 'OTLP traces URL, used as it is (over the endpoint)', env: 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT',
+    kind: httpUrl(), default: undefined, defaultText: '`<endpoint>/v1/traces`' },
+  { name: 'telemetry.protocol', doc: 'OTLP protocol (only JSON over HTTP is built in)', env: 'OTEL_EXPORTER_OTLP_PROTOCOL',
+    kind: oneOf(['http/json']), default: 'http/json' },
+  { name: 'telemetry.serviceName', doc: '`service.name` of the exported spans', env: 'OTEL_SERVICE_NAME', kind: text('a name'), default: 'symphainy' },
 ];
 
 /** Every option but the two sections compiled on their own (`groupCommit`, `retryPolicy`). */

@@ -23,7 +23,7 @@ export function revalidateSolution(solution: SolutionConfig): SolutionConfig {
     materialization_policy: Object.fromEntries(
       Object.entries(solution.materializationPolicy).map(([type, rule]) => [
         type,
-        isPlainObject(rule) ? { decision: rule.decision, cache_ttl: rule.cacheTtlSeconds, retention: rule.retentionSeconds, promote: rule.promote, keep_latest: rule.keepLatest } : rule,
+        isPlainObject(rule) ? { decision: rule.decision, cache_ttl: rule.cacheTtlSeconds, retention: rule.retentionSeconds, promote: rule.promote, keep_latest: rule.keepLatest, trace: rule.trace } : rule,
       ]),
     ),
   };

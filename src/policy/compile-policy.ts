@@ -242,7 +242,8 @@ class CompiledMaterializationPolicy implements CompiledPolicy {
     // A rule without a TTL takes the type's own cache_ttl from the first config that sets one.
     const typeTtl = this.#configs.find((c) => c.table.get(type)?.cacheTtlSeconds !== undefined)?.table.get(type)?.cacheTtlSeconds;
     const ttl = rule.decision === 'cache' ? (rule.ttlSeconds ?? typeTtl ?? this.#cacheTtlSeconds) : undefined;
-    return this.#decision(rule.decision, PolicyLayer.GOVERNANCE, governanceReason(rule, type, ttl), ttl, rule.id, rule.retentionSeconds, undefined, rule.keepLatest);
+    const decision = this.#decision(rule.decision, PolicyLayer.GOVERNANCE, governanceReason(rule, type, ttl), ttl, rule.id, rule.retentionSeconds, undefined, rule.keepLatest);
+    return rule.trace === undefined ? decision : Object.freeze({ ...decision, trace: rule.trace });
   }
 
   /** A config's decision for a type it names; its TTL is the entry's, else that config's cache_ttl. */
@@ -251,7 +252,8 @@ class CompiledMaterializationPolicy implements CompiledPolicy {
     if (!rule) return undefined;
     const ttl = rule.decision === 'cache' ? (rule.cacheTtlSeconds ?? c.config.cacheTtlSeconds) : undefined;
     const reason = solutionReason(configLabel(c.scope, c.config, c.id), type, rule.decision, ttl, rule.retentionSeconds, rule.keepLatest);
-    return this.#decision(rule.decision, PolicyLayer.SOLUTION, reason, ttl, undefined, rule.retentionSeconds, configName(c.scope, c.id), rule.keepLatest);
+    const decision = this.#decision(rule.decision, PolicyLayer.SOLUTION, reason, ttl, undefined, rule.retentionSeconds, configName(c.scope, c.id), rule.keepLatest);
+    return rule.trace === undefined ? decision : Object.freeze({ ...decision, trace: rule.trace });
   }
 
   #defaultDecision(type: string): PolicyDecision | undefined {

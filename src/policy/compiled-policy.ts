@@ -54,6 +54,8 @@ export interface LayerVerdict {
   readonly config?: string;
   /** TTL of a `cache` verdict. */
   readonly ttlSeconds?: number;
+  /** `include` when this verdict lets the type's content into traces. */
+  readonly trace?: 'include';
 }
 
 /** Every layer's verdict for one input, in order; the first with a decision won (`result.layer`). */
@@ -75,6 +77,8 @@ export interface PolicyTypeSummary {
   readonly ttlSeconds?: number;
   readonly ruleId?: string;
   readonly config?: string;
+  /** `include` when this type's content enters traces. */
+  readonly trace?: 'include';
   /** Ids of governance rules with tenant or intent conditions that may decide otherwise for some artifacts. */
   readonly conditionalRules: readonly string[];
 }

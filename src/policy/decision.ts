@@ -53,6 +53,8 @@ export interface PolicyDecision {
   readonly keepLatest?: number;
   /** When a config layer decided: which config — `tenant:acme`, `solution:bot` or `runtime`. */
   readonly config?: string;
+  /** `include` when the deciding config entry or governance rule lets this content into traces (`trace: include`); absent: no content in traces. */
+  readonly trace?: 'include';
 }
 
 /** What the policy looks at for one artifact. Only `resultType` is required. */

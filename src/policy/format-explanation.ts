@@ -17,7 +17,7 @@ import { decisionText } from './policy-reasons.ts';
  */
 export function formatExplanation(explanation: PolicyExplanation): string {
   const { input, result, chain } = explanation;
-  const head = `${input.resultType} -> ${decisionText(result.decision, result.ttlSeconds)} (${result.layer}${result.config ? ` ${result.config}` : ''}, policy ${result.policyVersion})`;
+  const head = `${input.resultType} -> ${decisionText(result.decision, result.ttlSeconds)} (${result.layer}${result.config ? ` ${result.config}` : ''}, policy ${result.policyVersion})${result.trace === 'include' ? '; content enters traces (trace: include)' : ''}`;
   // The first layer that decides wins: exactly one line is marked, even with several config layers.
   const winner = chain.findIndex((v) => v.decision !== null);
   const label = (v: (typeof chain)[number]) => (v.config ? `${v.layer} ${v.config}` : v.layer);

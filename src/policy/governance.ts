@@ -66,6 +66,8 @@ export interface GovernanceRule {
   readonly keepLatest?: number;
   /** Why the rule exists; quoted in the reasons of its decisions. */
   readonly description?: string;
+  /** `include`: the content of the artifacts this rule decides enters traces. Absent: no content in traces. */
+  readonly trace?: 'include';
 }
 
 /**
@@ -79,7 +81,7 @@ const NAMES = {
   file: { resultType: 'result_type', intentType: 'intent_type', sizeBytes: 'size_bytes', ttl: 'ttl', retention: 'retention', keepLatest: 'keep_latest' },
 } as const;
 type Names = (typeof NAMES)[RuleSpelling];
-const ruleKeys = (n: Names) => ['id', 'match', 'decision', n.ttl, n.retention, n.keepLatest, 'description'];
+const ruleKeys = (n: Names) => ['id', 'match', 'decision', n.ttl, n.retention, n.keepLatest, 'description', 'trace'];
 const matchKeys = (n: Names) => [n.resultType, 'tenant', n.intentType, 'realm', n.sizeBytes, 'tags'];
 /** Same spelling as solution config keys, so a rule and a config entry name types alike. */
 const RESULT_TYPE = /^[a-z][a-z0-9_]*$/;
@@ -228,6 +230,10 @@ function checkRule(raw: unknown, index: number, issues: IssueList, n: Names, lis
     at(['description'], `expected a string, got ${showValue(raw.description)}`);
   }
 
+  if (raw.trace !== undefined && raw.trace !== 'include') {
+    at(['trace'], `expected 'include' (content of what this rule decides enters traces; leave it out to keep content out), got ${showValue(raw.trace)}`);
+  }
+
   const match = checkMatch(raw.match, decision, n, at, (key, msg) => issues.add([index, 'match', key], `${label}: match`, msg));
 
   if (issues.items.length !== before || !match || decision === undefined) return undefined;
@@ -239,6 +245,7 @@ function checkRule(raw: unknown, index: number, issues: IssueList, n: Names, lis
     ...(retentionSeconds === undefined ? {} : { retentionSeconds }),
     ...(keepLatest === undefined ? {} : { keepLatest }),
     ...(raw.description === undefined ? {} : { description: raw.description as string }),
+    ...(raw.trace === 'include' ? { trace: 'include' as const } : {}),
   };
   return Object.freeze(rule);
 }

@@ -61,6 +61,7 @@ export function describePolicy(p: PolicyParts & { readonly version: string; read
     ...(plan.otherwise.ttlSeconds === undefined ? {} : { ttlSeconds: plan.otherwise.ttlSeconds }),
     ...(plan.otherwise.ruleId === undefined ? {} : { ruleId: plan.otherwise.ruleId }),
     ...(plan.otherwise.config === undefined ? {} : { config: plan.otherwise.config }),
+    ...(plan.otherwise.trace === undefined ? {} : { trace: plan.otherwise.trace }),
     conditionalRules: plan.candidates.map((c) => c.matcher.rule.id),
   });
   const types = [...p.known.keys()].sort().map((resultType) => {

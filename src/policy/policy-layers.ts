@@ -60,6 +60,7 @@ export function verdict(decision: PolicyDecision | undefined, said?: string): La
     ...(decision.ruleId === undefined ? {} : { ruleId: decision.ruleId }),
     ...(decision.config === undefined ? {} : { config: decision.config }),
     ...(decision.ttlSeconds === undefined ? {} : { ttlSeconds: decision.ttlSeconds }),
+    ...(decision.trace === undefined ? {} : { trace: decision.trace }),
   });
 }
 

@@ -15,7 +15,16 @@ export interface SolutionRule {
   readonly promote?: boolean;
   /** Only the latest N checkpoints of each thread are kept (older ones are pruned); only for result type `checkpoint` with `persist`. */
   readonly keepLatest?: number;
+  /**
+   * `include`: this type's content (semantic payload and text renderings)
+   * enters the execution's trace spans. Absent: traces carry no content of
+   * it (the default for every type).
+   */
+  readonly trace?: TraceContent;
 }
+
+/** What the policy lets a trace carry of a result type's content. */
+export type TraceContent = 'include';
 
 /**
  * A validated, deep-frozen solution configuration: the plan's
@@ -41,7 +50,7 @@ export interface SolutionConfig {
 /** Top-level keys of a solution config file, in the order they are documented. */
 const TOP_LEVEL_KEYS = ['name', 'cache_ttl', 'materialization_policy'] as const;
 /** Keys of the object form of one entry (`visual: { decision: cache, cache_ttl: 10m }`). */
-const RULE_KEYS = ['decision', 'cache_ttl', 'retention', 'promote', 'keep_latest'] as const;
+const RULE_KEYS = ['decision', 'cache_ttl', 'retention', 'promote', 'keep_latest', 'trace'] as const;
 /** Result type names: the plan's snake_case (`state_transition`, `governance_decision`). */
 const RESULT_TYPE = /^[a-z][a-z0-9_]*$/;
 const DECISION_WORDS = 'persist, cache or discard';
@@ -180,6 +189,7 @@ function checkRule(entry: unknown, path: readonly string[], issues: IssueList): 
   let retentionSeconds: number | undefined;
   let promote: boolean | undefined;
   let keepLatest: number | undefined;
+  let trace: TraceContent | undefined;
 
   if (typeof entry === 'string') {
     decision = checkDecision(entry, path, label, issues);
@@ -221,6 +231,15 @@ function checkRule(entry: unknown, path: readonly string[], issues: IssueList): 
         promote = entry.promote;
       }
     }
+    if (entry.trace !== undefined) {
+      // One word for now; absent is the closed default (no content in traces).
+      if (entry.trace !== 'include') {
+        issues.add([...path, 'trace'], `${label}.trace`, `expected 'include' (content of this type enters traces; leave it out to keep content out), got ${showValue(entry.trace)}`);
+        ok = false;
+      } else {
+        trace = 'include';
+      }
+    }
     if (entry.retention !== undefined) {
       if (decision !== undefined && decision !== 'persist') {
         issues.add([...path, 'retention'], `${label}.retention`, `only allowed with decision 'persist' (this entry's decision is '${decision}')`);
@@ -244,7 +263,7 @@ function checkRule(entry: unknown, path: readonly string[], issues: IssueList): 
     issues.add(
       path,
       label,
-      `expected ${DECISION_WORDS} (or a mapping with decision, cache_ttl, retention, promote, keep_latest), got ${showValue(entry)}`,
+      `expected ${DECISION_WORDS} (or a mapping with decision, cache_ttl, retention, promote, keep_latest, trace), got ${showValue(entry)}`,
     );
     return undefined;
   }
@@ -264,6 +283,7 @@ function checkRule(entry: unknown, path: readonly string[], issues: IssueList): 
     ...(retentionSeconds === undefined ? {} : { retentionSeconds }),
     ...(promote === undefined ? {} : { promote }),
     ...(keepLatest === undefined ? {} : { keepLatest }),
+    ...(trace === undefined ? {} : { trace }),
   });
 }
 

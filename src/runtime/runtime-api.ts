@@ -24,7 +24,7 @@ import type { ChainReport } from '../store/wal-verify.ts';
 import type { WalQuery, WalRecord } from '../store/write-ahead-log.ts';
 import type { TenantRegistry } from '../tenants/tenant-registry.ts';
 import type { Worker, WorkerOptions } from '../worker/worker.ts';
-import type { ExecuteOptions, SubmittedExecution } from '../execution/lifecycle-manager.ts';
+import type { ExecuteOptions, SubmitOptions, SubmittedExecution } from '../execution/lifecycle-manager.ts';
 import type { ExecutionResult } from '../execution/execution-result.ts';
 import type { DiffOptions } from './policy-diff-over-history.ts';
 import type { ExecutionExplanation } from './explain-execution.ts';
@@ -72,7 +72,7 @@ export interface Runtime {
    * intent id again returns the existing execution. The worker's policy decides what its artifacts
    * become (recorded with its version at completion).
    */
-  submit(intent: IntentInput | Intent): Promise<SubmittedExecution>;
+  submit(intent: IntentInput | Intent, options?: SubmitOptions): Promise<SubmittedExecution>;
   /**
    * Re-queues a `dead` or `failed` execution of the scope, with a fresh
    * attempt budget; recorded in the WAL with `requestedBy`. Throws

@@ -112,9 +112,9 @@ export function runtimeFacade(parts: RuntimeParts): Runtime {
       if (opts?.policy) await policies.record(opts.policy, now());
       return track(manager.execute(intent, opts));
     },
-    async submit(intent) {
+    async submit(intent, opts) {
       open();
-      return track(manager.submit(intent));
+      return track(manager.submit(intent, opts));
     },
     signalExecution: async (executionId, name, scope, o) => (open(), track(parts.signals.signal(executionId, scope.tenantId, name, o))),
     decideApproval: async (executionId, name, scope, o) => (open(), track(parts.signals.decide(executionId, scope.tenantId, name, o))),

@@ -50,6 +50,8 @@ export interface ExecutionRecord {
   readonly attempts: number;
   /** A queued retry is not claimed before this (database clock); null: at once. */
   readonly availableAt: string | null;
+  /** The W3C trace id (32 hex digits) its spans belong to; null when it ran outside any trace. */
+  readonly traceId: string | null;
 }
 
 /** The hold of a worker (or of the process running it directly) on an execution; an outcome is recorded only while it still holds. */
@@ -70,6 +72,8 @@ export interface ClaimedExecution extends ExecutionRecord {
   readonly retryBase: number;
   /** The length of the lease, in milliseconds. */
   readonly leaseMs: number;
+  /** The W3C traceparent recorded when it was submitted: the claiming worker's spans continue that trace. */
+  readonly traceparent: string | null;
 }
 
 /** What {@link StateSurface.claim} found: executions now leased to the claimer, and abandoned ones whose attempts are used up. */
@@ -105,7 +109,11 @@ export const acceptedAt = (e: Pick<ExecutionRecord, 'submittedAt' | 'startedAt' 
 export type NewExecution = Pick<
   ExecutionRecord,
   'executionId' | 'intentId' | 'tenantId' | 'sessionId' | 'intentType' | 'realm' | 'parameters' | 'policyVersion' | 'intentCreatedAt'
-> & { readonly solutionId?: string | null };
+> & {
+  readonly solutionId?: string | null;
+  /** The trace its spans join: the id, and the W3C traceparent a worker continues it from. */
+  readonly trace?: { readonly traceId: string; readonly traceparent: string } | null;
+};
 
 /** A new execution, as {@link StateSurface.insertMany} takes it. */
 export interface NewExecutionRow {
@@ -134,4 +142,6 @@ export interface FinishRow {
   readonly finishedAt: string;
   /** The claiming worker's lease, for a claimed execution; null for one run directly. */
   readonly lease?: Lease | null;
+  /** The trace whose spans carried this execution's content (a policy's `trace: include`): recorded for erasure. */
+  readonly contentTraceId?: string | null;
 }

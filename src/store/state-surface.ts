@@ -10,10 +10,12 @@ const INSERT_COLUMNS = [
   { name: 'realm' }, { name: 'status' }, { name: 'parameters', json: true }, { name: 'policy_version' },
   { name: 'intent_created_at' }, { name: 'submitted_at' }, { name: 'started_at' }, { name: 'solution_id' },
   { name: 'lease_owner' }, { name: 'lease_ms' }, { name: 'attempts' }, { name: 'retry_policy', json: true },
+  { name: 'trace_id' }, { name: 'traceparent' },
 ] as const;
 
 const COLUMNS = `execution_id, intent_id, tenant_id, session_id, intent_type, realm, status, parameters, state, result,
-                 error, policy_version, intent_created_at, submitted_at, started_at, finished_at, attempts, solution_id, available_at`;
+                 error, policy_version, intent_created_at, submitted_at, started_at, finished_at, attempts, solution_id, available_at,
+                 trace_id`;
 const SELECT = `SELECT ${COLUMNS} FROM symphainy.executions`;
 
 /**
@@ -42,7 +44,7 @@ export class StateSurface {
         e.executionId, e.intentId, e.tenantId, e.sessionId, e.intentType, e.realm, status, e.parameters, e.policyVersion,
         e.intentCreatedAt, status === 'queued' ? at : null, status === 'running' ? at : null, e.solutionId ?? null,
         status === 'running' ? (lease?.owner ?? null) : null, status === 'running' ? (lease?.leaseMs ?? null) : null,
-        status === 'running' ? 1 : 0, retryPolicy ?? null,
+        status === 'running' ? 1 : 0, retryPolicy ?? null, e.trace?.traceId ?? null, e.trace?.traceparent ?? null,
       ]),
       (insert) => `${insert}${onTaken === 'skip' ? ' ON CONFLICT (tenant_id, intent_id) DO NOTHING' : ''} RETURNING execution_id`,
     );
@@ -130,6 +132,7 @@ export class StateSurface {
         retryPolicy: r.retry_policy ?? null,
         retryBase: Number(r.retry_base ?? 0),
         leaseMs: c.leaseMs,
+        traceparent: (r.traceparent as string | null) ?? null,
       };
     });
     return { claimed, exhausted, isolated: claimed.some((r) => r.claimedFrom === 'running'), takeoverPending };
@@ -159,19 +162,22 @@ export class StateSurface {
     if (items.length === 0) return new Set();
     const update = `UPDATE symphainy.executions e
           SET status = f.status, state = COALESCE(f.state, e.state), result = f.result, error = f.error,
+              content_trace_ids = CASE WHEN f.content_trace_id IS NULL OR f.content_trace_id = ANY(e.content_trace_ids) THEN e.content_trace_ids
+                                       ELSE array_append(e.content_trace_ids, f.content_trace_id) END,
               finished_at = CASE WHEN f.status IN ('queued', 'waiting') THEN NULL ELSE f.finished_at END, lease_expires_at = NULL,
               available_at = CASE WHEN f.status = 'queued' THEN now() + f.retry_in_ms * interval '1 millisecond'
                                   WHEN f.status = 'waiting' THEN (SELECT w.wake_at FROM symphainy.execution_steps w
                                                                   WHERE w.execution_id = e.execution_id AND w.seq = f.wait_seq) END
          FROM jsonb_to_recordset($1::jsonb) AS f(execution_id text, status text, state jsonb, result jsonb, error jsonb,
                                                  finished_at timestamptz, lease_owner text, attempt integer, retry_in_ms integer,
-                                                 wait_seq integer)
+                                                 wait_seq integer, content_trace_id text)
         WHERE e.execution_id = f.execution_id AND e.status = 'running'
           AND (f.lease_owner IS NULL OR (e.lease_owner = f.lease_owner AND e.attempts = f.attempt))
         RETURNING e.execution_id`;
     const finishes = JSON.stringify(items.map((f) => ({
       execution_id: f.executionId, status: f.status, state: f.state, result: f.result ?? null, error: f.error,
       finished_at: f.finishedAt, lease_owner: f.lease?.owner ?? null, attempt: f.lease?.attempt ?? 0, retry_in_ms: f.retryInMs ?? 0, wait_seq: f.waitSeq ?? null,
+      content_trace_id: f.contentTraceId ?? null,
     })));
     if (notRunning === 'fail') {
       // The aggregate always gives a row, so the check runs even when nothing matched.
@@ -328,5 +334,6 @@ function toRecord(r: Record<string, unknown>): ExecutionRecord {
     finishedAt: iso(r.finished_at),
     attempts: Number(r.attempts ?? 0),
     availableAt: iso(r.available_at),
+    traceId: (r.trace_id as string | null) ?? null,
   };
 }

@@ -27,7 +27,7 @@ const surface: Record<string, string[]> = {
     'PolicyLayer', 'Rendering', 'WalRecordType', 'compileMaterializationPolicy', 'compileRetryPolicy', 'compileRuntimeOptions', 'createRuntime',
     'defineRealm', 'formatExplanation', 'isRealm', 'loadPlatformPolicy', 'loadRealmModule', 'loadRuntimeConfig',
     'loadSolutionConfig', 'parsePlatformPolicy', 'parsePlatformPolicyYaml', 'parseRuntimeConfigYaml', 'parseSolutionConfig',
-    'parseSolutionConfigYaml', 'rendering', 'validateGovernanceRules',
+    'parseSolutionConfigYaml', 'rendering', 'startTracing', 'validateGovernanceRules',
   ],
   './http': ['DEFAULT_HTTP_LIMITS', 'DEFAULT_HTTP_TIMEOUTS', 'DEFAULT_MAX_CONNECTIONS', 'PROBLEM_TYPES', 'createHttpServer'],
   './postgres': ['PgDb'],

@@ -63,7 +63,7 @@ describe('validateGovernanceRules', () => {
       [{ id: 'r', match: { resultType: ['Visual'] }, decision: 'persist' }, "rules[0] ('r'): match.resultType[0]: expected a result type (lower-case letters, digits and '_', starting with a letter), got \"Visual\""],
       [{ id: 'r', match: { intentType: 5 }, decision: 'persist' }, "rules[0] ('r'): match.intentType: expected an intent type or glob such as 'content.*', got 5"],
       [{ id: 'r', match: { size: 5 }, decision: 'persist' }, "rules[0] ('r'): match: unknown key 'size' (expected one of: resultType, tenant, intentType, realm, sizeBytes, tags)"],
-      [{ id: 'r', match: {}, decision: 'persist', ttl: 5 }, "rules[0] ('r'): unknown key 'ttl' (expected one of: id, match, decision, ttlSeconds, retentionSeconds, keepLatest, description)"],
+      [{ id: 'r', match: {}, decision: 'persist', ttl: 5 }, "rules[0] ('r'): unknown key 'ttl' (expected one of: id, match, decision, ttlSeconds, retentionSeconds, keepLatest, description, trace)"],
       [{ id: 'r', match: {}, decision: 'cache', retentionSeconds: 60 }, "rules[0] ('r'): retentionSeconds: only allowed with decision 'persist' (this rule's decision is 'cache')"],
       [{ id: 'r', match: { realm: [] }, decision: 'persist' }, "rules[0] ('r'): match.realm: expected a non-empty list of strings, got []"],
       [{ id: 'r', match: { sizeBytes: 5 }, decision: 'persist' }, "rules[0] ('r'): match.sizeBytes: expected { gt: SIZE, lt: SIZE } (either or both; sizes like 1048576 or '1mb'), got 5"],

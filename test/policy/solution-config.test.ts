@@ -190,7 +190,7 @@ describe('invalid solution config files', () => {
     const { file, err } = await loadError('materialization_policy:\n  visual:\n    decision: cache\n    ttl: 10m\n');
     assert.equal(
       err.message,
-      `${file}:4: materialization_policy.visual: unknown key 'ttl' (expected one of: decision, cache_ttl, retention, promote, keep_latest)`,
+      `${file}:4: materialization_policy.visual: unknown key 'ttl' (expected one of: decision, cache_ttl, retention, promote, keep_latest, trace)`,
     );
   });
 
@@ -247,12 +247,12 @@ describe('invalid solution config files', () => {
       [
         'materialization_policy:\n  workflow: 3\n',
         2,
-        'materialization_policy.workflow: expected persist, cache or discard (or a mapping with decision, cache_ttl, retention, promote, keep_latest), got 3',
+        'materialization_policy.workflow: expected persist, cache or discard (or a mapping with decision, cache_ttl, retention, promote, keep_latest, trace), got 3',
       ],
       [
         'materialization_policy:\n  workflow:\n',
         2,
-        'materialization_policy.workflow: expected persist, cache or discard (or a mapping with decision, cache_ttl, retention, promote, keep_latest), got null',
+        'materialization_policy.workflow: expected persist, cache or discard (or a mapping with decision, cache_ttl, retention, promote, keep_latest, trace), got null',
       ],
       [
         'materialization_policy:\n  workflow: { decision: true }\n',

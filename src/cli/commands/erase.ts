@@ -32,7 +32,10 @@ export function registerErase(program: Command): void {
           r.held.map((h) => `  kept by legal hold: ${h.artifactId}: ${h.reason}\n`).join('') +
           r.checkpoints.threadsHeld.map((t) => `  kept by legal hold: LangGraph thread ${t}\n`).join('') +
           (r.unfinished.length ? `  still queued or running, not erased (erase again later): ${r.unfinished.join(', ')}\n` : '') +
-          r.blobFailures.map((f) => `  blob removal failed, retried by the sweep: ${f.artifactId}: ${f.message}\n`).join(''),
+          r.blobFailures.map((f) => `  blob removal failed, retried by the sweep: ${f.artifactId}: ${f.message}\n`).join('') +
+          (r.traceIdsWithContent.length
+            ? `  traces that carried this content (purge them in your tracing backend): ${r.traceIdsWithContent.join(', ')}\n`
+            : ''),
       );
     });
 }

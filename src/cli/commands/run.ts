@@ -43,7 +43,7 @@ export function registerRun(program: Command): void {
       const { withRuntime } = await openRuntime();
       const result = await withRuntime({ ...cmd.optsWithGlobals(), realm: opts.realm, config: opts.config }, (runtime) =>
         runtime.execute(intent, opts.timeout ? { timeoutMs: opts.timeout } : {}),
-      );
+      {}, { tracing: true });
       if (opts.json) printJson(result);
       else printResult(result);
       if (result.status === 'failed') process.exitCode = 1;
@@ -55,7 +55,7 @@ export function registerRun(program: Command): void {
       const { withRuntime } = await openRuntime();
       const submitted = await withRuntime({ ...cmd.optsWithGlobals(), realm: opts.realm, config: opts.config }, (runtime) =>
         runtime.submit(intent),
-      );
+      {}, { tracing: true });
       if (opts.json) printJson(submitted);
       else {
         process.stdout.write(`${submitted.executionId}\n`);

@@ -63,7 +63,7 @@ export function registerServe(program: Command): void {
           app.server.closeAllConnections();
           await drained;
         }
-      }, { sweepIntervalSeconds: LONG_RUNNING_SWEEP_INTERVAL_SECONDS });
+      }, { sweepIntervalSeconds: LONG_RUNNING_SWEEP_INTERVAL_SECONDS }, { tracing: true });
     });
 }
 

@@ -57,6 +57,6 @@ export function registerWorker(program: Command): void {
         });
         const s = worker.stats;
         process.stderr.write(`worker ${s.workerId}: stopped after ${s.finished} executions (${s.lost} taken over by others)\n`);
-      }, { sweepIntervalSeconds: LONG_RUNNING_SWEEP_INTERVAL_SECONDS });
+      }, { sweepIntervalSeconds: LONG_RUNNING_SWEEP_INTERVAL_SECONDS }, { tracing: true });
     });
 }

@@ -498,6 +498,19 @@ export const MIGRATIONS: readonly Migration[] = [
       ${['checkpoints', 'checkpoint_blobs', 'checkpoint_writes', 'checkpoint_holds'].map(tenantIsolation).join('\n')}
     `,
   },
+  {
+    version: 19,
+    name: 'the trace context of executions, and the traces that carried content',
+    sql: `
+      -- The W3C trace an execution's spans belong to: a queued execution keeps its traceparent so the
+      -- worker that claims it continues the caller's trace.
+      ALTER TABLE symphainy.executions ADD COLUMN trace_id text;
+      ALTER TABLE symphainy.executions ADD COLUMN traceparent text;
+      -- Traces whose spans carried this execution's content (a policy's trace: include): the runtime
+      -- cannot delete spans from a tracing backend, so erasure names these trace ids for an operator to purge.
+      ALTER TABLE symphainy.executions ADD COLUMN content_trace_ids text[] NOT NULL DEFAULT '{}';
+    `,
+  },
 ];
 
 /** Row-level security of one tenant table (migration 4): rows of the transaction's tenant, or all with '*'. */

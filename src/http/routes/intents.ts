@@ -49,16 +49,17 @@ export const intentRoutes = (ctx: RouteContext) => [
         ...(body.createdAt ? { createdAt: body.createdAt } : {}),
         ...(body.solutionId ? { solutionId: body.solutionId } : {}),
       };
+      const trace = headers.traceparent ? { traceparent: headers.traceparent } : {};
       if (query.mode === 'async') {
         if (body.timeoutMs !== undefined) {
           throw new InvalidRequestError('timeoutMs applies to synchronous executions only; a queued intent runs under its realm\'s timeout', [
             { in: 'body', path: 'timeoutMs', message: 'is not allowed with mode=async' },
           ]);
         }
-        const submitted = await ctx.runtime.submit(intent);
+        const submitted = await ctx.runtime.submit(intent, trace);
         return reply.code(202).header('location', `/v1/executions/${submitted.executionId}`).send(submitted);
       }
-      return ctx.runtime.execute(intent, body.timeoutMs ? { timeoutMs: body.timeoutMs } : {});
+      return ctx.runtime.execute(intent, { ...(body.timeoutMs ? { timeoutMs: body.timeoutMs } : {}), ...trace });
     },
   }),
 ];

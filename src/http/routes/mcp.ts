@@ -29,7 +29,11 @@ export function registerMcpRoute(app: FastifyInstance, ctx: RouteContext): void 
         }
       };
       reply.hijack();
-      await handleMcpHttpRequest({ runtime: ctx.runtime, tenantId, checkParameters }, request.raw, reply.raw, request.body);
+      const traceparent = request.headers.traceparent;
+      await handleMcpHttpRequest(
+        { runtime: ctx.runtime, tenantId, checkParameters, ...(typeof traceparent === 'string' ? { traceparent } : {}) },
+        request.raw, reply.raw, request.body,
+      );
     },
   });
 }

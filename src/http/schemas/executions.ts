@@ -40,6 +40,7 @@ export const Execution = z.object({
   attempts: z.number().int(),
   solutionId: z.string().nullable(),
   availableAt: Timestamp.nullable().describe('a queued retry is not claimed before this'),
+  traceId: z.string().nullable().describe("the W3C trace id (32 hex digits) of the trace its spans joined: the caller's traceparent, else a new trace; null outside any trace"),
 });
 
 export const WalRecord = z.object({

@@ -68,6 +68,8 @@ export const ErasureReport = z.object({
     checkpointsDeleted: z.number().int(),
     writesDeleted: z.number().int(),
   }).describe('LangGraph checkpoints of the scope (the session is the thread id)'),
+  traceIdsWithContent: z.array(z.string())
+    .describe("trace ids whose spans carried content of the erased executions (a policy's trace: include): the runtime cannot delete spans from a tracing backend, so purge these there"),
 });
 export const SweepReport = z.object({
   at: Timestamp,

@@ -21,6 +21,8 @@ export const IntentQuery = z.strictObject({
 
 export const IdempotencyHeaders = z.object({
   'idempotency-key': Id.optional().describe('same key from the same tenant: the first execution\'s result, never a second run'),
+  traceparent: z.string().max(512).optional()
+    .describe("W3C Trace Context: the execution's spans join this trace (a queued one's worker continues it); a malformed value is ignored, as the standard says"),
 });
 
 export const ArtifactOutcome = z.object({
