@@ -80,10 +80,14 @@ async function captureTemplate(db: Db): Promise<Template> {
     rowCounts[table] = rows.length;
     if (table === 'cache_entries' || rows.length === 0) continue;
     const names = Object.keys(rows[0]!).filter((c) => !GENERATED.has(c));
-    const columns = names.map((name) => {
-      const v = rows.find((r) => r[name] !== null)?.[name];
-      return { name, json: v !== undefined && typeof v === 'object' && !(v instanceof Date) };
-    });
+    // Typed by the catalogue, not by the values: an array column (text[]) comes back as an array too.
+    const types = new Map(
+      (await scoped.query<{ column_name: string; data_type: string }>(
+        `SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = 'symphainy' AND table_name = $1`,
+        [table],
+      )).map((c) => [c.column_name, c.data_type]),
+    );
+    const columns = names.map((name) => ({ name, json: types.get(name) === 'jsonb' || types.get(name) === 'json' }));
     const values = rows.map((r) =>
       names.map((c) => {
         if (c === 'published_at') return null; // the row as committed; the relay marks it published later
