@@ -1,6 +1,8 @@
 import { GroupCommit, transactionPerWrite, type TenantWriter } from '../db/group-commit.ts';
 import type { Queryable } from '../db/db.ts';
 import type { TenantScope } from '../db/tenant-scope.ts';
+import type { RecordCipher } from '../store/record-cipher.ts';
+import { sealWrite } from './seal-write.ts';
 import { StepJournal } from '../store/step-journal.ts';
 import { ExecutionWrites, type ExecutionWrite, type WriteOutcome } from './execution-writes.ts';
 import type { ExecutionLifecycleDeps } from './lifecycle-types.ts';
@@ -16,19 +18,22 @@ import type { ExecutionLifecycleDeps } from './lifecycle-types.ts';
 export class ExecutionWriter {
   readonly #writes: ExecutionWrites;
   readonly #writer: TenantWriter<ExecutionWrite, WriteOutcome>;
+  readonly #cipher: RecordCipher | undefined;
 
-  constructor(d: Pick<ExecutionLifecycleDeps, 'db' | 'stateSurface' | 'artifactIndex' | 'artifactContents' | 'cache' | 'wal' | 'outbox' | 'groupCommit' | 'stepJournal'>) {
-    this.#writes = new ExecutionWrites({ ...d, stepJournal: d.stepJournal ?? new StepJournal(d.db) });
+  constructor(d: Pick<ExecutionLifecycleDeps, 'db' | 'stateSurface' | 'artifactIndex' | 'artifactContents' | 'cache' | 'wal' | 'outbox' | 'groupCommit' | 'stepJournal' | 'cipher'>) {
+    this.#cipher = d.cipher;
+    this.#writes = new ExecutionWrites({ ...d, stepJournal: d.stepJournal ?? new StepJournal(d.db, d.cipher) });
     this.#writer = d.groupCommit ? new GroupCommit(d.db, this.#writes, d.groupCommit) : transactionPerWrite(d.db, this.#writes);
   }
 
   /** Commits `write` for `tenant`: `written`, or why none of it was (`taken`, `not-running`). Throws when the store fails. */
-  write(tenant: TenantScope, write: ExecutionWrite): Promise<WriteOutcome> {
-    return this.#writer.write(tenant, write);
+  async write(tenant: TenantScope, write: ExecutionWrite): Promise<WriteOutcome> {
+    // Sealed here, before the write joins a transaction: a group commit never waits on a key.
+    return this.#writer.write(tenant, this.#cipher ? await sealWrite(this.#cipher, write) : write);
   }
 
   /** Writes `write` in the caller's transaction `tx` (committed, or rolled back, with it). */
-  one(tx: Queryable, write: ExecutionWrite): Promise<WriteOutcome> {
-    return this.#writes.one(tx, write);
+  async one(tx: Queryable, write: ExecutionWrite): Promise<WriteOutcome> {
+    return this.#writes.one(tx, this.#cipher ? await sealWrite(this.#cipher, write) : write);
   }
 }

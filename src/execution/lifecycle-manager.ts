@@ -262,6 +262,7 @@ export class ExecutionLifecycleManager {
       await d.faults[FaultPoint.BEFORE_COMPLETE]?.();
       const completeStart = performance.now();
       const outcome = await this.#writer.write(intent.tenantId, {
+        covered: intent,
         finish: { executionId, status: 'completed', state: stateOf(pending), result, error: null, finishedAt, lease },
         artifacts: pending.flatMap((p) => (p.index ? [p.index] : [])),
         contents: pending.flatMap((p) => p.inline ?? []),

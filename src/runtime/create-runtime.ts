@@ -27,6 +27,9 @@ import { ExecutionLifecycleManager } from '../execution/lifecycle-manager.ts';
 import { LivePolicy } from '../store/live-policy.ts';
 import { defaultLogger } from './logger.ts';
 import { openStore } from './open-store.ts';
+import { openCipher } from './open-cipher.ts';
+import { RecordCipher } from '../store/record-cipher.ts';
+import { StepJournal } from '../store/step-journal.ts';
 import { ReadinessProbe } from '../health/readiness.ts';
 import type { Runtime } from './runtime-api.ts';
 import { runtimeFacade } from './runtime-facade.ts';
@@ -95,13 +98,18 @@ export async function createRuntime(options: RuntimeOptions = {}, opening: Runti
     };
     const { db, dataDir, ownsDb, clock: databaseClock } = await openStore(options.db, o, logger, cleanups);
     clock = databaseClock;
+    // Tenant content is sealed before it is written (encryption on by default; docs/encryption.md):
+    // `keys.cipher` is what every store of tenant content seals with.
+    const keys = await openCipher(o, dataDir !== null ? 'embedded' : options.db ? 'given' : 'server', platform, options.keyProvider, (opening.env ?? process.env) as NodeJS.ProcessEnv);
+    const records = keys ? new RecordCipher(keys.cipher) : undefined;
     const blobStore = options.blobStore ?? opened(await openBlobStore(o, o.memory));
     const cache = typeof options.cache === 'object' ? options.cache : opened(await openCache(o, db, logger));
     const nats = await openEventSink(o, logger);
     const externalSinks = [...(nats ? [opened(nats)] : []), ...(options.eventSinks ?? [])];
 
-    const stateSurface = new StateSurface(db);
-    const wal = new WriteAheadLog(db);
+    const stateSurface = new StateSurface(db, records);
+    const wal = new WriteAheadLog(db, records);
+    const stepJournal = new StepJournal(db, records);
     const outbox = new TransactionalOutbox(db);
     const artifactIndex = new ArtifactIndex(db);
     const artifactContents = new ArtifactContents(db);
@@ -126,20 +134,20 @@ export async function createRuntime(options: RuntimeOptions = {}, opening: Runti
     // Leases renew from a thread with its own connection where the store is a server reached by URL.
     const leases = new LeaseKeeper({ stateSurface, logger, databaseUrl: o.databaseUrl && !options.db ? withDefaultUser(o.databaseUrl) : undefined });
     cleanups.push(() => leases.close());
-    const modelWork = openModelWork({ db, wal, now, budgets: platform?.budgets ?? [], observer: metrics.models });
+    const modelWork = openModelWork({ db, wal, now, budgets: platform?.budgets ?? [], observer: metrics.models, ...(records ? { cipher: records } : {}) });
     cleanups.push(() => modelWork.streams.flush());
     const manager = new ExecutionLifecycleManager({
       budgetGuard: modelWork.budgetGuard, stepHooks: modelWork.budgetGuard, streams: modelWork.streams,
       leases, retryPolicy: o.retryPolicy, leaseMs: o.leaseMs, ownerId: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
       db, registry, stateSurface, wal, outbox, artifactIndex, artifactContents, artifactStorage, cache, relay, logger, now,
-      clock: databaseClock,
+      clock: databaseClock, stepJournal, ...(records ? { cipher: records } : {}),
       get policy() { return live.current.runtime; },
       policyFor,
       realmTimeoutMs: o.realmTimeoutMs, faults: options.faults ?? {}, shutdownSignal: shutdown.signal, observer: metrics,
       // Concurrent executions' writes share transactions (groupCommit: false — one transaction each).
       groupCommit: o.groupCommit,
     });
-    const signals = new Signals({ db, wal, relay, now });
+    const signals = new Signals({ db, wal, relay, now, stepJournal, ...(records ? { cipher: records } : {}) });
     // Recovery: with the embedded store this process is the only writer, so a
     // `running` execution belongs to a process that stopped mid-way. A server
     // is shared: there, only expired worker leases mean a process stopped.
@@ -152,7 +160,7 @@ export async function createRuntime(options: RuntimeOptions = {}, opening: Runti
       () => [...externalSinks.map((s) => ({ name: `events:${s.name}`, part: s })), { name: `cache:${cache.name}`, part: cache }],
     );
     return runtimeFacade({
-      options: o, dataDir, db, logger, registry, live, policies, policyFor, tenants, metrics, modelWork, manager, signals, stateSurface, wal, outbox,
+      options: o, dataDir, db, logger, cipher: keys?.cipher ?? null, keyring: keys?.keyring ?? null, records, registry, live, policies, policyFor, tenants, metrics, modelWork, manager, signals, stateSurface, wal, outbox,
       artifactIndex, artifactContents, artifactStorage, lifecycle, cache, bus, relay, probe, loops, shutdown, now, dbNow, cleanup,
     });
   } catch (err) {

@@ -112,6 +112,8 @@ export interface NewExecutionRow {
   readonly lease?: { readonly owner: string; readonly leaseMs: number } | null;
   /** The compiled retry policy it runs under (JSON). */
   readonly retryPolicy?: unknown;
+  /** With encryption on: the sealed parameters (written instead of `execution.parameters`) and the ids of the keys covering it. */
+  readonly sealed?: { readonly parameters: string; readonly keyIds: readonly string[] };
 }
 
 /** An outcome, as {@link StateSurface.finishMany} takes it. */
@@ -130,4 +132,6 @@ export interface FinishRow {
   readonly finishedAt: string;
   /** The claiming worker's lease, for a claimed execution; null for one run directly. */
   readonly lease?: Lease | null;
+  /** With encryption on: state (semantic payloads sealed), result and error (message sealed), written instead of the clear ones. */
+  readonly sealed?: { readonly state: unknown; readonly result: unknown; readonly error: unknown };
 }
