@@ -177,7 +177,9 @@ export function runtimeFacade(parts: RuntimeParts): Runtime {
     sweep: async (o) => (open(), track(lifecycle.sweep(o))),
     keepCached: async (cacheId, scope) =>
       (open(), track(keepCached({ db, cache, artifactIndex, artifactContents, artifactStorage, wal, now: dbNow, policyFor }, cacheId, scope.tenantId))),
-    erase: async (scope) => (open(), track(erase({ db, wal, artifactIndex, lifecycle, cache, now: dbNow }, scope))),
+    erase: async (scope) => (open(), track(erase({
+      db, wal, artifactIndex, lifecycle, cache, now: dbNow, keyring: parts.keyring, embedded: dataDir !== null, ...(parts.records ? { records: parts.records } : {}),
+    }, scope))),
     listWal: async (q) => (open(), wal.list(q)),
     verifyWal: async (scope) => (open(), verifyWal(db, scope.tenantId)),
     listEvents: async (q) => (open(), outbox.list(q)),

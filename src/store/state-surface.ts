@@ -254,7 +254,7 @@ export class StateSurface {
    * it with its status before, or null when it is not the scope's or not
    * dead or failed (`status` says which).
    */
-  async retry(q: Queryable, executionId: string, tenant: TenantScope): Promise<{ record: ExecutionRecord; from: ExecutionStatus } | { status: ExecutionStatus | null }> {
+  async retry(q: Queryable, executionId: string, tenant: TenantScope): Promise<{ record: ExecutionRecord; from: ExecutionStatus } | { status: ExecutionStatus | null; erased?: boolean }> {
     const rows = await q.query(
       `WITH prev AS (
          SELECT execution_id, status FROM symphainy.executions
@@ -264,13 +264,16 @@ export class StateSurface {
               lease_owner = NULL, lease_expires_at = NULL
          FROM prev
         WHERE e.execution_id = prev.execution_id AND prev.status IN ('dead', 'failed')
+          -- An erased execution has nothing left to run: its parameters are a redaction marker.
+          AND NOT (jsonb_typeof(e.parameters) = 'object' AND e.parameters ? 'redacted')
        RETURNING e.*, prev.status AS prev_status`,
       [executionId, tenantParam(tenant)],
     );
     if (rows[0]) return { record: await this.#open(rows[0]), from: rows[0].prev_status as ExecutionStatus };
-    const found = await q.query<{ status: ExecutionStatus }>(
-      'SELECT status FROM symphainy.executions WHERE execution_id = $1 AND ($2::text IS NULL OR tenant_id = $2)', [executionId, tenantParam(tenant)]);
-    return { status: found[0]?.status ?? null };
+    const found = await q.query<{ status: ExecutionStatus; erased: boolean }>(
+      `SELECT status, (jsonb_typeof(parameters) = 'object' AND parameters ? 'redacted') AS erased
+         FROM symphainy.executions WHERE execution_id = $1 AND ($2::text IS NULL OR tenant_id = $2)`, [executionId, tenantParam(tenant)]);
+    return { status: found[0]?.status ?? null, erased: found[0]?.erased === true };
   }
 
   /**

@@ -29,7 +29,10 @@ export function registerErase(program: Command): void {
         `${r.erasureId}: ${r.executions.length} executions erased, ${r.artifactsDeleted.length} artifacts deleted, ` +
           `${r.cacheEntriesRemoved} cache entries removed, ${r.walRecordsRedacted} WAL records and ${r.outboxEventsRedacted} events redacted\n` +
           r.held.map((h) => `  kept by legal hold: ${h.artifactId}: ${h.reason}\n`).join('') +
-          (r.unfinished.length ? `  still queued or running, not erased (erase again later): ${r.unfinished.join(', ')}\n` : '') +
+          (r.unfinished.length ? `  still queued, running or waiting, not erased (erase again later): ${r.unfinished.join(', ')}\n` : '') +
+          (r.keys.destroyed.length ? `  data keys destroyed: ${r.keys.destroyed.join(', ')}\n` : '') +
+          (r.keys.kept ? `  ${r.keys.kept}\n` : '') +
+          (r.keys.fallback ? `  ${r.keys.fallback}\n` : '') +
           r.blobFailures.map((f) => `  blob removal failed, retried by the sweep: ${f.artifactId}: ${f.message}\n`).join(''),
       );
     });
