@@ -27,10 +27,14 @@ process.once('exit', () => {
   for (const c of running) c.kill('SIGKILL');
 });
 
-/** The environment without the caller's SYMPHAINY_* settings, plus `extra`. */
+/** The key store variables a run of the suites shares (package.json `test:postgres`). */
+const SHARED_KEYS = new Set(['SYMPHAINY_KEY_DIR', 'SYMPHAINY_KEK']);
+
+/** The environment without the caller's SYMPHAINY_* settings (but the shared key store's), plus `extra`. */
 export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('SYMPHAINY_')) env[k] = v;
+  // The shared key store stays: processes on one PostgreSQL server open each other's sealed records.
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('SYMPHAINY_') || SHARED_KEYS.has(k)) env[k] = v;
   return { ...env, SYMPHAINY_LOG_LEVEL: 'warn', SYMPHAINY_ADMIN_KEY: ADMIN_KEY, ...extra };
 }
 
