@@ -35,6 +35,8 @@ export interface EmbeddedKeyringOptions extends Pick<KeyringOptions, 'cacheSize'
 export async function openEmbeddedKeyring(dataDir: string, options: EmbeddedKeyringOptions = {}): Promise<Keyring> {
   const env = options.env ?? process.env;
   const keyDir = options.keyDir ?? env.SYMPHAINY_KEY_DIR ?? join(dataDir, 'keys');
+  // The directory first (created with its parents): the default KEK file lives beside it.
+  const store = await FileKeyStore.open(keyDir);
   const provider =
     options.provider ??
     (env.SYMPHAINY_KEK
@@ -42,7 +44,6 @@ export async function openEmbeddedKeyring(dataDir: string, options: EmbeddedKeyr
       : env.SYMPHAINY_KEK_FILE
         ? await LocalKekProvider.fromFile(env.SYMPHAINY_KEK_FILE)
         : await defaultKekFile(join(dirname(keyDir), 'kek'), keyDir));
-  const store = await FileKeyStore.open(keyDir);
   return Keyring.open({ store, provider, cacheSize: options.cacheSize, cacheMaxAgeMs: options.cacheMaxAgeMs, now: options.now });
 }
 
