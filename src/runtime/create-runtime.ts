@@ -100,7 +100,7 @@ export async function createRuntime(options: RuntimeOptions = {}, opening: Runti
     clock = databaseClock;
     // Tenant content is sealed before it is written (encryption on by default; docs/encryption.md):
     // `keys.cipher` is what every store of tenant content seals with.
-    const keys = await openCipher(o, dataDir !== null ? 'embedded' : options.db ? 'given' : 'server', platform, options.keyProvider, (opening.env ?? process.env) as NodeJS.ProcessEnv);
+    const keys = await openCipher(o, dataDir !== null ? 'embedded' : options.db ? 'given' : 'server', platform, options.keyProvider, (opening.env ?? process.env) as NodeJS.ProcessEnv, options.db);
     const records = keys ? new RecordCipher(keys.cipher) : undefined;
     const blobStore = options.blobStore ?? opened(await openBlobStore(o, o.memory));
     const cache = typeof options.cache === 'object' ? options.cache : opened(await openCache(o, db, logger));

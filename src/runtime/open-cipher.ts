@@ -34,16 +34,36 @@ export interface OpenedCipher {
  */
 export async function openCipher(
   o: CompiledRuntimeOptions, store: 'embedded' | 'server' | 'given', platform: PlatformPolicy | undefined, provider: KeyProvider | undefined,
-  env: NodeJS.ProcessEnv = process.env,
+  env: NodeJS.ProcessEnv = process.env, givenDb?: object,
 ): Promise<OpenedCipher | null> {
   if (!o.encryption) return null;
   const shared = store !== 'embedded';
   const keyring = o.keyDir === undefined && (o.memory || store === 'given')
-    ? await Keyring.open({ store: new MemoryKeyStore(), provider: provider ?? new LocalKekProvider(parseKekText(newKekLine(), 'memory'), 'memory') })
+    ? await memoryKeyring(store === 'given' ? givenDb : o.databaseUrl, provider)
     : await openEmbeddedKeyring(o.dataDir, {
       env, ...(o.keyDir !== undefined ? { keyDir: o.keyDir } : {}), ...(provider ? { provider } : {}),
       ...(shared ? { cacheMaxAgeMs: 5_000 } : {}),
     });
   const subjects = Object.freeze([...(platform?.subjects ?? [])]);
   return { keyring, cipher: { envelope: new Envelope(keyring), subjectNames: () => subjects } };
+}
+
+/**
+ * In-memory keys live as long as the database they seal for: runtimes of
+ * this process on the same database (the same `db` object, or the same
+ * server URL with `memory`) share one keyring, so each opens what the
+ * others sealed. A database of its own (`memory` alone) gets its own.
+ */
+const memoryKeyrings = new WeakMap<object, Promise<Keyring>>();
+const memoryKeyringsByUrl = new Map<string, Promise<Keyring>>();
+
+function memoryKeyring(database: object | string | undefined, provider: KeyProvider | undefined): Promise<Keyring> {
+  const make = () => Keyring.open({ store: new MemoryKeyStore(), provider: provider ?? new LocalKekProvider(parseKekText(newKekLine(), 'memory'), 'memory') });
+  if (database === undefined || provider) return make();
+  const found = typeof database === 'string' ? memoryKeyringsByUrl.get(database) : memoryKeyrings.get(database);
+  if (found) return found;
+  const made = make();
+  if (typeof database === 'string') memoryKeyringsByUrl.set(database, made);
+  else memoryKeyrings.set(database, made);
+  return made;
 }

@@ -24,7 +24,7 @@ describe('encryption at rest, wired into the runtime', () => {
 
       const e = await t.runtime.getExecution(r.executionId, { tenantId: 'acme' });
       assert.deepEqual(e.parameters, { customer_id: 'c-1', note: 'secret words' });
-      assert.deepEqual((e.state as { semantic: { workflow: { payload: unknown } } }).semantic.workflow.payload, { customer_id: 'c-1', note: 'secret words' });
+      assert.deepEqual((e.state as unknown as { semantic: { workflow: { payload: unknown } } }).semantic.workflow.payload, { customer_id: 'c-1', note: 'secret words' });
       const [intent] = await t.runtime.listWal({ tenantId: 'acme', executionId: r.executionId, recordType: 'intent' });
       assert.equal((intent!.payload.intent as { parameters: { note: string } }).parameters.note, 'secret words');
     } finally {
