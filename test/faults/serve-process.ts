@@ -179,3 +179,24 @@ export async function waitRecorded(s: Pick<ServeProcess, 'url' | 'key'>, count: 
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+/**
+ * The key store this test process shares with the processes it spawns: the
+ * run's (`test:postgres` exports SYMPHAINY_KEY_DIR and SYMPHAINY_KEK), else a
+ * fresh one set here before any process starts. Returns an opener for sealed
+ * record fields, for tests that read rows with their own database client.
+ */
+export async function sharedKeyOpener(): Promise<(value: unknown, tenantId: string, record: string, field: string) => Promise<unknown>> {
+  const [{ mkdtemp }, { tmpdir }, { randomBytes }, { openEmbeddedKeyring }, { Envelope }, { isSealedText }] = await Promise.all([
+    import('node:fs/promises'), import('node:os'), import('node:crypto'), import('../../src/crypto/embedded-keyring.ts'),
+    import('../../src/crypto/envelope.ts'), import('../../src/store/record-cipher.ts'),
+  ]);
+  process.env.SYMPHAINY_KEY_DIR ??= await mkdtemp(join(tmpdir(), 'symphainy-test-keys-'));
+  process.env.SYMPHAINY_KEK ??= randomBytes(32).toString('base64');
+  let envelope: InstanceType<typeof Envelope> | undefined;
+  return async (value, tenantId, record, field) => {
+    if (!isSealedText(value)) return value;
+    envelope ??= new Envelope(await openEmbeddedKeyring(process.env.SYMPHAINY_KEY_DIR!));
+    return JSON.parse(await envelope.openText(value, { tenantId, record, field }));
+  };
+}
