@@ -7,6 +7,7 @@ import { PgDb } from '../src/db/pg/pg-db.ts';
 import { PgliteDb } from '../src/db/pglite/pglite-db.ts';
 import { migrate } from '../src/db/migrations/migrate.ts';
 import { insertMany, type Column } from '../src/db/sql.ts';
+import { isSealedText } from '../src/store/record-cipher.ts';
 import { BENCH_INTENT, BENCH_TENANT, benchRealm, benchSolution, freshPgliteDir, silent, type StoreKind } from './executions.ts';
 import { measure, nowMs, percentile, runConcurrent, type Measure } from './stats.ts';
 
@@ -82,7 +83,8 @@ async function captureTemplate(db: Db): Promise<Template> {
     const names = Object.keys(rows[0]!).filter((c) => !GENERATED.has(c));
     const columns = names.map((name) => {
       const v = rows.find((r) => r[name] !== null)?.[name];
-      return { name, json: v !== undefined && typeof v === 'object' && !(v instanceof Date) };
+      // `key_ids` (migration 20) is a text[], sent as an array, not as JSON; a sealed value is a JSON string.
+      return { name, json: (v !== undefined && typeof v === 'object' && !(v instanceof Date) && name !== 'key_ids') || isSealedText(v) };
     });
     const values = rows.map((r) =>
       names.map((c) => {
