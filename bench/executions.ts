@@ -100,7 +100,7 @@ export async function openRuntime(
     solutionConfig: benchSolution,
     logger: silent,
     blobStore: new FsBlobStore({ root: join(dir, 'blobs') }),
-    ...(db ? { db } : store === 'pglite' ? { dataDir: join(dir, 'data') } : { databaseUrl: databaseUrl! }),
+    ...(db ? { db } : store === 'pglite' ? { dataDir: join(dir, 'data') } : { databaseUrl: databaseUrl!, keyDir: join(dir, 'keys') }),
     ...extra,
   } as RuntimeOptions;
   const runtime = await createRuntime(options);

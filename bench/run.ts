@@ -15,6 +15,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { artifactBench } from './artifacts.ts';
+import { encryptionBench, type EncryptionFigures } from './encryption.ts';
 import { embeddedStartupBench, type StartupFigures } from './embedded-startup.ts';
 import { cliStartupBench, cliStartupRows } from './cli-startup.ts';
 import type { CacheMemoryFigures } from './cache-memory.ts';
@@ -40,6 +41,7 @@ const SIZE = SMOKE
   ? {
       rounds: 1,
       exec: { c1: 5, c64: 64, warmup: 4 },
+      encryption: { total: 64, rounds: 1, warmup: 8 },
       floor: { perTxTotal: 5, batches: 1 },
       dbos: { c1Total: 5, c64Total: 64 },
       steps: 10,
@@ -50,6 +52,7 @@ const SIZE = SMOKE
   : {
       rounds: 3,
       exec: { c1: 80, c64: 256, warmup: 32 },
+      encryption: { total: 512, rounds: 5, warmup: 64 },
       floor: { perTxTotal: 200, batches: 5 },
       dbos: { c1Total: 80, c64Total: 256 },
       steps: 100,
@@ -246,6 +249,14 @@ async function main(): Promise<void> {
       pglite: await section('runtime executions, PGlite', () => storeExecutions('pglite')),
       postgres: pgDown ? skipped<StoreExecutions>(pgDown) : await section('runtime executions, PostgreSQL', () => storeExecutions('postgres')),
     };
+    // Encryption at rest off against on (the default), c=64, alternating rounds.
+    const encryption = {
+      pglite: await section('encryption at rest, PGlite', () => encryptionBench('pglite', SIZE.encryption)),
+      postgres: pgDown
+        ? skipped<EncryptionFigures>(pgDown)
+        : await section('encryption at rest, PostgreSQL', async () =>
+            encryptionBench('postgres', SIZE.encryption, { off: (await freshDatabase('enc_off')).url, on: (await freshDatabase('enc_on')).url })),
+    };
     const floorSize = { ...SIZE.floor, rounds: SIZE.rounds };
     const floors = {
       pglite: await section('raw floor, PGlite', () => rawFloor('pglite', undefined, floorSize)),
@@ -284,6 +295,15 @@ async function main(): Promise<void> {
 
     // ---- rows ----
     const rows: Row[] = [...executionRows('pglite', executions.pglite, floors.pglite), ...executionRows('postgres', executions.postgres, floors.postgres)];
+    for (const [store, e] of Object.entries(encryption) as [StoreKind, Section<EncryptionFigures>][]) {
+      if (e.status !== 'measured') {
+        rows.push(note(`encryption at rest, ${STORE_NAME[store]}`, `not measured — ${e.reason}`));
+        continue;
+      }
+      const [on, off] = [e.figures.on.execPerSec.median, e.figures.off.execPerSec.median];
+      rows.push(row(`runtime exec/s, ${STORE_NAME[store]}, c=64, encryption on (default)`, on, `${fmt(on)} (p50 ${fmt(e.figures.on.p50Ms.median, 1)} ms)`, off,
+        `encryption: false: ${fmt(off)}/s (p50 ${fmt(e.figures.off.p50Ms.median, 1)} ms)`, { text: '≥ 0.9× (cost ≤ 10%)', met: on >= 0.9 * off }));
+    }
     if (floors.pglite.status === 'measured') {
       const c = floors.pglite.figures.rowCounts;
       rows.push(note('rows one persisted execution writes', Object.entries(c).map(([t, n]) => `${n} ${t}`).join(' + ')));
@@ -376,13 +396,13 @@ async function main(): Promise<void> {
       mode: SMOKE ? 'smoke' : 'full',
       machine,
       sizes: SIZE,
-      sections: { executions, rawFloor: floors, dbos, steps, startup, policy, artifacts, cacheMemory, cliStartup },
+      sections: { executions, encryption, rawFloor: floors, dbos, steps, startup, policy, artifacts, cacheMemory, cliStartup },
       table: rows,
     };
     await mkdir(dirname(OUT), { recursive: true });
     await writeFile(OUT, `${JSON.stringify(results, null, 2)}\n`);
     log(`wrote ${OUT}`);
-    const failed = [executions.pglite, executions.postgres, floors.pglite, floors.postgres, dbos, startup, policy, artifacts, cacheMemory.embedded, cacheMemory.redis].filter(
+    const failed = [executions.pglite, executions.postgres, encryption.pglite, encryption.postgres, floors.pglite, floors.postgres, dbos, startup, policy, artifacts, cacheMemory.embedded, cacheMemory.redis].filter(
       (s) => s.status === 'failed',
     );
     if (failed.length > 0) process.exitCode = 1;

@@ -10,6 +10,7 @@ import { registerWorker } from './commands/worker.ts';
 import { registerServe } from './commands/serve.ts';
 import { registerTenants } from './commands/tenants.ts';
 import { registerErase } from './commands/erase.ts';
+import { registerKeys } from './commands/keys.ts';
 import { addBackendOptions } from './backend-options.ts';
 import { registerUsage } from './commands/usage.ts';
 import { registerApprovals } from './commands/approvals.ts';
@@ -37,6 +38,7 @@ export function buildProgram(): Command {
   registerServe(program);
   registerTenants(program);
   registerErase(program);
+  registerKeys(program);
   registerDemo(program);
   registerPolicy(program);
   registerInspect(program);

@@ -26,3 +26,4 @@ export { LocalKekProvider, parseKekText, type Kek } from './local-kek/local-kek-
 export { coverScopes, describeRecord, type Cover, type KeyScope, type RecordRef, type SubjectRef } from './scope.ts';
 export { isSealed, parseSealed, sealedFromText, sealedToText, type SealedHeader } from './sealed-format.ts';
 export { executionCover, type ContentCipher, type CoveredExecution } from './content-cipher.ts';
+export { MemoryKeyStore } from './memory-key-store.ts';

@@ -6,6 +6,9 @@ import type { ArtifactLifecycle } from '../retention/artifact-lifecycle.ts';
 import type { CheckpointErasure, Checkpoints } from '../checkpoints/checkpoint-governance.ts';
 import type { ArtifactIndex } from '../store/artifact-index.ts';
 import type { Db } from '../db/db.ts';
+import type { Keyring } from '../crypto/keyring.ts';
+import type { KeyScope } from '../crypto/scope.ts';
+import type { RecordCipher } from '../store/record-cipher.ts';
 import { WalRecordType, type WriteAheadLog } from '../store/write-ahead-log.ts';
 
 /** What to erase: a tenant's data, one session of it, or what belongs to one subject (a top-level intent parameter). */
@@ -20,11 +23,23 @@ export interface ErasureScope {
 export interface ErasureReport {
   readonly erasureId: string;
   readonly at: string;
-  /** The scope; a subject's value only as its sha256 (it is personal data itself). */
+  /**
+   * The scope; a subject's value only as a digest (it is personal data itself): with encryption on, an
+   * HMAC-SHA256 under the subject's key (tenant's when undeclared), so once that key is destroyed nobody can
+   * confirm a guessed value from it; with encryption off, its sha256.
+   */
   readonly scope: { readonly tenantId: string; readonly sessionId?: string; readonly subject?: { readonly key: string; readonly valueSha256: string } };
   readonly executions: readonly string[];
-  /** Queued or running executions in scope, left alone: erase again once they finish. */
+  /** Queued, running or waiting executions in scope, left alone: erase again once they finish. */
   readonly unfinished: readonly string[];
+  /**
+   * Encryption keys: the data key ids destroyed (every copy of what they sealed — dead rows, database WAL,
+   * backups, dumps — is unreadable now), or why none were: `kept` (a legal hold or an unfinished execution
+   * in scope still needs them), `fallback` (the subject is not declared in the platform policy's
+   * `subjects:`, so no key is its own: its content was redacted and the touched tables vacuumed on the
+   * embedded store), `off` (encryption off).
+   */
+  readonly keys: { readonly destroyed: readonly string[]; readonly kept?: string; readonly fallback?: string; readonly off?: true };
   readonly artifactsDeleted: readonly string[];
   /** Artifacts a legal hold kept (renderings and index row untouched). */
   readonly held: readonly { readonly artifactId: string; readonly reason: string }[];
@@ -51,6 +66,12 @@ export interface ErasureDeps {
   readonly cache: CacheStore;
   readonly checkpoints: Checkpoints;
   readonly now: () => Date;
+  /** The data keys (encryption on); absent: encryption off. */
+  readonly keyring?: Keyring | null;
+  /** Opens sealed parameters (encryption on). */
+  readonly records?: RecordCipher;
+  /** The embedded store: its touched tables are vacuumed after a redaction-only erasure. */
+  readonly embedded?: boolean;
 }
 
 /** What a subject's key may be: a top-level intent parameter name. */
@@ -71,17 +92,38 @@ export async function erase(d: ErasureDeps, scope: ErasureScope): Promise<Erasur
   const q = d.db.scoped(scope.tenantId);
   const marker = JSON.stringify({ redacted: true, erasureId });
 
-  const rows = await q.query<{ execution_id: string; status: string; content_trace_ids: string[] | null }>(
-    `SELECT execution_id, status, content_trace_ids FROM symphainy.executions
-      WHERE tenant_id = $1 AND ($2::text IS NULL OR session_id = $2) AND ($3::text IS NULL OR parameters ->> $3 = $4)
-        AND NOT (parameters ? 'redacted')
+  const keyring = d.records && d.keyring ? d.keyring : null;
+  const declared = scope.subject !== undefined && keyring !== null && d.records!.content.subjectNames(scope.tenantId).includes(scope.subject.key);
+  const subjectScope = scope.subject ? { kind: 'subject' as const, tenantId: scope.tenantId, name: scope.subject.key, value: scope.subject.value } : null;
+  // Found by the ids of its keys where the subject is declared, by opening the parameters where it is not.
+  const subjectKeys = declared ? (await keyring!.generations(subjectScope!)).map((g) => g.keyId) : [];
+  const rows = (await q.query<{ execution_id: string; status: string; parameters: unknown; key_ids: string[] | null; content_trace_ids: string[] | null }>(
+    `SELECT execution_id, status, parameters, key_ids, content_trace_ids FROM symphainy.executions
+      WHERE tenant_id = $1 AND ($2::text IS NULL OR session_id = $2)
+        AND ($3::text IS NULL OR NOT $6 OR (jsonb_typeof(parameters) = 'object' AND parameters ->> $3 = $4) OR key_ids && $5::text[])
+        AND NOT (jsonb_typeof(parameters) = 'object' AND parameters ? 'redacted')
       ORDER BY execution_id`,
-    [scope.tenantId, scope.sessionId ?? null, scope.subject?.key ?? null, scope.subject?.value ?? null],
-  );
-  const unfinished = rows.filter((r) => r.status === 'queued' || r.status === 'running').map((r) => r.execution_id);
-  const erased = rows.filter((r) => r.status === 'completed' || r.status === 'failed');
+    [scope.tenantId, scope.sessionId ?? null, scope.subject?.key ?? null, scope.subject?.value ?? null, subjectKeys,
+     !scope.subject || declared || !d.records],
+  ));
+  const matched = scope.subject && !declared && d.records
+    ? await filterAsync(rows, async (r) => {
+      const p = await d.records!.open(r.parameters, scope.tenantId, `execution:${r.execution_id}`, 'parameters');
+      return p !== null && typeof p === 'object' && (p as Record<string, unknown>)[scope.subject!.key] === scope.subject!.value;
+    })
+    : rows;
+  const unfinished = matched.filter((r) => UNFINISHED.has(r.status)).map((r) => r.execution_id);
+  const erased = matched.filter((r) => !UNFINISHED.has(r.status));
   const executions = erased.map((r) => r.execution_id);
   const traceIdsWithContent = [...new Set(erased.flatMap((r) => r.content_trace_ids ?? []))].sort();
+  // The digest of a subject's value is taken before its key can be destroyed (then no guess can be confirmed).
+  const valueDigest = scope.subject
+    ? keyring
+      ? (await d.records!.content.envelope.keyedHash(scope.subject.value, {
+        tenantId: scope.tenantId, ...(declared ? { subjects: [{ name: scope.subject.key, value: scope.subject.value }] } : {}),
+      }, 'erasure-subject')).hex
+      : createHash('sha256').update(scope.subject.value).digest('hex')
+    : undefined;
 
   // Renderings: tombstones first (holds win), then the blobs.
   const artifacts = (await d.artifactIndex.byExecutions(scope.tenantId, executions)).filter((a) => !a.deleted);
@@ -129,8 +171,13 @@ export async function erase(d: ErasureDeps, scope: ErasureScope): Promise<Erasur
     );
     // Partial output a policy kept (result type stream) is content like any rendering.
     await tx.query('DELETE FROM symphainy.stream_chunks WHERE tenant_id = $1 AND execution_id = ANY($2::text[])', [scope.tenantId, executions]);
+    // Step results, details and signals are content too.
+    await tx.query('DELETE FROM symphainy.execution_steps WHERE tenant_id = $1 AND execution_id = ANY($2::text[])', [scope.tenantId, executions]);
+    await tx.query('DELETE FROM symphainy.execution_signals WHERE tenant_id = $1 AND execution_id = ANY($2::text[])', [scope.tenantId, executions]);
     return { wal: wal.length, outbox: outbox.length };
   });
+
+  const keys = await destroyKeys(d, keyring, scope, declared, subjectScope, { unfinished, held: held.length });
 
   const report: ErasureReport = {
     erasureId,
@@ -138,7 +185,7 @@ export async function erase(d: ErasureDeps, scope: ErasureScope): Promise<Erasur
     scope: {
       tenantId: scope.tenantId,
       ...(scope.sessionId ? { sessionId: scope.sessionId } : {}),
-      ...(scope.subject ? { subject: { key: scope.subject.key, valueSha256: createHash('sha256').update(scope.subject.value).digest('hex') } } : {}),
+      ...(scope.subject ? { subject: { key: scope.subject.key, valueSha256: valueDigest! } } : {}),
     },
     executions,
     unfinished,
@@ -150,6 +197,7 @@ export async function erase(d: ErasureDeps, scope: ErasureScope): Promise<Erasur
     blobFailures,
     checkpoints,
     traceIdsWithContent,
+    keys,
   };
   await q.transaction((tx) =>
     d.wal.append(tx, [{ tenantId: scope.tenantId, executionId: null, intentId: null, recordType: WalRecordType.ERASURE, payload: { ...report }, recordedAt: at }]),
@@ -171,3 +219,47 @@ function checkScope(scope: ErasureScope): void {
     throw new InvalidRequestError(`invalid erasure scope: ${issues.map((i) => `${i.path} ${i.message}`).join('; ')}`, issues);
   }
 }
+
+const UNFINISHED = new Set(['queued', 'running', 'waiting']);
+
+async function filterAsync<T>(items: readonly T[], keep: (item: T) => Promise<boolean>): Promise<T[]> {
+  const out: T[] = [];
+  for (const item of items) if (await keep(item)) out.push(item);
+  return out;
+}
+
+/**
+ * Destroys the scope's keys — the tenant's (every key of it), the
+ * session's, or the declared subject's — unless something in scope still
+ * needs them; an undeclared subject has no key of its own: its redacted
+ * rows' old versions are vacuumed away on the embedded store instead.
+ */
+async function destroyKeys(
+  d: ErasureDeps, keyring: Keyring | null, scope: ErasureScope, declared: boolean, subject: KeyScope | null,
+  inScope: { unfinished: readonly string[]; held: number },
+): Promise<ErasureReport['keys']> {
+  if (!keyring) return { destroyed: [], off: true };
+  if (scope.subject && !declared) {
+    // VACUUM FULL rewrites each table, so no dead version of a redacted row stays in its files.
+    if (d.embedded) await d.db.scoped(scope.tenantId).query(`VACUUM FULL ${TOUCHED.map((t) => `symphainy.${t}`).join(', ')}`);
+    return {
+      destroyed: [],
+      fallback: `subject '${scope.subject.key}' is not declared in the platform policy's subjects, so it has no key of its own: ` +
+        `its content was redacted${d.embedded ? ' and the touched tables vacuumed (VACUUM FULL)' : ''}; copies made before (backups, dumps) still hold it sealed under the tenant's keys`,
+    };
+  }
+  const reasons = [
+    ...(inScope.unfinished.length > 0 ? [`${inScope.unfinished.length} unfinished execution${inScope.unfinished.length > 1 ? 's' : ''} (queued, running or waiting) in scope`] : []),
+    ...(inScope.held > 0 ? [`${inScope.held} artifact${inScope.held > 1 ? 's' : ''} under legal hold in scope`] : []),
+  ];
+  if (reasons.length > 0) return { destroyed: [], kept: `keys kept: ${reasons.join(' and ')} still need them; erase again once they are finished or released` };
+  const destroyed = subject
+    ? await keyring.destroy(subject)
+    : scope.sessionId
+      ? await keyring.destroy({ kind: 'session', tenantId: scope.tenantId, sessionId: scope.sessionId })
+      : await keyring.destroyTenant(scope.tenantId);
+  return { destroyed };
+}
+
+/** The tables an erasure rewrites or deletes from. */
+const TOUCHED = ['executions', 'wal', 'outbox', 'stream_chunks', 'execution_steps', 'execution_signals', 'cache_entries', 'artifact_contents', 'artifacts'];

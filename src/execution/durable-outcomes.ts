@@ -63,6 +63,7 @@ export async function recordWait(
     status: 'waiting', policyVersion: policy.version, artifacts: [], events: [r.started, event],
   };
   const outcome = await writer.write(intent.tenantId, {
+    covered: intent,
     steps: [s.row],
     finish: { executionId, status: 'waiting', waitSeq: s.row.seq, state: null, result: null, error: null, finishedAt: at, lease },
     wal: [walRecord(intent, executionId, WalRecordType.STATE_TRANSITION, { from: 'running', to: 'waiting', at, realmMs: round(realmMs), wait }, at)],

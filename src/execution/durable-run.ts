@@ -185,7 +185,7 @@ export class DurableRun {
   }
 
   async #write(rows: StepRow[], consumed: { signalId: string; seq: number }[] = [], wal: WalRecordInput[] = []): Promise<void> {
-    const outcome = await this.writer.write(this.at.intent.tenantId, { steps: rows, consumed, wal, outbox: [] });
+    const outcome = await this.writer.write(this.at.intent.tenantId, { covered: this.at.intent, steps: rows, consumed, wal, outbox: [] });
     // Taken over (or recovered) meanwhile: this run's work is not recorded; the new owner's is.
     if (outcome !== 'written') throw new LeaseLostError(this.at.executionId, this.at.lease);
     for (const r of rows) this.rows.set(r.seq, r);

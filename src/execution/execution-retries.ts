@@ -75,6 +75,7 @@ export async function requeueForOperator(
     const r = await d.stateSurface.retry(tx, executionId, tenant);
     if (!('record' in r)) {
       if (r.status === null) throw new NotFoundError('execution', executionId);
+      if (r.erased) throw new ConflictError(`execution ${executionId} was erased; an erased execution cannot be retried`);
       throw new ConflictError(`execution ${executionId} is ${r.status}; only dead or failed executions can be retried`);
     }
     const e = r.record;

@@ -49,8 +49,8 @@ export class ExecutionStreams {
   constructor(private readonly chunks: StreamChunks, private readonly graceMs = DEFAULT_STREAM_GRACE_MS) {}
 
   /** Stores one chunk ({@link checkChunk}); resolves once it is readable. */
-  async emit(at: { tenantId: string; executionId: string }, chunk: unknown): Promise<void> {
-    await this.chunks.append(at.tenantId, at.executionId, checkChunk(chunk));
+  async emit(at: { tenantId: string; executionId: string; sessionId?: string; parameters?: unknown }, chunk: unknown): Promise<void> {
+    await this.chunks.append(at, checkChunk(chunk));
   }
 
   /** Applies the policy to the ended execution's stream: returns whether its chunks are kept (else they are deleted after the grace). */

@@ -1,6 +1,8 @@
 import { GroupCommit, transactionPerWrite, type TenantWriter } from '../db/group-commit.ts';
 import type { Queryable } from '../db/db.ts';
 import type { TenantScope } from '../db/tenant-scope.ts';
+import type { RecordCipher } from '../store/record-cipher.ts';
+import { sealWrite } from './seal-write.ts';
 import { StepJournal } from '../store/step-journal.ts';
 import { ExecutionWrites, type ExecutionWrite, type WriteOutcome } from './execution-writes.ts';
 import type { ExecutionLifecycleDeps } from './lifecycle-types.ts';
@@ -17,22 +19,25 @@ export class ExecutionWriter {
   readonly #writes: ExecutionWrites;
   readonly #writer: TenantWriter<ExecutionWrite, WriteOutcome>;
   readonly #outbox: ExecutionLifecycleDeps['outbox'];
+  readonly #cipher: RecordCipher | undefined;
 
-  constructor(d: Pick<ExecutionLifecycleDeps, 'db' | 'stateSurface' | 'artifactIndex' | 'artifactContents' | 'cache' | 'wal' | 'outbox' | 'groupCommit' | 'stepJournal'>) {
+  constructor(d: Pick<ExecutionLifecycleDeps, 'db' | 'stateSurface' | 'artifactIndex' | 'artifactContents' | 'cache' | 'wal' | 'outbox' | 'groupCommit' | 'stepJournal' | 'cipher'>) {
     this.#outbox = d.outbox;
-    this.#writes = new ExecutionWrites({ ...d, stepJournal: d.stepJournal ?? new StepJournal(d.db) });
+    this.#cipher = d.cipher;
+    this.#writes = new ExecutionWrites({ ...d, stepJournal: d.stepJournal ?? new StepJournal(d.db, d.cipher) });
     this.#writer = d.groupCommit ? new GroupCommit(d.db, this.#writes, d.groupCommit) : transactionPerWrite(d.db, this.#writes);
   }
 
   /** Commits `write` for `tenant`: `written`, or why none of it was (`taken`, `not-running`). Throws when the store fails. */
   async write(tenant: TenantScope, write: ExecutionWrite): Promise<WriteOutcome> {
-    // Event payloads are sealed before the write joins a (group) commit, which then never waits on keys.
-    const outbox = write.outbox.length > 0 ? await this.#outbox.seal(write.outbox, write.coveredBy) : write.outbox;
-    return this.#writer.write(tenant, { ...write, outbox });
+    // Sealed here, before the write joins a (group) commit: a group commit never waits on a key.
+    const outbox = write.outbox.length > 0 ? await this.#outbox.seal(write.outbox, write.insert?.execution ?? write.covered) : write.outbox;
+    const sealed = { ...write, outbox };
+    return this.#writer.write(tenant, this.#cipher ? await sealWrite(this.#cipher, sealed) : sealed);
   }
 
   /** Writes `write` in the caller's transaction `tx` (committed, or rolled back, with it). */
-  one(tx: Queryable, write: ExecutionWrite): Promise<WriteOutcome> {
-    return this.#writes.one(tx, write);
+  async one(tx: Queryable, write: ExecutionWrite): Promise<WriteOutcome> {
+    return this.#writes.one(tx, this.#cipher ? await sealWrite(this.#cipher, write) : write);
   }
 }

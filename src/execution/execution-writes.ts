@@ -1,3 +1,4 @@
+import type { CoveredExecution } from '../crypto/content-cipher.ts';
 import type { CacheEntry, CacheStore } from '../cache/cache-store.ts';
 import type { ArtifactContents, InlineContent } from '../store/artifact-contents.ts';
 import type { ArtifactIndex, NewArtifact } from '../store/artifact-index.ts';
@@ -16,6 +17,8 @@ import type { WalRecordInput, WriteAheadLog } from '../store/write-ahead-log.ts'
  * writes of many executions become one multi-row statement per table.
  */
 export interface ExecutionWrite {
+  /** Whose content this is (tenant, session, parameters: its encryption cover); the insert's execution when there is one. */
+  readonly covered?: CoveredExecution;
   /** A new execution; not written (`taken`) when its tenant already used the intent id. */
   readonly insert?: NewExecutionRow;
   /** An outcome; not written (`not-running`) when the execution is no longer running (under this lease). */

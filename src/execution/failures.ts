@@ -59,6 +59,7 @@ export function failureWrite(
     sessionId: e.sessionId, status: outcome.status, error, policyVersion: e.policyVersion, artifacts: [], events: [event],
   };
   const write: ExecutionWrite = {
+    covered: { tenantId: e.tenantId, sessionId: e.sessionId, parameters: e.parameters },
     finish: {
       executionId, status: outcome.status, state: null, result: outcome.status === 'queued' ? null : result, error, finishedAt: at,
       lease: e.lease ?? null, ...(outcome.status === 'queued' ? { retryInMs: outcome.retryInMs } : {}),

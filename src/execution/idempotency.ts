@@ -7,6 +7,7 @@ import type { ExecutionRecord, Lease, StateSurface } from '../store/state-surfac
 import { WalRecordType } from '../store/write-ahead-log.ts';
 import type { ExecutionLifecycleDeps } from './lifecycle-types.ts';
 import { outboxEvent, walRecord } from './records.ts';
+import { sealWal } from './seal-write.ts';
 
 /**
  * Intent ids are idempotency keys, per tenant: a repeated intent id is the
@@ -15,7 +16,7 @@ import { outboxEvent, walRecord } from './records.ts';
  */
 
 /** What recording a rejected intent needs from the runtime. */
-export type RejectionDeps = Pick<ExecutionLifecycleDeps, 'now' | 'wal' | 'db' | 'logger'>;
+export type RejectionDeps = Pick<ExecutionLifecycleDeps, 'now' | 'wal' | 'db' | 'logger' | 'cipher'>;
 
 /** The execution that already holds this tenant's intent id; refused when it was for another intent type. */
 export async function priorOfSameType(stateSurface: StateSurface, intent: Intent): Promise<ExecutionRecord> {
@@ -47,7 +48,10 @@ export async function recordRejected(d: RejectionDeps, intent: Intent, err: Symp
     error: { code: err.code, message: err.message },
   };
   try {
-    await d.wal.append(d.db.scoped(intent.tenantId), [walRecord(intent, null, WalRecordType.INTENT_REJECTED, payload, at)]);
+    // The refusal's message may quote the parameters: sealed like the intent's content.
+    const record = walRecord(intent, null, WalRecordType.INTENT_REJECTED, payload, at);
+    const sealed = d.cipher ? (await sealWal(d.cipher, [record], d.cipher.cover(intent)))[0]! : record;
+    await d.wal.append(d.db.scoped(intent.tenantId), [sealed]);
   } catch (storeErr) {
     d.logger.error({ err: storeErr }, 'recording a rejected intent failed');
   }

@@ -243,6 +243,7 @@ export class ExecutionLifecycleManager {
       const completeStart = performance.now();
       const commitSpan = startSpan('commit', parent, executionAttributes(intent, executionId, entry.realm));
       const outcome = await inSpan(commitSpan, parent, () => this.#writer.write(intent.tenantId, {
+        covered: intent,
         finish: { executionId, status: 'completed', state: stateOf(pending), result, error: null, finishedAt, lease, contentTraceId: contentTraceId(r.trace, pending) },
         artifacts: pending.flatMap((p) => (p.index ? [p.index] : [])),
         contents: pending.flatMap((p) => p.inline ?? []),
@@ -255,7 +256,6 @@ export class ExecutionLifecycleManager {
           walRecord(intent, executionId, WalRecordType.STATE_TRANSITION, { from: 'materializing', to: 'completed', at: finishedAt, materializeMs }, finishedAt),
         ],
         outbox: events.slice(1),
-        coveredBy: intent,
         ...faultHook(this.d.faults, FaultPoint.BEFORE_COMPLETE_COMMIT),
       }));
       if (outcome === 'not-running' && lease === null) {

@@ -1,3 +1,4 @@
+import type { RecordCipher } from '../store/record-cipher.ts';
 import type { Logger } from 'pino';
 import type { ArtifactStorage } from '../artifacts/artifact-storage.ts';
 import type { CacheStore } from '../cache/cache-store.ts';
@@ -74,6 +75,8 @@ export interface ExecutionLifecycleDeps {
   readonly streams?: ExecutionStreams;
   /** The journal of durable steps and waits. @default one on `db` */
   readonly stepJournal?: StepJournal;
+  /** Seals tenant content before it is written (encryption on); absent: stored in clear. */
+  readonly cipher?: RecordCipher;
 }
 
 export interface ExecuteOptions {
@@ -97,7 +100,11 @@ export interface SubmitOptions {
 /** The identity fields of an intent, as records and events carry them. */
 export type IntentRef = Pick<Intent, 'intentId' | 'intentType' | 'tenantId' | 'sessionId'>;
 /** An execution to record a failure for: a just-run intent, or a recovered record. */
-export type ExecutionRef = IntentRef & { readonly executionId: string; readonly policyVersion: string; readonly lease?: Lease | null };
+export type ExecutionRef = IntentRef & {
+  readonly executionId: string; readonly policyVersion: string; readonly lease?: Lease | null;
+  /** Its intent parameters: the declared subjects among them cover what is written for it. */
+  readonly parameters?: unknown;
+};
 
 /** One run of an execution: direct (no `retry`) or claimed from the queue. */
 export interface RunArgs {

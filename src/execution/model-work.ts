@@ -1,3 +1,4 @@
+import type { RecordCipher } from '../store/record-cipher.ts';
 import type { Db } from '../db/db.ts';
 import type { TenantScope } from '../db/tenant-scope.ts';
 import { InvalidRequestError } from '../errors/index.ts';
@@ -37,10 +38,10 @@ export interface ModelWork {
 
 /** Builds the model work of a runtime over its store. */
 export function openModelWork(d: {
-  db: Db; wal: WriteAheadLog; now: () => Date; budgets: readonly BudgetRule[]; observer?: UsageObserver;
+  db: Db; wal: WriteAheadLog; now: () => Date; budgets: readonly BudgetRule[]; observer?: UsageObserver; cipher?: RecordCipher;
 }): ModelWork {
   const usage = new ModelUsageStore(d.db);
-  const chunks = new StreamChunks(d.db);
+  const chunks = new StreamChunks(d.db, d.cipher);
   const compiled = new CompiledBudgets(d.budgets);
   const budgetGuard = new BudgetGuard({ db: d.db, wal: d.wal, usage, budgets: () => compiled, now: d.now, ...(d.observer ? { observer: d.observer } : {}) });
   return {

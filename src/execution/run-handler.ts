@@ -65,7 +65,7 @@ export async function runHandler(
     },
     emit: async (chunk: unknown) => {
       if (!d.streams) throw new ConfigError('emit: this runtime has no stream store');
-      await d.streams.emit(at, chunk);
+      await d.streams.emit({ ...at, sessionId: intent.sessionId, parameters: intent.parameters }, chunk);
     },
   } satisfies ExecutionContext);
   let result: unknown;

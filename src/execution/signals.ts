@@ -1,10 +1,12 @@
 import { ConflictError, InvalidRequestError, NotFoundError } from '../errors/index.ts';
 import type { Db } from '../db/db.ts';
+import type { Cover } from '../crypto/scope.ts';
 import { tenantParam, type TenantScope } from '../db/tenant-scope.ts';
 import type { OutboxRelay } from '../events/outbox-relay.ts';
 import type { ApprovalResult } from '../intent/execution-context.ts';
 import { APPROVAL_SIGNAL_PREFIX, approvalSignal, StepJournal, type WaitingApproval } from '../store/step-journal.ts';
 import { WalRecordType, type WriteAheadLog } from '../store/write-ahead-log.ts';
+import { openValue, sealWalPayload, signalRecordName, walRecordName, type RecordCipher } from '../store/record-cipher.ts';
 import { approvalDecisionRecord } from './durable-run.ts';
 
 /** What sending signals and deciding approvals needs from the runtime. */
@@ -14,6 +16,8 @@ export interface SignalDeps {
   readonly relay?: OutboxRelay;
   readonly now: () => Date;
   readonly stepJournal?: StepJournal;
+  /** Seals signal data and approval reasons (encryption on). */
+  readonly cipher?: RecordCipher;
 }
 
 const FINISHED = new Set(['completed', 'failed', 'dead']);
@@ -28,7 +32,7 @@ export class Signals {
   readonly #journal: StepJournal;
 
   constructor(private readonly d: SignalDeps) {
-    this.#journal = d.stepJournal ?? new StepJournal(d.db);
+    this.#journal = d.stepJournal ?? new StepJournal(d.db, d.cipher);
   }
 
   /**
@@ -43,7 +47,8 @@ export class Signals {
     const data = jsonOf(options.data);
     return this.d.db.scoped(tenant).transaction(async (tx) => {
       const e = await this.#lock(tx, executionId, tenant);
-      const sent = await this.#journal.send(tx, { tenantId: e.tenantId, executionId, name, data, sentBy: options.sentBy ?? null });
+      const sealed = this.d.cipher ? await this.d.cipher.seal(data, e.cover, signalRecordName(executionId, name), 'data') : data;
+      const sent = await this.#journal.send(tx, { tenantId: e.tenantId, executionId, name, data: sealed, sentBy: options.sentBy ?? null });
       const resumed = await this.#journal.wakeIfSignalled(tx, executionId);
       return { ...sent, resumed };
     });
@@ -80,11 +85,12 @@ export class Signals {
         const waits = approvals.waiting.map((n) => `'${n}'`).join(', ');
         throw new ConflictError(`execution ${executionId} waits for no approval '${name}' (${waits ? `it waits for ${waits}` : 'it waits for no approval'})`);
       }
-      await this.#journal.send(tx, { tenantId: e.tenantId, executionId, name: approvalSignal(name), data: result, sentBy: o.by });
-      await this.d.wal.append(tx, [{
-        tenantId: e.tenantId, executionId, intentId: e.intentId, recordType: WalRecordType.GOVERNANCE_DECISION, recordedAt: at,
-        payload: approvalDecisionRecord(name, result),
-      }]);
+      const c = this.d.cipher;
+      const data = c ? await c.seal(result, e.cover, signalRecordName(executionId, approvalSignal(name)), 'data') : result;
+      await this.#journal.send(tx, { tenantId: e.tenantId, executionId, name: approvalSignal(name), data, sentBy: o.by });
+      const record = { executionId, intentId: e.intentId, recordType: WalRecordType.GOVERNANCE_DECISION };
+      const payload = c ? await sealWalPayload(c, approvalDecisionRecord(name, result), e.cover, walRecordName(record)) : approvalDecisionRecord(name, result);
+      await this.d.wal.append(tx, [{ ...record, tenantId: e.tenantId, recordedAt: at, payload }]);
       await this.#journal.wakeIfSignalled(tx, executionId);
       return result;
     });
@@ -97,15 +103,20 @@ export class Signals {
     return this.#journal.waitingApprovals(tenant, limit);
   }
 
-  async #lock(tx: { query: Db['query'] }, executionId: string, tenant: TenantScope): Promise<{ tenantId: string; intentId: string }> {
-    const rows = await tx.query<{ tenant_id: string; intent_id: string; status: string }>(
-      `SELECT tenant_id, intent_id, status FROM symphainy.executions WHERE execution_id = $1 AND ($2::text IS NULL OR tenant_id = $2) FOR UPDATE`,
+  async #lock(tx: { query: Db['query'] }, executionId: string, tenant: TenantScope): Promise<{ tenantId: string; intentId: string; cover: Cover }> {
+    const rows = await tx.query<{ tenant_id: string; intent_id: string; status: string; session_id: string; parameters: unknown }>(
+      `SELECT tenant_id, intent_id, status, session_id, parameters FROM symphainy.executions WHERE execution_id = $1 AND ($2::text IS NULL OR tenant_id = $2) FOR UPDATE`,
       [executionId, tenantParam(tenant)],
     );
     const e = rows[0];
     if (!e) throw new NotFoundError('execution', executionId);
     if (FINISHED.has(e.status)) throw new ConflictError(`execution ${executionId} is ${e.status}; it waits for nothing`);
-    return { tenantId: e.tenant_id, intentId: e.intent_id };
+    // What is sent to an execution is covered like the execution's own content.
+    const parameters = this.d.cipher ? await openValue(this.d.cipher, e.parameters, e.tenant_id, `execution:${executionId}`, 'parameters') : e.parameters;
+    const cover: Cover = this.d.cipher
+      ? this.d.cipher.cover({ tenantId: e.tenant_id, sessionId: e.session_id, parameters })
+      : { tenantId: e.tenant_id };
+    return { tenantId: e.tenant_id, intentId: e.intent_id, cover };
   }
 }
 

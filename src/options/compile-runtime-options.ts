@@ -39,6 +39,8 @@ export interface DatabaseTimeouts {
 export type CompiledRuntimeOptions = DeepReadonly<{
   dataDir: string;
   memory: boolean;
+  encryption: boolean;
+  keyDir: string | undefined;
   databaseUrl: string | undefined;
   poolSize: number;
   database: DatabaseTimeouts;

@@ -52,6 +52,10 @@ const OPTION_SPECS_LIST: readonly OptionSpec[] = [
   { name: 'databaseUrl', doc: 'a PostgreSQL server instead of the embedded store', option: 'databaseUrl', flags: ['--database-url'],
     env: 'SYMPHAINY_DATABASE_URL', file: { key: 'database_url', get: (f) => f.databaseUrl },
     kind: DATABASE_URL, default: undefined, defaultText: 'embedded PGlite in the data dir' },
+  { name: 'encryption', doc: 'seal tenant content at rest under per-tenant, session and subject keys', option: 'encryption',
+    env: 'SYMPHAINY_ENCRYPTION', kind: flag(), default: true },
+  { name: 'keyDir', doc: 'wrapped data keys (share it, with `SYMPHAINY_KEK`, between processes of one server)', option: 'keyDir',
+    env: 'SYMPHAINY_KEY_DIR', kind: text('a directory'), default: undefined, defaultText: '`<data-dir>/keys` (in memory with `memory`)' },
   { name: 'poolSize', doc: 'connections in the PostgreSQL pool', option: 'poolSize', kind: integer(1, 1000), default: 10 },
   { name: 'database.statementTimeoutMs', doc: 'PostgreSQL statement timeout (the client closes a connection silent 2 s longer)',
     option: 'statementTimeoutMs', env: 'SYMPHAINY_STATEMENT_TIMEOUT', file: { key: 'database.statement_timeout', get: (f) => f.database?.statementTimeoutMs },
@@ -158,6 +162,7 @@ export const OBJECT_OPTIONS: Readonly<Record<string, { readonly expected: string
   blobStore: { expected: 'a BlobStore', ok: isObject },
   faults: { expected: 'an object of fault hooks', ok: isObject },
   now: { expected: 'a function returning a Date', ok: (v) => typeof v === 'function' },
+  keyProvider: { expected: 'a KeyProvider (e.g. a KmsKeyProvider)', ok: isObject },
 });
 
 /** Every `createRuntime` option name (what an unknown option is checked against). */

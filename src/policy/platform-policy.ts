@@ -40,6 +40,12 @@ export interface PlatformPolicy {
   readonly solutions: Readonly<Record<string, string>>;
   /** Model budgets (`budgets:`, see {@link BudgetRule}): every matching rule applies. */
   readonly budgets: readonly BudgetRule[];
+  /**
+   * Declared data subjects (`subjects: [customer_id]`): top-level intent
+   * parameter names whose values each get their own encryption key, so
+   * erasing one subject destroys its key. Empty when none.
+   */
+  readonly subjects: readonly string[];
 }
 
 export interface PolicyBounds {
@@ -51,7 +57,9 @@ export interface PolicyBounds {
   readonly noPersist?: readonly string[];
 }
 
-const TOP_LEVEL_KEYS = ['governance', 'bounds', 'tenants', 'solutions', 'budgets'] as const;
+const TOP_LEVEL_KEYS = ['governance', 'bounds', 'tenants', 'solutions', 'budgets', 'subjects'] as const;
+/** A subject is a top-level intent parameter name (same rule as an erasure's subject key). */
+const SUBJECT_NAME = /^[A-Za-z0-9_.-]{1,128}$/;
 const BOUND_KEYS = ['max_cache_ttl', 'max_retention', 'no_persist'] as const;
 
 /** Validates a platform policy given as a plain object in the file's shape. */
@@ -78,7 +86,7 @@ export async function loadPlatformPolicy(file: string): Promise<PlatformPolicy> 
 }
 
 function checkPlatformPolicy(raw: unknown, source: string, issues: IssueList): PlatformPolicy {
-  const empty = Object.freeze({ source, governance: Object.freeze([]), bounds: Object.freeze({}), tenants: Object.freeze({}), solutions: Object.freeze({}), budgets: Object.freeze([]) });
+  const empty = Object.freeze({ source, governance: Object.freeze([]), bounds: Object.freeze({}), tenants: Object.freeze({}), solutions: Object.freeze({}), budgets: Object.freeze([]), subjects: Object.freeze([]) });
   if (raw === null || raw === undefined) return empty;
   if (!isPlainObject(raw)) {
     issues.add([], '', `expected a mapping at the top level (with keys ${TOP_LEVEL_KEYS.join(', ')}), got ${showValue(raw)}`);
@@ -93,8 +101,25 @@ function checkPlatformPolicy(raw: unknown, source: string, issues: IssueList): P
   return Object.freeze({
     source, governance, bounds: checkBounds(raw.bounds, issues),
     tenants: checkAttachments(raw.tenants, 'tenants', TENANT_ID, issues), solutions: checkAttachments(raw.solutions, 'solutions', SAFE_ID, issues),
-    budgets: checkBudgetRules(raw.budgets, issues),
+    budgets: checkBudgetRules(raw.budgets, issues), subjects: checkSubjects(raw.subjects, issues),
   });
+}
+
+/** `subjects:` — a list of distinct parameter names. */
+function checkSubjects(raw: unknown, issues: IssueList): readonly string[] {
+  if (raw === undefined || raw === null) return Object.freeze([]);
+  if (!Array.isArray(raw)) {
+    issues.add(['subjects'], 'subjects', `expected a list of intent parameter names (e.g. [customer_id]), got ${showValue(raw)}`);
+    return Object.freeze([]);
+  }
+  const out: string[] = [];
+  raw.forEach((name, i) => {
+    if (typeof name !== 'string' || !SUBJECT_NAME.test(name)) {
+      issues.add(['subjects', i], `subjects[${i}]`, `expected a parameter name (letters, digits, _ . -; at most 128), got ${showValue(name)}`);
+    } else if (out.includes(name)) issues.add(['subjects', i], `subjects[${i}]`, `'${name}' is listed twice`);
+    else out.push(name);
+  });
+  return Object.freeze(out);
 }
 
 function checkBounds(raw: unknown, issues: IssueList): PolicyBounds {

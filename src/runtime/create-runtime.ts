@@ -31,6 +31,9 @@ import { ExecutionLifecycleManager } from '../execution/lifecycle-manager.ts';
 import { LivePolicy } from '../store/live-policy.ts';
 import { defaultLogger } from './logger.ts';
 import { openStore } from './open-store.ts';
+import { openCipher } from './open-cipher.ts';
+import { RecordCipher } from '../store/record-cipher.ts';
+import { StepJournal } from '../store/step-journal.ts';
 import { ReadinessProbe } from '../health/readiness.ts';
 import type { Runtime } from './runtime-api.ts';
 import { runtimeFacade } from './runtime-facade.ts';
@@ -101,15 +104,21 @@ export async function createRuntime(options: RuntimeOptions = {}, opening: Runti
     };
     const { db, dataDir, ownsDb, clock: databaseClock } = await openStore(options.db, o, logger, cleanups);
     clock = databaseClock;
+    // Tenant content is sealed before it is written (encryption on by default; docs/encryption.md):
+    // `keys.cipher` is what every store of tenant content seals with.
+    const keys = await openCipher(o, dataDir !== null ? 'embedded' : options.db ? 'given' : 'server', platform, options.keyProvider, (opening.env ?? process.env) as NodeJS.ProcessEnv, options.db);
+    // A cipher handed in by the command line's opening (tests) replaces the runtime's own.
+    const cipher = opening.cipher ?? keys?.cipher;
+    const records = cipher ? new RecordCipher(cipher) : undefined;
     const blobStore = options.blobStore ?? opened(await openBlobStore(o, o.memory));
-    const cipher = opening.cipher;
     const sealing = cipher ? { cipher } : {};
     const cache = typeof options.cache === 'object' ? options.cache : opened(await openCache(o, db, logger, cipher));
     const nats = await openEventSink(o, logger);
     const externalSinks = [...(nats ? [opened(nats)] : []), ...(options.eventSinks ?? [])];
 
-    const stateSurface = new StateSurface(db);
-    const wal = new WriteAheadLog(db);
+    const stateSurface = new StateSurface(db, records);
+    const wal = new WriteAheadLog(db, records);
+    const stepJournal = new StepJournal(db, records);
     const outbox = new TransactionalOutbox(db, sealing);
     const artifactIndex = new ArtifactIndex(db);
     const artifactContents = new ArtifactContents(db);
@@ -137,20 +146,20 @@ export async function createRuntime(options: RuntimeOptions = {}, opening: Runti
     // Leases renew from a thread with its own connection where the store is a server reached by URL.
     const leases = new LeaseKeeper({ stateSurface, logger, databaseUrl: o.databaseUrl && !options.db ? withDefaultUser(o.databaseUrl) : undefined });
     cleanups.push(() => leases.close());
-    const modelWork = openModelWork({ db, wal, now, budgets: platform?.budgets ?? [], observer: metrics.models });
+    const modelWork = openModelWork({ db, wal, now, budgets: platform?.budgets ?? [], observer: metrics.models, ...(records ? { cipher: records } : {}) });
     cleanups.push(() => modelWork.streams.flush());
     const manager = new ExecutionLifecycleManager({
       budgetGuard: modelWork.budgetGuard, stepHooks: modelWork.budgetGuard, streams: modelWork.streams,
       leases, retryPolicy: o.retryPolicy, leaseMs: o.leaseMs, ownerId: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
       db, registry, stateSurface, wal, outbox, artifactIndex, artifactContents, artifactStorage, cache, relay, logger, now,
-      clock: databaseClock,
+      clock: databaseClock, stepJournal, ...(records ? { cipher: records } : {}),
       get policy() { return live.current.runtime; },
       policyFor,
       realmTimeoutMs: o.realmTimeoutMs, faults: options.faults ?? {}, shutdownSignal: shutdown.signal, observer: metrics,
       // Concurrent executions' writes share transactions (groupCommit: false — one transaction each).
       groupCommit: o.groupCommit,
     });
-    const signals = new Signals({ db, wal, relay, now });
+    const signals = new Signals({ db, wal, relay, now, stepJournal, ...(records ? { cipher: records } : {}) });
     // Recovery: with the embedded store this process is the only writer, so a
     // `running` execution belongs to a process that stopped mid-way. A server
     // is shared: there, only expired worker leases mean a process stopped.
@@ -163,7 +172,7 @@ export async function createRuntime(options: RuntimeOptions = {}, opening: Runti
       () => [...externalSinks.map((s) => ({ name: `events:${s.name}`, part: s })), { name: `cache:${cache.name}`, part: cache }],
     );
     return runtimeFacade({
-      options: o, dataDir, db, logger, registry, live, policies, policyFor, tenants, metrics, modelWork, manager, signals, stateSurface, wal, outbox,
+      options: o, dataDir, db, logger, cipher: cipher ?? null, keyring: keys?.keyring ?? null, records, registry, live, policies, policyFor, tenants, metrics, modelWork, manager, signals, stateSurface, wal, outbox,
       artifactIndex, artifactContents, artifactStorage, lifecycle, cache, bus, relay, probe, loops, shutdown, now, dbNow, cleanup, checkpoints,
     });
   } catch (err) {

@@ -1,3 +1,5 @@
+import type { ContentCipher } from '../crypto/content-cipher.ts';
+import type { Keyring } from '../crypto/keyring.ts';
 import type { CacheEntry, CacheLookup } from '../cache/cache-store.ts';
 import type { EventHandler, SubscriptionFilter } from '../events/in-process-bus.ts';
 import type { Intent, IntentInput } from '../intent/intent.ts';
@@ -133,6 +135,13 @@ export interface Runtime {
    * when it is not a valid tenant id.
    */
   checkpoints(tenantId: string): TenantCheckpoints;
+  /**
+   * What tenant content is sealed with (docs/encryption.md): the envelope and the declared subjects. Stores of
+   * content (blobs, cache, outbox, event sinks) take it to seal what they keep. Null with `encryption: false`.
+   */
+  readonly cipher: ContentCipher | null;
+  /** The data keys (per tenant, session, subject): rotation and destruction. Null with `encryption: false`. */
+  readonly keyring: Keyring | null;
   /** Asks for a cached artifact to be persisted: the policy's `promote` permission decides, and the decision is recorded. */
   keepCached(cacheId: string, scope: { tenantId: string }): Promise<KeepResult>;
   /** Deletes renderings whose retention ended (tombstones and WAL records stay) and expired cache entries, collects crash leftovers; reports held ones. */

@@ -2,6 +2,9 @@ import type { ArtifactStorage } from '../artifacts/artifact-storage.ts';
 import type { CacheStore } from '../cache/cache-store.ts';
 import { NotFoundError, RuntimeClosedError, WaitTimeoutError } from '../errors/index.ts';
 import { erase } from '../erasure/erase.ts';
+import type { ContentCipher } from '../crypto/content-cipher.ts';
+import type { Keyring } from '../crypto/keyring.ts';
+import type { RecordCipher } from '../store/record-cipher.ts';
 import type { InProcessEventBus } from '../events/in-process-bus.ts';
 import type { OutboxRelay } from '../events/outbox-relay.ts';
 import type { IntentRegistry } from '../realm/intent-registry.ts';
@@ -40,6 +43,10 @@ export interface RuntimeParts {
   readonly options: CompiledRuntimeOptions;
   readonly dataDir: string | null;
   readonly db: Db;
+  /** What writers seal tenant content with (null: encryption off). */
+  readonly cipher: ContentCipher | null;
+  readonly keyring: Keyring | null;
+  readonly records: RecordCipher | undefined;
   readonly logger: Logger;
   readonly registry: IntentRegistry;
   readonly live: LivePolicy;
@@ -100,6 +107,8 @@ export function runtimeFacade(parts: RuntimeParts): Runtime {
   const runtime: Runtime = {
     options: parts.options,
     dataDir,
+    cipher: parts.cipher,
+    keyring: parts.keyring,
     get policy() { return live.current.runtime; },
     get resolver() { return live.current; },
     inForcePolicy: async () => (open(), (await policies.active())?.resolver ?? live.current),
@@ -179,7 +188,10 @@ export function runtimeFacade(parts: RuntimeParts): Runtime {
     sweep: async (o) => (open(), track(lifecycle.sweep(o))),
     keepCached: async (cacheId, scope) =>
       (open(), track(keepCached({ db, cache, artifactIndex, artifactContents, artifactStorage, wal, now: dbNow, policyFor }, cacheId, scope.tenantId))),
-    erase: async (scope) => (open(), track(erase({ db, wal, artifactIndex, lifecycle, cache, checkpoints: parts.checkpoints, now: dbNow }, scope))),
+    erase: async (scope) => (open(), track(erase({
+      db, wal, artifactIndex, lifecycle, cache, checkpoints: parts.checkpoints, now: dbNow, keyring: parts.keyring, embedded: dataDir !== null,
+      ...(parts.records ? { records: parts.records } : {}),
+    }, scope))),
     checkpoints: (tenantId) => (open(), parts.checkpoints.forTenant(tenantId)),
     listWal: async (q) => (open(), wal.list(q)),
     verifyWal: async (scope) => (open(), verifyWal(db, scope.tenantId)),

@@ -1,3 +1,4 @@
+import type { KeyProvider } from '../crypto/key-provider.ts';
 import type { Logger } from 'pino';
 import type { BlobStore } from '../artifacts/blob-store.ts';
 import type { CacheStore } from '../cache/cache-store.ts';
@@ -31,6 +32,19 @@ export interface RuntimeOptions {
   dataDir?: string;
   /** Keep everything in memory and in a temporary blob folder removed on close (tests, one-off runs). @default false */
   memory?: boolean;
+  /**
+   * Seal tenant content at rest (parameters, payloads, results, error messages, step results,
+   * signals, stream chunks, WAL content) under per-tenant, session and subject data keys, so an
+   * erasure destroys keys. @default true (or $SYMPHAINY_ENCRYPTION)
+   */
+  encryption?: boolean;
+  /**
+   * Directory of the wrapped data keys. Processes sharing a PostgreSQL server share it, with the
+   * same KEK ($SYMPHAINY_KEK or $SYMPHAINY_KEK_FILE). @default $SYMPHAINY_KEY_DIR, else `<dataDir>/keys`
+   */
+  keyDir?: string;
+  /** Wraps data keys instead of the local KEK (e.g. a `KmsKeyProvider`). @default the local KEK */
+  keyProvider?: KeyProvider;
   /** Realms to register. The example realms are not registered unless listed (see `exampleRealms`). @default [] */
   realms?: readonly Realm[];
   /** The solution configuration: a loaded config or the path of a YAML file. @default none (platform default policy) */

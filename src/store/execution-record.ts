@@ -124,6 +124,8 @@ export interface NewExecutionRow {
   readonly lease?: { readonly owner: string; readonly leaseMs: number } | null;
   /** The compiled retry policy it runs under (JSON). */
   readonly retryPolicy?: unknown;
+  /** With encryption on: the sealed parameters (written instead of `execution.parameters`) and the ids of the keys covering it. */
+  readonly sealed?: { readonly parameters: string; readonly keyIds: readonly string[] };
 }
 
 /** An outcome, as {@link StateSurface.finishMany} takes it. */
@@ -144,4 +146,6 @@ export interface FinishRow {
   readonly lease?: Lease | null;
   /** The trace whose spans carried this execution's content (a policy's `trace: include`): recorded for erasure. */
   readonly contentTraceId?: string | null;
+  /** With encryption on: state (semantic payloads sealed), result and error (message sealed), written instead of the clear ones. */
+  readonly sealed?: { readonly state: unknown; readonly result: unknown; readonly error: unknown };
 }

@@ -1,6 +1,7 @@
 import type { Db, Queryable } from '../db/db.ts';
 import { ANY_TENANT, tenantParam, type TenantScope } from '../db/tenant-scope.ts';
 import { insertMany, iso } from '../db/sql.ts';
+import { openValue, type RecordCipher } from './record-cipher.ts';
 import { ExecutionStatus, acceptedAt, type ExecutionState, type ExecutionRecord, type Lease, type Claim, type ExecutionQuery, type NewExecutionRow, type FinishRow } from './execution-record.ts';
 export { ExecutionStatus, acceptedAt } from './execution-record.ts';
 export type { ExecutionState, ExecutionRecord, Lease, ClaimedExecution, Claim, ExecutionQuery, NewExecution, NewExecutionRow, FinishRow } from './execution-record.ts';
@@ -10,7 +11,7 @@ const INSERT_COLUMNS = [
   { name: 'realm' }, { name: 'status' }, { name: 'parameters', json: true }, { name: 'policy_version' },
   { name: 'intent_created_at' }, { name: 'submitted_at' }, { name: 'started_at' }, { name: 'solution_id' },
   { name: 'lease_owner' }, { name: 'lease_ms' }, { name: 'attempts' }, { name: 'retry_policy', json: true },
-  { name: 'trace_id' }, { name: 'traceparent' },
+  { name: 'trace_id' }, { name: 'traceparent' }, { name: 'key_ids' },
 ] as const;
 
 const COLUMNS = `execution_id, intent_id, tenant_id, session_id, intent_type, realm, status, parameters, state, result,
@@ -26,7 +27,12 @@ const SELECT = `SELECT ${COLUMNS} FROM symphainy.executions`;
  * scope their own statement ({@link Db.scoped}).
  */
 export class StateSurface {
-  constructor(private readonly db: Db) {}
+  /** `cipher`: opens sealed content on read (encryption on); writers hand in rows sealed beforehand (`sealed`). */
+  constructor(private readonly db: Db, private readonly cipher?: RecordCipher) {}
+
+  async #open(r: Record<string, unknown>): Promise<ExecutionRecord> {
+    return openRecord(this.cipher, toRecord(r));
+  }
 
   /**
    * New executions, each `running` (run directly, from `at`) or `queued`
@@ -40,11 +46,11 @@ export class StateSurface {
       q,
       'symphainy.executions',
       INSERT_COLUMNS,
-      items.map(({ execution: e, status, at, lease, retryPolicy }) => [
-        e.executionId, e.intentId, e.tenantId, e.sessionId, e.intentType, e.realm, status, e.parameters, e.policyVersion,
+      items.map(({ execution: e, status, at, lease, retryPolicy, sealed }) => [
+        e.executionId, e.intentId, e.tenantId, e.sessionId, e.intentType, e.realm, status, sealed?.parameters ?? e.parameters, e.policyVersion,
         e.intentCreatedAt, status === 'queued' ? at : null, status === 'running' ? at : null, e.solutionId ?? null,
         status === 'running' ? (lease?.owner ?? null) : null, status === 'running' ? (lease?.leaseMs ?? null) : null,
-        status === 'running' ? 1 : 0, retryPolicy ?? null, e.trace?.traceId ?? null, e.trace?.traceparent ?? null,
+        status === 'running' ? 1 : 0, retryPolicy ?? null, e.trace?.traceId ?? null, e.trace?.traceparent ?? null, sealed ? [...sealed.keyIds] : null,
       ]),
       (insert) => `${insert}${onTaken === 'skip' ? ' ON CONFLICT (tenant_id, intent_id) DO NOTHING' : ''} RETURNING execution_id`,
     );
@@ -85,10 +91,10 @@ export class StateSurface {
           ORDER BY COALESCE(submitted_at, started_at) LIMIT $2 FOR UPDATE SKIP LOCKED`,
         [c.intentTypes, Math.max(c.limit, 16), c.exclude ?? [], c.defaultMaximumAttempts],
       );
-      exhausted = found.filter((r) => r.exhausted === true).map((r) => ({
-        ...toRecord(r), lease: { owner: r.lease_owner as string, attempt: Number(r.attempts) }, retryPolicy: r.retry_policy ?? null,
+      exhausted = await Promise.all(found.filter((r) => r.exhausted === true).map(async (r) => ({
+        ...(await this.#open(r)), lease: { owner: r.lease_owner as string, attempt: Number(r.attempts) }, retryPolicy: r.retry_policy ?? null,
         retryBase: Number(r.retry_base ?? 0),
-      }));
+      })));
       take = found.filter((r) => r.exhausted !== true).slice(0, 1);
     }
     let takeoverPending = false;
@@ -121,8 +127,8 @@ export class StateSurface {
        RETURNING e.*`,
       [c.owner, [...prev.keys()], c.leaseMs, c.policyVersion, c.startedAt],
     );
-    const claimed = rows.map((r) => {
-      const record = toRecord(r);
+    const claimed = await Promise.all(rows.map(async (r) => {
+      const record = await this.#open(r);
       const before = prev.get(record.executionId)!;
       return {
         ...record,
@@ -134,7 +140,7 @@ export class StateSurface {
         leaseMs: c.leaseMs,
         traceparent: (r.traceparent as string | null) ?? null,
       };
-    });
+    }));
     return { claimed, exhausted, isolated: claimed.some((r) => r.claimedFrom === 'running'), takeoverPending };
   }
 
@@ -175,7 +181,8 @@ export class StateSurface {
           AND (f.lease_owner IS NULL OR (e.lease_owner = f.lease_owner AND e.attempts = f.attempt))
         RETURNING e.execution_id`;
     const finishes = JSON.stringify(items.map((f) => ({
-      execution_id: f.executionId, status: f.status, state: f.state, result: f.result ?? null, error: f.error,
+      execution_id: f.executionId, status: f.status, state: f.sealed ? f.sealed.state : f.state, result: (f.sealed ? f.sealed.result : f.result) ?? null,
+      error: f.sealed ? f.sealed.error : f.error,
       finished_at: f.finishedAt, lease_owner: f.lease?.owner ?? null, attempt: f.lease?.attempt ?? 0, retry_in_ms: f.retryInMs ?? 0, wait_seq: f.waitSeq ?? null,
       content_trace_id: f.contentTraceId ?? null,
     })));
@@ -195,12 +202,12 @@ export class StateSurface {
       executionId,
       tenantParam(tenant),
     ]);
-    return rows[0] ? toRecord(rows[0]) : null;
+    return rows[0] ? this.#open(rows[0]) : null;
   }
 
   async getByIntentId(intentId: string, tenantId: string): Promise<ExecutionRecord | null> {
     const rows = await this.db.scoped(tenantId).query(`${SELECT} WHERE intent_id = $1 AND tenant_id = $2`, [intentId, tenantId]);
-    return rows[0] ? toRecord(rows[0]) : null;
+    return rows[0] ? this.#open(rows[0]) : null;
   }
 
   /** Newest first (by when accepted); page on with `before` set to the last one's {@link acceptedAt} and id. */
@@ -217,7 +224,7 @@ export class StateSurface {
       [tenantParam(query.tenantId), query.status ?? null, query.intentType ?? null, query.sessionId ?? null, query.limit ?? 50,
        query.before?.at ?? null, query.before?.id ?? null, query.since ?? null, query.until ?? null],
     );
-    return rows.map(toRecord);
+    return Promise.all(rows.map((r) => this.#open(r)));
   }
 
   /** How many executions of every tenant are in each status (for metrics). */
@@ -246,7 +253,7 @@ export class StateSurface {
         ORDER BY started_at`,
       [which === 'all', exclude],
     );
-    return rows.map((r) => ({ ...toRecord(r), lease: r.lease_owner ? { owner: r.lease_owner as string, attempt: Number(r.attempts) } : null }));
+    return Promise.all(rows.map(async (r) => ({ ...(await this.#open(r)), lease: r.lease_owner ? { owner: r.lease_owner as string, attempt: Number(r.attempts) } : null })));
   }
 
   /**
@@ -255,7 +262,7 @@ export class StateSurface {
    * it with its status before, or null when it is not the scope's or not
    * dead or failed (`status` says which).
    */
-  async retry(q: Queryable, executionId: string, tenant: TenantScope): Promise<{ record: ExecutionRecord; from: ExecutionStatus } | { status: ExecutionStatus | null }> {
+  async retry(q: Queryable, executionId: string, tenant: TenantScope): Promise<{ record: ExecutionRecord; from: ExecutionStatus } | { status: ExecutionStatus | null; erased?: boolean }> {
     const rows = await q.query(
       `WITH prev AS (
          SELECT execution_id, status FROM symphainy.executions
@@ -265,13 +272,16 @@ export class StateSurface {
               lease_owner = NULL, lease_expires_at = NULL
          FROM prev
         WHERE e.execution_id = prev.execution_id AND prev.status IN ('dead', 'failed')
+          -- An erased execution has nothing left to run: its parameters are a redaction marker.
+          AND NOT (jsonb_typeof(e.parameters) = 'object' AND e.parameters ? 'redacted')
        RETURNING e.*, prev.status AS prev_status`,
       [executionId, tenantParam(tenant)],
     );
-    if (rows[0]) return { record: toRecord(rows[0]), from: rows[0].prev_status as ExecutionStatus };
-    const found = await q.query<{ status: ExecutionStatus }>(
-      'SELECT status FROM symphainy.executions WHERE execution_id = $1 AND ($2::text IS NULL OR tenant_id = $2)', [executionId, tenantParam(tenant)]);
-    return { status: found[0]?.status ?? null };
+    if (rows[0]) return { record: await this.#open(rows[0]), from: rows[0].prev_status as ExecutionStatus };
+    const found = await q.query<{ status: ExecutionStatus; erased: boolean }>(
+      `SELECT status, (jsonb_typeof(parameters) = 'object' AND parameters ? 'redacted') AS erased
+         FROM symphainy.executions WHERE execution_id = $1 AND ($2::text IS NULL OR tenant_id = $2)`, [executionId, tenantParam(tenant)]);
+    return { status: found[0]?.status ?? null, erased: found[0]?.erased === true };
   }
 
   /**
@@ -292,7 +302,7 @@ export class StateSurface {
        RETURNING e.*`,
       [executionId, c.owner, c.leaseMs, c.defaultMaximumAttempts, c.startedAt],
     );
-    return rows[0] ? { ...toRecord(rows[0]), lease: { owner: c.owner, attempt: Number(rows[0].attempts) } } : null;
+    return rows[0] ? { ...(await this.#open(rows[0])), lease: { owner: c.owner, attempt: Number(rows[0].attempts) } } : null;
   }
 
   /**
@@ -309,8 +319,32 @@ export class StateSurface {
        RETURNING e.*`,
       [executionId, c.owner, c.leaseMs],
     );
-    return rows[0] ? { ...toRecord(rows[0]), lease: { owner: c.owner, attempt: Number(rows[0].attempts) } } : null;
+    return rows[0] ? { ...(await this.#open(rows[0])), lease: { owner: c.owner, attempt: Number(rows[0].attempts) } } : null;
   }
+}
+
+/**
+ * An execution record with its sealed content opened: parameters, result,
+ * error message and each semantic payload (record `execution:<id>`).
+ */
+export async function openRecord(cipher: RecordCipher | undefined, rec: ExecutionRecord): Promise<ExecutionRecord> {
+  const t = rec.tenantId;
+  const record = `execution:${rec.executionId}`;
+  const parameters = (await openValue(cipher, rec.parameters, t, record, 'parameters')) as Record<string, unknown>;
+  const result = await openValue(cipher, rec.result, t, record, 'result');
+  const error = rec.error
+    ? { ...rec.error, message: messageText(await openValue(cipher, rec.error.message, t, record, 'error.message')) }
+    : null;
+  let state = rec.state;
+  const semantic = (state as ExecutionState).semantic;
+  if (semantic && typeof semantic === 'object') {
+    const opened: ExecutionState['semantic'] = {};
+    for (const [key, s] of Object.entries(semantic)) {
+      opened[key] = { ...s, payload: (await openValue(cipher, s.payload, t, record, `state.semantic.${key}`)) as Record<string, unknown> | null };
+    }
+    state = { ...(state as ExecutionState), semantic: opened };
+  }
+  return { ...rec, parameters, result, error, state };
 }
 
 function toRecord(r: Record<string, unknown>): ExecutionRecord {
@@ -336,4 +370,9 @@ function toRecord(r: Record<string, unknown>): ExecutionRecord {
     availableAt: iso(r.available_at),
     traceId: (r.trace_id as string | null) ?? null,
   };
+}
+
+/** An opened error message; an erased one (its key destroyed) says so. */
+function messageText(m: unknown): string {
+  return typeof m === 'string' ? m : `(erased: data key '${(m as { keyId?: string } | null)?.keyId ?? '?'}' was destroyed)`;
 }

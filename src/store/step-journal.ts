@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Db, Queryable } from '../db/db.ts';
 import { tenantParam, type TenantScope } from '../db/tenant-scope.ts';
 import { iso } from '../db/sql.ts';
+import { openValue, signalRecordName, stepRecordName, type RecordCipher } from './record-cipher.ts';
 import type { Lease } from './execution-record.ts';
 
 /** What a journal row is: a step's result, a timer, a wait for a signal, an approval. */
@@ -70,7 +71,18 @@ export const approvalSignal = (name: string): string => `${APPROVAL_SIGNAL_PREFI
  * written only while its execution runs under the writer's lease.
  */
 export class StepJournal {
-  constructor(private readonly db: Db) {}
+  /** `cipher`: opens sealed results, details and signal data on read (writers seal beforehand). */
+  constructor(private readonly db: Db, private readonly cipher?: RecordCipher) {}
+
+  async #open(r: Record<string, unknown>): Promise<StepRecord> {
+    const s = toStep(r);
+    const record = stepRecordName(s.executionId, s.seq);
+    return {
+      ...s,
+      result: await openValue(this.cipher, s.result, s.tenantId, record, 'result'),
+      detail: (await openValue(this.cipher, s.detail, s.tenantId, record, 'detail')) as Record<string, unknown> | null,
+    };
+  }
 
   /** Every journaled row of an execution, in sequence order. */
   async load(executionId: string, tenant: TenantScope): Promise<LoadedStep[]> {
@@ -79,7 +91,7 @@ export class StepJournal {
         WHERE execution_id = $1 AND ($2::text IS NULL OR tenant_id = $2) ORDER BY seq`,
       [executionId, tenantParam(tenant)],
     );
-    return rows.map((r) => ({ ...toStep(r), due: r.due === true }));
+    return Promise.all(rows.map(async (r) => ({ ...(await this.#open(r)), due: r.due === true })));
   }
 
   /**
@@ -147,7 +159,8 @@ export class StepJournal {
       [executionId, name],
     );
     const r = rows[0];
-    return r ? { signalId: r.signal_id as string, name: r.name as string, data: r.data ?? null, sentBy: (r.sent_by as string | null) ?? null, sentAt: iso(r.sent_at)! } : null;
+    const data = r ? await openValue(this.cipher, r.data ?? null, r.tenant_id as string, signalRecordName(executionId, name), 'data') : null;
+    return r ? { signalId: r.signal_id as string, name: r.name as string, data, sentBy: (r.sent_by as string | null) ?? null, sentAt: iso(r.sent_at)! } : null;
   }
 
   /** Whether a signal of this name was ever sent to the execution (consumed or not). */
@@ -202,7 +215,7 @@ export class StepJournal {
   /** The approvals executions of the scope wait for (oldest first): a tenant's inbox. */
   async waitingApprovals(tenant: TenantScope, limit = 100): Promise<WaitingApproval[]> {
     const rows = await this.db.scoped(tenant).query(
-      `SELECT w.execution_id, w.tenant_id, e.intent_type, w.name, w.detail, w.wake_at, w.recorded_at
+      `SELECT w.execution_id, w.tenant_id, w.seq, e.intent_type, w.name, w.detail, w.wake_at, w.recorded_at
          FROM symphainy.execution_steps w JOIN symphainy.executions e ON e.execution_id = w.execution_id
         WHERE w.kind = 'approval' AND w.status = 'waiting' AND e.status IN ('waiting', 'running', 'queued')
           AND ($1::text IS NULL OR w.tenant_id = $1)
@@ -212,14 +225,15 @@ export class StepJournal {
         ORDER BY w.recorded_at, w.execution_id LIMIT $2`,
       [tenantParam(tenant), limit, APPROVAL_SIGNAL_PREFIX],
     );
-    return rows.map((r) => {
-      const detail = (r.detail ?? {}) as Record<string, unknown>;
+    return Promise.all(rows.map(async (r) => {
+      const record = stepRecordName(r.execution_id as string, Number(r.seq));
+      const detail = ((await openValue(this.cipher, r.detail, r.tenant_id as string, record, 'detail')) ?? {}) as Record<string, unknown>;
       return {
         executionId: r.execution_id as string, tenantId: r.tenant_id as string, intentType: r.intent_type as string,
         name: r.name as string, summary: typeof detail.summary === 'string' ? detail.summary : null,
         timesOutAt: iso(r.wake_at), onTimeout: String(detail.onTimeout ?? 'reject'), waitingSince: iso(r.recorded_at)!,
       };
-    });
+    }));
   }
 }
 

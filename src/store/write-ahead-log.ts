@@ -3,6 +3,7 @@ import { tenantParam, type TenantScope } from '../db/tenant-scope.ts';
 import { iso } from '../db/sql.ts';
 import { contentSha256 } from './wal-chain.ts';
 import { groupBy } from '../json/group-by.ts';
+import { openWalPayload, walRecordName, type RecordCipher } from './record-cipher.ts';
 
 /** Kinds of WAL record: the platform-native records the runtime always keeps. */
 export const WalRecordType = {
@@ -58,7 +59,8 @@ const APPEND = 'SELECT symphainy.wal_append($1, $2::jsonb)';
  * a record commits together with the state change it describes.
  */
 export class WriteAheadLog {
-  constructor(private readonly db: Db) {}
+  /** `cipher`: opens sealed content fields on read; writers seal them before the append (see record-cipher.ts). */
+  constructor(private readonly db: Db, private readonly cipher?: RecordCipher) {}
 
   /**
    * Appends records, in order, within `q`: a transaction (or a {@link Db.scoped}
@@ -99,14 +101,17 @@ export class WriteAheadLog {
         LIMIT $5`,
       [tenantParam(query.tenantId), query.executionId ?? null, query.recordType ?? null, query.afterSeq ?? 0, query.limit ?? 1000],
     );
-    return rows.map((r) => ({
-      seq: Number(r.seq),
-      tenantId: r.tenant_id as string,
-      executionId: (r.execution_id as string | null) ?? null,
-      intentId: (r.intent_id as string | null) ?? null,
-      recordType: r.record_type as WalRecordType,
-      payload: r.payload as Record<string, unknown>,
-      recordedAt: iso(r.recorded_at)!,
+    return Promise.all(rows.map(async (r) => {
+      const record = {
+        seq: Number(r.seq),
+        tenantId: r.tenant_id as string,
+        executionId: (r.execution_id as string | null) ?? null,
+        intentId: (r.intent_id as string | null) ?? null,
+        recordType: r.record_type as WalRecordType,
+        payload: r.payload as Record<string, unknown>,
+        recordedAt: iso(r.recorded_at)!,
+      };
+      return { ...record, payload: await openWalPayload(this.cipher, record.payload, record.tenantId, walRecordName(record)) };
     }));
   }
 }

@@ -44,6 +44,8 @@ test('the bench smoke run completes and writes every section', { timeout: 600_00
     const sections = {
       'executions.pglite': s.executions?.pglite,
       'executions.postgres': s.executions?.postgres,
+      'encryption.pglite': s.encryption?.pglite,
+      'encryption.postgres': s.encryption?.postgres,
       'rawFloor.pglite': s.rawFloor?.pglite,
       'rawFloor.postgres': s.rawFloor?.postgres,
       dbos: s.dbos,

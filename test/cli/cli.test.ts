@@ -208,7 +208,7 @@ describe('symphainy command', () => {
     assert.match(ok.stdout, /config\/platform_policy\.yaml: valid \(policy sha256:[0-9a-f]{16}\)/);
     const bad = await cli(['policy', 'validate', '--platform', 'config/mvp_materialization_policy.yaml'], dataDir);
     assert.equal(bad.code, 2);
-    assert.match(bad.stderr, /^error \[SYM_ERR_POLICY_CONFIG\]: config\/mvp_materialization_policy\.yaml:\d+: unknown key 'materialization_policy' \(expected one of: governance, bounds, tenants, solutions, budgets\)/m);
+    assert.match(bad.stderr, /^error \[SYM_ERR_POLICY_CONFIG\]: config\/mvp_materialization_policy\.yaml:\d+: unknown key 'materialization_policy' \(expected one of: governance, bounds, tenants, solutions, budgets, subjects\)/m);
     const run = json(await cli(['--platform-policy', 'config/platform_policy.yaml', 'run', 'journey.sop_to_workflow', '--tenant', 'acme',
       '--session', 's', '--params-file', 'examples/sop_to_workflow.json', '--json'], dataDir));
     const workflow = run.artifacts.find((a: { key: string }) => a.key === 'workflow');

@@ -16,7 +16,7 @@ const bin = join(root, 'bin/symphainy.js');
 /** Runs the CLI with its stdout pipe closed before the first byte is read; resolves with the exit code and stderr. */
 function withClosedStdout(args: string[]): Promise<{ code: number | null; stderr: string }> {
   const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('SYMPHAINY_')) env[k] = v;
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('SYMPHAINY_') || k === 'SYMPHAINY_KEY_DIR' || k === 'SYMPHAINY_KEK') env[k] = v; // the run's shared key store stays
   const child = spawn(process.execPath, [bin, ...args], { cwd: root, env: { ...env, SYMPHAINY_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout!.destroy(); // the reader is gone: every write gets EPIPE
   let stderr = '';

@@ -20,7 +20,7 @@ const KEY = /sym_[a-f0-9]{16}_[A-Za-z0-9_-]{43}/;
 /** The environment without any SYMPHAINY_* setting of the caller's shell. */
 function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('SYMPHAINY_')) env[k] = v;
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('SYMPHAINY_') || k === 'SYMPHAINY_KEY_DIR' || k === 'SYMPHAINY_KEK') env[k] = v; // the run's shared key store stays
   return { ...env, SYMPHAINY_LOG_LEVEL: 'warn', ...extra };
 }
 

@@ -27,10 +27,14 @@ process.once('exit', () => {
   for (const c of running) c.kill('SIGKILL');
 });
 
-/** The environment without the caller's SYMPHAINY_* settings, plus `extra`. */
+/** The key store variables a run of the suites shares (package.json `test:postgres`). */
+const SHARED_KEYS = new Set(['SYMPHAINY_KEY_DIR', 'SYMPHAINY_KEK']);
+
+/** The environment without the caller's SYMPHAINY_* settings (but the shared key store's), plus `extra`. */
 export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('SYMPHAINY_')) env[k] = v;
+  // The shared key store stays: processes on one PostgreSQL server open each other's sealed records.
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('SYMPHAINY_') || SHARED_KEYS.has(k)) env[k] = v;
   return { ...env, SYMPHAINY_LOG_LEVEL: 'warn', SYMPHAINY_ADMIN_KEY: ADMIN_KEY, ...extra };
 }
 
@@ -174,4 +178,25 @@ export async function waitRecorded(s: Pick<ServeProcess, 'url' | 'key'>, count: 
     if (Date.now() > deadline) throw new Error(`fewer than ${count} executions recorded after ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/**
+ * The key store this test process shares with the processes it spawns: the
+ * run's (`test:postgres` exports SYMPHAINY_KEY_DIR and SYMPHAINY_KEK), else a
+ * fresh one set here before any process starts. Returns an opener for sealed
+ * record fields, for tests that read rows with their own database client.
+ */
+export async function sharedKeyOpener(): Promise<(value: unknown, tenantId: string, record: string, field: string) => Promise<unknown>> {
+  const [{ mkdtemp }, { tmpdir }, { randomBytes }, { openEmbeddedKeyring }, { Envelope }, { isSealedText }] = await Promise.all([
+    import('node:fs/promises'), import('node:os'), import('node:crypto'), import('../../src/crypto/embedded-keyring.ts'),
+    import('../../src/crypto/envelope.ts'), import('../../src/store/record-cipher.ts'),
+  ]);
+  process.env.SYMPHAINY_KEY_DIR ??= await mkdtemp(join(tmpdir(), 'symphainy-test-keys-'));
+  process.env.SYMPHAINY_KEK ??= randomBytes(32).toString('base64');
+  let envelope: InstanceType<typeof Envelope> | undefined;
+  return async (value, tenantId, record, field) => {
+    if (!isSealedText(value)) return value;
+    envelope ??= new Envelope(await openEmbeddedKeyring(process.env.SYMPHAINY_KEY_DIR!));
+    return JSON.parse(await envelope.openText(value, { tenantId, record, field }));
+  };
 }

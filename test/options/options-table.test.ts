@@ -22,6 +22,7 @@ describe('the options table', () => {
       startupWaitMs: true, groupCommit: true, db: true, artifacts: true, s3Endpoint: true, inlineMaxBytes: true, blobStore: true,
       cache: true, events: true, eventSinks: true, relayPollIntervalMs: true, now: true, sweepIntervalSeconds: true,
       gcGraceSeconds: true, cachePurgeIntervalSeconds: true, lockWaitMs: true, retryPolicy: true, leaseMs: true, faults: true,
+      encryption: true, keyDir: true, keyProvider: true,
     };
     assert.deepEqual([...RUNTIME_OPTION_NAMES], Object.keys(fields).sort());
   });

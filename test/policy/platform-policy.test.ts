@@ -41,7 +41,7 @@ describe('platform policy file', () => {
       assert.deepEqual(err.message.split('\n'), [
         "p.yaml:3: governance[0] ('a'): match: unknown key 'size' (expected one of: result_type, tenant, intent_type, realm, size_bytes, tags)",
         "p.yaml:4: governance[0] ('a'): decision: unknown decision 'keep' (expected persist, cache or discard)",
-        "p.yaml:8: unknown key 'extra' (expected one of: governance, bounds, tenants, solutions, budgets)",
+        "p.yaml:8: unknown key 'extra' (expected one of: governance, bounds, tenants, solutions, budgets, subjects)",
       ]);
       return true;
     });

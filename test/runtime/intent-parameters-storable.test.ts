@@ -43,10 +43,8 @@ describe(`intent parameters that only look like escapes are stored exactly (${TE
     for (const t0 of ['C:\\u0000\\dir', 'lit\\u0000eral', '\\\\u0000', '\\\\\\u0000x']) {
       const r = await t.runtime.execute({ intentType: 'echo.text', tenantId, sessionId: 's', parameters: { t: t0 } });
       assert.equal(r.status, 'completed', JSON.stringify(r.error));
-      const rows = await t.db.scoped(tenantId).query<{ parameters: { t: string } }>(
-        'SELECT parameters FROM symphainy.executions WHERE execution_id = $1', [r.executionId],
-      );
-      assert.equal(rows[0]?.parameters.t, t0);
+      // Stored sealed (encryption at rest): read back through the runtime, exactly as typed.
+      assert.equal((await t.runtime.getExecution(r.executionId, { tenantId })).parameters.t, t0);
     }
     await assert.rejects(
       t.runtime.execute({ intentType: 'echo.text', tenantId, sessionId: 's', parameters: { t: 'a\u0000b' } }),

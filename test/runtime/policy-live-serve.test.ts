@@ -16,7 +16,7 @@ const bin = join(root, 'bin/symphainy.js');
 
 function env(): NodeJS.ProcessEnv {
   const out: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('SYMPHAINY_')) out[k] = v;
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('SYMPHAINY_') || k === 'SYMPHAINY_KEY_DIR' || k === 'SYMPHAINY_KEK') out[k] = v; // the run's shared key store stays
   return { ...out, SYMPHAINY_LOG_LEVEL: 'warn', SYMPHAINY_ADMIN_KEY: 'live-policy-admin-key-0123456789abcdefghij' };
 }
 

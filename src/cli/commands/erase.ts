@@ -31,7 +31,10 @@ export function registerErase(program: Command): void {
           `${r.checkpoints.threadsErased.length} LangGraph threads erased (${r.checkpoints.checkpointsDeleted} checkpoints, ${r.checkpoints.writesDeleted} writes)\n` +
           r.held.map((h) => `  kept by legal hold: ${h.artifactId}: ${h.reason}\n`).join('') +
           r.checkpoints.threadsHeld.map((t) => `  kept by legal hold: LangGraph thread ${t}\n`).join('') +
-          (r.unfinished.length ? `  still queued or running, not erased (erase again later): ${r.unfinished.join(', ')}\n` : '') +
+          (r.unfinished.length ? `  still queued, running or waiting, not erased (erase again later): ${r.unfinished.join(', ')}\n` : '') +
+          (r.keys.destroyed.length ? `  data keys destroyed: ${r.keys.destroyed.join(', ')}\n` : '') +
+          (r.keys.kept ? `  ${r.keys.kept}\n` : '') +
+          (r.keys.fallback ? `  ${r.keys.fallback}\n` : '') +
           r.blobFailures.map((f) => `  blob removal failed, retried by the sweep: ${f.artifactId}: ${f.message}\n`).join('') +
           (r.traceIdsWithContent.length
             ? `  traces that carried this content (purge them in your tracing backend): ${r.traceIdsWithContent.join(', ')}\n`

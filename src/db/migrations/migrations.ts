@@ -511,6 +511,17 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE symphainy.executions ADD COLUMN content_trace_ids text[] NOT NULL DEFAULT '{}';
     `,
   },
+  {
+    version: 20,
+    name: 'the data keys covering each execution, for erasure by key',
+    sql: `
+      -- With encryption on, an execution's content is sealed under its cover's keys (tenant, session,
+      -- declared subjects): their ids (opaque, keyed names) let an erasure find what a destroyed key
+      -- covered without reading any content. NULL: written with encryption off.
+      ALTER TABLE symphainy.executions ADD COLUMN key_ids text[];
+      CREATE INDEX executions_key_ids ON symphainy.executions USING gin (key_ids);
+    `,
+  },
 ];
 
 /** Row-level security of one tenant table (migration 4): rows of the transaction's tenant, or all with '*'. */

@@ -56,6 +56,7 @@ export const ErasureReport = z.object({
   scope: z.object({ tenantId: z.string(), sessionId: z.string().optional(), subject: z.object({ key: z.string(), valueSha256: z.string() }).optional() }),
   executions: z.array(z.string()),
   unfinished: z.array(z.string()),
+  keys: z.object({ destroyed: z.array(z.string()), kept: z.string().optional(), fallback: z.string().optional(), off: z.literal(true).optional() }),
   artifactsDeleted: z.array(z.string()),
   held: z.array(z.object({ artifactId: z.string(), reason: z.string() })),
   cacheEntriesRemoved: z.number().int(),

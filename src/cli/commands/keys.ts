@@ -1,0 +1,101 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { ConfigError } from '../../errors/index.ts';
+import { openRuntime } from '../lazy-runtime.ts';
+import { printJson } from '../output.ts';
+
+/** What `keys rotate` did: new data key ids per scope, and the KEK rotation. */
+export interface RotationReport {
+  /** The scope's new current key id (records sealed from now on use it; older ones still open until erased). */
+  readonly rotated: readonly { readonly scope: string; readonly keyId: string }[];
+  /** With `--kek`: data keys rewrapped under the new KEK, and the KEK ids retired. */
+  readonly kek?: { readonly current: string; readonly rewrapped: readonly string[]; readonly retired: readonly string[] };
+}
+
+/**
+ * `symphainy keys rotate`: new generations of a tenant's (or one session's
+ * or subject's) data key, and/or a new key-encryption key with every data
+ * key rewrapped under it. Refuses a data dir that does not exist (it would
+ * be created empty) and a tenant the store does not know.
+ */
+export function registerKeys(program: Command): void {
+  const keys = program.command('keys').description('encryption keys of tenant content at rest (docs/encryption.md)');
+  keys
+    .command('rotate')
+    .description("rotate a tenant's data key (or one session's or subject's) and/or the key-encryption key")
+    .option('--tenant <id>', "rotate this tenant's data key (records sealed from now on use the new one)")
+    .option('--session <id>', "with --tenant: only this session's key")
+    .option('--subject <key=value>', "with --tenant: only this subject's key (e.g. customer_id=42)")
+    .option('--kek', 'new key-encryption key: every data key is rewrapped under it, then the old one is retired')
+    .option('--json', 'print the rotation as JSON')
+    .action(async (opts, cmd: Command) => {
+      if (!opts.kek && opts.tenant === undefined) throw new ConfigError('keys rotate: say what to rotate: --tenant <id> (a data key) and/or --kek');
+      if ((opts.session !== undefined || opts.subject !== undefined) && opts.tenant === undefined) {
+        throw new ConfigError('keys rotate: --session and --subject need --tenant');
+      }
+      if (opts.session !== undefined && opts.subject !== undefined) throw new ConfigError('keys rotate: give --session or --subject, not both');
+      let subject: { name: string; value: string } | undefined;
+      if (opts.subject !== undefined) {
+        const eq = String(opts.subject).indexOf('=');
+        if (eq <= 0 || eq === opts.subject.length - 1) throw new ConfigError(`--subject must be KEY=VALUE, got '${opts.subject}'`);
+        subject = { name: opts.subject.slice(0, eq), value: opts.subject.slice(eq + 1) };
+      }
+      const g = cmd.optsWithGlobals();
+      const dataDir = (g.dataDir as string | undefined) ?? process.env.SYMPHAINY_DATA_DIR;
+      const server = (g.databaseUrl as string | undefined) ?? process.env.SYMPHAINY_DATABASE_URL;
+      if (!server && !existsSync(join(dataDir ?? './.symphainy', 'db'))) {
+        throw new ConfigError(`keys rotate: the data dir ${dataDir ?? './.symphainy'} does not exist (or holds no database); nothing to rotate`);
+      }
+      const { withRuntime } = await openRuntime();
+      const report = await withRuntime(g, async (rt): Promise<RotationReport> => {
+        const keyring = rt.keyring;
+        if (!keyring) throw new ConfigError('keys rotate: encryption is off for this runtime (encryption: false)');
+        const rotated: { scope: string; keyId: string }[] = [];
+        if (opts.tenant !== undefined) {
+          const tenantId = String(opts.tenant);
+          const known = (await rt.tenants.list()).some((t) => t.tenantId === tenantId) ||
+            (await rt.listExecutions({ tenantId, limit: 1 })).length > 0;
+          if (!known) throw new ConfigError(`keys rotate: tenant '${tenantId}' is not known to this store (no tenant record and no executions)`);
+          const scope = subject
+            ? { kind: 'subject' as const, tenantId, ...subject }
+            : opts.session !== undefined ? { kind: 'session' as const, tenantId, sessionId: String(opts.session) } : { kind: 'tenant' as const, tenantId };
+          const label = subject ? `subject ${subject.name} of tenant ${tenantId}` : opts.session !== undefined ? `session ${opts.session} of tenant ${tenantId}` : `tenant ${tenantId}`;
+          rotated.push({ scope: label, keyId: await keyring.rotate(scope) });
+        }
+        if (!opts.kek) return { rotated };
+        return { rotated, kek: await rotateKek(keyring.location) };
+      });
+      if (opts.json) return printJson(report);
+      process.stdout.write(
+        report.rotated.map((r) => `${r.scope}: new data key ${r.keyId}\n`).join('') +
+          (report.kek ? `key-encryption key ${report.kek.current} is current: ${report.kek.rewrapped.length} data keys rewrapped` +
+            `${report.kek.retired.length ? `, retired ${report.kek.retired.join(', ')}` : ''}\n` : ''),
+      );
+    });
+}
+
+/**
+ * KEK rotation over a key directory: a new KEK first in the KEK file, every
+ * data key rewrapped, the old KEKs retired. With `SYMPHAINY_KEK` the KEK is
+ * the operator's (a secret manager's): put the new one first
+ * (`new,old`), run this to rewrap, then drop the old one.
+ */
+async function rotateKek(keyDir: string): Promise<NonNullable<RotationReport['kek']>> {
+  const [{ addKek, retireKeks }, { LocalKekProvider }, { FileKeyStore }, { Keyring }, { dirname }] = await Promise.all([
+    import('../../crypto/local-kek/kek-file.ts'), import('../../crypto/local-kek/local-kek-provider.ts'),
+    import('../../crypto/file-store/file-key-store.ts'), import('../../crypto/keyring.ts'), import('node:path'),
+  ]);
+  if (keyDir === 'memory') throw new ConfigError('keys rotate --kek: this runtime keeps its keys in memory; there is no KEK to rotate');
+  const store = await FileKeyStore.open(keyDir);
+  if (process.env.SYMPHAINY_KEK) {
+    const provider = LocalKekProvider.fromEnv('SYMPHAINY_KEK');
+    const rewrapped = await (await Keyring.open({ store, provider })).rewrapAll();
+    return { current: provider.currentKekId, rewrapped, retired: [] };
+  }
+  const file = process.env.SYMPHAINY_KEK_FILE || join(dirname(keyDir), 'kek');
+  const provider = await addKek(file);
+  const rewrapped = await (await Keyring.open({ store, provider })).rewrapAll();
+  const retired = await retireKeks(file);
+  return { current: provider.currentKekId, rewrapped, retired };
+}
