@@ -7,7 +7,6 @@ import { PgDb } from '../src/db/pg/pg-db.ts';
 import { PgliteDb } from '../src/db/pglite/pglite-db.ts';
 import { migrate } from '../src/db/migrations/migrate.ts';
 import { insertMany, type Column } from '../src/db/sql.ts';
-import { isSealedText } from '../src/store/record-cipher.ts';
 import { BENCH_INTENT, BENCH_TENANT, benchRealm, benchSolution, freshPgliteDir, silent, type StoreKind } from './executions.ts';
 import { measure, nowMs, percentile, runConcurrent, type Measure } from './stats.ts';
 

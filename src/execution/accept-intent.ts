@@ -108,7 +108,6 @@ export async function recordIntent(
         walRecord(intent, executionId, WalRecordType.STATE_TRANSITION, { from: 'accepted', to, at }, at),
       ],
       outbox: [event],
-      coveredBy: intent,
       ...faultHook(d.faults, FaultPoint.BEFORE_START_COMMIT),
     });
     if (outcome === 'taken') return 'taken';

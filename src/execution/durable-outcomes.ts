@@ -68,7 +68,6 @@ export async function recordWait(
     finish: { executionId, status: 'waiting', waitSeq: s.row.seq, state: null, result: null, error: null, finishedAt: at, lease },
     wal: [walRecord(intent, executionId, WalRecordType.STATE_TRANSITION, { from: 'running', to: 'waiting', at, realmMs: round(realmMs), wait }, at)],
     outbox: [event],
-    coveredBy: intent,
   });
   if (outcome !== 'written') {
     if (lease === null) throw new CompletionOutcomeUnknown(`execution ${executionId}: recording its wait found it no longer running`);

@@ -4,7 +4,6 @@ import type { ArtifactContents, InlineContent } from '../store/artifact-contents
 import type { ArtifactIndex, NewArtifact } from '../store/artifact-index.ts';
 import { inOrder, type Queryable } from '../db/db.ts';
 import type { BatchApply } from '../db/group-commit.ts';
-import type { CoveredExecution } from '../crypto/content-cipher.ts';
 import type { OutboxEvent, TransactionalOutbox } from '../store/outbox.ts';
 import type { FinishRow, NewExecutionRow, StateSurface } from '../store/state-surface.ts';
 import type { StepJournal, StepRow } from '../store/step-journal.ts';
@@ -36,8 +35,6 @@ export interface ExecutionWrite {
   readonly cache?: readonly CacheEntry[];
   readonly wal: readonly WalRecordInput[];
   readonly outbox: readonly OutboxEvent[];
-  /** The execution whose content this write carries (its intent's parameters name its subjects): the cover sealed events get. Default: each event's tenant and session. */
-  readonly coveredBy?: CoveredExecution;
   /** Runs in the transaction after the write's statements, before the commit (fault injection); throwing fails the write. */
   readonly beforeCommit?: () => unknown;
 }
