@@ -7,14 +7,24 @@
  * belongs here and nowhere else, which is why both directions take the scope
  * and are asynchronous.
  *
- * Stored format, version 1: byte 0 = 1, byte 1 = length of the type in UTF-8
- * (1–255), then the type, then the serializer's bytes.
+ * Stored formats: version 1 (encryption off): byte 0 = 1, byte 1 = length of
+ * the type in UTF-8 (1–255), then the type, then the serializer's bytes.
+ * Version 2 (encryption on): byte 0 = 2, then the version-1 bytes sealed by
+ * the envelope (docs/encryption.md) under the cover tenant + thread (as the
+ * session: erasing the session erases the thread) + each declared subject
+ * the checkpoint names, bound to the tenant and thread.
  */
+import type { ContentCipher } from '../crypto/content-cipher.ts';
+import type { Cover, RecordRef, SubjectRef } from '../crypto/scope.ts';
 
-/** Whose content it is: the key scope a sealed format will use. */
+/** Whose content it is, and how it is sealed. */
 export interface ContentScope {
   readonly tenantId: string;
   readonly threadId: string;
+  /** Seals what is stored (encryption on); absent: stored in clear (format 1). */
+  readonly cipher?: ContentCipher;
+  /** Declared subjects the checkpoint names: their keys cover it too. */
+  readonly subjects?: readonly SubjectRef[];
 }
 
 /** A value as the serializer typed it (`SerializerProtocol.dumpsTyped`). */
@@ -24,11 +34,46 @@ export interface TypedContent {
 }
 
 const FORMAT = 1;
+const SEALED_FORMAT = 2;
 const utf8 = new TextEncoder();
 const fromUtf8 = new TextDecoder('utf-8', { fatal: true });
 
-/** Encodes one typed value for storage. @throws TypeError when the type is empty or longer than 255 bytes. */
-export async function toStored(_scope: ContentScope, content: TypedContent): Promise<Uint8Array> {
+/**
+ * Encodes one typed value for storage, sealed when the scope has a cipher.
+ * @throws TypeError when the type is empty or longer than 255 bytes.
+ */
+export async function toStored(scope: ContentScope, content: TypedContent): Promise<Uint8Array> {
+  const plain = encode(content);
+  if (!scope.cipher) return plain;
+  const sealed = await scope.cipher.envelope.seal(plain, coverOf(scope), recordOf(scope));
+  const out = new Uint8Array(1 + sealed.length);
+  out[0] = SEALED_FORMAT;
+  out.set(sealed, 1);
+  return out;
+}
+
+/**
+ * Decodes what {@link toStored} wrote.
+ * @throws TypeError naming the problem when the bytes are not in a known format, or are sealed and the scope has no cipher;
+ *   KeyDestroyedError (naming key and thread) when a covering key was destroyed.
+ */
+export async function fromStored(scope: ContentScope, stored: Uint8Array): Promise<TypedContent> {
+  if (stored[0] !== SEALED_FORMAT) return decode(stored);
+  if (!scope.cipher) {
+    throw new TypeError(`checkpoint content of thread '${scope.threadId}' is sealed, and this runtime has encryption off: open it with the key store it was written with`);
+  }
+  return decode(await scope.cipher.envelope.open(stored.subarray(1), recordOf(scope)));
+}
+
+function coverOf(scope: ContentScope): Cover {
+  return { tenantId: scope.tenantId, sessionId: scope.threadId, ...(scope.subjects && scope.subjects.length > 0 ? { subjects: scope.subjects } : {}) };
+}
+
+function recordOf(scope: ContentScope): RecordRef {
+  return { tenantId: scope.tenantId, record: `thread:${scope.threadId}`, field: 'checkpoint-content' };
+}
+
+function encode(content: TypedContent): Uint8Array {
   const type = utf8.encode(content.type);
   if (type.length === 0 || type.length > 255) throw new TypeError(`a serializer type must be 1 to 255 bytes, got '${content.type}'`);
   const out = new Uint8Array(2 + type.length + content.bytes.length);
@@ -39,8 +84,7 @@ export async function toStored(_scope: ContentScope, content: TypedContent): Pro
   return out;
 }
 
-/** Decodes what {@link toStored} wrote. @throws TypeError naming the problem when the bytes are not in a known format. */
-export async function fromStored(_scope: ContentScope, stored: Uint8Array): Promise<TypedContent> {
+function decode(stored: Uint8Array): TypedContent {
   if (stored.length < 3 || stored[0] !== FORMAT) {
     throw new TypeError(`stored checkpoint content has an unknown format (first byte ${stored[0] ?? 'missing'})`);
   }

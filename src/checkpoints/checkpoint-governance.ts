@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto';
+import type { ContentCipher } from '../crypto/content-cipher.ts';
+import type { SubjectRef } from '../crypto/scope.ts';
 import type { Db, Queryable } from '../db/db.ts';
 import { ANY_TENANT } from '../db/tenant-scope.ts';
 import { iso } from '../db/sql.ts';
@@ -30,6 +32,8 @@ export interface CheckpointDeps {
   readonly policyFor: (tenantId: string, solutionId: string | undefined) => CompiledPolicy;
   /** The database's time: stamps decisions and holds. */
   readonly now: () => Date;
+  /** Seals checkpoint content at rest and keys subject digests (encryption on); absent: clear, sha256 digests. */
+  readonly cipher?: ContentCipher;
   /** Told once per tenant when the policy's fallback discards checkpoints (a graph cannot resume). */
   readonly warn?: (fields: Record<string, unknown>, message: string) => void;
 }
@@ -104,7 +108,7 @@ export class Checkpoints {
     let threads: string[] | null = null;
     if (scope.sessionId !== undefined) threads = [scope.sessionId];
     if (scope.subject !== undefined) {
-      const bySubject = await own.store.threadsWithSubject(subjectHash(scope.subject.key, scope.subject.value));
+      const bySubject = await own.store.threadsWithSubject(await subjectDigest(this.d.cipher, scope.tenantId, scope.subject.key, scope.subject.value));
       threads = threads === null ? bySubject : threads.filter((t) => bySubject.includes(t));
     }
     if (threads !== null && threads.length === 0) return { threadsErased: [], threadsHeld: [], checkpointsDeleted: 0, writesDeleted: 0 };
@@ -113,9 +117,34 @@ export class Checkpoints {
   }
 }
 
-/** sha256 of `key=value`: how a subject is recorded with checkpoints without keeping the value readable. */
-export function subjectHash(key: string, value: string | number): string {
-  return createHash('sha256').update(`${key}=${value}`).digest('hex');
+/**
+ * The digest of `key=value` a checkpoint is found by in an erasure by
+ * subject. With encryption on it is an HMAC under the tenant's data key
+ * (purpose `checkpoint-subject`), so nobody without the keys can confirm a
+ * guessed value from a row, a dump or a dead row version, and none can once
+ * the tenant is erased; with encryption off, a sha256.
+ */
+export async function subjectDigest(cipher: ContentCipher | undefined, tenantId: string, key: string, value: string | number): Promise<string> {
+  const text = `${key}=${value}`;
+  if (!cipher) return createHash('sha256').update(text).digest('hex');
+  return (await cipher.envelope.keyedHash(text, { tenantId }, 'checkpoint-subject')).hex;
+}
+
+/** A subject value a key scope accepts: a non-empty string or finite number of at most 1 KiB. */
+const MAX_SUBJECT_BYTES = 1024;
+
+/** The declared subjects among `key=value` pairs: the scopes whose keys also cover the content. */
+function declaredSubjects(cipher: ContentCipher | undefined, tenantId: string, values: readonly (readonly [string, string])[]): SubjectRef[] {
+  if (!cipher) return [];
+  const names = new Set(cipher.subjectNames(tenantId));
+  const seen = new Set<string>();
+  const out: SubjectRef[] = [];
+  for (const [name, value] of values) {
+    if (!names.has(name) || value === '' || Buffer.byteLength(value) > MAX_SUBJECT_BYTES || seen.has(`${name}=${value}`)) continue;
+    seen.add(`${name}=${value}`);
+    out.push({ name, value });
+  }
+  return out;
 }
 
 /** One tenant's checkpoints: governed writes, reads, legal holds and explanations. */
@@ -127,7 +156,7 @@ export class TenantCheckpoints {
     readonly tenantId: string,
     private readonly warned: Set<string> = new Set(),
   ) {
-    this.store = new CheckpointStore(d.db, tenantId);
+    this.store = new CheckpointStore(d.db, tenantId, d.cipher);
   }
 
   /**
@@ -135,7 +164,19 @@ export class TenantCheckpoints {
    * WAL; stores it (persist or cache) in the same transaction, or only
    * records the decision (discard).
    */
-  async put(input: CheckpointInput & { readonly sizeBytes: number }): Promise<PolicyDecision> {
+  async put(
+    given: Omit<CheckpointInput, 'subjectHashes' | 'subjects'> & {
+      readonly sizeBytes: number;
+      /** Top-level `key=value` pairs of the checkpoint's metadata and config: what an erasure by subject finds it by. */
+      readonly subjectValues: readonly (readonly [string, string])[];
+    },
+  ): Promise<PolicyDecision> {
+    const { subjectValues, ...rest } = given;
+    const input: CheckpointInput & { readonly sizeBytes: number } = {
+      ...rest,
+      subjectHashes: [...new Set(await Promise.all(subjectValues.map(([k, v]) => subjectDigest(this.d.cipher, this.tenantId, k, v))))],
+      subjects: declaredSubjects(this.d.cipher, this.tenantId, subjectValues),
+    };
     const policy = this.d.policyFor(this.tenantId, undefined);
     const inputs: PolicyInput = { resultType: CHECKPOINT_RESULT_TYPE, tenantId: this.tenantId, sizeBytes: input.sizeBytes };
     const decision = policy.evaluate(inputs);
@@ -169,8 +210,9 @@ export class TenantCheckpoints {
     return decision;
   }
 
-  putWrites(key: CheckpointKey, writes: readonly StoredWrite[], replace: boolean): Promise<void> {
-    return this.store.putWrites(key, writes, replace);
+  /** Stores a task's pending writes; `subjectValues` (the config's top-level pairs) add declared subjects to their cover. */
+  putWrites(key: CheckpointKey, writes: readonly StoredWrite[], replace: boolean, subjectValues: readonly (readonly [string, string])[] = []): Promise<void> {
+    return this.store.putWrites(key, writes, replace, declaredSubjects(this.d.cipher, this.tenantId, subjectValues));
   }
 
   get(threadId: string, checkpointNs: string, checkpointId: string | undefined): Promise<StoredCheckpoint | undefined> {

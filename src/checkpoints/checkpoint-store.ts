@@ -1,7 +1,9 @@
 import type { Db, Queryable } from '../db/db.ts';
 import type { TenantScope } from '../db/tenant-scope.ts';
 import { iso } from '../db/sql.ts';
-import { fromStored, toStored, type TypedContent } from './checkpoint-content.ts';
+import type { ContentCipher } from '../crypto/content-cipher.ts';
+import type { SubjectRef } from '../crypto/scope.ts';
+import { fromStored, toStored, type ContentScope, type TypedContent } from './checkpoint-content.ts';
 
 /** Where a checkpoint lives: a thread of the tenant, and a namespace within it (`''` for the root graph, a subgraph's path otherwise). */
 export interface CheckpointKey {
@@ -19,8 +21,10 @@ export interface CheckpointInput extends CheckpointKey {
   readonly metadata: TypedContent;
   /** Channel values at their new versions; `value` null: the channel is empty at that version. */
   readonly blobs: readonly { readonly channel: string; readonly version: string; readonly value: TypedContent | null }[];
-  /** sha256 of `key=value` pairs an erasure by subject finds this checkpoint by. */
+  /** Digests of `key=value` pairs an erasure by subject finds this checkpoint by (keyed when encryption is on). */
   readonly subjectHashes: readonly string[];
+  /** Declared subjects the checkpoint names: their keys cover its sealed content too. */
+  readonly subjects?: readonly SubjectRef[];
 }
 
 /** How long a stored checkpoint lives (from the policy's decision). */
@@ -93,7 +97,14 @@ export class CheckpointStore {
   constructor(
     private readonly db: Db,
     readonly tenantId: string,
+    /** Seals content at rest (encryption on); absent: stored in clear. */
+    private readonly cipher?: ContentCipher,
   ) {}
+
+  /** How one thread's content is sealed and opened. */
+  #scope(threadId: string, subjects?: readonly SubjectRef[]): ContentScope {
+    return { tenantId: this.tenantId, threadId, ...(this.cipher ? { cipher: this.cipher } : {}), ...(subjects ? { subjects } : {}) };
+  }
 
   /**
    * Within `tx` (scoped to the tenant): stores a checkpoint (replacing one
@@ -102,7 +113,7 @@ export class CheckpointStore {
    * thread is held. Returns how many checkpoints were pruned.
    */
   async put(tx: Queryable, input: CheckpointInput, lifetime: CheckpointLifetime): Promise<number> {
-    const scope = { tenantId: this.tenantId, threadId: input.threadId };
+    const scope = this.#scope(input.threadId, input.subjects);
     const [checkpoint, metadata] = await Promise.all([toStored(scope, input.checkpoint), toStored(scope, input.metadata)]);
     await tx.query(
       `INSERT INTO symphainy.checkpoints (tenant_id, thread_id, checkpoint_ns, checkpoint_id, parent_checkpoint_id, channel_versions,
@@ -151,9 +162,9 @@ export class CheckpointStore {
    * errors and interrupts); otherwise the first write wins, so a replayed
    * task cannot change what was recorded.
    */
-  async putWrites(key: CheckpointKey, writes: readonly StoredWrite[], replace: boolean): Promise<void> {
+  async putWrites(key: CheckpointKey, writes: readonly StoredWrite[], replace: boolean, subjects?: readonly SubjectRef[]): Promise<void> {
     if (writes.length === 0) return;
-    const scope = { tenantId: this.tenantId, threadId: key.threadId };
+    const scope = this.#scope(key.threadId, subjects);
     const values = await Promise.all(writes.map((w) => toStored(scope, w.value)));
     await this.db.scoped(this.tenantId).query(
       `INSERT INTO symphainy.checkpoint_writes (tenant_id, thread_id, checkpoint_ns, checkpoint_id, task_id, idx, channel, task_path, value)
@@ -205,7 +216,7 @@ export class CheckpointStore {
         ORDER BY task_path, task_id, idx`,
       [this.tenantId, key.threadId, key.checkpointNs, key.checkpointId, channel],
     );
-    const scope = { tenantId: this.tenantId, threadId: key.threadId };
+    const scope = this.#scope(key.threadId);
     return Promise.all(rows.map(async (r) => ({ taskId: r.task_id, idx: Number(r.idx), channel: r.channel, taskPath: r.task_path, value: await fromStored(scope, r.value) })));
   }
 
@@ -307,7 +318,7 @@ export class CheckpointStore {
     const id = (r: { thread_id: string; checkpoint_ns: string; checkpoint_id: string }) => JSON.stringify([r.thread_id, r.checkpoint_ns, r.checkpoint_id]);
     const out: StoredCheckpoint[] = [];
     for (const r of rows) {
-      const scope = { tenantId: this.tenantId, threadId: r.thread_id };
+      const scope = this.#scope(r.thread_id);
       const own = id(r);
       out.push({
         threadId: r.thread_id,

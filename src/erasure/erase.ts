@@ -177,7 +177,7 @@ export async function erase(d: ErasureDeps, scope: ErasureScope): Promise<Erasur
     return { wal: wal.length, outbox: outbox.length };
   });
 
-  const keys = await destroyKeys(d, keyring, scope, declared, subjectScope, { unfinished, held: held.length });
+  const keys = await destroyKeys(d, keyring, scope, declared, subjectScope, { unfinished, held: held.length, heldThreads: checkpoints.threadsHeld.length });
 
   const report: ErasureReport = {
     erasureId,
@@ -236,7 +236,7 @@ async function filterAsync<T>(items: readonly T[], keep: (item: T) => Promise<bo
  */
 async function destroyKeys(
   d: ErasureDeps, keyring: Keyring | null, scope: ErasureScope, declared: boolean, subject: KeyScope | null,
-  inScope: { unfinished: readonly string[]; held: number },
+  inScope: { unfinished: readonly string[]; held: number; heldThreads: number },
 ): Promise<ErasureReport['keys']> {
   if (!keyring) return { destroyed: [], off: true };
   if (scope.subject && !declared) {
@@ -251,6 +251,7 @@ async function destroyKeys(
   const reasons = [
     ...(inScope.unfinished.length > 0 ? [`${inScope.unfinished.length} unfinished execution${inScope.unfinished.length > 1 ? 's' : ''} (queued, running or waiting) in scope`] : []),
     ...(inScope.held > 0 ? [`${inScope.held} artifact${inScope.held > 1 ? 's' : ''} under legal hold in scope`] : []),
+    ...(inScope.heldThreads > 0 ? [`${inScope.heldThreads} LangGraph thread${inScope.heldThreads > 1 ? 's' : ''} under legal hold in scope`] : []),
   ];
   if (reasons.length > 0) return { destroyed: [], kept: `keys kept: ${reasons.join(' and ')} still need them; erase again once they are finished or released` };
   const destroyed = subject
@@ -262,4 +263,7 @@ async function destroyKeys(
 }
 
 /** The tables an erasure rewrites or deletes from. */
-const TOUCHED = ['executions', 'wal', 'outbox', 'stream_chunks', 'execution_steps', 'execution_signals', 'cache_entries', 'artifact_contents', 'artifacts'];
+const TOUCHED = [
+  'executions', 'wal', 'outbox', 'stream_chunks', 'execution_steps', 'execution_signals', 'cache_entries', 'artifact_contents', 'artifacts',
+  'checkpoints', 'checkpoint_blobs', 'checkpoint_writes',
+];

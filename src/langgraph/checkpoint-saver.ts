@@ -16,7 +16,7 @@ import {
   type PendingWrite,
   type SerializerProtocol,
 } from '@langchain/langgraph-checkpoint';
-import { checkThreadId, subjectHash, type TenantCheckpoints } from '../checkpoints/checkpoint-governance.ts';
+import { checkThreadId, type TenantCheckpoints } from '../checkpoints/checkpoint-governance.ts';
 import type { StoredCheckpoint } from '../checkpoints/checkpoint-store.ts';
 import type { TypedContent } from '../checkpoints/checkpoint-content.ts';
 import { InvalidRequestError } from '../errors/index.ts';
@@ -130,7 +130,7 @@ export class SymphainyCheckpointSaver extends BaseCheckpointSaver {
       checkpoint: checkpointBytes,
       metadata: metadataBytes,
       blobs,
-      subjectHashes: subjectHashesOf(metadata as Record<string, unknown>, config.configurable ?? {}),
+      subjectValues: subjectValuesOf(metadata as Record<string, unknown>, config.configurable ?? {}),
       sizeBytes: checkpointBytes.bytes.length + metadataBytes.bytes.length + blobs.reduce((n, b) => n + (b.value?.bytes.length ?? 0), 0),
     });
     return { configurable: { thread_id: threadId, checkpoint_ns: checkpointNs, checkpoint_id: checkpoint.id } };
@@ -149,7 +149,7 @@ export class SymphainyCheckpointSaver extends BaseCheckpointSaver {
     const stored = await Promise.all(writes.map(async ([channel, value], i) => ({
       taskId, idx: WRITES_IDX_MAP[channel] ?? i, channel, taskPath: taskPath ?? '', value: await this.#dump(value),
     })));
-    await this.#checkpoints.putWrites({ threadId, checkpointNs: namespaceOf(config), checkpointId }, stored, replace);
+    await this.#checkpoints.putWrites({ threadId, checkpointNs: namespaceOf(config), checkpointId }, stored, replace, subjectValuesOf(config.configurable ?? {}));
   }
 
   async deleteThread(threadId: string): Promise<void> {
@@ -214,14 +214,14 @@ function requireThreadId(config: RunnableConfig, doing: string): string {
   return threadId;
 }
 
-/** Top-level string and number values of the metadata and config, hashed as `key=value`, so an erasure by subject finds the thread. */
-function subjectHashesOf(...sources: Record<string, unknown>[]): string[] {
-  const hashes = new Set<string>();
+/** Top-level string and number values of the metadata and config as `key=value` pairs, so an erasure by subject finds the thread. */
+function subjectValuesOf(...sources: Record<string, unknown>[]): [string, string][] {
+  const pairs = new Map<string, [string, string]>();
   for (const source of sources) {
     for (const [key, value] of Object.entries(source)) {
       if (key.startsWith('__') || key === 'checkpoint_id' || key === 'checkpoint_ns') continue;
-      if (typeof value === 'string' || (typeof value === 'number' && Number.isFinite(value))) hashes.add(subjectHash(key, value));
+      if (typeof value === 'string' || (typeof value === 'number' && Number.isFinite(value))) pairs.set(`${key}=${value}`, [key, String(value)]);
     }
   }
-  return [...hashes];
+  return [...pairs.values()];
 }

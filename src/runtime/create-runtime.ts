@@ -137,7 +137,7 @@ export async function createRuntime(options: RuntimeOptions = {}, opening: Runti
     const live = await LivePolicy.open({ own: ownPolicy, policies, logger, now, databaseUrl: options.db ? undefined : o.databaseUrl });
     cleanups.push(() => live.close());
     const policyFor = (tenantId: string, solutionId: string | undefined) => live.current.resolve(tenantId, solutionId);
-    const checkpoints = new Checkpoints({ db, wal, policies, policyFor, now: dbNow, warn: (fields, message) => logger.warn(fields, message) });
+    const checkpoints = new Checkpoints({ db, wal, policies, policyFor, now: dbNow, ...(cipher ? { cipher } : {}), warn: (fields, message) => logger.warn(fields, message) });
     const metrics = new RuntimeMetrics(async () => {
       const [executionsByStatus, backlog] = await Promise.all([stateSurface.countByStatus(), outbox.backlog(now())]);
       return { executionsByStatus, outboxUnpublished: backlog.unpublished, outboxOldestAgeSeconds: backlog.oldestAgeSeconds };

@@ -121,6 +121,9 @@ test('a legal hold on a thread stops pruning, the sweep, erasure and deleteThrea
     const erased = await t.runtime.erase({ tenantId: 'acme', sessionId: 'th-1' });
     assert.deepEqual(erased.checkpoints.threadsHeld, ['th-1']);
     assert.equal(erased.checkpoints.checkpointsDeleted, 0);
+    // The thread's key stays too: destroying it would erase what the hold keeps.
+    assert.deepEqual(erased.keys.destroyed, []);
+    assert.match(erased.keys.kept ?? '', /1 LangGraph thread under legal hold in scope/);
     await assert.rejects(saver.deleteThread('th-1'), { code: 'SYM_ERR_CONFLICT', message: /legal hold/ });
     assert.equal((await ids(saver, 'th-1')).length, 3);
 

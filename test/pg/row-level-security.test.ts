@@ -65,7 +65,7 @@ describe('row-level security (PostgreSQL server)', { skip }, () => {
       const key = { threadId: 'thread-1', checkpointNs: '', checkpointId: 'cp-1' };
       await checkpoints.put({
         ...key, parentCheckpointId: null, channelVersions: { messages: 1 }, checkpoint: bytes('{}'), metadata: bytes('{}'),
-        blobs: [{ channel: 'messages', version: '1', value: bytes('["hi"]') }], subjectHashes: [], sizeBytes: 10,
+        blobs: [{ channel: 'messages', version: '1', value: bytes('["hi"]') }], subjectValues: [], sizeBytes: 10,
       });
       await checkpoints.putWrites(key, [{ taskId: 'task', idx: 0, channel: 'messages', taskPath: '', value: bytes('"there"') }], false);
       await checkpoints.hold('thread-1', 'audit');
