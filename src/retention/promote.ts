@@ -6,6 +6,7 @@ import type { PolicyInput, PolicyLayer } from '../policy/decision.ts';
 import type { ArtifactContents } from '../store/artifact-contents.ts';
 import type { ArtifactIndex } from '../store/artifact-index.ts';
 import type { Db } from '../db/db.ts';
+import type { RecordCipher } from '../store/record-cipher.ts';
 import { WalRecordType, type WriteAheadLog } from '../store/write-ahead-log.ts';
 
 /** What a request to keep a cached artifact came to; recorded as a governance decision either way. */
@@ -26,7 +27,7 @@ export interface KeepResult {
  * taken out of the cache.
  */
 export async function keepCached(
-  d: { db: Db; cache: CacheStore; artifactIndex: ArtifactIndex; artifactContents: ArtifactContents; artifactStorage: ArtifactStorage; wal: WriteAheadLog; now: () => Date; policyFor: (tenantId: string, solutionId: string | undefined) => CompiledPolicy },
+  d: { db: Db; cache: CacheStore; artifactIndex: ArtifactIndex; artifactContents: ArtifactContents; artifactStorage: ArtifactStorage; wal: WriteAheadLog; now: () => Date; policyFor: (tenantId: string, solutionId: string | undefined) => CompiledPolicy; records?: RecordCipher },
   cacheId: string,
   tenantId: string,
 ): Promise<KeepResult> {
@@ -44,6 +45,8 @@ export async function keepCached(
     'SELECT solution_id, parameters FROM symphainy.executions WHERE execution_id = $1', [entry.executionId],
   );
   const policy = d.policyFor(tenantId, execution?.solution_id ?? undefined);
+  // Sealed at rest: opened, so the promoted copy is covered by the subjects its parameters name.
+  const parameters = d.records ? await d.records.open(execution?.parameters, tenantId, `execution:${entry.executionId}`, 'parameters') : execution?.parameters;
   const verdict = policy.promotion(inputs);
   const at = d.now().toISOString();
   let stored: Awaited<ReturnType<ArtifactStorage['storeCompositeArtifact']>> | undefined;
@@ -51,7 +54,7 @@ export async function keepCached(
     stored = await d.artifactStorage.storeCompositeArtifact(entry.resultType, entry.renderings, tenantId, {
       executionId: entry.executionId, sessionId: entry.sessionId, intentId: entry.lineage.intentId, intentType: entry.lineage.intentType,
       artifactKey: entry.artifactKey, promotedFrom: cacheId,
-    }, { tenantId, sessionId: entry.sessionId, parameters: execution?.parameters }); // sealed under the execution's cover, like the cache entry
+    }, { tenantId, sessionId: entry.sessionId, parameters }); // sealed under the execution's cover, like the cache entry
   }
   await d.db.scoped(tenantId).transaction(async (tx) => {
     if (stored) {

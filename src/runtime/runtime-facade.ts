@@ -91,7 +91,7 @@ export function runtimeFacade(parts: RuntimeParts): Runtime {
     dataDir, db, logger, registry, live, policies, policyFor, tenants, metrics, manager, stateSurface, wal, outbox,
     artifactIndex, artifactContents, artifactStorage, lifecycle, cache, bus, relay, probe, loops, shutdown, now, dbNow, cleanup,
   } = parts;
-  const stepJournal = new StepJournal(db);
+  const stepJournal = new StepJournal(db, parts.records);
   const workers = new Set<Worker>();
   let closed = false;
   let closing: Promise<void> | null = null;
@@ -187,7 +187,7 @@ export function runtimeFacade(parts: RuntimeParts): Runtime {
     releaseArtifact: async (artifactId, scope) => (open(), lifecycle.setHold(artifactId, scope.tenantId, false)),
     sweep: async (o) => (open(), track(lifecycle.sweep(o))),
     keepCached: async (cacheId, scope) =>
-      (open(), track(keepCached({ db, cache, artifactIndex, artifactContents, artifactStorage, wal, now: dbNow, policyFor }, cacheId, scope.tenantId))),
+      (open(), track(keepCached({ db, cache, artifactIndex, artifactContents, artifactStorage, wal, now: dbNow, policyFor, ...(parts.records ? { records: parts.records } : {}) }, cacheId, scope.tenantId))),
     erase: async (scope) => (open(), track(erase({
       db, wal, artifactIndex, lifecycle, cache, checkpoints: parts.checkpoints, now: dbNow, keyring: parts.keyring, embedded: dataDir !== null,
       ...(parts.records ? { records: parts.records } : {}),

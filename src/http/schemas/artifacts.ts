@@ -53,7 +53,7 @@ export const ArtifactView = z.object({
       name: z.string(),
       contentType: z.string(),
       sizeBytes: z.number().int(),
-      sha256: z.string(),
+      sha256: z.string().describe("the rendering's content address: the sha256 of its bytes with encryption at rest off; with it on (the default) an HMAC-SHA256 under its cover's data keys, so it cannot confirm a guess of the content. The ETag of its content."),
       href: z.string().describe('where to GET its bytes'),
     }),
   ),
