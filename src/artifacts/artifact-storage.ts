@@ -1,5 +1,5 @@
 import { createHash, randomUUID, webcrypto } from 'node:crypto';
-import { ArtifactStorageError } from '../errors/index.ts';
+import { ArtifactStorageError, KeyDestroyedError, KeyUnavailableError } from '../errors/index.ts';
 import { executionCover, type ContentCipher, type CoveredExecution } from '../crypto/content-cipher.ts';
 import type { Cover, RecordRef } from '../crypto/scope.ts';
 import type { EncodedRendering } from '../realm/rendering.ts';
@@ -188,13 +188,22 @@ export class ArtifactStorage {
    * Reads one rendering of a tenant's artifact and checks its bytes against
    * the recorded hash; a sealed one (keyed address) is opened instead, which
    * authenticates it for its address.
-   * @throws ArtifactStorageError when missing or altered; KeyDestroyedError (naming the key and the record) when a covering key was destroyed.
+   * @throws ArtifactStorageError when missing or altered (for a sealed one: when it does not authenticate); KeyDestroyedError (naming the key and the record) when a covering key was destroyed.
    */
   async readRendering(ref: RenderingRef, tenantId: string): Promise<Uint8Array> {
     const stored = isInline(ref.path) ? await this.#readInline(ref, tenantId) : await this.blobs.get(ref.path);
     if (isSealedBlobPath(ref.path)) {
       if (!this.#cipher) throw new ArtifactStorageError(`rendering '${ref.name}' at '${ref.path}' is sealed, and this runtime has no encryption keys to open it`);
-      return this.#cipher.envelope.open(stored, blobRecord(tenantId, ref.sha256));
+      try {
+        return await this.#cipher.envelope.open(stored, blobRecord(tenantId, ref.sha256));
+      } catch (err) {
+        // A destroyed or unreachable key says so; anything else is bytes that do not authenticate for their address.
+        if (err instanceof KeyDestroyedError || err instanceof KeyUnavailableError) throw err;
+        throw new ArtifactStorageError(
+          `rendering '${ref.name}' at '${ref.path}' does not open as sealed for its address (corrupted or altered): ${(err as Error).message}`,
+          { cause: err },
+        );
+      }
     }
     const bytes = stored;
     const actual = createHash('sha256').update(bytes).digest('hex');

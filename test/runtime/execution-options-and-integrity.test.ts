@@ -72,11 +72,27 @@ describe('integrity and failures around the realm', () => {
       }
       await assert.rejects(t.runtime.readRendering(visual.artifactId!, 'svg', { tenantId }), (err: unknown) => {
         assert.ok(err instanceof ArtifactStorageError);
-        assert.match(err.message, /does not match its recorded sha256/);
+        // Sealed (encryption at rest, the default): the bytes no longer authenticate for their address.
+        assert.match(err.message, /rendering 'svg' at '.*' does not open as sealed for its address \(corrupted or altered\)/);
         return true;
       });
       // The untouched rendering still reads.
       assert.ok((await t.runtime.readRendering(visual.artifactId!, 'mermaid', { tenantId })).bytes.byteLength > 0);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('with encryption off, an altered rendering fails its recorded sha256 check', async () => {
+    const t = await testRuntime({ solutionConfig: MVP_CONFIG, inlineMaxBytes: 0, encryption: false });
+    try {
+      const tenantId = uid('tamper-clear');
+      const r = await t.runtime.execute(sop(tenantId));
+      const visual = r.artifacts.find((a) => a.key === 'visual')!;
+      const svg = (await t.runtime.getArtifact(visual.artifactId!, { tenantId })).renderings.find((x) => x.name === 'svg')!;
+      await writeFile(blobFile(t.blobRoot, svg.path), '<svg>altered</svg>');
+      await assert.rejects(t.runtime.readRendering(visual.artifactId!, 'svg', { tenantId }), (err: unknown) =>
+        err instanceof ArtifactStorageError && /does not match its recorded sha256/.test(err.message));
     } finally {
       await t.close();
     }

@@ -46,7 +46,9 @@ for (const mode of ['database', 'blob store'] as const) describe(`under the MVP 
   const tenantId = uid('mvp');
   const sessionId = uid('s');
   before(async () => {
-    t = await testRuntime({ solutionConfig: MVP_CONFIG, ...(mode === 'blob store' ? { inlineMaxBytes: 0 } : {}) });
+    // Encryption off: this checks content addressing in clear (paths and recorded hashes are the bytes' sha256);
+    // sealed renderings at keyed addresses are checked in test/crypto-io.
+    t = await testRuntime({ solutionConfig: MVP_CONFIG, encryption: false, ...(mode === 'blob store' ? { inlineMaxBytes: 0 } : {}) });
   });
   after(() => t?.close());
 

@@ -74,11 +74,15 @@ describe('tenant isolation', () => {
   it("renderings of different tenants live under different prefixes (and rows), even for identical bytes", async () => {
     const ga = await t.runtime.getArtifact(artifactA, { tenantId: a });
     const gb = await t.runtime.getArtifact(rb.artifacts[0]!.artifactId!, { tenantId: b });
-    assert.equal(ga.renderings[0]!.sha256, gb.renderings[0]!.sha256, 'same SOP, same bytes');
+    // Same SOP, same bytes; with encryption at rest (the default) each tenant's address is keyed under its own keys.
+    assert.deepEqual(Buffer.from((await t.runtime.readRendering(ga.artifactId, ga.renderings[0]!.name, { tenantId: a })).bytes),
+      Buffer.from((await t.runtime.readRendering(gb.artifactId, gb.renderings[0]!.name, { tenantId: b })).bytes));
+    assert.notEqual(ga.renderings[0]!.sha256, gb.renderings[0]!.sha256, 'keyed per tenant');
     assert.notEqual(ga.renderings[0]!.path, gb.renderings[0]!.path);
     assert.ok(ga.storagePath.startsWith(`inline:tenants/${a}/`) && ga.renderings[0]!.path.startsWith(`inline:tenants/${a}/`));
     assert.ok(gb.storagePath.startsWith(`inline:tenants/${b}/`));
-    const rows = await t.db.scoped(ANY_TENANT).query('SELECT tenant_id FROM symphainy.artifact_contents WHERE sha256 = $1 ORDER BY tenant_id', [ga.renderings[0]!.sha256]);
+    const rows = await t.db.scoped(ANY_TENANT).query('SELECT tenant_id FROM symphainy.artifact_contents WHERE sha256 = ANY($1::text[]) ORDER BY tenant_id',
+      [[ga.renderings[0]!.sha256, gb.renderings[0]!.sha256]]);
     assert.deepEqual(rows.map((r) => r.tenant_id), [a, b].sort(), 'one row of content per tenant');
   });
 });
