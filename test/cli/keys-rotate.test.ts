@@ -47,6 +47,26 @@ describe('symphainy keys rotate', () => {
     assert.match(unknown.stderr, /tenant 'ghost' is not known to this store/);
   });
 
+  test('erase refuses the same mistakes instead of reporting "0 erased": a missing data dir, an unknown tenant, an empty subject value', async () => {
+    const missing = await cli(['--data-dir', join(dir, 'nope'), 'erase', '--tenant', 'acme']);
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /erase: the data dir .*nope does not exist/);
+    const unknown = await cli(['--data-dir', dir, 'erase', '--tenant', 'ghost']);
+    assert.equal(unknown.code, 2);
+    assert.match(unknown.stderr, /erase: tenant 'ghost' is not known to this store/);
+    const empty = await cli(['--data-dir', dir, 'erase', '--tenant', 'acme', '--subject', 'customer_id=']);
+    assert.equal(empty.code, 2);
+    assert.match(empty.stderr, /--subject must be KEY=VALUE/);
+    for (const r of [missing, unknown, empty]) assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+    // Nothing was created or erased by the refusals.
+    const rt = await open();
+    try {
+      assert.equal((await rt.listWal({ tenantId: 'acme', recordType: 'erasure' })).length, 0);
+    } finally {
+      await rt.close();
+    }
+  });
+
   test("a tenant's data key gets a new generation; the KEK is replaced and every key rewrapped; old records still open", async () => {
     const rotated = await cli(['--data-dir', dir, 'keys', 'rotate', '--tenant', 'acme', '--json']);
     assert.equal(rotated.code, 0, rotated.stderr);

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
-import { ConfigError } from '../../errors/index.ts';
 import { openRuntime } from '../lazy-runtime.ts';
 import { printJson } from '../output.ts';
+import { parseSubjectFlag, requireExistingStore, requireKnownTenant } from '../store-checks.ts';
 
 
 export function registerErase(program: Command): void {
@@ -13,16 +13,15 @@ export function registerErase(program: Command): void {
     .option('--subject <key=value>', "only executions whose intent parameter KEY equals VALUE (e.g. customer_id=42)")
     .option('--json', 'print the erasure report as JSON')
     .action(async (opts, cmd: Command) => {
-      let subject: { key: string; value: string } | undefined;
-      if (opts.subject !== undefined) {
-        const eq = String(opts.subject).indexOf('=');
-        if (eq <= 0) throw new ConfigError(`--subject must be KEY=VALUE, got '${opts.subject}'`);
-        subject = { key: opts.subject.slice(0, eq), value: opts.subject.slice(eq + 1) };
-      }
+      const subject = opts.subject !== undefined ? parseSubjectFlag(opts.subject) : undefined;
+      const g = cmd.optsWithGlobals();
+      // A mistyped data dir or tenant would otherwise report "0 erased" as if it had worked.
+      requireExistingStore('erase', g);
       const { withRuntime } = await openRuntime();
-      const r = await withRuntime(cmd.optsWithGlobals(), (rt) =>
-        rt.erase({ tenantId: opts.tenant, ...(opts.session ? { sessionId: opts.session } : {}), ...(subject ? { subject } : {}) }),
-      );
+      const r = await withRuntime(g, async (rt) => {
+        await requireKnownTenant('erase', rt, String(opts.tenant));
+        return rt.erase({ tenantId: opts.tenant, ...(opts.session ? { sessionId: opts.session } : {}), ...(subject ? { subject } : {}) });
+      });
       if (r.held.length > 0 || r.unfinished.length > 0 || r.blobFailures.length > 0 || r.checkpoints.threadsHeld.length > 0) process.exitCode = 1;
       if (opts.json) return printJson(r);
       process.stdout.write(

@@ -1,9 +1,9 @@
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { ConfigError } from '../../errors/index.ts';
 import { openRuntime } from '../lazy-runtime.ts';
 import { printJson } from '../output.ts';
+import { parseSubjectFlag, requireExistingStore, requireKnownTenant } from '../store-checks.ts';
 
 /** What `keys rotate` did: new data key ids per scope, and the KEK rotation. */
 export interface RotationReport {
@@ -35,18 +35,10 @@ export function registerKeys(program: Command): void {
         throw new ConfigError('keys rotate: --session and --subject need --tenant');
       }
       if (opts.session !== undefined && opts.subject !== undefined) throw new ConfigError('keys rotate: give --session or --subject, not both');
-      let subject: { name: string; value: string } | undefined;
-      if (opts.subject !== undefined) {
-        const eq = String(opts.subject).indexOf('=');
-        if (eq <= 0 || eq === opts.subject.length - 1) throw new ConfigError(`--subject must be KEY=VALUE, got '${opts.subject}'`);
-        subject = { name: opts.subject.slice(0, eq), value: opts.subject.slice(eq + 1) };
-      }
+      const parsed = opts.subject !== undefined ? parseSubjectFlag(opts.subject) : undefined;
+      const subject = parsed ? { name: parsed.key, value: parsed.value } : undefined;
       const g = cmd.optsWithGlobals();
-      const dataDir = (g.dataDir as string | undefined) ?? process.env.SYMPHAINY_DATA_DIR;
-      const server = (g.databaseUrl as string | undefined) ?? process.env.SYMPHAINY_DATABASE_URL;
-      if (!server && !existsSync(join(dataDir ?? './.symphainy', 'db'))) {
-        throw new ConfigError(`keys rotate: the data dir ${dataDir ?? './.symphainy'} does not exist (or holds no database); nothing to rotate`);
-      }
+      requireExistingStore('keys rotate', g);
       const { withRuntime } = await openRuntime();
       const report = await withRuntime(g, async (rt): Promise<RotationReport> => {
         const keyring = rt.keyring;
@@ -54,9 +46,7 @@ export function registerKeys(program: Command): void {
         const rotated: { scope: string; keyId: string }[] = [];
         if (opts.tenant !== undefined) {
           const tenantId = String(opts.tenant);
-          const known = (await rt.tenants.list()).some((t) => t.tenantId === tenantId) ||
-            (await rt.listExecutions({ tenantId, limit: 1 })).length > 0;
-          if (!known) throw new ConfigError(`keys rotate: tenant '${tenantId}' is not known to this store (no tenant record and no executions)`);
+          await requireKnownTenant('keys rotate', rt, tenantId);
           const scope = subject
             ? { kind: 'subject' as const, tenantId, ...subject }
             : opts.session !== undefined ? { kind: 'session' as const, tenantId, sessionId: String(opts.session) } : { kind: 'tenant' as const, tenantId };
