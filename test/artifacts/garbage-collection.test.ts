@@ -138,7 +138,9 @@ describe(`garbage collection on S3 (${TEST_DRIVER})`, () => {
     const bucket = `gc-${randomUUID()}`;
     await server.createBucket(bucket);
     store = new S3BlobStore({ bucket, prefix: 'blobs', endpoint: server.endpoint, credentials: S3RVER_CREDENTIALS });
-    t = await testRuntime({ realms: [big], solutionConfig: MVP_CONFIG, blobStore: store });
+    // Encryption off: this checks clear content addressing (equal bytes share one key, refreshed by a
+    // copy onto itself); sealed blobs at keyed addresses are collected in test/crypto-io.
+    t = await testRuntime({ realms: [big], solutionConfig: MVP_CONFIG, blobStore: store, encryption: false });
   });
   after(async () => {
     await t?.close();
