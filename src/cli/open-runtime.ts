@@ -49,8 +49,13 @@ export async function withRuntime<T>(
     return await fn(runtime);
   } finally {
     await runtime.close();
-    // After the runtime closed: the spans of executions it drained are exported too.
-    await tracing?.shutdown();
+    // After the runtime closed: the spans of executions it drained are exported too. A collector that
+    // cannot be reached loses spans, not the command's result: said on stderr, the exit code stays.
+    await tracing?.shutdown().catch((err: unknown) => {
+      process.stderr.write(
+        `warning: spans were not exported to ${tracing?.url} (OTEL_EXPORTER_OTLP_ENDPOINT / OTEL_EXPORTER_OTLP_TRACES_ENDPOINT): ${(err as Error)?.message ?? String(err)}\n`,
+      );
+    });
   }
 }
 

@@ -69,7 +69,7 @@ export type CompiledRuntimeOptions = DeepReadonly<{
   drainTimeoutMs: number;
   http: { port: number; host: string; adminKey: string | undefined; limits: HttpLimits; timeouts: HttpTimeouts; maxConnections: number };
   /** Span export of the CLI's long-running and run commands, from the standard OTEL_ variables (see `startTracing`). */
-  telemetry: { tracesExporter: string; endpoint: string | undefined; tracesEndpoint: string | undefined; protocol: 'http/json'; serviceName: string };
+  telemetry: { tracesExporter: string; endpoint: string | undefined; tracesEndpoint: string | undefined; protocol: 'http/json'; tracesProtocol: 'http/json' | undefined; serviceName: string };
 }>;
 
 /**

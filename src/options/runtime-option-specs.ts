@@ -137,6 +137,8 @@ const OPTION_SPECS_LIST: readonly OptionSpec[] = [
     kind: httpUrl(), default: undefined, defaultText: '`<endpoint>/v1/traces`' },
   { name: 'telemetry.protocol', doc: 'OTLP protocol (only JSON over HTTP is built in)', env: 'OTEL_EXPORTER_OTLP_PROTOCOL',
     kind: oneOf(['http/json']), default: 'http/json' },
+  { name: 'telemetry.tracesProtocol', doc: 'OTLP protocol for traces (over the general one; only JSON over HTTP is built in)', env: 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL',
+    kind: oneOf(['http/json']), default: undefined, defaultText: 'the general protocol' },
   { name: 'telemetry.serviceName', doc: '`service.name` of the exported spans', env: 'OTEL_SERVICE_NAME', kind: text('a name'), default: 'symphainy' },
 ];
 

@@ -54,3 +54,18 @@ test('an unsupported exporter or an unparsable endpoint stops the command with a
   assert.match(endpoint.stderr, /env OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: must be an http:\/\/ or https:\/\/ URL/);
   assert.doesNotMatch(endpoint.stderr, /\n\s+at .*:\d+:\d+/, 'no stack trace');
 });
+
+test('OTEL_EXPORTER_OTLP_TRACES_PROTOCOL other than http/json is refused like the general one', async () => {
+  const r = await cli(RUN, { OTEL_TRACES_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/protobuf' });
+  assert.notEqual(r.code, 0);
+  assert.match(r.stderr, /SYM_ERR_CONFIG.*env OTEL_EXPORTER_OTLP_TRACES_PROTOCOL/);
+});
+
+test('a collector that cannot be reached loses spans, not the result: the run prints it, exits 0 and warns naming the URL', async () => {
+  // Port 9 (discard) on loopback: nothing listens there on these machines.
+  const r = await cli(RUN, { OTEL_TRACES_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9' });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /"status":\s*"completed"/);
+  assert.match(r.stderr, /warning: spans were not exported to http:\/\/127\.0\.0\.1:9\/v1\/traces/);
+  assert.doesNotMatch(r.stderr, /\n\s+at .*:\d+:\d+/, 'no stack trace');
+});
