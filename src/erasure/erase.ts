@@ -238,10 +238,19 @@ async function destroyKeys(
   d: ErasureDeps, keyring: Keyring | null, scope: ErasureScope, declared: boolean, subject: KeyScope | null,
   inScope: { unfinished: readonly string[]; held: number; heldThreads: number },
 ): Promise<ErasureReport['keys']> {
-  if (!keyring) return { destroyed: [], off: true };
+  // VACUUM FULL rewrites each table, so no dead version of a redacted row stays in its files.
+  const vacuum = () => d.db.scoped(scope.tenantId).query(`VACUUM FULL ${TOUCHED.map((t) => `symphainy.${t}`).join(', ')}`);
+  if (!keyring) {
+    if (d.embedded) await vacuum();
+    return {
+      destroyed: [],
+      off: true,
+      fallback: `encryption at rest is off, so no key could be destroyed: the content was redacted${d.embedded ? ' and the touched tables vacuumed (VACUUM FULL)' : ''}; ` +
+        `copies made before (backups, dumps, the database's WAL segments until they are recycled${d.embedded ? '' : ', dead row versions until VACUUM'}) still hold it in clear`,
+    };
+  }
   if (scope.subject && !declared) {
-    // VACUUM FULL rewrites each table, so no dead version of a redacted row stays in its files.
-    if (d.embedded) await d.db.scoped(scope.tenantId).query(`VACUUM FULL ${TOUCHED.map((t) => `symphainy.${t}`).join(', ')}`);
+    if (d.embedded) await vacuum();
     return {
       destroyed: [],
       fallback: `subject '${scope.subject.key}' is not declared in the platform policy's subjects, so it has no key of its own: ` +

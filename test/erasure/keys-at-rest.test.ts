@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ANY_TENANT, createRuntime, parsePlatformPolicy } from '../../src/index.ts';
 import { silentLogger, testRuntime } from '../support/test-runtime.ts';
-import { crm, MVP_POLICY, SUBJECTS_POLICY } from './support.ts';
+import { crm, filesHolding, MVP_POLICY, SUBJECTS_POLICY } from './support.ts';
 
 describe('encryption at rest, wired into the runtime', () => {
   it('stores parameters, results and WAL content sealed, and opens them through the runtime', async () => {
@@ -41,6 +41,26 @@ describe('encryption at rest, wired into the runtime', () => {
       assert.equal(t.runtime.cipher, null);
     } finally {
       await t.close();
+    }
+  });
+
+  it('with encryption: false on the embedded store, erasure vacuums the touched tables and says what it could not do', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'symphainy-clear-erasure-'));
+    const marker = `CLEAR-MARKER-${process.pid}-${Date.now()}`;
+    try {
+      const rt = await createRuntime({ dataDir, realms: [crm], solutionConfig: MVP_POLICY, encryption: false, logger: silentLogger }, { env: {} });
+      try {
+        await rt.execute({ intentType: 'crm.note', tenantId: 'acme', sessionId: 's', parameters: { customer_id: marker, note: `about ${marker}` } });
+        const report = await rt.erase({ tenantId: 'acme', subject: { key: 'customer_id', value: marker } });
+        assert.equal(report.keys.off, true);
+        assert.match(report.keys.fallback ?? '', /encryption at rest is off, so no key could be destroyed: the content was redacted and the touched tables vacuumed/);
+      } finally {
+        await rt.close();
+      }
+      // The database's own WAL segments keep it until recycled, as the report says: only keys close those.
+      assert.deepEqual((await filesHolding(join(dataDir, 'db'), marker)).found.filter((f) => !/pg_wal/.test(f)), [], 'no table file holds it');
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
     }
   });
 
