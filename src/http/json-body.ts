@@ -24,21 +24,24 @@ const FORBIDDEN_KEYS = new Set(['__proto__']);
  * The JSON body parser of the API, replacing fastify's so that each way a
  * body can be wrong gets its own answer: a compressed body (Content-Encoding
  * other than identity) and a charset other than UTF-8 are 415s naming the
- * header; a `__proto__` key, or `constructor.prototype`, is a 400 naming its
- * path; syntax errors say where the text broke.
+ * header; bytes that are not UTF-8, a `__proto__` key, or
+ * `constructor.prototype`, are 400s (the latter naming its path); syntax
+ * errors say where the text broke.
  */
 export function registerJsonBodyParser(app: FastifyInstance): void {
   app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
     try {
-      done(null, parseJsonBody(request, body as string));
+      done(null, parseJsonBody(request, body as Buffer));
     } catch (err) {
       done(err as Error, undefined);
     }
   });
 }
 
-function parseJsonBody(request: FastifyRequest, text: string): unknown {
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+function parseJsonBody(request: FastifyRequest, bytes: Buffer): unknown {
   const encoding = String(request.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
   if (encoding !== 'identity' && encoding !== '') {
     throw new BodyRefused(
@@ -54,6 +57,13 @@ function parseJsonBody(request: FastifyRequest, text: string): unknown {
         { in: 'header', field: 'Content-Type', message: 'charset must be utf-8' },
       ]),
     );
+  }
+  let text: string;
+  try {
+    text = UTF8.decode(bytes);
+  } catch {
+    // Replacing bad bytes with U+FFFD would store something the client never sent.
+    throw new BodyRefused(problem('SYM_ERR_INVALID_REQUEST', 'the request body is not valid UTF-8', [{ in: 'body', field: '', message: 'is not valid UTF-8' }]));
   }
   if (text.trim() === '') {
     throw new BodyRefused(problem('SYM_ERR_INVALID_REQUEST', 'the request body is empty; send a JSON object', [{ in: 'body', field: '', message: 'is empty' }]));

@@ -69,6 +69,14 @@ test('a __proto__ key or constructor.prototype anywhere in the body is refused b
   assert.match(p.detail, /Unrecognized key: "constructor"/);
 });
 
+test('bytes that are not UTF-8 are a 400, not silently replaced', async () => {
+  const before = await executionCount();
+  const bad = Buffer.concat([Buffer.from('{"intentType":"journey.sop_to_workflow","sessionId":"s1","parameters":{"sop_text":"1. '), Buffer.from([0xff, 0xfe]), Buffer.from('"}}')]);
+  const p = await expectProblem(await post(bad, { 'content-type': 'application/json' }), 400, { code: 'SYM_ERR_INVALID_REQUEST', field: '' });
+  assert.match(p.detail, /not valid UTF-8/);
+  assert.equal(await executionCount(), before);
+});
+
 test('broken JSON still says where it broke, and an empty body asks for an object', async () => {
   const p = await expectProblem(await post('{"intentType":', { 'content-type': 'application/json' }), 400, { field: '' });
   assert.match(p.detail, /not valid JSON: .+/);
