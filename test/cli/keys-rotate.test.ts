@@ -45,6 +45,12 @@ describe('symphainy keys rotate', () => {
     const unknown = await cli(['--data-dir', dir, 'keys', 'rotate', '--tenant', 'ghost']);
     assert.notEqual(unknown.code, 0);
     assert.match(unknown.stderr, /tenant 'ghost' is not known to this store/);
+    const session = await cli(['--data-dir', dir, 'keys', 'rotate', '--tenant', 'acme', '--session', '../x']);
+    assert.equal(session.code, 2);
+    assert.match(session.stderr, /--session must be a session id/);
+    const undeclared = await cli(['--data-dir', dir, 'keys', 'rotate', '--tenant', 'acme', '--subject', 'a=b=c']);
+    assert.equal(undeclared.code, 2);
+    assert.match(undeclared.stderr, /subject 'a' is not declared in the platform policy's subjects \(none declared\)/);
   });
 
   test('erase refuses the same mistakes instead of reporting "0 erased": a missing data dir, an unknown tenant, an empty subject value', async () => {

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { ConfigError } from '../../errors/index.ts';
+import { SAFE_ID } from '../../intent/intent.ts';
 import { openRuntime } from '../lazy-runtime.ts';
 import { printJson } from '../output.ts';
 import { parseSubjectFlag, requireExistingStore, requireKnownTenant } from '../store-checks.ts';
@@ -35,6 +36,9 @@ export function registerKeys(program: Command): void {
         throw new ConfigError('keys rotate: --session and --subject need --tenant');
       }
       if (opts.session !== undefined && opts.subject !== undefined) throw new ConfigError('keys rotate: give --session or --subject, not both');
+      if (opts.session !== undefined && !SAFE_ID.test(String(opts.session))) {
+        throw new ConfigError(`keys rotate: --session must be a session id (letters, digits, . _ - : @; at most 128), got '${String(opts.session).slice(0, 100)}'`);
+      }
       const parsed = opts.subject !== undefined ? parseSubjectFlag(opts.subject) : undefined;
       const subject = parsed ? { name: parsed.key, value: parsed.value } : undefined;
       const g = cmd.optsWithGlobals();
@@ -47,6 +51,12 @@ export function registerKeys(program: Command): void {
         if (opts.tenant !== undefined) {
           const tenantId = String(opts.tenant);
           await requireKnownTenant('keys rotate', rt, tenantId);
+          if (subject && !rt.cipher?.subjectNames(tenantId).includes(subject.name)) {
+            const declared = rt.cipher?.subjectNames(tenantId) ?? [];
+            throw new ConfigError(
+              `keys rotate: subject '${subject.name}' is not declared in the platform policy's subjects (${declared.length ? `declared: ${declared.join(', ')}` : 'none declared'}), so it has no key`,
+            );
+          }
           const scope = subject
             ? { kind: 'subject' as const, tenantId, ...subject }
             : opts.session !== undefined ? { kind: 'session' as const, tenantId, sessionId: String(opts.session) } : { kind: 'tenant' as const, tenantId };
