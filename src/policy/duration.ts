@@ -102,7 +102,9 @@ export function durationOption(name: string, value: unknown, limits: DurationLim
     const seconds = parseDuration(value, limits);
     return limits.unit === 'ms' ? Math.round(seconds * 1000) : seconds;
   } catch (err) {
-    throw new ConfigError(`${name}: ${(err as Error).message}`);
+    // Where a bare number is milliseconds, the hint says so.
+    const message = (err as Error).message;
+    throw new ConfigError(`${name}: ${limits.plain === 'ms' ? message.replace('(or seconds)', '(or milliseconds)') : message}`);
   }
 }
 

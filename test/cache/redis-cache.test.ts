@@ -265,7 +265,7 @@ describe('RedisCache', { skip }, () => {
 describe('RedisCache errors', () => {
   it('reads its timeouts with the duration parser: a ConfigError naming the option, before any connection', () => {
     assert.throws(() => new RedisCache({ url: 'redis://127.0.0.1:1', connectTimeoutMs: 0 }), (err: unknown) =>
-      err instanceof ConfigError && err.message === 'RedisCache connectTimeoutMs: expected a duration like 200ms, 30s, 15m, 1h or 7d (or seconds), got 0');
+      err instanceof ConfigError && err.message === 'RedisCache connectTimeoutMs: expected a duration like 200ms, 30s, 15m, 1h or 7d (or milliseconds), got 0');
     assert.throws(() => new RedisCache({ url: 'redis://127.0.0.1:1', commandTimeoutMs: 3e9 }), {
       message: 'RedisCache commandTimeoutMs: 3000000000 is longer than the maximum of 24d (the longest timer)',
     });

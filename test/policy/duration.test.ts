@@ -79,12 +79,13 @@ describe('duration flags and options', () => {
     const timeout = durationMillis('--timeout', { plain: 'ms', subSecond: true, max: MAX_TIMER_SECONDS });
     assert.equal(timeout('1500'), 1500, '--timeout keeps bare milliseconds');
     assert.equal(timeout('30s'), 30_000);
+    assert.throws(() => timeout('0.1'), { message: /^--timeout: "0\.1" is finer than a millisecond; expected a duration like 200ms, 30s, 15m, 1h or 7d \(or milliseconds\)$/ });
     assert.throws(() => durationOption('sweepIntervalSeconds', 3e6, { subSecond: true, max: MAX_TIMER_SECONDS }), {
       message: 'sweepIntervalSeconds: 3000000 is longer than the maximum of 24d (the longest timer)',
     });
     assert.equal(durationOption('realmTimeoutMs', 250, { unit: 'ms', plain: 'ms', subSecond: true }), 250);
     assert.throws(() => durationOption('realmTimeoutMs', 2.5, { unit: 'ms', plain: 'ms', subSecond: true }), {
-      message: 'realmTimeoutMs: 2.5 is finer than a millisecond; expected a duration like 200ms, 30s, 15m, 1h or 7d (or seconds)',
+      message: 'realmTimeoutMs: 2.5 is finer than a millisecond; expected a duration like 200ms, 30s, 15m, 1h or 7d (or milliseconds)',
     });
   });
 });
