@@ -8,7 +8,7 @@ import { CONTENT_ATTRIBUTE_MAX, contentAttribute, usageAttributes } from '../../
 
 test('span export is off unless OTEL_TRACES_EXPORTER says otlp; traces go to the endpoint\'s /v1/traces unless the traces endpoint is given', () => {
   assert.deepEqual({ ...compileRuntimeOptions({ env: {} }).telemetry }, {
-    tracesExporter: 'none', endpoint: undefined, tracesEndpoint: undefined, protocol: 'http/json', serviceName: 'symphainy',
+    tracesExporter: 'none', endpoint: undefined, tracesEndpoint: undefined, protocol: 'http/json', tracesProtocol: undefined, serviceName: 'symphainy',
   });
   const t = compileRuntimeOptions({
     env: { OTEL_TRACES_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_ENDPOINT: 'https://collector:4318', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://c:4318/t', OTEL_SERVICE_NAME: 'api' },
