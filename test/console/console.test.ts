@@ -14,8 +14,7 @@ import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { after, before, describe, test } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { z } from 'zod';
-import { defineRealm } from '../../src/index.ts';
+import { review } from '../support/review-realm.ts';
 import { exampleRealms } from '../../src/examples/index.ts';
 import { parseSolutionConfig } from '../../src/policy/solution-config.ts';
 import type { Worker } from '../../src/worker/worker.ts';
@@ -27,19 +26,6 @@ const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.mi
 const available = existsSync(CHROMIUM);
 if (!available && process.env.CI === 'true') throw new Error(`no chromium at ${CHROMIUM} (apt-get install -y chromium, or set SYMPHAINY_CHROMIUM)`);
 
-const review = defineRealm({
-  name: 'review',
-  intents: {
-    publish: {
-      params: z.strictObject({ key: z.string() }),
-      async handler(p, ctx) {
-        const draft = await ctx.step('draft', () => ({ title: `post ${p.key}` }));
-        const yes = await ctx.approval('publish', { summary: draft.title });
-        return { artifacts: {}, events: [{ type: yes.approved ? 'post.published' : 'post.rejected', data: yes }] };
-      },
-    },
-  },
-});
 
 const SOP = '1. Receive the order\n2. Pack it\n3. Ship it';
 

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { z } from 'zod';
-import { defineRealm } from '../../src/index.ts';
+import { review } from '../support/review-realm.ts';
 import { exampleRealms } from '../../src/examples/index.ts';
 import { parseSolutionConfig } from '../../src/policy/solution-config.ts';
 import { expectProblem, ok, SOP } from './api-helpers.ts';
@@ -11,19 +10,6 @@ import { createHttpServer } from '../../src/http/server.ts';
 import { silentLogger } from '../support/test-runtime.ts';
 import { example } from '../runtime/helpers.ts';
 
-const review = defineRealm({
-  name: 'review',
-  intents: {
-    publish: {
-      params: z.strictObject({ key: z.string() }),
-      async handler(p, ctx) {
-        const draft = await ctx.step('draft', () => ({ title: `post ${p.key}` }));
-        const yes = await ctx.approval('publish', { summary: draft.title });
-        return { artifacts: {}, events: [{ type: yes.approved ? 'post.published' : 'post.rejected', data: yes }] };
-      },
-    },
-  },
-});
 
 /** The routes the operator console reads, each checked against its documented responses and tenant isolation. */
 describe('console routes: steps, lineage, retention due, the active policy, since/until, Symphainy-Tenant', () => {
