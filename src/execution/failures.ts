@@ -5,7 +5,7 @@ import type { ExecutionResult } from './execution-result.ts';
 import { exhausted, type AttemptOutcome, type RetryState } from './execution-retries.ts';
 import type { ExecutionWrite } from './execution-writes.ts';
 import type { ExecutionWriter } from './execution-writer.ts';
-import type { ExecutionLifecycleDeps, ExecutionRef } from './lifecycle-types.ts';
+import { LeaseLostError, type ExecutionLifecycleDeps, type ExecutionRef } from './lifecycle-types.ts';
 import { outboxEvent, walRecord } from './records.ts';
 
 /** What recording a failure needs from the runtime. */
@@ -15,6 +15,8 @@ export type FailureDeps = Pick<ExecutionLifecycleDeps, 'now' | 'observer' | 'rel
  * Records an attempt that did not complete, in one transaction: `failed`
  * (the default), `queued` again after a backoff, or `dead` (attempts used
  * up: the error names the last failure) — state, WAL transitions, an event.
+ * Throws LeaseLostError when the execution is no longer running under `e`'s
+ * lease (nothing written), StoreError when the write failed.
  */
 export async function recordFailure(
   d: FailureDeps,
@@ -32,12 +34,16 @@ export async function recordFailure(
     ? exhausted(e.executionId, retry.policy, (e.lease?.attempt ?? 0) - retry.retryBase, error)
     : error;
   const w = failureWrite(d.now(), e, recorded, transitions.map((t) => (outcome.status === 'dead' ? { ...t, lastError: error } : t)), outcome);
+  let written;
   try {
     // Recovery may race a late completion: only a still-running execution is failed (else nothing is written).
-    await writer.write(e.tenantId, w.write);
+    written = await writer.write(e.tenantId, w.write);
   } catch (err) {
     throw new StoreError(`execution ${e.executionId} failed (${error.message}) and recording that failed too: ${(err as Error).message}`, { cause: err });
   }
+  // Its outcome is recorded already (recovery, another worker, or a completion whose COMMIT reply
+  // was lost): this failure is not what happened, so the caller must read what was recorded.
+  if (written === 'not-running') throw new LeaseLostError(e.executionId, e.lease ?? null);
   d.observer?.finished(w.result);
   d.relay.kick();
   return w.result;

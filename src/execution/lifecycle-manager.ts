@@ -275,23 +275,43 @@ export class ExecutionLifecycleManager {
     } catch (err) {
       // Nothing of the completion is visible: take back cache entries written outside the transaction.
       const outside = pending.flatMap((p) => (p.cacheEntry && !d.cache.transactional && p.outcome.stored ? [p.cacheEntry.cacheId] : []));
-      if (outside.length > 0) await d.cache.delete(outside).catch((e: unknown) => d.logger.warn({ err: e }, 'removing cache entries failed'));
+      const takeBack = async () => {
+        if (outside.length > 0) await d.cache.delete(outside).catch((e: unknown) => d.logger.warn({ err: e }, 'removing cache entries failed'));
+      };
       // Another worker owns the execution now and records its outcome; this run's result is dropped.
-      if (err instanceof LeaseLostError || err instanceof CompletionOutcomeUnknown) throw err;
+      if (err instanceof LeaseLostError || err instanceof CompletionOutcomeUnknown) {
+        await takeBack();
+        throw err;
+      }
       d.logger.error({ err, executionId }, 'materializing or completing the execution failed');
       const failure = { code: STORE_ERROR_CODE, message: `recording the completion failed: ${(err as Error).message}` };
       const outcome = this.#afterFailure(r, failure);
-      return this.#fail(
-        ref,
-        failure,
-        [
-          // The rolled-back transaction held this transition; record it again so the journey stays connected.
-          { from: 'running', to: 'materializing', at: materializingAt, realmMs },
-          { from: 'materializing', to: outcome.status, at: d.now().toISOString(), ...attemptOf(r, outcome) },
-        ],
-        outcome,
-        r.retry,
-      );
+      try {
+        const failed = await this.#fail(
+          ref,
+          failure,
+          [
+            // The rolled-back transaction held this transition; record it again so the journey stays connected.
+            { from: 'running', to: 'materializing', at: materializingAt, realmMs },
+            { from: 'materializing', to: outcome.status, at: d.now().toISOString(), ...attemptOf(r, outcome) },
+          ],
+          outcome,
+          r.retry,
+        );
+        await takeBack();
+        return failed;
+      } catch (failing) {
+        // Recorded only while still running: a completion whose COMMIT reply was lost may have
+        // committed, and then this is LeaseLostError, the caller reads the completion, and its
+        // cache entries stay for it.
+        if (failing instanceof LeaseLostError) throw failing;
+        await takeBack();
+        // Neither the completion nor a failure is known to be recorded: the commit may have happened.
+        throw new CompletionOutcomeUnknown(
+          `execution ${executionId}: the outcome is unknown (recording the completion failed: ${(err as Error).message}; recording a failure instead failed too) — retry with the same intent id once the database answers`,
+          { cause: failing },
+        );
+      }
     }
   }
 

@@ -5,7 +5,9 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
  * without touching the shared service: `cut()` destroys every open
  * connection (a failover, a pooler restart), `blackhole()` keeps them open
  * but stops forwarding and leaves new ones unanswered (a dropped route: no
- * FIN, no RST, only silence), `restore()` forwards again.
+ * FIN, no RST, only silence), `muteReplies()` forwards requests but drops
+ * the answers (the service acts; its reply is lost on the way back),
+ * `restore()` forwards again.
  */
 export interface TcpProxy {
   readonly port: number;
@@ -15,6 +17,8 @@ export interface TcpProxy {
   cut(): void;
   /** Stops forwarding in both directions; new connections are accepted and then never answered. */
   blackhole(): void;
+  /** Keeps forwarding what clients send, drops what the service answers: its work is done, the reply never arrives. */
+  muteReplies(): void;
   /** Ends a blackhole: held connections are destroyed (their streams are out of step), new ones forwarded. */
   restore(): void;
   close(): Promise<void>;
@@ -24,6 +28,7 @@ export interface TcpProxy {
 export async function startTcpProxy(target: { host: string; port: number }, port = 0): Promise<TcpProxy> {
   const pairs = new Set<[Socket, Socket | null]>();
   let holes = false;
+  let muted = false;
   const held = new Set<Socket>();
 
   const server: Server = createServer((client) => {
@@ -39,12 +44,12 @@ export async function startTcpProxy(target: { host: string; port: number }, port
     upstream.on('error', () => {});
     const pair: [Socket, Socket | null] = [client, upstream];
     pairs.add(pair);
-    const forward = (from: Socket, to: Socket) =>
+    const forward = (from: Socket, to: Socket, isReply: boolean) =>
       from.on('data', (chunk) => {
-        if (!holes) to.write(chunk);
+        if (!holes && !(isReply && muted)) to.write(chunk);
       });
-    forward(client, upstream);
-    forward(upstream, client);
+    forward(client, upstream, false);
+    forward(upstream, client, true);
     const end = () => {
       client.destroy();
       upstream.destroy();
@@ -78,9 +83,13 @@ export async function startTcpProxy(target: { host: string; port: number }, port
     blackhole() {
       holes = true;
     },
+    muteReplies() {
+      muted = true;
+    },
     restore() {
-      if (holes) destroyAll();
+      if (holes || muted) destroyAll();
       holes = false;
+      muted = false;
     },
     async close() {
       destroyAll();

@@ -173,14 +173,24 @@ export class PgDb implements Db {
       const commit = client.query('COMMIT');
       commit.catch(() => {});
       const sent = await Promise.allSettled([...setup, ...statements]);
-      const failed = sent.find((o) => o.status === 'rejected');
+      const failed = sent.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+      let ended: pg.QueryResult;
       try {
-        await commit;
+        ended = await commit;
       } catch (err) {
         broken = err as Error;
-        if (!failed) throw err; // all sent, the outcome unknown; else it had rolled back anyway
+        // No answer to COMMIT. Rolled back for sure only when the server refused a statement
+        // before it; a statement that failed with the connection may have reached the server,
+        // and the COMMIT with it: the outcome is unknown, so the caller must not run it again.
+        if (!failed || !(failed.reason instanceof pg.DatabaseError)) throw err;
+        return { ok: false, error: failed.reason };
       }
-      if (failed) return { ok: false, error: failed.reason };
+      if (failed) {
+        // The server answers a COMMIT after a refused statement with ROLLBACK.
+        if (ended.command !== 'COMMIT') return { ok: false, error: failed.reason };
+        // A statement the driver failed before sending it, and the others committed without it.
+        throw new Error(`a pipelined transaction committed without one of its statements: ${(failed.reason as Error)?.message ?? String(failed.reason)}`, { cause: failed.reason });
+      }
       return { ok: true, results: sent.slice(setup.length).map((o) => (o as PromiseFulfilledResult<unknown>).value) };
     } finally {
       client.release(broken);
