@@ -27,6 +27,7 @@ import type { EmbeddedDurability } from '../src/db/pglite/pglite-db.ts';
 import { policyBench } from './policy.ts';
 import { rawFloor, type FloorFigures } from './raw-floor.ts';
 import { machineInfo, runChild } from './stats.ts';
+import { fmt, markdown, note, row, rssText, type Row } from './report.ts';
 
 const argv = process.argv.slice(2);
 const SMOKE = argv.includes('--smoke') || ['1', 'true'].includes(process.env.BENCH_SMOKE ?? '');
@@ -133,49 +134,6 @@ async function storeExecutions(store: StoreKind): Promise<StoreExecutions> {
     await synced.close();
     await unsynced.close();
   }
-}
-
-// ---- the table ----
-
-interface Row {
-  measure: string;
-  value: string;
-  baseline: string;
-  ratio: string;
-  target: string;
-  met: string;
-  /** The numbers behind the cells. */
-  raw?: { value: number; baseline: number; ratio: number };
-}
-
-const fmt = (n: number, digits = 0) =>
-  Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }) : 'n/a';
-const ratioOf = (a: number, b: number) => a / b;
-const fmtRatio = (r: number) => (Number.isFinite(r) ? `${r >= 10 ? fmt(r, 0) : r >= 1 ? fmt(r, 2) : fmt(r, 3)}×` : 'n/a');
-
-function row(measure: string, value: number, valueText: string, baseline: number, baselineText: string, target?: { text: string; met: boolean }): Row {
-  const ratio = ratioOf(value, baseline);
-  return {
-    measure,
-    value: valueText,
-    baseline: baselineText,
-    ratio: fmtRatio(ratio),
-    target: target?.text ?? '—',
-    met: target ? (target.met ? 'yes' : '**no**') : '—',
-    raw: { value, baseline, ratio },
-  };
-}
-
-/** An RSS delta per entry; at or below zero the process did not grow measurably (GC of warm-up garbage outweighed it). */
-const rssText = (bytes: number) => (bytes <= 0 ? `${fmt(bytes, 0)} (no measurable growth)` : fmt(bytes, 0));
-
-const note = (measure: string, text: string): Row => ({ measure, value: text, baseline: '—', ratio: '—', target: '—', met: '—' });
-
-function markdown(rows: readonly Row[]): string {
-  const head = ['measure', 'value', 'baseline', 'ratio', 'target', 'met?'];
-  const lines = [`| ${head.join(' | ')} |`, `| ${head.map(() => '---').join(' | ')} |`];
-  for (const r of rows) lines.push(`| ${[r.measure, r.value, r.baseline, r.ratio, r.target, r.met].map((c) => c.replace(/\|/g, '\\|')).join(' | ')} |`);
-  return lines.join('\n');
 }
 
 const STORE_NAME: Record<StoreKind, string> = { pglite: 'PGlite (temp data dir)', postgres: 'PostgreSQL' };
