@@ -8,7 +8,6 @@ import type { ExecutionWrite } from './execution-writes.ts';
 import type { ExecutionWriter } from './execution-writer.ts';
 import { CompletionOutcomeUnknown, LeaseLostError, type ExecutionLifecycleDeps, type RunArgs } from './lifecycle-types.ts';
 import { outboxEvent, round, walRecord } from './records.ts';
-import { StepJournal } from '../store/step-journal.ts';
 
 /**
  * What the lifecycle records for durable steps: at completion, the
@@ -74,7 +73,7 @@ export async function recordWait(
     throw new LeaseLostError(executionId, lease);
   }
   if (s.row.kind === 'signal' || s.row.kind === 'approval') {
-    const journal = d.stepJournal ?? new StepJournal(d.db);
+    const journal = d.stepJournal;
     await d.db.scoped(intent.tenantId).transaction((tx) => journal.wakeIfSignalled(tx, executionId));
   }
   d.relay.kick();

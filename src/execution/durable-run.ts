@@ -47,7 +47,7 @@ export class DurableRun {
     private readonly at: { intent: Intent; executionId: string; lease: Lease | null },
   ) {
     this.suspended = new Promise((resolve) => (this.#suspend = resolve));
-    this.#journalStore = d.stepJournal ?? new StepJournal(d.db);
+    this.#journalStore = d.stepJournal;
   }
 
   /** Whether the handler used any durable operation (else nothing of the journal is touched). */

@@ -3,7 +3,6 @@ import type { Queryable } from '../db/db.ts';
 import type { TenantScope } from '../db/tenant-scope.ts';
 import type { RecordCipher } from '../store/record-cipher.ts';
 import { sealWrite } from './seal-write.ts';
-import { StepJournal } from '../store/step-journal.ts';
 import { ExecutionWrites, type ExecutionWrite, type WriteOutcome } from './execution-writes.ts';
 import type { ExecutionLifecycleDeps } from './lifecycle-types.ts';
 
@@ -24,7 +23,7 @@ export class ExecutionWriter {
   constructor(d: Pick<ExecutionLifecycleDeps, 'db' | 'stateSurface' | 'artifactIndex' | 'artifactContents' | 'cache' | 'wal' | 'outbox' | 'groupCommit' | 'stepJournal' | 'cipher'>) {
     this.#outbox = d.outbox;
     this.#cipher = d.cipher;
-    this.#writes = new ExecutionWrites({ ...d, stepJournal: d.stepJournal ?? new StepJournal(d.db, d.cipher) });
+    this.#writes = new ExecutionWrites(d);
     this.#writer = d.groupCommit ? new GroupCommit(d.db, this.#writes, d.groupCommit) : transactionPerWrite(d.db, this.#writes);
   }
 

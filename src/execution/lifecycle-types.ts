@@ -73,8 +73,8 @@ export interface ExecutionLifecycleDeps {
   readonly stepHooks?: StepHooks;
   /** Partial output: `ctx.emit`, and what the policy keeps of it when the execution ends. */
   readonly streams?: ExecutionStreams;
-  /** The journal of durable steps and waits. @default one on `db` */
-  readonly stepJournal?: StepJournal;
+  /** The journal of durable steps and waits (sealing with `cipher` when encryption is on). */
+  readonly stepJournal: StepJournal;
   /** Seals tenant content before it is written (encryption on); absent: stored in clear. */
   readonly cipher?: RecordCipher;
 }

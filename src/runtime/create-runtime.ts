@@ -172,7 +172,7 @@ export async function createRuntime(options: RuntimeOptions = {}, opening: Runti
       () => [...externalSinks.map((s) => ({ name: `events:${s.name}`, part: s })), { name: `cache:${cache.name}`, part: cache }],
     );
     return runtimeFacade({
-      options: o, dataDir, db, logger, cipher: cipher ?? null, keyring: keys?.keyring ?? null, records, registry, live, policies, policyFor, tenants, metrics, modelWork, manager, signals, stateSurface, wal, outbox,
+      options: o, dataDir, db, logger, cipher: cipher ?? null, keyring: keys?.keyring ?? null, records, stepJournal, registry, live, policies, policyFor, tenants, metrics, modelWork, manager, signals, stateSurface, wal, outbox,
       artifactIndex, artifactContents, artifactStorage, lifecycle, cache, bus, relay, probe, loops, shutdown, now, dbNow, cleanup, checkpoints,
     });
   } catch (err) {

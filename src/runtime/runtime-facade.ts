@@ -24,7 +24,7 @@ import type { Db } from '../db/db.ts';
 import type { TransactionalOutbox } from '../store/outbox.ts';
 import type { PolicyVersions } from '../store/policy-versions.ts';
 import type { StateSurface } from '../store/state-surface.ts';
-import { StepJournal } from '../store/step-journal.ts';
+import type { StepJournal } from '../store/step-journal.ts';
 import { verifyWal } from '../store/wal-verify.ts';
 import type { WriteAheadLog } from '../store/write-ahead-log.ts';
 import type { TenantRegistry } from '../tenants/tenant-registry.ts';
@@ -47,6 +47,8 @@ export interface RuntimeParts {
   readonly cipher: ContentCipher | null;
   readonly keyring: Keyring | null;
   readonly records: RecordCipher | undefined;
+  /** The durable steps' journal the lifecycle writes (read here for an execution's steps). */
+  readonly stepJournal: StepJournal;
   readonly logger: Logger;
   readonly registry: IntentRegistry;
   readonly live: LivePolicy;
@@ -91,7 +93,7 @@ export function runtimeFacade(parts: RuntimeParts): Runtime {
     dataDir, db, logger, registry, live, policies, policyFor, tenants, metrics, manager, stateSurface, wal, outbox,
     artifactIndex, artifactContents, artifactStorage, lifecycle, cache, bus, relay, probe, loops, shutdown, now, dbNow, cleanup,
   } = parts;
-  const stepJournal = new StepJournal(db, parts.records);
+  const { stepJournal } = parts;
   const workers = new Set<Worker>();
   let closed = false;
   let closing: Promise<void> | null = null;
