@@ -137,12 +137,14 @@ export class DuplicateIntentError extends SymphainyError {
   readonly code = 'SYM_ERR_DUPLICATE_INTENT';
   readonly statusCode = 409;
   readonly issues: readonly { path: string; message: string }[];
+  /** `then`: what the caller can do, by default use another intent id. */
   constructor(
     readonly intentId: string,
     why = 'was already submitted',
     field?: string,
+    then = 'use a new intentId',
   ) {
-    super(`intent '${intentId}' ${why}; use a new intentId`);
+    super(`intent '${intentId}' ${why}; ${then}`);
     this.issues = field ? [{ path: field, message: `differs from the first use of intent id '${intentId}'` }] : [];
   }
 }

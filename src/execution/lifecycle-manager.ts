@@ -395,7 +395,9 @@ export class ExecutionLifecycleManager {
       };
     }
     if (prior.status === 'running' || prior.status === 'queued' || prior.result === null) {
-      throw new DuplicateIntentError(intent.intentId, `is still ${prior.status} as execution ${prior.executionId}`);
+      // The same intent, not finished yet: repeating it later answers with its result.
+      throw new DuplicateIntentError(intent.intentId, `is still ${prior.status} as execution ${prior.executionId}`, undefined,
+        'repeat it once that execution has finished to get its result');
     }
     return prior.result as ExecutionResult;
   }

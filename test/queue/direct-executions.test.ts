@@ -134,9 +134,17 @@ describe('direct executions hold leases', () => {
     await until('it runs', () => g.runs.get('k3') === 1);
     const b = await createRuntime({ db: t.db, memory: true, realms: [g.realm], logger: silentLogger });
     others.push(b);
-    await assert.rejects(b.execute({ intentType: 'gated.go', tenantId: 'acme', sessionId: 's', intentId: 'k3' }), DuplicateIntentError);
+    await assert.rejects(b.execute({ intentType: 'gated.go', tenantId: 'acme', sessionId: 's', intentId: 'k3' }), (err: unknown) => {
+      assert.ok(err instanceof DuplicateIntentError, String(err));
+      // The same intent: the advice is to repeat it later, not to use another id.
+      assert.match(err.message, /^intent 'k3' is still running as execution \S+; repeat it once that execution has finished to get its result$/);
+      return true;
+    });
     g.release();
     assert.equal((await first).status, 'completed');
+    assert.equal(g.runs.get('k3'), 1);
+    const repeated = await b.execute({ intentType: 'gated.go', tenantId: 'acme', sessionId: 's', intentId: 'k3' });
+    assert.equal(repeated.status, 'completed', 'repeated once finished, it answers with the result');
     assert.equal(g.runs.get('k3'), 1);
   });
 
