@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { CacheStore } from '../cache/cache-store.ts';
 import { InvalidRequestError } from '../errors/index.ts';
 import { SAFE_ID, TENANT_ID } from '../intent/intent.ts';
@@ -24,11 +24,12 @@ export interface ErasureReport {
   readonly erasureId: string;
   readonly at: string;
   /**
-   * The scope; a subject's value only as a digest (it is personal data itself): with encryption on, an
-   * HMAC-SHA256 under the subject's key (tenant's when undeclared), so once that key is destroyed nobody can
-   * confirm a guessed value from it; with encryption off, its sha256.
+   * The scope. A subject's value is personal data itself, so it is kept only as `valueHmac`: hex
+   * HMAC-SHA256 under the subject's key (the tenant's when the subject is undeclared), which nobody can
+   * recompute to confirm a guessed value once that key is destroyed. With encryption off there is no such
+   * key and a plain hash could be brute-forced, so only the subject's key name is recorded.
    */
-  readonly scope: { readonly tenantId: string; readonly sessionId?: string; readonly subject?: { readonly key: string; readonly valueSha256: string } };
+  readonly scope: { readonly tenantId: string; readonly sessionId?: string; readonly subject?: { readonly key: string; readonly valueHmac?: string } };
   readonly executions: readonly string[];
   /** Queued, running or waiting executions in scope, left alone: erase again once they finish. */
   readonly unfinished: readonly string[];
@@ -116,13 +117,11 @@ export async function erase(d: ErasureDeps, scope: ErasureScope): Promise<Erasur
   const erased = matched.filter((r) => !UNFINISHED.has(r.status));
   const executions = erased.map((r) => r.execution_id);
   const traceIdsWithContent = [...new Set(erased.flatMap((r) => r.content_trace_ids ?? []))].sort();
-  // The digest of a subject's value is taken before its key can be destroyed (then no guess can be confirmed).
-  const valueDigest = scope.subject
-    ? keyring
-      ? (await d.records!.content.envelope.keyedHash(scope.subject.value, {
-        tenantId: scope.tenantId, ...(declared ? { subjects: [{ name: scope.subject.key, value: scope.subject.value }] } : {}),
-      }, 'erasure-subject')).hex
-      : createHash('sha256').update(scope.subject.value).digest('hex')
+  // Keyed before its key can be destroyed (then no guess can be confirmed); without encryption, not kept.
+  const valueHmac = scope.subject && keyring
+    ? (await d.records!.content.envelope.keyedHash(scope.subject.value, {
+      tenantId: scope.tenantId, ...(declared ? { subjects: [{ name: scope.subject.key, value: scope.subject.value }] } : {}),
+    }, 'erasure-subject')).hex
     : undefined;
 
   // Renderings: tombstones first (holds win), then the blobs.
@@ -185,7 +184,7 @@ export async function erase(d: ErasureDeps, scope: ErasureScope): Promise<Erasur
     scope: {
       tenantId: scope.tenantId,
       ...(scope.sessionId ? { sessionId: scope.sessionId } : {}),
-      ...(scope.subject ? { subject: { key: scope.subject.key, valueSha256: valueDigest! } } : {}),
+      ...(scope.subject ? { subject: { key: scope.subject.key, ...(valueHmac ? { valueHmac } : {}) } } : {}),
     },
     executions,
     unfinished,

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -133,7 +134,22 @@ describe('erasure across every store', () => {
       assert.deepEqual(await traces(t, m42), []);
       assert.deepEqual(await traces(t, 'customer-42'), [], 'the subject value itself is nowhere');
       assert.deepEqual((await texts(t.runtime, a, 's')).filter((x) => x !== undefined), [m43], "the other customer's execution still opens; the erased one is redacted");
-      assert.match(report.scope.subject!.valueSha256, /^[0-9a-f]{64}$/);
+      assert.match(report.scope.subject!.valueHmac!, /^[0-9a-f]{64}$/);
+      assert.notEqual(report.scope.subject!.valueHmac, createHash('sha256').update('customer-42').digest('hex'), 'keyed, not a plain hash');
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('with encryption off, the erasure record names the subject key only: a plain hash of the value would confirm a guess', async () => {
+    const t = await testRuntime({ realms: [notes], solutionConfig: POLICY, encryption: false });
+    try {
+      const a = uid('acme');
+      await write(t.runtime, a, 's', `MARKER-${uid('c42')}`, 'customer-42');
+      const report = await t.runtime.erase({ tenantId: a, subject: { key: 'customer_id', value: 'customer-42' } });
+      assert.equal(report.executions.length, 1);
+      assert.deepEqual(report.scope.subject, { key: 'customer_id' });
+      assert.deepEqual(await traces(t, createHash('sha256').update('customer-42').digest('hex')), [], 'no plain hash of the value anywhere');
     } finally {
       await t.close();
     }

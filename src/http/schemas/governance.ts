@@ -53,7 +53,7 @@ export const ChainReport = z.object({
 export const ErasureReport = z.object({
   erasureId: z.string(),
   at: Timestamp,
-  scope: z.object({ tenantId: z.string(), sessionId: z.string().optional(), subject: z.object({ key: z.string(), valueSha256: z.string() }).optional() }),
+  scope: z.object({ tenantId: z.string(), sessionId: z.string().optional(), subject: z.object({ key: z.string(), valueHmac: z.string().optional() }).optional() }),
   executions: z.array(z.string()),
   unfinished: z.array(z.string()),
   keys: z.object({ destroyed: z.array(z.string()), kept: z.string().optional(), fallback: z.string().optional(), off: z.literal(true).optional() }),
