@@ -149,12 +149,19 @@ export async function erase(d: ErasureDeps, scope: ErasureScope): Promise<Erasur
         WHERE tenant_id = $1 AND execution_id = ANY($2::text[])`,
       [scope.tenantId, executions, marker],
     );
-    // Intent records lose everything; decisions keep what explains them; transitions lose error messages.
+    // Intent records lose everything; decisions keep what explains them (not their inputs: an artifact's
+    // tags are the realm's words); transitions lose error messages.
     const wal = await tx.query(
       `UPDATE symphainy.wal SET payload = CASE record_type
           WHEN 'governance_decision' THEN $3::jsonb || jsonb_strip_nulls(jsonb_build_object(
             'artifactKey', payload->'artifactKey', 'resultType', payload->'resultType', 'decision', payload->'decision',
-            'layer', payload->'layer', 'reason', payload->'reason', 'policyVersion', payload->'policyVersion', 'ruleId', payload->'ruleId', 'kind', payload->'kind'))
+            'layer', payload->'layer', 'policyVersion', payload->'policyVersion', 'ruleId', payload->'ruleId', 'kind', payload->'kind',
+            'config', payload->'config', 'ttlSeconds', payload->'ttlSeconds', 'retentionSeconds', payload->'retentionSeconds', 'trace', payload->'trace',
+            -- A policy's reason is the policy's words; an approval's is a person's, and goes.
+            'reason', CASE WHEN payload->>'kind' = 'approval' THEN NULL ELSE payload->'reason' END,
+            -- Budgets: which limit, how much; approvals: which, by whom, when.
+            'scope', payload->'scope', 'limit', payload->'limit', 'max', payload->'max', 'used', payload->'used', 'when', payload->'when',
+            'approval', payload->'approval', 'approved', payload->'approved', 'by', payload->'by', 'at', payload->'at'))
           WHEN 'state_transition' THEN $3::jsonb || (payload - 'error') || jsonb_build_object('error', jsonb_build_object('code', payload->'error'->>'code'))
           ELSE $3::jsonb END
         WHERE tenant_id = $1 AND NOT (payload ? 'redacted')

@@ -2,6 +2,7 @@ import type { LayerVerdict } from '../policy/compile-policy.ts';
 import type { MaterializationDecision, PolicyInput, PolicyLayer } from '../policy/decision.ts';
 import type { PolicyVersions } from '../store/policy-versions.ts';
 import type { TenantScope } from '../db/tenant-scope.ts';
+import { isRedacted } from '../store/wal-chain.ts';
 import { WalRecordType, type WriteAheadLog } from '../store/write-ahead-log.ts';
 import { explainBudgetDecision, isBudgetDecision, type BudgetDecisionExplanation } from '../execution/budget-explanation.ts';
 
@@ -23,8 +24,8 @@ export interface ArtifactDecisionExplanation {
     readonly recordedAt: string;
     readonly seq: number;
   };
-  /** The inputs that mattered, as recorded. */
-  readonly inputs: PolicyInput;
+  /** The inputs that mattered, as recorded; null once an erasure removed them (`note` says which). */
+  readonly inputs: PolicyInput | null;
   /** Every layer's verdict under the policy that decided (re-compiled from its stored definition); null when that policy is not stored. */
   readonly chain: readonly LayerVerdict[] | null;
   /** Why there is no chain, or a warning that re-evaluation differs from the record. */
@@ -65,11 +66,11 @@ export async function explainExecution(
   const approvals: ApprovalDecisionExplanation[] = [];
   for (const r of records) {
     if (isBudgetDecision(r.payload)) continue;
-    const p = r.payload as Record<string, unknown> & { inputs: PolicyInput; policyVersion: string };
+    const p = r.payload as Record<string, unknown> & { inputs?: PolicyInput; policyVersion: string };
     if (p.kind === 'approval') {
       approvals.push({
-        approval: String(p.approval), decision: p.decision as ApprovalDecisionExplanation['decision'], by: (p.by as string | null) ?? null,
-        reason: (p.reason as string | null) ?? null, at: String(p.at), seq: r.seq,
+        approval: String(p.approval ?? '(erased)'), decision: p.decision as ApprovalDecisionExplanation['decision'], by: (p.by as string | null) ?? null,
+        reason: (p.reason as string | null) ?? null, at: String(p.at ?? r.recordedAt), seq: r.seq,
       });
       continue;
     }
@@ -85,6 +86,12 @@ export async function explainExecution(
       recordedAt: r.recordedAt,
       seq: r.seq,
     };
+    if (!p.inputs) {
+      // The decision stands as recorded; without its inputs no layer can be asked again.
+      const by = isRedacted(p) && typeof p.erasureId === 'string' ? ` (erasure ${p.erasureId})` : '';
+      artifacts.push({ artifactKey: p.artifactKey as string, resultType: p.resultType as string, recorded, inputs: null, chain: null, note: `its inputs were erased${by}, so its layers cannot be shown again; the recorded decision stands` });
+      continue;
+    }
     const base = { artifactKey: p.artifactKey as string, resultType: p.resultType as string, recorded, inputs: p.inputs };
     const policy = await deps.policies.get(p.policyVersion);
     if (!policy) {

@@ -233,6 +233,13 @@ describe('symphainy command', () => {
     const neither = await cli(['policy', 'explain'], dataDir);
     assert.equal(neither.code, 2);
     assert.match(neither.stderr, /needs --result-type TYPE .* or --execution ID/);
+    // Erased, it is still explained: the recorded decision, its inputs said to be erased.
+    assert.equal((await cli(['erase', '--tenant', 'acme', '--session', 's'], dataDir)).code, 0);
+    const erased = await cli(['policy', 'explain', '--execution', run.executionId], dataDir);
+    assert.equal(erased.code, 0, erased.stderr);
+    assert.match(erased.stdout, /^workflow \(workflow\) -> persist by governance rule 'journey-workflows-kept-a-year'/m);
+    assert.match(erased.stdout, /^  inputs: \(erased\)$/m);
+    assert.match(erased.stdout, /^  note: its inputs were erased \(erasure [^)]+\), so its layers cannot be shown again/m);
   });
 
   test('wal verify says OK per tenant, and exit 1 naming the record once a row is altered in the database', async () => {

@@ -493,6 +493,13 @@ describe('every operation answers as documented', () => {
     const report = await expect(200, 'erase', '/v1/erasures', { key, json: { sessionId: 'conf-erase' } });
     assert.deepEqual(report.artifactsDeleted, [doomedId]);
     assert.equal((await expect(200, 'getArtifact', `/v1/artifacts/${doomedId}`, { key })).deleted.reason, 'erasure');
+    // An erased execution is still explained: the recorded decisions, its inputs said to be erased.
+    const erasedExplained = await expect(200, 'explainExecution', `/v1/executions/${doomed.executionId}/explain`, { key });
+    assert.ok(erasedExplained.artifacts.length > 0);
+    for (const a of erasedExplained.artifacts) {
+      assert.equal(a.inputs, null);
+      assert.match(a.note, /inputs were erased/);
+    }
     await expect(409, 'holdArtifact', `/v1/artifacts/${doomedId}/hold`, { key, json: { reason: 'too late' } });
     await expect(400, 'erase', '/v1/erasures', { key, json: { subject: { key: 'a b', value: 'x' } } });
     await expect(413, 'erase', '/v1/erasures', { key, json: { pad: 'x'.repeat(1024 * 1024 + 10) } });

@@ -27,10 +27,10 @@ describe('explaining a recorded execution', () => {
           { decision: 'persist', layer: 'governance', ruleId: 'keep-journey-workflows', retentionSeconds: 86_400, policyVersion: result.policyVersion },
         );
         assert.deepEqual(
-          { resultType: workflow.inputs.resultType, tenantId: workflow.inputs.tenantId, intentType: workflow.inputs.intentType, realm: workflow.inputs.realm },
+          { resultType: workflow.inputs!.resultType, tenantId: workflow.inputs!.tenantId, intentType: workflow.inputs!.intentType, realm: workflow.inputs!.realm },
           { resultType: 'workflow', tenantId, intentType: 'journey.sop_to_workflow', realm: 'journey' },
         );
-        assert.equal(typeof workflow.inputs.sizeBytes, 'number');
+        assert.equal(typeof workflow.inputs!.sizeBytes, 'number');
         assert.deepEqual(workflow.chain!.map((v) => `${v.layer}:${v.decision ?? '-'}`), ['platform:-', 'governance:persist', 'solution:-', 'default:discard', 'fallback:discard']);
         assert.equal(workflow.note, undefined);
         const visual = explained.artifacts.find((a) => a.artifactKey === 'visual')!;
@@ -50,6 +50,30 @@ describe('explaining a recorded execution', () => {
         }
       } finally {
         await later.close();
+      }
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('after erasure: every recorded decision is still explained (decision, layer, reason, retention), its erased inputs are said to be erased', async () => {
+    const t = await testRuntime({ governance: KEEP_WORKFLOWS });
+    try {
+      const tenantId = uid('acme');
+      const result = await t.runtime.execute({ intentType: 'journey.sop_to_workflow', tenantId, sessionId: 's', parameters: { sop_text: SOP_TEXT } });
+      const before = await t.runtime.explainExecution(result.executionId, { tenantId });
+      const erasure = await t.runtime.erase({ tenantId, sessionId: 's' });
+      assert.deepEqual(erasure.executions, [result.executionId]);
+      const after = await t.runtime.explainExecution(result.executionId, { tenantId });
+      assert.equal(after.artifacts.length, before.artifacts.length);
+      for (const a of after.artifacts) {
+        const was = before.artifacts.find((b) => b.artifactKey === a.artifactKey)!;
+        const { recordedAt: _at, seq: _seq, ...recorded } = was.recorded;
+        assert.deepEqual({ ...a.recorded, recordedAt: undefined, seq: undefined }, { ...recorded, recordedAt: undefined, seq: undefined }, a.artifactKey);
+        assert.equal(a.resultType, was.resultType);
+        assert.equal(a.inputs, null, 'its inputs are gone with the erasure');
+        assert.equal(a.chain, null);
+        assert.match(a.note!, new RegExp(`inputs were erased \\(erasure ${erasure.erasureId}\\)`));
       }
     } finally {
       await t.close();

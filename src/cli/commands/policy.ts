@@ -208,7 +208,7 @@ async function explainRecorded(executionId: string, opts: { tenant?: string; jso
   const blocks = explained.artifacts.map((a) => {
     const r = a.recorded;
     const head = `${a.artifactKey} (${a.resultType}) -> ${decisionText(r.decision, r.ttlSeconds)} by ${r.layer}${r.ruleId ? ` rule '${r.ruleId}'` : ''}, policy ${r.policyVersion}`;
-    const inputs = `  inputs: ${Object.entries(a.inputs).filter(([, v]) => v !== undefined && !(Array.isArray(v) && v.length === 0)).map(([k, v]) => `${k}=${Array.isArray(v) ? v.join(',') : String(v)}`).join(' ')}`;
+    const inputs = a.inputs === null ? '  inputs: (erased)' : `  inputs: ${Object.entries(a.inputs).filter(([, v]) => v !== undefined && !(Array.isArray(v) && v.length === 0)).map(([k, v]) => `${k}=${Array.isArray(v) ? v.join(',') : String(v)}`).join(' ')}`;
     const chain = a.chain
       ? a.chain.map((v) => `${v.layer === r.layer ? '*' : ' '} ${v.layer.padEnd(11)} ${(v.decision ?? '-').padEnd(8)} ${v.said}`)
       : [];

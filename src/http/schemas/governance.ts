@@ -34,7 +34,7 @@ export const ExecutionExplanation = z.object({
       decision: Decision, layer: Layer, reason: z.string(), policyVersion: z.string(), ruleId: z.string().optional(), config: z.string().optional(),
       ttlSeconds: z.number().optional(), retentionSeconds: z.number().optional(), recordedAt: Timestamp, seq: z.number().int(),
     }),
-    inputs: Json,
+    inputs: Json.nullable().describe('the inputs that mattered; null once an erasure removed them'),
     chain: z.array(Verdict).nullable(),
     note: z.string().optional(),
   })),

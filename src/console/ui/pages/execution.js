@@ -51,7 +51,8 @@ function Steps({ steps }) {
 }
 
 function Verdicts({ chain }) {
-  if (!chain) return html`<p class="muted">The policy version that decided is not recorded; no per-layer verdicts.</p>`;
+  // Without a chain the note above says why (the policy is not stored, or the inputs were erased).
+  if (!chain) return null;
   return html`<table class="verdicts">
     <caption>Every layer's verdict</caption>
     <thead><tr><th scope="col">Layer</th><th scope="col">Verdict</th><th scope="col">Said</th></tr></thead>
