@@ -3,6 +3,7 @@ import { canonicalJson } from '../json/canonical-json.ts';
 import { DuplicateIntentError, type SymphainyError } from '../errors/index.ts';
 import type { Intent } from '../intent/intent.ts';
 import type { OutboxEvent } from '../store/outbox.ts';
+import { isRedacted } from '../store/wal-chain.ts';
 import type { ExecutionRecord, Lease, StateSurface } from '../store/state-surface.ts';
 import { WalRecordType } from '../store/write-ahead-log.ts';
 import type { ExecutionLifecycleDeps } from './lifecycle-types.ts';
@@ -24,6 +25,11 @@ export async function priorOfSameType(stateSurface: StateSurface, intent: Intent
   if (!prior) throw new DuplicateIntentError(intent.intentId);
   if (prior.intentType !== intent.intentType) {
     throw new DuplicateIntentError(intent.intentId, `was already used for intent type '${prior.intentType}' (execution ${prior.executionId})`, 'intentType');
+  }
+  // Erased: nothing is left to compare or replay, and the id stays taken (its records keep it).
+  if (isRedacted(prior.parameters)) {
+    const erasureId = (prior.parameters as { erasureId?: unknown }).erasureId;
+    throw new DuplicateIntentError(intent.intentId, `belongs to execution ${prior.executionId}, erased${typeof erasureId === 'string' ? ` (erasure ${erasureId})` : ''}`);
   }
   // A retry repeats the request; anything different under the same id is another intent, never a silent replay.
   if (canonicalJson(prior.parameters) !== canonicalJson(intent.parameters)) {

@@ -89,4 +89,20 @@ describe('idempotency by intentId', () => {
     assert.equal(runs.calls, before);
     assert.equal((await t.runtime.listExecutions({ tenantId })).length, 1);
   });
+
+  it('an intent id of an erased execution stays taken, and the refusal says it was erased (not that parameters differ)', async () => {
+    const tenantId = uid('idem');
+    const intent = { intentId: uid('intent'), intentType: 'counter.bump', tenantId, sessionId: 's', parameters: { n: 1 } };
+    const first = await t.runtime.execute(intent);
+    const erasure = await t.runtime.erase({ tenantId, sessionId: 's' });
+    const before = runs.calls;
+    for (const attempt of [() => t.runtime.execute(intent), () => t.runtime.submit(intent)]) {
+      await assert.rejects(attempt(), (err: unknown) => {
+        assert.ok(err instanceof DuplicateIntentError, String(err));
+        assert.equal(err.message, `intent '${intent.intentId}' belongs to execution ${first.executionId}, erased (erasure ${erasure.erasureId}); use a new intentId`);
+        return true;
+      });
+    }
+    assert.equal(runs.calls, before, 'nothing ran again');
+  });
 });
