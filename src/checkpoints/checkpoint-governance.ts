@@ -232,7 +232,11 @@ export class TenantCheckpoints {
     });
   }
 
-  /** Places a legal hold on a thread (recorded in the WAL): nothing of it is pruned, swept, erased or deleted until released. */
+  /**
+   * Places a legal hold on a thread (recorded in the WAL): nothing of it is
+   * pruned, swept, erased or deleted until released. On a held thread it
+   * replaces the reason, as on an artifact, so a repeated request succeeds.
+   */
   async hold(threadId: string, reason: string): Promise<{ threadId: string; reason: string; since: string }> {
     checkThreadId(threadId, 'threadId');
     if (typeof reason !== 'string' || reason.trim() === '') {
@@ -240,9 +244,7 @@ export class TenantCheckpoints {
     }
     const at = this.d.now().toISOString();
     await this.d.db.scoped(this.tenantId).transaction(async (tx) => {
-      if (!(await this.store.setHold(tx, threadId, { reason: reason.trim(), at }))) {
-        throw new ConflictError(`thread '${threadId}' is already under a legal hold`);
-      }
+      await this.store.setHold(tx, threadId, { reason: reason.trim(), at });
       await this.#recordHold(tx, { threadId, action: 'hold', reason: reason.trim() }, at);
     });
     return { threadId, reason: reason.trim(), since: at };

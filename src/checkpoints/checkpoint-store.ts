@@ -229,12 +229,12 @@ export class CheckpointStore {
     return rows[0] ? { reason: rows[0].reason, since: iso(rows[0].held_at)! } : null;
   }
 
-  /** Within `tx`: places a hold (true when there was none) or releases it (true when there was one). */
+  /** Within `tx`: places a hold (replacing the reason of one there is) or releases it (true when there was one). */
   async setHold(tx: Queryable, threadId: string, hold: { reason: string; at: string } | null): Promise<boolean> {
     const rows = hold
       ? await tx.query(
           `INSERT INTO symphainy.checkpoint_holds (tenant_id, thread_id, reason, held_at) VALUES ($1, $2, $3, $4)
-           ON CONFLICT (tenant_id, thread_id) DO NOTHING RETURNING thread_id`,
+           ON CONFLICT (tenant_id, thread_id) DO UPDATE SET reason = EXCLUDED.reason, held_at = EXCLUDED.held_at RETURNING thread_id`,
           [this.tenantId, threadId, hold.reason, hold.at],
         )
       : await tx.query('DELETE FROM symphainy.checkpoint_holds WHERE tenant_id = $1 AND thread_id = $2 RETURNING thread_id', [this.tenantId, threadId]);
