@@ -78,7 +78,7 @@ interface Row {
 }
 
 /** A checkpoint is readable unless its cache TTL passed (a legal hold keeps even that readable). */
-const LIVE = `(c.expires_at IS NULL OR c.expires_at > now()
+export const LIVE = `(c.expires_at IS NULL OR c.expires_at > now()
   OR EXISTS (SELECT 1 FROM symphainy.checkpoint_holds h WHERE h.tenant_id = c.tenant_id AND h.thread_id = c.thread_id))`;
 const HELD = (alias: string) =>
   `EXISTS (SELECT 1 FROM symphainy.checkpoint_holds h WHERE h.tenant_id = ${alias}.tenant_id AND h.thread_id = ${alias}.thread_id)`;
