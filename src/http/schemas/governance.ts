@@ -19,7 +19,10 @@ export const ErasureBody = z.strictObject({
     .describe('only executions whose intent parameter `key` equals `value`'),
 });
 
-const Verdict = z.object({ layer: Layer, decision: Decision.nullable(), said: z.string(), ruleId: z.string().optional(), config: z.string().optional(), ttlSeconds: z.number().optional() });
+export const Verdict = z.object({
+  layer: Layer, decision: Decision.nullable(), said: z.string(), ruleId: z.string().optional(), config: z.string().optional(), ttlSeconds: z.number().optional(),
+  trace: z.literal('include').optional().describe("the verdict lets the type's content into traces"),
+});
 export const ExecutionExplanation = z.object({
   executionId: z.string(),
   /** Decisions on its approvals (ctx.approval): who, when, why; `by` null when the timeout decided. */
