@@ -126,6 +126,7 @@ describe('checkpoint routes: list, explain, hold and release a LangGraph thread'
     assert.match(unknown.detail, /no-such-checkpoint/);
     await expectProblem(await call('explainCheckpoint', '/v1/checkpoints/threads/th-1/a%20b/explain', { key: acme }), 400, { field: 'checkpointId' });
     await expectProblem(await call('explainCheckpoint', `/v1/checkpoints/threads/th-1/${chain[2]}/explain?ns=${'x'.repeat(1001)}`, { key: acme }), 400, { field: 'ns' });
+    await expectProblem(await call('explainCheckpoint', `/v1/checkpoints/threads/th-1/${chain[2]}/explain?ns=a%00b`, { key: acme }), 400, { field: 'ns' });
   });
 
   test('hold and release: recorded in the WAL, shown by the list, repeated holds replace the reason; 409 with no hold to release', async () => {
@@ -151,6 +152,9 @@ describe('checkpoint routes: list, explain, hold and release a LangGraph thread'
     await expectProblem(await hold('th-1', acme, { reason: '   ' }), 400, { field: 'reason' });
     await expectProblem(await hold('th-1', acme, { reason: 'x'.repeat(501) }), 400, { field: 'reason' });
     await expectProblem(await hold('th-1', acme, {}), 400, { field: 'reason' });
+    // What PostgreSQL cannot store is refused as input, not failed as a write.
+    await expectProblem(await hold('th-1', acme, { reason: 'case\u00007' }), 400, { field: 'reason' });
+    await expectProblem(await hold('th-1', acme, { reason: 'case \ud800' }), 400, { field: 'reason' });
     await expectProblem(await hold('th-1', acme, { reason: 'x', until: 'later' }), 400, { field: 'until' });
     await expectProblem(await hold('a%20b', acme, { reason: 'x' }), 400, { field: 'threadId' });
     await expectProblem(await hold('no-such-thread', acme, { reason: 'x' }), 404, { code: 'SYM_ERR_NOT_FOUND' });

@@ -460,6 +460,7 @@ describe('every operation answers as documented', () => {
     const held = await expect(200, 'holdArtifact', `/v1/artifacts/${workflowArtifactId}/hold`, { key, json: { reason: 'case 1' } });
     assert.equal(held.legalHold.reason, 'case 1');
     await expect(400, 'holdArtifact', `/v1/artifacts/${workflowArtifactId}/hold`, { key, json: { reason: '' } });
+    await expect(400, 'holdArtifact', `/v1/artifacts/${workflowArtifactId}/hold`, { key, json: { reason: 'case\u00001' } });
     await expect(404, 'holdArtifact', `/v1/artifacts/${workflowArtifactId}/hold`, { key: otherKey, json: { reason: 'x' } });
     await expect(413, 'holdArtifact', `/v1/artifacts/${workflowArtifactId}/hold`, { key, json: { reason: 'x'.repeat(1024 * 1024 + 10) } });
     await expect(415, 'holdArtifact', `/v1/artifacts/${workflowArtifactId}/hold`, { key, body: '<x/>', headers: { 'content-type': 'application/xml' } });

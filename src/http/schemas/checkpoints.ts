@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Decision, Id, Json, Layer, pageQuery, Timestamp } from './common.ts';
+import { Decision, Id, Json, Layer, pageQuery, StorableText, Timestamp } from './common.ts';
 import { Verdict } from './governance.ts';
 
 /** `/v1/checkpoints/threads`: a tenant's LangGraph threads — their checkpoints' decisions, explanations and legal holds; never their content. */
@@ -11,7 +11,7 @@ export const CheckpointParams = z.strictObject({
 });
 export const ThreadCheckpointsQuery = (pageSize: number) => z.strictObject(pageQuery(pageSize));
 export const CheckpointExplainQuery = z.strictObject({
-  ns: z.string().max(1000).optional().describe("the checkpoint's namespace (a subgraph's path); absent or empty: the root graph"),
+  ns: StorableText.max(1000).optional().describe("the checkpoint's namespace (a subgraph's path); absent or empty: the root graph"),
 });
 
 const LegalHold = z.object({ reason: z.string(), since: Timestamp }).nullable();
