@@ -65,6 +65,7 @@ export type { ErasureScope, ErasureReport } from './erasure/erase.ts';
 export type { SweepReport } from './retention/artifact-lifecycle.ts';
 export type { CheckpointDecisionExplanation, CheckpointErasure, TenantCheckpoints } from './checkpoints/checkpoint-governance.ts';
 export type { CheckpointSweepReport, StoredCheckpoint } from './checkpoints/checkpoint-store.ts';
+export type { CheckpointSummary, CheckpointThread } from './checkpoints/checkpoint-listing.ts';
 export type { SweepOptions } from './retention/artifact-lifecycle.ts';
 export type { GarbageCollectionReport } from './retention/garbage-collection.ts';
 export type { RenderingBytes } from './realm/rendering.ts';

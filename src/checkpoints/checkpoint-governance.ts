@@ -3,7 +3,7 @@ import type { ContentCipher } from '../crypto/content-cipher.ts';
 import type { SubjectRef } from '../crypto/scope.ts';
 import type { Db, Queryable } from '../db/db.ts';
 import { ANY_TENANT } from '../db/tenant-scope.ts';
-import { iso } from '../db/sql.ts';
+import { iso, type PageKey } from '../db/sql.ts';
 import { ConflictError, InvalidRequestError, NotFoundError } from '../errors/index.ts';
 import { SAFE_ID, TENANT_ID } from '../intent/intent.ts';
 import type { CompiledPolicy, LayerVerdict } from '../policy/compile-policy.ts';
@@ -20,6 +20,7 @@ import {
   type StoredCheckpoint,
   type StoredWrite,
 } from './checkpoint-store.ts';
+import { listThreadCheckpoints, threadExists, type CheckpointThread } from './checkpoint-listing.ts';
 
 /** The result type the materialization policy decides checkpoints under. */
 export const CHECKPOINT_RESULT_TYPE = 'checkpoint';
@@ -223,6 +224,26 @@ export class TenantCheckpoints {
     return this.store.list(selection, limit, after);
   }
 
+  /**
+   * A thread as an operator lists it: its legal hold and a page of its
+   * checkpoints, newest first, with their recorded decisions and no content;
+   * null when the tenant has no such thread (see {@link hasThread}).
+   */
+  async thread(threadId: string, page: { readonly limit: number; readonly before?: PageKey }): Promise<CheckpointThread | null> {
+    checkThreadId(threadId, 'threadId');
+    if (!(await this.hasThread(threadId))) return null;
+    const [legalHold, checkpoints] = await Promise.all([
+      this.store.hold(threadId),
+      listThreadCheckpoints(this.d.db, this.tenantId, threadId, page.limit, page.before),
+    ]);
+    return { threadId, legalHold, checkpoints };
+  }
+
+  /** Whether the tenant has the thread: a stored checkpoint, a pending write or a legal hold (a hold may precede the first checkpoint). */
+  hasThread(threadId: string): Promise<boolean> {
+    return threadExists(this.d.db, this.tenantId, threadId);
+  }
+
   /** Deletes a thread's checkpoints and writes. @throws ConflictError when the thread is under a legal hold. */
   async deleteThread(threadId: string): Promise<void> {
     checkThreadId(threadId, 'threadId');
@@ -232,7 +253,11 @@ export class TenantCheckpoints {
     });
   }
 
-  /** Places a legal hold on a thread (recorded in the WAL): nothing of it is pruned, swept, erased or deleted until released. */
+  /**
+   * Places a legal hold on a thread (recorded in the WAL): nothing of it is
+   * pruned, swept, erased or deleted until released. On a held thread it
+   * replaces the reason, as on an artifact, so a repeated request succeeds.
+   */
   async hold(threadId: string, reason: string): Promise<{ threadId: string; reason: string; since: string }> {
     checkThreadId(threadId, 'threadId');
     if (typeof reason !== 'string' || reason.trim() === '') {
@@ -240,9 +265,7 @@ export class TenantCheckpoints {
     }
     const at = this.d.now().toISOString();
     await this.d.db.scoped(this.tenantId).transaction(async (tx) => {
-      if (!(await this.store.setHold(tx, threadId, { reason: reason.trim(), at }))) {
-        throw new ConflictError(`thread '${threadId}' is already under a legal hold`);
-      }
+      await this.store.setHold(tx, threadId, { reason: reason.trim(), at });
       await this.#recordHold(tx, { threadId, action: 'hold', reason: reason.trim() }, at);
     });
     return { threadId, reason: reason.trim(), since: at };

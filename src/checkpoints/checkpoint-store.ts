@@ -78,7 +78,7 @@ interface Row {
 }
 
 /** A checkpoint is readable unless its cache TTL passed (a legal hold keeps even that readable). */
-const LIVE = `(c.expires_at IS NULL OR c.expires_at > now()
+export const LIVE = `(c.expires_at IS NULL OR c.expires_at > now()
   OR EXISTS (SELECT 1 FROM symphainy.checkpoint_holds h WHERE h.tenant_id = c.tenant_id AND h.thread_id = c.thread_id))`;
 const HELD = (alias: string) =>
   `EXISTS (SELECT 1 FROM symphainy.checkpoint_holds h WHERE h.tenant_id = ${alias}.tenant_id AND h.thread_id = ${alias}.thread_id)`;
@@ -229,12 +229,12 @@ export class CheckpointStore {
     return rows[0] ? { reason: rows[0].reason, since: iso(rows[0].held_at)! } : null;
   }
 
-  /** Within `tx`: places a hold (true when there was none) or releases it (true when there was one). */
+  /** Within `tx`: places a hold (replacing the reason of one there is) or releases it (true when there was one). */
   async setHold(tx: Queryable, threadId: string, hold: { reason: string; at: string } | null): Promise<boolean> {
     const rows = hold
       ? await tx.query(
           `INSERT INTO symphainy.checkpoint_holds (tenant_id, thread_id, reason, held_at) VALUES ($1, $2, $3, $4)
-           ON CONFLICT (tenant_id, thread_id) DO NOTHING RETURNING thread_id`,
+           ON CONFLICT (tenant_id, thread_id) DO UPDATE SET reason = EXCLUDED.reason, held_at = EXCLUDED.held_at RETURNING thread_id`,
           [this.tenantId, threadId, hold.reason, hold.at],
         )
       : await tx.query('DELETE FROM symphainy.checkpoint_holds WHERE tenant_id = $1 AND thread_id = $2 RETURNING thread_id', [this.tenantId, threadId]);

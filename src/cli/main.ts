@@ -14,6 +14,7 @@ import { registerKeys } from './commands/keys.ts';
 import { addBackendOptions } from './backend-options.ts';
 import { registerUsage } from './commands/usage.ts';
 import { registerApprovals } from './commands/approvals.ts';
+import { registerCheckpoints } from './commands/checkpoints.ts';
 import { quietOnClosedStdout } from './output.ts';
 import { packagePath } from '../package/package-root.ts';
 
@@ -45,6 +46,7 @@ export function buildProgram(): Command {
   registerMcp(program);
   registerUsage(program);
   registerApprovals(program);
+  registerCheckpoints(program);
   return program;
 }
 

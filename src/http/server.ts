@@ -14,6 +14,7 @@ import { clientErrorResponse, problem, problemOf, sendProblem } from './problem.
 import { registerRoutes, type Route, type RouteContext } from './route.ts';
 import { artifactRoutes } from './routes/artifacts.ts';
 import { cacheRoutes } from './routes/cache.ts';
+import { checkpointRoutes } from './routes/checkpoints.ts';
 import { eventRoutes } from './routes/events.ts';
 import { executionRoutes } from './routes/executions.ts';
 import { intentRoutes } from './routes/intents.ts';
@@ -116,6 +117,7 @@ export async function createHttpServer(runtime: Runtime, options: HttpServerOpti
     ...policyRoutes(ctx),
     ...eventRoutes(ctx, streams, options.events),
     ...governanceRoutes(ctx),
+    ...checkpointRoutes(ctx),
     ...policyChangeRoutes(ctx),
     ...tenantRoutes(ctx),
     ...systemRoutes(ctx),

@@ -9,12 +9,14 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import SwaggerParser from '@apidevtools/swagger-parser';
+import { emptyCheckpoint, uuid6 } from '@langchain/langgraph-checkpoint';
 import { parseSolutionConfig } from '../../src/policy/solution-config.ts';
 import { ADMIN_KEY, startTestServer, type TestServer } from '../support/http-server.ts';
 import { codesWithStatus, PROBLEM_TYPES } from '../../src/http/problem-types.ts';
 import { documentedCodes } from '../errors/documented-codes.ts';
 import { defineRealm } from '../../src/realm/define-realm.ts';
 import { DocumentedResponses, internalsIn, mediaType } from './documented-responses.ts';
+import { SymphainyCheckpointSaver } from '../../src/langgraph/index.ts';
 
 /** Responses the document lists that no test here can provoke (`operationId status`), and why. */
 const NOT_PROVOKED: Record<string, string> = {};
@@ -87,7 +89,7 @@ before(async () => {
   server = await startTestServer({
     runtime: {
       // Workflows persisted, flowchart visuals cached: both artifact routes and the cache route have something to show.
-      solutionConfig: parseSolutionConfig({ name: 'conformance', materialization_policy: { workflow: 'persist', visual: 'cache' } }),
+      solutionConfig: parseSolutionConfig({ name: 'conformance', materialization_policy: { workflow: 'persist', visual: 'cache', checkpoint: 'persist' } }),
     },
     http: { limits: { renderingBytes: RENDERING_LIMIT } },
   });
@@ -458,6 +460,7 @@ describe('every operation answers as documented', () => {
     const held = await expect(200, 'holdArtifact', `/v1/artifacts/${workflowArtifactId}/hold`, { key, json: { reason: 'case 1' } });
     assert.equal(held.legalHold.reason, 'case 1');
     await expect(400, 'holdArtifact', `/v1/artifacts/${workflowArtifactId}/hold`, { key, json: { reason: '' } });
+    await expect(400, 'holdArtifact', `/v1/artifacts/${workflowArtifactId}/hold`, { key, json: { reason: 'case\u00001' } });
     await expect(404, 'holdArtifact', `/v1/artifacts/${workflowArtifactId}/hold`, { key: otherKey, json: { reason: 'x' } });
     await expect(413, 'holdArtifact', `/v1/artifacts/${workflowArtifactId}/hold`, { key, json: { reason: 'x'.repeat(1024 * 1024 + 10) } });
     await expect(415, 'holdArtifact', `/v1/artifacts/${workflowArtifactId}/hold`, { key, body: '<x/>', headers: { 'content-type': 'application/xml' } });
@@ -527,6 +530,43 @@ describe('every operation answers as documented', () => {
     await expect(413, 'sweep', '/v1/admin/sweep', { key: ADMIN_KEY, json: { pad: 'x'.repeat(1024 * 1024 + 10) } });
     await expect(415, 'sweep', '/v1/admin/sweep', { key: ADMIN_KEY, body: '<x/>', headers: { 'content-type': 'application/xml' } });
     await authErrors('sweep', '/v1/admin/sweep');
+  });
+
+  test('checkpoints: listThreadCheckpoints (two pages), explainCheckpoint, holdThread, releaseThread', async () => {
+    const saver = new SymphainyCheckpointSaver(server.runtime, { tenantId: 'conformance-a' });
+    const first = { ...emptyCheckpoint(), id: uuid6(-3) };
+    const config = await saver.put({ configurable: { thread_id: 'conf-thread' } }, first, { source: 'input', step: -1, parents: {} }, {});
+    await saver.put(config, { ...emptyCheckpoint(), id: uuid6(-3) }, { source: 'loop', step: 0, parents: {} }, {});
+    const thread = '/v1/checkpoints/threads/conf-thread';
+
+    const page1 = await expect(200, 'listThreadCheckpoints', `${thread}?limit=1`, { key });
+    assert.equal(page1.items.length, 1);
+    const page2 = await expect(200, 'listThreadCheckpoints', `${thread}?limit=1&cursor=${encodeURIComponent(page1.nextCursor)}`, { key });
+    assert.equal(page2.items[0].checkpointId, first.id);
+    await expect(400, 'listThreadCheckpoints', `${thread}?cursor=not-a-cursor`, { key });
+    await expect(404, 'listThreadCheckpoints', thread, { key: otherKey });
+    await authErrors('listThreadCheckpoints', thread);
+
+    const explained = await expect(200, 'explainCheckpoint', `${thread}/${first.id}/explain`, { key });
+    assert.equal(explained.chain.length, 5);
+    await expect(400, 'explainCheckpoint', `${thread}/.x/explain`, { key });
+    await expect(404, 'explainCheckpoint', `${thread}/${first.id}/explain`, { key: otherKey });
+    await authErrors('explainCheckpoint', `${thread}/${first.id}/explain`);
+
+    const held = await expect(200, 'holdThread', `${thread}/hold`, { key, json: { reason: 'case 2' } });
+    assert.equal(held.legalHold.reason, 'case 2');
+    await expect(400, 'holdThread', `${thread}/hold`, { key, json: { reason: '' } });
+    await expect(404, 'holdThread', `${thread}/hold`, { key: otherKey, json: { reason: 'x' } });
+    await expect(413, 'holdThread', `${thread}/hold`, { key, json: { reason: 'x'.repeat(1024 * 1024 + 10) } });
+    await expect(415, 'holdThread', `${thread}/hold`, { key, body: '<x/>', headers: { 'content-type': 'application/xml' } });
+    await authErrors('holdThread', `${thread}/hold`, { json: { reason: 'x' } });
+    assert.equal((await expect(200, 'releaseThread', `${thread}/hold`, { key })).legalHold, null);
+    await expect(409, 'releaseThread', `${thread}/hold`, { key });
+    await expect(400, 'releaseThread', '/v1/checkpoints/threads/a%20b/hold', { key });
+    await expect(404, 'releaseThread', `${thread}/hold`, { key: otherKey });
+    await expect(413, 'releaseThread', `${thread}/hold`, { key, json: { pad: 'x'.repeat(1024 * 1024 + 10) } });
+    await expect(415, 'releaseThread', `${thread}/hold`, { key, body: '<x/>', headers: { 'content-type': 'application/xml' } });
+    await authErrors('releaseThread', `${thread}/hold`);
   });
 
   test('health, readiness, metrics', async () => {

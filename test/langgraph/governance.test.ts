@@ -127,9 +127,16 @@ test('a legal hold on a thread stops pruning, the sweep, erasure and deleteThrea
     await assert.rejects(saver.deleteThread('th-1'), { code: 'SYM_ERR_CONFLICT', message: /legal hold/ });
     assert.equal((await ids(saver, 'th-1')).length, 3);
 
+    // Holding a held thread again replaces the reason, as on an artifact: a repeated request is no error.
+    assert.equal((await acme.hold('th-1', 'litigation 43')).reason, 'litigation 43');
+    assert.equal((await acme.store.hold('th-1'))?.reason, 'litigation 43');
     await acme.release('th-1');
+    await assert.rejects(acme.release('th-1'), { code: 'SYM_ERR_CONFLICT', message: /no legal hold to release/ });
     const holds = (await t.runtime.listWal({ tenantId: 'acme', recordType: 'legal_hold' })).map((r) => r.payload);
-    assert.deepEqual(holds, [{ threadId: 'th-1', action: 'hold', reason: 'litigation 42' }, { threadId: 'th-1', action: 'release' }]);
+    assert.deepEqual(holds, [
+      { threadId: 'th-1', action: 'hold', reason: 'litigation 42' }, { threadId: 'th-1', action: 'hold', reason: 'litigation 43' },
+      { threadId: 'th-1', action: 'release' },
+    ]);
     assert.equal((await t.runtime.sweep()).checkpoints.checkpointsDeleted, 3, 'released: the sweep deletes what retention let go');
     assert.deepEqual(await ids(saver, 'th-1'), []);
   });

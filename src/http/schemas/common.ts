@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { INTENT_TYPE, SAFE_ID } from '../../intent/intent.ts';
 import { MATERIALIZATION_DECISIONS, POLICY_LAYERS } from '../../policy/decision.ts';
+import { textProblem } from '../../realm/storable.ts';
 
 /** The building blocks every schema file uses: ids, timestamps, decisions, paging. */
 
@@ -10,6 +11,11 @@ export const Timestamp = z.string().describe('ISO-8601 timestamp');
 export const Decision = z.enum(MATERIALIZATION_DECISIONS as [string, ...string[]]);
 export const Layer = z.enum(POLICY_LAYERS as [string, ...string[]]);
 export const Json = z.record(z.string(), z.unknown());
+/** Text PostgreSQL can store: no NUL, no unpaired surrogate (a 400 naming the field, not a failed write). */
+export const StorableText = z.string().superRefine((s, c) => {
+  const problem = textProblem(s);
+  if (problem) c.addIssue({ code: 'custom', message: problem });
+});
 
 /** A whole number in a query string. */
 export const QueryInt = (max: number) =>

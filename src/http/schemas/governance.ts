@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { PARAM_KEY } from '../../erasure/erase.ts';
-import { Decision, Id, Json, Layer, QueryInt, Timestamp } from './common.ts';
+import { Decision, Id, Json, Layer, QueryInt, StorableText, Timestamp } from './common.ts';
 
 /** Legal holds, keeping cached artifacts, the WAL's integrity, erasure and the retention sweep. */
 
@@ -11,7 +11,7 @@ export const RetentionDueQuery = (pageSize: number) =>
     limit: QueryInt(pageSize).optional(),
   });
 
-export const HoldBody = z.strictObject({ reason: z.string().trim().min(1).max(500).describe('why, recorded in the WAL (e.g. a case number)') });
+export const HoldBody = z.strictObject({ reason: StorableText.trim().min(1).max(500).describe('why, recorded in the WAL (e.g. a case number)') });
 export const CacheEntryParams = z.strictObject({ cacheId: z.string().regex(/^cache_[0-9a-f-]{36}$/, 'is not a cache entry id') });
 export const ErasureBody = z.strictObject({
   sessionId: Id.optional().describe('only this session'),
@@ -19,7 +19,10 @@ export const ErasureBody = z.strictObject({
     .describe('only executions whose intent parameter `key` equals `value`'),
 });
 
-const Verdict = z.object({ layer: Layer, decision: Decision.nullable(), said: z.string(), ruleId: z.string().optional(), config: z.string().optional(), ttlSeconds: z.number().optional() });
+export const Verdict = z.object({
+  layer: Layer, decision: Decision.nullable(), said: z.string(), ruleId: z.string().optional(), config: z.string().optional(), ttlSeconds: z.number().optional(),
+  trace: z.literal('include').optional().describe("the verdict lets the type's content into traces"),
+});
 export const ExecutionExplanation = z.object({
   executionId: z.string(),
   /** Decisions on its approvals (ctx.approval): who, when, why; `by` null when the timeout decided. */

@@ -6,6 +6,7 @@
  */
 export { Id, page, pageQuery } from './common.ts';
 export * from './artifacts.ts';
+export * from './checkpoints.ts';
 export * from './events.ts';
 export * from './executions.ts';
 export * from './governance.ts';
