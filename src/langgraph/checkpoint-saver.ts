@@ -19,9 +19,10 @@ import type { TenantCheckpoints } from '../checkpoints/checkpoint-governance.ts'
 import type { StoredCheckpoint } from '../checkpoints/checkpoint-store.ts';
 import type { TypedContent } from '../checkpoints/checkpoint-content.ts';
 import { InvalidRequestError } from '../errors/index.ts';
+import { dumpContent, loadContent } from './saver-content.ts';
 import {
   PUT, PUT_WRITES, READ,
-  checkCheckpoint, checkMetadata, checkVersions, checkWrites, checkpointIdOf, configurableOf, listOptionsOf, namespaceOf, refuse, taskOf, threadIdOf,
+  checkCheckpoint, checkMetadata, checkVersions, checkWrites, checkpointIdOf, configurableOf, fieldPath, listOptionsOf, namespaceOf, refuse, taskOf, threadIdOf,
 } from './saver-input.ts';
 
 /** LangGraph's run config, as the saver's methods take it (from `@langchain/core`, without depending on it). */
@@ -53,6 +54,11 @@ const PAGE = 100;
  * (`runtime.checkpoints(tenantId).explain(threadId, checkpointId)` shows
  * every layer's verdict).
  *
+ * Values go through `serde` (LangGraph's JsonPlusSerializer by default) as in
+ * LangGraph's own savers: a function or Symbol reads back as nothing, as
+ * MemorySaver reads it; a value the serializer would replace (a bigint, a
+ * cycle) is refused (saver-content.ts).
+ *
  * @example
  * ```ts
  * const saver = new SymphainyCheckpointSaver(runtime, { tenantId: 'acme' });
@@ -64,7 +70,7 @@ const PAGE = 100;
  *   naming `runtime`, `tenantId` or `options.serde`, and from each method
  *   naming the argument or field that is missing or malformed
  *   (`config.configurable.thread_id`, `checkpoint.id`, `writes[2][0]`,
- *   `options.limit`…); nothing of
+ *   `options.limit`, the path to a value that cannot be stored…); nothing of
  *   a refused call is stored. RuntimeClosedError (SYM_ERR_RUNTIME_CLOSED)
  *   once the runtime is closed.
  */
@@ -129,12 +135,15 @@ export class SymphainyCheckpointSaver extends BaseCheckpointSaver {
     checkMetadata(metadata, PUT);
     checkVersions(newVersions, 'newVersions', PUT);
     const { channel_values: values, ...rest } = copyCheckpoint(checkpoint);
-    const [checkpointBytes, metadataBytes] = await Promise.all([this.#dump(rest), this.#dump(metadata)]);
+    const [checkpointBytes, metadataBytes] = await Promise.all([this.#dumpWhole(rest, 'checkpoint'), this.#dumpWhole(metadata, 'metadata')]);
     const blobs = await Promise.all(
       Object.entries(newVersions).map(async ([channel, version]) => ({
         channel,
         version: String(version),
-        value: Object.hasOwn(values, channel) && values[channel] !== undefined ? await this.#dump(values[channel]) : null,
+        // Absent, undefined, or nothing once serialized (a function): the channel is empty at this version.
+        value: Object.hasOwn(values, channel) && values[channel] !== undefined
+          ? await dumpContent(this.serde, values[channel], fieldPath('checkpoint.channel_values', channel), PUT)
+          : null,
       })),
     );
     await this.#use((c) => c.put({
@@ -159,9 +168,12 @@ export class SymphainyCheckpointSaver extends BaseCheckpointSaver {
     const task = taskOf(taskId, taskPath, PUT_WRITES);
     // Special channels (errors, interrupts, resumes) have fixed indexes and replace; regular writes keep the first.
     const replace = writes.every(([channel]) => Object.hasOwn(WRITES_IDX_MAP, channel));
-    const stored = await Promise.all(writes.map(async ([channel, value], i) => ({
-      ...task, idx: Object.hasOwn(WRITES_IDX_MAP, channel) ? WRITES_IDX_MAP[channel]! : i, channel, value: await this.#dump(value),
-    })));
+    const stored = await Promise.all(writes.map(async ([channel, value], i) => {
+      const field = `writes[${i}][1]`;
+      // A value that serializes to nothing (a function) is written as undefined, which reads back.
+      const content = (await dumpContent(this.serde, value, field, PUT_WRITES)) ?? (await this.#dumpWhole(undefined, field, PUT_WRITES));
+      return { ...task, idx: Object.hasOwn(WRITES_IDX_MAP, channel) ? WRITES_IDX_MAP[channel]! : i, channel, value: content };
+    }));
     await this.#use((c) => c.putWrites({ threadId, checkpointNs, checkpointId }, stored, replace, subjectValuesOf(configurable)));
   }
 
@@ -186,8 +198,11 @@ export class SymphainyCheckpointSaver extends BaseCheckpointSaver {
 
   async #tuple(stored: StoredCheckpoint): Promise<CheckpointTuple> {
     const rest = (await this.#load(stored.checkpoint)) as Omit<Checkpoint, 'channel_values'>;
-    const channelValues: Record<string, unknown> = {};
-    for (const { channel, value } of stored.channelValues) channelValues[channel] = await this.#load(value);
+    // Own properties even for channels named like Object.prototype members (`__proto__`, `constructor`).
+    const channelValues: Record<string, unknown> = Object.fromEntries(
+      (await Promise.all(stored.channelValues.map(async ({ channel, value }) => [channel, await this.#load(value)] as const)))
+        .filter(([, value]) => value !== undefined),
+    );
     const checkpoint: Checkpoint = { ...rest, channel_values: channelValues };
     const { threadId, checkpointNs, parentCheckpointId } = stored;
     if (checkpoint.v < 4 && parentCheckpointId !== null) await this.#migratePendingSends(checkpoint, stored);
@@ -215,13 +230,15 @@ export class SymphainyCheckpointSaver extends BaseCheckpointSaver {
     checkpoint.channel_versions[TASKS] = versions.length > 0 ? maxChannelVersion(...versions) : this.getNextVersion(undefined);
   }
 
-  async #dump(value: unknown): Promise<TypedContent> {
-    const [type, bytes] = await this.serde.dumpsTyped(value);
-    return { type, bytes };
+  /** A value that must serialize to something (the checkpoint, its metadata, a write). */
+  async #dumpWhole(value: unknown, field: string, doing = PUT): Promise<TypedContent> {
+    const content = await dumpContent(this.serde, value, field, doing);
+    if (content === null) refuse(doing, field, 'serializes to nothing (options.serde wrote no bytes for it)');
+    return content;
   }
 
   #load(content: TypedContent): Promise<unknown> {
-    return this.serde.loadsTyped(content.type, content.bytes);
+    return loadContent(this.serde, content);
   }
 }
 
