@@ -22,7 +22,7 @@ import { InvalidRequestError } from '../errors/index.ts';
 import { dumpContent, loadContent } from './saver-content.ts';
 import {
   PUT, PUT_WRITES, READ,
-  checkCheckpoint, checkMetadata, checkVersions, checkWrites, checkpointIdOf, configurableOf, fieldPath, listOptionsOf, namespaceOf, refuse, taskOf, threadIdOf,
+  checkCheckpoint, checkDeltaHistoryOptions, checkMetadata, checkVersions, checkWrites, checkpointIdOf, configurableOf, fieldPath, listOptionsOf, namespaceOf, refuse, taskOf, threadIdOf,
 } from './saver-input.ts';
 
 /** LangGraph's run config, as the saver's methods take it (from `@langchain/core`, without depending on it). */
@@ -175,6 +175,12 @@ export class SymphainyCheckpointSaver extends BaseCheckpointSaver {
       return { ...task, idx: Object.hasOwn(WRITES_IDX_MAP, channel) ? WRITES_IDX_MAP[channel]! : i, channel, value: content };
     }));
     await this.#use((c) => c.putWrites({ threadId, checkpointNs, checkpointId }, stored, replace, subjectValuesOf(configurable)));
+  }
+
+  /** LangGraph's walk for delta channels (beta), over {@link getTuple}, with its options checked first. */
+  override async getDeltaChannelHistory(options: Parameters<BaseCheckpointSaver['getDeltaChannelHistory']>[0]): ReturnType<BaseCheckpointSaver['getDeltaChannelHistory']> {
+    checkDeltaHistoryOptions(options);
+    return super.getDeltaChannelHistory(options);
   }
 
   async deleteThread(threadId: string): Promise<void> {

@@ -139,6 +139,14 @@ export function taskOf(taskId: unknown, taskPath: unknown, doing: string): { tas
   return { taskId, taskPath };
 }
 
+/** `getDeltaChannelHistory`'s options: a run config and channel names. @throws naming `options`, `options.config` or `options.channels[i]`. */
+export function checkDeltaHistoryOptions(options: unknown): asserts options is { config: Record<string, unknown>; channels: string[] } {
+  if (!isObject(options)) refuse(READ, 'options', `must be { config, channels }, got ${describeValue(options)}`);
+  if (!isObject(options.config)) refuse(READ, 'options.config', `must be a run config ({ configurable: { thread_id, … } }), got ${describeValue(options.config)}`);
+  if (!Array.isArray(options.channels)) refuse(READ, 'options.channels', `must be an array of channel names, got ${describeValue(options.channels)}`);
+  options.channels.forEach((channel: unknown, i) => checkKeyText(channel, `options.channels[${i}]`, READ, { allowEmpty: true }));
+}
+
 /** `list`'s options, checked. */
 export interface ListOptions {
   readonly limit?: number;

@@ -119,7 +119,7 @@ test('putWrites names writes[i], writes[i][0], taskId or taskPath, and stores no
   });
 });
 
-test('getTuple and list name the config or option that is wrong', async () => {
+test('getTuple, list and getDeltaChannelHistory name the config or option that is wrong', async () => {
   await withSaver(async (saver) => {
     await refused(() => saver.getTuple(undefined as never), 'config');
     await refused(() => saver.getTuple({ configurable: 5 } as never), 'config.configurable');
@@ -137,6 +137,12 @@ test('getTuple and list name the config or option that is wrong', async () => {
     await refused(() => list({}, { before: 'x' }), 'options.before');
     await refused(() => list({}, { before: { configurable: { checkpoint_id: 'x\u0000' } } }), 'options.before.configurable.checkpoint_id');
     await refused(() => list({}, { filter: 'source=loop' }), 'options.filter');
+    const history = (options: unknown) => saver.getDeltaChannelHistory(options as never);
+    await refused(() => history(null), 'options');
+    await refused(() => history({ channels: ['a'] }), 'options.config');
+    await refused(() => history({ config: { configurable: { thread_id: 'th-1' } }, channels: 'a' }), 'options.channels');
+    await refused(() => history({ config: { configurable: { thread_id: 'th-1' } }, channels: ['a', 7] }), 'options.channels[1]');
+    await refused(() => history({ config: { configurable: { thread_id: 'th-1', checkpoint_ns: 'x\u0000' } }, channels: ['a'] }), 'config.configurable.checkpoint_ns');
     // What callers pass in practice still works: nothing, nulls for "not given", a limit of 0.
     const stored = await saver.put({ configurable: { thread_id: 'th-1' } }, checkpoint(), META, {});
     assert.equal((await list({})).length, 1);
@@ -146,6 +152,7 @@ test('getTuple and list name the config or option that is wrong', async () => {
     assert.equal((await list({}, { filter: { source: 'loop' } })).length, 1);
     assert.equal((await saver.getTuple({ configurable: { thread_id: 'th-1', checkpoint_id: '' } }))?.config.configurable?.checkpoint_id, stored.configurable?.checkpoint_id);
     assert.equal(await saver.getTuple({ configurable: { checkpoint_ns: '' } }), undefined);
+    assert.deepEqual(await history({ config: stored, channels: ['a'] }), { a: { writes: [] } });
   });
 });
 
