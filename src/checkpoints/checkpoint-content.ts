@@ -16,6 +16,7 @@
  */
 import type { ContentCipher } from '../crypto/content-cipher.ts';
 import type { Cover, RecordRef, SubjectRef } from '../crypto/scope.ts';
+import { ConfigError, InvalidRequestError, StoreError } from '../errors/index.ts';
 
 /** Whose content it is, and how it is sealed. */
 export interface ContentScope {
@@ -40,7 +41,7 @@ const fromUtf8 = new TextDecoder('utf-8', { fatal: true });
 
 /**
  * Encodes one typed value for storage, sealed when the scope has a cipher.
- * @throws TypeError when the type is empty or longer than 255 bytes.
+ * @throws InvalidRequestError naming `type` when it is empty or longer than 255 bytes.
  */
 export async function toStored(scope: ContentScope, content: TypedContent): Promise<Uint8Array> {
   const plain = encode(content);
@@ -54,13 +55,13 @@ export async function toStored(scope: ContentScope, content: TypedContent): Prom
 
 /**
  * Decodes what {@link toStored} wrote.
- * @throws TypeError naming the problem when the bytes are not in a known format, or are sealed and the scope has no cipher;
- *   KeyDestroyedError (naming key and thread) when a covering key was destroyed.
+ * @throws StoreError when the bytes are not in a known format; ConfigError when they are sealed and the scope has no
+ *   cipher (encryption off); KeyDestroyedError (naming key and thread) when a covering key was destroyed.
  */
 export async function fromStored(scope: ContentScope, stored: Uint8Array): Promise<TypedContent> {
   if (stored[0] !== SEALED_FORMAT) return decode(stored);
   if (!scope.cipher) {
-    throw new TypeError(`checkpoint content of thread '${scope.threadId}' is sealed, and this runtime has encryption off: open it with the key store it was written with`);
+    throw new ConfigError(`checkpoint content of thread '${scope.threadId}' is sealed, and this runtime has encryption off: open it with the key store it was written with`);
   }
   return decode(await scope.cipher.envelope.open(stored.subarray(1), recordOf(scope)));
 }
@@ -75,7 +76,11 @@ function recordOf(scope: ContentScope): RecordRef {
 
 function encode(content: TypedContent): Uint8Array {
   const type = utf8.encode(content.type);
-  if (type.length === 0 || type.length > 255) throw new TypeError(`a serializer type must be 1 to 255 bytes, got '${content.type}'`);
+  if (type.length === 0 || type.length > 255) {
+    throw new InvalidRequestError(`a serializer type must be 1 to 255 bytes, got ${type.length} ('${content.type.slice(0, 60)}')`, [
+      { path: 'type', message: 'must be 1 to 255 UTF-8 bytes' },
+    ]);
+  }
   const out = new Uint8Array(2 + type.length + content.bytes.length);
   out[0] = FORMAT;
   out[1] = type.length;
@@ -86,7 +91,7 @@ function encode(content: TypedContent): Uint8Array {
 
 function decode(stored: Uint8Array): TypedContent {
   if (stored.length < 3 || stored[0] !== FORMAT) {
-    throw new TypeError(`stored checkpoint content has an unknown format (first byte ${stored[0] ?? 'missing'})`);
+    throw new StoreError(`stored checkpoint content has an unknown format (first byte ${stored[0] ?? 'missing'}): the row is damaged or was not written by this runtime`);
   }
   const length = stored[1]!;
   return { type: fromUtf8.decode(stored.subarray(2, 2 + length)), bytes: stored.subarray(2 + length) };
