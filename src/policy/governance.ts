@@ -1,10 +1,10 @@
 import { PolicyConfigError } from '../errors/index.ts';
-import { dotted, formatIssues, IssueList, isPlainObject } from './config-issues.ts';
+import { dotted, formatIssues, IssueList, isPlainObject, unstorableIssues } from './config-issues.ts';
 import { MATERIALIZATION_DECISIONS, type MaterializationDecision } from './decision.ts';
 import { PLATFORM_NATIVE_TYPES } from './default-policy.ts';
 import { parseByteSize } from './byte-size.ts';
 import { parseDuration, showValue } from './duration.ts';
-import { keepLatestProblem } from './solution-config.ts';
+import { keepLatestProblem, TRACE_DISCARDED } from './solution-config.ts';
 
 /**
  * When a governance rule applies. Every condition given must hold; a rule
@@ -107,6 +107,7 @@ const RULE_ID = /^[A-Za-z0-9][A-Za-z0-9_.:-]*$/;
  */
 export function validateGovernanceRules(rules: unknown, source = 'governance rules', spelling: RuleSpelling = 'api'): readonly GovernanceRule[] {
   const issues = new IssueList();
+  unstorableIssues(rules, issues, 'rules');
   const out = checkGovernanceRules(rules, issues, spelling, 'rules');
   if (!issues.empty) throw new PolicyConfigError(formatIssues(source, issues.items), source);
   return out;
@@ -232,6 +233,8 @@ function checkRule(raw: unknown, index: number, issues: IssueList, n: Names, lis
 
   if (raw.trace !== undefined && raw.trace !== 'include') {
     at(['trace'], `expected 'include' (content of what this rule decides enters traces; leave it out to keep content out), got ${showValue(raw.trace)}`);
+  } else if (raw.trace === 'include' && decision === 'discard') {
+    at(['trace'], TRACE_DISCARDED);
   }
 
   const match = checkMatch(raw.match, decision, n, at, (key, msg) => issues.add([index, 'match', key], `${label}: match`, msg));
