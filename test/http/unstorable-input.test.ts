@@ -87,6 +87,11 @@ describe(`unstorable strings in requests are refused by path (${TEST_DRIVER})`, 
     assert.equal(p.errors![0]!.in, 'path');
   });
 
+  it('a query parameter', async () => {
+    const p = await expectProblem(await server.call('/v1/usage?since=a%00b', { key }), 400, { code: 'SYM_ERR_INVALID_REQUEST', field: 'since' });
+    assert.equal(p.errors![0]!.in, 'query');
+  });
+
   it('POST /v1/policy/explain: a tag', async () => {
     await expectProblem(await send('/v1/policy/explain', { resultType: 'workflow', tags: ['ok', 'a\u0000'] }), 400, { field: 'tags[1]' });
   });

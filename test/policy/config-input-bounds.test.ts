@@ -106,11 +106,19 @@ describe('numbers a config sets fit what stores them and the timers that wait on
       const s = refusal(() => parsePlatformPolicyYaml(`governance:\n  - id: g\n    match: { size_bytes: { gt: ${v} } }\n    decision: discard\n`, 's.yaml'));
       assert.match(s, /^s\.yaml:3: governance\[0\] \('g'\): match\.size_bytes\.gt: expected a size/m, v);
     }
-    for (const v of ['1e20', '-1', '.nan', '.inf', '0']) {
+    for (const v of ['1e20', '-1', '1.5', '.nan', '.inf', '0', '"soon"']) {
       const d = refusal(() => parseSolutionConfigYaml(`cache_ttl: ${v}\n`, 'd.yaml'));
       assert.match(d, /^d\.yaml:1: cache_ttl: /m, v);
       const r = refusal(() => parseSolutionConfigYaml(`materialization_policy:\n  workflow: { decision: persist, retention: ${v} }\n`, 'd.yaml'));
       assert.match(r, /^d\.yaml:2: materialization_policy\.workflow\.retention: /m, v);
+      const g = refusal(() => parsePlatformPolicyYaml(`governance:\n  - id: g\n    match: {}\n    decision: cache\n    ttl: ${v}\n`, 'd.yaml'));
+      assert.match(g, /^d\.yaml:5: governance\[0\] \('g'\): ttl: /m, v);
+      const b = refusal(() => parsePlatformPolicyYaml(`bounds:\n  max_retention: ${v}\n`, 'd.yaml'));
+      assert.match(b, /^d\.yaml:2: bounds\.max_retention: /m, v);
+    }
+    for (const v of ['1e20', '-1', '.nan', '"25d"']) {
+      const t = refusal(() => parseRuntimeConfigYaml(`worker:\n  poll_interval: ${v}\n`, 'rt.yaml'), ConfigError);
+      assert.match(t, /^rt\.yaml:2: worker\.poll_interval: /m, v);
     }
   });
 
