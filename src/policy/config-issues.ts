@@ -27,9 +27,15 @@ export interface ConfigIssue {
 
 /** Collects issues; `add(path, label, message)` prefixes the message with the label. */
 export class IssueList {
+  /**
+   * @param recorded checking a policy an earlier version stored: rules added
+   *   since (bounds, combinations now refused) are not applied to it, so
+   *   what was once accepted stays readable.
+   */
   constructor(
     readonly items: ConfigIssue[] = [],
     private readonly prefix: readonly (string | number)[] = [],
+    readonly recorded = false,
   ) {}
 
   /**
@@ -42,7 +48,7 @@ export class IssueList {
 
   /** The same list, for a checker of the value at `path`: its paths are relative to it. */
   under(path: readonly (string | number)[]): IssueList {
-    return new IssueList(this.items, [...this.prefix, ...path]);
+    return new IssueList(this.items, [...this.prefix, ...path], this.recorded);
   }
 
   get empty(): boolean {

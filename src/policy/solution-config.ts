@@ -72,7 +72,17 @@ const EMPTY_POLICY: Readonly<Record<string, SolutionRule>> = Object.freeze({});
  * ```
  */
 export function parseSolutionConfig(raw: unknown, source = 'inline'): SolutionConfig {
-  const issues = new IssueList();
+  return parseSolutionConfigObject(raw, source, false);
+}
+
+/**
+ * {@link parseSolutionConfig} for a config a stored policy recorded: rules
+ * added since it was stored are not applied (see {@link IssueList}).
+ *
+ * @internal
+ */
+export function parseSolutionConfigObject(raw: unknown, source: string, recorded: boolean): SolutionConfig {
+  const issues = new IssueList([], [], recorded);
   const config = checkSolutionConfig(raw, source, issues);
   if (!config) throw new PolicyConfigError(formatIssues(source, issues.items), source);
   return config;
@@ -237,7 +247,7 @@ function checkRule(entry: unknown, path: readonly string[], issues: IssueList): 
       if (entry.trace !== 'include') {
         issues.add([...path, 'trace'], `${label}.trace`, `expected 'include' (content of this type enters traces; leave it out to keep content out), got ${showValue(entry.trace)}`);
         ok = false;
-      } else if (decision === 'discard') {
+      } else if (decision === 'discard' && !issues.recorded) {
         issues.add([...path, 'trace'], `${label}.trace`, TRACE_DISCARDED);
         ok = false;
       } else {
@@ -254,7 +264,7 @@ function checkRule(entry: unknown, path: readonly string[], issues: IssueList): 
       }
     }
     if (entry.keep_latest !== undefined) {
-      const problem = keepLatestProblem(entry.keep_latest, resultType, decision);
+      const problem = keepLatestProblem(entry.keep_latest, resultType, decision, issues.recorded);
       if (problem) {
         issues.add([...path, 'keep_latest'], `${label}.keep_latest`, problem);
         ok = false;
@@ -308,16 +318,17 @@ export const KEEP_LATEST_RESULT_TYPE = 'checkpoint';
  * Why a `keep_latest` value cannot be used for `resultType` with `decision`,
  * or null when it can: an integer from 1 to {@link MAX_COUNT}, on result type `checkpoint`, with
  * decision `persist`. Shared by solution configs and governance rules.
+ * `recorded`: a stored policy's, whose count predates the upper bound.
  *
  * @internal
  */
-export function keepLatestProblem(value: unknown, resultType: string | undefined, decision: MaterializationDecision | undefined): string | null {
+export function keepLatestProblem(value: unknown, resultType: string | undefined, decision: MaterializationDecision | undefined, recorded = false): string | null {
   if (resultType !== KEEP_LATEST_RESULT_TYPE) {
     return `only allowed for result type '${KEEP_LATEST_RESULT_TYPE}' (it keeps the latest N checkpoints of each thread), not for ${resultType === undefined ? 'every result type' : `'${resultType}'`}`;
   }
   if (decision !== undefined && decision !== 'persist') return `only allowed with decision 'persist' (this entry's decision is '${decision}')`;
   // The count is a query's LIMIT: a bigint there, an integer everywhere it is kept.
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > MAX_COUNT) {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || (value > MAX_COUNT && !recorded)) {
     return `expected a whole number of checkpoints from 1 to ${MAX_COUNT}, got ${showValue(value)}`;
   }
   return null;

@@ -16,6 +16,8 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, defineRealm, PolicyConfigError, RealmDefinitionError } from '../../src/index.ts';
 import { compileRetryPolicy } from '../../src/policy/retry-policy.ts';
+import { compileMaterializationPolicy, compileRecordedPolicy } from '../../src/policy/compile-policy.ts';
+import { compileDefinition, definitionOf } from '../../src/policy/policy-definition.ts';
 import { parsePlatformPolicy, parsePlatformPolicyYaml } from '../../src/policy/platform-policy.ts';
 import { parseSolutionConfig, parseSolutionConfigYaml } from '../../src/policy/solution-config.ts';
 import { validateGovernanceRules } from '../../src/policy/governance.ts';
@@ -161,6 +163,26 @@ describe('content the policy discards is kept nowhere, traces included', () => {
     assert.match(refusal(() => validateGovernanceRules([{ id: 'g', match: {}, decision: 'discard', trace: 'include' }])), /trace: not allowed with decision 'discard'/);
     // Kept content may be traced.
     assert.doesNotThrow(() => parseSolutionConfig({ materialization_policy: { visual: { decision: 'cache', trace: 'include' }, workflow: { decision: 'persist', trace: 'include' } } }));
+  });
+
+  it('a policy recorded before these refusals still compiles to its version (nothing accepted is lost), and still keeps discarded content out of traces', () => {
+    // What an earlier runtime stored: a discard with trace: include, and a keep_latest past the new bound.
+    const recorded = compileRecordedPolicy({
+      governance: [{ id: 'drop-traced', match: { resultType: ['visual'] }, decision: 'discard', trace: 'include' }],
+      solution: {
+        source: 'old.yaml', cacheTtlSeconds: 3600,
+        materializationPolicy: { sop: { decision: 'discard', trace: 'include' }, checkpoint: { decision: 'persist', keepLatest: 1e20 } },
+      },
+    });
+    const again = compileDefinition(JSON.parse(JSON.stringify(definitionOf(recorded))));
+    assert.equal(again.version, recorded.version);
+    for (const resultType of ['visual', 'sop']) {
+      const d = again.evaluate({ resultType });
+      assert.equal(d.decision, 'discard', resultType);
+      assert.equal(d.trace, undefined, `${resultType}: a discard never lets content into traces`);
+    }
+    // New policies are held to the rules.
+    assert.throws(() => compileMaterializationPolicy({ governance: [{ id: 'g', match: {}, decision: 'discard', trace: 'include' }] }), PolicyConfigError);
   });
 });
 
