@@ -21,6 +21,7 @@ import { contentVersion } from './policy-version.ts';
 import { describePolicy, policyContent, type PolicyParts } from './policy-description.ts';
 import { compileMatcher, noOpinion, verdict, UNKNOWN_TYPE_PLANS, type ConfigLayer, type Matcher, type TypePlan } from './policy-layers.ts';
 import { checkDefaultPolicy, checkDefaultTtl, deepFreeze, revalidateSolution } from './compile-options.ts';
+import { MAX_COUNT } from './config-issues.ts';
 import type {
   AttachedConfig,
   CompiledPolicy,
@@ -304,7 +305,8 @@ class CompiledMaterializationPolicy implements CompiledPolicy {
       ...(ruleId === undefined ? {} : { ruleId }),
       ...(retentionSeconds === undefined ? {} : { retentionSeconds }),
       ...(config === undefined ? {} : { config }),
-      ...(keepLatest === undefined ? {} : { keepLatest }),
+      // A recorded policy may keep more than a query's LIMIT holds (refused in new ones): as many is all of them.
+      ...(keepLatest === undefined ? {} : { keepLatest: Math.min(keepLatest, MAX_COUNT) }),
     });
   }
 

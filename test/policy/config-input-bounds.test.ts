@@ -181,6 +181,8 @@ describe('content the policy discards is kept nowhere, traces included', () => {
       assert.equal(d.decision, 'discard', resultType);
       assert.equal(d.trace, undefined, `${resultType}: a discard never lets content into traces`);
     }
+    // Its 1e20 checkpoints reach the store as a count a query can hold: all of them.
+    assert.equal(again.evaluate({ resultType: 'checkpoint' }).keepLatest, 2147483647);
     // New policies are held to the rules.
     assert.throws(() => compileMaterializationPolicy({ governance: [{ id: 'g', match: {}, decision: 'discard', trace: 'include' }] }), PolicyConfigError);
   });
