@@ -109,12 +109,7 @@ export function validateGovernanceRules(rules: unknown, source = 'governance rul
   return validateRules(rules, source, spelling, false);
 }
 
-/**
- * {@link validateGovernanceRules} for the rules of a stored policy: rules
- * added since it was stored are not applied (see {@link IssueList}).
- *
- * @internal
- */
+/** @internal {@link validateGovernanceRules} for a stored policy's rules: rules added since are not applied (see {@link IssueList}). */
 export function validateRecordedGovernanceRules(rules: unknown, source: string): readonly GovernanceRule[] {
   return validateRules(rules, source, 'api', true);
 }
