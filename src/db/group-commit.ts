@@ -106,8 +106,9 @@ export function validateGroupCommitOptions(o: GroupCommitOptions, prefix = 'grou
     return value;
   };
   const maxWaitMs = o.maxWaitMs ?? 0;
-  if (typeof maxWaitMs !== 'number' || !Number.isFinite(maxWaitMs) || maxWaitMs < 0) {
-    throw new ConfigError(`${prefix}.maxWaitMs must be a non-negative number, got ${String(o.maxWaitMs)}`);
+  // A timer waits on it: Node fires one longer than 2^31-1 ms at once.
+  if (typeof maxWaitMs !== 'number' || !Number.isFinite(maxWaitMs) || maxWaitMs < 0 || maxWaitMs > LONGEST_TIMER_MS) {
+    throw new ConfigError(`${prefix}.maxWaitMs must be a number of milliseconds from 0 to ${LONGEST_TIMER_MS}, got ${String(o.maxWaitMs)}`);
   }
   return {
     maxBatch: int('maxBatch', o.maxBatch, 128, 1),
@@ -115,6 +116,9 @@ export function validateGroupCommitOptions(o: GroupCommitOptions, prefix = 'grou
     maxConcurrentBatches: int('maxConcurrentBatches', o.maxConcurrentBatches, 4, 1),
   };
 }
+
+/** 2^31-1: the longest a Node timer waits. */
+const LONGEST_TIMER_MS = 2_147_483_647;
 
 interface Member<W, R> {
   readonly scope: TenantScope;

@@ -4,6 +4,7 @@ import type { Runtime } from '../runtime/create-runtime.ts';
 import { authenticate, type Caller } from './auth.ts';
 import type { HttpLimits } from './limits.ts';
 import { InvalidRequestError, type ErrorIssue } from '../errors/index.ts';
+import { unstorableIn } from '../json/storable-text.ts';
 import type { FieldLocation } from './problem.ts';
 
 /** Who may call a route: a tenant's key, the admin key, or anyone. */
@@ -50,6 +51,12 @@ export interface Route<P = unknown, Q = unknown, B = unknown, H = unknown> {
   readonly body?: z.ZodType<B>;
   readonly headers?: z.ZodType<H>;
   readonly responses: Readonly<Record<number, ResponseSpec>>;
+  /**
+   * The error a body holding a string the store cannot keep is refused with
+   * (a NUL or an unpaired surrogate, named by its path).
+   * @default InvalidRequestError (SYM_ERR_INVALID_REQUEST)
+   */
+  readonly unstorableBody?: (message: string, issues: ErrorIssue[]) => Error;
   handler(input: RouteInput<P, Q, B, H>): Promise<unknown>;
 }
 
@@ -75,7 +82,7 @@ export function registerRoutes(app: FastifyInstance, routes: readonly Route[], c
         const input = {
           params: parse(route.params, request.params, 'path'),
           query: parse(route.query, request.query, 'query'),
-          body: parse(route.body, request.body, 'body'),
+          body: parse(route.body, request.body, 'body', route.unstorableBody),
           headers: parse(route.headers, request.headers, 'header'),
           caller,
           request,
@@ -87,10 +94,25 @@ export function registerRoutes(app: FastifyInstance, routes: readonly Route[], c
   }
 }
 
-function parse<T>(schema: z.ZodType<T> | undefined, value: unknown, where: FieldLocation): T {
+const LABELS: Readonly<Record<FieldLocation, string>> = { path: 'path parameter', header: 'header', query: 'query parameter', body: 'field' };
+
+/**
+ * The input at `where` as its schema reads it; a 400 naming each field the
+ * schema refuses, or the first string in it PostgreSQL cannot store (every
+ * route, every location: nothing reaches a handler that could fail a query).
+ */
+function parse<T>(schema: z.ZodType<T> | undefined, value: unknown, where: FieldLocation, unstorable?: Route['unstorableBody']): T {
   if (!schema) return undefined as T;
   const result = schema.safeParse(where === 'body' ? value : (value ?? {}));
-  if (result.success) return result.data;
+  if (result.success) {
+    const at = unstorableIn(result.data);
+    if (at) {
+      const issues: ErrorIssue[] = [{ in: where, path: at.path, message: at.message }];
+      const message = at.path ? `${LABELS[where]} '${at.path}': ${at.message}` : `the request ${where} ${at.message}`;
+      throw unstorable ? unstorable(message, issues) : new InvalidRequestError(message, issues);
+    }
+    return result.data;
+  }
   const issues: ErrorIssue[] = result.error.issues.map((i) => {
     const path = i.path.map(String);
     if (i.code === 'unrecognized_keys') {
@@ -99,7 +121,7 @@ function parse<T>(schema: z.ZodType<T> | undefined, value: unknown, where: Field
     return { in: where, path: path.join('.'), message: i.message };
   });
   const first = issues[0]!;
-  const label = where === 'path' ? 'path parameter' : where === 'header' ? 'header' : where === 'query' ? 'query parameter' : 'field';
+  const label = LABELS[where];
   throw new InvalidRequestError(
     first.path
       ? `${label} '${first.path}': ${first.message}${issues.length > 1 ? ` (and ${issues.length - 1} more: ${issues.slice(1, 4).map((i) => i.path).join(', ')})` : ''}`

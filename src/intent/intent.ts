@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { InvalidIntentError } from '../errors/index.ts';
+import { unstorableIn } from '../json/storable-text.ts';
 
 /**
  * What a tenant asks the platform to do. Intents are platform-native records:
@@ -66,8 +67,11 @@ export function createIntent(input: IntentInput): Intent {
   if (parameters === null || typeof parameters !== 'object' || Array.isArray(parameters)) {
     issues.push({ path: 'parameters', message: 'must be a JSON object' });
   } else {
-    const problem = jsonProblem(parameters);
-    if (problem) issues.push({ path: 'parameters', message: problem });
+    // The exact path of a string PostgreSQL cannot store (`parameters.items[1].name`), else whether it is JSON at all.
+    const unstorable = unstorableIn(parameters, 'parameters');
+    const problem = unstorable ? null : jsonProblem(parameters);
+    if (unstorable) issues.push({ path: unstorable.path, message: unstorable.message });
+    else if (problem) issues.push({ path: 'parameters', message: problem });
   }
   let createdAt: string | undefined;
   if (input.createdAt === undefined) createdAt = new Date().toISOString();

@@ -5,7 +5,7 @@ import { compileRetryPolicy, type CompiledRetryPolicy, type RetryPolicy } from '
 import { deepFreeze, type DeepReadonly } from './deep-freeze.ts';
 import { closestName, editDistance, unknownName } from './did-you-mean.ts';
 import type { HttpLimits, HttpTimeouts } from './http-options.ts';
-import { integer, nonNegativeNumber, show, type OptionKind } from './option-kinds.ts';
+import { integer, MAX_TIMER_MS, nonNegativeNumber, show, type OptionKind } from './option-kinds.ts';
 import { checkRuntimeConfigYaml, type RuntimeConfigFile } from './runtime-config-file.ts';
 import { DEFAULT_GROUP_COMMIT, OBJECT_OPTIONS, OPTION_ENV_NAMES, OPTION_SPECS, RUNTIME_OPTION_NAMES } from './runtime-option-specs.ts';
 
@@ -165,7 +165,7 @@ export function compileRuntimeOptions(input: RuntimeOptionsInput = {}): Compiled
 
 const GROUP_COMMIT_FIELDS: Readonly<Record<keyof GroupCommitOptions, OptionKind>> = {
   maxBatch: integer(1),
-  maxWaitMs: nonNegativeNumber('milliseconds'),
+  maxWaitMs: nonNegativeNumber('milliseconds', MAX_TIMER_MS),
   maxConcurrentBatches: integer(1),
 };
 

@@ -35,13 +35,16 @@ export function integer(min: number, max = Number.MAX_SAFE_INTEGER): OptionKind 
   return { describe: expected.replace(/^an? /, ''), value, text };
 }
 
-/** A non-negative number (fractions allowed). */
-export function nonNegativeNumber(unit: string): OptionKind {
-  const expected = `a number of ${unit}, 0 or more`;
-  const value = z.number(refuse(expected)).min(0, refuse(expected));
+/** A number from 0 to `max` (fractions allowed); `max` is what the option's timer or date arithmetic can hold. */
+export function nonNegativeNumber(unit: string, max: number): OptionKind {
+  const expected = `a number of ${unit} from 0 to ${max}`;
+  const value = z.number(refuse(expected)).min(0, refuse(expected)).max(max, refuse(expected));
   const text = z.string().trim().regex(/^\d+(\.\d+)?$/, refuse(expected)).transform(Number).pipe(value);
-  return { describe: `${unit}, 0 or more`, value, text };
+  return { describe: `${unit}, 0 to ${max}`, value, text };
 }
+
+/** The longest timer in milliseconds ({@link MAX_TIMER_SECONDS}: Node fires a longer one at once). */
+export const MAX_TIMER_MS = MAX_TIMER_SECONDS * 1000;
 
 /**
  * A timer duration in milliseconds: a number of milliseconds, or text such

@@ -1,12 +1,12 @@
 import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { ConfigError } from '../errors/index.ts';
-import { formatIssues, lineOfPath, readConfigFile, type ConfigIssue } from '../policy/config-issues.ts';
+import { formatIssues, IssueList, lineOfPath, readConfigFile, unstorableIssues, type ConfigIssue } from '../policy/config-issues.ts';
 import { MAX_TIMER_SECONDS, parseDurationMs } from '../policy/duration.ts';
 import { parseByteSize } from '../policy/byte-size.ts';
 import type { HttpLimits, HttpTimeouts } from './http-options.ts';
 import { unknownName } from './did-you-mean.ts';
-import { ARTIFACTS, CACHE, DATABASE_URL, integer, nonNegativeNumber, S3_ENDPOINT } from './option-kinds.ts';
+import { ARTIFACTS, CACHE, DATABASE_URL, integer, MAX_TIMER_MS, nonNegativeNumber, S3_ENDPOINT } from './option-kinds.ts';
 
 /** Whole numbers, refused in the words every option uses. */
 const int = (min: number, max?: number) => integer(min, max).value as z.ZodType<number>;
@@ -109,7 +109,7 @@ const Schema = z.strictObject({
       z.literal(false),
       z.strictObject({
         max_batch: int(1).optional(),
-        max_wait_ms: (nonNegativeNumber('milliseconds').value as z.ZodType<number>).optional(),
+        max_wait_ms: (nonNegativeNumber('milliseconds', MAX_TIMER_MS).value as z.ZodType<number>).optional(),
         max_concurrent_batches: int(1).optional(),
       }),
     ])
@@ -211,6 +211,12 @@ export function checkRuntimeConfigYaml(source: string, file: string): { config: 
     };
   }
   const raw = doc.toJS() ?? {};
+  // A string the store cannot keep (a NUL from YAML's "\0") is refused here, like every config's.
+  const unstorable = new IssueList();
+  unstorableIssues(raw, unstorable);
+  if (!unstorable.empty) {
+    return { config: Object.freeze({ source: file }), issues: formatIssues(file, unstorable.items, (p) => lineOfPath(doc, lineCounter, p)).split('\n') };
+  }
   const parsed = Schema.safeParse(raw);
   if (!parsed.success) {
     const issues: ConfigIssue[] = parsed.error.issues.flatMap((i) => {

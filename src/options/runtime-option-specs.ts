@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DEFAULT_HTTP_LIMITS, DEFAULT_HTTP_TIMEOUTS, DEFAULT_MAX_CONNECTIONS } from './http-options.ts';
+import { MAX_DURATION_SECONDS } from '../policy/duration.ts';
 import { ARTIFACTS, CACHE, DATABASE_URL, durationMs, durationSeconds, flag, httpUrl, integer, wordList, nonNegativeNumber, oneOf, S3_ENDPOINT, text, type OptionKind } from './option-kinds.ts';
 import type { RuntimeConfigFile } from './runtime-config-file.ts';
 
@@ -92,7 +93,7 @@ const OPTION_SPECS_LIST: readonly OptionSpec[] = [
   { name: 'sweepIntervalSeconds', doc: 'retention sweeps while open', option: 'sweepIntervalSeconds', kind: durationSeconds(),
     default: undefined, defaultText: `none: \`runtime.sweep()\` (\`serve\`, \`worker\`: ${LONG_RUNNING_SWEEP_INTERVAL_SECONDS / 60} min)` },
   { name: 'gcGraceSeconds', doc: 'the sweep removes unreferenced blob-store files older than this', option: 'gcGraceSeconds',
-    file: { key: 'gc_grace', get: (f) => f.gcGraceSeconds }, kind: nonNegativeNumber('seconds'), default: 3600 },
+    file: { key: 'gc_grace', get: (f) => f.gcGraceSeconds }, kind: nonNegativeNumber('seconds', MAX_DURATION_SECONDS), default: 3600 },
   { name: 'cachePurgeIntervalSeconds', doc: 'purges of expired cache entries while open', option: 'cachePurgeIntervalSeconds',
     kind: durationSeconds(), default: 60 },
   { name: 'relayPollIntervalMs', doc: 'outbox checks for events committed by other processes', option: 'relayPollIntervalMs',

@@ -36,6 +36,8 @@ export interface BudgetRule {
 const RULE_KEYS = ['id', 'match', 'per_execution', 'per_tenant_per_day', 'description'] as const;
 const MATCH_KEYS = ['tenant', 'intent_type'] as const;
 const LIMIT_KEYS = ['max_tokens', 'max_cost_usd'] as const;
+/** The largest dollar budget: a trillion, far below where a double stops holding cents exactly. */
+const MAX_COST_USD = 1_000_000_000_000;
 
 /** Checks a platform policy's `budgets:` list; each problem goes to `issues` at its key (for the line number). */
 export function checkBudgetRules(raw: unknown, issues: IssueList): readonly BudgetRule[] {
@@ -137,12 +139,12 @@ function checkLimits(
   }
   const tokens = raw.max_tokens;
   if (tokens !== undefined && !(typeof tokens === 'number' && Number.isSafeInteger(tokens) && tokens >= 0)) {
-    at([key, 'max_tokens'], `${key}.max_tokens`, `expected a non-negative whole number of tokens, got ${showValue(tokens)}`);
+    at([key, 'max_tokens'], `${key}.max_tokens`, `expected a whole number of tokens from 0 to ${Number.MAX_SAFE_INTEGER}, got ${showValue(tokens)}`);
     ok = false;
   }
   const cost = raw.max_cost_usd;
-  if (cost !== undefined && !(typeof cost === 'number' && Number.isFinite(cost) && cost >= 0)) {
-    at([key, 'max_cost_usd'], `${key}.max_cost_usd`, `expected a non-negative amount of US dollars such as 0.50, got ${showValue(cost)}`);
+  if (cost !== undefined && !(typeof cost === 'number' && Number.isFinite(cost) && cost >= 0 && cost <= MAX_COST_USD)) {
+    at([key, 'max_cost_usd'], `${key}.max_cost_usd`, `expected an amount of US dollars from 0 to ${MAX_COST_USD} such as 0.50, got ${showValue(cost)}`);
     ok = false;
   }
   if (ok && tokens === undefined && cost === undefined) {

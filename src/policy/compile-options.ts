@@ -3,7 +3,7 @@ import { formatIssues, IssueList, isPlainObject } from './config-issues.ts';
 import { MATERIALIZATION_DECISIONS, type MaterializationDecision } from './decision.ts';
 import { DEFAULT_CACHE_TTL_SECONDS } from './default-policy.ts';
 import { parseDuration, showValue } from './duration.ts';
-import { parseSolutionConfig, type SolutionConfig } from './solution-config.ts';
+import { parseSolutionConfigObject, type SolutionConfig } from './solution-config.ts';
 
 /*
  * The checks compileMaterializationPolicy runs on its options: a layer built
@@ -11,7 +11,8 @@ import { parseSolutionConfig, type SolutionConfig } from './solution-config.ts';
  */
 
 
-export function revalidateSolution(solution: SolutionConfig): SolutionConfig {
+/** `recorded`: the config of a stored policy (see {@link parseSolutionConfigObject}). */
+export function revalidateSolution(solution: SolutionConfig, recorded = false): SolutionConfig {
   const source = typeof solution?.source === 'string' ? solution.source : 'inline';
   if (!isPlainObject(solution) || !isPlainObject(solution.materializationPolicy)) {
     throw new PolicyConfigError(`${source}: expected a SolutionConfig (see parseSolutionConfig), got ${showValue(solution)}`, source);
@@ -27,7 +28,7 @@ export function revalidateSolution(solution: SolutionConfig): SolutionConfig {
       ]),
     ),
   };
-  return parseSolutionConfig(JSON.parse(JSON.stringify(raw)), source);
+  return parseSolutionConfigObject(JSON.parse(JSON.stringify(raw)), source, recorded);
 }
 
 export function checkDefaultPolicy(

@@ -5,7 +5,7 @@ import {
   type PolicyInput,
 } from './decision.ts';
 import { DEFAULT_POLICY, PLATFORM_NATIVE_TYPES } from './default-policy.ts';
-import { validateGovernanceRules, type GovernanceRule } from './governance.ts';
+import { validateGovernanceRules, validateRecordedGovernanceRules, type GovernanceRule } from './governance.ts';
 import { compilePlan } from './compile-plan.ts';
 import {
   configLabel,
@@ -21,6 +21,7 @@ import { contentVersion } from './policy-version.ts';
 import { describePolicy, policyContent, type PolicyParts } from './policy-description.ts';
 import { compileMatcher, noOpinion, verdict, UNKNOWN_TYPE_PLANS, type ConfigLayer, type Matcher, type TypePlan } from './policy-layers.ts';
 import { checkDefaultPolicy, checkDefaultTtl, deepFreeze, revalidateSolution } from './compile-options.ts';
+import { MAX_COUNT } from './config-issues.ts';
 import type {
   AttachedConfig,
   CompiledPolicy,
@@ -63,10 +64,28 @@ import type { SolutionConfig } from './solution-config.ts';
  * ```
  */
 export function compileMaterializationPolicy(options: CompilePolicyOptions = {}): CompiledPolicy {
-  const governance = validateGovernanceRules(options.governance ?? [], 'governance rules');
+  return compile(options, false);
+}
+
+/**
+ * {@link compileMaterializationPolicy} for a policy a store recorded: the
+ * rules added since it was stored (an upper bound, a combination now
+ * refused) are not applied, so what an earlier version accepted compiles to
+ * the same version and its decisions stay explainable.
+ *
+ * @internal
+ */
+export function compileRecordedPolicy(options: CompilePolicyOptions): CompiledPolicy {
+  return compile(options, true);
+}
+
+function compile(options: CompilePolicyOptions, recorded: boolean): CompiledPolicy {
+  const governance = recorded
+    ? validateRecordedGovernanceRules(options.governance ?? [], 'governance rules')
+    : validateGovernanceRules(options.governance ?? [], 'governance rules');
   // Re-validate: a SolutionConfig built by hand (not loaded) must not slip past the platform rule.
-  const solution = options.solution === undefined ? undefined : revalidateSolution(options.solution);
-  const attached = (options.attached ?? []).map((a) => ({ scope: a.scope, id: a.id, config: revalidateSolution(a.config) }));
+  const solution = options.solution === undefined ? undefined : revalidateSolution(options.solution, recorded);
+  const attached = (options.attached ?? []).map((a) => ({ scope: a.scope, id: a.id, config: revalidateSolution(a.config, recorded) }));
   const defaultPolicy = checkDefaultPolicy(options.defaultPolicy ?? DEFAULT_POLICY);
   const defaultCacheTtlSeconds = checkDefaultTtl(options.defaultCacheTtlSeconds);
   return new CompiledMaterializationPolicy(governance, solution, attached, defaultPolicy, defaultCacheTtlSeconds);
@@ -243,7 +262,7 @@ class CompiledMaterializationPolicy implements CompiledPolicy {
     const typeTtl = this.#configs.find((c) => c.table.get(type)?.cacheTtlSeconds !== undefined)?.table.get(type)?.cacheTtlSeconds;
     const ttl = rule.decision === 'cache' ? (rule.ttlSeconds ?? typeTtl ?? this.#cacheTtlSeconds) : undefined;
     const decision = this.#decision(rule.decision, PolicyLayer.GOVERNANCE, governanceReason(rule, type, ttl), ttl, rule.id, rule.retentionSeconds, undefined, rule.keepLatest);
-    return rule.trace === undefined ? decision : Object.freeze({ ...decision, trace: rule.trace });
+    return withTrace(decision, rule.trace);
   }
 
   /** A config's decision for a type it names; its TTL is the entry's, else that config's cache_ttl. */
@@ -253,7 +272,7 @@ class CompiledMaterializationPolicy implements CompiledPolicy {
     const ttl = rule.decision === 'cache' ? (rule.cacheTtlSeconds ?? c.config.cacheTtlSeconds) : undefined;
     const reason = solutionReason(configLabel(c.scope, c.config, c.id), type, rule.decision, ttl, rule.retentionSeconds, rule.keepLatest);
     const decision = this.#decision(rule.decision, PolicyLayer.SOLUTION, reason, ttl, undefined, rule.retentionSeconds, configName(c.scope, c.id), rule.keepLatest);
-    return rule.trace === undefined ? decision : Object.freeze({ ...decision, trace: rule.trace });
+    return withTrace(decision, rule.trace);
   }
 
   #defaultDecision(type: string): PolicyDecision | undefined {
@@ -286,7 +305,8 @@ class CompiledMaterializationPolicy implements CompiledPolicy {
       ...(ruleId === undefined ? {} : { ruleId }),
       ...(retentionSeconds === undefined ? {} : { retentionSeconds }),
       ...(config === undefined ? {} : { config }),
-      ...(keepLatest === undefined ? {} : { keepLatest }),
+      // A recorded policy may keep more than a query's LIMIT holds (refused in new ones): as many is all of them.
+      ...(keepLatest === undefined ? {} : { keepLatest: Math.min(keepLatest, MAX_COUNT) }),
     });
   }
 
@@ -337,4 +357,13 @@ class CompiledMaterializationPolicy implements CompiledPolicy {
   }
 
 
+}
+
+/**
+ * The decision with the rule's `trace`, except for a discard: content the
+ * policy discards enters no trace, even under a policy recorded before
+ * `trace: include` beside `discard` was refused.
+ */
+function withTrace(decision: PolicyDecision, trace: 'include' | undefined): PolicyDecision {
+  return trace === undefined || decision.decision === 'discard' ? decision : Object.freeze({ ...decision, trace });
 }

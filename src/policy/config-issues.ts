@@ -9,6 +9,13 @@
  */
 import { readFile } from 'node:fs/promises';
 import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Pair, type YAMLMap } from 'yaml';
+import { escapeUnstorable, textProblem } from '../json/storable-text.ts';
+
+/**
+ * The largest count a config may set (a `keep_latest`, attempts): PostgreSQL's
+ * `integer`, so it fits every column and query parameter it reaches.
+ */
+export const MAX_COUNT = 2_147_483_647;
 
 /** One problem in a config, found at `path` (keys and list indexes from the root). */
 export interface ConfigIssue {
@@ -20,9 +27,15 @@ export interface ConfigIssue {
 
 /** Collects issues; `add(path, label, message)` prefixes the message with the label. */
 export class IssueList {
+  /**
+   * @param recorded checking a policy an earlier version stored: rules added
+   *   since (bounds, combinations now refused) are not applied to it, so
+   *   what was once accepted stays readable.
+   */
   constructor(
     readonly items: ConfigIssue[] = [],
     private readonly prefix: readonly (string | number)[] = [],
+    readonly recorded = false,
   ) {}
 
   /**
@@ -35,7 +48,7 @@ export class IssueList {
 
   /** The same list, for a checker of the value at `path`: its paths are relative to it. */
   under(path: readonly (string | number)[]): IssueList {
-    return new IssueList(this.items, [...this.prefix, ...path]);
+    return new IssueList(this.items, [...this.prefix, ...path], this.recorded);
   }
 
   get empty(): boolean {
@@ -64,6 +77,51 @@ export function formatIssues(
   return located
     .map(({ issue, line }) => `${source}${line === undefined ? '' : `:${line}`}: ${issue.message}`)
     .join('\n');
+}
+
+/**
+ * Adds an issue, at its path, for every string of a config — value or key,
+ * however deep — that PostgreSQL cannot store (a NUL, e.g. YAML's `"\0"`,
+ * or an unpaired surrogate): a config is stored with the policy version
+ * that applies it, so what validates must be storable. `labelRoot` starts
+ * each message's key (`rules` → `rules[0].description`).
+ */
+export function unstorableIssues(raw: unknown, issues: IssueList, labelRoot?: string): void {
+  // Iterative, with each path a link to its parent's: a request body's candidate may nest deeper than the stack.
+  interface At { readonly parent: At | null; readonly seg: string | number }
+  const pathOf = (at: At | null): (string | number)[] => {
+    const out: (string | number)[] = [];
+    for (let a = at; a; a = a.parent) out.push(a.seg);
+    return out.reverse();
+  };
+  // Keys in a label are escaped: the message itself must be printable and storable.
+  const add = (at: At | null, message: string) => {
+    const path = pathOf(at);
+    const shown = path.map((seg) => (typeof seg === 'string' ? escapeUnstorable(seg) : seg));
+    issues.add(path, dotted(labelRoot === undefined ? shown : [labelRoot, ...shown]), message);
+  };
+  const stack: [unknown, At | null][] = [[raw, null]];
+  // A value reached twice (a YAML alias, a shared or cyclic object) is checked once.
+  const seen = new Set<object>();
+  while (stack.length > 0) {
+    const [value, at] = stack.pop()!;
+    // A mapping's key, checked where its value is visited: issues come in the file's order.
+    const keyProblem = typeof at?.seg === 'string' ? textProblem(at.seg) : null;
+    if (keyProblem) add(at, `is a key that ${keyProblem}`);
+    if (typeof value === 'string') {
+      const problem = textProblem(value);
+      if (problem) add(at, problem);
+      continue;
+    }
+    if (typeof value !== 'object' || value === null || seen.has(value)) continue;
+    seen.add(value);
+    if (Array.isArray(value)) {
+      for (let i = value.length - 1; i >= 0; i--) stack.push([value[i], { parent: at, seg: i }]);
+    } else if (isPlainObject(value)) {
+      const keys = Object.keys(value);
+      for (let i = keys.length - 1; i >= 0; i--) stack.push([value[keys[i]!], { parent: at, seg: keys[i]! }]);
+    }
+  }
 }
 
 /** True for `{}`-style objects (what YAML mappings and JSON objects become), not arrays, Maps or class instances. */

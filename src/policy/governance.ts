@@ -1,10 +1,10 @@
 import { PolicyConfigError } from '../errors/index.ts';
-import { dotted, formatIssues, IssueList, isPlainObject } from './config-issues.ts';
+import { dotted, formatIssues, IssueList, isPlainObject, unstorableIssues } from './config-issues.ts';
 import { MATERIALIZATION_DECISIONS, type MaterializationDecision } from './decision.ts';
 import { PLATFORM_NATIVE_TYPES } from './default-policy.ts';
 import { parseByteSize } from './byte-size.ts';
 import { parseDuration, showValue } from './duration.ts';
-import { keepLatestProblem } from './solution-config.ts';
+import { keepLatestProblem, TRACE_DISCARDED } from './solution-config.ts';
 
 /**
  * When a governance rule applies. Every condition given must hold; a rule
@@ -106,7 +106,17 @@ const RULE_ID = /^[A-Za-z0-9][A-Za-z0-9_.:-]*$/;
  *   `SOURCE: rules[2] ('no-pii'): match.tenant: problem`.
  */
 export function validateGovernanceRules(rules: unknown, source = 'governance rules', spelling: RuleSpelling = 'api'): readonly GovernanceRule[] {
-  const issues = new IssueList();
+  return validateRules(rules, source, spelling, false);
+}
+
+/** @internal {@link validateGovernanceRules} for a stored policy's rules: rules added since are not applied (see {@link IssueList}). */
+export function validateRecordedGovernanceRules(rules: unknown, source: string): readonly GovernanceRule[] {
+  return validateRules(rules, source, 'api', true);
+}
+
+function validateRules(rules: unknown, source: string, spelling: RuleSpelling, recorded: boolean): readonly GovernanceRule[] {
+  const issues = new IssueList([], [], recorded);
+  unstorableIssues(rules, issues, 'rules');
   const out = checkGovernanceRules(rules, issues, spelling, 'rules');
   if (!issues.empty) throw new PolicyConfigError(formatIssues(source, issues.items), source);
   return out;
@@ -221,7 +231,7 @@ function checkRule(raw: unknown, index: number, issues: IssueList, n: Names, lis
     // "The latest N per thread" only means something for checkpoints: the rule must cover exactly that type.
     const types = isPlainObject(raw.match) ? raw.match[n.resultType] : undefined;
     const only = Array.isArray(types) && types.length === 1 && typeof types[0] === 'string' ? types[0] : undefined;
-    const problem = keepLatestProblem(raw[n.keepLatest], only ?? (Array.isArray(types) ? types.join("', '") : undefined), decision);
+    const problem = keepLatestProblem(raw[n.keepLatest], only ?? (Array.isArray(types) ? types.join("', '") : undefined), decision, issues.recorded);
     if (problem) at([n.keepLatest], problem);
     else keepLatest = raw[n.keepLatest] as number;
   }
@@ -232,6 +242,8 @@ function checkRule(raw: unknown, index: number, issues: IssueList, n: Names, lis
 
   if (raw.trace !== undefined && raw.trace !== 'include') {
     at(['trace'], `expected 'include' (content of what this rule decides enters traces; leave it out to keep content out), got ${showValue(raw.trace)}`);
+  } else if (raw.trace === 'include' && decision === 'discard' && !issues.recorded) {
+    at(['trace'], TRACE_DISCARDED);
   }
 
   const match = checkMatch(raw.match, decision, n, at, (key, msg) => issues.add([index, 'match', key], `${label}: match`, msg));

@@ -1,5 +1,5 @@
 import { PolicyConfigError } from '../errors/index.ts';
-import { formatIssues, IssueList, isPlainObject, parseYamlConfig, readConfigFile } from './config-issues.ts';
+import { formatIssues, IssueList, isPlainObject, parseYamlConfig, readConfigFile, unstorableIssues } from './config-issues.ts';
 import { formatDuration, parseDuration, showValue } from './duration.ts';
 import { PLATFORM_NATIVE_TYPES } from './default-policy.ts';
 import type { SolutionConfig } from './solution-config.ts';
@@ -86,6 +86,7 @@ export async function loadPlatformPolicy(file: string): Promise<PlatformPolicy> 
 }
 
 function checkPlatformPolicy(raw: unknown, source: string, issues: IssueList): PlatformPolicy {
+  unstorableIssues(raw, issues);
   const empty = Object.freeze({ source, governance: Object.freeze([]), bounds: Object.freeze({}), tenants: Object.freeze({}), solutions: Object.freeze({}), budgets: Object.freeze([]), subjects: Object.freeze([]) });
   if (raw === null || raw === undefined) return empty;
   if (!isPlainObject(raw)) {

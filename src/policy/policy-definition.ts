@@ -1,5 +1,5 @@
 import { PolicyConfigError } from '../errors/index.ts';
-import { compileMaterializationPolicy, type AttachedConfig, type CompiledPolicy, type PolicyDescription } from './compile-policy.ts';
+import { compileRecordedPolicy, type AttachedConfig, type CompiledPolicy, type PolicyDescription } from './compile-policy.ts';
 import type { MaterializationDecision } from './decision.ts';
 import type { GovernanceRule } from './governance.ts';
 
@@ -36,7 +36,7 @@ export function compileDefinition(def: PolicyDefinition): CompiledPolicy {
     scope: a.scope, id: a.id,
     config: { source: a.source, ...(a.name === undefined ? {} : { name: a.name }), cacheTtlSeconds: a.cacheTtlSeconds, materializationPolicy: a.materializationPolicy },
   }));
-  const policy = compileMaterializationPolicy({
+  const policy = compileRecordedPolicy({
     governance: def.governance,
     ...(def.solution ? { solution: { ...def.solution } } : { defaultCacheTtlSeconds: def.cacheTtlSeconds }),
     ...(attached.length > 0 ? { attached } : {}),

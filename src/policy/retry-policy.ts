@@ -1,5 +1,6 @@
 import { ConfigError } from '../errors/index.ts';
-import { parseDuration } from './duration.ts';
+import { MAX_COUNT } from './config-issues.ts';
+import { MAX_TIMER_SECONDS, parseDuration } from './duration.ts';
 
 /**
  * How often, and how far apart, a queued execution is attempted — the shape
@@ -65,7 +66,8 @@ const ALWAYS_FINAL = new Set(['SYM_ERR_INVALID_INTENT', 'SYM_ERR_UNKNOWN_INTENT'
  * Validates a retry policy and fills in its defaults.
  *
  * @throws ConfigError (SYM_ERR_CONFIG) naming the field, e.g.
- *   `RetryPolicy.maximumAttempts must be a positive integer`.
+ *   `RetryPolicy.maximumAttempts must be a whole number from 1 to 2147483647`;
+ *   intervals are at most 24 days (a step's retry waits on a timer).
  */
 export function compileRetryPolicy(policy: RetryPolicy = {}, where = 'RetryPolicy'): CompiledRetryPolicy {
   if (policy === null || typeof policy !== 'object') throw new ConfigError(`${where} must be an object`);
@@ -74,8 +76,9 @@ export function compileRetryPolicy(policy: RetryPolicy = {}, where = 'RetryPolic
     if (!known.has(key)) throw new ConfigError(`${where}.${key} is not a retry policy field (known: ${[...known].join(', ')})`);
   }
   const { maximumAttempts = DEFAULT_MAXIMUM_ATTEMPTS, backoffCoefficient = 2 } = policy;
-  if (typeof maximumAttempts !== 'number' || !Number.isInteger(maximumAttempts) || maximumAttempts <= 0) {
-    throw new ConfigError(`${where}.maximumAttempts must be a positive integer, got ${String(maximumAttempts)}`);
+  // Attempts are counted in an integer column and compared there.
+  if (typeof maximumAttempts !== 'number' || !Number.isInteger(maximumAttempts) || maximumAttempts <= 0 || maximumAttempts > MAX_COUNT) {
+    throw new ConfigError(`${where}.maximumAttempts must be a whole number from 1 to ${MAX_COUNT}, got ${String(maximumAttempts)}`);
   }
   if (typeof backoffCoefficient !== 'number' || !Number.isFinite(backoffCoefficient) || backoffCoefficient < 1) {
     throw new ConfigError(`${where}.backoffCoefficient must be a number of at least 1, got ${String(backoffCoefficient)}`);
@@ -98,21 +101,26 @@ export function compileRetryPolicy(policy: RetryPolicy = {}, where = 'RetryPolic
   });
 }
 
+/** The longest wait between attempts: a step's retry waits on a timer, which holds at most 24 days. */
+const MAX_INTERVAL_MS = MAX_TIMER_SECONDS * 1000;
+
 function intervalMs(value: number | string, field: string): number {
+  let ms: number;
   if (typeof value === 'number') {
     if (!Number.isInteger(value) || value < 0) throw new ConfigError(`${field} must be a whole number of milliseconds, got ${value}`);
-    return value;
-  }
-  if (typeof value === 'string') {
-    const ms = /^\s*(\d+)\s*ms\s*$/.exec(value);
-    if (ms) return Number(ms[1]);
+    ms = value;
+  } else if (typeof value === 'string') {
+    const plain = /^\s*(\d+)\s*ms\s*$/.exec(value);
     try {
-      return parseDuration(value) * 1000;
+      ms = plain ? Number(plain[1]) : parseDuration(value, { max: MAX_TIMER_SECONDS }) * 1000;
     } catch (err) {
       throw new ConfigError(`${field}: ${(err as Error).message}`);
     }
+  } else {
+    throw new ConfigError(`${field} must be milliseconds or a duration such as '1s', got ${JSON.stringify(value)}`);
   }
-  throw new ConfigError(`${field} must be milliseconds or a duration such as '1s', got ${JSON.stringify(value)}`);
+  if (ms > MAX_INTERVAL_MS) throw new ConfigError(`${field} must be at most ${MAX_INTERVAL_MS} ms (24d, the longest timer), got ${JSON.stringify(value)}`);
+  return ms;
 }
 
 export const DEFAULT_RETRY_POLICY: CompiledRetryPolicy = compileRetryPolicy();

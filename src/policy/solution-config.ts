@@ -1,5 +1,5 @@
 import { PolicyConfigError } from '../errors/index.ts';
-import { formatIssues, IssueList, isPlainObject, parseYamlConfig, readConfigFile } from './config-issues.ts';
+import { formatIssues, IssueList, isPlainObject, MAX_COUNT, parseYamlConfig, readConfigFile, unstorableIssues } from './config-issues.ts';
 import { MATERIALIZATION_DECISIONS, type MaterializationDecision } from './decision.ts';
 import { DEFAULT_CACHE_TTL_SECONDS, PLATFORM_NATIVE_TYPES } from './default-policy.ts';
 import { parseDuration, showValue } from './duration.ts';
@@ -72,7 +72,17 @@ const EMPTY_POLICY: Readonly<Record<string, SolutionRule>> = Object.freeze({});
  * ```
  */
 export function parseSolutionConfig(raw: unknown, source = 'inline'): SolutionConfig {
-  const issues = new IssueList();
+  return parseSolutionConfigObject(raw, source, false);
+}
+
+/**
+ * {@link parseSolutionConfig} for a config a stored policy recorded: rules
+ * added since it was stored are not applied (see {@link IssueList}).
+ *
+ * @internal
+ */
+export function parseSolutionConfigObject(raw: unknown, source: string, recorded: boolean): SolutionConfig {
+  const issues = new IssueList([], [], recorded);
   const config = checkSolutionConfig(raw, source, issues);
   if (!config) throw new PolicyConfigError(formatIssues(source, issues.items), source);
   return config;
@@ -108,6 +118,7 @@ export async function loadSolutionConfig(file: string): Promise<SolutionConfig> 
 
 /** Checks `raw`, adding problems to `issues`; returns the frozen config only when there were none. */
 function checkSolutionConfig(raw: unknown, source: string, issues: IssueList): SolutionConfig | undefined {
+  unstorableIssues(raw, issues);
   if (raw === null || raw === undefined) {
     return Object.freeze({ source, materializationPolicy: EMPTY_POLICY, cacheTtlSeconds: DEFAULT_CACHE_TTL_SECONDS });
   }
@@ -236,6 +247,9 @@ function checkRule(entry: unknown, path: readonly string[], issues: IssueList): 
       if (entry.trace !== 'include') {
         issues.add([...path, 'trace'], `${label}.trace`, `expected 'include' (content of this type enters traces; leave it out to keep content out), got ${showValue(entry.trace)}`);
         ok = false;
+      } else if (decision === 'discard' && !issues.recorded) {
+        issues.add([...path, 'trace'], `${label}.trace`, TRACE_DISCARDED);
+        ok = false;
       } else {
         trace = 'include';
       }
@@ -250,7 +264,7 @@ function checkRule(entry: unknown, path: readonly string[], issues: IssueList): 
       }
     }
     if (entry.keep_latest !== undefined) {
-      const problem = keepLatestProblem(entry.keep_latest, resultType, decision);
+      const problem = keepLatestProblem(entry.keep_latest, resultType, decision, issues.recorded);
       if (problem) {
         issues.add([...path, 'keep_latest'], `${label}.keep_latest`, problem);
         ok = false;
@@ -287,22 +301,36 @@ function checkRule(entry: unknown, path: readonly string[], issues: IssueList): 
   });
 }
 
+/**
+ * Why `trace: include` is refused beside `decision: discard` (solution
+ * configs and governance rules alike): a trace is kept by a tracing backend
+ * the runtime cannot delete from.
+ *
+ * @internal
+ */
+export const TRACE_DISCARDED =
+  "not allowed with decision 'discard': content the policy discards is kept nowhere, traces included (keep it with cache or persist, or leave trace out)";
+
 /** The one result type `keep_latest` applies to: checkpoints are kept per thread, so "the latest N" has a meaning. */
 export const KEEP_LATEST_RESULT_TYPE = 'checkpoint';
 
 /**
  * Why a `keep_latest` value cannot be used for `resultType` with `decision`,
- * or null when it can: a positive integer, on result type `checkpoint`, with
+ * or null when it can: an integer from 1 to {@link MAX_COUNT}, on result type `checkpoint`, with
  * decision `persist`. Shared by solution configs and governance rules.
+ * `recorded`: a stored policy's, whose count predates the upper bound.
  *
  * @internal
  */
-export function keepLatestProblem(value: unknown, resultType: string | undefined, decision: MaterializationDecision | undefined): string | null {
+export function keepLatestProblem(value: unknown, resultType: string | undefined, decision: MaterializationDecision | undefined, recorded = false): string | null {
   if (resultType !== KEEP_LATEST_RESULT_TYPE) {
     return `only allowed for result type '${KEEP_LATEST_RESULT_TYPE}' (it keeps the latest N checkpoints of each thread), not for ${resultType === undefined ? 'every result type' : `'${resultType}'`}`;
   }
   if (decision !== undefined && decision !== 'persist') return `only allowed with decision 'persist' (this entry's decision is '${decision}')`;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) return `expected a whole number of checkpoints, 1 or more, got ${showValue(value)}`;
+  // The count is a query's LIMIT: a bigint there, an integer everywhere it is kept.
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || (value > MAX_COUNT && !recorded)) {
+    return `expected a whole number of checkpoints from 1 to ${MAX_COUNT}, got ${showValue(value)}`;
+  }
   return null;
 }
 

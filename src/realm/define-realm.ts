@@ -1,6 +1,7 @@
 import { RealmDefinitionError } from '../errors/index.ts';
 import type { ExecutionContext } from '../intent/execution-context.ts';
 import { compileRetryPolicy, type CompiledRetryPolicy, type RetryPolicy } from '../policy/retry-policy.ts';
+import { MAX_TIMER_SECONDS } from '../policy/duration.ts';
 
 /**
  * Anything with `parse()` or `safeParse()` validates parameters — a Zod
@@ -125,8 +126,9 @@ export function defineRealm(input: RealmDefinitionInput): Realm {
     ) {
       throw new RealmDefinitionError(`${where}: 'params' must have a parse() or safeParse() method (e.g. a Zod schema)`);
     }
-    if (def.timeoutMs !== undefined && !(Number.isInteger(def.timeoutMs) && def.timeoutMs > 0)) {
-      throw new RealmDefinitionError(`${where}: 'timeoutMs' must be a positive integer`);
+    // A timer waits on it: Node fires a longer one at once.
+    if (def.timeoutMs !== undefined && !(Number.isInteger(def.timeoutMs) && def.timeoutMs > 0 && def.timeoutMs <= MAX_TIMER_SECONDS * 1000)) {
+      throw new RealmDefinitionError(`${where}: 'timeoutMs' must be a whole number of milliseconds from 1 to ${MAX_TIMER_SECONDS * 1000}, got ${String(def.timeoutMs)}`);
     }
     let compiled: CompiledRetryPolicy | undefined;
     if (def.retryPolicy !== undefined) {

@@ -1,3 +1,5 @@
+import { escapeUnstorable, textProblem } from '../json/storable-text.ts';
+
 /**
  * What PostgreSQL can store, checked once for everything a realm returns.
  *
@@ -16,27 +18,7 @@
  *   that already contained such a sequence literally.
  */
 
-/** NUL or an unpaired surrogate: a high surrogate not followed by a low one, or a low one not preceded by a high one. */
-const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/gu;
-const UNSTORABLE_ONE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/u;
-
-/**
- * Why `s` cannot be stored as PostgreSQL text or jsonb, or null when it can.
- * Names the first offending code unit and its index (UTF-16 units).
- */
-export function textProblem(s: string): string | null {
-  const m = UNSTORABLE_ONE.exec(s);
-  if (!m) return null;
-  const unit = m[0]!.charCodeAt(0);
-  const at = `at index ${m.index}`;
-  if (unit === 0) return `contains a NUL character (U+0000) ${at}, which PostgreSQL cannot store`;
-  return `contains an unpaired UTF-16 surrogate (\\u${hex4(unit)}) ${at}, which is not Unicode text and cannot be stored`;
-}
-
-/** `s` with each NUL and unpaired surrogate replaced by the visible escape `\uXXXX` (see the module notes). */
-export function escapeUnstorable(s: string): string {
-  return s.replace(UNSTORABLE, (c) => `\\u${hex4(c.charCodeAt(0))}`);
-}
+export { escapeUnstorable, textProblem } from '../json/storable-text.ts';
 
 /**
  * `s` quoted for an error message: storable (escaped), control characters
@@ -137,8 +119,6 @@ export function nonPlainKind(o: object): string | null {
 function member(key: string): string {
   return /^[A-Za-z_$][A-Za-z0-9_$]*$/.test(key) ? `.${key}` : `[${quote(key, 60)}]`;
 }
-
-const hex4 = (n: number): string => n.toString(16).padStart(4, '0');
 
 /** `'s'` for an error message: unstorable code units escaped, at most `max` characters of it. */
 export function named(s: string, max = 120): string {

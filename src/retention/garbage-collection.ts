@@ -1,4 +1,5 @@
 import { ConfigError } from '../errors/index.ts';
+import { MAX_DURATION_SECONDS } from '../policy/duration.ts';
 import type { BlobStore } from '../artifacts/blob-store.ts';
 import type { Db } from '../db/db.ts';
 
@@ -32,8 +33,9 @@ export interface GarbageCollectionDeps {
 
 /** Checks a grace period (seconds, a finite number ≥ 0). Throws ConfigError naming `source`. */
 export function checkGcGrace(seconds: unknown, source: string): number {
-  if (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds < 0) {
-    throw new ConfigError(`${source} must be a number of seconds, 0 or more, got ${String(seconds)}`);
+  // "Older than now minus the grace" must stay a date: at most 100 years.
+  if (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds < 0 || seconds > MAX_DURATION_SECONDS) {
+    throw new ConfigError(`${source} must be a number of seconds from 0 to ${MAX_DURATION_SECONDS}, got ${String(seconds)}`);
   }
   return seconds;
 }

@@ -38,7 +38,16 @@ export interface Scope {
   readonly tenantId: TenantScope;
 }
 
-/** A running SymphAIny runtime. Create with {@link createRuntime}; `close()` when done. */
+/**
+ * A running SymphAIny runtime. Create with {@link createRuntime}; `close()` when done.
+ *
+ * Every method checks its arguments before reading or writing anything
+ * (runtime-inputs.ts): a string the store cannot keep (a NUL or an unpaired
+ * UTF-16 surrogate) anywhere in them, a `limit` outside 1 to 2147483647, or
+ * an empty or unreadable `since`/`until` window throws SYM_ERR_INVALID_REQUEST
+ * whose `issues` name the field by its path (`subject.value`, `data.items[1]`);
+ * intent parameters throw SYM_ERR_INVALID_INTENT (`parameters.sop_text`).
+ */
 export interface Runtime {
   /** The embedded data directory, or `null` for `memory` runtimes and external databases. */
   readonly dataDir: string | null;

@@ -33,6 +33,7 @@ import type { Logger } from 'pino';
 import type { BackgroundLoops } from './background-loops.ts';
 import type { ExecutionLifecycleManager } from '../execution/lifecycle-manager.ts';
 import { explainExecution } from './explain-execution.ts';
+import { checkInputs } from './runtime-inputs.ts';
 import type { LivePolicy } from '../store/live-policy.ts';
 import { diffPolicyOverHistory } from './policy-diff-over-history.ts';
 import type { ReadinessProbe } from '../health/readiness.ts';
@@ -120,17 +121,22 @@ export function runtimeFacade(parts: RuntimeParts): Runtime {
     storeKind: db.capabilities.multipleConnections ? 'postgres' : 'embedded',
     async execute(intent, opts) {
       open();
+      checkInputs({ traceparent: opts?.traceparent });
       if (opts?.policy) await policies.record(opts.policy, now());
       return track(manager.execute(intent, opts));
     },
     async submit(intent, opts) {
       open();
+      checkInputs({ traceparent: opts?.traceparent });
       return track(manager.submit(intent, opts));
     },
-    signalExecution: async (executionId, name, scope, o) => (open(), track(parts.signals.signal(executionId, scope.tenantId, name, o))),
-    decideApproval: async (executionId, name, scope, o) => (open(), track(parts.signals.decide(executionId, scope.tenantId, name, o))),
-    listApprovals: async (scope, o) => (open(), parts.signals.waitingApprovals(scope.tenantId, o?.limit)),
-    retryExecution: async (executionId, scope, o) => (open(), track(manager.retryExecution(executionId, scope.tenantId, o.requestedBy))),
+    signalExecution: async (executionId, name, scope, o) =>
+      (open(), checkInputs({ executionId, name, ...scope, ...o }), track(parts.signals.signal(executionId, scope.tenantId, name, o))),
+    decideApproval: async (executionId, name, scope, o) =>
+      (open(), checkInputs({ executionId, name, ...scope, ...o }), track(parts.signals.decide(executionId, scope.tenantId, name, o))),
+    listApprovals: async (scope, o) => (open(), checkInputs({ ...scope, ...o }), parts.signals.waitingApprovals(scope.tenantId, o?.limit)),
+    retryExecution: async (executionId, scope, o) =>
+      (open(), checkInputs({ executionId, ...scope, ...o }), track(manager.retryExecution(executionId, scope.tenantId, o.requestedBy))),
     startWorker(opts) {
       open();
       const worker = new Worker({ manager, logger }, opts).start();
@@ -138,6 +144,7 @@ export function runtimeFacade(parts: RuntimeParts): Runtime {
       return worker;
     },
     async waitForExecution(executionId, scope, opts = {}) {
+      checkInputs({ executionId, ...scope, ...opts });
       const timeoutMs = opts.timeoutMs ?? 60_000;
       const deadline = Date.now() + timeoutMs;
       let pause = 50;
@@ -156,25 +163,28 @@ export function runtimeFacade(parts: RuntimeParts): Runtime {
     intents: () => registry.list(),
     async getExecution(executionId, scope) {
       open();
+      checkInputs({ executionId, ...scope });
       const e = await stateSurface.get(executionId, scope.tenantId);
       if (!e) throw new NotFoundError('execution', executionId);
       return e;
     },
-    listExecutions: async (q) => (open(), stateSurface.list(q)),
+    listExecutions: async (q) => (open(), checkInputs(q), stateSurface.list(q)),
     async getArtifact(artifactId, scope) {
       open();
+      checkInputs({ artifactId, ...scope });
       const a = await artifactIndex.get(artifactId, scope.tenantId);
       if (!a) throw new NotFoundError('artifact', artifactId);
       return a;
     },
-    listArtifacts: async (q) => (open(), artifactIndex.list(q)),
-    listRetentionDue: async (scope, o) => (open(), artifactIndex.dueWithin(scope.tenantId, o.withinSeconds, o.limit ?? 100)),
+    listArtifacts: async (q) => (open(), checkInputs(q), artifactIndex.list(q)),
+    listRetentionDue: async (scope, o) => (open(), checkInputs({ ...scope, ...o }), artifactIndex.dueWithin(scope.tenantId, o.withinSeconds, o.limit ?? 100)),
     async listSteps(executionId, scope) {
       await runtime.getExecution(executionId, scope); // NotFoundError unless it is the scope's
       const steps = await stepJournal.load(executionId, scope.tenantId);
       return steps.map(({ due: _due, ...step }) => step);
     },
     async readRendering(artifactId, name, scope) {
+      checkInputs({ artifactId, rendering: name });
       const a = await runtime.getArtifact(artifactId, scope);
       if (a.deleted) {
         throw new NotFoundError('rendering', name, `artifact '${artifactId}' was deleted (${a.deleted.reason}) at ${a.deleted.at}; its tombstone remains`);
@@ -185,29 +195,30 @@ export function runtimeFacade(parts: RuntimeParts): Runtime {
       }
       return { bytes: await artifactStorage.readRendering(ref, a.tenantId), contentType: ref.contentType };
     },
-    holdArtifact: async (artifactId, scope, reason) => (open(), lifecycle.setHold(artifactId, scope.tenantId, { reason })),
-    releaseArtifact: async (artifactId, scope) => (open(), lifecycle.setHold(artifactId, scope.tenantId, false)),
+    holdArtifact: async (artifactId, scope, reason) =>
+      (open(), checkInputs({ artifactId, ...scope, reason }), lifecycle.setHold(artifactId, scope.tenantId, { reason })),
+    releaseArtifact: async (artifactId, scope) => (open(), checkInputs({ artifactId, ...scope }), lifecycle.setHold(artifactId, scope.tenantId, false)),
     sweep: async (o) => (open(), track(lifecycle.sweep(o))),
     keepCached: async (cacheId, scope) =>
-      (open(), track(keepCached({ db, cache, artifactIndex, artifactContents, artifactStorage, wal, now: dbNow, policyFor, ...(parts.records ? { records: parts.records } : {}) }, cacheId, scope.tenantId))),
-    erase: async (scope) => (open(), track(erase({
+      (open(), checkInputs({ cacheId, ...scope }), track(keepCached({ db, cache, artifactIndex, artifactContents, artifactStorage, wal, now: dbNow, policyFor, ...(parts.records ? { records: parts.records } : {}) }, cacheId, scope.tenantId))),
+    erase: async (scope) => (open(), checkInputs(scope), track(erase({
       db, wal, artifactIndex, lifecycle, cache, checkpoints: parts.checkpoints, now: dbNow, keyring: parts.keyring, embedded: dataDir !== null,
       ...(parts.records ? { records: parts.records } : {}),
     }, scope))),
     checkpoints: (tenantId) => (open(), parts.checkpoints.forTenant(tenantId)),
-    listWal: async (q) => (open(), wal.list(q)),
-    verifyWal: async (scope) => (open(), verifyWal(db, scope.tenantId)),
-    listEvents: async (q) => (open(), outbox.list(q)),
-    listCommittedEvents: async (q) => (open(), outbox.listCommitted(q)),
-    eventPosition: async (eventId, tenantId) => (open(), outbox.positionOf(eventId, tenantId)),
+    listWal: async (q) => (open(), checkInputs(q), wal.list(q)),
+    verifyWal: async (scope) => (open(), checkInputs(scope), verifyWal(db, scope.tenantId)),
+    listEvents: async (q) => (open(), checkInputs(q), outbox.list(q)),
+    listCommittedEvents: async (q) => (open(), checkInputs(q), outbox.listCommitted(q)),
+    eventPosition: async (eventId, tenantId) => (open(), checkInputs({ eventId, tenantId }), outbox.positionOf(eventId, tenantId)),
     async ping() {
       open();
       await db.query('SELECT 1');
     },
     readiness: () => (closed ? Promise.resolve({ status: 'down', parts: [{ name: 'runtime', status: 'down', detail: 'closed' }] }) : probe.check()),
-    getCached: async (lookup) => (open(), cache.get(lookup, dbNow())),
+    getCached: async (lookup) => (open(), checkInputs(lookup), cache.get(lookup, dbNow())),
     explainPolicy: (input, opts) => asResolver(opts?.policy ?? live.current).explain({ ...input, solutionId: opts?.solutionId ?? null }),
-    diffPolicy: async (candidate, o) => (open(), diffPolicyOverHistory(db, asResolver(candidate), o)),
+    diffPolicy: async (candidate, o) => (open(), checkInputs({ tenantId: o.tenantId, since: o.since }), diffPolicyOverHistory(db, asResolver(candidate), o)),
     applyPolicy: async (candidate, o) => (open(), track(applyPolicy({ db, wal, artifactIndex, lifecycle, policies, now: dbNow, live }, asResolver(candidate), o))),
     async explainExecution(executionId, scope) {
       await runtime.getExecution(executionId, scope); // 404 unless it is the scope's

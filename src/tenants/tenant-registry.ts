@@ -1,4 +1,5 @@
 import { ConflictError, InvalidRequestError, NotFoundError } from '../errors/index.ts';
+import { refuseUnstorable } from '../json/storable-text.ts';
 import { TENANT_ID } from '../intent/intent.ts';
 import type { Queryable } from '../db/db.ts';
 import { iso } from '../db/sql.ts';
@@ -65,6 +66,7 @@ export class TenantRegistry {
 
   /** Revokes a key at once in this process (within a few seconds in others). */
   async revokeKey(keyId: string): Promise<ApiKeyRecord> {
+    refuseUnstorable({ keyId });
     const rows = await this.db.query(
       `UPDATE symphainy.api_keys SET revoked_at = COALESCE(revoked_at, $2) WHERE key_id = $1
        RETURNING key_id, tenant_id, created_at, revoked_at`,
@@ -94,6 +96,7 @@ export class TenantRegistry {
   }
 
   async #mustExist(tenantId: string): Promise<void> {
+    refuseUnstorable({ tenantId });
     const rows = await this.db.query('SELECT 1 FROM symphainy.tenants WHERE tenant_id = $1', [tenantId]);
     if (rows.length === 0) throw new NotFoundError('tenant', tenantId);
   }

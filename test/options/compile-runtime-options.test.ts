@@ -109,7 +109,7 @@ describe('compileRuntimeOptions', () => {
       [{ poolSize: 2.5 }, 'option poolSize: must be an integer from 1 to 1000, got 2.5'],
       [{ poolSize: '10' }, 'option poolSize: must be an integer from 1 to 1000, got "10"'],
       [{ inlineMaxBytes: -1 }, 'option inlineMaxBytes: must be an integer of 0 or more, got -1'],
-      [{ gcGraceSeconds: Number.POSITIVE_INFINITY }, 'option gcGraceSeconds: must be a number of seconds, 0 or more, got Infinity'],
+      [{ gcGraceSeconds: Number.POSITIVE_INFINITY }, 'option gcGraceSeconds: must be a number of seconds from 0 to 3153600000, got Infinity'],
       [{ cachePurgeIntervalSeconds: 0 }, 'option cachePurgeIntervalSeconds: expected a duration like 200ms, 30s, 15m, 1h or 7d (or seconds), got 0'],
       [{ statementTimeoutMs: 0 }, 'option statementTimeoutMs: expected a duration like 200ms, 30s, 15m, 1h or 7d (or milliseconds), got 0'],
       [{ leaseMs: 299 }, 'option leaseMs: 299 is shorter than the minimum of 300ms'],
@@ -118,7 +118,7 @@ describe('compileRuntimeOptions', () => {
       [{ realms: 'notes' }, 'option realms: must be a list of realms, got "notes"'],
       [{ now: new Date(0) }, 'option now: must be a function returning a Date, got an object'],
       [{ groupCommit: true }, 'option groupCommit: must be an object or false, got true'],
-      [{ retryPolicy: { maximumAttempts: 0 } }, 'option retryPolicy.maximumAttempts must be a positive integer, got 0'],
+      [{ retryPolicy: { maximumAttempts: 0 } }, 'option retryPolicy.maximumAttempts must be a whole number from 1 to 2147483647, got 0'],
     ];
     for (const [options, expected] of cases) assert.equal(problems(() => compileRuntimeOptions({ options })), expected, JSON.stringify(options));
     // 0 is "none" where the option says so.

@@ -31,7 +31,7 @@ test('keep_latest is refused on any other result type, with another decision, or
     message: /checkpoint\.keep_latest: only allowed with decision 'persist' \(this entry's decision is 'cache'\)/,
   });
   assert.throws(() => parseSolutionConfig({ materialization_policy: { checkpoint: { decision: 'persist', keep_latest: 0 } } }), {
-    message: /checkpoint\.keep_latest: expected a whole number of checkpoints, 1 or more, got 0/,
+    message: /checkpoint\.keep_latest: expected a whole number of checkpoints from 1 to 2147483647, got 0/,
   });
   assert.throws(
     () => parseSolutionConfigYaml('materialization_policy:\n  workflow:\n    decision: persist\n    keep_latest: 2\n', 'policy.yaml'),

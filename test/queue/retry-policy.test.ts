@@ -19,9 +19,9 @@ describe('compileRetryPolicy', () => {
   test('refuses bad fields with exact messages', () => {
     const refuses = (policy: object, message: string) =>
       assert.throws(() => compileRetryPolicy(policy as never), (err: Error & { code?: string }) => err.code === 'SYM_ERR_CONFIG' && err.message === message);
-    refuses({ maximumAttempts: 0 }, 'RetryPolicy.maximumAttempts must be a positive integer, got 0');
-    refuses({ maximumAttempts: 1.5 }, 'RetryPolicy.maximumAttempts must be a positive integer, got 1.5');
-    refuses({ maximumAttempts: Infinity }, 'RetryPolicy.maximumAttempts must be a positive integer, got Infinity');
+    refuses({ maximumAttempts: 0 }, 'RetryPolicy.maximumAttempts must be a whole number from 1 to 2147483647, got 0');
+    refuses({ maximumAttempts: 1.5 }, 'RetryPolicy.maximumAttempts must be a whole number from 1 to 2147483647, got 1.5');
+    refuses({ maximumAttempts: Infinity }, 'RetryPolicy.maximumAttempts must be a whole number from 1 to 2147483647, got Infinity');
     refuses({ backoffCoefficient: 0.5 }, 'RetryPolicy.backoffCoefficient must be a number of at least 1, got 0.5');
     refuses({ initialInterval: 0 }, 'RetryPolicy.initialInterval cannot be 0');
     refuses({ maximumInterval: 0 }, 'RetryPolicy.maximumInterval cannot be 0');
@@ -35,12 +35,12 @@ describe('compileRetryPolicy', () => {
     const file = parseRuntimeConfigYaml('retry_policy:\n  maximum_attempts: 3\n  initial_interval: 2s\n  non_retryable_error_codes: [SYM_ERR_REALM_RESULT]\n', 'rt.yaml');
     assert.deepEqual(file.retryPolicy, { maximumAttempts: 3, initialInterval: '2s', nonRetryableErrorCodes: ['SYM_ERR_REALM_RESULT'] });
     assert.throws(() => parseRuntimeConfigYaml('events: nats://x\nretry_policy:\n  maximum_attempts: 0\n', 'rt.yaml'),
-      (err: Error) => /^rt\.yaml:\d+: retry_policy: maximum_attempts must be a positive integer, got 0$/m.test(err.message));
+      (err: Error) => /^rt\.yaml:\d+: retry_policy: maximum_attempts must be a whole number from 1 to 2147483647, got 0$/m.test(err.message));
   });
 
   test('defineRealm compiles an intent\'s retry policy, refusing a bad one by name', () => {
     assert.throws(() => defineRealm({ name: 'r', intents: { go: { retryPolicy: { maximumAttempts: -1 }, handler: () => ({}) } } }),
-      (err: unknown) => err instanceof RealmDefinitionError && /realm 'r', intent 'go': RetryPolicy.maximumAttempts must be a positive integer/.test(err.message));
+      (err: unknown) => err instanceof RealmDefinitionError && /realm 'r', intent 'go': RetryPolicy.maximumAttempts must be a whole number from 1 to 2147483647/.test(err.message));
   });
 });
 

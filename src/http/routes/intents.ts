@@ -1,6 +1,6 @@
 import { jsonDepth } from '../limits.ts';
 import { tenantOf } from '../auth.ts';
-import { InvalidRequestError, LimitExceededError } from '../../errors/index.ts';
+import { InvalidIntentError, InvalidRequestError, LimitExceededError } from '../../errors/index.ts';
 import { defineRoute, type RouteContext } from '../route.ts';
 import { ExecutionResult, IdempotencyHeaders, IntentBody, IntentQuery, Submitted } from '../schemas/index.ts';
 
@@ -16,6 +16,8 @@ export const intentRoutes = (ctx: RouteContext) => [
     body: IntentBody,
     query: IntentQuery,
     headers: IdempotencyHeaders,
+    // As the runtime answers an intent whose parameters it cannot store (library, MCP): one code for one fault.
+    unstorableBody: (message, issues) => new InvalidIntentError(message, issues),
     responses: {
       200: { description: 'the execution ran; its result (status completed or failed)', schema: ExecutionResult },
       202: { description: 'queued (mode=async); poll the execution', schema: Submitted, headers: { Location: 'the execution' } },

@@ -24,6 +24,45 @@ export const QueryInt = (max: number) =>
     .regex(/^[1-9][0-9]{0,8}$/, `must be a whole number from 1 to ${max}`)
     .transform(Number)
     .refine((n) => n <= max, `must be at most ${max}`);
+const INSTANT_FORMS = 'a date (2026-01-31, midnight UTC) or a date-time with a zone (2026-01-31T12:00:00Z, 2026-01-31T14:00:00+02:00)';
+const DATE_TIME = z.iso.datetime({ offset: true });
+const DATE = z.iso.date();
+
+/**
+ * An instant in a query string, normalized to UTC ISO-8601: a date alone
+ * (`2026-01-31`, its midnight UTC) or a date-time with a zone; years 1 to
+ * 9999 (what the store's timestamps hold). Every time parameter uses it.
+ */
+export const QueryInstant = z
+  .string()
+  .transform((v, ctx) => {
+    const ok = DATE_TIME.safeParse(v).success || DATE.safeParse(v).success;
+    const d = ok ? new Date(DATE.safeParse(v).success ? `${v}T00:00:00Z` : v) : null;
+    const year = d?.getUTCFullYear() ?? 0;
+    if (!d || Number.isNaN(d.getTime()) || year < 1 || year > 9999) {
+      ctx.addIssue({ code: 'custom', message: `must be ${INSTANT_FORMS} in the years 1 to 9999, got ${JSON.stringify(v.slice(0, 64))}` });
+      return z.NEVER;
+    }
+    return d.toISOString();
+  })
+  .describe(`ISO-8601: ${INSTANT_FORMS}`);
+
+/**
+ * `since` and `until` of a query (both {@link QueryInstant}): a window that
+ * can hold nothing — `since` not before `until` — is refused naming both.
+ */
+export const queryWindow = (describe: { since: string; until: string }) => ({
+  since: QueryInstant.optional().describe(`${describe.since}: ${INSTANT_FORMS}`),
+  until: QueryInstant.optional().describe(`${describe.until}: ${INSTANT_FORMS}; later than since`),
+});
+
+/** Refuses a query whose `since` is not before its `until` (an empty window), naming both. */
+export function checkWindow(q: { since?: string | undefined; until?: string | undefined }, ctx: z.RefinementCtx): void {
+  if (q.since === undefined || q.until === undefined || q.since < q.until) return;
+  ctx.addIssue({ code: 'custom', path: ['since'], message: `must be earlier than until (since ${q.since}, until ${q.until}: the window is empty)` });
+  ctx.addIssue({ code: 'custom', path: ['until'], message: 'must be later than since' });
+}
+
 export const Cursor = z.string().max(512).describe('opaque: the nextCursor of the previous page');
 
 export const pageQuery = (pageSize: number) => ({ limit: QueryInt(pageSize).optional(), cursor: Cursor.optional() });

@@ -1,12 +1,9 @@
 import { z } from 'zod';
 import { ExecutionStatus } from '../../store/state-surface.ts';
 import { ArtifactView } from './artifacts.ts';
-import { ErrorInfo, Id, IntentType, Json, pageQuery, Timestamp } from './common.ts';
+import { checkWindow, ErrorInfo, Id, IntentType, Json, pageQuery, queryWindow, Timestamp } from './common.ts';
 
 /** `/v1/executions`: one, a filtered page, and its journey through the WAL. */
-
-/** An ISO-8601 instant with a zone (`2026-01-31T12:00:00Z`), normalized to UTC. */
-const QueryInstant = z.iso.datetime({ offset: true }).transform((v) => new Date(v).toISOString());
 
 export const ExecutionParams = z.strictObject({ id: Id });
 
@@ -15,10 +12,9 @@ export const ExecutionListQuery = (pageSize: number) =>
     status: z.enum(Object.values(ExecutionStatus) as [string, ...string[]]).optional(),
     intentType: IntentType.optional(),
     sessionId: Id.optional(),
-    since: QueryInstant.optional().describe('only executions accepted at or after this instant (ISO-8601)'),
-    until: QueryInstant.optional().describe('only executions accepted before this instant (ISO-8601)'),
+    ...queryWindow({ since: 'only executions accepted at or after this instant', until: 'only executions accepted before this instant' }),
     ...pageQuery(pageSize),
-  });
+  }).superRefine(checkWindow);
 
 export const Execution = z.object({
   executionId: z.string(),
