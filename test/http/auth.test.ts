@@ -57,6 +57,11 @@ const TENANT_ROUTES: Op[] = [
   { method: 'GET', template: '/v1/executions/{id}/lineage', path: (i) => `/v1/executions/${i.executionId}/lineage` },
   { method: 'GET', template: '/v1/retention/due', path: () => '/v1/retention/due' },
   { method: 'GET', template: '/v1/policy', path: () => '/v1/policy' },
+  // No LangGraph thread here: the key is accepted and the thread not found.
+  { method: 'GET', template: '/v1/checkpoints/threads/{threadId}', path: () => '/v1/checkpoints/threads/no-such-thread', success: 404 },
+  { method: 'GET', template: '/v1/checkpoints/threads/{threadId}/{checkpointId}/explain', path: () => '/v1/checkpoints/threads/no-such-thread/cp-1/explain', success: 404 },
+  { method: 'POST', template: '/v1/checkpoints/threads/{threadId}/hold', path: () => '/v1/checkpoints/threads/no-such-thread/hold', json: { reason: 'audit' }, success: 404 },
+  { method: 'DELETE', template: '/v1/checkpoints/threads/{threadId}/hold', path: () => '/v1/checkpoints/threads/no-such-thread/hold', success: 404 },
 ];
 
 const ADMIN_ROUTES: Op[] = [
