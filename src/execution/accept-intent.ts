@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { isKeyError, StoreError, type SymphainyError } from '../errors/index.ts';
+import { StoreError, type SymphainyError } from '../errors/index.ts';
+import { isKeyError } from '../errors/key-errors.ts';
 import { createIntent, type Intent, type IntentInput } from '../intent/intent.ts';
 import type { CompiledPolicy } from '../policy/compile-policy.ts';
 import { durationOption, MAX_TIMER_SECONDS } from '../policy/duration.ts';

@@ -1,4 +1,5 @@
-import { isKeyError, StoreError } from '../errors/index.ts';
+import { StoreError } from '../errors/index.ts';
+import { isKeyError } from '../errors/key-errors.ts';
 import { storableFailure } from '../realm/realm-failure.ts';
 import { WalRecordType } from '../store/write-ahead-log.ts';
 import type { ExecutionResult } from './execution-result.ts';
