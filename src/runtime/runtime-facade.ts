@@ -161,6 +161,7 @@ export function runtimeFacade(parts: RuntimeParts): Runtime {
       return e;
     },
     listExecutions: async (q) => (open(), stateSurface.list(q)),
+    listExecutionSummaries: async (q) => (open(), stateSurface.listSummaries(q)),
     async getArtifact(artifactId, scope) {
       open();
       const a = await artifactIndex.get(artifactId, scope.tenantId);
