@@ -158,6 +158,18 @@ export class Keyring {
   async key(keyId: string, record?: string): Promise<Buffer> {
     const cached = this.#keys.get(keyId);
     if (cached) return cached;
+    try {
+      return await this.#read(keyId, record);
+    } catch (err) {
+      // A damaged key file or a KEK that does not unwrap names the key; the reader also needs the record.
+      if (record && err instanceof KeyUnavailableError && !err.message.includes(record)) {
+        throw new KeyUnavailableError(`cannot open record '${record}': ${err.message}`, { cause: err });
+      }
+      throw err;
+    }
+  }
+
+  async #read(keyId: string, record: string | undefined): Promise<Buffer> {
     const state = await this.#store.get(keyId);
     if (state === 'destroyed') throw new KeyDestroyedError(keyId, record);
     if (state === 'lost') throw this.#lost(keyId, record);
