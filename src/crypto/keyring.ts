@@ -336,7 +336,8 @@ export class Keyring {
       `data key '${keyId}'${record ? ` (record '${record}')` : ''} was issued by ${this.#store.location}, but its key material (${this.#store.where(keyId)}) is missing ` +
         'and it was not destroyed by an erasure (lost): restore the file from a backup of the key directory' +
         (scope && record === undefined
-          ? `; to write on without it, rotate the ${scope.kind} key (\`symphainy keys rotate\`) — what it sealed stays unreadable until the file is restored`
+          ? `; to write on without it, rotate the ${scope.kind} key (\`symphainy keys rotate --tenant T${{ tenant: '', session: ' --session S', subject: ' --subject KEY=VALUE' }[scope.kind]}\`) — ` +
+            'what it sealed stays unreadable until the file is restored'
           : ''),
     );
   }
