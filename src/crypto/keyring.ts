@@ -89,7 +89,8 @@ export class Keyring {
     const store = options.store;
     if ((await store.get(NAMING_KEY_ID)) === undefined) {
       const { live, destroyed, lost } = await store.list();
-      const others = live.length + destroyed.length + lost.length;
+      // Not the naming key itself: another process may have just created it (then it is read below).
+      const others = [...live, ...destroyed, ...lost].filter((id) => id !== NAMING_KEY_ID).length;
       if (others > 0) {
         throw new KeyUnavailableError(
           `the naming key '${NAMING_KEY_ID}' (${store.where(NAMING_KEY_ID)}) is missing, but ${store.location} holds ${others} other key${others > 1 ? 's' : ''}: ` +

@@ -129,6 +129,23 @@ describe('a lost data key file (file key store)', () => {
     await assert.rejects(reopen(), (e: unknown) => e instanceof KeyUnavailableError && /naming\.1/.test(e.message) && /holds \d+ other keys?/.test(e.message));
   });
 
+  it('another process creating the naming key between the look and the listing is not taken for a lost one', async () => {
+    const fresh = await FileKeyStore.open(join(k.dir, 'race'));
+    let first = true;
+    // The first look finds no naming key; by the listing, another process has made it.
+    const racing: DataKeyStore = {
+      location: fresh.location,
+      get: async (id) => (first && id === 'naming.1' ? ((first = false), await Keyring.open({ store: fresh, provider: k.provider }), undefined) : fresh.get(id)),
+      create: (key) => fresh.create(key),
+      recordIssued: (id) => fresh.recordIssued(id),
+      replace: (key) => fresh.replace(key),
+      destroy: (id) => fresh.destroy(id),
+      list: () => fresh.list(),
+      where: (id) => fresh.where(id),
+    };
+    await Keyring.open({ store: racing, provider: k.provider });
+  });
+
   it('a wrong local KEK is a configuration error at open (SYM_ERR_CONFIG, exit 2), naming the KEK source and the key', async () => {
     await k.envelope.seal('x', scopes.tenant!.cover, ref);
     const wrong = new LocalKekProvider([{ id: 'kek-a', key: randomBytes(32) }], 'env SYMPHAINY_KEK');
