@@ -57,7 +57,7 @@ export type * from './policy/index.ts';
 export { ANY_TENANT } from './db/tenant-scope.ts';
 export type { TenantScope } from './db/tenant-scope.ts';
 export { ExecutionStatus } from './store/state-surface.ts';
-export type { ExecutionRecord, ExecutionState, ExecutionQuery } from './store/state-surface.ts';
+export type { ExecutionRecord, ExecutionState, ExecutionQuery, ExecutionSummary } from './store/state-surface.ts';
 export { WalRecordType } from './store/write-ahead-log.ts';
 export type { WalRecord, WalQuery } from './store/write-ahead-log.ts';
 export type { ChainReport, ChainProblemKind } from './store/wal-verify.ts';

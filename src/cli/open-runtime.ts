@@ -6,6 +6,7 @@ import type { RuntimeOptions } from '../runtime/runtime-options.ts';
 import { ConfigError } from '../errors/index.ts';
 import { ANY_TENANT, type TenantScope } from '../db/tenant-scope.ts';
 import { startTracing, type Tracing } from '../telemetry/start-tracing.ts';
+import type { Db } from '../db/db.ts';
 
 /** Options every command that opens the store shares (global flags plus `--realm`/`--config`). */
 export interface StoreOptions {
@@ -56,6 +57,31 @@ export async function withRuntime<T>(
         `warning: spans were not exported to ${tracing?.url} (OTEL_EXPORTER_OTLP_ENDPOINT / OTEL_EXPORTER_OTLP_TRACES_ENDPOINT): ${(err as Error)?.message ?? String(err)}\n`,
       );
     });
+  }
+}
+
+/**
+ * Opens only the database the options name (migrated; the data dir locked)
+ * — no key store, no realms, no background work, no recovery — for commands
+ * that read what is stored as it is (`wal verify` hashes the sealed bytes),
+ * so they work without the encryption keys. Closes it after `fn`.
+ * @throws ConfigError for bad options; StoreError when the database cannot be opened.
+ */
+export async function withStore<T>(opts: StoreOptions, fn: (db: Db) => Promise<T>): Promise<T> {
+  const [{ loadRuntimeOptions }, { openStore }, { defaultLogger }] = await Promise.all([
+    import('../options/load-runtime-options.ts'), import('../runtime/open-store.ts'), import('../runtime/logger.ts'),
+  ]);
+  const o = await loadRuntimeOptions({
+    options: typeof opts.runtimeConfig === 'object' ? { runtimeConfig: opts.runtimeConfig } : {},
+    flags: optionFlags(opts as Record<string, unknown>),
+    env: process.env,
+  });
+  const cleanups: (() => Promise<void>)[] = [];
+  try {
+    const { db } = await openStore(undefined, o, defaultLogger(o.logLevel), cleanups);
+    return await fn(db);
+  } finally {
+    for (const close of cleanups.reverse()) await close().catch(() => {});
   }
 }
 

@@ -30,7 +30,7 @@ export function requireExistingStore(command: string, globals: Record<string, un
 export async function requireKnownTenant(command: string, rt: Runtime, tenantId: string): Promise<void> {
   const known =
     (await rt.tenants.list()).some((t) => t.tenantId === tenantId) ||
-    (await rt.listExecutions({ tenantId, limit: 1 })).length > 0 ||
+    (await rt.listExecutionSummaries({ tenantId, limit: 1 })).length > 0 ||
     (await rt.checkpoints(tenantId).list({}, 1)).length > 0;
   if (!known) throw new ConfigError(`${command}: tenant '${tenantId}' is not known to this store (no tenant record, no executions, no checkpoints); check the id`);
 }

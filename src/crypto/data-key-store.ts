@@ -11,8 +11,13 @@ export interface StoredKey {
   readonly createdAt: string;
 }
 
-/** What a store knows of a key id: its wrapped key, that it was destroyed, or nothing. */
-export type KeyState = StoredKey | 'destroyed' | undefined;
+/**
+ * What a store knows of a key id: its wrapped key; `destroyed` (erased on
+ * purpose, a tombstone); `lost` (issued once, but its key material is gone
+ * without a tombstone: a deleted file, a key dir restored from an older
+ * backup); or nothing (never issued here).
+ */
+export type KeyState = StoredKey | 'destroyed' | 'lost' | undefined;
 
 /**
  * The data key store port: where wrapped data keys live, outside the
@@ -21,7 +26,9 @@ export type KeyState = StoredKey | 'destroyed' | undefined;
  *
  * General notes: it owns durability, exclusive creation and destruction of
  * wrapped keys, and remembers which ids were destroyed (a tombstone holding
- * no key material) so a read can say "destroyed" rather than "missing". It
+ * no key material) so a read can say "destroyed" rather than "missing", and
+ * which ids it ever issued (an issue record, no key material), so an id whose
+ * key is lost reads as `lost` and is never created again with other bytes. It
  * does not own wrapping (a KeyProvider) nor which key a scope uses (the
  * Keyring). Implementation: {@link FileKeyStore}.
  */
@@ -29,10 +36,17 @@ export interface DataKeyStore {
   /** Where the keys are, for messages (a directory path). */
   readonly location: string;
   /**
-   * Stores a new key unless its id exists (live or destroyed), atomically
-   * across processes. @returns true when this call created it.
+   * Stores a new key unless its id exists (live, destroyed or lost),
+   * atomically across processes, and records it as issued.
+   * @returns true when this call created it.
    */
   create(key: StoredKey): Promise<boolean>;
+  /**
+   * Records that an id was issued (a sealed record names it) though the
+   * store has no entry for it: from then on it reads as `lost` and is never
+   * created. Nothing changes for an id the store knows. Idempotent.
+   */
+  recordIssued(keyId: string): Promise<void>;
   /** Reads one key's state. @throws KeyUnavailableError when the stored entry is unreadable. */
   get(keyId: string): Promise<KeyState>;
   /** Replaces a live key's wrapping (KEK rotation); the previous bytes are shredded. */
@@ -42,6 +56,8 @@ export interface DataKeyStore {
    * key material, durably. Idempotent. @returns true when key material was removed.
    */
   destroy(keyId: string): Promise<boolean>;
-  /** Every key id, live and destroyed. */
-  list(): Promise<{ readonly live: readonly string[]; readonly destroyed: readonly string[] }>;
+  /** Every key id it knows: live, destroyed, and lost (issued, no key material, no tombstone). */
+  list(): Promise<{ readonly live: readonly string[]; readonly destroyed: readonly string[]; readonly lost: readonly string[] }>;
+  /** Where a key's material is kept, for messages (its file). */
+  where(keyId: string): string;
 }

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { KeyDestroyedError, KeyUnavailableError } from '../errors/index.ts';
+import { ConfigError, KeyDestroyedError, KeyUnavailableError } from '../errors/index.ts';
 import type { DataKeyStore, StoredKey } from './data-key-store.ts';
 import { KeyCache } from './key-cache.ts';
 import { KeyNames, NAMING_KEY_ID, keyIdOf, parseKeyId } from './key-names.ts';
@@ -43,7 +43,9 @@ export interface ActiveKey {
  *
  * General notes: it owns which key a scope uses (the highest generation that
  * is live; when the highest was destroyed, a new generation is created on
- * next use), the plaintext key cache, and creation races: in-process, every
+ * next use; when it was lost — issued, then its key material gone without a
+ * tombstone — use is refused until it is restored, rotated past or erased:
+ * an id is never issued twice), the plaintext key cache, and creation races: in-process, every
  * operation on one scope runs after the previous one (a promise chain per
  * scope), so two first uses create one key; across processes, the store's
  * exclusive create decides and the loser reads the winner's key. It does
@@ -75,12 +77,37 @@ export class Keyring {
 
   /**
    * Opens a keyring over a store, creating the store's naming key on first
-   * use. @throws KeyUnavailableError when the naming key cannot be unwrapped
-   * (wrong KEK), naming the key, the KEK and the store.
+   * use (only while the store holds no other key: a new naming key would
+   * give every scope new key ids).
+   * @throws ConfigError when a local KEK does not unwrap the naming key (the
+   *   wrong KEK), naming the key, the KEK and its source;
+   *   KeyUnavailableError when the naming key is lost or destroyed, or a
+   *   remote provider (KMS) fails.
    */
   static async open(options: KeyringOptions): Promise<Keyring> {
     const bootstrap = new Keyring(options, new KeyNames(Buffer.alloc(32)));
-    const naming = await bootstrap.#getOrCreate(NAMING_KEY_ID);
+    const store = options.store;
+    if ((await store.get(NAMING_KEY_ID)) === undefined) {
+      const { live, destroyed, lost } = await store.list();
+      // Not the naming key itself: another process may have just created it (then it is read below).
+      const others = [...live, ...destroyed, ...lost].filter((id) => id !== NAMING_KEY_ID).length;
+      if (others > 0) {
+        throw new KeyUnavailableError(
+          `the naming key '${NAMING_KEY_ID}' (${store.where(NAMING_KEY_ID)}) is missing, but ${store.location} holds ${others} other key${others > 1 ? 's' : ''}: ` +
+            'restore its file from a backup; a new naming key would give every scope new key ids',
+        );
+      }
+    }
+    let naming: Buffer | 'destroyed';
+    try {
+      naming = await bootstrap.#getOrCreate(NAMING_KEY_ID);
+    } catch (err) {
+      // A local KEK that does not unwrap is the operator's setting, not an outage: exit 2, not a retry.
+      if (err instanceof KeyUnavailableError && options.provider.name === 'local' && /does not unwrap|does not hold|key provider/.test(err.message)) {
+        throw new ConfigError(`${err.message}: the key-encryption key given is not the one this key store's keys were wrapped with`, { cause: err });
+      }
+      throw err;
+    }
     if (naming === 'destroyed') throw new KeyUnavailableError(`the naming key of ${options.store.location} was destroyed; this key store can no longer be used`);
     return new Keyring(options, new KeyNames(naming));
   }
@@ -132,9 +159,24 @@ export class Keyring {
   async key(keyId: string, record?: string): Promise<Buffer> {
     const cached = this.#keys.get(keyId);
     if (cached) return cached;
+    try {
+      return await this.#read(keyId, record);
+    } catch (err) {
+      // A damaged key file or a KEK that does not unwrap names the key; the reader also needs the record.
+      if (record && err instanceof KeyUnavailableError && !err.message.includes(record)) {
+        throw new KeyUnavailableError(`cannot open record '${record}': ${err.message}`, { cause: err });
+      }
+      throw err;
+    }
+  }
+
+  async #read(keyId: string, record: string | undefined): Promise<Buffer> {
     const state = await this.#store.get(keyId);
     if (state === 'destroyed') throw new KeyDestroyedError(keyId, record);
+    if (state === 'lost') throw this.#lost(keyId, record);
     if (state === undefined) {
+      // A record names it, so it was issued: never issue it again (with other bytes) for a write of its scope.
+      if (parseKeyId(keyId)) await this.#store.recordIssued(keyId);
       throw new KeyUnavailableError(
         `data key '${keyId}'${record ? ` (record '${record}')` : ''} is not in ${this.#store.location} and was not destroyed there (another key store, or its files were lost)`,
       );
@@ -193,8 +235,8 @@ export class Keyring {
     const tenantName = this.scopeName({ kind: 'tenant', tenantId });
     // Under the tenant scope's chain: a concurrent first use of the tenant key waits for this.
     return this.#serial(tenantName, async () => {
-      const { live, destroyed } = await this.#store.list();
-      const ids = [...live, ...destroyed].filter((id) => parseKeyId(id)?.tenantTag === tag).sort();
+      const { live, destroyed, lost } = await this.#store.list();
+      const ids = [...live, ...destroyed, ...lost].filter((id) => parseKeyId(id)?.tenantTag === tag).sort();
       for (const id of ids) {
         await this.#store.destroy(id);
         this.#keys.delete(id);
@@ -220,7 +262,7 @@ export class Keyring {
     for (const keyId of live) {
       await this.#serial(parseKeyId(keyId)?.scopeName ?? keyId, async () => {
         const state = await this.#store.get(keyId);
-        if (state === undefined || state === 'destroyed') return;
+        if (state === undefined || typeof state === 'string') return;
         if (state.provider === this.#provider.name && state.kekId === this.#provider.currentKekId) return;
         const key = await this.#unwrap(state);
         const wrapped = await this.#provider.wrap(key, keyId);
@@ -231,32 +273,36 @@ export class Keyring {
     return done;
   }
 
-  /** Every generation of the scope's key and whether it is live. */
-  async generations(scope: KeyScope): Promise<{ keyId: string; state: 'live' | 'destroyed' }[]> {
+  /** Every generation of the scope's key and its state (`lost`: issued, its key material gone without a tombstone). */
+  async generations(scope: KeyScope): Promise<{ keyId: string; state: 'live' | 'destroyed' | 'lost' }[]> {
     const name = this.scopeName(scope);
-    const out: { keyId: string; state: 'live' | 'destroyed' }[] = [];
+    const out: { keyId: string; state: 'live' | 'destroyed' | 'lost' }[] = [];
     for (let gen = 1; ; gen++) {
       const keyId = keyIdOf(name, gen);
       const s = await this.#store.get(keyId);
       if (s === undefined) return out;
-      out.push({ keyId, state: s === 'destroyed' ? 'destroyed' : 'live' });
+      out.push({ keyId, state: s === 'destroyed' || s === 'lost' ? s : 'live' });
     }
   }
 
-  /** The highest generation the store has for the scope (live or destroyed), 0 for none. Generations are dense: 1, 2, … */
+  /** The highest generation the store has for the scope (live, destroyed or lost), 0 for none. Generations are dense: 1, 2, … */
   async #highestGeneration(name: string): Promise<number> {
     let gen = 0;
     while ((await this.#store.get(keyIdOf(name, gen + 1))) !== undefined) gen++;
     return gen;
   }
 
-  /** Reads a key, or creates it if the id is free; a lost creation race reads the winner's key. */
+  /**
+   * Reads a key, or creates it if the id was never issued; a lost creation race reads the winner's key.
+   * @throws KeyUnavailableError when the id was issued and its key is lost.
+   */
   async #getOrCreate(keyId: string): Promise<Buffer | 'destroyed'> {
     const cached = this.#keys.get(keyId);
     if (cached) return cached;
     for (let attempt = 0; attempt < 3; attempt++) {
       const state = await this.#store.get(keyId);
       if (state === 'destroyed') return 'destroyed';
+      if (state === 'lost') throw this.#lost(keyId);
       if (state) {
         const key = await this.#unwrap(state);
         this.#keys.set(keyId, key);
@@ -282,6 +328,19 @@ export class Keyring {
       // Another process created (or destroyed) this id first: read what it left.
     }
     throw new KeyUnavailableError(`data key '${keyId}' could neither be created nor read in ${this.#store.location}`);
+  }
+
+  /** The refusal for an issued key whose material is gone: restore it, or move the scope to a new id. */
+  #lost(keyId: string, record?: string): KeyUnavailableError {
+    const scope = parseKeyId(keyId);
+    return new KeyUnavailableError(
+      `data key '${keyId}'${record ? ` (record '${record}')` : ''} was issued by ${this.#store.location}, but its key material (${this.#store.where(keyId)}) is missing ` +
+        'and it was not destroyed by an erasure (lost): restore the file from a backup of the key directory' +
+        (scope && record === undefined
+          ? `; to write on without it, rotate the ${scope.kind} key (\`symphainy keys rotate --tenant T${{ tenant: '', session: ' --session S', subject: ' --subject KEY=VALUE' }[scope.kind]}\`) — ` +
+            'what it sealed stays unreadable until the file is restored'
+          : ''),
+    );
   }
 
   async #unwrap(state: StoredKey): Promise<Buffer> {

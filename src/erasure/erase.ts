@@ -25,7 +25,7 @@ export interface ErasureReport {
   readonly at: string;
   /**
    * The scope. A subject's value is personal data itself, so it is kept only as `valueHmac`: hex
-   * HMAC-SHA256 under the subject's key (the tenant's when the subject is undeclared), which nobody can
+   * HMAC-SHA256 under the subject's key (the tenant's when the subject has no live key), which nobody can
    * recompute to confirm a guessed value once that key is destroyed. With encryption off there is no such
    * key and a plain hash could be brute-forced, so only the subject's key name is recorded.
    */
@@ -35,10 +35,12 @@ export interface ErasureReport {
   readonly unfinished: readonly string[];
   /**
    * Encryption keys: the data key ids destroyed (every copy of what they sealed — dead rows, database WAL,
-   * backups, dumps — is unreadable now), or why none were: `kept` (a legal hold or an unfinished execution
-   * in scope still needs them), `fallback` (the subject is not declared in the platform policy's
-   * `subjects:`, so no key is its own: its content was redacted and the touched tables vacuumed on the
-   * embedded store), `off` (encryption off).
+   * backups, dumps — is unreadable now; a subject's keys are found in the key store whether or not this
+   * runtime's platform policy declares it), or why none were: `kept` (a legal hold or an unfinished
+   * execution in scope still needs them), `off` (encryption off). `fallback` says what was only redacted
+   * (and the touched tables vacuumed on the embedded store): a subject that never had a key of its own
+   * (never declared), or executions of it sealed without its key. Nothing matched: every list empty, no
+   * `fallback`.
    */
   readonly keys: { readonly destroyed: readonly string[]; readonly kept?: string; readonly fallback?: string; readonly off?: true };
   readonly artifactsDeleted: readonly string[];
@@ -96,8 +98,11 @@ export async function erase(d: ErasureDeps, scope: ErasureScope): Promise<Erasur
   const keyring = d.records && d.keyring ? d.keyring : null;
   const declared = scope.subject !== undefined && keyring !== null && d.records!.content.subjectNames(scope.tenantId).includes(scope.subject.key);
   const subjectScope = scope.subject ? { kind: 'subject' as const, tenantId: scope.tenantId, name: scope.subject.key, value: scope.subject.value } : null;
+  // The subject's keys, found by its keyed id in the key store whether or not this runtime's platform
+  // policy declares it (a runtime that did sealed under them; they must not outlive the erasure).
+  const generations = subjectScope && keyring ? await keyring.generations(subjectScope) : [];
+  const subjectKeys = generations.map((g) => g.keyId);
   // Found by the ids of its keys where the subject is declared, by opening the parameters where it is not.
-  const subjectKeys = declared ? (await keyring!.generations(subjectScope!)).map((g) => g.keyId) : [];
   const rows = (await q.query<{ execution_id: string; status: string; parameters: unknown; key_ids: string[] | null; content_trace_ids: string[] | null }>(
     `SELECT execution_id, status, parameters, key_ids, content_trace_ids FROM symphainy.executions
       WHERE tenant_id = $1 AND ($2::text IS NULL OR session_id = $2)
@@ -107,8 +112,10 @@ export async function erase(d: ErasureDeps, scope: ErasureScope): Promise<Erasur
     [scope.tenantId, scope.sessionId ?? null, scope.subject?.key ?? null, scope.subject?.value ?? null, subjectKeys,
      !scope.subject || declared || !d.records],
   ));
+  const sealedUnder = new Set(subjectKeys);
   const matched = scope.subject && !declared && d.records
     ? await filterAsync(rows, async (r) => {
+      if (r.key_ids?.some((id) => sealedUnder.has(id))) return true;
       const p = await d.records!.open(r.parameters, scope.tenantId, `execution:${r.execution_id}`, 'parameters');
       return p !== null && typeof p === 'object' && (p as Record<string, unknown>)[scope.subject!.key] === scope.subject!.value;
     })
@@ -118,11 +125,15 @@ export async function erase(d: ErasureDeps, scope: ErasureScope): Promise<Erasur
   const executions = erased.map((r) => r.execution_id);
   const traceIdsWithContent = [...new Set(erased.flatMap((r) => r.content_trace_ids ?? []))].sort();
   // Keyed before its key can be destroyed (then no guess can be confirmed); without encryption, not kept.
+  // Under the subject's live key where it has one, else the tenant's: a digest never makes a key.
+  const subjectLive = generations.some((g) => g.state === 'live');
   const valueHmac = scope.subject && keyring
     ? (await d.records!.content.envelope.keyedHash(scope.subject.value, {
-      tenantId: scope.tenantId, ...(declared ? { subjects: [{ name: scope.subject.key, value: scope.subject.value }] } : {}),
+      tenantId: scope.tenantId, ...(subjectLive ? { subjects: [{ name: scope.subject.key, value: scope.subject.value }] } : {}),
     }, 'erasure-subject')).hex
     : undefined;
+  // Executions of the subject sealed without its key (written while it was not declared): only redacted.
+  const withoutKey = scope.subject && keyring ? matched.filter((r) => !r.key_ids?.some((id) => sealedUnder.has(id))).length : 0;
 
   // Renderings: tombstones first (holds win), then the blobs.
   const artifacts = (await d.artifactIndex.byExecutions(scope.tenantId, executions)).filter((a) => !a.deleted);
@@ -183,7 +194,8 @@ export async function erase(d: ErasureDeps, scope: ErasureScope): Promise<Erasur
     return { wal: wal.length, outbox: outbox.length };
   });
 
-  const keys = await destroyKeys(d, keyring, scope, declared, subjectScope, { unfinished, held: held.length, heldThreads: checkpoints.threadsHeld.length });
+  const keys = await destroyKeys(d, keyring, scope, { subject: subjectScope, keys: subjectKeys, withoutKey, declared },
+    { unfinished, held: held.length, heldThreads: checkpoints.threadsHeld.length });
 
   const report: ErasureReport = {
     erasureId,
@@ -236,45 +248,52 @@ async function filterAsync<T>(items: readonly T[], keep: (item: T) => Promise<bo
 
 /**
  * Destroys the scope's keys — the tenant's (every key of it), the
- * session's, or the declared subject's — unless something in scope still
- * needs them; an undeclared subject has no key of its own: its redacted
- * rows' old versions are vacuumed away on the embedded store instead.
+ * session's, or the subject's (found in the key store whether or not the
+ * platform policy declares it) — unless something in scope still needs them.
+ * A subject without a key of its own, and executions of it sealed without
+ * that key, are redacted only: their rows' old versions are vacuumed away
+ * on the embedded store instead.
  */
 async function destroyKeys(
-  d: ErasureDeps, keyring: Keyring | null, scope: ErasureScope, declared: boolean, subject: KeyScope | null,
+  d: ErasureDeps, keyring: Keyring | null, scope: ErasureScope,
+  subject: { subject: KeyScope | null; keys: readonly string[]; withoutKey: number; declared: boolean },
   inScope: { unfinished: readonly string[]; held: number; heldThreads: number },
 ): Promise<ErasureReport['keys']> {
   // VACUUM FULL rewrites each table, so no dead version of a redacted row stays in its files.
   const vacuum = () => d.db.scoped(scope.tenantId).query(`VACUUM FULL ${TOUCHED.map((t) => `symphainy.${t}`).join(', ')}`);
+  const vacuumed = d.embedded ? ' and the touched tables vacuumed (VACUUM FULL)' : '';
   if (!keyring) {
     if (d.embedded) await vacuum();
     return {
       destroyed: [],
       off: true,
-      fallback: `encryption at rest is off, so no key could be destroyed: the content was redacted${d.embedded ? ' and the touched tables vacuumed (VACUUM FULL)' : ''}; ` +
+      fallback: `encryption at rest is off, so no key could be destroyed: the content was redacted${vacuumed}; ` +
         `copies made before (backups, dumps, the database's WAL segments until they are recycled${d.embedded ? '' : ', dead row versions until VACUUM'}) still hold it in clear`,
     };
   }
-  if (scope.subject && !declared) {
-    if (d.embedded) await vacuum();
-    return {
-      destroyed: [],
-      fallback: `subject '${scope.subject.key}' is not declared in the platform policy's subjects, so it has no key of its own: ` +
-        `its content was redacted${d.embedded ? ' and the touched tables vacuumed (VACUUM FULL)' : ''}; copies made before (backups, dumps) still hold it sealed under the tenant's keys`,
-    };
-  }
+  const n = subject.withoutKey;
+  const fallback = scope.subject && n > 0
+    ? (subject.keys.length === 0
+      ? `subject '${scope.subject.key}' has no key of its own (${subject.declared ? '' : "it is not declared in the platform policy's subjects, and "}no record was sealed under a key of it): `
+      : `${n} execution${n > 1 ? 's' : ''} of subject '${scope.subject.key}' ${n > 1 ? 'were' : 'was'} sealed without its key (written while it was not declared): `) +
+      `their content was redacted${vacuumed}; copies made before (backups, dumps) still hold it sealed under the tenant's keys`
+    : undefined;
+  if (fallback && d.embedded) await vacuum();
+  if (scope.subject && subject.keys.length === 0) return { destroyed: [], ...(fallback ? { fallback } : {}) };
   const reasons = [
     ...(inScope.unfinished.length > 0 ? [`${inScope.unfinished.length} unfinished execution${inScope.unfinished.length > 1 ? 's' : ''} (queued, running or waiting) in scope`] : []),
     ...(inScope.held > 0 ? [`${inScope.held} artifact${inScope.held > 1 ? 's' : ''} under legal hold in scope`] : []),
     ...(inScope.heldThreads > 0 ? [`${inScope.heldThreads} LangGraph thread${inScope.heldThreads > 1 ? 's' : ''} under legal hold in scope`] : []),
   ];
-  if (reasons.length > 0) return { destroyed: [], kept: `keys kept: ${reasons.join(' and ')} still need them; erase again once they are finished or released` };
-  const destroyed = subject
-    ? await keyring.destroy(subject)
+  if (reasons.length > 0) {
+    return { destroyed: [], kept: `keys kept: ${reasons.join(' and ')} still need them; erase again once they are finished or released`, ...(fallback ? { fallback } : {}) };
+  }
+  const destroyed = subject.subject
+    ? await keyring.destroy(subject.subject)
     : scope.sessionId
       ? await keyring.destroy({ kind: 'session', tenantId: scope.tenantId, sessionId: scope.sessionId })
       : await keyring.destroyTenant(scope.tenantId);
-  return { destroyed };
+  return { destroyed, ...(fallback ? { fallback } : {}) };
 }
 
 /** The tables an erasure rewrites or deletes from. */

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { StoreError, type SymphainyError } from '../errors/index.ts';
+import { isKeyError } from '../errors/key-errors.ts';
 import { createIntent, type Intent, type IntentInput } from '../intent/intent.ts';
 import type { CompiledPolicy } from '../policy/compile-policy.ts';
 import { durationOption, MAX_TIMER_SECONDS } from '../policy/duration.ts';
@@ -112,6 +113,11 @@ export async function recordIntent(
     });
     if (outcome === 'taken') return 'taken';
   } catch (err) {
+    // A key that cannot be used (sealing runs before the transaction) is reported as itself, naming the key.
+    if (isKeyError(err)) {
+      failSpan(span, err, err.code);
+      throw err;
+    }
     failSpan(span, err, STORE_ERROR_CODE);
     throw new StoreError(`cannot record intent '${intent.intentId}': ${(err as Error).message}`, { cause: err });
   } finally {

@@ -1,4 +1,5 @@
 import { StoreError } from '../errors/index.ts';
+import { isKeyError } from '../errors/key-errors.ts';
 import { storableFailure } from '../realm/realm-failure.ts';
 import { WalRecordType } from '../store/write-ahead-log.ts';
 import type { ExecutionResult } from './execution-result.ts';
@@ -39,6 +40,7 @@ export async function recordFailure(
     // Recovery may race a late completion: only a still-running execution is failed (else nothing is written).
     written = await writer.write(e.tenantId, w.write);
   } catch (err) {
+    if (isKeyError(err)) throw err;
     throw new StoreError(`execution ${e.executionId} failed (${error.message}) and recording that failed too: ${(err as Error).message}`, { cause: err });
   }
   // Its outcome is recorded already (recovery, another worker, or a completion whose COMMIT reply

@@ -1,5 +1,6 @@
 import type { TenantScope } from '../db/tenant-scope.ts';
 import { DuplicateIntentError, ExecutionInterruptedError, StoreError } from '../errors/index.ts';
+import { isKeyError } from '../errors/key-errors.ts';
 import type { Intent, IntentInput } from '../intent/intent.ts';
 import type { CompiledPolicy } from '../policy/compile-policy.ts';
 import { DEFAULT_RETRY_POLICY, type CompiledRetryPolicy } from '../policy/retry-policy.ts';
@@ -284,7 +285,7 @@ export class ExecutionLifecycleManager {
         throw err;
       }
       d.logger.error({ err, executionId }, 'materializing or completing the execution failed');
-      const failure = { code: STORE_ERROR_CODE, message: `recording the completion failed: ${(err as Error).message}` };
+      const failure = { code: isKeyError(err) ? err.code : STORE_ERROR_CODE, message: `recording the completion failed: ${(err as Error).message}` };
       const outcome = this.#afterFailure(r, failure);
       try {
         const failed = await this.#fail(
@@ -306,6 +307,8 @@ export class ExecutionLifecycleManager {
         // cache entries stay for it.
         if (failing instanceof LeaseLostError) throw failing;
         await takeBack();
+        // Sealing runs before the transaction: a key that cannot seal the failure either left nothing written.
+        if (isKeyError(failing)) throw failing;
         // Neither the completion nor a failure is known to be recorded: the commit may have happened.
         throw new CompletionOutcomeUnknown(
           `execution ${executionId}: the outcome is unknown (recording the completion failed: ${(err as Error).message}; recording a failure instead failed too) — retry with the same intent id once the database answers`,

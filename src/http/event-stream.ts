@@ -2,6 +2,7 @@ import type { ServerResponse } from 'node:http';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Runtime } from '../runtime/create-runtime.ts';
 import type { StoredOutboxEvent, StreamPosition } from '../store/outbox.ts';
+import { problemOf } from './problem.ts';
 
 export interface EventStreamOptions {
   /** Longest pause between looks at the outbox (events of other processes have no wake-up). @default 1000 */
@@ -17,6 +18,8 @@ export interface EventStreamOptions {
  * events, from a position on. Events come from the outbox table (not the
  * bus), so nothing committed is missed while a client is away: it resumes
  * with `Last-Event-ID`. The in-process bus only wakes the stream early.
+ * When reading fails (an event that cannot be opened, the store), the stream
+ * ends with an `error` event whose data is the problem document.
  */
 export class EventStream {
   readonly #res: ServerResponse;
@@ -67,7 +70,11 @@ export class EventStream {
         await this.#sleep(this.#o.pollMs);
       }
     } catch (err) {
-      if (!this.#closed) this.#log.warn({ err }, 'event stream stopped');
+      if (!this.#closed) {
+        this.#log.warn({ err }, 'event stream stopped');
+        // The headers (200) are sent: the client learns why the stream ends from an `error` event, a problem document.
+        await this.#write(`event: error\ndata: ${JSON.stringify(problemOf(err))}\n\n`).catch(() => {});
+      }
     } finally {
       unsubscribe();
       this.close();

@@ -21,7 +21,7 @@ import type { KeepResult } from '../retention/promote.ts';
 import type { ArtifactQuery, ArtifactRecord } from '../store/artifact-index.ts';
 import type { StoredOutboxEvent, StreamPosition } from '../store/outbox.ts';
 import type { TenantScope } from '../db/tenant-scope.ts';
-import type { ExecutionQuery, ExecutionRecord } from '../store/state-surface.ts';
+import type { ExecutionQuery, ExecutionRecord, ExecutionSummary } from '../store/state-surface.ts';
 import type { ChainReport } from '../store/wal-verify.ts';
 import type { WalQuery, WalRecord } from '../store/write-ahead-log.ts';
 import type { TenantRegistry } from '../tenants/tenant-registry.ts';
@@ -118,6 +118,12 @@ export interface Runtime {
   intents(): RegisteredIntent[];
   getExecution(executionId: string, scope: Scope): Promise<ExecutionRecord>;
   listExecutions(query: ExecutionQuery): Promise<ExecutionRecord[]>;
+  /**
+   * {@link listExecutions} without content (parameters, state, result, error
+   * message; the error's code stays): opens nothing sealed, so an execution
+   * whose key is lost or destroyed is listed like any other.
+   */
+  listExecutionSummaries(query: ExecutionQuery): Promise<ExecutionSummary[]>;
   getArtifact(artifactId: string, scope: Scope): Promise<ArtifactRecord>;
   listArtifacts(query: ArtifactQuery): Promise<ArtifactRecord[]>;
   /** Live artifacts whose retention ends within `withinSeconds` (database clock), soonest first. @default limit 100 */

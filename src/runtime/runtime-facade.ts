@@ -169,6 +169,7 @@ export function runtimeFacade(parts: RuntimeParts): Runtime {
       return e;
     },
     listExecutions: async (q) => (open(), checkInputs(q), stateSurface.list(q)),
+    listExecutionSummaries: async (q) => (open(), checkInputs(q), stateSurface.listSummaries(q)),
     async getArtifact(artifactId, scope) {
       open();
       checkInputs({ artifactId, ...scope });

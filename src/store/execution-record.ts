@@ -54,6 +54,16 @@ export interface ExecutionRecord {
   readonly traceId: string | null;
 }
 
+/**
+ * An execution without its content (parameters, state, result, error
+ * message): what a listing that shows no content reads, so it opens no
+ * sealed value and needs no key — an unreadable key does not hide the rest.
+ */
+export type ExecutionSummary = Omit<ExecutionRecord, 'parameters' | 'state' | 'result' | 'error'> & {
+  /** The failure's code (clear), null unless it failed. */
+  readonly errorCode: string | null;
+};
+
 /** The hold of a worker (or of the process running it directly) on an execution; an outcome is recorded only while it still holds. */
 export interface Lease {
   readonly owner: string;

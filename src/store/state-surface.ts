@@ -2,9 +2,9 @@ import type { Db, Queryable } from '../db/db.ts';
 import { ANY_TENANT, tenantParam, type TenantScope } from '../db/tenant-scope.ts';
 import { insertMany, iso } from '../db/sql.ts';
 import { openValue, type RecordCipher } from './record-cipher.ts';
-import { ExecutionStatus, acceptedAt, type ExecutionState, type ExecutionRecord, type Lease, type Claim, type ExecutionQuery, type NewExecutionRow, type FinishRow } from './execution-record.ts';
+import { ExecutionStatus, acceptedAt, type ExecutionState, type ExecutionRecord, type ExecutionSummary, type Lease, type Claim, type ExecutionQuery, type NewExecutionRow, type FinishRow } from './execution-record.ts';
 export { ExecutionStatus, acceptedAt } from './execution-record.ts';
-export type { ExecutionState, ExecutionRecord, Lease, ClaimedExecution, Claim, ExecutionQuery, NewExecution, NewExecutionRow, FinishRow } from './execution-record.ts';
+export type { ExecutionState, ExecutionRecord, ExecutionSummary, Lease, ClaimedExecution, Claim, ExecutionQuery, NewExecution, NewExecutionRow, FinishRow } from './execution-record.ts';
 
 const INSERT_COLUMNS = [
   { name: 'execution_id' }, { name: 'intent_id' }, { name: 'tenant_id' }, { name: 'session_id' }, { name: 'intent_type' },
@@ -18,6 +18,9 @@ const COLUMNS = `execution_id, intent_id, tenant_id, session_id, intent_type, re
                  error, policy_version, intent_created_at, submitted_at, started_at, finished_at, attempts, solution_id, available_at,
                  trace_id`;
 const SELECT = `SELECT ${COLUMNS} FROM symphainy.executions`;
+/** Everything clear: no content column, so nothing sealed is read. */
+const SUMMARY_COLUMNS = `execution_id, intent_id, tenant_id, session_id, intent_type, realm, status, error->>'code' AS error_code, policy_version,
+                 intent_created_at, submitted_at, started_at, finished_at, attempts, solution_id, available_at, trace_id`;
 
 /**
  * General notes: the state surface owns the `executions` table — where an
@@ -212,8 +215,22 @@ export class StateSurface {
 
   /** Newest first (by when accepted); page on with `before` set to the last one's {@link acceptedAt} and id. */
   async list(query: ExecutionQuery): Promise<ExecutionRecord[]> {
-    const rows = await this.db.scoped(query.tenantId).query(
-      `${SELECT}
+    const rows = await this.#listRows(query, COLUMNS);
+    return Promise.all(rows.map((r) => this.#open(r)));
+  }
+
+  /** {@link list} without content: opens nothing sealed, so it needs no key. */
+  async listSummaries(query: ExecutionQuery): Promise<ExecutionSummary[]> {
+    const rows = await this.#listRows(query, SUMMARY_COLUMNS);
+    return rows.map((r) => {
+      const { parameters: _p, state: _s, result: _r, error: _e, ...summary } = toRecord(r);
+      return { ...summary, errorCode: (r.error_code as string | null) ?? null };
+    });
+  }
+
+  async #listRows(query: ExecutionQuery, columns: string): Promise<Record<string, unknown>[]> {
+    return this.db.scoped(query.tenantId).query(
+      `SELECT ${columns} FROM symphainy.executions
         WHERE ($1::text IS NULL OR tenant_id = $1) AND ($2::text IS NULL OR status = $2)
           AND ($3::text IS NULL OR intent_type = $3) AND ($4::text IS NULL OR session_id = $4)
           AND ($6::timestamptz IS NULL OR (COALESCE(submitted_at, started_at), execution_id) < ($6::timestamptz, $7::text))
@@ -224,7 +241,6 @@ export class StateSurface {
       [tenantParam(query.tenantId), query.status ?? null, query.intentType ?? null, query.sessionId ?? null, query.limit ?? 50,
        query.before?.at ?? null, query.before?.id ?? null, query.since ?? null, query.until ?? null],
     );
-    return Promise.all(rows.map((r) => this.#open(r)));
   }
 
   /** How many executions of every tenant are in each status (for metrics). */

@@ -49,7 +49,7 @@ describe('local KEK provider', () => {
       const env2 = new Envelope(await openEmbeddedKeyring(dir, { env: {} }));
       assert.equal((await env2.open(sealed, ref)).toString(), 'embedded');
       const other = `x:${randomBytes(32).toString('base64')}`;
-      await assert.rejects(openEmbeddedKeyring(dir, { env: { SYMPHAINY_KEK: other } }), (e: unknown) => e instanceof KeyUnavailableError && /KEK 'kek-[0-9a-f]+'|KEK 'x'/.test(e.message));
+      await assert.rejects(openEmbeddedKeyring(dir, { env: { SYMPHAINY_KEK: other } }), (e: unknown) => e instanceof ConfigError && /KEK 'kek-[0-9a-f]+'|KEK 'x'/.test(e.message));
       // The text form survives a JSON round trip.
       assert.deepEqual(sealedFromText(JSON.parse(JSON.stringify(sealedToText(sealed)))), sealed);
     } finally {

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { openRuntime } from '../lazy-runtime.ts';
 import { printJson } from '../output.ts';
 import { parseSubjectFlag, requireExistingStore, requireKnownTenant } from '../store-checks.ts';
-
+import type { ErasureReport } from '../../erasure/erase.ts';
 
 export function registerErase(program: Command): void {
   program
@@ -24,6 +24,13 @@ export function registerErase(program: Command): void {
       });
       if (r.held.length > 0 || r.unfinished.length > 0 || r.blobFailures.length > 0 || r.checkpoints.threadsHeld.length > 0) process.exitCode = 1;
       if (opts.json) return printJson(r);
+      if (nothingMatched(r)) {
+        const what = subject ? `subject ${subject.key}=${subject.value}` : opts.session ? `session '${opts.session}'` : 'the tenant';
+        return void process.stdout.write(
+          `${r.erasureId}: nothing matched: no execution, artifact, cache entry, WAL record, event, LangGraph thread or data key of ${what} ` +
+            `was found in tenant '${opts.tenant}' (check the ${subject ? 'subject value' : opts.session ? 'session id' : 'tenant id'}); nothing was erased\n`,
+        );
+      }
       process.stdout.write(
         `${r.erasureId}: ${r.executions.length} executions erased, ${r.artifactsDeleted.length} artifacts deleted, ` +
           `${r.cacheEntriesRemoved} cache entries removed, ${r.walRecordsRedacted} WAL records and ${r.outboxEventsRedacted} events redacted\n` +
@@ -40,4 +47,12 @@ export function registerErase(program: Command): void {
             : ''),
       );
     });
+}
+
+/** An erasure that found nothing of its scope: said plainly, not as a row of zeros. */
+function nothingMatched(r: ErasureReport): boolean {
+  return r.executions.length === 0 && r.unfinished.length === 0 && r.artifactsDeleted.length === 0 && r.held.length === 0 &&
+    r.cacheEntriesRemoved === 0 && r.walRecordsRedacted === 0 && r.outboxEventsRedacted === 0 && r.keys.destroyed.length === 0 &&
+    r.keys.kept === undefined && r.checkpoints.threadsErased.length === 0 && r.checkpoints.threadsHeld.length === 0 &&
+    r.checkpoints.checkpointsDeleted === 0 && r.checkpoints.writesDeleted === 0;
 }

@@ -51,16 +51,12 @@ export function registerKeys(program: Command): void {
         if (opts.tenant !== undefined) {
           const tenantId = String(opts.tenant);
           await requireKnownTenant('keys rotate', rt, tenantId);
-          if (subject && !rt.cipher?.subjectNames(tenantId).includes(subject.name)) {
-            const declared = rt.cipher?.subjectNames(tenantId) ?? [];
-            throw new ConfigError(
-              `keys rotate: subject '${subject.name}' is not declared in the platform policy's subjects (${declared.length ? `declared: ${declared.join(', ')}` : 'none declared'}), so it has no key`,
-            );
-          }
           const scope = subject
             ? { kind: 'subject' as const, tenantId, ...subject }
             : opts.session !== undefined ? { kind: 'session' as const, tenantId, sessionId: String(opts.session) } : { kind: 'tenant' as const, tenantId };
           const label = subject ? `subject ${subject.name} of tenant ${tenantId}` : opts.session !== undefined ? `session ${opts.session} of tenant ${tenantId}` : `tenant ${tenantId}`;
+          // A session's or subject's key exists once a record was sealed under it: a typo must not mint one.
+          if (scope.kind !== 'tenant' && (await keyring.generations(scope)).length === 0) throw noKeyToRotate(rt, scope, label);
           rotated.push({ scope: label, keyId: await keyring.rotate(scope) });
         }
         if (!opts.kek) return { rotated };
@@ -73,6 +69,18 @@ export function registerKeys(program: Command): void {
             `${report.kek.retired.length ? `, retired ${report.kek.retired.join(', ')}` : ''}\n` : ''),
       );
     });
+}
+
+/** The refusal to rotate a session's or subject's key that was never made (its id is keyed: the store knows it or not). */
+function noKeyToRotate(
+  rt: { cipher: { subjectNames(tenantId: string): readonly string[] } | null }, scope: { kind: 'session' | 'subject'; tenantId: string; name?: string }, label: string,
+): ConfigError {
+  if (scope.kind === 'session') return new ConfigError(`keys rotate: no data key of ${label} exists (no record of that session was sealed); check the session id`);
+  const declared = rt.cipher?.subjectNames(scope.tenantId) ?? [];
+  const why = declared.includes(scope.name!)
+    ? 'no record of that subject value was sealed; check the value'
+    : `subject '${scope.name}' is not declared in the platform policy's subjects (${declared.length ? `declared: ${declared.join(', ')}` : 'none declared'}) and no record was sealed under a key of it`;
+  return new ConfigError(`keys rotate: no data key of ${label} exists: ${why}`);
 }
 
 /**

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { link, open, rename, stat, unlink } from 'node:fs/promises';
+import { link, open, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
 /**
@@ -74,6 +74,21 @@ export async function createExclusive(path: string, data: Buffer): Promise<boole
   } finally {
     await unlink(tmp).catch(() => {});
     await fsyncDir(dirname(path));
+  }
+}
+
+/**
+ * Creates an empty file at `path` unless it exists, without fsync: for a
+ * marker holding nothing, whose loss in a crash the caller can repair.
+ * @returns true when this call created it.
+ */
+export async function createMarker(path: string): Promise<boolean> {
+  try {
+    await writeFile(path, '', { flag: 'wx', mode: FILE_MODE });
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw err;
   }
 }
 

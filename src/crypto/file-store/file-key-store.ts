@@ -1,12 +1,14 @@
-import { chmod, mkdir, readdir, readFile } from 'node:fs/promises';
+import { chmod, mkdir, readdir, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConfigError, KeyUnavailableError } from '../../errors/index.ts';
 import type { DataKeyStore, KeyState, StoredKey } from '../data-key-store.ts';
+import { keyIdOf, parseKeyId } from '../key-names.ts';
 import { KEY_ID } from '../sealed-format.ts';
-import { cleanLeftover, createExclusive, exists, isTempName, replaceFile, shredFile } from './durable-file.ts';
+import { cleanLeftover, createExclusive, createMarker, exists, fsyncDir, isTempName, replaceFile, shredFile } from './durable-file.ts';
 
 const KEY_SUFFIX = '.key';
 const TOMBSTONE_SUFFIX = '.destroyed';
+const ISSUED_SUFFIX = '.issued';
 
 /**
  * Wrapped data keys as one file per key in a directory (the embedded
@@ -17,7 +19,14 @@ const TOMBSTONE_SUFFIX = '.destroyed';
  * Layout: `<keyId>.key` (mode 0600) holds one JSON line
  * `{"v":1,"keyId","provider","kekId","wrapped":base64,"createdAt"}`;
  * `<keyId>.destroyed` is the tombstone of a destroyed key (its destruction
- * time, no key material). The directory is created with mode 0700.
+ * time, no key material); `<keyId>.issued` (empty) records that the id was
+ * issued, so a key file that goes missing without a tombstone reads as
+ * `lost` and its id is never created again with other bytes (records sealed
+ * under it would otherwise fail as if tampered with, and a restored backup
+ * would break the records sealed since). The directory is created with mode 0700.
+ *
+ * Issue records are written after the key file, without fsync: one lost to a
+ * crash is written again by {@link open} for the key file it belongs to.
  *
  * Destruction: the tombstone is written first (durably), then the key file
  * is overwritten with random bytes, fsynced, unlinked and the directory
@@ -52,14 +61,54 @@ export class FileKeyStore implements DataKeyStore {
       if (isTempName(n)) await cleanLeftover(dir, n);
       else if (n.endsWith(KEY_SUFFIX) && tombstones.has(n.slice(0, -KEY_SUFFIX.length))) await shredFile(join(dir, n));
     }
+    await store.#recordIssuedAtOpen(names);
     return store;
+  }
+
+  /**
+   * Issue records for what the directory shows was issued: every key file
+   * without one (a crash before it was written, or a directory from before
+   * issue records), and every generation missing below a known one of its
+   * scope (generations are made in order 1, 2, …, so a gap is a lost key).
+   */
+  async #recordIssuedAtOpen(names: readonly string[]): Promise<void> {
+    const known = new Set<string>();
+    const highest = new Map<string, number>();
+    for (const n of names) {
+      if (isTempName(n)) continue;
+      const suffix = [KEY_SUFFIX, TOMBSTONE_SUFFIX, ISSUED_SUFFIX].find((x) => n.endsWith(x));
+      if (!suffix) continue;
+      const id = n.slice(0, -suffix.length);
+      known.add(id);
+      const parsed = parseKeyId(id);
+      if (parsed) highest.set(parsed.scopeName, Math.max(highest.get(parsed.scopeName) ?? 0, parsed.generation));
+    }
+    const has = new Set(names);
+    const missing: string[] = [];
+    for (const id of known) {
+      if (has.has(`${id}${KEY_SUFFIX}`) && !has.has(`${id}${TOMBSTONE_SUFFIX}`) && !has.has(`${id}${ISSUED_SUFFIX}`)) missing.push(id);
+    }
+    for (const [scopeName, top] of highest) {
+      for (let gen = 1; gen < top; gen++) if (!known.has(keyIdOf(scopeName, gen))) missing.push(keyIdOf(scopeName, gen));
+    }
+    for (const id of missing) await createMarker(this.#issued(id));
+    if (missing.length > 0) await fsyncDir(this.location);
   }
 
   async create(key: StoredKey): Promise<boolean> {
     checkId(key.keyId);
-    // A destroyed id is never reused: its old ciphertexts must stay unreadable.
-    if (await exists(this.#tombstone(key.keyId))) return false;
-    return createExclusive(this.#file(key.keyId), encode(key));
+    // A destroyed id is never reused: its old ciphertexts must stay unreadable. Nor is a lost one:
+    // records sealed under it would fail to open as if altered.
+    if ((await exists(this.#tombstone(key.keyId))) || (await exists(this.#issued(key.keyId)))) return false;
+    if (!(await createExclusive(this.#file(key.keyId), encode(key)))) return false;
+    await createMarker(this.#issued(key.keyId));
+    return true;
+  }
+
+  async recordIssued(keyId: string): Promise<void> {
+    checkId(keyId);
+    if ((await exists(this.#tombstone(keyId))) || (await exists(this.#file(keyId)))) return;
+    if (await createMarker(this.#issued(keyId))) await fsyncDir(this.location);
   }
 
   async get(keyId: string): Promise<KeyState> {
@@ -69,7 +118,7 @@ export class FileKeyStore implements DataKeyStore {
     try {
       text = await readFile(this.#file(keyId), 'utf8');
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return (await exists(this.#issued(keyId))) ? 'lost' : undefined;
       throw new KeyUnavailableError(`cannot read data key file ${this.#file(keyId)}: ${(err as Error).message}`, { cause: err });
     }
     return decode(text, this.#file(keyId), keyId);
@@ -84,25 +133,32 @@ export class FileKeyStore implements DataKeyStore {
   async destroy(keyId: string): Promise<boolean> {
     checkId(keyId);
     await createExclusive(this.#tombstone(keyId), Buffer.from(`${new Date().toISOString()}\n`));
-    return shredFile(this.#file(keyId));
+    const shredded = await shredFile(this.#file(keyId));
+    // The tombstone says it was issued (and more); the issue record holds nothing to shred.
+    await unlink(this.#issued(keyId)).catch(() => {});
+    return shredded;
   }
 
-  async list(): Promise<{ live: string[]; destroyed: string[] }> {
-    const live: string[] = [];
-    const destroyed: string[] = [];
+  async list(): Promise<{ live: string[]; destroyed: string[]; lost: string[] }> {
     const names = await this.#names();
-    const tomb = new Set<string>();
-    for (const n of names) if (n.endsWith(TOMBSTONE_SUFFIX)) tomb.add(n.slice(0, -TOMBSTONE_SUFFIX.length));
-    for (const n of names) {
-      if (isTempName(n)) continue;
-      if (n.endsWith(KEY_SUFFIX) && !tomb.has(n.slice(0, -KEY_SUFFIX.length))) live.push(n.slice(0, -KEY_SUFFIX.length));
-    }
-    destroyed.push(...tomb);
-    return { live: live.sort(), destroyed: destroyed.sort() };
+    const ids = (suffix: string) => new Set(names.filter((n) => !isTempName(n) && n.endsWith(suffix)).map((n) => n.slice(0, -suffix.length)));
+    const keys = ids(KEY_SUFFIX);
+    const tomb = ids(TOMBSTONE_SUFFIX);
+    const live = [...keys].filter((id) => !tomb.has(id));
+    const lost = [...ids(ISSUED_SUFFIX)].filter((id) => !keys.has(id) && !tomb.has(id));
+    return { live: live.sort(), destroyed: [...tomb].sort(), lost: lost.sort() };
+  }
+
+  where(keyId: string): string {
+    return this.#file(keyId);
   }
 
   #file(keyId: string): string {
     return join(this.location, `${keyId}${KEY_SUFFIX}`);
+  }
+
+  #issued(keyId: string): string {
+    return join(this.location, `${keyId}${ISSUED_SUFFIX}`);
   }
 
   #tombstone(keyId: string): string {
