@@ -1,6 +1,5 @@
 import type { TenantScope } from '../db/tenant-scope.ts';
 import { DuplicateIntentError, ExecutionInterruptedError, StoreError } from '../errors/index.ts';
-import { isKeyError } from '../errors/key-errors.ts';
 import type { Intent, IntentInput } from '../intent/intent.ts';
 import type { CompiledPolicy } from '../policy/compile-policy.ts';
 import { DEFAULT_RETRY_POLICY, type CompiledRetryPolicy } from '../policy/retry-policy.ts';
@@ -13,6 +12,7 @@ import { WalRecordType } from '../store/write-ahead-log.ts';
 import type { ExecutionResult } from './execution-result.ts';
 import { afterFailedAttempt, attemptOf, recordedRetryPolicy, requeueForOperator, type AttemptOutcome, type RetryState } from './execution-retries.ts';
 import { ExecutionWriter } from './execution-writer.ts';
+import { completionFailed } from './completion-failure.ts';
 import { recordFailure } from './failures.ts';
 import { FaultPoint } from './fault-points.ts';
 import { priorOfSameType, resumeInterrupted, resumeWaiting } from './idempotency.ts';
@@ -35,8 +35,6 @@ import { inSpan, parentContext, SpanAttr, startSpan } from '../telemetry/executi
 
 export { LeaseLostError } from './lifecycle-types.ts';
 export type { ClaimBatch, ClaimedRun, ExecuteOptions, ExecutionLifecycleDeps, SubmitOptions, SubmittedExecution } from './lifecycle-types.ts';
-
-const STORE_ERROR_CODE = 'SYM_ERR_STORE';
 
 /**
  * General notes: the ExecutionLifecycleManager runs one intent through the
@@ -274,47 +272,14 @@ export class ExecutionLifecycleManager {
       d.relay.kick();
       return result;
     } catch (err) {
-      // Nothing of the completion is visible: take back cache entries written outside the transaction.
-      const outside = pending.flatMap((p) => (p.cacheEntry && !d.cache.transactional && p.outcome.stored ? [p.cacheEntry.cacheId] : []));
-      const takeBack = async () => {
-        if (outside.length > 0) await d.cache.delete(outside).catch((e: unknown) => d.logger.warn({ err: e }, 'removing cache entries failed'));
-      };
-      // Another worker owns the execution now and records its outcome; this run's result is dropped.
-      if (err instanceof LeaseLostError || err instanceof CompletionOutcomeUnknown) {
-        await takeBack();
-        throw err;
-      }
-      d.logger.error({ err, executionId }, 'materializing or completing the execution failed');
-      const failure = { code: isKeyError(err) ? err.code : STORE_ERROR_CODE, message: `recording the completion failed: ${(err as Error).message}` };
-      const outcome = this.#afterFailure(r, failure);
-      try {
-        const failed = await this.#fail(
-          ref,
-          failure,
-          [
-            // The rolled-back transaction held this transition; record it again so the journey stays connected.
-            { from: 'running', to: 'materializing', at: materializingAt, realmMs },
-            { from: 'materializing', to: outcome.status, at: d.now().toISOString(), ...attemptOf(r, outcome) },
-          ],
-          outcome,
-          r.retry,
-        );
-        await takeBack();
-        return failed;
-      } catch (failing) {
-        // Recorded only while still running: a completion whose COMMIT reply was lost may have
-        // committed, and then this is LeaseLostError, the caller reads the completion, and its
-        // cache entries stay for it.
-        if (failing instanceof LeaseLostError) throw failing;
-        await takeBack();
-        // Sealing runs before the transaction: a key that cannot seal the failure either left nothing written.
-        if (isKeyError(failing)) throw failing;
-        // Neither the completion nor a failure is known to be recorded: the commit may have happened.
-        throw new CompletionOutcomeUnknown(
-          `execution ${executionId}: the outcome is unknown (recording the completion failed: ${(err as Error).message}; recording a failure instead failed too) — retry with the same intent id once the database answers`,
-          { cause: failing },
-        );
-      }
+      return completionFailed(d, err, executionId, pending, (failure) => {
+        const outcome = this.#afterFailure(r, failure);
+        return this.#fail(ref, failure, [
+          // The rolled-back transaction held this transition; record it again so the journey stays connected.
+          { from: 'running', to: 'materializing', at: materializingAt, realmMs },
+          { from: 'materializing', to: outcome.status, at: d.now().toISOString(), ...attemptOf(r, outcome) },
+        ], outcome, r.retry);
+      });
     }
   }
 
