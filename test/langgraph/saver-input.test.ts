@@ -1,25 +1,15 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { emptyCheckpoint, uuid6, type Checkpoint, type CheckpointMetadata } from '@langchain/langgraph-checkpoint';
+import { emptyCheckpoint, uuid6, type Checkpoint } from '@langchain/langgraph-checkpoint';
 import { parseSolutionConfig } from '../../src/index.ts';
 import { SymphainyCheckpointSaver } from '../../src/langgraph/index.ts';
-import { testRuntime, type TestRuntime } from '../support/test-runtime.ts';
+import { META, withSaver } from '../support/saver-runtime.ts';
+import { testRuntime } from '../support/test-runtime.ts';
 
 // Every argument of the saver is checked at its boundary: a bad one is refused with
 // SYM_ERR_INVALID_REQUEST naming it (`checkpoint.id`, `writes[2][0]`, `options.limit`…), never a
 // database error or a TypeError, and nothing of the call is stored. After runtime.close() every
 // method fails with SYM_ERR_RUNTIME_CLOSED.
-
-const META: CheckpointMetadata = { source: 'loop', step: 0, parents: {} };
-
-async function withSaver(fn: (saver: SymphainyCheckpointSaver, t: TestRuntime) => Promise<void>): Promise<void> {
-  const t = await testRuntime({ solutionConfig: parseSolutionConfig({ materialization_policy: { checkpoint: 'persist' } }) });
-  try {
-    await fn(new SymphainyCheckpointSaver(t.runtime, { tenantId: 'acme' }), t);
-  } finally {
-    await t.close();
-  }
-}
 
 const checkpoint = (extra: Record<string, unknown> = {}): Checkpoint => ({ ...emptyCheckpoint(), id: uuid6(-3), ...extra }) as Checkpoint;
 

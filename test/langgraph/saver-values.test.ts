@@ -1,25 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { MemorySaver, emptyCheckpoint, uuid6, type BaseCheckpointSaver, type Checkpoint, type CheckpointMetadata } from '@langchain/langgraph-checkpoint';
-import { parseSolutionConfig } from '../../src/index.ts';
 import { SymphainyCheckpointSaver } from '../../src/langgraph/index.ts';
-import { testRuntime, type TestRuntime } from '../support/test-runtime.ts';
+import { META, withSaver } from '../support/saver-runtime.ts';
 
 // What `put` and `putWrites` accept, `getTuple` reads back as LangGraph's MemorySaver does: a
 // function or a Symbol (which JSON cannot hold) reads back as nothing, never as a thread that no
 // longer opens. What the serializer would silently replace (a bigint, a cycle) is refused at the
 // call, naming the channel and the path within it; nothing of the refused call is stored.
-
-const META: CheckpointMetadata = { source: 'loop', step: 0, parents: {} };
-
-async function withSaver(fn: (saver: SymphainyCheckpointSaver, t: TestRuntime) => Promise<void>): Promise<void> {
-  const t = await testRuntime({ solutionConfig: parseSolutionConfig({ materialization_policy: { checkpoint: 'persist' } }) });
-  try {
-    await fn(new SymphainyCheckpointSaver(t.runtime, { tenantId: 'acme' }), t);
-  } finally {
-    await t.close();
-  }
-}
 
 function checkpointOf(values: Record<string, unknown>): { checkpoint: Checkpoint; versions: Record<string, number> } {
   const versions = Object.fromEntries(Object.keys(values).map((k) => [k, 1]));
