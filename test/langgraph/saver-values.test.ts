@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { MemorySaver, emptyCheckpoint, uuid6, type BaseCheckpointSaver, type Checkpoint, type CheckpointMetadata } from '@langchain/langgraph-checkpoint';
-import { SymphainyCheckpointSaver } from '../../src/langgraph/index.ts';
 import { META, withSaver } from '../support/saver-runtime.ts';
 
 // What `put` and `putWrites` accept, `getTuple` reads back as LangGraph's MemorySaver does: a
