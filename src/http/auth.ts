@@ -2,7 +2,7 @@ import { timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import { sha256Hex } from '../tenants/api-key.ts';
 import type { Access, RouteContext } from './route.ts';
-import { ForbiddenError, UnauthorizedError } from '../errors/index.ts';
+import { ForbiddenError, InvalidRequestError, UnauthorizedError } from '../errors/index.ts';
 
 /**
  * Who is calling: a tenant (by its key), the operator (admin key), the
@@ -28,6 +28,12 @@ export async function authenticate(request: FastifyRequest, access: Access, ctx:
   if (access === 'admin' && ctx.adminKey === undefined) {
     throw new ForbiddenError('admin routes are off: the server has no admin key (set SYMPHAINY_ADMIN_KEY)');
   }
+  // Node keeps the first of two Authorization headers and drops the other: which key acts would be a guess.
+  if (headerCount(request.raw.rawHeaders, 'authorization') > 1) {
+    throw new InvalidRequestError('the request has more than one Authorization header (ambiguous credentials): send one', [
+      { in: 'header', path: 'Authorization', message: 'is sent more than once' },
+    ]);
+  }
   const key = bearer(request.headers.authorization);
   if (key === null) {
     throw new UnauthorizedError('this route needs an API key: send Authorization: Bearer <key>', [
@@ -38,16 +44,24 @@ export async function authenticate(request: FastifyRequest, access: Access, ctx:
   if (access === 'admin') {
     if (isAdmin) return { kind: 'admin' };
     const tenant = await ctx.runtime.tenants.authenticate(key);
-    if (tenant) throw new ForbiddenError(`${request.method} ${request.routeOptions.url} needs the admin key; a tenant key cannot use it`);
+    if (tenant) {
+      throw new ForbiddenError(`${request.method} ${request.routeOptions.url} needs the admin key; a tenant key cannot use it`, [
+        { in: 'header', path: 'Authorization', message: 'is a tenant key; this route needs the admin key' },
+      ]);
+    }
     throw invalidKey();
   }
   if (isAdmin) {
     const named = request.headers[TENANT_HEADER];
     if (typeof named !== 'string' || named.length === 0) {
-      throw new ForbiddenError("the admin key manages tenants; call tenant routes with a tenant's key, or name the tenant in a Symphainy-Tenant header");
+      throw new ForbiddenError("the admin key manages tenants; call tenant routes with a tenant's key, or name the tenant in a Symphainy-Tenant header", [
+        { in: 'header', path: 'Symphainy-Tenant', message: 'is required with the admin key on a tenant route' },
+      ]);
     }
     if (!(await ctx.runtime.tenants.list()).some((t) => t.tenantId === named)) {
-      throw new ForbiddenError(`Symphainy-Tenant names no registered tenant ('${named.slice(0, 100)}')`);
+      throw new ForbiddenError(`Symphainy-Tenant names no registered tenant ('${named.slice(0, 100)}')`, [
+        { in: 'header', path: 'Symphainy-Tenant', message: 'names no registered tenant' },
+      ]);
     }
     request.log = request.log.child({ tenantId: named, operator: true });
     return { kind: 'operator', tenantId: named };
@@ -71,6 +85,13 @@ function invalidKey(): UnauthorizedError {
   return new UnauthorizedError('the API key is not valid (unknown, revoked or malformed)', [
     { in: 'header', path: 'Authorization', message: 'is not a valid API key' },
   ]);
+}
+
+/** How often a header occurs in Node's raw header list (`[name, value, name, value, …]`). */
+function headerCount(raw: readonly string[], name: string): number {
+  let n = 0;
+  for (let i = 0; i < raw.length; i += 2) if (raw[i]!.toLowerCase() === name) n++;
+  return n;
 }
 
 function bearer(header: string | undefined): string | null {
