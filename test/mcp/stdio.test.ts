@@ -7,6 +7,7 @@ import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { CallToolResultSchema } from '@modelcontextprotocol/sdk/types.js';
 import { createRuntime } from '../../src/index.ts';
 import { SOP } from '../http/api-helpers.ts';
 
@@ -74,7 +75,13 @@ test('symphainy mcp: tools over stdio, each call one execution of --tenant; a ba
 
     const bad = await client.callTool({ name: 'journey__sop_to_workflow', arguments: { sop_text: SOP, title: { nested: true } } }, undefined, SLOW);
     assert.equal(bad.isError, true);
-    assert.match((bad.content as { text: string }[])[0]!.text, /^error \[SYM_ERR_INVALID_INTENT\]: .*parameters\.title/);
+    assert.match((bad.content as { text: string }[])[0]!.text, /^error \[SYM_ERR_INVALID_INTENT\]: invalid arguments for tool 'journey__sop_to_workflow': title: /);
+
+    // Arguments that are not an object: Invalid params naming them, over stdio as over HTTP.
+    await assert.rejects(
+      client.request({ method: 'tools/call', params: { name: 'journey__sop_to_workflow', arguments: 'sop_text' } } as never, CallToolResultSchema, SLOW),
+      (err: { code?: number; message: string }) => err.code === -32602 && /'arguments' must be an object of the tool's arguments, got a string/.test(err.message),
+    );
   } finally {
     const pid = transport.pid;
     await client.close();
