@@ -9,6 +9,7 @@
  */
 
 /** JSON-RPC 2.0 error codes. */
+export const PARSE_ERROR = -32700;
 export const INVALID_REQUEST = -32600;
 export const INVALID_PARAMS = -32602;
 

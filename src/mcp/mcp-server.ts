@@ -9,7 +9,7 @@ import {
   PingRequestSchema, type JSONRPCRequest,
 } from '@modelcontextprotocol/sdk/types.js';
 import { packagePath } from '../package/package-root.ts';
-import { describeIssues, INVALID_PARAMS, INVALID_REQUEST, invalidRequest, jsonRpcError, toolsCallProblem } from './json-rpc.ts';
+import { describeIssues, INVALID_PARAMS, INVALID_REQUEST, invalidRequest, jsonRpcError, PARSE_ERROR, toolsCallProblem } from './json-rpc.ts';
 import { callMcpTool, mcpTools, type McpCallContext } from './tools.ts';
 
 /**
@@ -84,6 +84,25 @@ async function connect(server: Server, transport: Transport): Promise<void> {
 }
 
 /**
+ * stdio: the SDK's transport drops a line that is no JSON or no JSON-RPC
+ * message (an empty batch too), reporting it to `onerror` only, and the
+ * client waits for an answer that never comes. JSON-RPC 2.0 answers it:
+ * -32700 Parse error or -32600 Invalid Request, with id null.
+ */
+function answerUnreadLines(transport: Transport): void {
+  const reported = transport.onerror;
+  transport.onerror = (err) => {
+    const code = err instanceof SyntaxError ? PARSE_ERROR : err?.name === 'ZodError' ? INVALID_REQUEST : null;
+    if (code !== null) {
+      const message = code === PARSE_ERROR ? 'Parse error: a line of stdin is not JSON' : 'Invalid Request: a line of stdin is not a JSON-RPC message (an object with jsonrpc "2.0"; batches are not taken here)';
+      // id null: the request's id cannot be read (JSON-RPC 2.0 §5); the SDK's message type has no null id.
+      void transport.send(jsonRpcError(null, code, message) as unknown as Parameters<Transport['send']>[0]).catch(() => {});
+    }
+    reported?.(err);
+  };
+}
+
+/**
  * Serves MCP on this process's stdin/stdout until stdin ends (the client
  * closed it) or `until` resolves (e.g. on SIGTERM); then waits for the calls
  * in flight, so the caller can close the runtime under none. Nothing else
@@ -95,7 +114,9 @@ export async function serveMcpStdio(ctx: McpCallContext, until?: Promise<void>):
     inFlight.add(call);
     void call.catch(() => {}).finally(() => inFlight.delete(call));
   });
-  await connect(server, new StdioServerTransport());
+  const transport = new StdioServerTransport();
+  await connect(server, transport);
+  answerUnreadLines(transport);
   await new Promise<void>((resolve) => {
     process.stdin.once('end', resolve);
     process.stdin.once('close', resolve);

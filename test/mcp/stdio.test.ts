@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -122,5 +122,37 @@ test('SYMPHAINY_TENANT gives the tenant when --tenant is absent', async () => {
     const pid = transport.pid;
     await client.close();
     await exited(pid);
+  }
+});
+
+test('over stdio, a line that is no JSON or no JSON-RPC message is answered (-32700, -32600) with id null, not dropped', SLOW, async () => {
+  const child = spawn(process.execPath, [bin, '--data-dir', join(dir, 'data'), 'mcp', '--tenant', 'acme'], {
+    cwd: root, env: { ...process.env, SYMPHAINY_LOG_LEVEL: 'warn' }, stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  const lines: string[] = [];
+  let buffered = '';
+  const replies = (n: number) => new Promise<void>((resolve, reject) => {
+    const check = () => (lines.length >= n ? resolve() : undefined);
+    child.stdout.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString('utf8');
+      const parts = buffered.split('\n');
+      buffered = parts.pop()!;
+      lines.push(...parts.filter((l) => l.trim() !== ''));
+      check();
+    });
+    child.once('exit', () => reject(new Error(`exited after ${lines.length} replies`)));
+  });
+  try {
+    const four = replies(4);
+    child.stdin.write('{bad json\n{"a":1}\n[]\n{"jsonrpc":"2.0","id":9,"method":"ping"}\n');
+    await four;
+    const [parse, notRpc, emptyBatch, ping] = lines.map((l) => JSON.parse(l));
+    assert.deepEqual([parse.id, parse.error.code], [null, -32700]);
+    assert.deepEqual([notRpc.id, notRpc.error.code], [null, -32600]);
+    assert.deepEqual([emptyBatch.id, emptyBatch.error.code], [null, -32600]);
+    assert.deepEqual(ping, { jsonrpc: '2.0', id: 9, result: {} });
+  } finally {
+    child.stdin.end();
+    await exited(child.pid ?? null);
   }
 });
