@@ -23,16 +23,11 @@ export const TENANT_HEADER = 'symphainy-tenant';
  * use a route with this access. The tenant is the key's, never the request's.
  */
 export async function authenticate(request: FastifyRequest, access: Access, ctx: RouteContext): Promise<Caller> {
+  refuseRepeatedHeaders(request.raw.rawHeaders);
   if (access === 'public') return { kind: 'anonymous' };
   // No credential can open admin routes on a server without an admin key: 403, not a 401 inviting a retry.
   if (access === 'admin' && ctx.adminKey === undefined) {
     throw new ForbiddenError('admin routes are off: the server has no admin key (set SYMPHAINY_ADMIN_KEY)');
-  }
-  // Node keeps the first of two Authorization headers and drops the other: which key acts would be a guess.
-  if (headerCount(request.raw.rawHeaders, 'authorization') > 1) {
-    throw new InvalidRequestError('the request has more than one Authorization header (ambiguous credentials): send one', [
-      { in: 'header', path: 'Authorization', message: 'is sent more than once' },
-    ]);
   }
   const key = bearer(request.headers.authorization);
   if (key === null) {
@@ -87,11 +82,23 @@ function invalidKey(): UnauthorizedError {
   ]);
 }
 
-/** How often a header occurs in Node's raw header list (`[name, value, name, value, …]`). */
-function headerCount(raw: readonly string[], name: string): number {
-  let n = 0;
-  for (let i = 0; i < raw.length; i += 2) if (raw[i]!.toLowerCase() === name) n++;
-  return n;
+/** Headers of which Node keeps the first when one is sent twice, dropping the other, with what the second makes ambiguous. */
+const SINGLE_HEADERS: readonly (readonly [name: string, why: string])[] = [
+  ['Authorization', 'ambiguous credentials: which key acts would be a guess'],
+  ['Content-Type', 'ambiguous body: which type it is would be a guess'],
+];
+
+/** @throws InvalidRequestError naming a header of {@link SINGLE_HEADERS} sent more than once (Node's raw list: `[name, value, …]`). */
+function refuseRepeatedHeaders(raw: readonly string[]): void {
+  for (const [name, why] of SINGLE_HEADERS) {
+    let count = 0;
+    for (let i = 0; i < raw.length; i += 2) if (raw[i]!.toLowerCase() === name.toLowerCase()) count++;
+    if (count > 1) {
+      throw new InvalidRequestError(`the request has more than one ${name} header (${why}): send one`, [
+        { in: 'header', path: name, message: 'is sent more than once' },
+      ]);
+    }
+  }
 }
 
 function bearer(header: string | undefined): string | null {

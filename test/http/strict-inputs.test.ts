@@ -166,10 +166,10 @@ describe('errors[] in every client error', () => {
 
 describe('ambiguous credentials', () => {
   /** Sends raw HTTP/1.1 (fetch would fold two headers of one name into one). */
-  function raw(lines: string[]): Promise<{ status: number; body: string }> {
+  function raw(lines: string[], body = ''): Promise<{ status: number; body: string }> {
     const url = new URL(server.url);
     return new Promise((resolve, reject) => {
-      const socket = connect(Number(url.port), url.hostname, () => socket.end(`${lines.join('\r\n')}\r\nConnection: close\r\n\r\n`));
+      const socket = connect(Number(url.port), url.hostname, () => socket.end(`${lines.join('\r\n')}\r\nConnection: close\r\n\r\n${body}`));
       let data = '';
       socket.on('data', (chunk) => (data += chunk.toString('utf8')));
       socket.on('error', reject);
@@ -188,5 +188,13 @@ describe('ambiguous credentials', () => {
     }
     // One header is as before.
     assert.equal((await raw(['GET /v1/approvals HTTP/1.1', 'Host: x', `Authorization: Bearer ${key}`])).status, 200);
+  });
+
+  test('two Content-Type headers are a 400 naming the header (Node would keep the first silently)', async () => {
+    const body = '{}';
+    const r = await raw(['POST /v1/admin/sweep HTTP/1.1', 'Host: x', `Authorization: Bearer ${ADMIN_KEY}`, 'Content-Type: application/json',
+      'Content-Type: text/plain', `Content-Length: ${body.length}`], body);
+    assert.equal(r.status, 400, r.body);
+    assert.match(r.body, /"field":"Content-Type"/);
   });
 });
