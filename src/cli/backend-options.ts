@@ -11,7 +11,7 @@ export function addBackendOptions(program: Command): Command {
     .option('--database-url <url>', 'PostgreSQL server instead of the embedded store; env SYMPHAINY_DATABASE_URL')
     .option('--artifacts <where>', 'artifact renderings: s3://bucket/prefix or a directory; env SYMPHAINY_ARTIFACTS')
     .option('--s3-endpoint <url>', 'S3-compatible endpoint for s3:// artifacts; env SYMPHAINY_S3_ENDPOINT')
-    .option('--cache <where>', "cache tier: redis://host:port or 'embedded'; env SYMPHAINY_CACHE")
+    .option('--cache <where>', "cache tier: redis://host:port, rediss://host:port (TLS) or 'embedded'; env SYMPHAINY_CACHE")
     .option('--events <url>', 'also publish events to NATS JetStream (nats://host:port); env SYMPHAINY_EVENTS')
     .option('--platform-policy <file>', 'platform policy YAML (governance rules above every solution); env SYMPHAINY_PLATFORM_POLICY')
     .option('--runtime-config <file>', 'runtime config YAML with the same keys (flags and env win); env SYMPHAINY_RUNTIME_CONFIG');

@@ -16,6 +16,7 @@ import { registerUsage } from './commands/usage.ts';
 import { registerApprovals } from './commands/approvals.ts';
 import { registerCheckpoints } from './commands/checkpoints.ts';
 import { quietOnClosedStdout } from './output.ts';
+import { checkTenantFlags } from './tenant-flag.ts';
 import { packagePath } from '../package/package-root.ts';
 
 /**
@@ -26,7 +27,7 @@ import { packagePath } from '../package/package-root.ts';
  */
 export function buildProgram(): Command {
   const program = addBackendOptions(
-    new Command('symphainy').description('SymphAIny runtime: intents, realms, and persistence as a governed decision'),
+    checkTenantFlags(new Command('symphainy').description('SymphAIny runtime: intents, realms, and persistence as a governed decision')),
   )
     .version(packageVersion(), '--version', 'print the version of symphainy')
     .showHelpAfterError('(run with --help for usage)')

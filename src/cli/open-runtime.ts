@@ -5,7 +5,7 @@ import { createRuntime, type Runtime } from '../runtime/create-runtime.ts';
 import type { RuntimeOptions } from '../runtime/runtime-options.ts';
 import { ConfigError } from '../errors/index.ts';
 import { ANY_TENANT, type TenantScope } from '../db/tenant-scope.ts';
-import { startTracing, type Tracing } from '../telemetry/start-tracing.ts';
+import { checkSpanExporters, startTracing, type Tracing } from '../telemetry/start-tracing.ts';
 import type { Db } from '../db/db.ts';
 
 /** Options every command that opens the store shares (global flags plus `--realm`/`--config`). */
@@ -33,6 +33,9 @@ export interface StoreOptions {
 export async function withRuntime<T>(
   opts: StoreOptions, fn: (runtime: Runtime) => Promise<T>, extra: RuntimeOptions = {}, cli: { tracing?: boolean } = {},
 ): Promise<T> {
+  // Before the runtime's own compile step, which takes every standard exporter (for an embedding
+  // application's SDK): a command that exports spans takes only what it exports, and says so.
+  if (cli.tracing) checkSpanExporters(process.env.OTEL_TRACES_EXPORTER);
   const realms = await cliRealms(opts.realm);
   const runtime = await createRuntime(
     {

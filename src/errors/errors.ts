@@ -27,16 +27,22 @@ export class InvalidIntentError extends SymphainyError {
   }
 }
 
-/** Thrown when a policy (solution config) file or object is invalid; the message names file, line, key and value. */
+/**
+ * Thrown when a policy (solution config) file or object is invalid; the
+ * message names file, line, key and value. `issues` name the request fields
+ * when the policy came in a request body (the HTTP API's problem documents).
+ */
 export class PolicyConfigError extends SymphainyError {
   readonly code = 'SYM_ERR_POLICY_CONFIG';
   readonly statusCode = 400;
+  readonly issues: readonly ErrorIssue[];
   constructor(
     message: string,
     readonly file?: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; issues?: readonly ErrorIssue[] },
   ) {
-    super(message, options);
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.issues = options?.issues ?? [];
   }
 }
 
@@ -183,6 +189,13 @@ export class UnauthorizedError extends SymphainyError {
 export class ForbiddenError extends SymphainyError {
   readonly code = 'SYM_ERR_FORBIDDEN';
   readonly statusCode = 403;
+  constructor(
+    message: string,
+    /** The header to change (`Authorization`, `Symphainy-Tenant`), when one is. */
+    readonly issues: readonly ErrorIssue[] = [],
+  ) {
+    super(message);
+  }
 }
 
 /** A request's content exceeds a configured limit (body bytes, parameter nesting depth); `issues` name the field. */

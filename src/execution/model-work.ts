@@ -8,11 +8,12 @@ import { StreamChunks, type StreamChunk } from '../store/stream-chunks.ts';
 import type { WriteAheadLog } from '../store/write-ahead-log.ts';
 import { BudgetGuard, type UsageObserver } from './budget-guard.ts';
 import { ExecutionStreams } from './execution-stream.ts';
+import { usageSince } from './usage-since.ts';
 
 /** What `usage` selects: one execution's, or a tenant's (or every tenant's) since a time. */
 export interface UsageFilter {
   readonly executionId?: string;
-  /** `'today'` (the database's current UTC day) or an ISO 8601 instant. */
+  /** `'today'` (the database's current UTC day), an ISO 8601 instant, or a window back from now (`7d`, `12h`): see {@link usageSince}. */
   readonly since?: string;
 }
 
@@ -29,7 +30,7 @@ export interface ModelWork {
   /**
    * Totals of recorded model usage (tokens; cost in US dollars), overall and
    * per model, for `tenant` (or every tenant).
-   * @throws InvalidRequestError when `since` is neither 'today' nor an ISO 8601 time.
+   * @throws InvalidRequestError naming `since` when it is none of 'today', an ISO 8601 time or a window.
    */
   usage(tenant: TenantScope, filter?: UsageFilter): Promise<UsageSummary>;
   /** Stream chunks of an execution after `afterSeq` (0: from the first), oldest first, at most `limit`. */
@@ -49,15 +50,17 @@ export function openModelWork(d: {
     streams: new ExecutionStreams(chunks),
     budgets: d.budgets,
     usage(tenant, filter = {}) {
-      if (filter.since !== undefined && filter.since !== 'today' && !isIsoTime(filter.since)) {
-        throw new InvalidRequestError(`since must be 'today' or an ISO 8601 time such as 2026-01-31T00:00:00Z, got ${JSON.stringify(filter.since)}`);
+      let since: string | undefined;
+      if (filter.since !== undefined) {
+        try {
+          since = usageSince(filter.since);
+        } catch (err) {
+          const message = (err as Error).message;
+          throw new InvalidRequestError(`since ${message}`, [{ path: 'since', message }]);
+        }
       }
-      return usage.summary({ tenantId: tenant, ...filter });
+      return usage.summary({ tenantId: tenant, ...filter, ...(since !== undefined ? { since } : {}) });
     },
     streamChunks: (tenant, executionId, afterSeq, limit) => chunks.list(tenant, executionId, afterSeq, limit),
   };
-}
-
-function isIsoTime(s: string): boolean {
-  return /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/.test(s) && !Number.isNaN(Date.parse(s));
 }

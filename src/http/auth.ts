@@ -2,7 +2,7 @@ import { timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import { sha256Hex } from '../tenants/api-key.ts';
 import type { Access, RouteContext } from './route.ts';
-import { ForbiddenError, UnauthorizedError } from '../errors/index.ts';
+import { ForbiddenError, InvalidRequestError, UnauthorizedError } from '../errors/index.ts';
 
 /**
  * Who is calling: a tenant (by its key), the operator (admin key), the
@@ -23,6 +23,7 @@ export const TENANT_HEADER = 'symphainy-tenant';
  * use a route with this access. The tenant is the key's, never the request's.
  */
 export async function authenticate(request: FastifyRequest, access: Access, ctx: RouteContext): Promise<Caller> {
+  refuseRepeatedHeaders(request.raw.rawHeaders);
   if (access === 'public') return { kind: 'anonymous' };
   // No credential can open admin routes on a server without an admin key: 403, not a 401 inviting a retry.
   if (access === 'admin' && ctx.adminKey === undefined) {
@@ -38,16 +39,24 @@ export async function authenticate(request: FastifyRequest, access: Access, ctx:
   if (access === 'admin') {
     if (isAdmin) return { kind: 'admin' };
     const tenant = await ctx.runtime.tenants.authenticate(key);
-    if (tenant) throw new ForbiddenError(`${request.method} ${request.routeOptions.url} needs the admin key; a tenant key cannot use it`);
+    if (tenant) {
+      throw new ForbiddenError(`${request.method} ${request.routeOptions.url} needs the admin key; a tenant key cannot use it`, [
+        { in: 'header', path: 'Authorization', message: 'is a tenant key; this route needs the admin key' },
+      ]);
+    }
     throw invalidKey();
   }
   if (isAdmin) {
     const named = request.headers[TENANT_HEADER];
     if (typeof named !== 'string' || named.length === 0) {
-      throw new ForbiddenError("the admin key manages tenants; call tenant routes with a tenant's key, or name the tenant in a Symphainy-Tenant header");
+      throw new ForbiddenError("the admin key manages tenants; call tenant routes with a tenant's key, or name the tenant in a Symphainy-Tenant header", [
+        { in: 'header', path: 'Symphainy-Tenant', message: 'is required with the admin key on a tenant route' },
+      ]);
     }
     if (!(await ctx.runtime.tenants.list()).some((t) => t.tenantId === named)) {
-      throw new ForbiddenError(`Symphainy-Tenant names no registered tenant ('${named.slice(0, 100)}')`);
+      throw new ForbiddenError(`Symphainy-Tenant names no registered tenant ('${named.slice(0, 100)}')`, [
+        { in: 'header', path: 'Symphainy-Tenant', message: 'names no registered tenant' },
+      ]);
     }
     request.log = request.log.child({ tenantId: named, operator: true });
     return { kind: 'operator', tenantId: named };
@@ -71,6 +80,25 @@ function invalidKey(): UnauthorizedError {
   return new UnauthorizedError('the API key is not valid (unknown, revoked or malformed)', [
     { in: 'header', path: 'Authorization', message: 'is not a valid API key' },
   ]);
+}
+
+/** Headers of which Node keeps the first when one is sent twice, dropping the other, with what the second makes ambiguous. */
+const SINGLE_HEADERS: readonly (readonly [name: string, why: string])[] = [
+  ['Authorization', 'ambiguous credentials: which key acts would be a guess'],
+  ['Content-Type', 'ambiguous body: which type it is would be a guess'],
+];
+
+/** @throws InvalidRequestError naming a header of {@link SINGLE_HEADERS} sent more than once (Node's raw list: `[name, value, …]`). */
+function refuseRepeatedHeaders(raw: readonly string[]): void {
+  for (const [name, why] of SINGLE_HEADERS) {
+    let count = 0;
+    for (let i = 0; i < raw.length; i += 2) if (raw[i]!.toLowerCase() === name.toLowerCase()) count++;
+    if (count > 1) {
+      throw new InvalidRequestError(`the request has more than one ${name} header (${why}): send one`, [
+        { in: 'header', path: name, message: 'is sent more than once' },
+      ]);
+    }
+  }
 }
 
 function bearer(header: string | undefined): string | null {

@@ -21,6 +21,7 @@ export interface Problem {
   readonly detail: string;
   readonly instance?: string;
   readonly code: string;
+  /** Each offending field, header or query parameter: on every client error (4xx), empty when none in particular is. */
   readonly errors?: readonly FieldIssue[];
 }
 
@@ -32,6 +33,9 @@ const CHALLENGE = 'Bearer realm="symphainy"';
 /**
  * The problem document of a code: its status and title from the one table
  * ({@link PROBLEM_TYPES}), so no caller can send a code with another status.
+ * Every client error (4xx) carries `errors` (the README promises it), empty
+ * when nothing in particular is wrong (a 404); a server error only when it
+ * has issues to name.
  */
 export function problem(code: ProblemCode, detail: string, errors?: readonly FieldIssue[]): Problem {
   const { status, title } = PROBLEM_TYPES[code];
@@ -41,7 +45,7 @@ export function problem(code: ProblemCode, detail: string, errors?: readonly Fie
     status,
     detail,
     code,
-    ...(errors && errors.length > 0 ? { errors } : {}),
+    ...(status < 500 ? { errors: errors ?? [] } : errors && errors.length > 0 ? { errors } : {}),
   };
 }
 

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { z } from 'zod';
+import { z } from 'zod';
 import type { Runtime } from '../runtime/create-runtime.ts';
 import { authenticate, type Caller } from './auth.ts';
 import type { HttpLimits } from './limits.ts';
@@ -71,7 +71,17 @@ export interface RouteContext {
   readonly adminKey: string | undefined;
 }
 
-/** Registers routes: authenticate, validate every input against its schema, then call the handler. */
+/** The query of a route that declares none: no parameters (an unknown one is a 400 naming it, as on every route). */
+const NO_QUERY = z.strictObject({});
+/** The body of a route that declares none: nothing, or an empty object (a field sent is a 400 naming it). */
+const NO_BODY = z.strictObject({}).optional();
+
+/**
+ * Registers routes: authenticate, validate every input against its schema,
+ * then call the handler. A route without a query or body schema takes none:
+ * whatever is sent there is refused like an unknown field of a declared one.
+ * (Fastify reads no body on GET.)
+ */
 export function registerRoutes(app: FastifyInstance, routes: readonly Route[], ctx: RouteContext): void {
   for (const route of routes) {
     app.route({
@@ -80,10 +90,10 @@ export function registerRoutes(app: FastifyInstance, routes: readonly Route[], c
       handler: async (request, reply) => {
         const caller = await authenticate(request, route.access, ctx);
         const input = {
-          params: parse(route.params, request.params, 'path'),
-          query: parse(route.query, request.query, 'query'),
-          body: parse(route.body, request.body, 'body', route.unstorableBody),
-          headers: parse(route.headers, request.headers, 'header'),
+          params: parseInput(route.params, request.params, 'path'),
+          query: parseInput(route.query ?? NO_QUERY, request.query, 'query'),
+          body: parseInput(route.body ?? (route.method === 'GET' ? undefined : NO_BODY), request.body, 'body', route.unstorableBody),
+          headers: parseInput(route.headers, request.headers, 'header'),
           caller,
           request,
           reply,
@@ -97,11 +107,14 @@ export function registerRoutes(app: FastifyInstance, routes: readonly Route[], c
 const LABELS: Readonly<Record<FieldLocation, string>> = { path: 'path parameter', header: 'header', query: 'query parameter', body: 'field' };
 
 /**
- * The input at `where` as its schema reads it; a 400 naming each field the
- * schema refuses, or the first string in it PostgreSQL cannot store (every
- * route, every location: nothing reaches a handler that could fail a query).
+ * One input of a request (`where` it was carried) as its schema reads it;
+ * undefined without a schema. Every route, every location: nothing reaches
+ * a handler that could fail a query.
+ * @throws InvalidRequestError naming each field, query parameter or header the schema refuses
+ *   (`issues[].in` says which), or the first string in it PostgreSQL cannot store (a NUL, an
+ *   unpaired surrogate; `unstorable` makes that error when given)
  */
-function parse<T>(schema: z.ZodType<T> | undefined, value: unknown, where: FieldLocation, unstorable?: Route['unstorableBody']): T {
+export function parseInput<T>(schema: z.ZodType<T> | undefined, value: unknown, where: FieldLocation, unstorable?: Route['unstorableBody']): T {
   if (!schema) return undefined as T;
   const result = schema.safeParse(where === 'body' ? value : (value ?? {}));
   if (result.success) {

@@ -108,11 +108,24 @@ export interface McpCallContext {
 }
 
 /**
+ * Where an issue of the runtime is, as the tool's caller wrote it: the
+ * intent's `parameters.<x>` are the arguments `<x>`, its `sessionId` is the
+ * `_session` argument. A call sends arguments, not an intent envelope, so
+ * an error must not name fields the caller never saw.
+ */
+export function argumentPath(path: string): string {
+  if (path === 'sessionId') return SESSION_ARGUMENT;
+  if (path === 'parameters') return 'arguments';
+  return path.startsWith('parameters.') ? path.slice('parameters.'.length) : path;
+}
+
+/**
  * Runs one tool call as one execution (`runtime.execute`) of the tool's
  * intent type. The result is the execution result as JSON text and as
  * structured content; `isError` when the execution failed. A refused call
- * (bad argument, bad `_session`) is a tool error naming the field, and
- * nothing is recorded: the runtime validates before it records.
+ * (bad argument, bad `_session`) is a tool error naming the argument as the
+ * caller sent it ({@link argumentPath}), and nothing is executed: the
+ * runtime validates before it runs.
  * Errors that are not SymphainyErrors (a store failure) are thrown.
  */
 export async function callMcpTool(ctx: McpCallContext, tool: McpTool, args: Record<string, unknown> | undefined): Promise<McpToolResult> {
@@ -120,7 +133,7 @@ export async function callMcpTool(ctx: McpCallContext, tool: McpTool, args: Reco
     const { [SESSION_ARGUMENT]: session, ...parameters } = args ?? {};
     if (session !== undefined && (typeof session !== 'string' || session.trim() === '')) {
       throw new InvalidIntentError(`argument '${SESSION_ARGUMENT}' must be a non-empty string (the session id), got ${JSON.stringify(session)}`, [
-        { path: SESSION_ARGUMENT, message: 'must be a non-empty string' },
+        { path: SESSION_ARGUMENT, message: `must be a non-empty string (the session id), got ${JSON.stringify(session)}` },
       ]);
     }
     ctx.checkParameters?.(parameters);
@@ -134,8 +147,15 @@ export async function callMcpTool(ctx: McpCallContext, tool: McpTool, args: Reco
     return { content: [{ type: 'text', text: JSON.stringify(result, null, 2) }], structuredContent: structured, isError: result.status !== 'completed' };
   } catch (err) {
     if (!isSymphainyError(err)) throw err;
-    const issues = (err as { issues?: unknown }).issues;
-    const error = { code: err.code, message: err.message, ...(Array.isArray(issues) && issues.length > 0 ? { issues } : {}) };
-    return { content: [{ type: 'text', text: `error [${err.code}]: ${err.message}` }], structuredContent: { error }, isError: true };
+    const raw = (err as { issues?: unknown }).issues;
+    const issues = Array.isArray(raw)
+      ? raw.filter((i) => typeof i?.path === 'string').map((i: { path: string; message: string }) => ({ path: argumentPath(i.path), message: i.message }))
+      : [];
+    // The runtime's message names `parameters.x` and `sessionId`; an invalid call's is said again in the arguments' terms.
+    const message = err.code === 'SYM_ERR_INVALID_INTENT' && issues.length > 0
+      ? `invalid arguments for tool '${tool.name}': ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`
+      : err.message;
+    const error = { code: err.code, message, ...(issues.length > 0 ? { issues } : {}) };
+    return { content: [{ type: 'text', text: `error [${err.code}]: ${message}` }], structuredContent: { error }, isError: true };
   }
 }

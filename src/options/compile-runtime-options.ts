@@ -116,6 +116,10 @@ export function compileRuntimeOptions(input: RuntimeOptionsInput = {}): Compiled
   const out: Record<string, unknown> = {};
   const from = new Map<string, string>();
   for (const spec of OPTION_SPECS) {
+    if (spec.onlyWhen && !spec.onlyWhen(out)) {
+      setPath(out, spec.name, spec.default);
+      continue;
+    }
     const candidates: { label: string; value: unknown; text: boolean }[] = [];
     for (const f of spec.flags ?? []) if (flags[f] !== undefined) candidates.push({ label: `flag ${f}`, value: flags[f], text: typeof flags[f] === 'string' });
     const option = spec.option === undefined ? undefined : options[spec.option];

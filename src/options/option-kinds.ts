@@ -155,4 +155,4 @@ export function wordList(words: readonly [string, ...string[]]): OptionKind {
 export const DATABASE_URL = textMatching(/^postgres(ql)?:\/\//, 'a postgres:// URL');
 export const ARTIFACTS = textMatching(/^(s3:\/\/|(?![a-z][a-z0-9+.-]*:\/\/))/i, 's3://bucket/prefix or a directory');
 export const S3_ENDPOINT = textMatching(/^https?:\/\/./, 'an http:// or https:// URL');
-export const CACHE = textMatching(/^(embedded|rediss?:\/\/.+)$/, "redis://host:port or 'embedded'");
+export const CACHE = textMatching(/^(embedded|rediss?:\/\/.+)$/, "redis://host:port, rediss://host:port or 'embedded'");

@@ -29,9 +29,24 @@ export interface OptionSpec {
   readonly default: unknown;
   /** What happens by default, for options whose default is not a value (undefined); others are shown from `default`. */
   readonly defaultText?: string;
+  /**
+   * Read only when this holds of the options compiled before it (table
+   * order); otherwise the option is unused, so it is neither read nor
+   * checked and keeps its default (the OTLP variables when no exporter is
+   * `otlp`, as OpenTelemetry's SDKs leave them).
+   */
+  readonly onlyWhen?: (compiled: Readonly<Record<string, unknown>>) => boolean;
 }
 
-/** The values OpenTelemetry defines for `OTEL_TRACES_EXPORTER` (symphainy itself exports `otlp` only). */
+/** True when the compiled `OTEL_TRACES_EXPORTER` lists `otlp`. */
+const exportsOtlp = (compiled: Readonly<Record<string, unknown>>): boolean =>
+  String((compiled.telemetry as { tracesExporter?: unknown } | undefined)?.tracesExporter ?? '').split(',').includes('otlp');
+
+/**
+ * The values OpenTelemetry defines for `OTEL_TRACES_EXPORTER`, which the
+ * runtime options accept (an embedding application's SDK may use them);
+ * symphainy itself exports `otlp` only (`SPAN_EXPORTERS` of start-tracing.ts).
+ */
 export const OTEL_TRACES_EXPORTERS = ['otlp', 'zipkin', 'console', 'none'] as const;
 
 /** The levels of the default (pino) logger. */
@@ -74,7 +89,7 @@ const OPTION_SPECS_LIST: readonly OptionSpec[] = [
     file: { key: 's3_endpoint', get: (f) => f.s3Endpoint }, kind: S3_ENDPOINT, default: undefined, defaultText: 'AWS' },
   { name: 'inlineMaxBytes', doc: 'renderings up to this size are kept in the database (`0`: none)', option: 'inlineMaxBytes',
     file: { key: 'inline_max_bytes', get: (f) => f.inlineMaxBytes }, kind: integer(0), default: DEFAULT_INLINE_MAX_BYTES },
-  { name: 'cache', doc: "cache tier: `redis://host:port` or `embedded` (or a CacheStore option)", option: 'cache', flags: ['--cache'], env: 'SYMPHAINY_CACHE',
+  { name: 'cache', doc: "cache tier: `redis://host:port`, `rediss://host:port` (TLS) or `embedded` (or a CacheStore option)", option: 'cache', flags: ['--cache'], env: 'SYMPHAINY_CACHE',
     file: { key: 'cache', get: (f) => f.cache }, kind: CACHE,
     default: undefined, defaultText: 'embedded table' },
   { name: 'events', doc: 'also publish events to NATS JetStream', option: 'events', flags: ['--events'], env: 'SYMPHAINY_EVENTS',
@@ -130,16 +145,16 @@ const OPTION_SPECS_LIST: readonly OptionSpec[] = [
     default: DEFAULT_HTTP_TIMEOUTS.idleSocketMs },
   { name: 'http.maxConnections', doc: '`serve`: open connections at once', file: { key: 'http.max_connections', get: (f) => f.http?.maxConnections },
     kind: integer(1), default: DEFAULT_MAX_CONNECTIONS },
-  { name: 'telemetry.tracesExporter', doc: '`serve`, `run`, `submit`, `worker`: export spans (`otlp`: OTLP over HTTP, JSON) or not; other standard exporters are refused there',
+  { name: 'telemetry.tracesExporter', doc: '`serve`, `run`, `submit`, `worker`: export spans (`otlp`: OTLP over HTTP, JSON) or not (`none`); other standard exporters (`zipkin`, `console`) pass the options, for an embedding application\'s SDK, and are refused by those commands',
     env: 'OTEL_TRACES_EXPORTER', kind: wordList(OTEL_TRACES_EXPORTERS), default: 'none' },
-  { name: 'telemetry.endpoint', doc: 'OTLP endpoint; spans go to `<endpoint>/v1/traces`', env: 'OTEL_EXPORTER_OTLP_ENDPOINT',
-    kind: httpUrl(), default: undefined, defaultText: '`http://localhost:4318`' },
+  { name: 'telemetry.endpoint', doc: 'OTLP endpoint; spans go to `<endpoint>/v1/traces` (read only when the exporter is `otlp`, as the next three)',
+    env: 'OTEL_EXPORTER_OTLP_ENDPOINT', kind: httpUrl(), default: undefined, defaultText: '`http://localhost:4318`', onlyWhen: exportsOtlp },
   { name: 'telemetry.tracesEndpoint', doc: 'OTLP traces URL, used as it is (over the endpoint)', env: 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT',
-    kind: httpUrl(), default: undefined, defaultText: '`<endpoint>/v1/traces`' },
+    kind: httpUrl(), default: undefined, defaultText: '`<endpoint>/v1/traces`', onlyWhen: exportsOtlp },
   { name: 'telemetry.protocol', doc: 'OTLP protocol (only JSON over HTTP is built in)', env: 'OTEL_EXPORTER_OTLP_PROTOCOL',
-    kind: oneOf(['http/json']), default: 'http/json' },
+    kind: oneOf(['http/json']), default: 'http/json', onlyWhen: exportsOtlp },
   { name: 'telemetry.tracesProtocol', doc: 'OTLP protocol for traces (over the general one; only JSON over HTTP is built in)', env: 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL',
-    kind: oneOf(['http/json']), default: undefined, defaultText: 'the general protocol' },
+    kind: oneOf(['http/json']), default: undefined, defaultText: 'the general protocol', onlyWhen: exportsOtlp },
   { name: 'telemetry.serviceName', doc: '`service.name` of the exported spans', env: 'OTEL_SERVICE_NAME', kind: text('a name'), default: 'symphainy' },
 ];
 
@@ -159,7 +174,7 @@ export const OBJECT_OPTIONS: Readonly<Record<string, { readonly expected: string
   solutionConfig: { expected: 'a file or a loaded solution config', ok: (v) => typeof v === 'string' || isObject(v) },
   platformPolicy: { expected: 'a file or a loaded platform policy', ok: (v) => typeof v === 'string' || isObject(v) },
   runtimeConfig: { expected: 'a file or a loaded runtime config', ok: (v) => typeof v === 'string' || isObject(v) },
-  cache: { expected: 'redis://host:port, embedded or a CacheStore', ok: (v) => typeof v === 'string' || isObject(v) },
+  cache: { expected: 'redis://host:port, rediss://host:port, embedded or a CacheStore', ok: (v) => typeof v === 'string' || isObject(v) },
   logger: { expected: 'a pino logger', ok: isObject },
   db: { expected: 'a Db', ok: isObject },
   blobStore: { expected: 'a BlobStore', ok: isObject },

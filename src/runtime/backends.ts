@@ -111,7 +111,7 @@ export async function openCache(settings: BackendSettings, db: Db, logger?: Logg
     return { value: cache, close: () => cache.close() };
   }
   // Compiled settings never get here (the compile step refuses other values).
-  throw new ConfigError(`cache must be redis://host:port or 'embedded', got ${JSON.stringify(redact(where))}`);
+  throw new ConfigError(`cache must be redis://host:port, rediss://host:port or 'embedded', got ${JSON.stringify(redact(where))}`);
 }
 
 /** The external event sink for `nats://…` (JetStream), if any. */

@@ -1,6 +1,37 @@
 import { context, trace } from '@opentelemetry/api';
 import { ConfigError } from '../errors/index.ts';
+import { wordList } from '../options/option-kinds.ts';
+import { OTEL_TRACES_EXPORTERS } from '../options/runtime-option-specs.ts';
 import { importOptional } from '../package/optional-packages.ts';
+
+/**
+ * The `OTEL_TRACES_EXPORTER` words span export here takes: what symphainy
+ * itself exports. The runtime options take every standard exporter (an
+ * embedding application's own SDK may use the others); {@link startTracing}
+ * and the commands that export spans take only these.
+ */
+export const SPAN_EXPORTERS = ['otlp', 'none'] as const;
+
+const SPAN_EXPORTER_LIST = wordList(SPAN_EXPORTERS as unknown as [string, ...string[]]);
+
+/**
+ * Refuses an `OTEL_TRACES_EXPORTER` value (as given, or compiled) that
+ * lists a word other than {@link SPAN_EXPORTERS}; unset or empty is `none`.
+ * The message lists exactly what is accepted, from the same list.
+ * @throws ConfigError (SYM_ERR_CONFIG) naming the variable
+ */
+export function checkSpanExporters(value: string | undefined): void {
+  if (value === undefined || value.trim() === '') return;
+  const checked = SPAN_EXPORTER_LIST.text.safeParse(value);
+  if (checked.success) return;
+  const words = value.split(',').map((w) => w.trim().toLowerCase());
+  const forSdk = OTEL_TRACES_EXPORTERS.filter((w) => !(SPAN_EXPORTERS as readonly string[]).includes(w) && words.includes(w));
+  // Refused, never silently off: the operator asked for spans somewhere this runtime cannot send them.
+  throw new ConfigError(
+    `env OTEL_TRACES_EXPORTER: ${checked.error.issues[0]!.message} (symphainy exports spans over OTLP/HTTP with JSON` +
+      `${forSdk.length > 0 ? `; ${forSdk.join(', ')} ${forSdk.length > 1 ? 'are' : 'is'} for an embedding application's own SDK` : ''})`,
+  );
+}
 
 /** The optional packages span export needs (installed together). */
 export const TRACING_PACKAGES = [
@@ -46,7 +77,7 @@ const OFF: Tracing = Object.freeze({ url: null, flush: async () => {}, shutdown:
  * `tracesExporter` is `otlp`; does nothing for `none`. One per process.
  *
  * @throws ConfigError (SYM_ERR_CONFIG) naming `OTEL_TRACES_EXPORTER` for an
- *   exporter other than `otlp` or `none` (e.g. `zipkin`).
+ *   exporter other than `otlp` or `none` (e.g. `zipkin`): {@link checkSpanExporters}.
  * @throws MissingPackageError (SYM_ERR_MISSING_PACKAGE) naming the packages
  *   when the optional SDK packages ({@link TRACING_PACKAGES}) are not installed.
  *
@@ -58,12 +89,8 @@ const OFF: Tracing = Object.freeze({ url: null, flush: async () => {}, shutdown:
  * ```
  */
 export async function startTracing(options: TracingOptions): Promise<Tracing> {
+  checkSpanExporters(options.tracesExporter);
   const exporters = new Set(options.tracesExporter.split(',').map((w) => w.trim()).filter((w) => w !== '' && w !== 'none'));
-  const unsupported = [...exporters].filter((w) => w !== 'otlp');
-  if (unsupported.length > 0) {
-    // Refused, never silently off: the operator asked for spans somewhere this runtime cannot send them.
-    throw new ConfigError(`env OTEL_TRACES_EXPORTER: ${unsupported.map((w) => `'${w}'`).join(', ')} is not supported here (symphainy exports otlp over HTTP with JSON, or none)`);
-  }
   if (exporters.size === 0) return OFF;
   const [sdk, otlp, resources, hooks] = await importOptional(
     () => Promise.all([

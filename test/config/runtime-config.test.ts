@@ -107,7 +107,7 @@ describe('runtime config file', () => {
       await rt.close();
       await writeFile(file, 'cache: memcached://x\n');
       await assert.rejects(createRuntime({ runtimeConfig: file, memory: true, logger: silentLogger }), (err: unknown) =>
-        err instanceof ConfigError && err.message === `${file}:1: cache: must be redis://host:port or 'embedded', got "memcached://x"`);
+        err instanceof ConfigError && err.message === `${file}:1: cache: must be redis://host:port, rediss://host:port or 'embedded', got "memcached://x"`);
       await assert.rejects(createRuntime({ artifacts: 'ftp://x/y', memory: true, logger: silentLogger }), (err: unknown) =>
         err instanceof ConfigError && err.message === 'option artifacts: must be s3://bucket/prefix or a directory, got "ftp://x/y"');
       await assert.rejects(createRuntime({ artifacts: 's3://Bad_Bucket!', memory: true, logger: silentLogger }), ConfigError);

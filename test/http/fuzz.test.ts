@@ -485,7 +485,7 @@ test('the answer checks catch a leak, a stack trace, a non-problem error, a 2xx 
   assert.ok(anonymous.some((v) => v.includes(A.sessionIds[0]!)), anonymous.join('\n'));
   // The request's own text may come back (a 404 naming the id asked for).
   const echoed = { ...asA, path: `/v1/executions/${B.executionIds[0]}` };
-  const echo = violations(echoed, json(404, { type: 'x', title: 'x', status: 404, detail: `no execution ${B.executionIds[0]}`, code: 'SYM_ERR_NOT_FOUND' }, 'application/problem+json'));
+  const echo = violations(echoed, json(404, { type: 'x', title: 'x', status: 404, detail: `no execution ${B.executionIds[0]}`, code: 'SYM_ERR_NOT_FOUND', errors: [] }, 'application/problem+json'));
   assert.deepEqual(echo, []);
   const stack = violations(asA, json(400, { type: 'x', title: 'x', status: 400, detail: 'Error: x\n    at parse (/work/main/src/http/route.ts:80:11)', code: 'SYM_ERR_X' }, 'application/problem+json'));
   assert.ok(stack.some((v) => v.includes('stack frame')), stack.join('\n'));

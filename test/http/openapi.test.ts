@@ -65,8 +65,10 @@ async function expect(status: number, operationId: string, path: string, init: C
 }
 
 function assertProblem(status: number, text: string, operationId = '(no route)'): void {
-  const p = JSON.parse(text) as { status: number; detail: string; code: string };
+  const p = JSON.parse(text) as { status: number; detail: string; code: string; errors?: unknown };
   assert.equal(p.status, status, text);
+  // The README: every client error names what is wrong in errors[] (empty when nothing in particular is).
+  if (status < 500) assert.ok(Array.isArray(p.errors), `a ${status} without errors[]: ${text}`);
   const statuses = answered.get(p.code) ?? new Map<number, Set<string>>();
   statuses.set(status, (statuses.get(status) ?? new Set()).add(operationId));
   answered.set(p.code, statuses);
@@ -244,6 +246,7 @@ describe('every operation answers as documented', () => {
 
     const policy = await expect(200, 'getPolicy', '/v1/policy', { key });
     assert.equal(policy.layers.solution.name, 'conformance');
+    await expect(400, 'getPolicy', '/v1/policy?solutionId=x', { key });
     await authErrors('getPolicy', '/v1/policy');
   });
 
@@ -270,6 +273,7 @@ describe('every operation answers as documented', () => {
     assert.equal(waiting.status, 'waiting');
     const inbox = await expect(200, 'listApprovals', '/v1/approvals', { key });
     assert.ok(inbox.items.some((a: any) => a.executionId === waiting.executionId));
+    await expect(400, 'listApprovals', '/v1/approvals?limit=-1', { key });
     await authErrors('listApprovals', '/v1/approvals');
     const url = `/v1/executions/${waiting.executionId}/approvals/publish`;
     await expect(400, 'decideApproval', url, { key, method: 'POST', json: { decision: 'maybe' } });
@@ -419,6 +423,7 @@ describe('every operation answers as documented', () => {
 
     const tenants = await expect(200, 'listTenants', '/v1/admin/tenants', { key: ADMIN_KEY });
     assert.ok(tenants.items.some((t: any) => t.tenantId === 'conformance-c' && t.activeKeys === 1));
+    await expect(400, 'listTenants', '/v1/admin/tenants?limit=1', { key: ADMIN_KEY });
     await authErrors('listTenants', '/v1/admin/tenants');
 
     const second = await expect(201, 'issueKey', '/v1/admin/tenants/conformance-c/keys', { key: ADMIN_KEY });
@@ -486,6 +491,7 @@ describe('every operation answers as documented', () => {
 
     const verified = await expect(200, 'verifyWal', '/v1/wal/verify', { key });
     assert.deepEqual(verified.chains.map((c: any) => [c.tenantId, c.ok]), [['conformance-a', true]]);
+    await expect(400, 'verifyWal', '/v1/wal/verify?tenantId=conformance-b', { key });
     await authErrors('verifyWal', '/v1/wal/verify');
 
     const erased = await expect(200, 'erase', '/v1/erasures', { key: otherKey, json: { sessionId: 'nothing-here' } });
@@ -527,6 +533,7 @@ describe('every operation answers as documented', () => {
 
     const swept = await expect(200, 'sweep', '/v1/admin/sweep', { key: ADMIN_KEY });
     assert.deepEqual(swept.failures, []);
+    await expect(400, 'sweep', '/v1/admin/sweep', { key: ADMIN_KEY, json: { dryRun: true } });
     await expect(413, 'sweep', '/v1/admin/sweep', { key: ADMIN_KEY, json: { pad: 'x'.repeat(1024 * 1024 + 10) } });
     await expect(415, 'sweep', '/v1/admin/sweep', { key: ADMIN_KEY, body: '<x/>', headers: { 'content-type': 'application/xml' } });
     await authErrors('sweep', '/v1/admin/sweep');
@@ -575,6 +582,10 @@ describe('every operation answers as documented', () => {
     const metrics = await expect(200, 'metrics', '/metrics', { key: ADMIN_KEY });
     assert.match(metrics, /^# (HELP|TYPE) /m);
     await authErrors('metrics', '/metrics');
+    // No route ignores a query parameter it does not take, public ones included.
+    await expect(400, 'health', '/healthz?verbose=1');
+    await expect(400, 'ready', '/readyz?verbose=1');
+    await expect(400, 'metrics', '/metrics?name=x', { key: ADMIN_KEY });
   });
 
   test('readyz: 503 once the store stops answering', async () => {

@@ -11,7 +11,7 @@ import { test } from 'node:test';
 import { errorCodes } from 'fastify';
 import * as api from '../../src/index.ts';
 import { buildOpenApi } from '../../src/http/openapi.ts';
-import { clientErrorResponse, problemOf } from '../../src/http/problem.ts';
+import { clientErrorResponse, problem, problemOf } from '../../src/http/problem.ts';
 import { codesWithStatus, isProblemCode, PROBLEM_TYPES } from '../../src/http/problem-types.ts';
 import { documentedCodes } from '../errors/documented-codes.ts';
 
@@ -19,6 +19,8 @@ interface Answer {
   readonly from: string;
   readonly code: string;
   readonly status: number;
+  /** The document's `errors`, when it has the member. */
+  readonly errors?: unknown;
 }
 
 const errorClasses = Object.entries(api).filter(
@@ -38,23 +40,23 @@ function everyAnswer(): Answer[] {
   const out: Answer[] = [];
   for (const [name, Cls] of errorClasses) {
     const p = problemOf(new Cls('x', ['y']));
-    out.push({ from: name, code: p.code, status: p.status });
+    out.push({ from: name, code: p.code, status: p.status, errors: p.errors });
   }
   for (const [name, err] of fastifyErrors) {
     const p = problemOf(err);
-    out.push({ from: name, code: p.code, status: p.status });
+    out.push({ from: name, code: p.code, status: p.status, errors: p.errors });
   }
   // secure-json-parse's SyntaxError, given a 400 by fastify's JSON parser.
   const badJson = problemOf(Object.assign(new SyntaxError('Unexpected token } in JSON at position 3'), { statusCode: 400 }));
-  out.push({ from: 'invalid JSON', code: badJson.code, status: badJson.status });
+  out.push({ from: 'invalid JSON', code: badJson.code, status: badJson.status, errors: badJson.errors });
   const unexpected = problemOf(new TypeError('cannot read properties of undefined'));
-  out.push({ from: 'an unexpected error', code: unexpected.code, status: unexpected.status });
+  out.push({ from: 'an unexpected error', code: unexpected.code, status: unexpected.status, errors: unexpected.errors });
   for (const code of CLIENT_ERRORS) {
     const raw = clientErrorResponse(code);
     const status = Number(/^HTTP\/1\.1 (\d{3}) /.exec(raw)![1]);
-    const body = JSON.parse(raw.slice(raw.indexOf('\r\n\r\n') + 4)) as { code: string; status: number };
+    const body = JSON.parse(raw.slice(raw.indexOf('\r\n\r\n') + 4)) as { code: string; status: number; errors?: unknown };
     assert.equal(body.status, status, `${code}: the status line and the document agree`);
-    out.push({ from: `client error ${code ?? '(none)'}`, code: body.code, status });
+    out.push({ from: `client error ${code ?? '(none)'}`, code: body.code, status, errors: body.errors });
   }
   return out;
 }
@@ -95,6 +97,19 @@ test('every code the HTTP layer answers with is in docs/errors.md with the statu
     .filter((a) => documented.get(a.code)?.status !== a.status)
     .map((a) => `${a.from}: ${a.code} ${a.status} (docs/errors.md: ${documented.get(a.code)?.status ?? 'no row'})`);
   assert.deepEqual(wrong, []);
+});
+
+test('every client error (4xx) the HTTP layer can build carries errors[], as the README promises; every code of the table too', () => {
+  const answers = everyAnswer();
+  for (const code of Object.keys(PROBLEM_TYPES) as (keyof typeof PROBLEM_TYPES)[]) {
+    const p = problem(code, 'x');
+    answers.push({ from: `problem('${code}')`, code: p.code, status: p.status, errors: p.errors });
+  }
+  const lacking = answers.filter((a) => a.status < 500 && !Array.isArray(a.errors)).map((a) => `${a.from}: ${a.code} ${a.status}`);
+  assert.deepEqual(lacking, []);
+  assert.ok(answers.some((a) => a.status < 500 && Array.isArray(a.errors) && a.errors.length === 0), 'an answer with nothing to name has an empty list');
+  // A server error names no field of the request.
+  assert.equal(problemOf(new TypeError('x')).errors, undefined);
 });
 
 test('the table: every error class has its code there with its statusCode, and every code exactly one status', () => {

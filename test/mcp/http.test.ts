@@ -98,8 +98,10 @@ test('a bad argument is a tool error naming the field, and nothing is recorded a
     const bad = await client.callTool({ name: 'journey__sop_to_workflow', arguments: { sop_text: 42 } });
     assert.equal(bad.isError, true);
     const text = (bad.content as { text: string }[])[0]!.text;
-    assert.match(text, /^error \[SYM_ERR_INVALID_INTENT\]: .*parameters\.sop_text/);
-    assert.equal((bad.structuredContent as { error: { issues: { path: string }[] } }).error.issues[0]!.path, 'parameters.sop_text');
+    // Named as the caller sent it: the argument, not the runtime's `parameters.sop_text`.
+    assert.match(text, /^error \[SYM_ERR_INVALID_INTENT\]: invalid arguments for tool 'journey__sop_to_workflow': sop_text: /);
+    assert.doesNotMatch(text, /parameters/);
+    assert.equal((bad.structuredContent as { error: { issues: { path: string }[] } }).error.issues[0]!.path, 'sop_text');
 
     const extra = await client.callTool({ name: 'journey__sop_to_workflow', arguments: { sop_text: SOP, tenantId: 'globex' } });
     assert.equal(extra.isError, true);
@@ -107,7 +109,15 @@ test('a bad argument is a tool error naming the field, and nothing is recorded a
 
     const session = await client.callTool({ name: 'journey__sop_to_workflow', arguments: { sop_text: SOP, _session: 7 } });
     assert.equal(session.isError, true);
-    assert.match((session.content as { text: string }[])[0]!.text, /'_session' must be a non-empty string/);
+    assert.match((session.content as { text: string }[])[0]!.text, /_session: must be a non-empty string \(the session id\), got 7/);
+
+    // A session id the runtime refuses is named as the argument the caller passed, never as sessionId.
+    const unsafe = await client.callTool({ name: 'journey__sop_to_workflow', arguments: { sop_text: SOP, _session: '../x' } });
+    assert.equal(unsafe.isError, true);
+    const unsafeText = (unsafe.content as { text: string }[])[0]!.text;
+    assert.match(unsafeText, /_session: "\.\.\/x" is not a valid id/);
+    assert.doesNotMatch(unsafeText, /sessionId/);
+    assert.deepEqual((unsafe.structuredContent as { error: { issues: { path: string }[] } }).error.issues.map((i) => i.path), ['_session']);
 
     await assert.rejects(client.callTool({ name: 'journey__no_such_intent', arguments: {} }), /unknown tool 'journey__no_such_intent'/);
   } finally {
@@ -130,4 +140,73 @@ test('a missing or wrong API key is refused with 401 before any MCP message is r
     await expectProblem(res, 405, { code: 'SYM_ERR_METHOD_NOT_ALLOWED' });
     assert.equal(res.headers.get('allow'), 'POST');
   }
+});
+
+/** POSTs a raw body to /mcp as an MCP client would (both media types accepted), with `acmeKey`. */
+async function post(body: string, headers: Record<string, string> = {}): Promise<{ status: number; type: string; json: any }> {
+  const res = await server.call('/mcp', {
+    method: 'POST', key: acmeKey, body,
+    headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers },
+  });
+  const text = await res.text();
+  return { status: res.status, type: res.headers.get('content-type') ?? '', json: text ? JSON.parse(text) : null };
+}
+
+const call = (params?: unknown, id: unknown = 7) =>
+  JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', ...(params === undefined ? {} : { params }) });
+
+test('JSON that is not a JSON-RPC message, and an empty batch, are Invalid Request (-32600), not a parse error or a 202', async () => {
+  for (const body of ['{"a":1}', '[]', '42', '"tools/list"', 'null', '[1]', '{"jsonrpc":"1.0","id":1,"method":"tools/list"}',
+    '{"jsonrpc":"2.0","id":1,"method":"tools/list","params":3}', '{"jsonrpc":"2.0","id":{},"method":"tools/list"}', '[{"jsonrpc":"2.0","method":"notifications/initialized"},{"b":2}]']) {
+    const r = await post(body);
+    assert.equal(r.status, 400, body);
+    assert.match(r.type, /^application\/json/, body);
+    assert.equal(r.json.jsonrpc, '2.0', body);
+    assert.equal(r.json.id, null, body);
+    assert.equal(r.json.error.code, -32600, `${body}: ${JSON.stringify(r.json)}`);
+    assert.match(r.json.error.message, /^Invalid Request: /, body);
+    assert.doesNotMatch(r.json.error.message, /\[\s*\{|"code":/, `${body}: a sentence, not an issue dump`);
+  }
+  // A batch's faulty member is named by its position.
+  assert.match((await post('[{"jsonrpc":"2.0","method":"notifications/initialized"},{"b":2}]')).json.error.message, /message 2 of the batch/);
+  // Broken JSON is still a parse error of the HTTP API (a problem document naming the body).
+  const broken = await server.call('/mcp', { method: 'POST', key: acmeKey, body: '{', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' } });
+  await expectProblem(broken, 400, { code: 'SYM_ERR_INVALID_REQUEST' });
+});
+
+test('tools/call with bad params is Invalid params (-32602) with a readable message, not -32603 Internal error', async () => {
+  const cases: [string, RegExp][] = [
+    [call({ name: 'journey__sop_to_workflow', arguments: 'sop_text=1' }), /'arguments' must be an object of the tool's arguments, got a string/],
+    [call({ name: 'journey__sop_to_workflow', arguments: [1] }), /'arguments' must be an object of the tool's arguments, got a list/],
+    [call(), /tools\/call needs params \{ name, arguments \}/],
+    [call({ arguments: {} }), /'name' must be the name of a tool/],
+    [call({ name: 5 }), /'name' must be the name of a tool/],
+  ];
+  for (const [body, message] of cases) {
+    const r = await post(body);
+    assert.equal(r.status, 200, body);
+    assert.equal(r.json.id, 7, body);
+    assert.equal(r.json.error.code, -32602, `${body}: ${JSON.stringify(r.json)}`);
+    assert.match(r.json.error.message, /^Invalid params: /, body);
+    assert.match(r.json.error.message, message, body);
+    assert.doesNotMatch(r.json.error.message, /\[\s*\{|"code":|"expected":/, `${body}: a sentence, not an issue dump`);
+  }
+  // The other methods served are checked the same way.
+  const list = await post(JSON.stringify({ jsonrpc: '2.0', id: 'l', method: 'tools/list', params: { cursor: 5 } }));
+  assert.equal(list.json.error.code, -32602, JSON.stringify(list.json));
+  assert.match(list.json.error.message, /^Invalid params: tools\/list: params\.cursor: /);
+  // A good call still runs.
+  const ran = await post(call({ name: 'journey__sop_to_workflow', arguments: { sop_text: SOP, _session: 'raw-1' } }));
+  assert.equal(ran.json.result.isError, false, JSON.stringify(ran.json));
+});
+
+test('a traceparent over 512 characters is a 400 on /mcp as on /v1/intents, naming the header', async () => {
+  const long = `00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-${'x'.repeat(520)}`;
+  const res = await server.call('/mcp', {
+    method: 'POST', key: acmeKey, json: { jsonrpc: '2.0', id: 1, method: 'tools/list' },
+    headers: { accept: 'application/json, text/event-stream', traceparent: long },
+  });
+  await expectProblem(res, 400, { code: 'SYM_ERR_INVALID_REQUEST', field: 'traceparent' });
+  const intents = await server.call('/v1/intents', { method: 'POST', key: acmeKey, json: { intentType: 'journey.sop_to_workflow', sessionId: 's' }, headers: { traceparent: long } });
+  await expectProblem(intents, 400, { code: 'SYM_ERR_INVALID_REQUEST', field: 'traceparent' });
 });

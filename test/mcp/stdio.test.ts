@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -7,6 +7,7 @@ import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { CallToolResultSchema } from '@modelcontextprotocol/sdk/types.js';
 import { createRuntime } from '../../src/index.ts';
 import { SOP } from '../http/api-helpers.ts';
 
@@ -74,7 +75,13 @@ test('symphainy mcp: tools over stdio, each call one execution of --tenant; a ba
 
     const bad = await client.callTool({ name: 'journey__sop_to_workflow', arguments: { sop_text: SOP, title: { nested: true } } }, undefined, SLOW);
     assert.equal(bad.isError, true);
-    assert.match((bad.content as { text: string }[])[0]!.text, /^error \[SYM_ERR_INVALID_INTENT\]: .*parameters\.title/);
+    assert.match((bad.content as { text: string }[])[0]!.text, /^error \[SYM_ERR_INVALID_INTENT\]: invalid arguments for tool 'journey__sop_to_workflow': title: /);
+
+    // Arguments that are not an object: Invalid params naming them, over stdio as over HTTP.
+    await assert.rejects(
+      client.request({ method: 'tools/call', params: { name: 'journey__sop_to_workflow', arguments: 'sop_text' } } as never, CallToolResultSchema, SLOW),
+      (err: { code?: number; message: string }) => err.code === -32602 && /'arguments' must be an object of the tool's arguments, got a string/.test(err.message),
+    );
   } finally {
     const pid = transport.pid;
     await client.close();
@@ -115,5 +122,37 @@ test('SYMPHAINY_TENANT gives the tenant when --tenant is absent', async () => {
     const pid = transport.pid;
     await client.close();
     await exited(pid);
+  }
+});
+
+test('over stdio, a line that is no JSON or no JSON-RPC message is answered (-32700, -32600) with id null, not dropped', SLOW, async () => {
+  const child = spawn(process.execPath, [bin, '--data-dir', join(dir, 'data'), 'mcp', '--tenant', 'acme'], {
+    cwd: root, env: { ...process.env, SYMPHAINY_LOG_LEVEL: 'warn' }, stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  const lines: string[] = [];
+  let buffered = '';
+  const replies = (n: number) => new Promise<void>((resolve, reject) => {
+    const check = () => (lines.length >= n ? resolve() : undefined);
+    child.stdout.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString('utf8');
+      const parts = buffered.split('\n');
+      buffered = parts.pop()!;
+      lines.push(...parts.filter((l) => l.trim() !== ''));
+      check();
+    });
+    child.once('exit', () => reject(new Error(`exited after ${lines.length} replies`)));
+  });
+  try {
+    const four = replies(4);
+    child.stdin.write('{bad json\n{"a":1}\n[]\n{"jsonrpc":"2.0","id":9,"method":"ping"}\n');
+    await four;
+    const [parse, notRpc, emptyBatch, ping] = lines.map((l) => JSON.parse(l));
+    assert.deepEqual([parse.id, parse.error.code], [null, -32700]);
+    assert.deepEqual([notRpc.id, notRpc.error.code], [null, -32600]);
+    assert.deepEqual([emptyBatch.id, emptyBatch.error.code], [null, -32600]);
+    assert.deepEqual(ping, { jsonrpc: '2.0', id: 9, result: {} });
+  } finally {
+    child.stdin.end();
+    await exited(child.pid ?? null);
   }
 });

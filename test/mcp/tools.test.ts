@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { z } from 'zod';
 import { ConfigError, defineRealm } from '../../src/index.ts';
 import { IntentRegistry } from '../../src/realm/intent-registry.ts';
-import { callMcpTool, mcpToolName, mcpTools } from '../../src/mcp/tools.ts';
+import { argumentPath, callMcpTool, mcpToolName, mcpTools } from '../../src/mcp/tools.ts';
 import { createMemoryRuntime } from '../../src/testing/index.ts';
 
 // Intent types as MCP tools, without a transport: names, schemas, and what a call returns.
@@ -61,6 +61,29 @@ test('a call whose execution fails is a tool error carrying the recorded executi
     assert.equal(structured.sessionId, 's');
     assert.match(structured.error.message, /the handler broke/);
     assert.equal((await runtime.getExecution(structured.executionId, { tenantId: 't1' })).status, 'failed');
+  } finally {
+    await runtime.close();
+  }
+});
+
+test('a refused call names what the caller sent: the argument, never the intent field it becomes', async () => {
+  assert.deepEqual(['parameters.sop_text', 'parameters.a.b', 'parameters', 'sessionId'].map(argumentPath), ['sop_text', 'a.b', 'arguments', '_session']);
+  const runtime = await createMemoryRuntime({
+    realms: [defineRealm({ name: 'r', intents: { typed: { params: z.strictObject({ n: z.number() }), handler } } })],
+  });
+  try {
+    const tool = mcpTools(runtime.intents()).get('r__typed')!;
+    const errorOf = async (args: Record<string, unknown>) =>
+      (await callMcpTool({ runtime, tenantId: 't1' }, tool, args)).structuredContent.error as { code: string; message: string; issues: { path: string }[] };
+    const session = await errorOf({ n: 1, _session: '../x' });
+    assert.equal(session.code, 'SYM_ERR_INVALID_INTENT');
+    assert.deepEqual(session.issues.map((i) => i.path), ['_session']);
+    assert.match(session.message, /^invalid arguments for tool 'r__typed': _session: "\.\.\/x" is not a valid id/);
+    assert.doesNotMatch(session.message, /sessionId/);
+    const param = await errorOf({ n: 'one' });
+    assert.deepEqual(param.issues.map((i) => i.path), ['n']);
+    assert.match(param.message, /^invalid arguments for tool 'r__typed': n: /);
+    assert.doesNotMatch(param.message, /parameters/);
   } finally {
     await runtime.close();
   }

@@ -28,7 +28,7 @@ describe('command-line flags and environment go through the options compile step
       assert.equal(r.stderr, [
         `error [SYM_ERR_CONFIG]: ${config}:2: worker.concurrency: must be an integer from 1 to 1024, got 0`,
         'env SYMPHAINY_STATEMENT_TIMEOUT: expected a duration like 200ms, 30s, 15m, 1h or 7d (or seconds), got "soon"',
-        "flag --cache: must be redis://host:port or 'embedded', got \"memcached://x\"",
+        "flag --cache: must be redis://host:port, rediss://host:port or 'embedded', got \"memcached://x\"",
         'env SYMPHAINY_LOG_LEVEL: must be one of fatal, error, warn, info, debug, trace, silent, got "loud"',
         '',
       ].join('\n'));

@@ -54,7 +54,7 @@ describe('compileRuntimeOptions', () => {
     await assert.rejects(createRuntime({ dataDir, runtimeConfig: file, lockWaitMs: 1.5, logger: silentLogger }), (err: unknown) => {
       assert.ok(err instanceof ConfigError);
       assert.equal(err.message, [
-        `${file}:1: cache: must be redis://host:port or 'embedded', got "memcached://x"`,
+        `${file}:1: cache: must be redis://host:port, rediss://host:port or 'embedded', got "memcached://x"`,
         `${file}:3: worker.lease: must be at least 300ms`,
         `${file}:4: databse_url: unknown key, did you mean database_url? (known: data_dir, database_url, artifacts, s3_endpoint, ` +
           'inline_max_bytes, cache, events, realm_timeout, gc_grace, platform_policy, group_commit, database, drain_timeout, ' +
@@ -178,4 +178,12 @@ describe('compileRuntimeOptions', () => {
       await runtime.close();
     }
   });
+});
+
+test('a message listing the forms an option takes lists each one it accepts (cache: redis://, rediss://, embedded)', () => {
+  for (const cache of ['redis://h:6379', 'rediss://h:6380', 'embedded']) {
+    assert.equal(compileRuntimeOptions({ env: { SYMPHAINY_CACHE: cache } }).cache, cache);
+  }
+  assert.throws(() => compileRuntimeOptions({ env: { SYMPHAINY_CACHE: 'memcached://x' } }),
+    (err: Error) => err.message === `env SYMPHAINY_CACHE: must be redis://host:port, rediss://host:port or 'embedded', got "memcached://x"`);
 });

@@ -3,7 +3,8 @@ import { test } from 'node:test';
 import { compileMaterializationPolicy, ConfigError, formatExplanation, parseSolutionConfig, parseSolutionConfigYaml, PolicyConfigError } from '../../src/index.ts';
 import { compileRuntimeOptions } from '../../src/options/index.ts';
 import { formatTraceparent, parseTraceparent } from '../../src/telemetry/trace-context.ts';
-import { startTracing } from '../../src/telemetry/start-tracing.ts';
+import { checkSpanExporters, SPAN_EXPORTERS, startTracing } from '../../src/telemetry/start-tracing.ts';
+import { OPTION_SPECS, OTEL_TRACES_EXPORTERS } from '../../src/options/runtime-option-specs.ts';
 import { CONTENT_ATTRIBUTE_MAX, contentAttribute, usageAttributes } from '../../src/telemetry/execution-spans.ts';
 
 test('span export is off unless OTEL_TRACES_EXPORTER says otlp; traces go to the endpoint\'s /v1/traces unless the traces endpoint is given', () => {
@@ -29,19 +30,51 @@ test('an unsupported exporter or protocol, or an endpoint that is no http(s) URL
     }
     assert.fail(`accepted ${JSON.stringify(env)}`);
   };
+  // The runtime options take every standard exporter (an embedding application's SDK may use it): the message lists them.
   assert.equal(refused({ OTEL_TRACES_EXPORTER: 'otpl' }), 'env OTEL_TRACES_EXPORTER: must be a comma-separated list of otlp, zipkin, console, none, got "otpl"');
-  assert.equal(refused({ OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' }), 'env OTEL_EXPORTER_OTLP_PROTOCOL: must be one of http/json, got "grpc"');
-  assert.match(refused({ OTEL_EXPORTER_OTLP_ENDPOINT: 'localhost:4318' }), /^env OTEL_EXPORTER_OTLP_ENDPOINT: must be an http:\/\/ or https:\/\/ URL/);
-  assert.match(refused({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://exa mple' }), /^env OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: must be an http:\/\/ or https:\/\/ URL/);
+  const otlp = { OTEL_TRACES_EXPORTER: 'otlp' };
+  assert.equal(refused({ ...otlp, OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' }), 'env OTEL_EXPORTER_OTLP_PROTOCOL: must be one of http/json, got "grpc"');
+  assert.match(refused({ ...otlp, OTEL_EXPORTER_OTLP_ENDPOINT: 'localhost:4318' }), /^env OTEL_EXPORTER_OTLP_ENDPOINT: must be an http:\/\/ or https:\/\/ URL/);
+  assert.match(refused({ ...otlp, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://exa mple' }), /^env OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: must be an http:\/\/ or https:\/\/ URL/);
 });
 
-test('a standard exporter this runtime cannot send to passes the options (an embedding app\'s SDK may use it) but stops startTracing, naming the variable', async () => {
+test('a standard exporter this runtime cannot send to passes the options (an embedding app\'s SDK may use it) but stops startTracing, its message listing exactly what it takes', async () => {
   const telemetry = compileRuntimeOptions({ env: { OTEL_TRACES_EXPORTER: 'zipkin, console' } }).telemetry;
   assert.equal(telemetry.tracesExporter, 'zipkin,console');
   await assert.rejects(startTracing(telemetry), (err: unknown) => err instanceof ConfigError
-    && err.message === "env OTEL_TRACES_EXPORTER: 'zipkin', 'console' is not supported here (symphainy exports otlp over HTTP with JSON, or none)");
+    && err.message === `env OTEL_TRACES_EXPORTER: must be a comma-separated list of ${SPAN_EXPORTERS.join(', ')}, got "zipkin,console" (symphainy exports spans over OTLP/HTTP with JSON; zipkin, console are for an embedding application's own SDK)`);
+  assert.deepEqual([...SPAN_EXPORTERS], ['otlp', 'none']);
+  // What the message lists is what is accepted: each word alone passes.
+  for (const word of SPAN_EXPORTERS) checkSpanExporters(word);
+  for (const word of OTEL_TRACES_EXPORTERS) assert.equal(compileRuntimeOptions({ env: { OTEL_TRACES_EXPORTER: word } }).telemetry.tracesExporter, word);
   // none (alone or listed) is off: nothing registered, nothing to load.
   assert.equal((await startTracing(compileRuntimeOptions({ env: { OTEL_TRACES_EXPORTER: 'none' } }).telemetry)).url, null);
+});
+
+test('every options message that lists the accepted values lists exactly them: each listed word passes, an unlisted one is refused', () => {
+  for (const spec of OPTION_SPECS) {
+    const probe = spec.kind.text.safeParse('no-such-word-zz');
+    if (probe.success) continue;
+    const listed = /must be (?:one of|a comma-separated list of) (.+), got /.exec(probe.error.issues[0]!.message)?.[1];
+    if (!listed) continue;
+    for (const word of listed.split(', ')) assert.ok(spec.kind.text.safeParse(word).success, `${spec.name}: '${word}' is listed but refused`);
+  }
+});
+
+test('with no otlp exporter the OTLP variables are unused, so not read: a junk endpoint or protocol does not stop a start', async () => {
+  const env = {
+    OTEL_TRACES_EXPORTER: 'none', OTEL_EXPORTER_OTLP_ENDPOINT: 'localhost:4318', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'nonsense',
+    OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc', OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/protobuf',
+  };
+  for (const exporter of ['none', '', 'zipkin']) {
+    const t = compileRuntimeOptions({ env: { ...env, OTEL_TRACES_EXPORTER: exporter } }).telemetry;
+    assert.equal(t.endpoint, undefined, exporter);
+    assert.equal(t.tracesEndpoint, undefined, exporter);
+  }
+  assert.equal((await startTracing(compileRuntimeOptions({ env }).telemetry)).url, null);
+  // With otlp they are read, and refused as before.
+  assert.throws(() => compileRuntimeOptions({ env: { ...env, OTEL_TRACES_EXPORTER: 'otlp' } }), (err: Error) =>
+    /env OTEL_EXPORTER_OTLP_ENDPOINT: must be an http/.test(err.message) && /env OTEL_EXPORTER_OTLP_PROTOCOL: must be one of http\/json/.test(err.message));
 });
 
 test('trace: include is validated in the solution config, carried in the decision and shown by explain', () => {

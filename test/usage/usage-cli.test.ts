@@ -53,7 +53,7 @@ test('symphainy usage: per tenant, per execution, every tenant; JSON or a table'
 
   const bad = await cli(['--data-dir', join(dir, 'data'), 'usage', '--since', 'last week']);
   assert.equal(bad.code, 2);
-  assert.match(bad.stderr, /SYM_ERR_CONFIG\]: --since must be a window \(e\.g\. 7d, 12h\), 'today' or an ISO 8601 time, got "last week"/);
+  assert.match(bad.stderr, /SYM_ERR_CONFIG\]: --since must be a window \(e\.g\. 7d, 12h\), 'today' or an ISO 8601 time \(e\.g\. 2026-01-31T00:00:00Z\), got "last week"/);
   // A window: the usage recorded in the last 7 days (all of it, just recorded).
   const week = await cli(['--data-dir', join(dir, 'data'), 'usage', '--since', '7d', '--json']);
   assert.equal(week.code, 0, week.stderr);

@@ -26,6 +26,12 @@ test('GET /v1/usage: the caller tenant\'s totals only, per execution or since a 
   assert.equal(theirs.totals.calls, 0);
   const bad = await s.call('/v1/usage?since=soon', { key: acme });
   assert.equal(bad.status, 400);
-  assert.match(((await bad.json()) as { detail: string }).detail, /since must be 'today'/);
+  const problem = (await bad.json()) as { detail: string; errors: { in: string; field: string }[] };
+  assert.match(problem.detail, /^query parameter 'since': must be a window \(e\.g\. 7d, 12h\), 'today' or an ISO 8601 time/);
+  assert.deepEqual(problem.errors.map((e) => [e.in, e.field]), [['query', 'since']]);
+  // A window, as `symphainy usage --since` takes it.
+  const week = await s.call('/v1/usage?since=7d', { key: acme });
+  assert.equal(week.status, 200);
+  assert.equal(((await week.json()) as { totals: { calls: number } }).totals.calls, 1);
   assert.equal((await s.call('/v1/usage')).status, 401);
 });

@@ -60,8 +60,13 @@ describe('ctx.recordUsage: usage rows, totals per execution and per tenant, metr
     }
   });
 
-  test('since must be today or an ISO time', async () => {
-    assert.throws(() => t.runtime.modelWork.usage('acme', { since: 'yesterday' }), { code: 'SYM_ERR_INVALID_REQUEST', message: /since must be 'today'/ });
+  test('since: today, an ISO time or a window back from now; anything else is refused naming since', async () => {
+    assert.throws(() => t.runtime.modelWork.usage('acme', { since: 'yesterday' }), (err: { code: string; message: string; issues: { path: string }[] }) =>
+      err.code === 'SYM_ERR_INVALID_REQUEST' && /^since must be a window \(e\.g\. 7d, 12h\), 'today' or an ISO 8601 time/.test(err.message)
+      && err.issues[0]!.path === 'since');
+    const all = await t.runtime.modelWork.usage('acme');
+    assert.deepEqual(await t.runtime.modelWork.usage('acme', { since: '7d' }), all);
+    assert.equal((await t.runtime.modelWork.usage('acme', { since: '2999-01-01T00:00:00Z' })).totals.calls, 0);
   });
 });
 

@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 import { ConfigError } from '../../errors/index.ts';
+import { SAFE_ID } from '../../intent/intent.ts';
 import { openRuntime } from '../lazy-runtime.ts';
+import { cliTenantId } from '../tenant-flag.ts';
 
 /** Environment variable of `mcp --tenant`. */
 export const MCP_TENANT_ENV = 'SYMPHAINY_TENANT';
@@ -14,14 +16,19 @@ export function registerMcp(program: Command): void {
     .option('--config <file>', 'solution config (materialization policy YAML)')
     .option('--realm <module...>', 'load realms from these modules too (repeatable)')
     .action(async (opts, cmd: Command) => {
-      const tenantId = (opts.tenant ?? process.env[MCP_TENANT_ENV])?.trim();
-      if (!tenantId) throw new ConfigError(`mcp needs a tenant: --tenant <id> or ${MCP_TENANT_ENV}`);
+      // --tenant is checked with every command's (main.ts); the variable here, by the same rule.
+      const fromEnv = process.env[MCP_TENANT_ENV]?.trim();
+      if (opts.tenant === undefined && !fromEnv) throw new ConfigError(`mcp needs a tenant: --tenant <id> or ${MCP_TENANT_ENV}`);
+      const tenantId: string = opts.tenant ?? cliTenantId(fromEnv, `env ${MCP_TENANT_ENV}`);
+      // Every call's execution is in this session unless it names another: an id the runtime refuses would fail them all.
+      if (opts.session !== undefined && !SAFE_ID.test(opts.session)) {
+        throw new ConfigError(`--session: ${JSON.stringify(opts.session)} is not a valid session id (letters, digits, . _ - : @; at most 128; not starting with a dot)`);
+      }
       // Loaded when the command runs, not to build the program.
       const [{ loadMcpServer }, { DEFAULT_MCP_SESSION }, { withRuntime }] = await Promise.all([
         import('../../mcp/load-mcp.ts'), import('../../mcp/tools.ts'), openRuntime(),
       ]);
       const session: string = opts.session ?? DEFAULT_MCP_SESSION;
-      if (session.trim() === '') throw new ConfigError('--session must not be empty');
       // Loaded before the store is opened: a missing SDK fails fast.
       const { serveMcpStdio } = await loadMcpServer('symphainy mcp');
       // SIGINT/SIGTERM stop serving; more of them while the runtime closes change nothing (a client

@@ -28,6 +28,7 @@ export function registerTenants(program: Command): void {
     .option('--json', 'print JSON')
     .description('issue another API key for a tenant (rotate: add, switch clients, revoke the old key)')
     .action(async (tenantId: string, opts, cmd: Command) => {
+      checkTenantId(tenantId);
       const { withRuntime } = await openRuntime();
       printIssued(await withRuntime(cmd.optsWithGlobals(), (rt) => rt.tenants.issueKey(tenantId)), opts.json);
     });
@@ -58,6 +59,7 @@ export function registerTenants(program: Command): void {
     .option('--json', 'print JSON')
     .description("a tenant's keys: ids and dates (never the keys)")
     .action(async (tenantId: string, opts, cmd: Command) => {
+      checkTenantId(tenantId);
       const { withRuntime } = await openRuntime();
       const rows = await withRuntime(cmd.optsWithGlobals(), (rt) => rt.tenants.keys(tenantId));
       if (opts.json) return printJson(rows);

@@ -1,11 +1,11 @@
 import type { Command } from 'commander';
 import { ConfigError } from '../../errors/index.ts';
-import { durationSeconds } from '../input.ts';
+import { usageSince } from '../../execution/usage-since.ts';
 import { openRuntime } from '../lazy-runtime.ts';
 import { printJson, printTable } from '../output.ts';
 
 /**
- * `symphainy usage [--tenant ID] [--execution ID] [--since today|ISO]`: the
+ * `symphainy usage [--tenant ID] [--execution ID] [--since 7d|today|ISO]`: the
  * model usage recorded with `ctx.recordUsage` — tokens and cost (US dollars),
  * overall and per model. Without `--tenant`, every tenant's.
  */
@@ -31,12 +31,11 @@ export function registerUsage(program: Command): void {
     });
 }
 
-/** `--since` as the usage query takes it: 'today' and ISO times as given, a duration as the time that long ago. */
+/** `--since` through the parser `GET /v1/usage?since=` uses too, refused naming the flag. */
 function sinceOf(value: string): string {
-  if (value === 'today' || /^\d{4}-\d{2}-\d{2}T/.test(value)) return value;
   try {
-    return new Date(Date.now() - durationSeconds('--since')(value) * 1000).toISOString();
-  } catch {
-    throw new ConfigError(`--since must be a window (e.g. 7d, 12h), 'today' or an ISO 8601 time, got ${JSON.stringify(value)}`);
+    return usageSince(value);
+  } catch (err) {
+    throw new ConfigError(`--since ${(err as Error).message}`);
   }
 }

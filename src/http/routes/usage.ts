@@ -1,11 +1,20 @@
 import { z } from 'zod';
+import { USAGE_SINCE_FORMS, usageSince } from '../../execution/usage-since.ts';
 import { tenantOf } from '../auth.ts';
 import { defineRoute, type RouteContext } from '../route.ts';
 import { Id, Problem } from '../schemas/index.ts';
 
 const UsageQuery = z.strictObject({
   executionId: Id.optional().describe('only this execution'),
-  since: z.string().max(64).optional().describe("'today' (the database's UTC day) or an ISO 8601 time"),
+  // The forms of `symphainy usage --since`, read by the same parser.
+  since: z.string().max(64).transform((value, ctx) => {
+    try {
+      return usageSince(value);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: (err as Error).message });
+      return z.NEVER;
+    }
+  }).optional().describe(`${USAGE_SINCE_FORMS.replace(/^a window/, 'a window back from now')}; 'today' is the database's UTC day`),
 });
 const Totals = {
   inputTokens: z.number(), outputTokens: z.number(), totalTokens: z.number(),

@@ -1,11 +1,13 @@
 import { z } from 'zod';
-import { INTENT_TYPE, SAFE_ID } from '../../intent/intent.ts';
+import { INTENT_TYPE, SAFE_ID, TENANT_ID } from '../../intent/intent.ts';
 import { MATERIALIZATION_DECISIONS, POLICY_LAYERS } from '../../policy/decision.ts';
 import { textProblem } from '../../realm/storable.ts';
 
 /** The building blocks every schema file uses: ids, timestamps, decisions, paging. */
 
 export const Id = z.string().regex(SAFE_ID, 'must be 1-128 letters, digits or . _ - : @ (not starting with a dot)');
+/** A tenant id: the rule of every tenant id (src/intent/intent.ts), so `symphainy:platform` is refused here as everywhere. */
+export const TenantId = z.string().regex(TENANT_ID, "must be 1-128 letters, digits or . _ - : @ (not starting with a dot or 'symphainy:')");
 export const IntentType = z.string().regex(INTENT_TYPE, "must be of the form '<realm>.<intent>'").max(200);
 export const Timestamp = z.string().describe('ISO-8601 timestamp');
 export const Decision = z.enum(MATERIALIZATION_DECISIONS as [string, ...string[]]);

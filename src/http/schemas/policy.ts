@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Decision, Id, IntentType, Json, Layer, Timestamp } from './common.ts';
+import { Decision, IntentType, Json, Layer, TenantId, Timestamp } from './common.ts';
 
 /** `/v1/policy/explain` and the operators' `policy diff` / `policy apply`. */
 
@@ -49,7 +49,7 @@ const Candidate = {
 export const PolicyDiffBody = z.strictObject({
   ...Candidate,
   since: z.string().regex(/^\d+[smhd]?$/, "must be a duration such as 7d or 12h").optional().describe('only decisions recorded in this window'),
-  tenantId: Id.optional().describe('only this tenant'),
+  tenantId: TenantId.optional().describe('only this tenant'),
 });
 export const PolicyApplyBody = z.strictObject({
   ...Candidate,

@@ -5,8 +5,7 @@ import { codesWithStatus, PROBLEM_TYPES, type ProblemCode } from '../problem-typ
 
 const FieldIssues = z
   .array(z.object({ in: z.enum(['body', 'query', 'path', 'header']), field: z.string(), message: z.string() }))
-  .optional()
-  .describe('each offending field');
+  .describe('each offending field, header or query parameter; on every 4xx, empty when none in particular is');
 
 /** Any problem document: its code is one of the table's (src/http/problem-types.ts, docs/errors.md). */
 export const Problem = z.object({
@@ -16,7 +15,7 @@ export const Problem = z.object({
   detail: z.string(),
   instance: z.string().optional(),
   code: z.enum(Object.keys(PROBLEM_TYPES) as [ProblemCode, ...ProblemCode[]]).describe('the runtime error code (docs/errors.md)'),
-  errors: FieldIssues,
+  errors: FieldIssues.optional(),
 });
 
 /**
@@ -31,5 +30,7 @@ export function problemWithStatus(status: number): z.ZodType {
   return Problem.extend({
     status: z.literal(status),
     code: z.enum(codes as [ProblemCode, ...ProblemCode[]]).describe(`the runtime error code (docs/errors.md): ${codes.join(', ')}`),
+    // A client error always says what was wrong (problem.ts), a server error only when it has fields to name.
+    errors: status < 500 ? FieldIssues : FieldIssues.optional(),
   });
 }

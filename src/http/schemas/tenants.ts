@@ -1,11 +1,11 @@
 import { z } from 'zod';
-import { Id, Timestamp } from './common.ts';
+import { TenantId, Timestamp } from './common.ts';
 
 /** Tenant and API key management (admin key). */
 
-export const CreateTenantBody = z.strictObject({ tenantId: Id });
+export const CreateTenantBody = z.strictObject({ tenantId: TenantId });
 
-export const TenantParams = z.strictObject({ tenantId: Id });
+export const TenantParams = z.strictObject({ tenantId: TenantId });
 export const KeyParams = z.strictObject({ keyId: z.string().regex(/^[a-f0-9]{16}$/, 'is not a key id') });
 
 export const IssuedKey = z.object({
