@@ -134,7 +134,7 @@ describe('symphainy checkpoints', () => {
   test('bad input: the flag is named, exit code 2, no stack trace', async () => {
     refused(await cli(dir, ['checkpoints', 'list', '--tenant', 'acme']), 'SYM_ERR_CONFIG', /required option '--thread <id>' not specified/);
     refused(await cli(dir, ['checkpoints', 'list', '--tenant', 'acme', '--thread', '../x']), 'SYM_ERR_CONFIG', /checkpoints list: --thread must be a thread id/);
-    refused(await cli(dir, ['checkpoints', 'list', '--tenant', 'symphainy:x', '--thread', 'th-1']), 'SYM_ERR_CONFIG', /checkpoints list: --tenant must be a tenant id/);
+    refused(await cli(dir, ['checkpoints', 'list', '--tenant', 'symphainy:x', '--thread', 'th-1']), 'SYM_ERR_CONFIG', /--tenant: tenant id "symphainy:x" is not a valid id/);
     refused(await cli(dir, ['checkpoints', 'list', '--tenant', 'acme', '--thread', 'th-1', '--limit', '0']), 'SYM_ERR_CONFIG', /--limit must be a whole number/);
     refused(await cli(dir, ['checkpoints', 'list', '--tenant', 'ghost', '--thread', 'th-1']), 'SYM_ERR_CONFIG', /checkpoints list: tenant 'ghost' is not known to this store/);
     refused(await cli(dir, ['checkpoints', 'list', '--tenant', 'acme', '--thread', 'nope']), 'SYM_ERR_NOT_FOUND', /thread 'nope' not found/);

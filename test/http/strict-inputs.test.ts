@@ -26,6 +26,7 @@ after(() => server?.close());
 /** A value each path parameter accepts, so the request gets as far as its query and body. */
 const PATH_SAMPLES: Record<string, string> = {
   id: 'exe_sample', name: 'publish', rendering: 'markdown', sessionId: 's1', tenantId: 'strict-a', keyId: '0000000000000000',
+  threadId: 'thread-1', checkpointId: 'cp-1',
   cacheId: `cache_${'0'.repeat(8)}-0000-0000-0000-${'0'.repeat(12)}`,
 };
 
