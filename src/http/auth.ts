@@ -86,6 +86,10 @@ function invalidKey(): UnauthorizedError {
 const SINGLE_HEADERS: readonly (readonly [name: string, why: string])[] = [
   ['Authorization', 'ambiguous credentials: which key acts would be a guess'],
   ['Content-Type', 'ambiguous body: which type it is would be a guess'],
+  ['Idempotency-Key', 'ambiguous request identity: which key it repeats would be a guess'],
+  ['Symphainy-Tenant', 'ambiguous tenant: which one the admin acts for would be a guess'],
+  ['Last-Event-ID', 'ambiguous resume point: where the stream goes on would be a guess'],
+  ['traceparent', 'ambiguous trace context: which trace the request joins would be a guess'],
 ];
 
 /** @throws InvalidRequestError naming a header of {@link SINGLE_HEADERS} sent more than once (Node's raw list: `[name, value, …]`). */

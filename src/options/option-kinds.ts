@@ -22,7 +22,8 @@ export function show(value: unknown): string {
   return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
 }
 
-const refuse = (expected: string) => ({ error: (issue: { input?: unknown }) => `must be ${expected}, got ${show(issue.input)}` });
+// One message per value: the first check that fails ends the value's checks (a value failing several says so once).
+const refuse = (expected: string) => ({ error: (issue: { input?: unknown }) => `must be ${expected}, got ${show(issue.input)}`, abort: true });
 
 /** Whole numbers from `min` to `max`; text must be digits. */
 export function integer(min: number, max = Number.MAX_SAFE_INTEGER): OptionKind {

@@ -122,7 +122,7 @@ const Schema = z.strictObject({
     .strictObject({
       maximum_attempts: z.number().optional(),
       initial_interval: z.union([z.string(), z.number()]).optional(),
-      backoff_coefficient: z.number().optional(),
+      backoff_coefficient: z.number({ error: (i) => `must be a finite number, got ${String(i.input)}` }).optional(),
       maximum_interval: z.union([z.string(), z.number()]).optional(),
       non_retryable_error_codes: z.array(z.string()).optional(),
     })
@@ -219,14 +219,17 @@ export function checkRuntimeConfigYaml(source: string, file: string): { config: 
   }
   const parsed = Schema.safeParse(raw);
   if (!parsed.success) {
-    const issues: ConfigIssue[] = parsed.error.issues.flatMap((i) => {
+    const issues: ConfigIssue[] = parsed.error.issues.flatMap(withinUnions).flatMap((i) => {
       const path = i.path.filter((p): p is string | number => typeof p !== 'symbol');
       // Zod reports the unknown keys of one object together: one line each, at its own line.
       const keys = i.code === 'unrecognized_keys' ? i.keys : [undefined];
       return keys.map((key) => {
         const at = key === undefined ? path : [...path, key];
         const label = at.map(String).join('.');
-        const message = key === undefined ? i.message : `${unknownName('key', key, knownKeys(path))} (known: ${knownKeys(path).join(', ')})`;
+        const message = key !== undefined
+          ? `${unknownName('key', key, knownKeys(path))} (known: ${knownKeys(path).join(', ')})`
+          // `false` or a mapping (group_commit): neither matched, so say both.
+          : i.code === 'invalid_union' && knownKeys(path).length > 0 ? `must be false or a mapping of ${knownKeys(path).join(', ')}` : i.message;
         return { path: at, message: label ? `${label}: ${message}` : message };
       });
     });
@@ -316,12 +319,29 @@ export const RUNTIME_CONFIG_KEYS: readonly string[] = Object.freeze(knownKeys([]
 
 /** The keys allowed at `path` (an object's keys, walking optional sections). */
 function knownKeys(path: readonly (string | number)[]): string[] {
-  let node: z.ZodType = Schema;
+  let node: z.ZodType | undefined = Schema;
   for (const key of path) {
-    while (node instanceof z.ZodOptional) node = node.unwrap() as z.ZodType;
-    if (!(node instanceof z.ZodObject)) return [];
-    node = (node.shape as Record<string, z.ZodType>)[String(key)]!;
+    const object = objectOf(node);
+    if (!object) return [];
+    node = (object.shape as Record<string, z.ZodType>)[String(key)];
   }
+  return Object.keys(objectOf(node)?.shape ?? {});
+}
+
+/**
+ * A union's failure as the issues of the option the value was meant for: a
+ * mapping given for `false`-or-a-mapping is reported field by field. When
+ * every option refused the value's very type, the union issue stays.
+ */
+function withinUnions(i: z.core.$ZodIssue): z.core.$ZodIssue[] {
+  if (i.code !== 'invalid_union') return [i];
+  const meant = i.errors.find((option) => option.length > 0 && option.every((o) => o.path.length > 0 || o.code === 'unrecognized_keys'));
+  return meant ? meant.map((o) => ({ ...o, path: [...i.path, ...o.path] })).flatMap(withinUnions) : [i];
+}
+
+/** The mapping a key's schema takes: through optional, and the mapping option of a union (`false` or a mapping). */
+function objectOf(node: z.ZodType | undefined): z.ZodObject | undefined {
   while (node instanceof z.ZodOptional) node = node.unwrap() as z.ZodType;
-  return node instanceof z.ZodObject ? Object.keys(node.shape) : [];
+  if (node instanceof z.ZodUnion) return (node.options as z.ZodType[]).map(objectOf).find((o) => o !== undefined);
+  return node instanceof z.ZodObject ? node : undefined;
 }

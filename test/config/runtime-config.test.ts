@@ -68,6 +68,24 @@ describe('runtime config file', () => {
       (err: unknown) => err instanceof ConfigError && /rt\.yaml:2: inline_max_bytes: /.test(err.message));
   });
 
+  test('group_commit and retry_policy: each problem once, in the file\'s words, naming the field', () => {
+    const problems = (yaml: string) => {
+      try {
+        parseRuntimeConfigYaml(yaml, 'rt.yaml');
+        return [];
+      } catch (err) {
+        assert.ok(err instanceof ConfigError, String(err));
+        return err.message.split('\n');
+      }
+    };
+    assert.deepEqual(problems('group_commit: { foo: 1 }\n'), ['rt.yaml:1: group_commit.foo: unknown key (known: max_batch, max_wait_ms, max_concurrent_batches)']);
+    assert.deepEqual(problems('group_commit: { max_batch: 1e20 }\n'), ['rt.yaml:1: group_commit.max_batch: must be a positive integer, got 100000000000000000000']);
+    assert.deepEqual(problems('group_commit: true\n'), ['rt.yaml:1: group_commit: must be false or a mapping of max_batch, max_wait_ms, max_concurrent_batches']);
+    assert.deepEqual(problems('worker:\n  concurrency: 1e20\n'), ['rt.yaml:2: worker.concurrency: must be an integer from 1 to 1024, got 100000000000000000000']);
+    assert.deepEqual(problems('retry_policy: { backoff_coefficient: .inf }\n'), ['rt.yaml:1: retry_policy.backoff_coefficient: must be a finite number, got Infinity']);
+    assert.deepEqual(problems('group_commit: false\n'), []);
+  });
+
   test('problems name the file, the line and the key', () => {
     const text = ['cache: redis://x', 'databse_url: postgres://x/y', 'worker:', '  concurrency: -2', '  lease: soon'].join('\n');
     assert.throws(() => parseRuntimeConfigYaml(text, 'rt.yaml'), (err: unknown) => {

@@ -198,4 +198,13 @@ describe('ambiguous credentials', () => {
     assert.equal(r.status, 400, r.body);
     assert.match(r.body, /"field":"Content-Type"/);
   });
+
+  test('every other header the API reads is refused when sent twice, naming it (Node would join or drop the copies)', async () => {
+    for (const [name, a, b] of [['Idempotency-Key', 'k-1', 'k-2'], ['Symphainy-Tenant', 'strict-a', 'other'], ['Last-Event-ID', 'x', 'y'],
+      ['traceparent', '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01', '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203332-01']]) {
+      const r = await raw(['GET /v1/approvals HTTP/1.1', 'Host: x', `Authorization: Bearer ${key}`, `${name}: ${a}`, `${name}: ${b}`]);
+      assert.equal(r.status, 400, `${name}: ${r.body}`);
+      assert.match(r.body, new RegExp(`"field":"${name}"`), name);
+    }
+  });
 });
