@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { ConfigError, NotFoundError } from '../../errors/index.ts';
-import { SAFE_ID, TENANT_ID } from '../../intent/intent.ts';
+import { SAFE_ID } from '../../intent/intent.ts';
 import type { Runtime } from '../../runtime/runtime-api.ts';
 import type { TenantCheckpoints } from '../../checkpoints/checkpoint-governance.ts';
 import { positiveInt } from '../input.ts';
@@ -17,11 +17,8 @@ interface ThreadFlags {
   readonly thread: string;
 }
 
-/** Refuses a malformed --tenant or --thread before anything opens, naming the flag. */
+/** Refuses a malformed --thread before anything opens, naming the flag (--tenant is checked for every command at start). */
 function checkFlags(command: string, opts: ThreadFlags): void {
-  if (!TENANT_ID.test(opts.tenant)) {
-    throw new ConfigError(`${command}: --tenant must be a tenant id (letters, digits, . _ - : @; at most 128), got '${opts.tenant.slice(0, 100)}'`);
-  }
   if (!SAFE_ID.test(opts.thread)) {
     throw new ConfigError(`${command}: --thread must be a thread id (letters, digits, . _ - : @; at most 128), got '${opts.thread.slice(0, 100)}'`);
   }
