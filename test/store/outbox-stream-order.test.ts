@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, it } from 'node:test';
 import type { Queryable } from '../../src/db/db.ts';
 import { TransactionalOutbox, type OutboxEvent } from '../../src/store/outbox.ts';
 import { freshDb, TEST_DRIVER, type TestDb } from '../support/test-runtime.ts';
+import { eventually } from '../support/eventually.ts';
 
 const event = (tenantId: string, eventType: string): OutboxEvent => ({
   eventId: randomUUID(), eventType, source: 'runtime', tenantId, sessionId: 's', executionId: null, payload: { eventType },
@@ -17,15 +18,6 @@ const asTenant = (db: TestDb, tenantId: string, fn: (tx: Queryable) => Promise<v
  * Transaction ids are server-wide: any transaction still open on the server (another test's
  * CREATE DATABASE, say) holds committed events back a moment. Look until they show, or give up.
  */
-async function eventually<T>(read: () => Promise<T[]>, count: number): Promise<T[]> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const rows = await read();
-    if (rows.length >= count || Date.now() > deadline) return rows;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 describe('outbox stream order (live event streams)', () => {
   let db: TestDb;
   let outbox: TransactionalOutbox;
